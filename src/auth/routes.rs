@@ -1,0 +1,314 @@
+//! JSON API of accounts and sign-in, under `/api/v1`.
+//!
+//! | route | who |
+//! | --- | --- |
+//! | `POST /auth/register`, `/auth/verify`, `/auth/login`, `/auth/refresh`, `/auth/password-reset`, `/auth/password-reset/confirm` | anyone |
+//! | `POST /auth/logout`, `GET /me`, `POST /me/password` | any signed-in user, on their own account |
+//! | `POST /users` | admin |
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{Password, Role};
+use super::service::{self, CurrentUser, TokenPair, parse_credentials};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{ApiJson, bearer_token, client_address};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/register", web::post().to(register))
+        .route("/auth/verify", web::post().to(verify))
+        .route("/auth/login", web::post().to(login))
+        .route("/auth/refresh", web::post().to(refresh))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/auth/password-reset", web::post().to(password_reset))
+        .route("/auth/password-reset/confirm", web::post().to(password_reset_confirm))
+        .route("/me", web::get().to(me))
+        .route("/me/password", web::post().to(change_password))
+        .route("/users", web::post().to(create_user));
+}
+
+/// The signed-in user of an API request, from `Authorization: Bearer`. 401 without a valid one.
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
+            let token = token.ok_or_else(|| {
+                AppError::unauthorized("missing_token", "Sign in and send the access token as Authorization: Bearer.")
+            })?;
+            let auth = state.auth.clone();
+            state.db.run(move |conn| service::authenticate(conn, &auth, &token)).await
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// Your email address; a confirmation link is mailed to it.
+    pub email: String,
+    /// 12–256 characters, not easy to guess.
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub email: String,
+    pub message: String,
+}
+
+/// Register as a shopper. The answer is the same whether or not the address has an account.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Confirmation link mailed", body = RegisterResponse),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>) -> AppResult<HttpResponse> {
+    let ApiJson(RegisterRequest { email, password }) = body;
+    let (email, password) = parse_credentials(&email, &password, "password")?;
+    let auth = state.auth.clone();
+    let shown = email.as_str().to_string();
+    state
+        .db
+        .run(move |conn| service::register(conn, &auth, &email, &password))
+        .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Created().json(RegisterResponse {
+        email: shown,
+        message: "We mailed a confirmation link to this address. Follow it to finish signing up.".into(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// The token from the mailed link.
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub verified: bool,
+}
+
+/// Confirm an email address with the token of the mailed link (works once).
+#[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth", request_body = TokenRequest,
+    responses(
+        (status = 200, body = VerifyResponse),
+        (status = 400, description = "Link used, expired or not valid", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify(state: web::Data<AppState>, body: ApiJson<TokenRequest>) -> AppResult<HttpResponse> {
+    let token = body.0.token;
+    let auth = state.auth.clone();
+    state.db.run(move |conn| service::verify_email(conn, &auth, &token)).await?;
+    Ok(HttpResponse::Ok().json(VerifyResponse { verified: true }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Sign in; returns an access token (short-lived) and a refresh token (single use, rotating).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, or account disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<LoginRequest>) -> AppResult<HttpResponse> {
+    let ApiJson(LoginRequest { email, password }) = body;
+    let address = client_address(&req, state.settings.trust_proxy);
+    let auth = state.auth.clone();
+    let (_, pair) = state
+        .db
+        .run(move |conn| service::login(conn, &auth, &email, &Password::new(password), &address))
+        .await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Trade a refresh token for a new pair. A refresh token works once; using it twice ends the session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 401, description = "Not valid, or reused (the session is then closed)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> AppResult<HttpResponse> {
+    let token = body.0.refresh_token;
+    let auth = state.auth.clone();
+    let (_, pair) = state.db.run(move |conn| service::refresh(conn, &auth, &token)).await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Sign out: the session's access and refresh tokens stop working at once.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    state.db.run(move |conn| service::logout(conn, &user)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// Ask for a password-reset link. The answer is the same whether or not the address has an account.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a link was mailed"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn password_reset(state: web::Data<AppState>, body: ApiJson<ResetRequest>) -> AppResult<HttpResponse> {
+    let email = body.0.email;
+    let auth = state.auth.clone();
+    state
+        .db
+        .run(move |conn| service::request_password_reset(conn, &auth, &email))
+        .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetConfirmRequest {
+    pub token: String,
+    pub password: String,
+}
+
+/// Set a new password with the mailed token. Every session of the account is closed.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, description = "Link used, expired or not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Password too weak", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn password_reset_confirm(state: web::Data<AppState>, body: ApiJson<ResetConfirmRequest>) -> AppResult<HttpResponse> {
+    let ApiJson(ResetConfirmRequest { token, password }) = body;
+    let auth = state.auth.clone();
+    state
+        .db
+        .run(move |conn| service::confirm_password_reset(conn, &auth, &token, &Password::new(password)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn me(user: CurrentUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(MeResponse {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change my password. Every session, this one included, is closed: sign in again.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; sign in again"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
+    let ApiJson(ChangePasswordRequest { current_password, new_password }) = body;
+    state
+        .db
+        .run(move |conn| {
+            service::change_password(conn, &user, &Password::new(current_password), &Password::new(new_password))
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub password: String,
+    pub role: String,
+}
+
+/// Create a staff (or any) account. Admins only.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = MeResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<CreateUserRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let ApiJson(CreateUserRequest { email, password, role }) = body;
+    let parsed = parse_credentials(&email, &password, "password");
+    let role = Role::parse(&role);
+    let (email, password, role) = match (parsed, role) {
+        (Ok((e, p)), Some(r)) => (e, p, r),
+        (parsed, role) => {
+            let mut fields = parsed.err().map(|e| e.fields).unwrap_or_default();
+            if role.is_none() {
+                fields.push(crate::error::FieldError::new(
+                    "role",
+                    "must be one of shopper, scheduler, qa, client_reviewer, privacy_officer, admin",
+                ));
+            }
+            return Err(AppError::validation(fields));
+        }
+    };
+    let auth = state.auth.clone();
+    let created = state
+        .db
+        .run(move |conn| service::create_account(conn, &auth, &email, &password, role))
+        .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Created().json(MeResponse {
+        id: created.id,
+        email: created.email.clone(),
+        role: created.role(),
+    }))
+}

@@ -1,0 +1,537 @@
+//! The account flows: registration, verification, sign-in, refresh, sign-out, password reset and
+//! change, and staff accounts. Each takes a connection and decides; handlers only parse and map.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::model::{Email, NewUser, Password, Role, User};
+use super::password;
+use super::store;
+use super::tokens::{TokenKind, TokenService};
+use crate::config::Settings;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::keys::{Keys, hex, random_token};
+use crate::mail::{Outgoing, store as outbox};
+
+const VERIFY_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
+const RESET_LINK_TTL: Duration = Duration::from_secs(3600);
+/// Reset mails an account may receive per hour, so the form cannot be used to flood a mailbox.
+const RESET_MAILS_PER_HOUR: i64 = 3;
+
+/// Everything the flows need besides a connection. Cheap to clone into blocking tasks.
+#[derive(Clone)]
+pub struct Auth {
+    pub tokens: TokenService,
+    pub keys: Keys,
+    pub public_url: Url,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+    pub failure_window: Duration,
+}
+
+impl Auth {
+    pub fn new(settings: &Settings, keys: Keys) -> Self {
+        Self {
+            tokens: TokenService::new(keys.clone(), settings.token_issuer()),
+            keys,
+            public_url: settings.public_url.clone(),
+            access_ttl: settings.access_token_ttl,
+            refresh_ttl: settings.refresh_token_ttl,
+            max_failures_per_account: settings.login_max_failures_per_account,
+            max_failures_per_address: settings.login_max_failures_per_address,
+            failure_window: settings.login_failure_window,
+        }
+    }
+
+    fn link(&self, path: &str, token: &str) -> String {
+        let mut url = self
+            .public_url
+            .join(path)
+            .unwrap_or_else(|_| self.public_url.clone());
+        url.query_pairs_mut().append_pair("token", token);
+        url.to_string()
+    }
+}
+
+/// The signed-in person making a request, as the database says now (role, not disabled).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub session_id: i64,
+}
+
+impl CurrentUser {
+    /// 403 unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "forbidden",
+                "Your role does not allow this.",
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+fn after(t: DateTime<Utc>, d: Duration) -> NaiveDateTime {
+    naive(t) + TimeDelta::from_std(d).unwrap_or(TimeDelta::days(365))
+}
+
+pub fn hash_refresh_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Parses an email and a new password, naming every bad field.
+pub fn parse_credentials(email: &str, password: &str, password_field: &str) -> AppResult<(Email, Password)> {
+    let mut errors = Vec::new();
+    let email = match Email::parse(email) {
+        Ok(e) => Some(e),
+        Err(m) => {
+            errors.push(FieldError::new("email", m));
+            None
+        }
+    };
+    let password = Password::new(password);
+    if let Err(e) = password.check_strength(password_field, email.as_ref()) {
+        errors.push(e);
+    }
+    match email {
+        Some(email) if errors.is_empty() => Ok((email, password)),
+        _ => Err(AppError::validation(errors)),
+    }
+}
+
+/// Registers a shopper and mails a verification link. An address already registered gets a
+/// notice instead, and the answer is the same, so nobody learns who has an account.
+pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, password: &Password) -> AppResult<()> {
+    let hash = password::hash(password).map_err(AppError::internal)?;
+    let t = now();
+    conn.transaction::<_, AppError, _>(|conn| {
+        if store::find_user_by_email(conn, email.as_str())?.is_some() {
+            outbox::enqueue(conn, &already_registered_mail(auth, email), naive(t))?;
+            return Ok(());
+        }
+        let id = store::insert_user(
+            conn,
+            &NewUser {
+                email: email.as_str(),
+                password_hash: &hash,
+                role: Role::Shopper.as_str(),
+                email_verified_at: None,
+                password_changed_at: naive(t),
+                created_at: naive(t),
+            },
+        )?;
+        send_verification(conn, auth, id, email.as_str(), t)?;
+        Ok(())
+    })
+}
+
+fn send_verification(conn: &mut DbConnection, auth: &Auth, user_id: i64, email: &str, t: DateTime<Utc>) -> AppResult<()> {
+    let jti = random_token(18);
+    store::insert_one_time_token(conn, &jti, user_id, "verify", naive(t), after(t, VERIFY_LINK_TTL))?;
+    let token = auth
+        .tokens
+        .issue(TokenKind::VerifyEmail, user_id, None, jti, t, VERIFY_LINK_TTL)
+        .map_err(AppError::internal)?;
+    let link = auth.link("verify", &token);
+    outbox::enqueue(
+        conn,
+        &Outgoing {
+            to: email.to_string(),
+            subject: "Confirm your email address for Incognito".into(),
+            body: format!(
+                "Hello,\n\nPlease confirm this address to finish signing up for Incognito:\n\n{link}\n\n\
+                 The link works once and expires in 24 hours. If you did not sign up, ignore this \
+                 message: an account is not used until its address is confirmed.\n\n— Incognito\n"
+            ),
+        },
+        naive(t),
+    )?;
+    Ok(())
+}
+
+fn already_registered_mail(auth: &Auth, email: &Email) -> Outgoing {
+    let signin = auth.public_url.join("signin").map(|u| u.to_string()).unwrap_or_default();
+    let reset = auth.public_url.join("password/forgot").map(|u| u.to_string()).unwrap_or_default();
+    Outgoing {
+        to: email.as_str().to_string(),
+        subject: "Someone tried to sign up with your address".into(),
+        body: format!(
+            "Hello,\n\nSomeone (perhaps you) tried to create an Incognito account with this address, \
+             but it already has one. Sign in at {signin}, or set a new password at {reset}.\n\n\
+             If it was not you, nothing has changed and you need not do anything.\n\n— Incognito\n"
+        ),
+    }
+}
+
+/// Confirms an email address with a mailed link; the link works once.
+pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppResult<()> {
+    let claims = auth.tokens.verify(token, TokenKind::VerifyEmail)?;
+    let user_id = claims.user_id().unwrap_or_default();
+    let t = naive(now());
+    conn.transaction::<_, AppError, _>(|conn| {
+        if !store::use_one_time_token(conn, &claims.jti, user_id, "verify", t)? {
+            return Err(AppError::bad_request(
+                "invalid_link",
+                "This link was already used or has expired. Sign in, or ask for a new link.",
+            ));
+        }
+        store::mark_email_verified(conn, user_id, t)?;
+        Ok(())
+    })
+}
+
+fn throttle_subjects(auth: &Auth, email: &str, client_address: &str) -> [(String, u32); 2] {
+    [
+        (
+            format!("account:{}", auth.keys.keyed_hash("throttle-account", email)),
+            auth.max_failures_per_account,
+        ),
+        (
+            format!("address:{}", auth.keys.keyed_hash("throttle-address", client_address)),
+            auth.max_failures_per_address,
+        ),
+    ]
+}
+
+/// 429 with the seconds to wait when the account or the address failed too often lately.
+fn check_throttle(conn: &mut DbConnection, auth: &Auth, subjects: &[(String, u32)], t: DateTime<Utc>) -> AppResult<()> {
+    let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
+    let since = naive(t) - window;
+    let mut wait = 0i64;
+    for (subject, limit) in subjects {
+        let (count, oldest) = store::login_failures_since(conn, subject, since)?;
+        if count >= i64::from(*limit) {
+            if let Some(oldest) = oldest {
+                wait = wait.max((oldest + window - naive(t)).num_seconds() + 1);
+            }
+        }
+    }
+    if wait > 0 {
+        return Err(AppError::too_many_requests(u64::try_from(wait).unwrap_or(1)));
+    }
+    Ok(())
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthorized("invalid_credentials", "The email or the password is not right.")
+}
+
+/// Signs in: checks throttling, the password, the account's state; opens a session.
+pub fn login(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    email_raw: &str,
+    password: &Password,
+    client_address: &str,
+) -> AppResult<(CurrentUser, TokenPair)> {
+    let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
+    if password.expose().is_empty() {
+        return Err(AppError::field("password", "is required"));
+    }
+    let t = now();
+    let subjects = throttle_subjects(auth, email.as_str(), client_address);
+    check_throttle(conn, auth, &subjects, t)?;
+
+    let user = store::find_user_by_email(conn, email.as_str())?;
+    let matches = match &user {
+        Some(u) => password::verify(password, &u.password_hash),
+        None => {
+            password::verify_nothing(password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matches) else {
+        for (subject, _) in &subjects {
+            store::record_login_failure(conn, subject, naive(t))?;
+        }
+        return Err(invalid_credentials());
+    };
+    if user.disabled_at.is_some() {
+        return Err(AppError::forbidden("account_disabled", "This account is disabled."));
+    }
+    if user.email_verified_at.is_none() {
+        return Err(AppError::forbidden(
+            "email_not_verified",
+            "Confirm your email address first: follow the link we mailed you.",
+        ));
+    }
+    store::clear_login_failures(conn, &subjects[0].0)?;
+    let pair = conn.transaction::<_, AppError, _>(|conn| {
+        let session_id = store::insert_session(conn, user.id, naive(t), after(t, auth.refresh_ttl))?;
+        issue_pair(conn, auth, &user, session_id, t)
+    })?;
+    Ok((current_user(&user, pair.1), pair.0))
+}
+
+fn current_user(user: &User, session_id: i64) -> CurrentUser {
+    CurrentUser {
+        id: user.id,
+        email: user.email.clone(),
+        role: user.role(),
+        session_id,
+    }
+}
+
+fn issue_pair(conn: &mut DbConnection, auth: &Auth, user: &User, session_id: i64, t: DateTime<Utc>) -> AppResult<(TokenPair, i64)> {
+    let refresh = random_token(32);
+    store::insert_refresh_token(conn, session_id, &hash_refresh_token(&refresh), naive(t))?;
+    let access = auth
+        .tokens
+        .issue(TokenKind::Access, user.id, Some(session_id), random_token(12), t, auth.access_ttl)
+        .map_err(AppError::internal)?;
+    Ok((
+        TokenPair {
+            access_token: access,
+            refresh_token: refresh,
+            token_type: "Bearer",
+            expires_in: auth.access_ttl.as_secs(),
+        },
+        session_id,
+    ))
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::unauthorized(
+        "invalid_refresh_token",
+        "The refresh token is not valid any more. Sign in again.",
+    )
+}
+
+enum RefreshOutcome {
+    Rotated(Box<(CurrentUser, TokenPair)>),
+    Reused(i64),
+}
+
+/// Rotates a refresh token. Presenting one that was already rotated revokes its whole family.
+pub fn refresh(conn: &mut DbConnection, auth: &Auth, refresh_token: &str) -> AppResult<(CurrentUser, TokenPair)> {
+    let t = now();
+    let outcome = conn.transaction::<_, AppError, _>(|conn| {
+        let token = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))?
+            .ok_or_else(invalid_refresh)?;
+        let (session, user) =
+            store::find_session_with_user(conn, token.session_id)?.ok_or_else(invalid_refresh)?;
+        if session.revoked_at.is_some() || session.expires_at <= naive(t) || user.disabled_at.is_some() {
+            return Err(invalid_refresh());
+        }
+        if token.used_at.is_some() || !store::use_refresh_token(conn, token.id, naive(t))? {
+            return Ok(RefreshOutcome::Reused(session.id));
+        }
+        store::extend_session(conn, session.id, naive(t), after(t, auth.refresh_ttl))?;
+        let (pair, sid) = issue_pair(conn, auth, &user, session.id, t)?;
+        Ok(RefreshOutcome::Rotated(Box::new((current_user(&user, sid), pair))))
+    })?;
+    match outcome {
+        RefreshOutcome::Rotated(done) => Ok(*done),
+        RefreshOutcome::Reused(session_id) => {
+            store::revoke_session(conn, session_id, naive(t), "refresh_token_reused")?;
+            tracing::warn!(session_id, "a rotated refresh token was presented again; session revoked");
+            Err(AppError::unauthorized(
+                "refresh_token_reused",
+                "This refresh token was already used. For safety the session is closed: sign in again.",
+            ))
+        }
+    }
+}
+
+/// Closes the session an access token belongs to; its tokens stop working at once.
+pub fn logout(conn: &mut DbConnection, user: &CurrentUser) -> AppResult<()> {
+    store::revoke_session(conn, user.session_id, naive(now()), "logout")?;
+    Ok(())
+}
+
+/// Closes the session a refresh token belongs to (sign-out when the access token has expired).
+pub fn logout_by_refresh_token(conn: &mut DbConnection, refresh_token: &str) -> AppResult<()> {
+    if let Some(token) = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))? {
+        store::revoke_session(conn, token.session_id, naive(now()), "logout")?;
+    }
+    Ok(())
+}
+
+/// Checks an access token and its session; the role comes from the database, not the token.
+pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppResult<CurrentUser> {
+    let claims = auth.tokens.verify(token, TokenKind::Access)?;
+    let session_id = claims.sid.unwrap_or_default();
+    let refused = || {
+        AppError::unauthorized(
+            "session_ended",
+            "This session has ended (signed out, password changed, or expired). Sign in again.",
+        )
+    };
+    let (session, user) = store::find_session_with_user(conn, session_id)?.ok_or_else(refused)?;
+    if session.revoked_at.is_some()
+        || session.expires_at <= naive(now())
+        || user.disabled_at.is_some()
+        || Some(user.id) != claims.user_id()
+    {
+        return Err(refused());
+    }
+    Ok(current_user(&user, session.id))
+}
+
+/// Mails a reset link if the address has an account; answers the same either way.
+pub fn request_password_reset(conn: &mut DbConnection, auth: &Auth, email_raw: &str) -> AppResult<()> {
+    let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
+    let t = now();
+    conn.transaction::<_, AppError, _>(|conn| {
+        let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
+            return Ok(());
+        };
+        if user.disabled_at.is_some()
+            || store::count_one_time_tokens_since(conn, user.id, "reset", naive(t) - TimeDelta::hours(1))?
+                >= RESET_MAILS_PER_HOUR
+        {
+            return Ok(());
+        }
+        let jti = random_token(18);
+        store::insert_one_time_token(conn, &jti, user.id, "reset", naive(t), after(t, RESET_LINK_TTL))?;
+        let token = auth
+            .tokens
+            .issue(TokenKind::ResetPassword, user.id, None, jti, t, RESET_LINK_TTL)
+            .map_err(AppError::internal)?;
+        let link = auth.link("password/reset", &token);
+        outbox::enqueue(
+            conn,
+            &Outgoing {
+                to: user.email.clone(),
+                subject: "Set a new password for Incognito".into(),
+                body: format!(
+                    "Hello,\n\nTo choose a new password for your Incognito account, open:\n\n{link}\n\n\
+                     The link works once and expires in one hour. If you did not ask for this, \
+                     ignore this message: your password stays as it is.\n\n— Incognito\n"
+                ),
+            },
+            naive(t),
+        )?;
+        Ok(())
+    })
+}
+
+/// Sets a new password from a reset link. Every session of the account is closed.
+pub fn confirm_password_reset(conn: &mut DbConnection, auth: &Auth, token: &str, new_password: &Password) -> AppResult<()> {
+    let claims = auth.tokens.verify(token, TokenKind::ResetPassword)?;
+    let user_id = claims.user_id().unwrap_or_default();
+    let user = store::find_user(conn, user_id).map_err(|_| {
+        AppError::bad_request("invalid_link", "This link is not valid or has expired. Ask for a new one.")
+    })?;
+    let email = Email::parse(&user.email).ok();
+    new_password
+        .check_strength("password", email.as_ref())
+        .map_err(|e| AppError::validation(vec![e]))?;
+    let hash = password::hash(new_password).map_err(AppError::internal)?;
+    let t = naive(now());
+    conn.transaction::<_, AppError, _>(|conn| {
+        if !store::use_one_time_token(conn, &claims.jti, user_id, "reset", t)? {
+            return Err(AppError::bad_request(
+                "invalid_link",
+                "This link was already used or has expired. Ask for a new one.",
+            ));
+        }
+        store::spend_all_one_time_tokens(conn, user_id, "reset", t)?;
+        store::set_password(conn, user_id, &hash, t)?;
+        // Following the mailed link proves the address, too.
+        store::mark_email_verified(conn, user_id, t)?;
+        store::revoke_all_sessions(conn, user_id, t, "password_reset")?;
+        Ok(())
+    })
+}
+
+/// Changes the password of a signed-in user who knows the current one; closes every session.
+pub fn change_password(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    current: &Password,
+    new_password: &Password,
+) -> AppResult<()> {
+    let row = store::find_user(conn, user.id)?;
+    if !password::verify(current, &row.password_hash) {
+        return Err(AppError::field("current_password", "is not right"));
+    }
+    let email = Email::parse(&row.email).ok();
+    new_password
+        .check_strength("new_password", email.as_ref())
+        .map_err(|e| AppError::validation(vec![e]))?;
+    let hash = password::hash(new_password).map_err(AppError::internal)?;
+    let t = naive(now());
+    conn.transaction::<_, AppError, _>(|conn| {
+        store::set_password(conn, user.id, &hash, t)?;
+        store::revoke_all_sessions(conn, user.id, t, "password_changed")?;
+        Ok(())
+    })
+}
+
+/// Creates an account with a role, its address taken as verified (staff, or the first admin).
+pub fn create_account(conn: &mut DbConnection, auth: &Auth, email: &Email, password: &Password, role: Role) -> AppResult<User> {
+    let hash = password::hash(password).map_err(AppError::internal)?;
+    let t = now();
+    conn.transaction::<_, AppError, _>(|conn| {
+        if store::find_user_by_email(conn, email.as_str())?.is_some() {
+            return Err(AppError::conflict(
+                "email_taken",
+                "An account with this email address exists already.",
+            ));
+        }
+        let id = store::insert_user(
+            conn,
+            &NewUser {
+                email: email.as_str(),
+                password_hash: &hash,
+                role: role.as_str(),
+                email_verified_at: Some(naive(t)),
+                password_changed_at: naive(t),
+                created_at: naive(t),
+            },
+        )?;
+        let signin = auth.public_url.join("signin").map(|u| u.to_string()).unwrap_or_default();
+        outbox::enqueue(
+            conn,
+            &Outgoing {
+                to: email.as_str().to_string(),
+                subject: "Your Incognito account".into(),
+                body: format!(
+                    "Hello,\n\nAn Incognito account ({}) was created for this address. \
+                     Sign in at {signin} with the password you were given, then change it.\n\n— Incognito\n",
+                    role.label()
+                ),
+            },
+            naive(t),
+        )?;
+        Ok(store::find_user(conn, id)?)
+    })
+}
+
+/// Removes throttling records older than the window (they no longer count).
+pub fn purge_old_login_failures(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
+    let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
+    Ok(store::purge_login_failures_before(conn, naive(now()) - window)?)
+}

@@ -1,0 +1,137 @@
+//! Signed tokens: short-lived access tokens, and the single-use links mailed for email
+//! verification and password reset.
+//!
+//! All are JWTs signed with Ed25519 (`alg` pinned to EdDSA). `exp`, `nbf`, `iss`, `aud` and `sub`
+//! are required and checked; the `typ` claim and a separate audience keep a mailed link from ever
+//! working as an access token.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::keys::Keys;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenKind {
+    pub fn typ(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::VerifyEmail => "verify_email",
+            TokenKind::ResetPassword => "reset_password",
+        }
+    }
+
+    fn audience(self, issuer: &str) -> String {
+        match self {
+            TokenKind::Access => format!("{issuer}/api"),
+            TokenKind::VerifyEmail | TokenKind::ResetPassword => format!("{issuer}/mail-link"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub typ: String,
+    /// The session (refresh-token family) an access token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<i64>,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<i64> {
+        self.sub.parse().ok()
+    }
+}
+
+/// Issues and checks tokens for one deployment (one issuer, one key).
+#[derive(Clone)]
+pub struct TokenService {
+    keys: Keys,
+    issuer: String,
+}
+
+impl TokenService {
+    pub fn new(keys: Keys, issuer: String) -> Self {
+        Self { keys, issuer }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self, kind: TokenKind) -> String {
+        kind.audience(&self.issuer)
+    }
+
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        user_id: i64,
+        session_id: Option<i64>,
+        jti: String,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<String> {
+        let iat = now.timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: kind.audience(&self.issuer),
+            sub: user_id.to_string(),
+            iat,
+            nbf: iat,
+            exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 4),
+            jti,
+            typ: kind.typ().to_string(),
+            sid: session_id,
+        };
+        Ok(encode(&Header::new(Algorithm::EdDSA), &claims, &self.keys.encoding)?)
+    }
+
+    /// Checks signature, algorithm, time, issuer, audience and type.
+    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AppError> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[kind.audience(&self.issuer)]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        let data = decode::<Claims>(token, &self.keys.decoding, &validation).map_err(|e| {
+            tracing::debug!(error = %e, "token refused");
+            invalid(kind)
+        })?;
+        if data.claims.typ != kind.typ() || data.claims.user_id().is_none() {
+            return Err(invalid(kind));
+        }
+        if kind == TokenKind::Access && data.claims.sid.is_none() {
+            return Err(invalid(kind));
+        }
+        Ok(data.claims)
+    }
+}
+
+fn invalid(kind: TokenKind) -> AppError {
+    match kind {
+        TokenKind::Access => AppError::unauthorized(
+            "invalid_token",
+            "The access token is missing, expired or not valid. Sign in again.",
+        ),
+        TokenKind::VerifyEmail | TokenKind::ResetPassword => AppError::bad_request(
+            "invalid_link",
+            "This link is not valid or has expired. Ask for a new one.",
+        ),
+    }
+}

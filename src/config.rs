@@ -1,0 +1,493 @@
+//! Settings from `INCOGNITO_*` variables, with embedded defaults.
+//!
+//! Settings are parsed once, into types that cannot hold an invalid value, and passed explicitly:
+//! there is no global. A bad setting is a `SettingError` naming the variable and the problem.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+/// A setting that could not be used: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl SettingError {
+    pub fn new(setting: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            setting,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.problem)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+/// A string that must not appear in logs or `Debug` output (passwords inside URLs).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(••••)")
+    }
+}
+
+/// Where the data lives: an SQLite file (default) or a PostgreSQL server.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    /// The full connection URL, which may carry a password.
+    Postgres(Secret),
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if let Some(path) = value.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://./data/incognito.db".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        let url = Url::parse(value).map_err(|e| format!("not a valid URL ({e})"))?;
+        match url.scheme() {
+            "postgres" | "postgresql" => {
+                if url.host_str().is_none_or(str::is_empty) && !value.contains("host=") {
+                    return Err("a postgres:// URL needs a host".into());
+                }
+                Ok(Self::Postgres(Secret::new(value)))
+            }
+            other => Err(format!(
+                "unknown scheme `{other}`: use postgres://… or sqlite://…"
+            )),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            Self::Postgres(secret) => write!(f, "Postgres({})", redact_url(secret.expose())),
+        }
+    }
+}
+
+/// How mail leaves: written as files into an outbox folder (default), or sent over SMTP.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MailUrl {
+    Folder(PathBuf),
+    /// An `smtp://` or `smtps://` URL in lettre's form (`?tls=required` for STARTTLS).
+    Smtp(Secret),
+}
+
+impl MailUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if let Some(path) = value.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("file:// needs a folder path".into());
+            }
+            return Ok(Self::Folder(PathBuf::from(path)));
+        }
+        let url = Url::parse(value).map_err(|e| format!("not a valid URL ({e})"))?;
+        match url.scheme() {
+            "smtp" | "smtps" => {
+                if url.host_str().is_none_or(str::is_empty) {
+                    return Err("an smtp:// URL needs a host".into());
+                }
+                for (key, val) in url.query_pairs() {
+                    if key == "tls" && !matches!(val.as_ref(), "required" | "opportunistic") {
+                        return Err(format!(
+                            "tls={val} is not known: use tls=required (STARTTLS) or smtps:// (TLS)"
+                        ));
+                    }
+                }
+                Ok(Self::Smtp(Secret::new(value)))
+            }
+            other => Err(format!(
+                "unknown scheme `{other}`: use smtp://…, smtps://… or file://…"
+            )),
+        }
+    }
+}
+
+impl fmt::Debug for MailUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Folder(path) => write!(f, "Folder({})", path.display()),
+            Self::Smtp(secret) => write!(f, "Smtp({})", redact_url(secret.expose())),
+        }
+    }
+}
+
+/// Where uploaded objects go. Only a local folder exists so far; S3 arrives with the media issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    Folder(PathBuf),
+}
+
+impl StorageUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if let Some(path) = value.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err("file:// needs a folder path".into());
+            }
+            return Ok(Self::Folder(PathBuf::from(path)));
+        }
+        let url = Url::parse(value).map_err(|e| format!("not a valid URL ({e})"))?;
+        match url.scheme() {
+            "s3" => Err("s3:// storage is not available in this version yet: use file://…".into()),
+            other => Err(format!("unknown scheme `{other}`: use file://…")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of the service. Build it with [`Settings::from_vars`] or [`Settings::defaults`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    /// The address people use to reach the service; links in mail start with it.
+    pub public_url: Url,
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub mail_url: MailUrl,
+    pub mail_from: String,
+    pub storage_url: StorageUrl,
+    pub log_format: LogFormat,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_failure_window: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
+    /// First retry delay of the mail sender; doubles up to `mail_retry_max`.
+    pub mail_retry_base: Duration,
+    pub mail_retry_max: Duration,
+    /// How often the mail sender looks for due messages when nobody wakes it.
+    pub mail_poll_interval: Duration,
+}
+
+/// The names of every variable, for the README and the "unknown variable" warning.
+pub const SETTING_NAMES: &[&str] = &[
+    "INCOGNITO_DATA_DIR",
+    "INCOGNITO_BIND",
+    "INCOGNITO_PUBLIC_URL",
+    "INCOGNITO_DATABASE_URL",
+    "INCOGNITO_DATABASE_POOL_SIZE",
+    "INCOGNITO_MAIL_URL",
+    "INCOGNITO_MAIL_FROM",
+    "INCOGNITO_STORAGE_URL",
+    "INCOGNITO_LOG_FORMAT",
+    "INCOGNITO_LOG",
+    "INCOGNITO_ACCESS_TOKEN_TTL_SECS",
+    "INCOGNITO_REFRESH_TOKEN_TTL_SECS",
+    "INCOGNITO_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "INCOGNITO_LOGIN_FAILURE_WINDOW_SECS",
+    "INCOGNITO_TRUST_PROXY",
+    "INCOGNITO_MAIL_RETRY_BASE_MS",
+    "INCOGNITO_MAIL_RETRY_MAX_SECS",
+];
+
+impl Settings {
+    /// The embedded defaults, rooted at `data_dir`.
+    pub fn defaults(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        let bind: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
+        Self {
+            public_url: public_url_for(bind),
+            database_url: DatabaseUrl::Sqlite(data_dir.join("incognito.db")),
+            database_pool_size: 8,
+            mail_url: MailUrl::Folder(data_dir.join("outbox")),
+            mail_from: "Incognito <no-reply@incognito.localhost>".into(),
+            storage_url: StorageUrl::Folder(data_dir.join("objects")),
+            log_format: LogFormat::Text,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_failure_window: Duration::from_secs(15 * 60),
+            trust_proxy: false,
+            mail_retry_base: Duration::from_secs(5),
+            mail_retry_max: Duration::from_secs(3600),
+            mail_poll_interval: Duration::from_secs(2),
+            bind,
+            data_dir,
+        }
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads settings from `(name, value)` pairs; names that do not start with `INCOGNITO_` are ignored.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingError> {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("INCOGNITO_"))
+            .collect();
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("INCOGNITO_DATA_DIR").unwrap_or("./data"));
+        let mut s = Self::defaults(&data_dir);
+
+        if let Some(v) = get("INCOGNITO_BIND") {
+            s.bind = v.parse().map_err(|_| {
+                SettingError::new(
+                    "INCOGNITO_BIND",
+                    format!("`{v}` is not an address and port such as 127.0.0.1:8080"),
+                )
+            })?;
+        }
+        s.public_url = match get("INCOGNITO_PUBLIC_URL") {
+            Some(v) => parse_public_url(v)?,
+            None => public_url_for(s.bind),
+        };
+        if let Some(v) = get("INCOGNITO_DATABASE_URL") {
+            s.database_url =
+                DatabaseUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_DATABASE_URL", p))?;
+        }
+        if let Some(v) = get("INCOGNITO_DATABASE_POOL_SIZE") {
+            s.database_pool_size = parse_number("INCOGNITO_DATABASE_POOL_SIZE", v, 1, 512)?;
+        }
+        if let Some(v) = get("INCOGNITO_MAIL_URL") {
+            s.mail_url = MailUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_MAIL_URL", p))?;
+        }
+        if let Some(v) = get("INCOGNITO_MAIL_FROM") {
+            v.parse::<lettre::message::Mailbox>().map_err(|e| {
+                SettingError::new("INCOGNITO_MAIL_FROM", format!("`{v}` is not a mail address ({e})"))
+            })?;
+            s.mail_from = v.to_string();
+        }
+        if let Some(v) = get("INCOGNITO_STORAGE_URL") {
+            s.storage_url =
+                StorageUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_STORAGE_URL", p))?;
+        }
+        if let Some(v) = get("INCOGNITO_LOG_FORMAT") {
+            s.log_format = match v {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(SettingError::new(
+                        "INCOGNITO_LOG_FORMAT",
+                        format!("`{other}` is not known: use text or json"),
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get("INCOGNITO_ACCESS_TOKEN_TTL_SECS") {
+            s.access_token_ttl = Duration::from_secs(parse_number(
+                "INCOGNITO_ACCESS_TOKEN_TTL_SECS",
+                v,
+                30,
+                24 * 3600,
+            )?);
+        }
+        if let Some(v) = get("INCOGNITO_REFRESH_TOKEN_TTL_SECS") {
+            s.refresh_token_ttl = Duration::from_secs(parse_number(
+                "INCOGNITO_REFRESH_TOKEN_TTL_SECS",
+                v,
+                300,
+                365 * 24 * 3600,
+            )?);
+        }
+        if let Some(v) = get("INCOGNITO_LOGIN_MAX_FAILURES_PER_ACCOUNT") {
+            s.login_max_failures_per_account =
+                parse_number("INCOGNITO_LOGIN_MAX_FAILURES_PER_ACCOUNT", v, 1, 1000)?;
+        }
+        if let Some(v) = get("INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS") {
+            s.login_max_failures_per_address =
+                parse_number("INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS", v, 1, 100_000)?;
+        }
+        if let Some(v) = get("INCOGNITO_LOGIN_FAILURE_WINDOW_SECS") {
+            s.login_failure_window = Duration::from_secs(parse_number(
+                "INCOGNITO_LOGIN_FAILURE_WINDOW_SECS",
+                v,
+                1,
+                7 * 24 * 3600,
+            )?);
+        }
+        if let Some(v) = get("INCOGNITO_TRUST_PROXY") {
+            s.trust_proxy = match v {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => {
+                    return Err(SettingError::new(
+                        "INCOGNITO_TRUST_PROXY",
+                        format!("`{other}` is not true or false"),
+                    ));
+                }
+            };
+        }
+        if let Some(v) = get("INCOGNITO_MAIL_RETRY_BASE_MS") {
+            s.mail_retry_base = Duration::from_millis(parse_number(
+                "INCOGNITO_MAIL_RETRY_BASE_MS",
+                v,
+                10,
+                3_600_000,
+            )?);
+        }
+        if let Some(v) = get("INCOGNITO_MAIL_RETRY_MAX_SECS") {
+            s.mail_retry_max = Duration::from_secs(parse_number(
+                "INCOGNITO_MAIL_RETRY_MAX_SECS",
+                v,
+                1,
+                7 * 24 * 3600,
+            )?);
+        }
+        Ok(s)
+    }
+
+    /// Signing and encryption keys live here, readable by the service's user only.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data_dir.join("keys")
+    }
+
+    /// Cookies get `Secure` when people reach the service over https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The `iss` and `aud` claims of every token this deployment issues.
+    pub fn token_issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+#[allow(clippy::expect_used)] // a SocketAddr always formats as a valid URL authority
+fn public_url_for(bind: SocketAddr) -> Url {
+    Url::parse(&format!("http://{bind}/")).expect("socket address forms a URL")
+}
+
+fn parse_public_url(v: &str) -> Result<Url, SettingError> {
+    let url = Url::parse(v).map_err(|e| {
+        SettingError::new("INCOGNITO_PUBLIC_URL", format!("`{v}` is not a valid URL ({e})"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(SettingError::new(
+            "INCOGNITO_PUBLIC_URL",
+            format!("`{v}` must be an http:// or https:// address"),
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_number<T>(setting: &'static str, v: &str, min: T, max: T) -> Result<T, SettingError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let n: T = v
+        .parse()
+        .map_err(|_| SettingError::new(setting, format!("`{v}` is not a whole number")))?;
+    if n < min || n > max {
+        return Err(SettingError::new(
+            setting,
+            format!("{n} is outside {min}..={max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:••••@host/db`.
+fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("••••"));
+            }
+            url.to_string()
+        }
+        Err(_) => "(unparsable)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_live_in_the_data_directory() {
+        let s = Settings::from_vars(vars(&[("INCOGNITO_DATA_DIR", "/tmp/x")])).unwrap();
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("/tmp/x/incognito.db".into()));
+        assert_eq!(s.mail_url, MailUrl::Folder("/tmp/x/outbox".into()));
+        assert_eq!(s.storage_url, StorageUrl::Folder("/tmp/x/objects".into()));
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn debug_never_prints_passwords() {
+        let s = Settings::from_vars(vars(&[
+            ("INCOGNITO_DATABASE_URL", "postgres://app:hunter2hunter2@db.example/incognito"),
+            ("INCOGNITO_MAIL_URL", "smtp://mailer:s3cretpass@mail.example:587?tls=required"),
+        ]))
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2hunter2"), "{printed}");
+        assert!(!printed.contains("s3cretpass"), "{printed}");
+        assert!(printed.contains("db.example"), "{printed}");
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases = [
+            ("INCOGNITO_DATABASE_URL", "mysql://x/y"),
+            ("INCOGNITO_DATABASE_URL", "::not a url"),
+            ("INCOGNITO_MAIL_URL", "ftp://mail"),
+            ("INCOGNITO_MAIL_URL", "smtp://mail?tls=sometimes"),
+            ("INCOGNITO_BIND", "localhost"),
+            ("INCOGNITO_PUBLIC_URL", "ftp://x"),
+            ("INCOGNITO_LOG_FORMAT", "xml"),
+            ("INCOGNITO_DATABASE_POOL_SIZE", "0"),
+            ("INCOGNITO_STORAGE_URL", "gopher://x"),
+            ("INCOGNITO_TRUST_PROXY", "maybe"),
+        ];
+        for (name, value) in cases {
+            let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
+            assert_eq!(err.setting, name, "{value}");
+        }
+    }
+}

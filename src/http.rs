@@ -1,0 +1,166 @@
+//! Extractors and helpers that every module's routes share: a JSON body extractor whose errors
+//! name the problem and the field, and the client's address.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// The largest JSON body the API reads.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body. Wrong content type → 415, too large → 413, malformed → 400,
+/// wrong type or missing field → 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T> Deref for ApiJson<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as JSON, with Content-Type: application/json.",
+                ));
+            }
+            if declared_len.is_some_and(|n| n > JSON_LIMIT) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::bad_request("unreadable_body", format!("The body could not be read: {e}")))?;
+                if body.len() + chunk.len() > JSON_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("The body is larger than the {} KiB this API accepts.", JSON_LIMIT / 1024),
+    )
+}
+
+/// Parses JSON, telling a syntax error (400) from a body of the wrong shape (422, field named).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::bad_request("malformed_json", "The body is empty; send a JSON object."));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => AppError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON (line {}, column {}).", inner.line(), inner.column()),
+            ),
+            _ => {
+                let message = strip_position(&inner.to_string());
+                let field = if path == "." || path.is_empty() {
+                    missing_field_name(&message).unwrap_or_else(|| "body".into())
+                } else {
+                    path
+                };
+                AppError::validation(vec![FieldError::new(field, message)])
+            }
+        }
+    })
+}
+
+/// serde says "missing field `password` at line 1 column 20"; keep the words, name the field.
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_string)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when behind a trusted proxy.
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    let info = req.connection_info();
+    let raw = if trust_proxy {
+        info.realip_remote_addr().map(str::to_string)
+    } else {
+        req.peer_addr().map(|a| a.ip().to_string())
+    };
+    let raw = raw.unwrap_or_else(|| "unknown".into());
+    // "1.2.3.4:5678" → "1.2.3.4"; IPv6 stays whole.
+    match raw.parse::<std::net::SocketAddr>() {
+        Ok(sa) => sa.ip().to_string(),
+        Err(_) => raw,
+    }
+}
+
+/// The bearer token of the `Authorization` header, if there is one.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        password: String,
+    }
+
+    #[test]
+    fn json_errors_name_the_problem() {
+        let e = parse_json::<Login>(b"{\"email\": ").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+        let e = parse_json::<Login>(b"{\"email\": \"a@b.c\"}").unwrap_err();
+        assert_eq!(e.fields[0].field, "password");
+        let e = parse_json::<Login>(b"{\"email\": 5, \"password\": \"x\"}").unwrap_err();
+        assert_eq!(e.fields[0].field, "email");
+        assert_eq!(e.status.as_u16(), 422);
+    }
+}

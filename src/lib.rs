@@ -1,0 +1,18 @@
+//! Incognito: a privacy-first platform for a mystery-shopper panel.
+//!
+//! The binary (`src/main.rs`) is a thin command line over this library, so that tests and
+//! benchmarks use the same code. DESIGN.md describes the layout.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod mail;
+pub mod metrics;
+pub mod openapi;
+pub mod privacy;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,194 @@
+//! The background sender: claims due messages, delivers them, retries with backoff.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta, Utc};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use tokio::sync::watch;
+
+use super::MailWaker;
+use super::store::{self, OutboxMessage};
+use crate::config::MailUrl;
+use crate::db::DbPool;
+
+/// How long a claimed message is reserved for one sender.
+const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
+/// Sent and failed messages are deleted after this long.
+pub const OUTBOX_RETENTION_DAYS: i64 = 30;
+
+pub enum MailTransport {
+    Folder(FileTransport),
+    Smtp(Box<SmtpTransport>),
+}
+
+impl MailTransport {
+    pub fn from_url(url: &MailUrl) -> Result<Self, String> {
+        match url {
+            MailUrl::Folder(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Ok(MailTransport::Folder(FileTransport::new(dir)))
+            }
+            MailUrl::Smtp(url) => {
+                let transport = SmtpTransport::from_url(url.expose())
+                    .map_err(|e| format!("not a usable SMTP URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build();
+                Ok(MailTransport::Smtp(Box::new(transport)))
+            }
+        }
+    }
+
+
+    /// Err(permanent?, text).
+    fn send(&self, message: &Message) -> Result<(), (bool, String)> {
+        match self {
+            MailTransport::Folder(t) => t.send(message).map(|_| ()).map_err(|e| (false, e.to_string())),
+            MailTransport::Smtp(t) => t
+                .send(message)
+                .map(|_| ())
+                .map_err(|e| (e.is_permanent(), e.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub max: Duration,
+    pub poll: Duration,
+}
+
+impl RetryPolicy {
+    /// base · 2^(attempts), capped at max.
+    pub fn delay_after(&self, attempts: i32) -> Duration {
+        let factor = 2u32.saturating_pow(u32::try_from(attempts.clamp(0, 30)).unwrap_or(30));
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// Runs until `shutdown` turns true: delivers what is due, then sleeps until woken or the poll.
+pub async fn run_sender(
+    pool: DbPool,
+    transport: MailTransport,
+    from: Mailbox,
+    policy: RetryPolicy,
+    waker: MailWaker,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let transport = std::sync::Arc::new(transport);
+    let mut last_purge: Option<NaiveDateTime> = None;
+    loop {
+        let (p, t, f) = (pool.clone(), transport.clone(), from.clone());
+        let outcome = tokio::task::spawn_blocking(move || deliver_due(&p, &t, &f, policy)).await;
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "mail sender could not reach the outbox"),
+            Err(e) => tracing::error!(error = %e, "mail sender task failed"),
+        }
+        let now = Utc::now().naive_utc();
+        if last_purge.is_none_or(|at| now - at > TimeDelta::hours(1)) {
+            last_purge = Some(now);
+            let p = pool.clone();
+            let _ = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let mut conn = p.get()?;
+                let purged = store::purge_finished_before(
+                    &mut conn,
+                    now - TimeDelta::days(OUTBOX_RETENTION_DAYS),
+                )?;
+                if purged > 0 {
+                    tracing::info!(purged, "old outbox messages deleted");
+                }
+                Ok(())
+            })
+            .await;
+        }
+        tokio::select! {
+            _ = waker.woken() => {}
+            _ = tokio::time::sleep(policy.poll) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
+
+/// One round: claim what is due, send each, record each outcome. Returns how many were sent.
+pub fn deliver_due(
+    pool: &DbPool,
+    transport: &MailTransport,
+    from: &Mailbox,
+    policy: RetryPolicy,
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    loop {
+        let now = Utc::now().naive_utc();
+        let batch = {
+            let mut conn = pool.get()?;
+            store::claim_due(&mut conn, now, now + CLAIM_LEASE, 20)?
+        };
+        if batch.is_empty() {
+            return Ok(sent);
+        }
+        for message in batch {
+            let result = build(&message, from).and_then(|m| transport.send(&m));
+            let mut conn = pool.get()?;
+            let now = Utc::now().naive_utc();
+            match result {
+                Ok(()) => {
+                    store::mark_sent(&mut conn, message.id, now)?;
+                    sent += 1;
+                    tracing::info!(outbox_id = message.id, "mail sent");
+                }
+                Err((true, error)) => {
+                    store::mark_failed(&mut conn, message.id, now, &error)?;
+                    tracing::warn!(outbox_id = message.id, %error, "mail refused for good");
+                }
+                Err((false, error)) => {
+                    let delay = policy.delay_after(message.attempts);
+                    let next = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                    store::mark_retry(&mut conn, message.id, next, &error)?;
+                    tracing::warn!(outbox_id = message.id, attempts = message.attempts + 1, retry_in_ms = delay.as_millis() as u64, %error, "mail not sent, will retry");
+                }
+            }
+        }
+    }
+}
+
+fn build(message: &OutboxMessage, from: &Mailbox) -> Result<Message, (bool, String)> {
+    let to: Mailbox = message
+        .recipient
+        .parse()
+        .map_err(|e| (true, format!("bad recipient: {e}")))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(message.subject.clone())
+        // A stable Message-ID lets a receiving server or person spot a duplicate.
+        .message_id(Some(format!("<{}@incognito>", message.message_id)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(message.body_text.clone())
+        .map_err(|e| (true, format!("cannot build the message: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let p = RetryPolicy {
+            base: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+        };
+        assert_eq!(p.delay_after(0), Duration::from_secs(5));
+        assert_eq!(p.delay_after(1), Duration::from_secs(10));
+        assert_eq!(p.delay_after(3), Duration::from_secs(40));
+        assert_eq!(p.delay_after(4), Duration::from_secs(60));
+        assert_eq!(p.delay_after(1000), Duration::from_secs(60));
+    }
+}

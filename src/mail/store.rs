@@ -1,0 +1,164 @@
+//! Outbox queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Outgoing;
+use crate::db::DbConnection;
+use crate::db::schema::mail_outbox;
+use crate::keys::random_token;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub message_id: String,
+    pub attempts: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = mail_outbox)]
+struct NewOutboxMessage<'a> {
+    recipient: &'a str,
+    subject: &'a str,
+    body_text: &'a str,
+    message_id: &'a str,
+    created_at: NaiveDateTime,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+}
+
+/// Queues a message; it leaves when the surrounding transaction commits and the sender runs.
+pub fn enqueue(conn: &mut DbConnection, msg: &Outgoing, now: NaiveDateTime) -> QueryResult<i64> {
+    let message_id = random_token(18);
+    diesel::insert_into(mail_outbox::table)
+        .values(NewOutboxMessage {
+            recipient: &msg.to,
+            subject: &msg.subject,
+            body_text: &msg.body,
+            message_id: &message_id,
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+        })
+        .returning(mail_outbox::id)
+        .get_result(conn)
+}
+
+/// Claims up to `limit` due messages for `lease`, so that no other sender takes them meanwhile.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let candidates: Vec<i64> = mail_outbox::table
+        .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::failed_at.is_null())
+        .filter(mail_outbox::next_attempt_at.le(now))
+        .filter(
+            mail_outbox::claimed_until
+                .is_null()
+                .or(mail_outbox::claimed_until.lt(now)),
+        )
+        .order((mail_outbox::next_attempt_at, mail_outbox::id))
+        .limit(limit)
+        .select(mail_outbox::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        // The conditional update is the claim: of two senders, one sees 1 row changed.
+        let won = diesel::update(
+            mail_outbox::table
+                .filter(mail_outbox::id.eq(id))
+                .filter(mail_outbox::sent_at.is_null())
+                .filter(
+                    mail_outbox::claimed_until
+                        .is_null()
+                        .or(mail_outbox::claimed_until.lt(now)),
+                ),
+        )
+        .set(mail_outbox::claimed_until.eq(lease_until))
+        .execute(conn)?;
+        if won == 1 {
+            claimed.push(
+                mail_outbox::table
+                    .find(id)
+                    .select(OutboxMessage::as_select())
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((
+            mail_outbox::sent_at.eq(now),
+            mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+            mail_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((
+            mail_outbox::next_attempt_at.eq(next_attempt_at),
+            mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+            mail_outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((
+            mail_outbox::failed_at.eq(now),
+            mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+            mail_outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Messages waiting to leave (not sent, not given up).
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<i64> {
+    mail_outbox::table
+        .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::failed_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Deletes messages sent or given up before `cutoff`: their bodies hold single-use links and
+/// their recipients are personal data (retention in the data inventory).
+pub fn purge_finished_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        mail_outbox::table.filter(
+            mail_outbox::sent_at
+                .lt(cutoff)
+                .or(mail_outbox::failed_at.lt(cutoff)),
+        ),
+    )
+    .execute(conn)
+}

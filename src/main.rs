@@ -1,0 +1,132 @@
+//! The `incognito` command line: serve, migrate, create-admin.
+//!
+//! A bad setting ends the process with exit code 2 and one line naming the setting.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use incognito::app::{self, Application};
+use incognito::auth::{self, Email, Password, Role};
+use incognito::config::Settings;
+use incognito::keys::Keys;
+
+#[derive(Parser)]
+#[command(name = "incognito", version, about = "Privacy-first platform for a mystery-shopper panel")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web service (settings from INCOGNITO_* variables).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator account (its address counts as confirmed).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// The password; read from standard input when left out.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    incognito::telemetry::init(settings.log_format);
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
+    }
+}
+
+/// One line on stderr, exit code 2.
+fn fail(problem: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("incognito: {problem}");
+    ExitCode::from(2)
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let application = match Application::build(settings).await {
+            Ok(a) => a,
+            Err(e) => return fail(&e),
+        };
+        let url = application.state().settings.public_url.clone();
+        tracing::info!(port = application.port(), %url, "Incognito is listening");
+        match application.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("the server stopped: {e}")),
+        }
+    })
+}
+
+fn migrate(settings: &Settings) -> ExitCode {
+    if let Err(e) = app::prepare_data_dir(settings) {
+        return fail(&e);
+    }
+    match app::open_database(settings) {
+        Ok(_) => {
+            println!("migrations are up to date ({})", settings.database_url.backend_name());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> ExitCode {
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).is_err() {
+                return fail(&"could not read the password from standard input");
+            }
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let (email, password): (Email, Password) = match auth::service::parse_credentials(email, &password, "password") {
+        Ok(ok) => ok,
+        Err(e) => {
+            let problems: Vec<String> = e.fields.iter().map(|f| format!("--{} {}", f.field, f.message)).collect();
+            return fail(&problems.join("; "));
+        }
+    };
+    if let Err(e) = app::prepare_data_dir(settings) {
+        return fail(&e);
+    }
+    let keys = match Keys::load_or_create(&settings.keys_dir()) {
+        Ok(k) => k,
+        Err(e) => return fail(&format!("INCOGNITO_DATA_DIR: {e}")),
+    };
+    let pool = match app::open_database(settings) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let auth = auth::Auth::new(settings, keys);
+    let result = pool
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| {
+            auth::service::create_account(&mut conn, &auth, &email, &password, Role::Admin).map_err(|e| e.detail)
+        });
+    match result {
+        Ok(user) => {
+            println!("admin account {} created (id {})", user.email, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(problem) => fail(&problem),
+    }
+}

@@ -1,0 +1,461 @@
+//! Page handlers: home, sign-up, verification, sign-in and out, password reset, role pages.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session::{self, Csrf, check_csrf, cleared_cookies, csrf, page_user, safe_next, token_cookies};
+use super::{PageError, html};
+use crate::app::AppState;
+use crate::auth::model::{Password, Role};
+use crate::auth::service::{self, parse_credentials};
+use crate::error::{AppError, FieldError};
+use crate::http::client_address;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/static/style.css", web::get().to(stylesheet))
+        .route("/signup", web::get().to(signup_form))
+        .route("/signup", web::post().to(signup))
+        .route("/verify", web::get().to(verify))
+        .route("/signin", web::get().to(signin_form))
+        .route("/signin", web::post().to(signin))
+        .route("/session/renew", web::get().to(renew))
+        .route("/session/signout", web::post().to(signout))
+        .route("/password/forgot", web::get().to(forgot_form))
+        .route("/password/forgot", web::post().to(forgot))
+        .route("/password/reset", web::get().to(reset_form))
+        .route("/password/reset", web::post().to(reset))
+        .route("/problems/{code}", web::get().to(problem))
+        .route("/dashboard", web::get().to(dashboard))
+        .route("/shopper", web::get().to(shopper_page))
+        .route("/staff", web::get().to(staff_page))
+        .route("/client", web::get().to(client_page))
+        .route("/privacy", web::get().to(privacy_page))
+        .route("/admin", web::get().to(admin_page));
+}
+
+type PageResult = Result<HttpResponse, PageError>;
+
+/// Adds the CSRF cookie to a rendered form page when the browser had none.
+fn with_csrf(mut response: HttpResponse, csrf: Csrf) -> HttpResponse {
+    if let Some(cookie) = csrf.new_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage;
+
+async fn home() -> PageResult {
+    html(StatusCode::OK, &HomePage)
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../web/static/style.css"))
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    heading: &'a str,
+    text: &'a str,
+    link: Option<(&'a str, &'a str)>,
+}
+
+fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> PageResult {
+    html(status, &MessagePage { heading, text, link })
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignUpPage {
+    csrf: String,
+    email: String,
+    errors: Vec<FieldError>,
+}
+
+async fn signup_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let page = html(StatusCode::OK, &SignUpPage { csrf: csrf.token.clone(), email: String::new(), errors: vec![] })?;
+    Ok(with_csrf(page, csrf))
+}
+
+#[derive(Deserialize)]
+struct SignUpForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+}
+
+async fn signup(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignUpForm>) -> PageResult {
+    let form = form.into_inner();
+    check_csrf(&req, &state, &form.csrf_token)?;
+    let (email, password) = match parse_credentials(&form.email, &form.password, "password") {
+        Ok(ok) => ok,
+        Err(e) if !e.fields.is_empty() => {
+            let token = csrf(&req, &state).token;
+            return html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SignUpPage { csrf: token, email: form.email, errors: e.fields },
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let auth = state.auth.clone();
+    state.db.run(move |conn| service::register(conn, &auth, &email, &password)).await?;
+    state.mail.wake();
+    message(
+        StatusCode::OK,
+        "Check your mail",
+        "We mailed a confirmation link to the address you gave. Follow it to finish signing up; it works once, for 24 hours.",
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The mailed link lands here and confirms the address, as `POST /api/v1/auth/verify` does.
+async fn verify(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> PageResult {
+    let Some(token) = query.into_inner().token.filter(|t| !t.is_empty()) else {
+        return message(StatusCode::BAD_REQUEST, "Link incomplete", "This link has no token. Open the link from the mail as it is.", None);
+    };
+    let auth = state.auth.clone();
+    match state.db.run(move |conn| service::verify_email(conn, &auth, &token)).await {
+        Ok(()) => message(StatusCode::OK, "Address confirmed", "Thank you. You can sign in now.", Some(("/signin", "Sign in"))),
+        Err(e) if e.status.is_client_error() => message(e.status, "This link does not work", &e.detail, Some(("/signin", "Sign in"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    csrf: String,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn signin_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<NextQuery>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let page = SignInPage {
+        csrf: csrf.token.clone(),
+        email: String::new(),
+        next: safe_next(query.next.as_deref()),
+        error: None,
+    };
+    Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+    next: Option<String>,
+}
+
+async fn signin(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignInForm>) -> PageResult {
+    let form = form.into_inner();
+    check_csrf(&req, &state, &form.csrf_token)?;
+    let address = client_address(&req, state.settings.trust_proxy);
+    let auth = state.auth.clone();
+    let (email, password) = (form.email.clone(), Password::new(form.password));
+    let outcome = state
+        .db
+        .run(move |conn| service::login(conn, &auth, &email, &password, &address))
+        .await;
+    match outcome {
+        Ok((_, pair)) => {
+            let mut response = HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, safe_next(form.next.as_deref())))
+                .finish();
+            for c in token_cookies(&state, &pair) {
+                let _ = response.add_cookie(&c);
+            }
+            Ok(response)
+        }
+        Err(e) if e.status.is_client_error() => {
+            let mut response = html(
+                e.status,
+                &SignInPage {
+                    csrf: csrf(&req, &state).token,
+                    email: form.email,
+                    next: safe_next(form.next.as_deref()),
+                    error: Some(sign_in_problem(&e)),
+                },
+            )?;
+            if let Some(secs) = e.retry_after_secs {
+                if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sign_in_problem(e: &AppError) -> String {
+    if e.fields.is_empty() {
+        e.detail.clone()
+    } else {
+        e.fields
+            .iter()
+            .map(|f| format!("{} {}", capitalise(&f.field), f.message))
+            .collect::<Vec<_>>()
+            .join(". ")
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Trades the refresh cookie for fresh tokens and returns to the page asked for.
+async fn renew(req: HttpRequest, state: web::Data<AppState>, query: web::Query<NextQuery>) -> PageResult {
+    let next = safe_next(query.next.as_deref());
+    let token = req.cookie(session::REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let auth = state.auth.clone();
+    let renewed = match token {
+        Some(t) => state.db.run(move |conn| service::refresh(conn, &auth, &t)).await.ok(),
+        None => None,
+    };
+    let mut response = match &renewed {
+        Some(_) => HttpResponse::SeeOther().insert_header((header::LOCATION, next)).finish(),
+        None => {
+            let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/signin?next={encoded}")))
+                .finish()
+        }
+    };
+    let cookies = match &renewed {
+        Some((_, pair)) => token_cookies(&state, pair),
+        None => cleared_cookies(&state),
+    };
+    for c in cookies {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf_token: String,
+}
+
+async fn signout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> PageResult {
+    check_csrf(&req, &state, &form.csrf_token)?;
+    let access = req.cookie(session::ACCESS_COOKIE).map(|c| c.value().to_string());
+    let refresh = req.cookie(session::REFRESH_COOKIE).map(|c| c.value().to_string());
+    let auth = state.auth.clone();
+    state
+        .db
+        .run(move |conn| {
+            if let Some(user) = access.and_then(|t| service::authenticate(conn, &auth, &t).ok()) {
+                service::logout(conn, &user)?;
+            }
+            if let Some(t) = refresh {
+                service::logout_by_refresh_token(conn, &t)?;
+            }
+            Ok(())
+        })
+        .await?;
+    let mut response = HttpResponse::SeeOther().insert_header((header::LOCATION, "/")).finish();
+    for c in cleared_cookies(&state) {
+        let _ = response.add_cookie(&c);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+async fn forgot_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let page = ForgotPage { csrf: csrf.token.clone(), email: String::new(), error: None };
+    Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    email: String,
+    csrf_token: String,
+}
+
+async fn forgot(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ForgotForm>) -> PageResult {
+    let form = form.into_inner();
+    check_csrf(&req, &state, &form.csrf_token)?;
+    let auth = state.auth.clone();
+    let email = form.email.clone();
+    match state.db.run(move |conn| service::request_password_reset(conn, &auth, &email)).await {
+        Ok(()) => {
+            state.mail.wake();
+            message(
+                StatusCode::OK,
+                "Check your mail",
+                "If this address has an account, we mailed it a link to set a new password. The link works once, for one hour.",
+                None,
+            )
+        }
+        Err(e) if e.status.is_client_error() => html(
+            e.status,
+            &ForgotPage { csrf: csrf(&req, &state).token, email: form.email, error: Some(sign_in_problem(&e)) },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    csrf: String,
+    token: String,
+    error: Option<String>,
+}
+
+async fn reset_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<TokenQuery>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let token = query.into_inner().token.unwrap_or_default();
+    let page = ResetPage { csrf: csrf.token.clone(), token, error: None };
+    Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    token: String,
+    password: String,
+    csrf_token: String,
+}
+
+async fn reset(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ResetForm>) -> PageResult {
+    let form = form.into_inner();
+    check_csrf(&req, &state, &form.csrf_token)?;
+    let auth = state.auth.clone();
+    let (token, password) = (form.token.clone(), Password::new(form.password));
+    match state
+        .db
+        .run(move |conn| service::confirm_password_reset(conn, &auth, &token, &password))
+        .await
+    {
+        Ok(()) => message(
+            StatusCode::OK,
+            "Password changed",
+            "Your new password is saved and every device was signed out. Sign in with the new password.",
+            Some(("/signin", "Sign in")),
+        ),
+        Err(e) if e.status.is_client_error() => html(
+            e.status,
+            &ResetPage { csrf: csrf(&req, &state).token, token: form.token, error: Some(sign_in_problem(&e)) },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Explains a problem code of the API (the `type` of a problem document points here).
+async fn problem(path: web::Path<String>) -> PageResult {
+    let code = path.into_inner();
+    let text = match code.as_str() {
+        "validation_failed" => "Some fields of the request are not valid; the errors list names each field and what is wrong.",
+        "malformed_json" => "The body is not valid JSON.",
+        "unsupported_media_type" => "The body must be sent as application/json.",
+        "body_too_large" => "The body is larger than the API accepts.",
+        "invalid_credentials" => "The email or the password is not right.",
+        "email_not_verified" => "The account's email address has not been confirmed yet.",
+        "too_many_attempts" => "Too many failed sign-ins; wait the seconds given in Retry-After.",
+        "invalid_token" | "missing_token" | "session_ended" => "The access token is missing, expired, not valid, or its session has ended. Sign in again.",
+        "invalid_refresh_token" | "refresh_token_reused" => "The refresh token is not valid any more; a reused refresh token closes its session.",
+        "invalid_link" => "A mailed link was used already, has expired or is not valid.",
+        "forbidden" => "Your role does not allow this.",
+        "not_found" => "There is nothing at this address.",
+        "email_taken" | "already_exists" => "This exists already.",
+        "unavailable" => "A part the service needs is busy or unreachable; try again shortly.",
+        "internal_error" => "Something failed on our side; it was logged.",
+        _ => return Err(PageError::shown(StatusCode::NOT_FOUND, "Unknown problem", "There is no problem type with this code.")),
+    };
+    message(StatusCode::OK, &code, text, None)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    csrf: String,
+    email: String,
+    role: Role,
+    role_label: &'static str,
+}
+
+fn role_path(role: Role) -> &'static str {
+    match role {
+        Role::Shopper => "/shopper",
+        Role::Scheduler | Role::Qa => "/staff",
+        Role::ClientReviewer => "/client",
+        Role::PrivacyOfficer => "/privacy",
+        Role::Admin => "/admin",
+    }
+}
+
+async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let user = page_user(&req, &state).await?;
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, role_path(user.role))).finish())
+}
+
+async fn role_page(req: HttpRequest, state: web::Data<AppState>, allowed: &[Role]) -> PageResult {
+    let user = page_user(&req, &state).await?;
+    if !allowed.contains(&user.role) {
+        return Err(PageError::forbidden());
+    }
+    let csrf = csrf(&req, &state);
+    let page = DashboardPage {
+        csrf: csrf.token.clone(),
+        email: user.email,
+        role: user.role,
+        role_label: user.role.label(),
+    };
+    Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+async fn shopper_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    role_page(req, state, &[Role::Shopper]).await
+}
+
+async fn staff_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    role_page(req, state, &[Role::Scheduler, Role::Qa, Role::Admin]).await
+}
+
+async fn client_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    role_page(req, state, &[Role::ClientReviewer]).await
+}
+
+async fn privacy_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    role_page(req, state, &[Role::PrivacyOfficer, Role::Admin]).await
+}
+
+async fn admin_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    role_page(req, state, &[Role::Admin]).await
+}

@@ -1,0 +1,112 @@
+//! Cookies of the web session: the access and refresh tokens, and the CSRF secret.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+
+use super::PageError;
+use crate::app::AppState;
+use crate::auth::service::{self, CurrentUser, TokenPair};
+use crate::keys::random_token;
+
+pub const ACCESS_COOKIE: &str = "incognito_access";
+pub const REFRESH_COOKIE: &str = "incognito_refresh";
+pub const CSRF_COOKIE: &str = "incognito_csrf";
+
+fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.cookies_secure())
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+/// The cookies that carry a freshly issued token pair.
+pub fn token_cookies(state: &AppState, pair: &TokenPair) -> [Cookie<'static>; 2] {
+    let refresh_secs = i64::try_from(state.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    [
+        cookie(state, ACCESS_COOKIE, pair.access_token.clone(), "/", i64::try_from(pair.expires_in).unwrap_or(900)),
+        // The refresh token is needed only to renew or end the session.
+        cookie(state, REFRESH_COOKIE, pair.refresh_token.clone(), "/session", refresh_secs),
+    ]
+}
+
+/// Cookies that erase the token cookies.
+pub fn cleared_cookies(state: &AppState) -> [Cookie<'static>; 2] {
+    [
+        cookie(state, ACCESS_COOKIE, String::new(), "/", 0),
+        cookie(state, REFRESH_COOKIE, String::new(), "/session", 0),
+    ]
+}
+
+/// A CSRF token for forms, and the cookie to set when the browser has none yet.
+pub struct Csrf {
+    pub token: String,
+    pub new_cookie: Option<Cookie<'static>>,
+}
+
+/// The form token is a keyed hash of a random cookie: a page of another site can neither read
+/// the cookie nor compute the token.
+pub fn csrf(req: &HttpRequest, state: &AppState) -> Csrf {
+    match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16) {
+        Some(secret) => Csrf {
+            token: state.auth.keys.keyed_hash("csrf", &secret),
+            new_cookie: None,
+        },
+        None => {
+            let secret = random_token(24);
+            Csrf {
+                token: state.auth.keys.keyed_hash("csrf", &secret),
+                new_cookie: Some(cookie(state, CSRF_COOKIE, secret, "/", 30 * 24 * 3600)),
+            }
+        }
+    }
+}
+
+/// Refuses a form post whose token does not match the browser's CSRF cookie.
+pub fn check_csrf(req: &HttpRequest, state: &AppState, submitted: &str) -> Result<(), PageError> {
+    let expected = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| state.auth.keys.keyed_hash("csrf", c.value()));
+    let ok = expected.is_some_and(|e| constant_time_eq(e.as_bytes(), submitted.as_bytes()));
+    if ok {
+        Ok(())
+    } else {
+        Err(PageError::shown(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "This form has expired",
+            "For your safety the form could not be accepted. Go back, reload the page and send it again.",
+        ))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A local path to return to after signing in; anything else becomes `/dashboard`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/session") => n.to_string(),
+        _ => "/dashboard".to_string(),
+    }
+}
+
+/// The signed-in user of a page request. Without a valid access cookie: renew the session
+/// when a refresh cookie exists, else go to sign-in, then come back here.
+pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
+    let here = req.uri().path_and_query().map_or("/dashboard", |p| p.as_str()).to_string();
+    let next = url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>();
+    if let Some(token) = req.cookie(ACCESS_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) {
+        let auth = state.auth.clone();
+        if let Ok(user) = state.db.run(move |conn| service::authenticate(conn, &auth, &token)).await {
+            return Ok(user);
+        }
+    }
+    // The refresh cookie is scoped to /session, so the browser does not send it here: always
+    // try a renewal, which falls back to sign-in.
+    Err(PageError::SignIn {
+        location: format!("/session/renew?next={next}"),
+    })
+}
