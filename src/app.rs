@@ -61,17 +61,20 @@ fn startup(setting: &'static str) -> impl Fn(String) -> StartupError {
 pub fn prepare_data_dir(settings: &Settings) -> Result<(), StartupError> {
     let dir = &settings.data_dir;
     let err = startup("INCOGNITO_DATA_DIR");
-    std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok")
         .and_then(|()| std::fs::remove_file(&probe))
         .map_err(|e| err(format!("{} is not writable: {e}", dir.display())))?;
     let StorageUrl::Folder(objects) = &settings.storage_url;
-    std::fs::create_dir_all(objects)
-        .map_err(|e| startup("INCOGNITO_STORAGE_URL")(format!("cannot create {}: {e}", objects.display())))?;
+    std::fs::create_dir_all(objects).map_err(|e| {
+        startup("INCOGNITO_STORAGE_URL")(format!("cannot create {}: {e}", objects.display()))
+    })?;
     if let MailUrl::Folder(outbox) = &settings.mail_url {
-        std::fs::create_dir_all(outbox)
-            .map_err(|e| startup("INCOGNITO_MAIL_URL")(format!("cannot create {}: {e}", outbox.display())))?;
+        std::fs::create_dir_all(outbox).map_err(|e| {
+            startup("INCOGNITO_MAIL_URL")(format!("cannot create {}: {e}", outbox.display()))
+        })?;
     }
     Ok(())
 }
@@ -108,18 +111,24 @@ impl Application {
     /// Prepares everything that can fail with a bad setting, then binds. Port 0 picks a free port.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         prepare_data_dir(&settings)?;
-        let keys = Keys::load_or_create(&settings.keys_dir()).map_err(startup("INCOGNITO_DATA_DIR"))?;
+        let keys =
+            Keys::load_or_create(&settings.keys_dir()).map_err(startup("INCOGNITO_DATA_DIR"))?;
         let s = settings.clone();
         let pool = tokio::task::spawn_blocking(move || open_database(&s))
             .await
-            .map_err(|e| StartupError { setting: None, problem: e.to_string() })??;
-        let transport = MailTransport::from_url(&settings.mail_url).map_err(startup("INCOGNITO_MAIL_URL"))?;
+            .map_err(|e| StartupError {
+                setting: None,
+                problem: e.to_string(),
+            })??;
+        let transport =
+            MailTransport::from_url(&settings.mail_url).map_err(startup("INCOGNITO_MAIL_URL"))?;
         let from: lettre::message::Mailbox = settings
             .mail_from
             .parse()
             .map_err(|e| startup("INCOGNITO_MAIL_FROM")(format!("not a mail address: {e}")))?;
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| startup("INCOGNITO_BIND")(format!("cannot listen on {}: {e}", settings.bind)))?;
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            startup("INCOGNITO_BIND")(format!("cannot listen on {}: {e}", settings.bind))
+        })?;
         let port = listener
             .local_addr()
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
@@ -154,7 +163,13 @@ impl Application {
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
             .shutdown_timeout(30)
             .run();
-        Ok(Self { port, server, state, sender, shutdown })
+        Ok(Self {
+            port,
+            server,
+            state,
+            sender,
+            shutdown,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -212,14 +227,22 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|e, _| {
-            AppError::bad_request("bad_path", format!("A part of the address is not valid: {e}")).into()
+            AppError::bad_request(
+                "bad_path",
+                format!("A part of the address is not valid: {e}"),
+            )
+            .into()
         }))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             AppError::bad_request("bad_query", format!("The query string is not valid: {e}")).into()
         }))
-        .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(|e, req| {
-            crate::web::PageError::bad_form(req, &e.to_string()).into()
-        }))
+        .app_data(
+            web::FormConfig::default()
+                .limit(16 * 1024)
+                .error_handler(|e, req| {
+                    crate::web::PageError::bad_form(req, &e.to_string()).into()
+                }),
+        )
         .wrap_fn(move |req, srv| {
             let started = Instant::now();
             let method = req.method().to_string();
@@ -232,14 +255,34 @@ pub fn build_app(
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".to_string());
                 metrics.observe(&method, &route, res.status().as_u16(), started.elapsed());
+                let request_id = {
+                    use actix_web::HttpMessage;
+                    res.request()
+                        .extensions()
+                        .get::<tracing_actix_web::RequestId>()
+                        .map(ToString::to_string)
+                };
                 let headers = res.headers_mut();
-                headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
-                headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
-                headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+                if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok())
+                {
+                    headers.insert(header::HeaderName::from_static("x-request-id"), id);
+                }
+                headers.insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    header::HeaderValue::from_static("nosniff"),
+                );
+                headers.insert(
+                    header::REFERRER_POLICY,
+                    header::HeaderValue::from_static("no-referrer"),
+                );
+                headers.insert(
+                    header::X_FRAME_OPTIONS,
+                    header::HeaderValue::from_static("DENY"),
+                );
                 Ok(res)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics_text))
@@ -255,18 +298,13 @@ async fn healthz() -> HttpResponse {
 
 /// Ready when the database answers and the data directory takes writes.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db_ok = state
-        .db
-        .run(|conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1").map_err(AppError::from)
-        })
-        .await
-        .is_ok();
+    let db_ok = state.db.ping(Duration::from_secs(2)).await;
     let dir = state.settings.data_dir.clone();
     let disk_ok = tokio::task::spawn_blocking(move || {
         let probe = dir.join(".ready-test");
-        std::fs::write(&probe, b"ok").and_then(|()| std::fs::remove_file(&probe)).is_ok()
+        std::fs::write(&probe, b"ok")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .is_ok()
     })
     .await
     .unwrap_or(false);
@@ -282,14 +320,38 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics_text(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let backlog = state.db.run(|conn| Ok(mail::store::backlog(conn)?)).await.unwrap_or(-1);
+    let backlog = state
+        .db
+        .run(|conn| Ok(mail::store::backlog(conn)?))
+        .await
+        .unwrap_or(-1);
     let (open, idle, max) = state.db.usage();
     let gauges = [
-        ("incognito_db_pool_connections", "Database connections open.", f64::from(open)),
-        ("incognito_db_pool_idle", "Database connections idle.", f64::from(idle)),
-        ("incognito_db_pool_in_use", "Database connections in use.", f64::from(open.saturating_sub(idle))),
-        ("incognito_db_pool_max", "Largest pool size.", f64::from(max)),
-        ("incognito_mail_outbox_backlog", "Messages waiting in the outbox (-1: unknown).", backlog as f64),
+        (
+            "incognito_db_pool_connections",
+            "Database connections open.",
+            f64::from(open),
+        ),
+        (
+            "incognito_db_pool_idle",
+            "Database connections idle.",
+            f64::from(idle),
+        ),
+        (
+            "incognito_db_pool_in_use",
+            "Database connections in use.",
+            f64::from(open.saturating_sub(idle)),
+        ),
+        (
+            "incognito_db_pool_max",
+            "Largest pool size.",
+            f64::from(max),
+        ),
+        (
+            "incognito_mail_outbox_backlog",
+            "Messages waiting in the outbox (-1: unknown).",
+            backlog as f64,
+        ),
     ];
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

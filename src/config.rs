@@ -66,7 +66,9 @@ impl DatabaseUrl {
     pub fn parse(value: &str) -> Result<Self, String> {
         if let Some(path) = value.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err("sqlite:// needs a file path, e.g. sqlite://./data/incognito.db".into());
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite://./data/incognito.db".into(),
+                );
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
@@ -258,7 +260,9 @@ impl Settings {
     }
 
     /// Reads settings from `(name, value)` pairs; names that do not start with `INCOGNITO_` are ignored.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingError> {
         let vars: HashMap<String, String> = vars
             .into_iter()
             .filter(|(k, _)| k.starts_with("INCOGNITO_"))
@@ -281,18 +285,22 @@ impl Settings {
             None => public_url_for(s.bind),
         };
         if let Some(v) = get("INCOGNITO_DATABASE_URL") {
-            s.database_url =
-                DatabaseUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_DATABASE_URL", p))?;
+            s.database_url = DatabaseUrl::parse(v)
+                .map_err(|p| SettingError::new("INCOGNITO_DATABASE_URL", p))?;
         }
         if let Some(v) = get("INCOGNITO_DATABASE_POOL_SIZE") {
             s.database_pool_size = parse_number("INCOGNITO_DATABASE_POOL_SIZE", v, 1, 512)?;
         }
         if let Some(v) = get("INCOGNITO_MAIL_URL") {
-            s.mail_url = MailUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_MAIL_URL", p))?;
+            s.mail_url =
+                MailUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_MAIL_URL", p))?;
         }
         if let Some(v) = get("INCOGNITO_MAIL_FROM") {
             v.parse::<lettre::message::Mailbox>().map_err(|e| {
-                SettingError::new("INCOGNITO_MAIL_FROM", format!("`{v}` is not a mail address ({e})"))
+                SettingError::new(
+                    "INCOGNITO_MAIL_FROM",
+                    format!("`{v}` is not a mail address ({e})"),
+                )
             })?;
             s.mail_from = v.to_string();
         }
@@ -398,7 +406,10 @@ fn public_url_for(bind: SocketAddr) -> Url {
 
 fn parse_public_url(v: &str) -> Result<Url, SettingError> {
     let url = Url::parse(v).map_err(|e| {
-        SettingError::new("INCOGNITO_PUBLIC_URL", format!("`{v}` is not a valid URL ({e})"))
+        SettingError::new(
+            "INCOGNITO_PUBLIC_URL",
+            format!("`{v}` is not a valid URL ({e})"),
+        )
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(SettingError::new(
@@ -452,7 +463,10 @@ mod tests {
     #[test]
     fn defaults_live_in_the_data_directory() {
         let s = Settings::from_vars(vars(&[("INCOGNITO_DATA_DIR", "/tmp/x")])).unwrap();
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite("/tmp/x/incognito.db".into()));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite("/tmp/x/incognito.db".into())
+        );
         assert_eq!(s.mail_url, MailUrl::Folder("/tmp/x/outbox".into()));
         assert_eq!(s.storage_url, StorageUrl::Folder("/tmp/x/objects".into()));
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
@@ -461,8 +475,14 @@ mod tests {
     #[test]
     fn debug_never_prints_passwords() {
         let s = Settings::from_vars(vars(&[
-            ("INCOGNITO_DATABASE_URL", "postgres://app:hunter2hunter2@db.example/incognito"),
-            ("INCOGNITO_MAIL_URL", "smtp://mailer:s3cretpass@mail.example:587?tls=required"),
+            (
+                "INCOGNITO_DATABASE_URL",
+                "postgres://app:hunter2hunter2@db.example/incognito",
+            ),
+            (
+                "INCOGNITO_MAIL_URL",
+                "smtp://mailer:s3cretpass@mail.example:587?tls=required",
+            ),
         ]))
         .unwrap();
         let printed = format!("{s:?}");

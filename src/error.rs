@@ -57,7 +57,11 @@ impl AppError {
         let detail = format!("These fields are not valid: {}.", names.join(", "));
         Self {
             fields,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                detail,
+            )
         }
     }
 
@@ -91,7 +95,10 @@ impl AppError {
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                format!("Too many failed attempts. Try again in {} seconds.", retry_after_secs.max(1)),
+                format!(
+                    "Too many failed attempts. Try again in {} seconds.",
+                    retry_after_secs.max(1)
+                ),
             )
         }
     }

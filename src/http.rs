@@ -35,8 +35,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -56,7 +64,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::bad_request("unreadable_body", format!("The body could not be read: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    AppError::bad_request(
+                        "unreadable_body",
+                        format!("The body could not be read: {e}"),
+                    )
+                })?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(too_large());
                 }
@@ -71,24 +84,36 @@ fn too_large() -> AppError {
     AppError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
-        format!("The body is larger than the {} KiB this API accepts.", JSON_LIMIT / 1024),
+        format!(
+            "The body is larger than the {} KiB this API accepts.",
+            JSON_LIMIT / 1024
+        ),
     )
 }
 
 /// Parses JSON, telling a syntax error (400) from a body of the wrong shape (422, field named).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::bad_request("malformed_json", "The body is empty; send a JSON object."));
+        return Err(AppError::bad_request(
+            "malformed_json",
+            "The body is empty; send a JSON object.",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => AppError::bad_request(
-                "malformed_json",
-                format!("The body is not valid JSON (line {}, column {}).", inner.line(), inner.column()),
-            ),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                AppError::bad_request(
+                    "malformed_json",
+                    format!(
+                        "The body is not valid JSON (line {}, column {}).",
+                        inner.line(),
+                        inner.column()
+                    ),
+                )
+            }
             _ => {
                 let message = strip_position(&inner.to_string());
                 let field = if path == "." || path.is_empty() {

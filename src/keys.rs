@@ -12,7 +12,9 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding};
+use ed25519_dalek::pkcs8::{
+    DecodePrivateKey, EncodePrivateKey, EncodePublicKey, spki::der::pem::LineEnding,
+};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::RngCore;
@@ -60,8 +62,12 @@ impl Keys {
         }
         let pem = fs::read_to_string(&signing_path)
             .map_err(|e| format!("cannot read {}: {e}", signing_path.display()))?;
-        let signing = SigningKey::from_pkcs8_pem(&pem)
-            .map_err(|e| format!("{} is not an Ed25519 PKCS#8 key: {e}", signing_path.display()))?;
+        let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+            format!(
+                "{} is not an Ed25519 PKCS#8 key: {e}",
+                signing_path.display()
+            )
+        })?;
         let der = signing
             .to_pkcs8_der()
             .map_err(|e| format!("cannot encode the signing key: {e}"))?;
@@ -131,10 +137,12 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Random bytes as unpadded base64url, for opaque tokens.
@@ -153,7 +161,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = Keys::load_or_create(dir.path()).unwrap();
         for name in [SIGNING_KEY_FILE, DATA_KEY_FILE] {
-            let mode = fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{name}");
         }
         let second = Keys::load_or_create(dir.path()).unwrap();

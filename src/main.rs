@@ -12,7 +12,11 @@ use incognito::config::Settings;
 use incognito::keys::Keys;
 
 #[derive(Parser)]
-#[command(name = "incognito", version, about = "Privacy-first platform for a mystery-shopper panel")]
+#[command(
+    name = "incognito",
+    version,
+    about = "Privacy-first platform for a mystery-shopper panel"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +59,10 @@ fn fail(problem: &dyn std::fmt::Display) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
@@ -79,7 +86,10 @@ fn migrate(settings: &Settings) -> ExitCode {
     }
     match app::open_database(settings) {
         Ok(_) => {
-            println!("migrations are up to date ({})", settings.database_url.backend_name());
+            println!(
+                "migrations are up to date ({})",
+                settings.database_url.backend_name()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
@@ -97,13 +107,18 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    let (email, password): (Email, Password) = match auth::service::parse_credentials(email, &password, "password") {
-        Ok(ok) => ok,
-        Err(e) => {
-            let problems: Vec<String> = e.fields.iter().map(|f| format!("--{} {}", f.field, f.message)).collect();
-            return fail(&problems.join("; "));
-        }
-    };
+    let (email, password): (Email, Password) =
+        match auth::service::parse_credentials(email, &password, "password") {
+            Ok(ok) => ok,
+            Err(e) => {
+                let problems: Vec<String> = e
+                    .fields
+                    .iter()
+                    .map(|f| format!("--{} {}", f.field, f.message))
+                    .collect();
+                return fail(&problems.join("; "));
+            }
+        };
     if let Err(e) = app::prepare_data_dir(settings) {
         return fail(&e);
     }
@@ -116,12 +131,10 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
         Err(e) => return fail(&e),
     };
     let auth = auth::Auth::new(settings, keys);
-    let result = pool
-        .get()
-        .map_err(|e| e.to_string())
-        .and_then(|mut conn| {
-            auth::service::create_account(&mut conn, &auth, &email, &password, Role::Admin).map_err(|e| e.detail)
-        });
+    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        auth::service::create_account(&mut conn, &auth, &email, &password, Role::Admin)
+            .map_err(|e| e.detail)
+    });
     match result {
         Ok(user) => {
             println!("admin account {} created (id {})", user.email, user.id);

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -45,7 +47,10 @@ impl Metrics {
     /// The text exposition, with the gauges the caller measured just now.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP incognito_http_requests_total HTTP requests answered, by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP incognito_http_requests_total HTTP requests answered, by route and status."
+        );
         let _ = writeln!(out, "# TYPE incognito_http_requests_total counter");
         let map = match self.requests.lock() {
             Ok(map) => map,
@@ -59,10 +64,19 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(out, "# HELP incognito_http_request_duration_seconds Time to answer, by route.");
-        let _ = writeln!(out, "# TYPE incognito_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP incognito_http_request_duration_seconds Time to answer, by route."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE incognito_http_request_duration_seconds histogram"
+        );
         for ((method, route, status), s) in map.iter() {
-            let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", escape(route));
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -70,9 +84,21 @@ impl Metrics {
                     s.buckets[i]
                 );
             }
-            let _ = writeln!(out, "incognito_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "incognito_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
-            let _ = writeln!(out, "incognito_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "incognito_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "incognito_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "incognito_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         for (name, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -97,7 +123,9 @@ mod tests {
         m.observe("GET", "/healthz", 200, Duration::from_millis(2));
         m.observe("GET", "/healthz", 200, Duration::from_millis(200));
         let text = m.render(&[("incognito_mail_outbox_backlog", "Messages waiting.", 3.0)]);
-        assert!(text.contains("incognito_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"));
+        assert!(text.contains(
+            "incognito_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
+        ));
         assert!(text.contains("le=\"0.0025\"} 1"));
         assert!(text.contains("le=\"0.25\"} 2"));
         assert!(text.contains("incognito_mail_outbox_backlog 3"));

@@ -94,7 +94,9 @@ impl Email {
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
         if !domain_ok || !local_ok {
             return Err("must be an address such as name@example.com".into());
         }
@@ -217,8 +219,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@exa mple.com"] {
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "ana@exa mple.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -232,14 +245,31 @@ mod tests {
     #[test]
     fn weak_and_short_passwords_are_refused() {
         let email = Email::parse("ana.lopez@example.com").unwrap();
-        for weak in ["short", "password1234", "qwertyuiop123", "aaaaaaaaaaaaaaaa", "ana.lopez@example.com"] {
-            assert!(Password::new(weak).check_strength("password", Some(&email)).is_err(), "{weak}");
+        for weak in [
+            "short",
+            "password1234",
+            "qwertyuiop123",
+            "aaaaaaaaaaaaaaaa",
+            "ana.lopez@example.com",
+        ] {
+            assert!(
+                Password::new(weak)
+                    .check_strength("password", Some(&email))
+                    .is_err(),
+                "{weak}"
+            );
         }
         let long = "x".repeat(257);
-        assert!(Password::new(long).check_strength("password", None).is_err());
-        assert!(Password::new("correct horse battery staple")
-            .check_strength("password", Some(&email))
-            .is_ok());
+        assert!(
+            Password::new(long)
+                .check_strength("password", None)
+                .is_err()
+        );
+        assert!(
+            Password::new("correct horse battery staple")
+                .check_strength("password", Some(&email))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ mod tests {
         let stored = hash(&pw).unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(verify(&pw, &stored));
-        assert!(!verify(&Password::new("correct horse battery stapler"), &stored));
+        assert!(!verify(
+            &Password::new("correct horse battery stapler"),
+            &stored
+        ));
         assert!(!verify(&pw, "not a hash"));
     }
 }

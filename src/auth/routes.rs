@@ -25,7 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/auth/refresh", web::post().to(refresh))
         .route("/auth/logout", web::post().to(logout))
         .route("/auth/password-reset", web::post().to(password_reset))
-        .route("/auth/password-reset/confirm", web::post().to(password_reset_confirm))
+        .route(
+            "/auth/password-reset/confirm",
+            web::post().to(password_reset_confirm),
+        )
         .route("/me", web::get().to(me))
         .route("/me/password", web::post().to(change_password))
         .route("/users", web::post().to(create_user));
@@ -42,10 +45,16 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
             let token = token.ok_or_else(|| {
-                AppError::unauthorized("missing_token", "Sign in and send the access token as Authorization: Bearer.")
+                AppError::unauthorized(
+                    "missing_token",
+                    "Sign in and send the access token as Authorization: Bearer.",
+                )
             })?;
             let auth = state.auth.clone();
-            state.db.run(move |conn| service::authenticate(conn, &auth, &token)).await
+            state
+                .db
+                .run(move |conn| service::authenticate(conn, &auth, &token))
+                .await
         })
     }
 }
@@ -70,7 +79,10 @@ pub struct RegisterResponse {
         (status = 201, description = "Confirmation link mailed", body = RegisterResponse),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>) -> AppResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: ApiJson<RegisterRequest>,
+) -> AppResult<HttpResponse> {
     let ApiJson(RegisterRequest { email, password }) = body;
     let (email, password) = parse_credentials(&email, &password, "password")?;
     let auth = state.auth.clone();
@@ -82,7 +94,8 @@ pub async fn register(state: web::Data<AppState>, body: ApiJson<RegisterRequest>
     state.mail.wake();
     Ok(HttpResponse::Created().json(RegisterResponse {
         email: shown,
-        message: "We mailed a confirmation link to this address. Follow it to finish signing up.".into(),
+        message: "We mailed a confirmation link to this address. Follow it to finish signing up."
+            .into(),
     }))
 }
 
@@ -103,10 +116,16 @@ pub struct VerifyResponse {
         (status = 200, body = VerifyResponse),
         (status = 400, description = "Link used, expired or not valid", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn verify(state: web::Data<AppState>, body: ApiJson<TokenRequest>) -> AppResult<HttpResponse> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    body: ApiJson<TokenRequest>,
+) -> AppResult<HttpResponse> {
     let token = body.0.token;
     let auth = state.auth.clone();
-    state.db.run(move |conn| service::verify_email(conn, &auth, &token)).await?;
+    state
+        .db
+        .run(move |conn| service::verify_email(conn, &auth, &token))
+        .await?;
     Ok(HttpResponse::Ok().json(VerifyResponse { verified: true }))
 }
 
@@ -124,7 +143,11 @@ pub struct LoginRequest {
         (status = 403, description = "Email not confirmed, or account disabled", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ApiJson<LoginRequest>) -> AppResult<HttpResponse> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> AppResult<HttpResponse> {
     let ApiJson(LoginRequest { email, password }) = body;
     let address = client_address(&req, state.settings.trust_proxy);
     let auth = state.auth.clone();
@@ -146,10 +169,16 @@ pub struct RefreshRequest {
         (status = 200, body = TokenPair),
         (status = 401, description = "Not valid, or reused (the session is then closed)", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) -> AppResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> AppResult<HttpResponse> {
     let token = body.0.refresh_token;
     let auth = state.auth.clone();
-    let (_, pair) = state.db.run(move |conn| service::refresh(conn, &auth, &token)).await?;
+    let (_, pair) = state
+        .db
+        .run(move |conn| service::refresh(conn, &auth, &token))
+        .await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -161,7 +190,10 @@ pub async fn refresh(state: web::Data<AppState>, body: ApiJson<RefreshRequest>) 
     ),
     security(("bearer" = [])))]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    state.db.run(move |conn| service::logout(conn, &user)).await?;
+    state
+        .db
+        .run(move |conn| service::logout(conn, &user))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -176,7 +208,10 @@ pub struct ResetRequest {
         (status = 202, description = "If the address has an account, a link was mailed"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn password_reset(state: web::Data<AppState>, body: ApiJson<ResetRequest>) -> AppResult<HttpResponse> {
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    body: ApiJson<ResetRequest>,
+) -> AppResult<HttpResponse> {
     let email = body.0.email;
     let auth = state.auth.clone();
     state
@@ -200,12 +235,17 @@ pub struct ResetConfirmRequest {
         (status = 400, description = "Link used, expired or not valid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Password too weak", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn password_reset_confirm(state: web::Data<AppState>, body: ApiJson<ResetConfirmRequest>) -> AppResult<HttpResponse> {
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: ApiJson<ResetConfirmRequest>,
+) -> AppResult<HttpResponse> {
     let ApiJson(ResetConfirmRequest { token, password }) = body;
     let auth = state.auth.clone();
     state
         .db
-        .run(move |conn| service::confirm_password_reset(conn, &auth, &token, &Password::new(password)))
+        .run(move |conn| {
+            service::confirm_password_reset(conn, &auth, &token, &Password::new(password))
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -251,11 +291,19 @@ pub async fn change_password(
     user: CurrentUser,
     body: ApiJson<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    let ApiJson(ChangePasswordRequest { current_password, new_password }) = body;
+    let ApiJson(ChangePasswordRequest {
+        current_password,
+        new_password,
+    }) = body;
     state
         .db
         .run(move |conn| {
-            service::change_password(conn, &user, &Password::new(current_password), &Password::new(new_password))
+            service::change_password(
+                conn,
+                &user,
+                &Password::new(current_password),
+                &Password::new(new_password),
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -284,7 +332,11 @@ pub async fn create_user(
     body: ApiJson<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let ApiJson(CreateUserRequest { email, password, role }) = body;
+    let ApiJson(CreateUserRequest {
+        email,
+        password,
+        role,
+    }) = body;
     let parsed = parse_credentials(&email, &password, "password");
     let role = Role::parse(&role);
     let (email, password, role) = match (parsed, role) {

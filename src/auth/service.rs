@@ -111,7 +111,11 @@ pub fn hash_refresh_token(token: &str) -> String {
 }
 
 /// Parses an email and a new password, naming every bad field.
-pub fn parse_credentials(email: &str, password: &str, password_field: &str) -> AppResult<(Email, Password)> {
+pub fn parse_credentials(
+    email: &str,
+    password: &str,
+    password_field: &str,
+) -> AppResult<(Email, Password)> {
     let mut errors = Vec::new();
     let email = match Email::parse(email) {
         Ok(e) => Some(e),
@@ -132,7 +136,12 @@ pub fn parse_credentials(email: &str, password: &str, password_field: &str) -> A
 
 /// Registers a shopper and mails a verification link. An address already registered gets a
 /// notice instead, and the answer is the same, so nobody learns who has an account.
-pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, password: &Password) -> AppResult<()> {
+pub fn register(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    email: &Email,
+    password: &Password,
+) -> AppResult<()> {
     let hash = password::hash(password).map_err(AppError::internal)?;
     let t = now();
     conn.transaction::<_, AppError, _>(|conn| {
@@ -156,12 +165,32 @@ pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, password: &
     })
 }
 
-fn send_verification(conn: &mut DbConnection, auth: &Auth, user_id: i64, email: &str, t: DateTime<Utc>) -> AppResult<()> {
+fn send_verification(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    user_id: i64,
+    email: &str,
+    t: DateTime<Utc>,
+) -> AppResult<()> {
     let jti = random_token(18);
-    store::insert_one_time_token(conn, &jti, user_id, "verify", naive(t), after(t, VERIFY_LINK_TTL))?;
+    store::insert_one_time_token(
+        conn,
+        &jti,
+        user_id,
+        "verify",
+        naive(t),
+        after(t, VERIFY_LINK_TTL),
+    )?;
     let token = auth
         .tokens
-        .issue(TokenKind::VerifyEmail, user_id, None, jti, t, VERIFY_LINK_TTL)
+        .issue(
+            TokenKind::VerifyEmail,
+            user_id,
+            None,
+            jti,
+            t,
+            VERIFY_LINK_TTL,
+        )
         .map_err(AppError::internal)?;
     let link = auth.link("verify", &token);
     outbox::enqueue(
@@ -181,8 +210,16 @@ fn send_verification(conn: &mut DbConnection, auth: &Auth, user_id: i64, email: 
 }
 
 fn already_registered_mail(auth: &Auth, email: &Email) -> Outgoing {
-    let signin = auth.public_url.join("signin").map(|u| u.to_string()).unwrap_or_default();
-    let reset = auth.public_url.join("password/forgot").map(|u| u.to_string()).unwrap_or_default();
+    let signin = auth
+        .public_url
+        .join("signin")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let reset = auth
+        .public_url
+        .join("password/forgot")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
     Outgoing {
         to: email.as_str().to_string(),
         subject: "Someone tried to sign up with your address".into(),
@@ -214,37 +251,53 @@ pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
 fn throttle_subjects(auth: &Auth, email: &str, client_address: &str) -> [(String, u32); 2] {
     [
         (
-            format!("account:{}", auth.keys.keyed_hash("throttle-account", email)),
+            format!(
+                "account:{}",
+                auth.keys.keyed_hash("throttle-account", email)
+            ),
             auth.max_failures_per_account,
         ),
         (
-            format!("address:{}", auth.keys.keyed_hash("throttle-address", client_address)),
+            format!(
+                "address:{}",
+                auth.keys.keyed_hash("throttle-address", client_address)
+            ),
             auth.max_failures_per_address,
         ),
     ]
 }
 
 /// 429 with the seconds to wait when the account or the address failed too often lately.
-fn check_throttle(conn: &mut DbConnection, auth: &Auth, subjects: &[(String, u32)], t: DateTime<Utc>) -> AppResult<()> {
+fn check_throttle(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    subjects: &[(String, u32)],
+    t: DateTime<Utc>,
+) -> AppResult<()> {
     let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
     let since = naive(t) - window;
     let mut wait = 0i64;
     for (subject, limit) in subjects {
         let (count, oldest) = store::login_failures_since(conn, subject, since)?;
-        if count >= i64::from(*limit) {
-            if let Some(oldest) = oldest {
-                wait = wait.max((oldest + window - naive(t)).num_seconds() + 1);
-            }
+        if count >= i64::from(*limit)
+            && let Some(oldest) = oldest
+        {
+            wait = wait.max((oldest + window - naive(t)).num_seconds() + 1);
         }
     }
     if wait > 0 {
-        return Err(AppError::too_many_requests(u64::try_from(wait).unwrap_or(1)));
+        return Err(AppError::too_many_requests(
+            u64::try_from(wait).unwrap_or(1),
+        ));
     }
     Ok(())
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::unauthorized("invalid_credentials", "The email or the password is not right.")
+    AppError::unauthorized(
+        "invalid_credentials",
+        "The email or the password is not right.",
+    )
 }
 
 /// Signs in: checks throttling, the password, the account's state; opens a session.
@@ -278,7 +331,10 @@ pub fn login(
         return Err(invalid_credentials());
     };
     if user.disabled_at.is_some() {
-        return Err(AppError::forbidden("account_disabled", "This account is disabled."));
+        return Err(AppError::forbidden(
+            "account_disabled",
+            "This account is disabled.",
+        ));
     }
     if user.email_verified_at.is_none() {
         return Err(AppError::forbidden(
@@ -288,7 +344,8 @@ pub fn login(
     }
     store::clear_login_failures(conn, &subjects[0].0)?;
     let pair = conn.transaction::<_, AppError, _>(|conn| {
-        let session_id = store::insert_session(conn, user.id, naive(t), after(t, auth.refresh_ttl))?;
+        let session_id =
+            store::insert_session(conn, user.id, naive(t), after(t, auth.refresh_ttl))?;
         issue_pair(conn, auth, &user, session_id, t)
     })?;
     Ok((current_user(&user, pair.1), pair.0))
@@ -303,12 +360,25 @@ fn current_user(user: &User, session_id: i64) -> CurrentUser {
     }
 }
 
-fn issue_pair(conn: &mut DbConnection, auth: &Auth, user: &User, session_id: i64, t: DateTime<Utc>) -> AppResult<(TokenPair, i64)> {
+fn issue_pair(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    user: &User,
+    session_id: i64,
+    t: DateTime<Utc>,
+) -> AppResult<(TokenPair, i64)> {
     let refresh = random_token(32);
     store::insert_refresh_token(conn, session_id, &hash_refresh_token(&refresh), naive(t))?;
     let access = auth
         .tokens
-        .issue(TokenKind::Access, user.id, Some(session_id), random_token(12), t, auth.access_ttl)
+        .issue(
+            TokenKind::Access,
+            user.id,
+            Some(session_id),
+            random_token(12),
+            t,
+            auth.access_ttl,
+        )
         .map_err(AppError::internal)?;
     Ok((
         TokenPair {
@@ -334,14 +404,21 @@ enum RefreshOutcome {
 }
 
 /// Rotates a refresh token. Presenting one that was already rotated revokes its whole family.
-pub fn refresh(conn: &mut DbConnection, auth: &Auth, refresh_token: &str) -> AppResult<(CurrentUser, TokenPair)> {
+pub fn refresh(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    refresh_token: &str,
+) -> AppResult<(CurrentUser, TokenPair)> {
     let t = now();
     let outcome = conn.transaction::<_, AppError, _>(|conn| {
         let token = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))?
             .ok_or_else(invalid_refresh)?;
         let (session, user) =
             store::find_session_with_user(conn, token.session_id)?.ok_or_else(invalid_refresh)?;
-        if session.revoked_at.is_some() || session.expires_at <= naive(t) || user.disabled_at.is_some() {
+        if session.revoked_at.is_some()
+            || session.expires_at <= naive(t)
+            || user.disabled_at.is_some()
+        {
             return Err(invalid_refresh());
         }
         if token.used_at.is_some() || !store::use_refresh_token(conn, token.id, naive(t))? {
@@ -349,13 +426,19 @@ pub fn refresh(conn: &mut DbConnection, auth: &Auth, refresh_token: &str) -> App
         }
         store::extend_session(conn, session.id, naive(t), after(t, auth.refresh_ttl))?;
         let (pair, sid) = issue_pair(conn, auth, &user, session.id, t)?;
-        Ok(RefreshOutcome::Rotated(Box::new((current_user(&user, sid), pair))))
+        Ok(RefreshOutcome::Rotated(Box::new((
+            current_user(&user, sid),
+            pair,
+        ))))
     })?;
     match outcome {
         RefreshOutcome::Rotated(done) => Ok(*done),
         RefreshOutcome::Reused(session_id) => {
             store::revoke_session(conn, session_id, naive(t), "refresh_token_reused")?;
-            tracing::warn!(session_id, "a rotated refresh token was presented again; session revoked");
+            tracing::warn!(
+                session_id,
+                "a rotated refresh token was presented again; session revoked"
+            );
             Err(AppError::unauthorized(
                 "refresh_token_reused",
                 "This refresh token was already used. For safety the session is closed: sign in again.",
@@ -400,7 +483,11 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
 }
 
 /// Mails a reset link if the address has an account; answers the same either way.
-pub fn request_password_reset(conn: &mut DbConnection, auth: &Auth, email_raw: &str) -> AppResult<()> {
+pub fn request_password_reset(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    email_raw: &str,
+) -> AppResult<()> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
     let t = now();
     conn.transaction::<_, AppError, _>(|conn| {
@@ -438,11 +525,19 @@ pub fn request_password_reset(conn: &mut DbConnection, auth: &Auth, email_raw: &
 }
 
 /// Sets a new password from a reset link. Every session of the account is closed.
-pub fn confirm_password_reset(conn: &mut DbConnection, auth: &Auth, token: &str, new_password: &Password) -> AppResult<()> {
+pub fn confirm_password_reset(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    token: &str,
+    new_password: &Password,
+) -> AppResult<()> {
     let claims = auth.tokens.verify(token, TokenKind::ResetPassword)?;
     let user_id = claims.user_id().unwrap_or_default();
     let user = store::find_user(conn, user_id).map_err(|_| {
-        AppError::bad_request("invalid_link", "This link is not valid or has expired. Ask for a new one.")
+        AppError::bad_request(
+            "invalid_link",
+            "This link is not valid or has expired. Ask for a new one.",
+        )
     })?;
     let email = Email::parse(&user.email).ok();
     new_password
@@ -491,7 +586,13 @@ pub fn change_password(
 }
 
 /// Creates an account with a role, its address taken as verified (staff, or the first admin).
-pub fn create_account(conn: &mut DbConnection, auth: &Auth, email: &Email, password: &Password, role: Role) -> AppResult<User> {
+pub fn create_account(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    email: &Email,
+    password: &Password,
+    role: Role,
+) -> AppResult<User> {
     let hash = password::hash(password).map_err(AppError::internal)?;
     let t = now();
     conn.transaction::<_, AppError, _>(|conn| {
@@ -533,5 +634,8 @@ pub fn create_account(conn: &mut DbConnection, auth: &Auth, email: &Email, passw
 /// Removes throttling records older than the window (they no longer count).
 pub fn purge_old_login_failures(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
     let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
-    Ok(store::purge_login_failures_before(conn, naive(now()) - window)?)
+    Ok(store::purge_login_failures_before(
+        conn,
+        naive(now()) - window,
+    )?)
 }

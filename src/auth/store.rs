@@ -26,11 +26,19 @@ pub fn insert_user(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<i6
         .get_result(conn)
 }
 
-pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
-        .set(users::email_verified_at.eq(now))
-        .execute(conn)
-        .map(|_| ())
+pub fn mark_email_verified(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set(users::email_verified_at.eq(now))
+    .execute(conn)
+    .map(|_| ())
 }
 
 pub fn set_password(
@@ -116,12 +124,16 @@ pub fn revoke_session(
     now: NaiveDateTime,
     reason: &str,
 ) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
-        .set((
-            sessions::revoked_at.eq(now),
-            sessions::revoked_reason.eq(reason),
-        ))
-        .execute(conn)
+    diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(now),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
 }
 
 pub fn revoke_all_sessions(
@@ -166,7 +178,10 @@ pub fn insert_refresh_token(
         .map(|_| ())
 }
 
-pub fn find_refresh_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<RefreshToken>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshToken::as_select())
@@ -175,7 +190,11 @@ pub fn find_refresh_token(conn: &mut DbConnection, token_hash: &str) -> QueryRes
 }
 
 /// Marks a refresh token used; false when it already was (a replay, or a lost race).
-pub fn use_refresh_token(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn use_refresh_token(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::update(
         refresh_tokens::table
             .find(id)
@@ -258,7 +277,11 @@ pub fn count_one_time_tokens_since(
         .get_result(conn)
 }
 
-pub fn record_login_failure(conn: &mut DbConnection, subject: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn record_login_failure(
+    conn: &mut DbConnection,
+    subject: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::subject.eq(subject),
@@ -277,7 +300,10 @@ pub fn login_failures_since(
     login_failures::table
         .filter(login_failures::subject.eq(subject))
         .filter(login_failures::failed_at.gt(since))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(login_failures::failed_at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::failed_at),
+        ))
         .first(conn)
 }
 
@@ -287,6 +313,9 @@ pub fn clear_login_failures(conn: &mut DbConnection, subject: &str) -> QueryResu
         .map(|_| ())
 }
 
-pub fn purge_login_failures_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+pub fn purge_login_failures_before(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(cutoff))).execute(conn)
 }

@@ -98,7 +98,11 @@ impl TokenService {
             typ: kind.typ().to_string(),
             sid: session_id,
         };
-        Ok(encode(&Header::new(Algorithm::EdDSA), &claims, &self.keys.encoding)?)
+        Ok(encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &self.keys.encoding,
+        )?)
     }
 
     /// Checks signature, algorithm, time, issuer, audience and type.

@@ -63,7 +63,8 @@ impl ManageConnection for DbConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -102,6 +103,17 @@ impl DbPool {
         self.inner.get()
     }
 
+    /// Checks that the database answers, waiting at most `timeout` for a connection.
+    pub async fn ping(&self, timeout: Duration) -> bool {
+        let pool = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.get_timeout(timeout)
+                .is_ok_and(|mut conn| conn.batch_execute("SELECT 1").is_ok())
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     pub fn backend(&self) -> &'static str {
         self.backend
     }
@@ -109,7 +121,11 @@ impl DbPool {
     /// (connections open, connections idle, maximum).
     pub fn usage(&self) -> (u32, u32, u32) {
         let state = self.inner.state();
-        (state.connections, state.idle_connections, self.inner.max_size())
+        (
+            state.connections,
+            state.idle_connections,
+            self.inner.max_size(),
+        )
     }
 
     /// Runs blocking database work on the blocking thread pool, with a pooled connection.

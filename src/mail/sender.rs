@@ -41,11 +41,13 @@ impl MailTransport {
         }
     }
 
-
     /// Err(permanent?, text).
     fn send(&self, message: &Message) -> Result<(), (bool, String)> {
         match self {
-            MailTransport::Folder(t) => t.send(message).map(|_| ()).map_err(|e| (false, e.to_string())),
+            MailTransport::Folder(t) => t
+                .send(message)
+                .map(|_| ())
+                .map_err(|e| (false, e.to_string())),
             MailTransport::Smtp(t) => t
                 .send(message)
                 .map(|_| ())

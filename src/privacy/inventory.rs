@@ -57,15 +57,30 @@ pub struct ColumnEntry {
     pub classification: Classification,
 }
 
-const fn personal(table: &'static str, column: &'static str, category: Category, purpose: &'static str, retention: &'static str) -> ColumnEntry {
+const fn personal(
+    table: &'static str,
+    column: &'static str,
+    category: Category,
+    purpose: &'static str,
+    retention: &'static str,
+) -> ColumnEntry {
     ColumnEntry {
         table,
         column,
-        classification: Classification::Personal { category, purpose, retention },
+        classification: Classification::Personal {
+            category,
+            purpose,
+            retention,
+        },
     }
 }
 
-const fn secret(table: &'static str, column: &'static str, purpose: &'static str, retention: &'static str) -> ColumnEntry {
+const fn secret(
+    table: &'static str,
+    column: &'static str,
+    purpose: &'static str,
+    retention: &'static str,
+) -> ColumnEntry {
     ColumnEntry {
         table,
         column,
@@ -86,25 +101,71 @@ const ACCOUNT_LIFETIME: &str = "while the account exists; deleted with it";
 pub const INVENTORY: &[ColumnEntry] = &[
     // users
     plain("users", "id"),
-    personal("users", "email", Category::A, "sign-in, and mail the person asked for or must receive (verification, reset, offers)", ACCOUNT_LIFETIME),
-    secret("users", "password_hash", "check the password at sign-in (argon2id; the password itself is never stored)", ACCOUNT_LIFETIME),
+    personal(
+        "users",
+        "email",
+        Category::A,
+        "sign-in, and mail the person asked for or must receive (verification, reset, offers)",
+        ACCOUNT_LIFETIME,
+    ),
+    secret(
+        "users",
+        "password_hash",
+        "check the password at sign-in (argon2id; the password itself is never stored)",
+        ACCOUNT_LIFETIME,
+    ),
     plain("users", "role"),
-    personal("users", "email_verified_at", Category::F, "know that the address was confirmed by its owner", ACCOUNT_LIFETIME),
+    personal(
+        "users",
+        "email_verified_at",
+        Category::F,
+        "know that the address was confirmed by its owner",
+        ACCOUNT_LIFETIME,
+    ),
     plain("users", "disabled_at"),
-    personal("users", "password_changed_at", Category::F, "close sessions opened before a password change", ACCOUNT_LIFETIME),
-    personal("users", "created_at", Category::F, "account history shown to the person", ACCOUNT_LIFETIME),
+    personal(
+        "users",
+        "password_changed_at",
+        Category::F,
+        "close sessions opened before a password change",
+        ACCOUNT_LIFETIME,
+    ),
+    personal(
+        "users",
+        "created_at",
+        Category::F,
+        "account history shown to the person",
+        ACCOUNT_LIFETIME,
+    ),
     // sessions
     plain("sessions", "id"),
     plain("sessions", "user_id"),
-    personal("sessions", "created_at", Category::F, "show the person their open sessions; security", "until 30 days after the session ends"),
+    personal(
+        "sessions",
+        "created_at",
+        Category::F,
+        "show the person their open sessions; security",
+        "until 30 days after the session ends",
+    ),
     plain("sessions", "expires_at"),
-    personal("sessions", "last_refreshed_at", Category::F, "expire idle sessions; security", "until 30 days after the session ends"),
+    personal(
+        "sessions",
+        "last_refreshed_at",
+        Category::F,
+        "expire idle sessions; security",
+        "until 30 days after the session ends",
+    ),
     plain("sessions", "revoked_at"),
     plain("sessions", "revoked_reason"),
     // refresh_tokens
     plain("refresh_tokens", "id"),
     plain("refresh_tokens", "session_id"),
-    secret("refresh_tokens", "token_hash", "recognise a refresh token (SHA-256; the token is never stored)", "until the session ends"),
+    secret(
+        "refresh_tokens",
+        "token_hash",
+        "recognise a refresh token (SHA-256; the token is never stored)",
+        "until the session ends",
+    ),
     plain("refresh_tokens", "created_at"),
     plain("refresh_tokens", "used_at"),
     // one_time_tokens
@@ -116,13 +177,30 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("one_time_tokens", "used_at"),
     // login_failures
     plain("login_failures", "id"),
-    secret("login_failures", "subject", "slow down password guessing per account and per client address (keyed hash; no address is stored whole)", "deleted when the throttling window has passed (15 minutes by default)"),
+    secret(
+        "login_failures",
+        "subject",
+        "slow down password guessing per account and per client address (keyed hash; no address is stored whole)",
+        "deleted when the throttling window has passed (15 minutes by default)",
+    ),
     plain("login_failures", "failed_at"),
     // mail_outbox
     plain("mail_outbox", "id"),
-    personal("mail_outbox", "recipient", Category::A, "deliver the message", "deleted 30 days after the message was sent or given up"),
+    personal(
+        "mail_outbox",
+        "recipient",
+        Category::A,
+        "deliver the message",
+        "deleted 30 days after the message was sent or given up",
+    ),
     plain("mail_outbox", "subject"),
-    personal("mail_outbox", "body_text", Category::A, "deliver the message (may hold a single-use link)", "deleted 30 days after the message was sent or given up"),
+    personal(
+        "mail_outbox",
+        "body_text",
+        Category::A,
+        "deliver the message (may hold a single-use link)",
+        "deleted 30 days after the message was sent or given up",
+    ),
     plain("mail_outbox", "message_id"),
     plain("mail_outbox", "created_at"),
     plain("mail_outbox", "attempts"),
@@ -134,7 +212,9 @@ pub const INVENTORY: &[ColumnEntry] = &[
 ];
 
 pub fn lookup(table: &str, column: &str) -> Option<&'static ColumnEntry> {
-    INVENTORY.iter().find(|e| e.table == table && e.column == column)
+    INVENTORY
+        .iter()
+        .find(|e| e.table == table && e.column == column)
 }
 
 /// Columns the database has that the inventory does not classify, and entries for columns

@@ -34,12 +34,20 @@ struct ErrorPage<'a> {
 pub enum PageError {
     /// Not signed in: go to `location` (sign-in, or renew the session first).
     SignIn { location: String },
-    Shown { status: StatusCode, title: String, detail: String },
+    Shown {
+        status: StatusCode,
+        title: String,
+        detail: String,
+    },
 }
 
 impl PageError {
     pub fn not_found(_req: &HttpRequest) -> Self {
-        Self::shown(StatusCode::NOT_FOUND, "Page not found", "There is no page at this address.")
+        Self::shown(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address.",
+        )
     }
 
     pub fn bad_form(_req: &HttpRequest, problem: &str) -> Self {
@@ -102,7 +110,11 @@ impl ResponseError for PageError {
             Self::SignIn { location } => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location.as_str()))
                 .finish(),
-            Self::Shown { status, title, detail } => {
+            Self::Shown {
+                status,
+                title,
+                detail,
+            } => {
                 let body = ErrorPage { title, detail }
                     .render()
                     .unwrap_or_else(|_| format!("{title}\n\n{detail}\n"));

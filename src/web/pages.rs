@@ -5,7 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::{self, Csrf, check_csrf, cleared_cookies, csrf, page_user, safe_next, token_cookies};
+use super::session::{
+    self, Csrf, check_csrf, cleared_cookies, csrf, page_user, safe_next, token_cookies,
+};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::auth::model::{Password, Role};
@@ -69,8 +71,20 @@ struct MessagePage<'a> {
     link: Option<(&'a str, &'a str)>,
 }
 
-fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> PageResult {
-    html(status, &MessagePage { heading, text, link })
+fn message(
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> PageResult {
+    html(
+        status,
+        &MessagePage {
+            heading,
+            text,
+            link,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -83,7 +97,14 @@ struct SignUpPage {
 
 async fn signup_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let csrf = csrf(&req, &state);
-    let page = html(StatusCode::OK, &SignUpPage { csrf: csrf.token.clone(), email: String::new(), errors: vec![] })?;
+    let page = html(
+        StatusCode::OK,
+        &SignUpPage {
+            csrf: csrf.token.clone(),
+            email: String::new(),
+            errors: vec![],
+        },
+    )?;
     Ok(with_csrf(page, csrf))
 }
 
@@ -94,7 +115,11 @@ struct SignUpForm {
     csrf_token: String,
 }
 
-async fn signup(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignUpForm>) -> PageResult {
+async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignUpForm>,
+) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let (email, password) = match parse_credentials(&form.email, &form.password, "password") {
@@ -103,13 +128,20 @@ async fn signup(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Si
             let token = csrf(&req, &state).token;
             return html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &SignUpPage { csrf: token, email: form.email, errors: e.fields },
+                &SignUpPage {
+                    csrf: token,
+                    email: form.email,
+                    errors: e.fields,
+                },
             );
         }
         Err(e) => return Err(e.into()),
     };
     let auth = state.auth.clone();
-    state.db.run(move |conn| service::register(conn, &auth, &email, &password)).await?;
+    state
+        .db
+        .run(move |conn| service::register(conn, &auth, &email, &password))
+        .await?;
     state.mail.wake();
     message(
         StatusCode::OK,
@@ -127,12 +159,31 @@ struct TokenQuery {
 /// The mailed link lands here and confirms the address, as `POST /api/v1/auth/verify` does.
 async fn verify(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> PageResult {
     let Some(token) = query.into_inner().token.filter(|t| !t.is_empty()) else {
-        return message(StatusCode::BAD_REQUEST, "Link incomplete", "This link has no token. Open the link from the mail as it is.", None);
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Link incomplete",
+            "This link has no token. Open the link from the mail as it is.",
+            None,
+        );
     };
     let auth = state.auth.clone();
-    match state.db.run(move |conn| service::verify_email(conn, &auth, &token)).await {
-        Ok(()) => message(StatusCode::OK, "Address confirmed", "Thank you. You can sign in now.", Some(("/signin", "Sign in"))),
-        Err(e) if e.status.is_client_error() => message(e.status, "This link does not work", &e.detail, Some(("/signin", "Sign in"))),
+    match state
+        .db
+        .run(move |conn| service::verify_email(conn, &auth, &token))
+        .await
+    {
+        Ok(()) => message(
+            StatusCode::OK,
+            "Address confirmed",
+            "Thank you. You can sign in now.",
+            Some(("/signin", "Sign in")),
+        ),
+        Err(e) if e.status.is_client_error() => message(
+            e.status,
+            "This link does not work",
+            &e.detail,
+            Some(("/signin", "Sign in")),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -151,7 +202,11 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn signin_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<NextQuery>) -> PageResult {
+async fn signin_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> PageResult {
     let csrf = csrf(&req, &state);
     let page = SignInPage {
         csrf: csrf.token.clone(),
@@ -170,7 +225,11 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn signin(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignInForm>) -> PageResult {
+async fn signin(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignInForm>,
+) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let address = client_address(&req, state.settings.trust_proxy);
@@ -200,10 +259,10 @@ async fn signin(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Si
                     error: Some(sign_in_problem(&e)),
                 },
             )?;
-            if let Some(secs) = e.retry_after_secs {
-                if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
+            if let Some(secs) = e.retry_after_secs
+                && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
             }
             Ok(response)
         }
@@ -232,16 +291,29 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Trades the refresh cookie for fresh tokens and returns to the page asked for.
-async fn renew(req: HttpRequest, state: web::Data<AppState>, query: web::Query<NextQuery>) -> PageResult {
+async fn renew(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> PageResult {
     let next = safe_next(query.next.as_deref());
-    let token = req.cookie(session::REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let token = req
+        .cookie(session::REFRESH_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty());
     let auth = state.auth.clone();
     let renewed = match token {
-        Some(t) => state.db.run(move |conn| service::refresh(conn, &auth, &t)).await.ok(),
+        Some(t) => state
+            .db
+            .run(move |conn| service::refresh(conn, &auth, &t))
+            .await
+            .ok(),
         None => None,
     };
     let mut response = match &renewed {
-        Some(_) => HttpResponse::SeeOther().insert_header((header::LOCATION, next)).finish(),
+        Some(_) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, next))
+            .finish(),
         None => {
             let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
             HttpResponse::SeeOther()
@@ -264,10 +336,18 @@ struct CsrfOnly {
     csrf_token: String,
 }
 
-async fn signout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfOnly>) -> PageResult {
+async fn signout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfOnly>,
+) -> PageResult {
     check_csrf(&req, &state, &form.csrf_token)?;
-    let access = req.cookie(session::ACCESS_COOKIE).map(|c| c.value().to_string());
-    let refresh = req.cookie(session::REFRESH_COOKIE).map(|c| c.value().to_string());
+    let access = req
+        .cookie(session::ACCESS_COOKIE)
+        .map(|c| c.value().to_string());
+    let refresh = req
+        .cookie(session::REFRESH_COOKIE)
+        .map(|c| c.value().to_string());
     let auth = state.auth.clone();
     state
         .db
@@ -281,7 +361,9 @@ async fn signout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<C
             Ok(())
         })
         .await?;
-    let mut response = HttpResponse::SeeOther().insert_header((header::LOCATION, "/")).finish();
+    let mut response = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish();
     for c in cleared_cookies(&state) {
         let _ = response.add_cookie(&c);
     }
@@ -298,7 +380,11 @@ struct ForgotPage {
 
 async fn forgot_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let csrf = csrf(&req, &state);
-    let page = ForgotPage { csrf: csrf.token.clone(), email: String::new(), error: None };
+    let page = ForgotPage {
+        csrf: csrf.token.clone(),
+        email: String::new(),
+        error: None,
+    };
     Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
 }
 
@@ -308,12 +394,20 @@ struct ForgotForm {
     csrf_token: String,
 }
 
-async fn forgot(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ForgotForm>) -> PageResult {
+async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ForgotForm>,
+) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let auth = state.auth.clone();
     let email = form.email.clone();
-    match state.db.run(move |conn| service::request_password_reset(conn, &auth, &email)).await {
+    match state
+        .db
+        .run(move |conn| service::request_password_reset(conn, &auth, &email))
+        .await
+    {
         Ok(()) => {
             state.mail.wake();
             message(
@@ -325,7 +419,11 @@ async fn forgot(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Fo
         }
         Err(e) if e.status.is_client_error() => html(
             e.status,
-            &ForgotPage { csrf: csrf(&req, &state).token, email: form.email, error: Some(sign_in_problem(&e)) },
+            &ForgotPage {
+                csrf: csrf(&req, &state).token,
+                email: form.email,
+                error: Some(sign_in_problem(&e)),
+            },
         ),
         Err(e) => Err(e.into()),
     }
@@ -339,10 +437,18 @@ struct ResetPage {
     error: Option<String>,
 }
 
-async fn reset_form(req: HttpRequest, state: web::Data<AppState>, query: web::Query<TokenQuery>) -> PageResult {
+async fn reset_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> PageResult {
     let csrf = csrf(&req, &state);
     let token = query.into_inner().token.unwrap_or_default();
-    let page = ResetPage { csrf: csrf.token.clone(), token, error: None };
+    let page = ResetPage {
+        csrf: csrf.token.clone(),
+        token,
+        error: None,
+    };
     Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
 }
 
@@ -353,7 +459,11 @@ struct ResetForm {
     csrf_token: String,
 }
 
-async fn reset(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ResetForm>) -> PageResult {
+async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ResetForm>,
+) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let auth = state.auth.clone();
@@ -371,7 +481,11 @@ async fn reset(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Res
         ),
         Err(e) if e.status.is_client_error() => html(
             e.status,
-            &ResetPage { csrf: csrf(&req, &state).token, token: form.token, error: Some(sign_in_problem(&e)) },
+            &ResetPage {
+                csrf: csrf(&req, &state).token,
+                token: form.token,
+                error: Some(sign_in_problem(&e)),
+            },
         ),
         Err(e) => Err(e.into()),
     }
@@ -381,22 +495,34 @@ async fn reset(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Res
 async fn problem(path: web::Path<String>) -> PageResult {
     let code = path.into_inner();
     let text = match code.as_str() {
-        "validation_failed" => "Some fields of the request are not valid; the errors list names each field and what is wrong.",
+        "validation_failed" => {
+            "Some fields of the request are not valid; the errors list names each field and what is wrong."
+        }
         "malformed_json" => "The body is not valid JSON.",
         "unsupported_media_type" => "The body must be sent as application/json.",
         "body_too_large" => "The body is larger than the API accepts.",
         "invalid_credentials" => "The email or the password is not right.",
         "email_not_verified" => "The account's email address has not been confirmed yet.",
         "too_many_attempts" => "Too many failed sign-ins; wait the seconds given in Retry-After.",
-        "invalid_token" | "missing_token" | "session_ended" => "The access token is missing, expired, not valid, or its session has ended. Sign in again.",
-        "invalid_refresh_token" | "refresh_token_reused" => "The refresh token is not valid any more; a reused refresh token closes its session.",
+        "invalid_token" | "missing_token" | "session_ended" => {
+            "The access token is missing, expired, not valid, or its session has ended. Sign in again."
+        }
+        "invalid_refresh_token" | "refresh_token_reused" => {
+            "The refresh token is not valid any more; a reused refresh token closes its session."
+        }
         "invalid_link" => "A mailed link was used already, has expired or is not valid.",
         "forbidden" => "Your role does not allow this.",
         "not_found" => "There is nothing at this address.",
         "email_taken" | "already_exists" => "This exists already.",
         "unavailable" => "A part the service needs is busy or unreachable; try again shortly.",
         "internal_error" => "Something failed on our side; it was logged.",
-        _ => return Err(PageError::shown(StatusCode::NOT_FOUND, "Unknown problem", "There is no problem type with this code.")),
+        _ => {
+            return Err(PageError::shown(
+                StatusCode::NOT_FOUND,
+                "Unknown problem",
+                "There is no problem type with this code.",
+            ));
+        }
     };
     message(StatusCode::OK, &code, text, None)
 }
@@ -422,7 +548,9 @@ fn role_path(role: Role) -> &'static str {
 
 async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = page_user(&req, &state).await?;
-    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, role_path(user.role))).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, role_path(user.role)))
+        .finish())
 }
 
 async fn role_page(req: HttpRequest, state: web::Data<AppState>, allowed: &[Role]) -> PageResult {

@@ -12,7 +12,13 @@ pub const ACCESS_COOKIE: &str = "incognito_access";
 pub const REFRESH_COOKIE: &str = "incognito_refresh";
 pub const CSRF_COOKIE: &str = "incognito_csrf";
 
-fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, max_age_secs: i64) -> Cookie<'static> {
+fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age_secs: i64,
+) -> Cookie<'static> {
     Cookie::build(name, value)
         .path(path)
         .http_only(true)
@@ -24,11 +30,24 @@ fn cookie(state: &AppState, name: &'static str, value: String, path: &'static st
 
 /// The cookies that carry a freshly issued token pair.
 pub fn token_cookies(state: &AppState, pair: &TokenPair) -> [Cookie<'static>; 2] {
-    let refresh_secs = i64::try_from(state.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    let refresh_secs =
+        i64::try_from(state.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     [
-        cookie(state, ACCESS_COOKIE, pair.access_token.clone(), "/", i64::try_from(pair.expires_in).unwrap_or(900)),
+        cookie(
+            state,
+            ACCESS_COOKIE,
+            pair.access_token.clone(),
+            "/",
+            i64::try_from(pair.expires_in).unwrap_or(900),
+        ),
         // The refresh token is needed only to renew or end the session.
-        cookie(state, REFRESH_COOKIE, pair.refresh_token.clone(), "/session", refresh_secs),
+        cookie(
+            state,
+            REFRESH_COOKIE,
+            pair.refresh_token.clone(),
+            "/session",
+            refresh_secs,
+        ),
     ]
 }
 
@@ -49,7 +68,11 @@ pub struct Csrf {
 /// The form token is a keyed hash of a random cookie: a page of another site can neither read
 /// the cookie nor compute the token.
 pub fn csrf(req: &HttpRequest, state: &AppState) -> Csrf {
-    match req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16) {
+    match req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 16)
+    {
         Some(secret) => Csrf {
             token: state.auth.keys.keyed_hash("csrf", &secret),
             new_cookie: None,
@@ -88,7 +111,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A local path to return to after signing in; anything else becomes `/dashboard`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/session") => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/session") =>
+        {
+            n.to_string()
+        }
         _ => "/dashboard".to_string(),
     }
 }
@@ -96,11 +126,23 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The signed-in user of a page request. Without a valid access cookie: renew the session
 /// when a refresh cookie exists, else go to sign-in, then come back here.
 pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
-    let here = req.uri().path_and_query().map_or("/dashboard", |p| p.as_str()).to_string();
+    let here = req
+        .uri()
+        .path_and_query()
+        .map_or("/dashboard", |p| p.as_str())
+        .to_string();
     let next = url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>();
-    if let Some(token) = req.cookie(ACCESS_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) {
+    if let Some(token) = req
+        .cookie(ACCESS_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+    {
         let auth = state.auth.clone();
-        if let Ok(user) = state.db.run(move |conn| service::authenticate(conn, &auth, &token)).await {
+        if let Ok(user) = state
+            .db
+            .run(move |conn| service::authenticate(conn, &auth, &token))
+            .await
+        {
             return Ok(user);
         }
     }

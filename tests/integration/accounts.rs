@@ -1,0 +1,468 @@
+//! Registration, verification, sign-in, refresh, sign-out, reset, roles.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn register_verify_login_refresh_logout(backend: Backend) {
+    let Some(app) = spawn_app(backend, "register_verify_login_refresh_logout").await else {
+        return;
+    };
+    let email = unique_email("ana");
+
+    // Arrange: register; the confirmation mail arrives in the outbox folder.
+    let r = app.register(&email, STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let before_verify = app.login(&email, STRONG_PASSWORD).await;
+    assert_eq!(before_verify.status(), StatusCode::FORBIDDEN);
+    assert_eq!(problem(before_verify).await["code"], "email_not_verified");
+    let token = app.mailed_token(&email, "/verify").await;
+
+    // Verify, then the link is spent.
+    let r = app
+        .post_json("/api/v1/auth/verify", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let again = app
+        .post_json("/api/v1/auth/verify", &json!({"token": token}))
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+
+    // Login.
+    let r = app.login(&email.to_uppercase(), STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let tokens: Value = r.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["expires_in"].as_u64().unwrap() > 0);
+    let access = tokens["access_token"].as_str().unwrap();
+    let me: Value = app
+        .get_auth("/api/v1/me", access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], email);
+    assert_eq!(me["role"], "shopper");
+    assert!(me["id"].as_i64().unwrap() > 0);
+
+    // Refresh: a new pair that works.
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": tokens["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let renewed: Value = r.json().await.unwrap();
+    assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
+    let access2 = renewed["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.get_auth("/api/v1/me", access2).await.status(),
+        StatusCode::OK
+    );
+
+    // Logout: both access tokens of the session and its refresh token stop working.
+    let r = app
+        .post_json_auth("/api/v1/auth/logout", access2, &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_auth("/api/v1/me", access2).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_auth("/api/v1/me", access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": renewed["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn register_verify_login_refresh_logout_on_sqlite() {
+    register_verify_login_refresh_logout(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn register_verify_login_refresh_logout_on_postgres() {
+    register_verify_login_refresh_logout(Backend::Postgres).await;
+}
+
+async fn wrong_password_and_unknown_account_are_refused_alike(backend: Backend) {
+    let Some(app) = spawn_app(backend, "wrong_password").await else {
+        return;
+    };
+    let email = unique_email("ben");
+    app.signed_up_shopper(&email).await;
+
+    let wrong = app.login(&email, OTHER_STRONG_PASSWORD).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong = problem(wrong).await;
+    let unknown = problem(app.login(&unique_email("nobody"), STRONG_PASSWORD).await).await;
+    assert_eq!(wrong["code"], "invalid_credentials");
+    assert_eq!(
+        wrong, unknown,
+        "an unknown account must look like a wrong password"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_are_refused_alike_on_sqlite() {
+    wrong_password_and_unknown_account_are_refused_alike(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_are_refused_alike_on_postgres() {
+    wrong_password_and_unknown_account_are_refused_alike(Backend::Postgres).await;
+}
+
+async fn repeated_failures_lock_the_account_with_retry_after(backend: Backend) {
+    let Some(app) = spawn_app(backend, "throttling").await else {
+        return;
+    };
+    let email = unique_email("cara");
+    app.signed_up_shopper(&email).await;
+
+    for _ in 0..app.settings.login_max_failures_per_account {
+        assert_eq!(
+            app.login(&email, OTHER_STRONG_PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Locked now, even with the right password.
+    let r = app.login(&email, STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry > 0 && retry <= app.settings.login_failure_window.as_secs() + 1,
+        "Retry-After {retry}"
+    );
+    assert_eq!(problem(r).await["code"], "too_many_attempts");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_retry_after_on_sqlite() {
+    repeated_failures_lock_the_account_with_retry_after(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_retry_after_on_postgres() {
+    repeated_failures_lock_the_account_with_retry_after(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_are_throttled_across_accounts() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "address throttling", |s| {
+        s.login_max_failures_per_address = 4;
+    })
+    .await
+    else {
+        return;
+    };
+    for i in 0..4 {
+        let r = app
+            .login(&format!("guess{i}@example.com"), OTHER_STRONG_PASSWORD)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app.login("guess9@example.com", OTHER_STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_unlocks_when_the_window_has_passed() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "window", |s| {
+        s.login_failure_window = std::time::Duration::from_secs(2);
+        s.login_max_failures_per_account = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let email = unique_email("dev");
+    app.signed_up_shopper(&email).await;
+    for _ in 0..2 {
+        app.login(&email, OTHER_STRONG_PASSWORD).await;
+    }
+    assert_eq!(
+        app.login(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    assert_eq!(
+        app.login(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+async fn reusing_a_rotated_refresh_token_revokes_the_family(backend: Backend) {
+    let Some(app) = spawn_app(backend, "refresh reuse").await else {
+        return;
+    };
+    let first = app.signed_up_shopper(&unique_email("eve")).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await;
+    let second: Value = r.json().await.unwrap();
+
+    // An attacker replays the first refresh token.
+    let replay = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem(replay).await["code"], "refresh_token_reused");
+
+    // The whole family is gone: the legitimate newer tokens too.
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": second["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app
+        .get_auth("/api/v1/me", second["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_family_on_sqlite() {
+    reusing_a_rotated_refresh_token_revokes_the_family(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_family_on_postgres() {
+    reusing_a_rotated_refresh_token_revokes_the_family(Backend::Postgres).await;
+}
+
+async fn roles_guard_the_admin_route(backend: Backend) {
+    let Some(app) = spawn_app(backend, "roles").await else {
+        return;
+    };
+    let shopper = app.signed_up_shopper(&unique_email("fay")).await;
+    let staff =
+        json!({"email": unique_email("staff"), "password": STRONG_PASSWORD, "role": "scheduler"});
+
+    let r = app.post_json("/api/v1/users", &staff).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            shopper["access_token"].as_str().unwrap(),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(problem(r).await["code"], "forbidden");
+
+    // An admin (made with the command line) may; the new account can sign in with its role.
+    let admin = app.admin_tokens(&unique_email("root")).await;
+    let admin_token = admin["access_token"].as_str().unwrap();
+    let r = app
+        .post_json_auth("/api/v1/users", admin_token, &staff)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .login(staff["email"].as_str().unwrap(), STRONG_PASSWORD)
+        .await;
+    let tokens: Value = r.json().await.unwrap();
+    let me: Value = app
+        .get_auth("/api/v1/me", tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "scheduler");
+
+    // The same address twice: 409. An unknown role: 422 naming the field.
+    let r = app
+        .post_json_auth("/api/v1/users", admin_token, &staff)
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let bad = json!({"email": unique_email("x"), "password": STRONG_PASSWORD, "role": "root"});
+    let r = app.post_json_auth("/api/v1/users", admin_token, &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "role");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn roles_guard_the_admin_route_on_sqlite() {
+    roles_guard_the_admin_route(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn roles_guard_the_admin_route_on_postgres() {
+    roles_guard_the_admin_route(Backend::Postgres).await;
+}
+
+async fn password_reset_by_mail(backend: Backend) {
+    let Some(app) = spawn_app(backend, "password reset").await else {
+        return;
+    };
+    let email = unique_email("gil");
+    let old = app.signed_up_shopper(&email).await;
+
+    let r = app
+        .post_json("/api/v1/auth/password-reset", &json!({"email": email}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    // Unknown addresses get the same answer and no mail.
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": unique_email("ghost")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let token = app.mailed_token(&email, "/password/reset").await;
+
+    let weak = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "password123"}),
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": OTHER_STRONG_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    // The link is spent, the old password and the old session are gone, the new password works.
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "password": "another fine long passphrase"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.login(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_auth("/api/v1/me", old["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&email, OTHER_STRONG_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn password_reset_by_mail_on_sqlite() {
+    password_reset_by_mail(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn password_reset_by_mail_on_postgres() {
+    password_reset_by_mail(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_answers_the_same_and_warns_its_owner() {
+    let Some(app) = spawn_app(Backend::Sqlite, "taken address").await else {
+        return;
+    };
+    let email = unique_email("hal");
+    app.signed_up_shopper(&email).await;
+    let r = app.register(&email, OTHER_STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let incognito::config::MailUrl::Folder(outbox) = app.settings.mail_url.clone() else {
+        unreachable!()
+    };
+    wait_for_mail(&[outbox], &email, "already has one", 1).await;
+    // Nothing changed: the first password still works, the second does not.
+    assert_eq!(
+        app.login(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.login(&email, OTHER_STRONG_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_session() {
+    let Some(app) = spawn_app(Backend::Sqlite, "change password").await else {
+        return;
+    };
+    let email = unique_email("ida");
+    let first = app.signed_up_shopper(&email).await;
+    let second: Value = app
+        .login(&email, STRONG_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = first["access_token"].as_str().unwrap();
+
+    let r = app
+        .post_json_auth("/api/v1/me/password", token, &json!({"current_password": OTHER_STRONG_PASSWORD, "new_password": OTHER_STRONG_PASSWORD}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "current_password");
+    let r = app
+        .post_json_auth(
+            "/api/v1/me/password",
+            token,
+            &json!({"current_password": STRONG_PASSWORD, "new_password": OTHER_STRONG_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    for session in [&first, &second] {
+        let access = session["access_token"].as_str().unwrap();
+        assert_eq!(
+            app.get_auth("/api/v1/me", access).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let r = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": session["refresh_token"]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.login(&email, OTHER_STRONG_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}

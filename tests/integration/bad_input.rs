@@ -1,0 +1,185 @@
+//! Bad input gets a clear 4xx problem document, never a 500.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn send_raw(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_naming_the_position() {
+    let Some(app) = spawn_app(Backend::Sqlite, "malformed json").await else {
+        return;
+    };
+    let r = send_raw(
+        &app,
+        "/api/v1/auth/login",
+        "application/json",
+        br#"{"email": "a@b.c", "#.to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p = problem(r).await;
+    assert_eq!(p["code"], "malformed_json");
+    assert!(p["detail"].as_str().unwrap().contains("line 1"), "{p}");
+    assert_eq!(p["type"], "/problems/malformed_json");
+    let r = send_raw(&app, "/api/v1/auth/login", "application/json", Vec::new()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_fields_are_422_naming_the_field() {
+    let Some(app) = spawn_app(Backend::Sqlite, "wrong types").await else {
+        return;
+    };
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": 42, "password": STRONG_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(r).await;
+    assert_eq!(p["errors"][0]["field"], "email");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a string"),
+        "{p}"
+    );
+
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ana@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "password");
+
+    // Several bad values: every field is named.
+    let r = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "not-an-address", "password": "short"}),
+        )
+        .await;
+    let p = problem(r).await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "password"]);
+    let r = app
+        .post_json("/api/v1/auth/register", &json!(["a", "list"]))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_body_is_413() {
+    let Some(app) = spawn_app(Backend::Sqlite, "large body").await else {
+        return;
+    };
+    let mut body = br#"{"email": "a@b.c", "password": ""#.to_vec();
+    body.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+    body.extend(br#""}"#);
+    let r = send_raw(&app, "/api/v1/auth/register", "application/json", body).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem(r).await["code"], "body_too_large");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_wrong_content_type_is_415() {
+    let Some(app) = spawn_app(Backend::Sqlite, "content type").await else {
+        return;
+    };
+    let r = send_raw(
+        &app,
+        "/api/v1/auth/login",
+        "text/plain",
+        br#"{"email":"a@b.c","password":"x"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(problem(r).await["code"], "unsupported_media_type");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problems_and_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "unknown routes").await else {
+        return;
+    };
+    let r = app
+        .client
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(problem(r).await["code"], "not_found");
+    let r = app
+        .client
+        .get(app.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let r = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_form_post_gets_a_friendly_page() {
+    let Some(app) = spawn_app(Backend::Sqlite, "bad form").await else {
+        return;
+    };
+    let r = send_raw(
+        &app,
+        "/signin",
+        "application/x-www-form-urlencoded",
+        b"email=a%40b.c".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This form could not be read")
+    );
+    app.stop().await;
+}

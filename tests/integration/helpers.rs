@@ -1,0 +1,395 @@
+//! The test harness: `spawn_app` starts the service with its own data directory and its own
+//! database (a fresh PostgreSQL database per test, dropped afterwards), and typed helpers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use incognito::app::Application;
+use incognito::config::{DatabaseUrl, MailUrl, Secret, Settings};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const STRONG_PASSWORD: &str = "correct horse battery staple";
+pub const OTHER_STRONG_PASSWORD: &str = "violet tugboat umbrella quarry";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A test service's variable: its value, or None (skip) off CI, or a failure under CI.
+pub fn required_var(name: &str, test: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ if in_ci() => panic!("{name} is not set, and CI=true: {test} must not be skipped"),
+        _ => {
+            eprintln!("SKIPPED {test}: {name} is not set (see README, \"Tests\")");
+            None
+        }
+    }
+}
+
+/// A PostgreSQL database for one test, dropped when this goes out of scope.
+pub struct PgTestDb {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgTestDb {
+    pub fn create(test: &str) -> Option<Self> {
+        let admin_url = required_var("INCOGNITO_TEST_POSTGRES_URL", test)?;
+        let name = format!(
+            "incognito_test_{}",
+            incognito::keys::random_token(9)
+                .to_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        let mut conn =
+            PgConnection::establish(&admin_url).expect("connect to INCOGNITO_TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        Some(Self {
+            admin_url,
+            name,
+            url: url.to_string(),
+        })
+    }
+}
+
+impl Drop for PgTestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub data_dir: PathBuf,
+    handle: ServerHandle,
+    join: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _pg: Option<PgTestDb>,
+    _dir: Option<TempDir>,
+}
+
+/// Settings for a test: port 0, quick mail retries, a fresh data directory.
+pub fn test_settings(dir: &Path) -> Settings {
+    let mut s = Settings::defaults(dir);
+    s.bind = "127.0.0.1:0".parse().unwrap();
+    s.mail_retry_base = Duration::from_millis(200);
+    s.mail_retry_max = Duration::from_millis(800);
+    s.mail_poll_interval = Duration::from_millis(200);
+    s.database_pool_size = 4;
+    s
+}
+
+/// Starts the app on `backend`; None when that backend is not available (and not in CI).
+pub async fn spawn_app(backend: Backend, test: &str) -> Option<TestApp> {
+    spawn_app_with(backend, test, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    test: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let db = PgTestDb::create(test)?;
+            settings.database_url = DatabaseUrl::Postgres(Secret::new(db.url.clone()));
+            Some(db)
+        }
+    };
+    adjust(&mut settings);
+    let mut app = start(settings).await;
+    app._pg = pg;
+    app._dir = Some(dir);
+    Some(app)
+}
+
+/// Starts the app on exactly these settings (e.g. a second start on the same data).
+pub async fn start(settings: Settings) -> TestApp {
+    let data_dir = settings.data_dir.clone();
+    let application = Application::build(settings.clone())
+        .await
+        .expect("the app starts");
+    let port = application.port();
+    let handle = application.handle();
+    let join = tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        settings,
+        data_dir,
+        handle,
+        join: Some(join),
+        _pg: None,
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server and its mail sender, and waits for both.
+    pub async fn stop(mut self) -> (Option<PgTestDb>, Option<TempDir>) {
+        self.handle.stop(true).await;
+        if let Some(join) = self.join.take() {
+            let _ = join.await;
+        }
+        (self._pg.take(), self._dir.take())
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// The token of the newest link to `path` mailed to `to`, from the outbox folder.
+    pub async fn mailed_token(&self, to: &str, path: &str) -> String {
+        let MailUrl::Folder(outbox) = &self.settings.mail_url else {
+            panic!("this app sends mail over SMTP; read the SMTP server's mailbox");
+        };
+        let message = wait_for_mail(std::slice::from_ref(outbox), to, path, 1)
+            .await
+            .pop()
+            .unwrap();
+        token_in(&message, path)
+    }
+
+    /// Registers, confirms the address through the API, and signs in: returns the tokens.
+    pub async fn signed_up_shopper(&self, email: &str) -> Value {
+        assert_eq!(
+            self.register(email, STRONG_PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        let token = self.mailed_token(email, "/verify").await;
+        let r = self
+            .post_json("/api/v1/auth/verify", &json!({"token": token}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = self.login(email, STRONG_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    /// Creates an admin with the command line, as an operator would, and signs in.
+    pub async fn admin_tokens(&self, email: &str) -> Value {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_incognito"))
+            .args([
+                "create-admin",
+                "--email",
+                email,
+                "--password",
+                STRONG_PASSWORD,
+            ])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(settings_env(&self.settings))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "create-admin failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let r = self.login(email, STRONG_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+}
+
+/// The INCOGNITO_* variables that reproduce these settings' data directory and database.
+pub fn settings_env(s: &Settings) -> HashMap<String, String> {
+    let mut env = HashMap::new();
+    env.insert(
+        "INCOGNITO_DATA_DIR".into(),
+        s.data_dir.display().to_string(),
+    );
+    if let DatabaseUrl::Postgres(url) = &s.database_url {
+        env.insert("INCOGNITO_DATABASE_URL".into(), url.expose().to_string());
+    }
+    env.insert("INCOGNITO_PUBLIC_URL".into(), s.public_url.to_string());
+    env
+}
+
+/// Raw messages in these folders (outbox `.eml` files, or a Maildir's new/ and cur/).
+fn read_messages(folders: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for folder in folders {
+        for dir in [folder.clone(), folder.join("new"), folder.join("cur")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.path().is_file()
+                    && let Ok(text) = std::fs::read_to_string(entry.path())
+                {
+                    out.push(text);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Messages to `to` that contain a link to `path`, once at least `count` of them arrived (10 s).
+pub async fn wait_for_mail(folders: &[PathBuf], to: &str, path: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found: Vec<String> = read_messages(folders)
+            .into_iter()
+            .map(|m| decode_quoted_printable(&m))
+            .filter(|m| addressed_to(m, to) && m.contains(path))
+            .collect();
+        if found.len() >= count || Instant::now() > deadline {
+            assert!(
+                found.len() >= count,
+                "expected {count} mail(s) to {to} with {path}, found {}",
+                found.len()
+            );
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// All messages to `to`, as they are now.
+pub fn mail_to(folders: &[PathBuf], to: &str) -> Vec<String> {
+    read_messages(folders)
+        .into_iter()
+        .map(|m| decode_quoted_printable(&m))
+        .filter(|m| addressed_to(m, to))
+        .collect()
+}
+
+fn addressed_to(message: &str, to: &str) -> bool {
+    message
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+}
+
+/// The `token` query value of the link to `path` in a message.
+pub fn token_in(message: &str, path: &str) -> String {
+    let marker = format!("{path}?token=");
+    let start = message
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {marker} link in:\n{message}"))
+        + marker.len();
+    message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '%'))
+        .collect()
+}
+
+/// Undoes quoted-printable soft line breaks and `=XX` escapes (enough for our ASCII links).
+pub fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The problem document of a response, checking its content type.
+pub async fn problem(r: reqwest::Response) -> Value {
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    r.json().await.unwrap()
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!(
+        "{prefix}.{}@example.com",
+        incognito::keys::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    )
+}

@@ -1,0 +1,14 @@
+//! Integration tests against the running app on a random port, on SQLite and on PostgreSQL.
+//! Tests that need a server skip with a reason when its variable is unset, and fail under CI=true.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod bad_input;
+mod mail;
+mod operations;
+mod pages;
+mod schema;
+mod settings;
+mod tokens;

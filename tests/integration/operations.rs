@@ -1,0 +1,207 @@
+//! Health, readiness, metrics, the API description, logs and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let Some(app) = spawn_app(Backend::Sqlite, "health").await else {
+        return;
+    };
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["data_dir"], "ok");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_fails_when_postgresql_goes_away() {
+    let Some(app) = spawn_app(Backend::Postgres, "readyz on postgres").await else {
+        return;
+    };
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Take the database away under the running app: readiness says so with 503, not a hang or 500.
+    let incognito::config::DatabaseUrl::Postgres(url) = &app.settings.database_url else {
+        unreachable!()
+    };
+    let name = url.expose().rsplit('/').next().unwrap().to_string();
+    let admin = std::env::var("INCOGNITO_TEST_POSTGRES_URL").unwrap();
+    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&admin).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")),
+        &mut conn,
+    )
+    .unwrap();
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["database"], "unreachable");
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_report_the_outbox() {
+    let Some(app) = spawn_app(Backend::Sqlite, "metrics").await else {
+        return;
+    };
+    for _ in 0..3 {
+        app.client.get(app.url("/healthz")).send().await.unwrap();
+    }
+    app.login("nobody@example.com", STRONG_PASSWORD).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"incognito_http_requests_total{method="GET",route="/healthz",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"incognito_http_requests_total{method="POST",route="/api/v1/auth/login",status="401"} 1"#), "{text}");
+    assert!(
+        text.contains("incognito_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(text.contains("incognito_mail_outbox_backlog "), "{text}");
+    assert!(text.contains("incognito_db_pool_connections "), "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_json_route() {
+    let Some(app) = spawn_app(Backend::Sqlite, "openapi").await else {
+        return;
+    };
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for (path, method) in [
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/verify", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/password-reset", "post"),
+        ("/api/v1/auth/password-reset/confirm", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/password", "post"),
+        ("/api/v1/users", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_array());
+    app.stop().await;
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly_and_json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INCOGNITO_DATA_DIR", dir.path())
+        .env("INCOGNITO_BIND", format!("127.0.0.1:{port}"))
+        .env("INCOGNITO_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exit.success(), "exit status {exit}");
+
+    let lines: Vec<String> = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(parsed["level"].is_string(), "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("request_id") && l.contains("/healthz")),
+        "no request line with a request id:\n{}",
+        lines.join("\n")
+    );
+}

@@ -1,0 +1,241 @@
+//! Every kind of bad access token is refused with 401.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+struct Forger {
+    private: EncodingKey,
+    public_pem: Vec<u8>,
+}
+
+impl Forger {
+    fn new(app: &TestApp) -> Self {
+        let keys = app.data_dir.join("keys");
+        let pem = std::fs::read(keys.join("token-signing-ed25519.pem")).unwrap();
+        Self {
+            private: EncodingKey::from_ed_pem(&pem).unwrap(),
+            public_pem: std::fs::read(keys.join("token-signing-ed25519.pub.pem")).unwrap(),
+        }
+    }
+
+    /// Signs with the service's own key, as the service would.
+    fn sign(&self, claims: &Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.private).unwrap()
+    }
+}
+
+async fn status_with(app: &TestApp, token: &str) -> StatusCode {
+    app.get_auth("/api/v1/me", token).await.status()
+}
+
+#[tokio::test]
+async fn forged_and_misused_tokens_are_refused() {
+    let Some(app) = spawn_app(Backend::Sqlite, "forged tokens").await else {
+        return;
+    };
+    let email = unique_email("jo");
+    let tokens = app.signed_up_shopper(&email).await;
+    let real = tokens["access_token"].as_str().unwrap().to_string();
+    let claims = claims_of(&real);
+    let forger = Forger::new(&app);
+
+    // Control: a token signed with the real key and the real claims is accepted, so every
+    // refusal below is due to the one thing changed.
+    assert_eq!(
+        status_with(&app, &forger.sign(&claims)).await,
+        StatusCode::OK
+    );
+
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        change(&mut c);
+        forger.sign(&c)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "expired",
+            with(&|c| {
+                c["iat"] = json!(now() - 3600);
+                c["nbf"] = json!(now() - 3600);
+                c["exp"] = json!(now() - 120);
+            }),
+        ),
+        ("not yet valid", with(&|c| c["nbf"] = json!(now() + 3600))),
+        (
+            "missing aud",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("aud");
+            }),
+        ),
+        (
+            "missing iss",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("iss");
+            }),
+        ),
+        (
+            "missing exp",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            }),
+        ),
+        (
+            "other issuer",
+            with(&|c| c["iss"] = json!("https://evil.example")),
+        ),
+        (
+            "mail-link audience",
+            with(&|c| c["aud"] = json!(format!("{}/mail-link", c["iss"].as_str().unwrap()))),
+        ),
+        ("reset type", with(&|c| c["typ"] = json!("reset_password"))),
+        (
+            "no session",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("sid");
+            }),
+        ),
+        ("other user", with(&|c| c["sub"] = json!("999999"))),
+    ];
+    for (name, token) in cases {
+        assert_eq!(
+            status_with(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+    }
+
+    // Tampered: the payload changed under the original signature, and a changed signature.
+    let parts: Vec<&str> = real.split('.').collect();
+    let mut edited = claims.clone();
+    edited["sub"] = json!("1");
+    let swapped = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(edited.to_string()),
+        parts[2]
+    );
+    assert_eq!(
+        status_with(&app, &swapped).await,
+        StatusCode::UNAUTHORIZED,
+        "payload swapped"
+    );
+    let mut sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+    sig[0] ^= 0x01;
+    let flipped = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(sig));
+    assert_eq!(
+        status_with(&app, &flipped).await,
+        StatusCode::UNAUTHORIZED,
+        "signature flipped"
+    );
+
+    // alg: none, unsigned.
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let unsigned = format!("{none_header}.{}.", parts[1]);
+    assert_eq!(
+        status_with(&app, &unsigned).await,
+        StatusCode::UNAUTHORIZED,
+        "alg none"
+    );
+
+    // HS256 "signed" with the public key as the HMAC secret (key-confusion attack).
+    let confused = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&forger.public_pem),
+    )
+    .unwrap();
+    assert_eq!(
+        status_with(&app, &confused).await,
+        StatusCode::UNAUTHORIZED,
+        "HS256 with public key"
+    );
+
+    // Garbage, and a non-Bearer scheme.
+    assert_eq!(
+        status_with(&app, "not.a.token").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("authorization", format!("Basic {real}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mailed_link_tokens_never_work_as_access_tokens() {
+    let Some(app) = spawn_app(Backend::Sqlite, "link tokens").await else {
+        return;
+    };
+    let email = unique_email("kim");
+    assert_eq!(
+        app.register(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let verify = app.mailed_token(&email, "/verify").await;
+    assert_eq!(
+        status_with(&app, &verify).await,
+        StatusCode::UNAUTHORIZED,
+        "verification token"
+    );
+    app.post_json("/api/v1/auth/verify", &json!({"token": verify}))
+        .await;
+
+    app.post_json("/api/v1/auth/password-reset", &json!({"email": email}))
+        .await;
+    let reset = app.mailed_token(&email, "/password/reset").await;
+    assert_eq!(
+        status_with(&app, &reset).await,
+        StatusCode::UNAUTHORIZED,
+        "reset token"
+    );
+    // Nor does an access token work as a reset link.
+    let tokens: Value = app
+        .login(&email, STRONG_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": tokens["access_token"], "password": OTHER_STRONG_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_issued_before_logout_is_refused() {
+    let Some(app) = spawn_app(Backend::Sqlite, "token after logout").await else {
+        return;
+    };
+    let tokens = app.signed_up_shopper(&unique_email("lou")).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(status_with(&app, access).await, StatusCode::OK);
+    app.post_json_auth("/api/v1/auth/logout", access, &json!({}))
+        .await;
+    let r = app.get_auth("/api/v1/me", access).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem(r).await["code"], "session_ended");
+    app.stop().await;
+}
