@@ -200,7 +200,7 @@ async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let auth = state.auth.clone();
         if let Err(e) = state
             .db
-            .run(move |conn| crate::auth::service::purge_old_login_failures(conn, &auth))
+            .run(move |conn| crate::auth::service::purge_expired(conn, &auth))
             .await
         {
             tracing::warn!(error = ?e, "housekeeping failed");

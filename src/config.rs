@@ -405,7 +405,7 @@ fn public_url_for(bind: SocketAddr) -> Url {
 }
 
 fn parse_public_url(v: &str) -> Result<Url, SettingError> {
-    let url = Url::parse(v).map_err(|e| {
+    let mut url = Url::parse(v).map_err(|e| {
         SettingError::new(
             "INCOGNITO_PUBLIC_URL",
             format!("`{v}` is not a valid URL ({e})"),
@@ -416,6 +416,17 @@ fn parse_public_url(v: &str) -> Result<Url, SettingError> {
             "INCOGNITO_PUBLIC_URL",
             format!("`{v}` must be an http:// or https:// address"),
         ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(SettingError::new(
+            "INCOGNITO_PUBLIC_URL",
+            format!("`{v}` must not have a query or fragment"),
+        ));
+    }
+    // Links are joined onto it, so a path prefix must end with a slash.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
     }
     Ok(url)
 }
@@ -470,6 +481,18 @@ mod tests {
         assert_eq!(s.mail_url, MailUrl::Folder("/tmp/x/outbox".into()));
         assert_eq!(s.storage_url, StorageUrl::Folder("/tmp/x/objects".into()));
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn a_public_url_prefix_gets_its_trailing_slash() {
+        let s = Settings::from_vars(vars(&[(
+            "INCOGNITO_PUBLIC_URL",
+            "https://panel.example/app",
+        )]))
+        .unwrap();
+        assert_eq!(s.public_url.as_str(), "https://panel.example/app/");
+        assert!(s.cookies_secure());
+        assert_eq!(s.token_issuer(), "https://panel.example/app");
     }
 
     #[test]

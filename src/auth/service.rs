@@ -631,11 +631,15 @@ pub fn create_account(
     })
 }
 
-/// Removes throttling records older than the window (they no longer count).
-pub fn purge_old_login_failures(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
+/// How long an ended session stays, so the person can see recent sign-ins (data inventory).
+pub const ENDED_SESSION_RETENTION_DAYS: i64 = 30;
+
+/// Applies the retention of the account tables: throttling records older than the window, and
+/// sessions and mailed-link tokens ended more than 30 days ago.
+pub fn purge_expired(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
     let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
-    Ok(store::purge_login_failures_before(
-        conn,
-        naive(now()) - window,
-    )?)
+    let t = naive(now());
+    let failures = store::purge_login_failures_before(conn, t - window)?;
+    let ended = store::purge_ended_before(conn, t - TimeDelta::days(ENDED_SESSION_RETENTION_DAYS))?;
+    Ok(failures + ended)
 }

@@ -319,3 +319,25 @@ pub fn purge_login_failures_before(
 ) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(cutoff))).execute(conn)
 }
+
+/// Deletes sessions (and, by cascade, their refresh tokens) that ended before `cutoff`, and
+/// single-use tokens that expired before it: the retention the data inventory states.
+pub fn purge_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    let ended: Vec<i64> = sessions::table
+        .filter(
+            sessions::revoked_at
+                .lt(cutoff)
+                .or(sessions::expires_at.lt(cutoff)),
+        )
+        .select(sessions::id)
+        .load(conn)?;
+    // Explicitly, not only by cascade: the cascade depends on SQLite's foreign_keys pragma.
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(&ended)))
+        .execute(conn)?;
+    let sessions_deleted =
+        diesel::delete(sessions::table.filter(sessions::id.eq_any(&ended))).execute(conn)?;
+    let tokens_deleted =
+        diesel::delete(one_time_tokens::table.filter(one_time_tokens::expires_at.lt(cutoff)))
+            .execute(conn)?;
+    Ok(sessions_deleted + tokens_deleted)
+}

@@ -5,8 +5,34 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn register_verify_login_refresh_logout(backend: Backend) {
-    let Some(app) = spawn_app(backend, "register_verify_login_refresh_logout").await else {
+/// Where the verification mail is read from: the default outbox folder, or a real SMTP server.
+#[derive(Clone, Copy)]
+pub enum Mail {
+    OutboxFolder,
+    Smtp,
+}
+
+async fn register_verify_login_refresh_logout(backend: Backend, mail: Mail) {
+    let test = "register_verify_login_refresh_logout";
+    let smtp = match mail {
+        Mail::OutboxFolder => None,
+        Mail::Smtp => {
+            let Some(url) = required_var("INCOGNITO_TEST_SMTP_URL", test) else {
+                return;
+            };
+            let Some(_) = required_var("INCOGNITO_TEST_SMTP_MAILDIR", test) else {
+                return;
+            };
+            Some(url)
+        }
+    };
+    let Some(app) = spawn_app_with(backend, test, |s| {
+        if let Some(url) = smtp {
+            s.mail_url = incognito::config::MailUrl::Smtp(incognito::config::Secret::new(url));
+        }
+    })
+    .await
+    else {
         return;
     };
     let email = unique_email("ana");
@@ -87,12 +113,22 @@ async fn register_verify_login_refresh_logout(backend: Backend) {
 
 #[tokio::test]
 async fn register_verify_login_refresh_logout_on_sqlite() {
-    register_verify_login_refresh_logout(Backend::Sqlite).await;
+    register_verify_login_refresh_logout(Backend::Sqlite, Mail::OutboxFolder).await;
 }
 
 #[tokio::test]
 async fn register_verify_login_refresh_logout_on_postgres() {
-    register_verify_login_refresh_logout(Backend::Postgres).await;
+    register_verify_login_refresh_logout(Backend::Postgres, Mail::OutboxFolder).await;
+}
+
+#[tokio::test]
+async fn register_verify_login_refresh_logout_with_smtp_on_sqlite() {
+    register_verify_login_refresh_logout(Backend::Sqlite, Mail::Smtp).await;
+}
+
+#[tokio::test]
+async fn register_verify_login_refresh_logout_with_smtp_on_postgres() {
+    register_verify_login_refresh_logout(Backend::Postgres, Mail::Smtp).await;
 }
 
 async fn wrong_password_and_unknown_account_are_refused_alike(backend: Backend) {
@@ -464,5 +500,66 @@ async fn changing_the_password_ends_every_session() {
         app.login(&email, OTHER_STRONG_PASSWORD).await.status(),
         StatusCode::OK
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ended_sessions_and_their_tokens_are_deleted_after_their_retention() {
+    use diesel::RunQueryDsl;
+    let Some(app) = spawn_app(Backend::Sqlite, "session retention").await else {
+        return;
+    };
+    let email = unique_email("old");
+    let old = app.signed_up_shopper(&email).await;
+    app.post_json_auth(
+        "/api/v1/auth/logout",
+        old["access_token"].as_str().unwrap(),
+        &json!({}),
+    )
+    .await;
+    let current = app.login(&email, STRONG_PASSWORD).await;
+    assert_eq!(current.status(), StatusCode::OK);
+    let current: Value = current.json().await.unwrap();
+
+    let pool = incognito::db::DbPool::connect(
+        &app.settings.database_url,
+        1,
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut conn = pool.get().unwrap();
+    let count = |conn: &mut incognito::db::DbConnection, table: &str| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(conn)
+            .unwrap()
+            .n
+    };
+    assert_eq!(count(&mut conn, "sessions"), 2);
+    // The signed-out session ended 31 days ago.
+    diesel::sql_query(
+        "UPDATE sessions SET revoked_at = '2000-01-01 00:00:00' WHERE revoked_at IS NOT NULL",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let keys = incognito::keys::Keys::load_or_create(&app.settings.keys_dir()).unwrap();
+    let auth = incognito::auth::Auth::new(&app.settings, keys);
+    incognito::auth::service::purge_expired(&mut conn, &auth).unwrap();
+
+    assert_eq!(
+        count(&mut conn, "sessions"),
+        1,
+        "the old session is gone, the open one stays"
+    );
+    assert_eq!(count(&mut conn, "refresh_tokens"), 1);
+    let me = app
+        .get_auth("/api/v1/me", current["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me.status(), StatusCode::OK);
+    drop(conn);
     app.stop().await;
 }

@@ -212,12 +212,19 @@ impl TestApp {
         .await
     }
 
-    /// The token of the newest link to `path` mailed to `to`, from the outbox folder.
+    /// Where this app's mail lands: its outbox folder, or the test SMTP server's Maildir.
+    pub fn mail_folders(&self) -> Vec<PathBuf> {
+        match &self.settings.mail_url {
+            MailUrl::Folder(outbox) => vec![outbox.clone()],
+            MailUrl::Smtp(_) => vec![PathBuf::from(
+                std::env::var("INCOGNITO_TEST_SMTP_MAILDIR").expect("INCOGNITO_TEST_SMTP_MAILDIR"),
+            )],
+        }
+    }
+
+    /// The token of the newest link to `path` mailed to `to`.
     pub async fn mailed_token(&self, to: &str, path: &str) -> String {
-        let MailUrl::Folder(outbox) = &self.settings.mail_url else {
-            panic!("this app sends mail over SMTP; read the SMTP server's mailbox");
-        };
-        let message = wait_for_mail(std::slice::from_ref(outbox), to, path, 1)
+        let message = wait_for_mail(&self.mail_folders(), to, path, 1)
             .await
             .pop()
             .unwrap();

@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, the API description, logs and graceful shutdown.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -158,7 +158,6 @@ fn sigterm_stops_the_server_cleanly_and_json_logs_carry_the_request_id() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
             s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .unwrap();
             let mut answer = String::new();
@@ -169,11 +168,30 @@ fn sigterm_stops_the_server_cleanly_and_json_logs_carry_the_request_id() {
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A request is in flight (its body half sent) when SIGTERM arrives: it must still be answered.
+    let body = br#"{"email":"late@example.com","password":"correct horse battery staple"}"#;
+    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        in_flight,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    in_flight.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    in_flight.write_all(&body[10..]).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "the in-flight request was not answered: {answer:?}"
+    );
     let started = Instant::now();
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
