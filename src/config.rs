@@ -383,6 +383,18 @@ impl Settings {
         Ok(s)
     }
 
+    /// `INCOGNITO_*` variables that are not settings (likely typos), test variables aside.
+    pub fn unknown_variables(vars: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        let mut unknown: Vec<String> = vars
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("INCOGNITO_") && !k.starts_with("INCOGNITO_TEST_"))
+            .filter(|k| !SETTING_NAMES.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        unknown
+    }
+
     /// Signing and encryption keys live here, readable by the service's user only.
     pub fn keys_dir(&self) -> PathBuf {
         self.data_dir.join("keys")
@@ -481,6 +493,37 @@ mod tests {
         assert_eq!(s.mail_url, MailUrl::Folder("/tmp/x/outbox".into()));
         assert_eq!(s.storage_url, StorageUrl::Folder("/tmp/x/objects".into()));
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn the_readme_lists_every_setting_and_no_other() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("## Settings").unwrap();
+        let end = start
+            + readme[start..]
+                .find("\n## ")
+                .map_or(readme.len() - start, |i| i + 1);
+        let table: Vec<&str> = readme[start..end]
+            .lines()
+            .filter(|l| l.starts_with("| `INCOGNITO_"))
+            .map(|l| l.split('`').nth(1).unwrap())
+            .collect();
+        let mut documented = table.clone();
+        documented.sort_unstable();
+        let mut known = SETTING_NAMES.to_vec();
+        known.sort_unstable();
+        assert_eq!(documented, known);
+    }
+
+    #[test]
+    fn misspelt_variables_are_reported() {
+        let unknown = Settings::unknown_variables(vars(&[
+            ("INCOGNITO_DATABSE_URL", "x"),
+            ("INCOGNITO_BIND", "127.0.0.1:1"),
+            ("INCOGNITO_TEST_POSTGRES_URL", "x"),
+            ("HOME", "/root"),
+        ]));
+        assert_eq!(unknown, ["INCOGNITO_DATABSE_URL"]);
     }
 
     #[test]

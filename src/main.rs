@@ -45,6 +45,9 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     incognito::telemetry::init(settings.log_format);
+    for name in Settings::unknown_variables(std::env::vars()) {
+        tracing::warn!(variable = %name, "not a setting of Incognito (misspelt?); ignored");
+    }
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
