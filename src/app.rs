@@ -113,15 +113,13 @@ impl Application {
         prepare_data_dir(&settings)?;
         let keys =
             Keys::load_or_create(&settings.keys_dir()).map_err(startup("INCOGNITO_DATA_DIR"))?;
-        let s = settings.clone();
-        let pool = tokio::task::spawn_blocking(move || open_database(&s))
-            .await
-            .map_err(|e| StartupError {
-                setting: None,
-                problem: e.to_string(),
-            })??;
+        // Settings that need no database first, so a bad one fails before any migration runs.
         let transport =
-            MailTransport::from_url(&settings.mail_url).map_err(startup("INCOGNITO_MAIL_URL"))?;
+            MailTransport::from_settings(&settings.mail_url, settings.mail_ca_file.as_deref())
+                .map_err(|e| StartupError {
+                    setting: Some(e.setting),
+                    problem: e.problem,
+                })?;
         let from: lettre::message::Mailbox = settings
             .mail_from
             .parse()
@@ -133,6 +131,13 @@ impl Application {
             .local_addr()
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
             .port();
+        let s = settings.clone();
+        let pool = tokio::task::spawn_blocking(move || open_database(&s))
+            .await
+            .map_err(|e| StartupError {
+                setting: None,
+                problem: e.to_string(),
+            })??;
 
         let state = AppState {
             auth: Auth::new(&settings, keys),

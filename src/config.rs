@@ -189,6 +189,8 @@ pub struct Settings {
     pub database_pool_size: u32,
     pub mail_url: MailUrl,
     pub mail_from: String,
+    /// Extra root certificate (PEM) trusted for SMTP over TLS, for a server with a private CA.
+    pub mail_ca_file: Option<PathBuf>,
     pub storage_url: StorageUrl,
     pub log_format: LogFormat,
     pub access_token_ttl: Duration,
@@ -214,6 +216,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_DATABASE_POOL_SIZE",
     "INCOGNITO_MAIL_URL",
     "INCOGNITO_MAIL_FROM",
+    "INCOGNITO_MAIL_CA_FILE",
     "INCOGNITO_STORAGE_URL",
     "INCOGNITO_LOG_FORMAT",
     "INCOGNITO_LOG",
@@ -238,6 +241,7 @@ impl Settings {
             database_pool_size: 8,
             mail_url: MailUrl::Folder(data_dir.join("outbox")),
             mail_from: "Incognito <no-reply@incognito.localhost>".into(),
+            mail_ca_file: None,
             storage_url: StorageUrl::Folder(data_dir.join("objects")),
             log_format: LogFormat::Text,
             access_token_ttl: Duration::from_secs(15 * 60),
@@ -303,6 +307,9 @@ impl Settings {
                 )
             })?;
             s.mail_from = v.to_string();
+        }
+        if let Some(v) = get("INCOGNITO_MAIL_CA_FILE") {
+            s.mail_ca_file = Some(PathBuf::from(v));
         }
         if let Some(v) = get("INCOGNITO_STORAGE_URL") {
             s.storage_url =

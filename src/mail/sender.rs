@@ -1,16 +1,18 @@
 //! The background sender: claims due messages, delivers them, retries with backoff.
 
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use tokio::sync::watch;
 
 use super::MailWaker;
 use super::store::{self, OutboxMessage};
-use crate::config::MailUrl;
+use crate::config::{MailUrl, SettingError};
 use crate::db::DbPool;
 
 /// How long a claimed message is reserved for one sender.
@@ -24,19 +26,30 @@ pub enum MailTransport {
 }
 
 impl MailTransport {
-    pub fn from_url(url: &MailUrl) -> Result<Self, String> {
+    /// The transport a mail URL names; `ca_file` adds a root certificate for SMTP over TLS.
+    pub fn from_settings(url: &MailUrl, ca_file: Option<&Path>) -> Result<Self, SettingError> {
         match url {
             MailUrl::Folder(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    SettingError::new(
+                        "INCOGNITO_MAIL_URL",
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
+                })?;
                 Ok(MailTransport::Folder(FileTransport::new(dir)))
             }
             MailUrl::Smtp(url) => {
-                let transport = SmtpTransport::from_url(url.expose())
-                    .map_err(|e| format!("not a usable SMTP URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(15)))
-                    .build();
-                Ok(MailTransport::Smtp(Box::new(transport)))
+                let url_error = |e: &dyn std::fmt::Display| {
+                    SettingError::new("INCOGNITO_MAIL_URL", format!("not a usable SMTP URL: {e}"))
+                };
+                let mut builder = SmtpTransport::from_url(url.expose())
+                    .map_err(|e| url_error(&e))?
+                    .timeout(Some(Duration::from_secs(15)));
+                if let Some(ca_file) = ca_file {
+                    let parsed = url::Url::parse(url.expose()).map_err(|e| url_error(&e))?;
+                    builder = builder.tls(tls_with_root(&parsed, ca_file)?);
+                }
+                Ok(MailTransport::Smtp(Box::new(builder.build())))
             }
         }
     }
@@ -54,6 +67,40 @@ impl MailTransport {
                 .map_err(|e| (e.is_permanent(), e.to_string())),
         }
     }
+}
+
+/// The TLS mode of the URL (`smtps://` → TLS, `?tls=required` → STARTTLS, `?tls=opportunistic`),
+/// trusting the certificate in `ca_file` besides the public roots.
+fn tls_with_root(url: &url::Url, ca_file: &Path) -> Result<Tls, SettingError> {
+    let setting = "INCOGNITO_MAIL_CA_FILE";
+    let pem = std::fs::read(ca_file).map_err(|e| {
+        SettingError::new(setting, format!("cannot read {}: {e}", ca_file.display()))
+    })?;
+    let certificate = Certificate::from_pem(&pem).map_err(|e| {
+        SettingError::new(
+            setting,
+            format!("{} is not a PEM certificate: {e}", ca_file.display()),
+        )
+    })?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let parameters = TlsParameters::builder(host.to_string())
+        .add_root_certificate(certificate)
+        .build_rustls()
+        .map_err(|e| SettingError::new(setting, format!("cannot set up TLS: {e}")))?;
+    let mode = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    Ok(match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        (_, Some("required")) => Tls::Required(parameters),
+        (_, Some("opportunistic")) => Tls::Opportunistic(parameters),
+        _ => Tls::None,
+    })
 }
 
 #[derive(Debug, Clone, Copy)]

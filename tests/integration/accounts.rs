@@ -12,7 +12,7 @@ pub enum Mail {
     Smtp,
 }
 
-async fn register_verify_login_refresh_logout(backend: Backend, mail: Mail) {
+async fn full_flow(backend: Backend, mail: Mail) {
     let test = "register_verify_login_refresh_logout";
     let smtp = match mail {
         Mail::OutboxFolder => None,
@@ -111,24 +111,12 @@ async fn register_verify_login_refresh_logout(backend: Backend, mail: Mail) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn register_verify_login_refresh_logout_on_sqlite() {
-    register_verify_login_refresh_logout(Backend::Sqlite, Mail::OutboxFolder).await;
+async fn register_verify_login_refresh_logout(backend: Backend) {
+    full_flow(backend, Mail::OutboxFolder).await;
 }
 
-#[tokio::test]
-async fn register_verify_login_refresh_logout_on_postgres() {
-    register_verify_login_refresh_logout(Backend::Postgres, Mail::OutboxFolder).await;
-}
-
-#[tokio::test]
-async fn register_verify_login_refresh_logout_with_smtp_on_sqlite() {
-    register_verify_login_refresh_logout(Backend::Sqlite, Mail::Smtp).await;
-}
-
-#[tokio::test]
-async fn register_verify_login_refresh_logout_with_smtp_on_postgres() {
-    register_verify_login_refresh_logout(Backend::Postgres, Mail::Smtp).await;
+async fn register_verify_login_refresh_logout_with_smtp(backend: Backend) {
+    full_flow(backend, Mail::Smtp).await;
 }
 
 async fn wrong_password_and_unknown_account_are_refused_alike(backend: Backend) {
@@ -148,16 +136,6 @@ async fn wrong_password_and_unknown_account_are_refused_alike(backend: Backend) 
         "an unknown account must look like a wrong password"
     );
     app.stop().await;
-}
-
-#[tokio::test]
-async fn wrong_password_and_unknown_account_are_refused_alike_on_sqlite() {
-    wrong_password_and_unknown_account_are_refused_alike(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn wrong_password_and_unknown_account_are_refused_alike_on_postgres() {
-    wrong_password_and_unknown_account_are_refused_alike(Backend::Postgres).await;
 }
 
 async fn repeated_failures_lock_the_account_with_retry_after(backend: Backend) {
@@ -187,16 +165,6 @@ async fn repeated_failures_lock_the_account_with_retry_after(backend: Backend) {
     );
     assert_eq!(problem(r).await["code"], "too_many_attempts");
     app.stop().await;
-}
-
-#[tokio::test]
-async fn repeated_failures_lock_the_account_with_retry_after_on_sqlite() {
-    repeated_failures_lock_the_account_with_retry_after(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn repeated_failures_lock_the_account_with_retry_after_on_postgres() {
-    repeated_failures_lock_the_account_with_retry_after(Backend::Postgres).await;
 }
 
 #[tokio::test]
@@ -285,16 +253,6 @@ async fn reusing_a_rotated_refresh_token_revokes_the_family(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn reusing_a_rotated_refresh_token_revokes_the_family_on_sqlite() {
-    reusing_a_rotated_refresh_token_revokes_the_family(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn reusing_a_rotated_refresh_token_revokes_the_family_on_postgres() {
-    reusing_a_rotated_refresh_token_revokes_the_family(Backend::Postgres).await;
-}
-
 async fn roles_guard_the_admin_route(backend: Backend) {
     let Some(app) = spawn_app(backend, "roles").await else {
         return;
@@ -345,16 +303,6 @@ async fn roles_guard_the_admin_route(backend: Backend) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(r).await["errors"][0]["field"], "role");
     app.stop().await;
-}
-
-#[tokio::test]
-async fn roles_guard_the_admin_route_on_sqlite() {
-    roles_guard_the_admin_route(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn roles_guard_the_admin_route_on_postgres() {
-    roles_guard_the_admin_route(Backend::Postgres).await;
 }
 
 async fn password_reset_by_mail(backend: Backend) {
@@ -416,16 +364,6 @@ async fn password_reset_by_mail(backend: Backend) {
         StatusCode::OK
     );
     app.stop().await;
-}
-
-#[tokio::test]
-async fn password_reset_by_mail_on_sqlite() {
-    password_reset_by_mail(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn password_reset_by_mail_on_postgres() {
-    password_reset_by_mail(Backend::Postgres).await;
 }
 
 #[tokio::test]
@@ -563,3 +501,13 @@ async fn ended_sessions_and_their_tokens_are_deleted_after_their_retention() {
     drop(conn);
     app.stop().await;
 }
+
+on_both_backends!(
+    register_verify_login_refresh_logout,
+    register_verify_login_refresh_logout_with_smtp,
+    wrong_password_and_unknown_account_are_refused_alike,
+    repeated_failures_lock_the_account_with_retry_after,
+    reusing_a_rotated_refresh_token_revokes_the_family,
+    roles_guard_the_admin_route,
+    password_reset_by_mail
+);

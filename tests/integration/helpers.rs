@@ -16,6 +16,26 @@ use tempfile::TempDir;
 pub const STRONG_PASSWORD: &str = "correct horse battery staple";
 pub const OTHER_STRONG_PASSWORD: &str = "violet tugboat umbrella quarry";
 
+/// Runs each named scenario `async fn name(backend: Backend)` as two tests,
+/// `on_sqlite::name` and `on_postgres::name`.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await;
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario($crate::helpers::Backend::Postgres).await;
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -71,6 +71,11 @@ struct SmtpServer {
 
 impl SmtpServer {
     async fn start(command: &str, port: u16, maildir: &Path) -> Self {
+        Self::start_with(command, port, maildir, &[]).await
+    }
+
+    /// `extra`: aiosmtpd options such as `--tlscert` (STARTTLS) or `--smtpscert` (TLS).
+    async fn start_with(command: &str, port: u16, maildir: &Path, extra: &[&str]) -> Self {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(maildir.join(sub)).unwrap();
         }
@@ -78,6 +83,7 @@ impl SmtpServer {
         let program = words.next().unwrap();
         let child = Command::new(program)
             .args(words)
+            .args(extra)
             .args([
                 "-n",
                 "-l",
@@ -202,5 +208,148 @@ async fn the_outbox_folder_receives_mail_by_default() {
         .pop()
         .unwrap();
     assert!(message.contains("Message-ID: <"), "{message}");
+    app.stop().await;
+}
+
+/// A test CA and a certificate for 127.0.0.1 that it signed, made with openssl:
+/// (CA certificate, server certificate, server key).
+fn make_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Incognito Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[tokio::test]
+async fn mail_goes_out_over_starttls_and_tls_with_a_private_ca() {
+    let test = "SMTP over STARTTLS and TLS";
+    let Some(command) = required_var("INCOGNITO_TEST_AIOSMTPD", test) else {
+        return;
+    };
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certificates(certs.path());
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let maildir = tempfile::tempdir().unwrap();
+    let folders = [maildir.path().to_path_buf()];
+
+    let starttls_port = free_port();
+    let _starttls = SmtpServer::start_with(
+        &command,
+        starttls_port,
+        maildir.path(),
+        &["--tlscert", &cert, "--tlskey", &key],
+    )
+    .await;
+    let tls_port = free_port();
+    let _tls = SmtpServer::start_with(
+        &command,
+        tls_port,
+        maildir.path(),
+        &["--smtpscert", &cert, "--smtpskey", &key],
+    )
+    .await;
+
+    for url in [
+        format!("smtp://127.0.0.1:{starttls_port}?tls=required"),
+        format!("smtps://127.0.0.1:{tls_port}"),
+    ] {
+        let ca = ca.clone();
+        let Some(app) = spawn_app_with(Backend::Sqlite, test, |s| {
+            s.mail_url = MailUrl::Smtp(Secret::new(url.clone()));
+            s.mail_ca_file = Some(ca);
+        })
+        .await
+        else {
+            return;
+        };
+        let email = unique_email("tls");
+        assert_eq!(
+            app.register(&email, STRONG_PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        wait_for_mail(&folders, &email, "/verify?token=", 1).await;
+        app.stop().await;
+    }
+
+    // Without the CA the server's certificate is not trusted: nothing is sent in the clear instead.
+    let Some(app) = spawn_app_with(Backend::Sqlite, test, |s| {
+        s.mail_url = MailUrl::Smtp(Secret::new(format!("smtps://127.0.0.1:{tls_port}")));
+    })
+    .await
+    else {
+        return;
+    };
+    let email = unique_email("untrusted");
+    assert_eq!(
+        app.register(&email, STRONG_PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        mail_to(&folders, &email).is_empty(),
+        "mail went to a server whose certificate is not trusted"
+    );
     app.stop().await;
 }

@@ -67,16 +67,6 @@ async fn every_column_is_classified(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn every_column_is_classified_on_sqlite() {
-    every_column_is_classified(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_column_is_classified_on_postgres() {
-    every_column_is_classified(Backend::Postgres).await;
-}
-
 #[test]
 fn migrate_applies_once_and_then_has_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,3 +87,5 @@ fn migrate_applies_once_and_then_has_nothing_to_do() {
     }
     assert!(dir.path().join("incognito.db").is_file());
 }
+
+on_both_backends!(every_column_is_classified);

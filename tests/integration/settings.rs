@@ -105,3 +105,21 @@ fn a_bad_log_format_exits_2() {
         &[("INCOGNITO_LOG_FORMAT", "xml".into())],
     );
 }
+
+#[test]
+fn a_missing_mail_ca_file_exits_2() {
+    assert_one_line_naming(
+        "INCOGNITO_MAIL_CA_FILE",
+        &[
+            ("INCOGNITO_MAIL_URL", "smtps://127.0.0.1:1".into()),
+            ("INCOGNITO_MAIL_CA_FILE", "/nonexistent/ca.pem".into()),
+        ],
+    );
+}
+
+#[test]
+fn a_port_in_use_exits_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    assert_one_line_naming("INCOGNITO_BIND", &[("INCOGNITO_BIND", address)]);
+}
