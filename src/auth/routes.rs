@@ -85,11 +85,12 @@ pub async fn register(
 ) -> AppResult<HttpResponse> {
     let ApiJson(RegisterRequest { email, password }) = body;
     let (email, password) = parse_credentials(&email, &password, "password")?;
+    let hash = state.auth.hash_password(password).await?;
     let auth = state.auth.clone();
     let shown = email.as_str().to_string();
     state
         .db
-        .run(move |conn| service::register(conn, &auth, &email, &password))
+        .run(move |conn| service::register(conn, &auth, &email, &hash))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(RegisterResponse {
@@ -150,11 +151,14 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let ApiJson(LoginRequest { email, password }) = body;
     let address = client_address(&req, state.settings.trust_proxy);
-    let auth = state.auth.clone();
-    let (_, pair) = state
-        .db
-        .run(move |conn| service::login(conn, &auth, &email, &Password::new(password), &address))
-        .await?;
+    let (_, pair) = service::login(
+        &state.db,
+        &state.auth,
+        &email,
+        Password::new(password),
+        &address,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -240,12 +244,7 @@ pub async fn password_reset_confirm(
     body: ApiJson<ResetConfirmRequest>,
 ) -> AppResult<HttpResponse> {
     let ApiJson(ResetConfirmRequest { token, password }) = body;
-    let auth = state.auth.clone();
-    state
-        .db
-        .run(move |conn| {
-            service::confirm_password_reset(conn, &auth, &token, &Password::new(password))
-        })
+    service::confirm_password_reset(&state.db, &state.auth, &token, Password::new(password))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -295,17 +294,14 @@ pub async fn change_password(
         current_password,
         new_password,
     }) = body;
-    state
-        .db
-        .run(move |conn| {
-            service::change_password(
-                conn,
-                &user,
-                &Password::new(current_password),
-                &Password::new(new_password),
-            )
-        })
-        .await?;
+    service::change_password(
+        &state.db,
+        &state.auth,
+        &user,
+        Password::new(current_password),
+        Password::new(new_password),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -352,10 +348,11 @@ pub async fn create_user(
             return Err(AppError::validation(fields));
         }
     };
+    let hash = state.auth.hash_password(password).await?;
     let auth = state.auth.clone();
     let created = state
         .db
-        .run(move |conn| service::create_account(conn, &auth, &email, &password, role))
+        .run(move |conn| service::create_account(conn, &auth, &email, &hash, role))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(MeResponse {

@@ -1,12 +1,14 @@
 //! The account flows: registration, verification, sign-in, refresh, sign-out, password reset and
 //! change, and staff accounts. Each takes a connection and decides; handlers only parse and map.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use diesel::Connection;
+use diesel::OptionalExtension;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::model::{Email, NewUser, Password, Role, User};
@@ -14,7 +16,7 @@ use super::password;
 use super::store;
 use super::tokens::{TokenKind, TokenService};
 use crate::config::Settings;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::{Keys, hex, random_token};
 use crate::mail::{Outgoing, store as outbox};
@@ -23,6 +25,8 @@ const VERIFY_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
 const RESET_LINK_TTL: Duration = Duration::from_secs(3600);
 /// Reset mails an account may receive per hour, so the form cannot be used to flood a mailbox.
 const RESET_MAILS_PER_HOUR: i64 = 3;
+/// "Someone tried to sign up with your address" notices an account may receive per hour.
+const NOTICES_PER_HOUR: i64 = 3;
 
 /// Everything the flows need besides a connection. Cheap to clone into blocking tasks.
 #[derive(Clone)]
@@ -35,6 +39,9 @@ pub struct Auth {
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window: Duration,
+    /// argon2 takes ~20 MiB and tens of milliseconds: at most this many run at once, and never
+    /// while holding a database connection.
+    hashing: Arc<Semaphore>,
 }
 
 impl Auth {
@@ -48,7 +55,35 @@ impl Auth {
             max_failures_per_account: settings.login_max_failures_per_account,
             max_failures_per_address: settings.login_max_failures_per_address,
             failure_window: settings.login_failure_window,
+            hashing: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
+    }
+
+    /// Hashes a new password on the blocking pool.
+    pub async fn hash_password(&self, password: Password) -> AppResult<String> {
+        let _permit = self.hashing.acquire().await.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(move || password::hash(&password))
+            .await?
+            .map_err(AppError::internal)
+    }
+
+    /// Checks a password against a stored hash (or spends the same time when there is none).
+    pub async fn verify_password(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> AppResult<bool> {
+        let _permit = self.hashing.acquire().await.map_err(AppError::internal)?;
+        Ok(tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => password::verify(&password, &hash),
+            None => {
+                password::verify_nothing(&password);
+                false
+            }
+        })
+        .await?)
     }
 
     fn link(&self, path: &str, token: &str) -> String {
@@ -136,24 +171,26 @@ pub fn parse_credentials(
 
 /// Registers a shopper and mails a verification link. An address already registered gets a
 /// notice instead, and the answer is the same, so nobody learns who has an account.
-pub fn register(
-    conn: &mut DbConnection,
-    auth: &Auth,
-    email: &Email,
-    password: &Password,
-) -> AppResult<()> {
-    let hash = password::hash(password).map_err(AppError::internal)?;
+pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str) -> AppResult<()> {
     let t = now();
-    conn.transaction::<_, AppError, _>(|conn| {
-        if store::find_user_by_email(conn, email.as_str())?.is_some() {
-            outbox::enqueue(conn, &already_registered_mail(auth, email), naive(t))?;
+    write_transaction::<_, AppError, _>(conn, |conn| {
+        if let Some(user) = store::find_user_by_email(conn, email.as_str())? {
+            // At most a few notices an hour, so the form cannot be used to flood a mailbox.
+            let since = naive(t) - TimeDelta::hours(1);
+            if store::count_one_time_tokens_since(conn, user.id, "notice", since)?
+                < NOTICES_PER_HOUR
+            {
+                let jti = random_token(18);
+                store::insert_one_time_token(conn, &jti, user.id, "notice", naive(t), naive(t))?;
+                outbox::enqueue(conn, &already_registered_mail(auth, email), naive(t))?;
+            }
             return Ok(());
         }
         let id = store::insert_user(
             conn,
             &NewUser {
                 email: email.as_str(),
-                password_hash: &hash,
+                password_hash: hash,
                 role: Role::Shopper.as_str(),
                 email_verified_at: None,
                 password_changed_at: naive(t),
@@ -236,7 +273,7 @@ pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     let claims = auth.tokens.verify(token, TokenKind::VerifyEmail)?;
     let user_id = claims.user_id().unwrap_or_default();
     let t = naive(now());
-    conn.transaction::<_, AppError, _>(|conn| {
+    write_transaction::<_, AppError, _>(conn, |conn| {
         if !store::use_one_time_token(conn, &claims.jti, user_id, "verify", t)? {
             return Err(AppError::bad_request(
                 "invalid_link",
@@ -267,22 +304,29 @@ fn throttle_subjects(auth: &Auth, email: &str, client_address: &str) -> [(String
     ]
 }
 
-/// 429 with the seconds to wait when the account or the address failed too often lately.
-fn check_throttle(
+/// Records this attempt under each subject, then answers 429 (with the seconds to wait) when a
+/// subject has more attempts in the window than its limit. Counting first means parallel
+/// guesses cannot all slip past the check. Returns the ids of the rows just written.
+fn count_attempt(
     conn: &mut DbConnection,
     auth: &Auth,
     subjects: &[(String, u32)],
     t: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Vec<i64>> {
     let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
     let since = naive(t) - window;
+    let mut ids = Vec::with_capacity(subjects.len());
     let mut wait = 0i64;
     for (subject, limit) in subjects {
-        let (count, oldest) = store::login_failures_since(conn, subject, since)?;
-        if count >= i64::from(*limit)
-            && let Some(oldest) = oldest
-        {
-            wait = wait.max((oldest + window - naive(t)).num_seconds() + 1);
+        ids.push(store::record_login_failure(conn, subject, naive(t))?);
+        let count = store::login_failures_since(conn, subject, since)?;
+        let limit = i64::from(*limit);
+        if count > limit {
+            // Allowed again when enough of the oldest attempts have left the window that
+            // one more stays within the limit.
+            if let Some(at) = store::nth_login_failure_since(conn, subject, since, count - limit)? {
+                wait = wait.max((at + window - naive(t)).num_seconds() + 1);
+            }
         }
     }
     if wait > 0 {
@@ -290,7 +334,7 @@ fn check_throttle(
             u64::try_from(wait).unwrap_or(1),
         ));
     }
-    Ok(())
+    Ok(ids)
 }
 
 fn invalid_credentials() -> AppError {
@@ -300,12 +344,13 @@ fn invalid_credentials() -> AppError {
     )
 }
 
-/// Signs in: checks throttling, the password, the account's state; opens a session.
-pub fn login(
-    conn: &mut DbConnection,
+/// Signs in: counts the attempt against throttling, checks the password (off the database
+/// connection), the account's state, and opens a session.
+pub async fn login(
+    db: &DbPool,
     auth: &Auth,
     email_raw: &str,
-    password: &Password,
+    password: Password,
     client_address: &str,
 ) -> AppResult<(CurrentUser, TokenPair)> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
@@ -314,41 +359,45 @@ pub fn login(
     }
     let t = now();
     let subjects = throttle_subjects(auth, email.as_str(), client_address);
-    check_throttle(conn, auth, &subjects, t)?;
-
-    let user = store::find_user_by_email(conn, email.as_str())?;
-    let matches = match &user {
-        Some(u) => password::verify(password, &u.password_hash),
-        None => {
-            password::verify_nothing(password);
-            false
-        }
-    };
+    let (a, s, e) = (auth.clone(), subjects.clone(), email.clone());
+    let (attempt, user) = db
+        .run(move |conn| {
+            let attempt = count_attempt(conn, &a, &s, t)?;
+            Ok((attempt, store::find_user_by_email(conn, e.as_str())?))
+        })
+        .await?;
+    let matches = auth
+        .verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
     let Some(user) = user.filter(|_| matches) else {
-        for (subject, _) in &subjects {
-            store::record_login_failure(conn, subject, naive(t))?;
-        }
+        // The attempt stays counted as a failure.
         return Err(invalid_credentials());
     };
-    if user.disabled_at.is_some() {
-        return Err(AppError::forbidden(
-            "account_disabled",
-            "This account is disabled.",
-        ));
-    }
-    if user.email_verified_at.is_none() {
-        return Err(AppError::forbidden(
-            "email_not_verified",
-            "Confirm your email address first: follow the link we mailed you.",
-        ));
-    }
-    store::clear_login_failures(conn, &subjects[0].0)?;
-    let pair = conn.transaction::<_, AppError, _>(|conn| {
-        let session_id =
-            store::insert_session(conn, user.id, naive(t), after(t, auth.refresh_ttl))?;
-        issue_pair(conn, auth, &user, session_id, t)
-    })?;
-    Ok((current_user(&user, pair.1), pair.0))
+    let a = auth.clone();
+    db.run(move |conn| {
+        // The right password: the attempt was no failure, and the account's count starts again.
+        store::delete_login_failures(conn, &attempt)?;
+        if user.disabled_at.is_some() {
+            return Err(AppError::forbidden(
+                "account_disabled",
+                "This account is disabled.",
+            ));
+        }
+        if user.email_verified_at.is_none() {
+            return Err(AppError::forbidden(
+                "email_not_verified",
+                "Confirm your email address first: follow the link we mailed you.",
+            ));
+        }
+        store::clear_login_failures(conn, &subjects[0].0)?;
+        let (pair, session_id) = write_transaction::<_, AppError, _>(conn, |conn| {
+            let session_id =
+                store::insert_session(conn, user.id, naive(t), after(t, a.refresh_ttl))?;
+            issue_pair(conn, &a, &user, session_id, t)
+        })?;
+        Ok((current_user(&user, session_id), pair))
+    })
+    .await
 }
 
 fn current_user(user: &User, session_id: i64) -> CurrentUser {
@@ -410,7 +459,7 @@ pub fn refresh(
     refresh_token: &str,
 ) -> AppResult<(CurrentUser, TokenPair)> {
     let t = now();
-    let outcome = conn.transaction::<_, AppError, _>(|conn| {
+    let outcome = write_transaction::<_, AppError, _>(conn, |conn| {
         let token = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))?
             .ok_or_else(invalid_refresh)?;
         let (session, user) =
@@ -490,21 +539,39 @@ pub fn request_password_reset(
 ) -> AppResult<()> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
     let t = now();
-    conn.transaction::<_, AppError, _>(|conn| {
+    write_transaction::<_, AppError, _>(conn, |conn| {
         let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
             return Ok(());
         };
         if user.disabled_at.is_some()
-            || store::count_one_time_tokens_since(conn, user.id, "reset", naive(t) - TimeDelta::hours(1))?
-                >= RESET_MAILS_PER_HOUR
+            || store::count_one_time_tokens_since(
+                conn,
+                user.id,
+                "reset",
+                naive(t) - TimeDelta::hours(1),
+            )? >= RESET_MAILS_PER_HOUR
         {
             return Ok(());
         }
         let jti = random_token(18);
-        store::insert_one_time_token(conn, &jti, user.id, "reset", naive(t), after(t, RESET_LINK_TTL))?;
+        store::insert_one_time_token(
+            conn,
+            &jti,
+            user.id,
+            "reset",
+            naive(t),
+            after(t, RESET_LINK_TTL),
+        )?;
         let token = auth
             .tokens
-            .issue(TokenKind::ResetPassword, user.id, None, jti, t, RESET_LINK_TTL)
+            .issue(
+                TokenKind::ResetPassword,
+                user.id,
+                None,
+                jti,
+                t,
+                RESET_LINK_TTL,
+            )
             .map_err(AppError::internal)?;
         let link = auth.link("password/reset", &token);
         outbox::enqueue(
@@ -524,65 +591,84 @@ pub fn request_password_reset(
     })
 }
 
-/// Sets a new password from a reset link. Every session of the account is closed.
-pub fn confirm_password_reset(
-    conn: &mut DbConnection,
+/// Sets a new password from a reset link. Every session of the account is closed, and every
+/// other reset link is spent.
+pub async fn confirm_password_reset(
+    db: &DbPool,
     auth: &Auth,
     token: &str,
-    new_password: &Password,
+    new_password: Password,
 ) -> AppResult<()> {
     let claims = auth.tokens.verify(token, TokenKind::ResetPassword)?;
     let user_id = claims.user_id().unwrap_or_default();
-    let user = store::find_user(conn, user_id).map_err(|_| {
-        AppError::bad_request(
-            "invalid_link",
-            "This link is not valid or has expired. Ask for a new one.",
-        )
-    })?;
+    let user = db
+        .run(move |conn| Ok(store::find_user(conn, user_id).optional()?))
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_link",
+                "This link is not valid or has expired. Ask for a new one.",
+            )
+        })?;
     let email = Email::parse(&user.email).ok();
     new_password
         .check_strength("password", email.as_ref())
         .map_err(|e| AppError::validation(vec![e]))?;
-    let hash = password::hash(new_password).map_err(AppError::internal)?;
+    let hash = auth.hash_password(new_password).await?;
     let t = naive(now());
-    conn.transaction::<_, AppError, _>(|conn| {
-        if !store::use_one_time_token(conn, &claims.jti, user_id, "reset", t)? {
-            return Err(AppError::bad_request(
-                "invalid_link",
-                "This link was already used or has expired. Ask for a new one.",
-            ));
-        }
-        store::spend_all_one_time_tokens(conn, user_id, "reset", t)?;
-        store::set_password(conn, user_id, &hash, t)?;
-        // Following the mailed link proves the address, too.
-        store::mark_email_verified(conn, user_id, t)?;
-        store::revoke_all_sessions(conn, user_id, t, "password_reset")?;
-        Ok(())
+    db.run(move |conn| {
+        write_transaction::<_, AppError, _>(conn, |conn| {
+            if !store::use_one_time_token(conn, &claims.jti, user_id, "reset", t)? {
+                return Err(AppError::bad_request(
+                    "invalid_link",
+                    "This link was already used or has expired. Ask for a new one.",
+                ));
+            }
+            store::spend_all_one_time_tokens(conn, user_id, "reset", t)?;
+            store::set_password(conn, user_id, &hash, t)?;
+            // Following the mailed link proves the address, too.
+            store::mark_email_verified(conn, user_id, t)?;
+            store::revoke_all_sessions(conn, user_id, t, "password_reset")?;
+            Ok(())
+        })
     })
+    .await
 }
 
-/// Changes the password of a signed-in user who knows the current one; closes every session.
-pub fn change_password(
-    conn: &mut DbConnection,
+/// Changes the password of a signed-in user who knows the current one. Every session closes,
+/// and reset links mailed before stop working.
+pub async fn change_password(
+    db: &DbPool,
+    auth: &Auth,
     user: &CurrentUser,
-    current: &Password,
-    new_password: &Password,
+    current: Password,
+    new_password: Password,
 ) -> AppResult<()> {
-    let row = store::find_user(conn, user.id)?;
-    if !password::verify(current, &row.password_hash) {
+    let user_id = user.id;
+    let row = db
+        .run(move |conn| Ok(store::find_user(conn, user_id)?))
+        .await?;
+    if !auth
+        .verify_password(current, Some(row.password_hash.clone()))
+        .await?
+    {
         return Err(AppError::field("current_password", "is not right"));
     }
     let email = Email::parse(&row.email).ok();
     new_password
         .check_strength("new_password", email.as_ref())
         .map_err(|e| AppError::validation(vec![e]))?;
-    let hash = password::hash(new_password).map_err(AppError::internal)?;
+    let hash = auth.hash_password(new_password).await?;
     let t = naive(now());
-    conn.transaction::<_, AppError, _>(|conn| {
-        store::set_password(conn, user.id, &hash, t)?;
-        store::revoke_all_sessions(conn, user.id, t, "password_changed")?;
-        Ok(())
+    db.run(move |conn| {
+        write_transaction::<_, AppError, _>(conn, |conn| {
+            store::set_password(conn, user_id, &hash, t)?;
+            store::spend_all_one_time_tokens(conn, user_id, "reset", t)?;
+            store::revoke_all_sessions(conn, user_id, t, "password_changed")?;
+            Ok(())
+        })
     })
+    .await
 }
 
 /// Creates an account with a role, its address taken as verified (staff, or the first admin).
@@ -590,12 +676,11 @@ pub fn create_account(
     conn: &mut DbConnection,
     auth: &Auth,
     email: &Email,
-    password: &Password,
+    hash: &str,
     role: Role,
 ) -> AppResult<User> {
-    let hash = password::hash(password).map_err(AppError::internal)?;
     let t = now();
-    conn.transaction::<_, AppError, _>(|conn| {
+    write_transaction::<_, AppError, _>(conn, |conn| {
         if store::find_user_by_email(conn, email.as_str())?.is_some() {
             return Err(AppError::conflict(
                 "email_taken",
@@ -606,14 +691,18 @@ pub fn create_account(
             conn,
             &NewUser {
                 email: email.as_str(),
-                password_hash: &hash,
+                password_hash: hash,
                 role: role.as_str(),
                 email_verified_at: Some(naive(t)),
                 password_changed_at: naive(t),
                 created_at: naive(t),
             },
         )?;
-        let signin = auth.public_url.join("signin").map(|u| u.to_string()).unwrap_or_default();
+        let signin = auth
+            .public_url
+            .join("signin")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         outbox::enqueue(
             conn,
             &Outgoing {

@@ -281,30 +281,48 @@ pub fn record_login_failure(
     conn: &mut DbConnection,
     subject: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::subject.eq(subject),
             login_failures::failed_at.eq(now),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .returning(login_failures::id)
+        .get_result(conn)
 }
 
-/// (failures since `since`, the oldest of them).
+/// Attempts recorded for `subject` since `since`.
 pub fn login_failures_since(
     conn: &mut DbConnection,
     subject: &str,
     since: NaiveDateTime,
-) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+) -> QueryResult<i64> {
     login_failures::table
         .filter(login_failures::subject.eq(subject))
         .filter(login_failures::failed_at.gt(since))
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::min(login_failures::failed_at),
-        ))
+        .count()
+        .get_result(conn)
+}
+
+/// The time of the `n`-th oldest attempt (1-based) for `subject` since `since`.
+pub fn nth_login_failure_since(
+    conn: &mut DbConnection,
+    subject: &str,
+    since: NaiveDateTime,
+    n: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    login_failures::table
+        .filter(login_failures::subject.eq(subject))
+        .filter(login_failures::failed_at.gt(since))
+        .order((login_failures::failed_at, login_failures::id))
+        .offset((n - 1).max(0))
+        .select(login_failures::failed_at)
         .first(conn)
+        .optional()
+}
+
+pub fn delete_login_failures(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)
 }
 
 pub fn clear_login_failures(conn: &mut DbConnection, subject: &str) -> QueryResult<()> {

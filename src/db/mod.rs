@@ -43,9 +43,11 @@ impl ManageConnection for DbConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url.expose())
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                diesel::PgConnection::establish(&with_connect_timeout(url.expose()))
+                    .map(DbConnection::Postgresql)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -135,12 +137,45 @@ impl DbPool {
         T: Send + 'static,
     {
         let pool = self.inner.clone();
+        // The request's span goes along, so log lines from the work carry its request id.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             work(&mut conn)
         })
         .await?
     }
+}
+
+/// Adds `connect_timeout=10` unless the URL sets one: an unreachable host that drops packets
+/// would otherwise hold the start (or a request) for minutes.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=10")
+    } else {
+        format!("{url}?connect_timeout=10")
+    }
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at its first statement:
+/// a deferred transaction that reads and then writes fails at once ("database is locked")
+/// when another connection wrote in between, and waiting (busy_timeout) cannot help it.
+/// On PostgreSQL it is a plain transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction::<T, E, _>(|conn| {
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            // A write that changes nothing still takes the lock (waiting up to busy_timeout).
+            conn.batch_execute("UPDATE users SET id = id WHERE 0")?;
+        }
+        work(conn)
+    })
 }
 
 fn describe_connect_error(e: &r2d2::Error) -> String {

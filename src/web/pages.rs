@@ -137,10 +137,11 @@ async fn signup(
         }
         Err(e) => return Err(e.into()),
     };
+    let hash = state.auth.hash_password(password).await?;
     let auth = state.auth.clone();
     state
         .db
-        .run(move |conn| service::register(conn, &auth, &email, &password))
+        .run(move |conn| service::register(conn, &auth, &email, &hash))
         .await?;
     state.mail.wake();
     message(
@@ -233,12 +234,14 @@ async fn signin(
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let address = client_address(&req, state.settings.trust_proxy);
-    let auth = state.auth.clone();
-    let (email, password) = (form.email.clone(), Password::new(form.password));
-    let outcome = state
-        .db
-        .run(move |conn| service::login(conn, &auth, &email, &password, &address))
-        .await;
+    let outcome = service::login(
+        &state.db,
+        &state.auth,
+        &form.email,
+        Password::new(form.password),
+        &address,
+    )
+    .await;
     match outcome {
         Ok((_, pair)) => {
             let mut response = HttpResponse::SeeOther()
@@ -466,12 +469,13 @@ async fn reset(
 ) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
-    let auth = state.auth.clone();
-    let (token, password) = (form.token.clone(), Password::new(form.password));
-    match state
-        .db
-        .run(move |conn| service::confirm_password_reset(conn, &auth, &token, &password))
-        .await
+    match service::confirm_password_reset(
+        &state.db,
+        &state.auth,
+        &form.token,
+        Password::new(form.password),
+    )
+    .await
     {
         Ok(()) => message(
             StatusCode::OK,

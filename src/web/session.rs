@@ -109,13 +109,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A local path to return to after signing in; anything else becomes `/dashboard`.
+/// Only plain path characters are allowed: no scheme, no `//` or `\\`, no whitespace or control
+/// characters (browsers drop tabs and newlines, which would turn `/\t/evil` into `//evil`).
 pub fn safe_next(next: Option<&str>) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-_.~%?=&+".contains(c);
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.starts_with("/session") =>
+                && !n.starts_with("/session")
+                && n.len() <= 512
+                && n.chars().all(allowed) =>
         {
             n.to_string()
         }
@@ -151,4 +155,32 @@ pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUse
     Err(PageError::SignIn {
         location: format!("/session/renew?next={next}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/shopper")), "/shopper");
+        assert_eq!(
+            safe_next(Some("/jobs?page=2&sort=date")),
+            "/jobs?page=2&sort=date"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/session/renew",
+            "shopper",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/dashboard", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/dashboard");
+    }
 }

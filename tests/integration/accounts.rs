@@ -509,5 +509,78 @@ on_both_backends!(
     repeated_failures_lock_the_account_with_retry_after,
     reusing_a_rotated_refresh_token_revokes_the_family,
     roles_guard_the_admin_route,
-    password_reset_by_mail
+    password_reset_by_mail,
+    parallel_guesses_cannot_pass_the_limit,
+    parallel_sign_ups_all_succeed,
 );
+
+async fn parallel_guesses_cannot_pass_the_limit(backend: Backend) {
+    let Some(app) = spawn_app(backend, "parallel guesses").await else {
+        return;
+    };
+    let email = unique_email("race");
+    app.signed_up_shopper(&email).await;
+    let limit = app.settings.login_max_failures_per_account as usize;
+    let guesses = (0..limit * 3).map(|_| app.login(&email, OTHER_STRONG_PASSWORD));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        wrong <= limit,
+        "{wrong} guesses were checked, the limit is {limit}: {statuses:?}"
+    );
+    assert_eq!(wrong + throttled, statuses.len(), "{statuses:?}");
+    app.stop().await;
+}
+
+async fn parallel_sign_ups_all_succeed(backend: Backend) {
+    let Some(app) = spawn_app(backend, "parallel sign-ups").await else {
+        return;
+    };
+    let emails: Vec<String> = (0..12)
+        .map(|i| unique_email(&format!("crowd{i}")))
+        .collect();
+    let responses =
+        futures_util::future::join_all(emails.iter().map(|e| app.register(e, STRONG_PASSWORD)))
+            .await;
+    for r in responses {
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for e in &emails {
+        app.mailed_token(e, "/verify").await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_sign_ups_with_a_taken_address_send_few_notices() {
+    let Some(app) = spawn_app(Backend::Sqlite, "notice flood").await else {
+        return;
+    };
+    let email = unique_email("flood");
+    app.signed_up_shopper(&email).await;
+    for _ in 0..6 {
+        assert_eq!(
+            app.register(&email, OTHER_STRONG_PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    wait_for_mail(&app.mail_folders(), &email, "already has one", 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let notices = mail_to(&app.mail_folders(), &email)
+        .iter()
+        .filter(|m| m.contains("already has one"))
+        .count();
+    assert_eq!(notices, 3);
+    app.stop().await;
+}

@@ -52,7 +52,13 @@ pub fn required_var(name: &str, test: &str) -> Option<String> {
         Ok(v) if !v.trim().is_empty() => Some(v),
         _ if in_ci() => panic!("{name} is not set, and CI=true: {test} must not be skipped"),
         _ => {
-            eprintln!("SKIPPED {test}: {name} is not set (see README, \"Tests\")");
+            // Written to the stderr handle, not with eprintln!, so that libtest's output capture
+            // does not hide the reason of a skip.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: {name} is not set (see README, \"Run the tests\")"
+            );
             None
         }
     }
