@@ -61,8 +61,15 @@ fn startup(setting: &'static str) -> impl Fn(String) -> StartupError {
 pub fn prepare_data_dir(settings: &Settings) -> Result<(), StartupError> {
     let dir = &settings.data_dir;
     let err = startup("INCOGNITO_DATA_DIR");
-    std::fs::create_dir_all(dir)
-        .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+    if !dir.exists() {
+        // Only the service's user may enter it: it holds the database, mail and keys.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok")
         .and_then(|()| std::fs::remove_file(&probe))
@@ -231,15 +238,19 @@ pub fn build_app(
     let metrics = state.metrics.clone();
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::PathConfig::default().error_handler(|e, _| {
-            AppError::bad_request(
+        .app_data(web::PathConfig::default().error_handler(|e, req| {
+            bad_address(
+                req,
                 "bad_path",
                 format!("A part of the address is not valid: {e}"),
             )
-            .into()
         }))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            AppError::bad_request("bad_query", format!("The query string is not valid: {e}")).into()
+        .app_data(web::QueryConfig::default().error_handler(|e, req| {
+            bad_address(
+                req,
+                "bad_query",
+                format!("The query string is not valid: {e}"),
+            )
         }))
         .app_data(
             web::FormConfig::default()
@@ -259,7 +270,12 @@ pub fn build_app(
                     .request()
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".to_string());
-                metrics.observe(&method, &route, res.status().as_u16(), started.elapsed());
+                metrics.observe(
+                    known_method(&method),
+                    &route,
+                    res.status().as_u16(),
+                    started.elapsed(),
+                );
                 let request_id = {
                     use actix_web::HttpMessage;
                     res.request()
@@ -295,6 +311,28 @@ pub fn build_app(
         .service(web::scope("/api/v1").configure(crate::auth::routes::routes))
         .configure(crate::web::routes)
         .default_service(web::to(not_found))
+}
+
+/// Metric labels must stay few: any method outside the standard ones counts as OTHER.
+fn known_method(method: &str) -> &str {
+    match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    }
+}
+
+/// A malformed path or query: a problem document for the API, a friendly page elsewhere.
+fn bad_address(req: &HttpRequest, code: &'static str, detail: String) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        AppError::bad_request(code, detail).into()
+    } else {
+        crate::web::PageError::shown(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "This address is not valid",
+            &detail,
+        )
+        .into()
+    }
 }
 
 async fn healthz() -> HttpResponse {

@@ -193,6 +193,8 @@ pub struct Settings {
     pub mail_ca_file: Option<PathBuf>,
     pub storage_url: StorageUrl,
     pub log_format: LogFormat,
+    /// A `tracing` filter directive.
+    pub log_filter: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub login_max_failures_per_account: u32,
@@ -244,6 +246,7 @@ impl Settings {
             mail_ca_file: None,
             storage_url: StorageUrl::Folder(data_dir.join("objects")),
             log_format: LogFormat::Text,
+            log_filter: "info,actix_server=warn".into(),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures_per_account: 5,
@@ -326,6 +329,12 @@ impl Settings {
                     ));
                 }
             };
+        }
+        if let Some(v) = get("INCOGNITO_LOG") {
+            tracing_subscriber::EnvFilter::try_new(v).map_err(|e| {
+                SettingError::new("INCOGNITO_LOG", format!("`{v}` is not a log filter ({e})"))
+            })?;
+            s.log_filter = v.to_string();
         }
         if let Some(v) = get("INCOGNITO_ACCESS_TOKEN_TTL_SECS") {
             s.access_token_ttl = Duration::from_secs(parse_number(
@@ -473,6 +482,24 @@ fn redact_url(raw: &str) -> String {
             if url.password().is_some() {
                 let _ = url.set_password(Some("••••"));
             }
+            // libpq also takes `?password=…`.
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = k.contains("password") || k.contains("secret");
+                    (
+                        k.into_owned(),
+                        if secret {
+                            "••••".into()
+                        } else {
+                            v.into_owned()
+                        },
+                    )
+                })
+                .collect();
+            if !pairs.is_empty() {
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             url.to_string()
         }
         Err(_) => "(unparsable)".into(),
@@ -550,7 +577,7 @@ mod tests {
         let s = Settings::from_vars(vars(&[
             (
                 "INCOGNITO_DATABASE_URL",
-                "postgres://app:hunter2hunter2@db.example/incognito",
+                "postgres://app:hunter2hunter2@db.example/incognito?password=otherpass9",
             ),
             (
                 "INCOGNITO_MAIL_URL",
@@ -561,6 +588,7 @@ mod tests {
         let printed = format!("{s:?}");
         assert!(!printed.contains("hunter2hunter2"), "{printed}");
         assert!(!printed.contains("s3cretpass"), "{printed}");
+        assert!(!printed.contains("otherpass9"), "{printed}");
         assert!(printed.contains("db.example"), "{printed}");
     }
 
@@ -577,6 +605,7 @@ mod tests {
             ("INCOGNITO_DATABASE_POOL_SIZE", "0"),
             ("INCOGNITO_STORAGE_URL", "gopher://x"),
             ("INCOGNITO_TRUST_PROXY", "maybe"),
+            ("INCOGNITO_LOG", "info,=[["),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

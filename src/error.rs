@@ -193,6 +193,82 @@ impl ResponseError for AppError {
     }
 }
 
+/// Every problem code this service answers with, and what it means (`/problems/{code}`).
+pub const PROBLEM_CODES: &[(&str, &str)] = &[
+    (
+        "validation_failed",
+        "Some fields of the request are not valid; the errors list names each field and what is wrong.",
+    ),
+    ("malformed_json", "The body is not valid JSON, or is empty."),
+    (
+        "unreadable_body",
+        "The body could not be read (the connection broke off).",
+    ),
+    (
+        "unsupported_media_type",
+        "The body must be sent as application/json.",
+    ),
+    ("body_too_large", "The body is larger than the API accepts."),
+    ("bad_path", "A part of the address is not valid."),
+    ("bad_query", "The query string is not valid."),
+    (
+        "missing_token",
+        "Sign in, and send the access token as Authorization: Bearer.",
+    ),
+    (
+        "invalid_token",
+        "The access token is expired or not valid. Sign in again.",
+    ),
+    (
+        "session_ended",
+        "The session of this access token has ended (signed out, password changed, or expired).",
+    ),
+    (
+        "invalid_credentials",
+        "The email or the password is not right.",
+    ),
+    (
+        "email_not_verified",
+        "The account's email address has not been confirmed yet: follow the mailed link.",
+    ),
+    ("account_disabled", "This account is disabled."),
+    (
+        "too_many_attempts",
+        "Too many failed sign-ins: wait the seconds given in Retry-After.",
+    ),
+    (
+        "invalid_refresh_token",
+        "The refresh token is not valid any more. Sign in again.",
+    ),
+    (
+        "refresh_token_already_used",
+        "The refresh token was used a moment ago by another request: use the tokens that request returned.",
+    ),
+    (
+        "refresh_token_reused",
+        "A refresh token was used twice; for safety its session is closed. Sign in again.",
+    ),
+    (
+        "invalid_link",
+        "A mailed link was used already, has expired, or is not valid. Ask for a new one.",
+    ),
+    ("forbidden", "Your role does not allow this."),
+    ("not_found", "There is nothing at this address."),
+    (
+        "email_taken",
+        "An account with this email address exists already.",
+    ),
+    ("already_exists", "This exists already."),
+    (
+        "unavailable",
+        "A part the service needs is busy or unreachable; try again shortly.",
+    ),
+    (
+        "internal_error",
+        "Something failed on our side; it was logged.",
+    ),
+];
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -216,5 +292,78 @@ impl From<diesel::r2d2::PoolError> for AppError {
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
         Self::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PROBLEM_CODES;
+
+    /// The codes written in the source after the constructors that take one.
+    fn codes_in(source: &str) -> Vec<String> {
+        let mut codes = Vec::new();
+        for opener in [
+            "bad_request(",
+            "unauthorized(",
+            "forbidden(",
+            "conflict(",
+            "StatusCode::",
+        ] {
+            for (i, _) in source.match_indices(opener) {
+                let rest = &source[i + opener.len()..];
+                // Either a constructor taking the code first, or a status and then the code.
+                let rest = if opener == "StatusCode::" {
+                    let Some(comma) = rest.find(',') else {
+                        continue;
+                    };
+                    if rest[..comma].contains(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+                        continue;
+                    }
+                    &rest[comma + 1..]
+                } else {
+                    rest
+                };
+                let rest = rest.trim_start();
+                if let Some(literal) = rest.strip_prefix('"') {
+                    let code: String = literal.chars().take_while(|c| *c != '"').collect();
+                    if !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    {
+                        codes.push(code);
+                    }
+                }
+            }
+        }
+        codes
+    }
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn every_problem_code_in_use_is_explained() {
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let used: Vec<String> = files.iter().flat_map(|f| codes_in(f)).collect();
+        assert!(
+            used.iter().any(|c| c == "invalid_credentials"),
+            "the scan finds codes"
+        );
+        for code in used {
+            assert!(
+                PROBLEM_CODES.iter().any(|(c, _)| *c == code),
+                "`{code}` is not in PROBLEM_CODES"
+            );
+        }
     }
 }

@@ -140,15 +140,22 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop when behind a trusted proxy.
+/// The client's address: the peer, or, behind a trusted proxy, the last `X-Forwarded-For` hop
+/// (the one our proxy appended; hops to its left come from the client and can be forged).
 pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
-    let info = req.connection_info();
-    let raw = if trust_proxy {
-        info.realip_remote_addr().map(str::to_string)
-    } else {
-        req.peer_addr().map(|a| a.ip().to_string())
-    };
-    let raw = raw.unwrap_or_else(|| "unknown".into());
+    let forwarded = trust_proxy
+        .then(|| {
+            req.headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .last()
+        })
+        .flatten()
+        .and_then(|v| v.rsplit(',').map(str::trim).find(|hop| !hop.is_empty()))
+        .map(str::to_string);
+    let raw = forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
+        .unwrap_or_else(|| "unknown".into());
     // "1.2.3.4:5678" → "1.2.3.4"; IPv6 stays whole.
     match raw.parse::<std::net::SocketAddr>() {
         Ok(sa) => sa.ip().to_string(),
@@ -176,6 +183,17 @@ mod tests {
     struct Login {
         email: String,
         password: String,
+    }
+
+    #[test]
+    fn behind_a_proxy_the_last_forwarded_hop_counts() {
+        use actix_web::test::TestRequest;
+        let req = TestRequest::default()
+            .insert_header(("x-forwarded-for", "6.6.6.6, 203.0.113.9"))
+            .peer_addr("10.0.0.2:5000".parse().unwrap())
+            .to_http_request();
+        assert_eq!(client_address(&req, true), "203.0.113.9");
+        assert_eq!(client_address(&req, false), "10.0.0.2");
     }
 
     #[test]

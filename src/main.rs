@@ -2,7 +2,7 @@
 //!
 //! A bad setting ends the process with exit code 2 and one line naming the setting.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    incognito::telemetry::init(settings.log_format);
+    incognito::telemetry::init(settings.log_format, &settings.log_filter);
     for name in Settings::unknown_variables(std::env::vars()) {
         tracing::warn!(variable = %name, "not a setting of Incognito (misspelt?); ignored");
     }
@@ -102,6 +102,13 @@ fn migrate(settings: &Settings) -> ExitCode {
 fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> ExitCode {
     let password = match password {
         Some(p) => p,
+        // At a terminal: asked for, not echoed. Otherwise: the first line of standard input.
+        None if std::io::stdin().is_terminal() => {
+            match rpassword::prompt_password("Password for the new admin: ") {
+                Ok(p) => p,
+                Err(e) => return fail(&format!("could not read the password: {e}")),
+            }
+        }
         None => {
             let mut line = String::new();
             if std::io::stdin().lock().read_line(&mut line).is_err() {

@@ -21,7 +21,7 @@ use crate::auth::routes as auth;
         auth::create_user,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonProblems),
     tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"))
 )]
 pub struct ApiDoc;
@@ -40,5 +40,61 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The problem answers every JSON route may give, added where a route does not name them:
+/// 400/413/415/422 for a body that is malformed, too large, not JSON or of the wrong shape;
+/// 503 when the database is unavailable; 500 for an unexpected failure.
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut add = |status: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description).into());
+                };
+                add(
+                    "500",
+                    "An unexpected failure (logged; the answer carries no detail)",
+                );
+                add("503", "The database is busy or unreachable");
+                if operation.request_body.is_some() {
+                    add("400", "The body is not valid JSON");
+                    add("413", "The body is too large");
+                    add("415", "The body is not sent as application/json");
+                    add(
+                        "422",
+                        "A field is missing or not valid; every bad field is named",
+                    );
+                }
+            }
+        }
     }
 }

@@ -5,9 +5,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("INCOGNITO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+/// `filter` was checked when the settings were read (`INCOGNITO_LOG`).
+pub fn init(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -25,6 +25,9 @@ const VERIFY_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
 const RESET_LINK_TTL: Duration = Duration::from_secs(3600);
 /// Reset mails an account may receive per hour, so the form cannot be used to flood a mailbox.
 const RESET_MAILS_PER_HOUR: i64 = 3;
+/// A rotated refresh token presented again within this time is refused without ending the
+/// session (concurrent renewals); after it, the family is revoked as a replay.
+const REFRESH_GRACE: TimeDelta = TimeDelta::seconds(2);
 /// "Someone tried to sign up with your address" notices an account may receive per hour.
 const NOTICES_PER_HOUR: i64 = 3;
 
@@ -470,8 +473,23 @@ pub fn refresh(
         {
             return Err(invalid_refresh());
         }
-        if token.used_at.is_some() || !store::use_refresh_token(conn, token.id, naive(t))? {
+        if let Some(used_at) = token.used_at {
+            // Two tabs renewing at once, or a retry after a lost answer, land here a moment
+            // after the rotation: refuse without ending the session. Later, it is a replay.
+            if naive(t) - used_at <= REFRESH_GRACE {
+                return Err(AppError::unauthorized(
+                    "refresh_token_already_used",
+                    "This refresh token was just used. Use the tokens that request returned.",
+                ));
+            }
             return Ok(RefreshOutcome::Reused(session.id));
+        }
+        if !store::use_refresh_token(conn, token.id, naive(t))? {
+            // Another request rotated it between our read and our write: the same race.
+            return Err(AppError::unauthorized(
+                "refresh_token_already_used",
+                "This refresh token was just used. Use the tokens that request returned.",
+            ));
         }
         store::extend_session(conn, session.id, naive(t), after(t, auth.refresh_ttl))?;
         let (pair, sid) = issue_pair(conn, auth, &user, session.id, t)?;

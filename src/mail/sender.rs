@@ -1,9 +1,9 @@
 //! The background sender: claims due messages, delivers them, retries with backoff.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, TimeDelta, Utc};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -21,7 +21,8 @@ const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
 pub const OUTBOX_RETENTION_DAYS: i64 = 30;
 
 pub enum MailTransport {
-    Folder(FileTransport),
+    /// Files in a folder, which is kept too, to apply the outbox's retention to the files.
+    Folder(FileTransport, PathBuf),
     Smtp(Box<SmtpTransport>),
 }
 
@@ -36,7 +37,7 @@ impl MailTransport {
                         format!("cannot create {}: {e}", dir.display()),
                     )
                 })?;
-                Ok(MailTransport::Folder(FileTransport::new(dir)))
+                Ok(MailTransport::Folder(FileTransport::new(dir), dir.clone()))
             }
             MailUrl::Smtp(url) => {
                 let url_error = |e: &dyn std::fmt::Display| {
@@ -54,17 +55,13 @@ impl MailTransport {
         }
     }
 
-    /// Err(permanent?, text).
-    fn send(&self, message: &Message) -> Result<(), (bool, String)> {
+    fn send(&self, message: &Message) -> Result<(), Failure> {
         match self {
-            MailTransport::Folder(t) => t
+            MailTransport::Folder(t, _) => t
                 .send(message)
                 .map(|_| ())
-                .map_err(|e| (false, e.to_string())),
-            MailTransport::Smtp(t) => t
-                .send(message)
-                .map(|_| ())
-                .map_err(|e| (e.is_permanent(), e.to_string())),
+                .map_err(|e| Failure::Transient(e.to_string())),
+            MailTransport::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| classify(&e)),
         }
     }
 }
@@ -140,13 +137,16 @@ pub async fn run_sender(
         let now = Utc::now().naive_utc();
         if last_purge.is_none_or(|at| now - at > TimeDelta::hours(1)) {
             last_purge = Some(now);
-            let p = pool.clone();
+            let (p, t2) = (pool.clone(), transport.clone());
             let _ = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 let mut conn = p.get()?;
-                let purged = store::purge_finished_before(
+                let mut purged = store::purge_finished_before(
                     &mut conn,
                     now - TimeDelta::days(OUTBOX_RETENTION_DAYS),
                 )?;
+                if let MailTransport::Folder(_, dir) = t2.as_ref() {
+                    purged += purge_old_files(dir, OUTBOX_RETENTION_DAYS);
+                }
                 if purged > 0 {
                     tracing::info!(purged, "old outbox messages deleted");
                 }
@@ -165,7 +165,28 @@ pub async fn run_sender(
     }
 }
 
-/// One round: claim what is due, send each, record each outcome. Returns how many were sent.
+/// Deletes `.eml` files older than `days` from the outbox folder; returns how many.
+fn purge_old_files(dir: &Path, days: i64) -> usize {
+    let max_age = std::time::Duration::from_secs(u64::try_from(days).unwrap_or(30) * 86_400);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > max_age)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// One round: claims one due message at a time (so a claim never outlives its lease while
+/// others wait their turn), sends it, records the outcome. Returns how many were sent.
 pub fn deliver_due(
     pool: &DbPool,
     transport: &MailTransport,
@@ -175,43 +196,76 @@ pub fn deliver_due(
     let mut sent = 0;
     loop {
         let now = Utc::now().naive_utc();
-        let batch = {
+        // Millisecond precision: the lease is compared for equality, and PostgreSQL keeps
+        // microseconds where chrono has nanoseconds.
+        let lease = (now + CLAIM_LEASE).trunc_subsecs(3);
+        let message = {
             let mut conn = pool.get()?;
-            store::claim_due(&mut conn, now, now + CLAIM_LEASE, 20)?
+            store::claim_next(&mut conn, now, lease)?
         };
-        if batch.is_empty() {
+        let Some(message) = message else {
             return Ok(sent);
-        }
-        for message in batch {
-            let result = build(&message, from).and_then(|m| transport.send(&m));
-            let mut conn = pool.get()?;
-            let now = Utc::now().naive_utc();
-            match result {
-                Ok(()) => {
-                    store::mark_sent(&mut conn, message.id, now)?;
-                    sent += 1;
-                    tracing::info!(outbox_id = message.id, "mail sent");
-                }
-                Err((true, error)) => {
-                    store::mark_failed(&mut conn, message.id, now, &error)?;
-                    tracing::warn!(outbox_id = message.id, %error, "mail refused for good");
-                }
-                Err((false, error)) => {
-                    let delay = policy.delay_after(message.attempts);
-                    let next = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
-                    store::mark_retry(&mut conn, message.id, next, &error)?;
-                    tracing::warn!(outbox_id = message.id, attempts = message.attempts + 1, retry_in_ms = delay.as_millis() as u64, %error, "mail not sent, will retry");
-                }
+        };
+        let result = build(&message, from).and_then(|m| transport.send(&m));
+        let mut conn = pool.get()?;
+        let now = Utc::now().naive_utc();
+        let recorded = match &result {
+            Ok(()) => {
+                sent += 1;
+                tracing::info!(outbox_id = message.id, "mail sent");
+                store::mark_sent(&mut conn, message.id, lease, now)?
             }
+            Err(Failure::Final(error)) => {
+                tracing::warn!(outbox_id = message.id, %error, "mail refused for good");
+                store::mark_failed(&mut conn, message.id, lease, now, error)?
+            }
+            Err(Failure::Transient(error)) => {
+                let delay = policy.delay_after(message.attempts);
+                let next = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                tracing::warn!(
+                    outbox_id = message.id,
+                    attempts = message.attempts + 1,
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    %error,
+                    "mail not sent, will retry"
+                );
+                store::mark_retry(&mut conn, message.id, lease, next, error)?
+            }
+        };
+        if !recorded {
+            tracing::error!(
+                outbox_id = message.id,
+                "the claim on a message expired while it was being sent"
+            );
         }
     }
 }
 
-fn build(message: &OutboxMessage, from: &Mailbox) -> Result<Message, (bool, String)> {
+/// Why a message did not leave.
+enum Failure {
+    /// The server refused this recipient or message for good (5.1.x address errors, 5.5.2-3).
+    Final(String),
+    /// Anything else: connection, TLS, authentication, temporary refusals. Tried again later.
+    Transient(String),
+}
+
+/// Only refusals that concern this message are final; a wrong SMTP password (535) or a
+/// server refusing everything must not discard the queue.
+fn classify(error: &lettre::transport::smtp::Error) -> Failure {
+    let code = error.status().map(u16::from);
+    match code {
+        Some(550..=553) | Some(501) | Some(554) if error.is_permanent() => {
+            Failure::Final(error.to_string())
+        }
+        _ => Failure::Transient(error.to_string()),
+    }
+}
+
+fn build(message: &OutboxMessage, from: &Mailbox) -> Result<Message, Failure> {
     let to: Mailbox = message
         .recipient
         .parse()
-        .map_err(|e| (true, format!("bad recipient: {e}")))?;
+        .map_err(|e| Failure::Final(format!("bad recipient: {e}")))?;
     Message::builder()
         .from(from.clone())
         .to(to)
@@ -220,7 +274,7 @@ fn build(message: &OutboxMessage, from: &Mailbox) -> Result<Message, (bool, Stri
         .message_id(Some(format!("<{}@incognito>", message.message_id)))
         .header(ContentType::TEXT_PLAIN)
         .body(message.body_text.clone())
-        .map_err(|e| (true, format!("cannot build the message: {e}")))
+        .map_err(|e| Failure::Final(format!("cannot build the message: {e}")))
 }
 
 #[cfg(test)]

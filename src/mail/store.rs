@@ -48,55 +48,67 @@ pub fn enqueue(conn: &mut DbConnection, msg: &Outgoing, now: NaiveDateTime) -> Q
         .get_result(conn)
 }
 
-/// Claims up to `limit` due messages for `lease`, so that no other sender takes them meanwhile.
-pub fn claim_due(
+/// Claims the most overdue message until `lease_until`, so that no other sender takes it
+/// meanwhile. The lease value is the claim's token: only its holder can record the outcome.
+pub fn claim_next(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxMessage>> {
-    let candidates: Vec<i64> = mail_outbox::table
-        .filter(mail_outbox::sent_at.is_null())
-        .filter(mail_outbox::failed_at.is_null())
-        .filter(mail_outbox::next_attempt_at.le(now))
-        .filter(
-            mail_outbox::claimed_until
-                .is_null()
-                .or(mail_outbox::claimed_until.lt(now)),
-        )
+) -> QueryResult<Option<OutboxMessage>> {
+    let due = || {
+        mail_outbox::table
+            .filter(mail_outbox::sent_at.is_null())
+            .filter(mail_outbox::failed_at.is_null())
+            .filter(mail_outbox::next_attempt_at.le(now))
+            .filter(
+                mail_outbox::claimed_until
+                    .is_null()
+                    .or(mail_outbox::claimed_until.lt(now)),
+            )
+    };
+    // A few candidates, in case another sender claims the first between our read and write.
+    let candidates: Vec<i64> = due()
         .order((mail_outbox::next_attempt_at, mail_outbox::id))
-        .limit(limit)
+        .limit(4)
         .select(mail_outbox::id)
         .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
     for id in candidates {
         // The conditional update is the claim: of two senders, one sees 1 row changed.
-        let won = diesel::update(
-            mail_outbox::table
-                .filter(mail_outbox::id.eq(id))
-                .filter(mail_outbox::sent_at.is_null())
-                .filter(
-                    mail_outbox::claimed_until
-                        .is_null()
-                        .or(mail_outbox::claimed_until.lt(now)),
-                ),
-        )
-        .set(mail_outbox::claimed_until.eq(lease_until))
-        .execute(conn)?;
+        let won = diesel::update(due().filter(mail_outbox::id.eq(id)))
+            .set(mail_outbox::claimed_until.eq(lease_until))
+            .execute(conn)?;
         if won == 1 {
-            claimed.push(
-                mail_outbox::table
-                    .find(id)
-                    .select(OutboxMessage::as_select())
-                    .first(conn)?,
-            );
+            return mail_outbox::table
+                .find(id)
+                .select(OutboxMessage::as_select())
+                .first(conn)
+                .optional();
         }
     }
-    Ok(claimed)
+    Ok(None)
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(mail_outbox::table.find(id))
+/// The claim `lease` on message `id`: the row, if this sender still holds it.
+fn held(
+    id: i64,
+    lease: NaiveDateTime,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<mail_outbox::table, i64>,
+    diesel::dsl::Eq<mail_outbox::claimed_until, NaiveDateTime>,
+> {
+    mail_outbox::table
+        .find(id)
+        .filter(mail_outbox::claimed_until.eq(lease))
+}
+
+/// Records delivery; false when the claim had been lost (another sender took over).
+pub fn mark_sent(
+    conn: &mut DbConnection,
+    id: i64,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(held(id, lease))
         .set((
             mail_outbox::sent_at.eq(now),
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -104,16 +116,17 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
             mail_outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)
-        .map(|_| ())
+        .map(|n| n == 1)
 }
 
 pub fn mark_retry(
     conn: &mut DbConnection,
     id: i64,
+    lease: NaiveDateTime,
     next_attempt_at: NaiveDateTime,
     error: &str,
-) -> QueryResult<()> {
-    diesel::update(mail_outbox::table.find(id))
+) -> QueryResult<bool> {
+    diesel::update(held(id, lease))
         .set((
             mail_outbox::next_attempt_at.eq(next_attempt_at),
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -121,16 +134,17 @@ pub fn mark_retry(
             mail_outbox::last_error.eq(Some(error)),
         ))
         .execute(conn)
-        .map(|_| ())
+        .map(|n| n == 1)
 }
 
 pub fn mark_failed(
     conn: &mut DbConnection,
     id: i64,
+    lease: NaiveDateTime,
     now: NaiveDateTime,
     error: &str,
-) -> QueryResult<()> {
-    diesel::update(mail_outbox::table.find(id))
+) -> QueryResult<bool> {
+    diesel::update(held(id, lease))
         .set((
             mail_outbox::failed_at.eq(now),
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -138,7 +152,7 @@ pub fn mark_failed(
             mail_outbox::last_error.eq(Some(error)),
         ))
         .execute(conn)
-        .map(|_| ())
+        .map(|n| n == 1)
 }
 
 /// Messages waiting to leave (not sent, not given up).

@@ -43,11 +43,6 @@ pub enum Classification {
     },
     /// Keys, timestamps, states: nothing about a person on its own.
     NotPersonal,
-    /// A secret derived from personal data that cannot be turned back (password hash, keyed hash).
-    Secret {
-        purpose: &'static str,
-        retention: &'static str,
-    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -75,19 +70,6 @@ const fn personal(
     }
 }
 
-const fn secret(
-    table: &'static str,
-    column: &'static str,
-    purpose: &'static str,
-    retention: &'static str,
-) -> ColumnEntry {
-    ColumnEntry {
-        table,
-        column,
-        classification: Classification::Secret { purpose, retention },
-    }
-}
-
 const fn plain(table: &'static str, column: &'static str) -> ColumnEntry {
     ColumnEntry {
         table,
@@ -108,10 +90,11 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "sign-in, and mail the person asked for or must receive (verification, reset, offers)",
         ACCOUNT_LIFETIME,
     ),
-    secret(
+    personal(
         "users",
         "password_hash",
-        "check the password at sign-in (argon2id; the password itself is never stored)",
+        Category::A,
+        "check the password at sign-in (an argon2id hash: account credentials; the password itself is never stored)",
         ACCOUNT_LIFETIME,
     ),
     plain("users", "role"),
@@ -160,11 +143,12 @@ pub const INVENTORY: &[ColumnEntry] = &[
     // refresh_tokens
     plain("refresh_tokens", "id"),
     plain("refresh_tokens", "session_id"),
-    secret(
+    personal(
         "refresh_tokens",
         "token_hash",
-        "recognise a refresh token (SHA-256; the token is never stored)",
-        "until the session ends",
+        Category::A,
+        "recognise a refresh token (its SHA-256; the token itself is never stored)",
+        "until 30 days after the session ends",
     ),
     plain("refresh_tokens", "created_at"),
     plain("refresh_tokens", "used_at"),
@@ -177,11 +161,12 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("one_time_tokens", "used_at"),
     // login_failures
     plain("login_failures", "id"),
-    secret(
+    personal(
         "login_failures",
         "subject",
-        "slow down password guessing per account and per client address (keyed hash; no address is stored whole)",
-        "deleted when the throttling window has passed (15 minutes by default)",
+        Category::F,
+        "slow down password guessing per account and per client address (a keyed hash of the email or the network address; neither is stored whole)",
+        "deleted within 5 minutes after the throttling window (15 minutes by default) has passed",
     ),
     plain("login_failures", "failed_at"),
     // mail_outbox
@@ -208,7 +193,13 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("mail_outbox", "claimed_until"),
     plain("mail_outbox", "sent_at"),
     plain("mail_outbox", "failed_at"),
-    plain("mail_outbox", "last_error"),
+    personal(
+        "mail_outbox",
+        "last_error",
+        Category::A,
+        "find out why a message was not delivered (a server's answer may repeat the address)",
+        "deleted 30 days after the message was sent or given up",
+    ),
 ];
 
 pub fn lookup(table: &str, column: &str) -> Option<&'static ColumnEntry> {

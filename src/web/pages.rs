@@ -208,6 +208,11 @@ async fn signin_form(
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> PageResult {
+    if page_user(&req, &state).await.is_ok() {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, safe_next(query.next.as_deref())))
+            .finish());
+    }
     let csrf = csrf(&req, &state);
     let page = SignInPage {
         csrf: csrf.token.clone(),
@@ -324,12 +329,12 @@ async fn renew(
                 .finish()
         }
     };
-    let cookies = match &renewed {
-        Some((_, pair)) => token_cookies(&state, pair),
-        None => cleared_cookies(&state),
-    };
-    for c in cookies {
-        let _ = response.add_cookie(&c);
+    // On failure the cookies stay: a link followed from another site arrives without them
+    // (SameSite=Strict), and another tab may just have renewed them.
+    if let Some((_, pair)) = &renewed {
+        for c in token_cookies(&state, pair) {
+            let _ = response.add_cookie(&c);
+        }
     }
     Ok(response)
 }
@@ -498,35 +503,12 @@ async fn reset(
 /// Explains a problem code of the API (the `type` of a problem document points here).
 async fn problem(path: web::Path<String>) -> PageResult {
     let code = path.into_inner();
-    let text = match code.as_str() {
-        "validation_failed" => {
-            "Some fields of the request are not valid; the errors list names each field and what is wrong."
-        }
-        "malformed_json" => "The body is not valid JSON.",
-        "unsupported_media_type" => "The body must be sent as application/json.",
-        "body_too_large" => "The body is larger than the API accepts.",
-        "invalid_credentials" => "The email or the password is not right.",
-        "email_not_verified" => "The account's email address has not been confirmed yet.",
-        "too_many_attempts" => "Too many failed sign-ins; wait the seconds given in Retry-After.",
-        "invalid_token" | "missing_token" | "session_ended" => {
-            "The access token is missing, expired, not valid, or its session has ended. Sign in again."
-        }
-        "invalid_refresh_token" | "refresh_token_reused" => {
-            "The refresh token is not valid any more; a reused refresh token closes its session."
-        }
-        "invalid_link" => "A mailed link was used already, has expired or is not valid.",
-        "forbidden" => "Your role does not allow this.",
-        "not_found" => "There is nothing at this address.",
-        "email_taken" | "already_exists" => "This exists already.",
-        "unavailable" => "A part the service needs is busy or unreachable; try again shortly.",
-        "internal_error" => "Something failed on our side; it was logged.",
-        _ => {
-            return Err(PageError::shown(
-                StatusCode::NOT_FOUND,
-                "Unknown problem",
-                "There is no problem type with this code.",
-            ));
-        }
+    let Some((_, text)) = crate::error::PROBLEM_CODES.iter().find(|(c, _)| *c == code) else {
+        return Err(PageError::shown(
+            StatusCode::NOT_FOUND,
+            "Unknown problem",
+            "There is no problem type with this code.",
+        ));
     };
     message(StatusCode::OK, &code, text, None)
 }

@@ -183,3 +183,25 @@ async fn a_bad_form_post_gets_a_friendly_page() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bad_query_on_a_page_gets_a_page() {
+    let Some(app) = spawn_app(Backend::Sqlite, "bad page query").await else {
+        return;
+    };
+    // `token` given twice cannot be read into one value.
+    let r = app
+        .client
+        .get(app.url("/verify?token=a&token=b"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    app.stop().await;
+}

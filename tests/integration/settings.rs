@@ -123,3 +123,29 @@ fn a_port_in_use_exits_2() {
     let address = taken.local_addr().unwrap().to_string();
     assert_one_line_naming("INCOGNITO_BIND", &[("INCOGNITO_BIND", address)]);
 }
+
+#[test]
+fn a_bad_log_filter_exits_2() {
+    assert_one_line_naming("INCOGNITO_LOG", &[("INCOGNITO_LOG", "info,=[[".into())]);
+}
+
+#[test]
+fn the_data_directory_is_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let output = Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .arg("migrate")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INCOGNITO_DATA_DIR", &dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "data directory mode {mode:o}");
+}
