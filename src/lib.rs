@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod mail;
+pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod privacy;

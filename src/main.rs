@@ -10,6 +10,8 @@ use incognito::app::{self, Application};
 use incognito::auth::{self, Email, Password, Role};
 use incognito::config::Settings;
 use incognito::keys::Keys;
+use incognito::matching;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +30,22 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Match shoppers to jobs from JSON Lines files (see README, "Matching engine").
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
+    /// Write a synthetic panel (shoppers.jsonl, jobs.jsonl), deterministic for a seed.
+    DemoData {
+        #[arg(long)]
+        shoppers: usize,
+        #[arg(long)]
+        jobs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create an administrator account (its address counts as confirmed).
     CreateAdmin {
         #[arg(long)]
@@ -38,8 +56,56 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum MatchCommand {
+    /// The k nearest eligible shoppers of every job.
+    Candidates {
+        #[arg(long)]
+        shoppers: PathBuf,
+        #[arg(long)]
+        jobs: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        k: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The assignment that fills the most jobs with the least total distance.
+    Batch {
+        #[arg(long)]
+        shoppers: PathBuf,
+        #[arg(long)]
+        jobs: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The engine's commands work on files only: no settings, no data directory.
+    let summary = match &cli.command {
+        Command::Match { command: MatchCommand::Candidates { shoppers, jobs, k, out } } => {
+            Some(matching::cli::candidates(shoppers, jobs, *k, out))
+        }
+        Command::Match { command: MatchCommand::Batch { shoppers, jobs, out } } => {
+            Some(matching::cli::batch(shoppers, jobs, out))
+        }
+        Command::DemoData { shoppers, jobs, seed, out } => Some(
+            matching::demo::write(*shoppers, *jobs, *seed, out)
+                .map(|locations| serde_json::json!({"shoppers": shoppers, "jobs": jobs, "locations": locations, "seed": seed}))
+                .map_err(|e| matching::cli::CliError::Output(format!("{}: {e}", out.display()))),
+        ),
+        _ => None,
+    };
+    if let Some(summary) = summary {
+        return match summary {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -52,6 +118,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
+        Command::Match { .. } | Command::DemoData { .. } => ExitCode::SUCCESS,
     }
 }
 

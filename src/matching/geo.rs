@@ -1,0 +1,113 @@
+//! Distances on the sphere, and the 3-D points the spatial index stores.
+//!
+//! Great-circle distance is the haversine formula on a sphere of radius 6371.0088 km (the mean
+//! Earth radius, as `geo`'s haversine uses). The index stores each position as a point on the
+//! unit sphere in 3-D: the straight-line (chord) distance between two such points grows with
+//! their great-circle distance, so an R-tree's nearest-neighbour order in 3-D is exactly the
+//! great-circle order, with no distortion near the poles or the date line.
+
+use serde::{Deserialize, Serialize};
+
+/// Mean Earth radius in kilometres.
+pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// A position in degrees. Built only valid: latitude in −90..=90, longitude in −180..=180.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    lat: f64,
+    lon: f64,
+}
+
+impl Coordinates {
+    pub fn new(lat: f64, lon: f64) -> Result<Self, String> {
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return Err(format!("latitude {lat} is not between -90 and 90"));
+        }
+        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            return Err(format!("longitude {lon} is not between -180 and 180"));
+        }
+        Ok(Self { lat, lon })
+    }
+
+    pub fn lat(self) -> f64 {
+        self.lat
+    }
+
+    pub fn lon(self) -> f64 {
+        self.lon
+    }
+
+    /// The point on the unit sphere.
+    pub fn unit_vector(self) -> [f64; 3] {
+        let (lat, lon) = (self.lat.to_radians(), self.lon.to_radians());
+        [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+    }
+}
+
+/// Great-circle distance in kilometres (haversine).
+pub fn haversine_km(a: Coordinates, b: Coordinates) -> f64 {
+    let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dp = p2 - p1;
+    let dl = (b.lon - a.lon).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.min(1.0).sqrt().asin()
+}
+
+/// The squared chord length (on the unit sphere) that corresponds to `km` along the surface:
+/// a bound for R-tree queries. Slightly enlarged so that rounding never excludes a point the
+/// haversine check would admit; the exact check is always done with `haversine_km`.
+pub fn chord2_for_km(km: f64) -> f64 {
+    let angle = (km / EARTH_RADIUS_KM).clamp(0.0, std::f64::consts::PI);
+    let chord = 2.0 * (angle / 2.0).sin();
+    chord * chord * (1.0 + 1e-9) + 1e-15
+}
+
+/// Whole metres, as the batch objective counts them.
+pub fn metres(km: f64) -> u64 {
+    (km * 1000.0).round().max(0.0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(lat: f64, lon: f64) -> Coordinates {
+        Coordinates::new(lat, lon).unwrap()
+    }
+
+    #[test]
+    fn known_distances() {
+        // New York to Los Angeles, about 3936 km on this sphere.
+        let d = haversine_km(at(40.7128, -74.006), at(34.0522, -118.2437));
+        assert!((d - 3935.75).abs() < 1.0, "{d}");
+        assert_eq!(haversine_km(at(10.0, 10.0), at(10.0, 10.0)), 0.0);
+        // Across the date line: one degree of longitude on the equator.
+        let d = haversine_km(at(0.0, 179.5), at(0.0, -179.5));
+        assert!((d - 111.195).abs() < 0.01, "{d}");
+    }
+
+    #[test]
+    fn chord_order_is_great_circle_order() {
+        let origin = at(40.0, -74.0);
+        let o = origin.unit_vector();
+        let mut last = (0.0, 0.0);
+        for step in 1..200 {
+            let p = at(40.0 + step as f64 * 0.7 % 50.0, -74.0 + step as f64 * 0.9);
+            let v = p.unit_vector();
+            let chord2: f64 = (0..3).map(|i| (v[i] - o[i]).powi(2)).sum();
+            let km = haversine_km(origin, p);
+            assert!(chord2 <= chord2_for_km(km), "{km}");
+            if km > last.0 {
+                assert!(chord2 >= last.1);
+            }
+            last = (km, chord2);
+        }
+    }
+
+    #[test]
+    fn invalid_coordinates_are_refused() {
+        assert!(Coordinates::new(91.0, 0.0).is_err());
+        assert!(Coordinates::new(0.0, 181.0).is_err());
+        assert!(Coordinates::new(f64::NAN, 0.0).is_err());
+    }
+}

@@ -1,0 +1,504 @@
+//! The panel in memory: shoppers and open jobs in R-trees, kept current by small updates
+//! (add, move, remove, status and capacity changes) without a rebuild.
+
+use std::collections::HashMap;
+
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use super::geo::{Coordinates, chord2_for_km, haversine_km};
+use super::model::{Job, Shopper, Symbols};
+use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
+
+type Entry = GeomWithData<[f64; 3], u32>;
+
+/// A shopper's position in the engine's arrays.
+pub type ShopperIx = u32;
+/// A job's position in the engine's arrays.
+pub type JobIx = u32;
+
+/// A shopper found for a job, or a job found for a shopper, with the distance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit<I> {
+    pub ix: I,
+    pub km: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineError {
+    DuplicateId(String),
+    UnknownId(String),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::DuplicateId(id) => write!(f, "the id {id} appears twice"),
+            EngineError::UnknownId(id) => write!(f, "no entry has the id {id}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// Shoppers and open jobs with their spatial indexes. Removed entries leave a hole (`None`)
+/// so that the positions of the others never change.
+#[derive(Default)]
+pub struct Engine {
+    pub symbols: Symbols,
+    shoppers: Vec<Option<Shopper>>,
+    shopper_ix: HashMap<Box<str>, ShopperIx>,
+    shopper_tree: RTree<Entry>,
+    jobs: Vec<Option<Job>>,
+    job_ix: HashMap<Box<str>, JobIx>,
+    job_tree: RTree<Entry>,
+}
+
+fn entry(position: Coordinates, ix: u32) -> Entry {
+    GeomWithData::new(position.unit_vector(), ix)
+}
+
+impl Engine {
+    /// Builds the engine from whole lists at once (bulk-loaded trees: much faster than inserts).
+    pub fn build(
+        symbols: Symbols,
+        shoppers: Vec<Shopper>,
+        jobs: Vec<Job>,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Engine {
+            symbols,
+            ..Engine::default()
+        };
+        let mut shopper_entries = Vec::with_capacity(shoppers.len());
+        for s in shoppers {
+            let ix = ShopperIx::try_from(engine.shoppers.len())
+                .map_err(|_| EngineError::DuplicateId("too many".into()))?;
+            if engine.shopper_ix.insert(s.id.clone(), ix).is_some() {
+                return Err(EngineError::DuplicateId(s.id.to_string()));
+            }
+            shopper_entries.push(entry(s.position, ix));
+            engine.shoppers.push(Some(s));
+        }
+        let mut job_entries = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            let ix = JobIx::try_from(engine.jobs.len())
+                .map_err(|_| EngineError::DuplicateId("too many".into()))?;
+            if engine.job_ix.insert(j.id.clone(), ix).is_some() {
+                return Err(EngineError::DuplicateId(j.id.to_string()));
+            }
+            job_entries.push(entry(j.position, ix));
+            engine.jobs.push(Some(j));
+        }
+        engine.shopper_tree = RTree::bulk_load(shopper_entries);
+        engine.job_tree = RTree::bulk_load(job_entries);
+        Ok(engine)
+    }
+
+    pub fn shopper(&self, ix: ShopperIx) -> Option<&Shopper> {
+        self.shoppers.get(ix as usize).and_then(Option::as_ref)
+    }
+
+    pub fn job(&self, ix: JobIx) -> Option<&Job> {
+        self.jobs.get(ix as usize).and_then(Option::as_ref)
+    }
+
+    pub fn shopper_by_id(&self, id: &str) -> Option<ShopperIx> {
+        self.shopper_ix.get(id).copied()
+    }
+
+    pub fn job_by_id(&self, id: &str) -> Option<JobIx> {
+        self.job_ix.get(id).copied()
+    }
+
+    /// Positions handed out so far (removed shoppers leave holes): the bound of `ShopperIx`.
+    pub fn shopper_slots(&self) -> ShopperIx {
+        ShopperIx::try_from(self.shoppers.len()).unwrap_or(ShopperIx::MAX)
+    }
+
+    /// Shoppers in the engine (removed ones not counted).
+    pub fn shopper_count(&self) -> usize {
+        self.shopper_ix.len()
+    }
+
+    pub fn job_count(&self) -> usize {
+        self.job_ix.len()
+    }
+
+    pub fn shoppers(&self) -> impl Iterator<Item = (ShopperIx, &Shopper)> {
+        self.shoppers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as ShopperIx, s)))
+    }
+
+    pub fn jobs(&self) -> impl Iterator<Item = (JobIx, &Job)> {
+        self.jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.as_ref().map(|j| (i as JobIx, j)))
+    }
+
+    pub fn add_shopper(&mut self, s: Shopper) -> Result<ShopperIx, EngineError> {
+        if self.shopper_ix.contains_key(&s.id) {
+            return Err(EngineError::DuplicateId(s.id.to_string()));
+        }
+        let ix = self.shoppers.len() as ShopperIx;
+        self.shopper_ix.insert(s.id.clone(), ix);
+        self.shopper_tree.insert(entry(s.position, ix));
+        self.shoppers.push(Some(s));
+        Ok(ix)
+    }
+
+    pub fn move_shopper(&mut self, ix: ShopperIx, to: Coordinates) -> Result<(), EngineError> {
+        let s = self
+            .shoppers
+            .get_mut(ix as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        self.shopper_tree.remove(&entry(s.position, ix));
+        s.position = to;
+        self.shopper_tree.insert(entry(to, ix));
+        Ok(())
+    }
+
+    pub fn remove_shopper(&mut self, ix: ShopperIx) -> Result<Shopper, EngineError> {
+        let s = self
+            .shoppers
+            .get_mut(ix as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        self.shopper_tree.remove(&entry(s.position, ix));
+        self.shopper_ix.remove(&s.id);
+        Ok(s)
+    }
+
+    /// Suspension, reinstatement, capacity and profile changes that do not move the shopper.
+    pub fn update_shopper(
+        &mut self,
+        ix: ShopperIx,
+        change: impl FnOnce(&mut Shopper),
+    ) -> Result<(), EngineError> {
+        let s = self
+            .shoppers
+            .get_mut(ix as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        let before = s.position;
+        change(s);
+        let after = s.position;
+        if before != after {
+            self.shopper_tree.remove(&entry(before, ix));
+            self.shopper_tree.insert(entry(after, ix));
+        }
+        Ok(())
+    }
+
+    pub fn add_job(&mut self, j: Job) -> Result<JobIx, EngineError> {
+        if self.job_ix.contains_key(&j.id) {
+            return Err(EngineError::DuplicateId(j.id.to_string()));
+        }
+        let ix = self.jobs.len() as JobIx;
+        self.job_ix.insert(j.id.clone(), ix);
+        self.job_tree.insert(entry(j.position, ix));
+        self.jobs.push(Some(j));
+        Ok(ix)
+    }
+
+    /// A job filled or closed leaves the board.
+    pub fn remove_job(&mut self, ix: JobIx) -> Result<Job, EngineError> {
+        let j = self
+            .jobs
+            .get_mut(ix as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        self.job_tree.remove(&entry(j.position, ix));
+        self.job_ix.remove(&j.id);
+        Ok(j)
+    }
+
+    /// The `k` nearest eligible shoppers for a job (all of them when `k` is None), nearest
+    /// first, ties by shopper id.
+    pub fn candidates(&self, job: JobIx, k: Option<usize>) -> Vec<Hit<ShopperIx>> {
+        let Some(j) = self.job(job) else {
+            return Vec::new();
+        };
+        let reach = chord2_for_km(j.max_km);
+        let origin = j.position.unit_vector();
+        let mut hits: Vec<Hit<ShopperIx>> = Vec::new();
+        let mut stop_beyond = reach;
+        for (e, d2) in self
+            .shopper_tree
+            .nearest_neighbor_iter_with_distance_2(&origin)
+        {
+            if d2 > stop_beyond {
+                break;
+            }
+            let Some(s) = self.shopper(e.data) else {
+                continue;
+            };
+            if !meets_all_but_distance(s, j) {
+                continue;
+            }
+            let km = haversine_km(s.position, j.position);
+            if is_eligible_at(s, j, km) {
+                hits.push(Hit { ix: e.data, km });
+                if k.is_some_and(|k| hits.len() == k) {
+                    // Keep going through near-ties of the k-th, so ties are broken by id.
+                    stop_beyond = stop_beyond.min(chord2_for_km(km));
+                }
+            }
+        }
+        self.sort_by_distance_then_id(&mut hits, |ix| self.shopper(ix).map_or("", |s| &s.id));
+        if let Some(k) = k {
+            hits.truncate(k);
+        }
+        hits
+    }
+
+    /// The open jobs a shopper is eligible for, nearest first, ties by job id.
+    pub fn jobs_for(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
+        let Some(s) = self.shopper(shopper) else {
+            return Vec::new();
+        };
+        let reach = chord2_for_km(s.radius_km);
+        let origin = s.position.unit_vector();
+        let mut hits: Vec<Hit<JobIx>> = self
+            .job_tree
+            .locate_within_distance(origin, reach)
+            .filter_map(|e| {
+                let j = self.job(e.data)?;
+                let km = haversine_km(s.position, j.position);
+                is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
+            })
+            .collect();
+        self.sort_by_distance_then_id(&mut hits, |ix| self.job(ix).map_or("", |j| &j.id));
+        hits
+    }
+
+    /// The nearest shoppers within the job's reach that are not eligible, with every reason:
+    /// what the matching desk shows below the candidates.
+    pub fn nearby_ineligible(&self, job: JobIx, limit: usize) -> Vec<(Hit<ShopperIx>, Vec<Unmet>)> {
+        let Some(j) = self.job(job) else {
+            return Vec::new();
+        };
+        let origin = j.position.unit_vector();
+        let reach = chord2_for_km(j.max_km);
+        let mut out = Vec::new();
+        for (e, d2) in self
+            .shopper_tree
+            .nearest_neighbor_iter_with_distance_2(&origin)
+        {
+            if d2 > reach || out.len() == limit {
+                break;
+            }
+            let Some(s) = self.shopper(e.data) else {
+                continue;
+            };
+            let unmet = explain(s, j);
+            if !unmet.is_empty() {
+                out.push((
+                    Hit {
+                        ix: e.data,
+                        km: haversine_km(s.position, j.position),
+                    },
+                    unmet,
+                ));
+            }
+        }
+        out
+    }
+
+    fn sort_by_distance_then_id<'a, I: Copy>(
+        &'a self,
+        hits: &mut [Hit<I>],
+        id: impl Fn(I) -> &'a str,
+    ) {
+        hits.sort_by(|a, b| a.km.total_cmp(&b.km).then_with(|| id(a.ix).cmp(id(b.ix))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::model::Visit;
+    use proptest::prelude::*;
+
+    fn point(lat: f64, lon: f64) -> Coordinates {
+        Coordinates::new(lat, lon).unwrap()
+    }
+
+    fn linear_candidates(engine: &Engine, job: JobIx, k: usize) -> Vec<(String, f64)> {
+        let j = engine.job(job).unwrap();
+        let mut all: Vec<(String, f64)> = engine
+            .shoppers()
+            .filter(|(_, s)| crate::matching::rules::is_eligible(s, j))
+            .map(|(_, s)| (s.id.to_string(), haversine_km(s.position, j.position)))
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(k);
+        all
+    }
+
+    fn named(engine: &Engine, hits: &[Hit<ShopperIx>]) -> Vec<(String, f64)> {
+        hits.iter()
+            .map(|h| (engine.shopper(h.ix).unwrap().id.to_string(), h.km))
+            .collect()
+    }
+
+    /// (lat, lon, radius km, capacity, organization, vehicle)
+    type ShopperSpec = (f64, f64, f64, u32, u8, bool);
+    /// (lat, lon, max km, blocked organization, needs vehicle)
+    type JobSpec = (f64, f64, f64, u8, bool);
+
+    /// Shoppers and jobs in a small region with coarse values, so ties and edge cases are common.
+    fn panel() -> impl Strategy<Value = (Vec<ShopperSpec>, Vec<JobSpec>)> {
+        let coord = || {
+            (40.0f64..40.6, -74.3f64..-73.7)
+                .prop_map(|(a, b)| ((a * 100.0).round() / 100.0, (b * 100.0).round() / 100.0))
+        };
+        let shoppers = proptest::collection::vec(
+            (
+                coord(),
+                prop_oneof![Just(5.0), Just(15.0), Just(40.0)],
+                0u32..3,
+                0u8..4,
+                any::<bool>(),
+            )
+                .prop_map(|((lat, lon), r, cap, org, veh)| (lat, lon, r, cap, org, veh)),
+            0..60,
+        );
+        let jobs = proptest::collection::vec(
+            (
+                coord(),
+                prop_oneof![Just(10.0), Just(30.0)],
+                0u8..4,
+                any::<bool>(),
+            )
+                .prop_map(|((lat, lon), m, org, veh)| (lat, lon, m, org, veh)),
+            1..8,
+        );
+        (shoppers, jobs)
+    }
+
+    fn build(shoppers: &[ShopperSpec], jobs: &[JobSpec]) -> Engine {
+        let mut sy = Symbols::default();
+        let list: Vec<Shopper> = shoppers
+            .iter()
+            .enumerate()
+            .map(|(i, (lat, lon, r, cap, org, veh))| Shopper {
+                id: format!("S{i:03}").into(),
+                position: point(*lat, *lon),
+                radius_km: *r,
+                capacity: *cap,
+                rating: 5.0,
+                completed: 0,
+                age: Some(30),
+                vehicle: *veh,
+                languages: Box::new([]),
+                certs: Box::new([]),
+                orgs: sy.intern_all(&[format!("O{org}")]),
+                recent: vec![Visit {
+                    location: sy.intern(&format!("L{}", i % 5)),
+                    on: None,
+                }]
+                .into(),
+                active: true,
+            })
+            .collect();
+        let jl: Vec<Job> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, (lat, lon, m, org, veh))| Job {
+                id: format!("J{i}").into(),
+                location: sy.intern(&format!("L{i}")),
+                position: point(*lat, *lon),
+                max_km: *m,
+                min_age: None,
+                max_age: None,
+                vehicle: *veh,
+                languages: Box::new([]),
+                certs: Box::new([]),
+                min_rating: 0.0,
+                min_completed: 0,
+                blocked_orgs: sy.intern_all(&[format!("O{org}")]),
+            })
+            .collect();
+        Engine::build(sy, list, jl).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn candidates_equal_a_linear_scan((shoppers, jobs) in panel(), k in 1usize..12) {
+            let engine = build(&shoppers, &jobs);
+            for (ix, _) in engine.jobs() {
+                prop_assert_eq!(named(&engine, &engine.candidates(ix, Some(k))), linear_candidates(&engine, ix, k));
+                prop_assert_eq!(named(&engine, &engine.candidates(ix, None)), linear_candidates(&engine, ix, usize::MAX));
+            }
+        }
+
+        #[test]
+        fn jobs_for_a_shopper_are_those_they_are_a_candidate_for((shoppers, jobs) in panel()) {
+            let engine = build(&shoppers, &jobs);
+            for (s, _) in engine.shoppers() {
+                let mine: Vec<JobIx> = engine.jobs_for(s).iter().map(|h| h.ix).collect();
+                let mut expected: Vec<JobIx> = engine
+                    .jobs()
+                    .filter(|(j, _)| engine.candidates(*j, None).iter().any(|h| h.ix == s))
+                    .map(|(j, _)| j)
+                    .collect();
+                let km = |j: JobIx| haversine_km(engine.shopper(s).unwrap().position, engine.job(j).unwrap().position);
+                expected.sort_by(|a, b| km(*a).total_cmp(&km(*b)).then_with(|| engine.job(*a).unwrap().id.cmp(&engine.job(*b).unwrap().id)));
+                prop_assert_eq!(mine, expected);
+            }
+        }
+    }
+
+    #[test]
+    fn updates_need_no_rebuild() {
+        let mut engine = build(
+            &[
+                (40.0, -74.0, 40.0, 1, 0, true),
+                (40.5, -74.0, 40.0, 1, 0, true),
+            ],
+            &[(40.01, -74.0, 30.0, 9, false)],
+        );
+        let job = engine.job_by_id("J0").unwrap();
+        for s in 0..engine.shopper_slots() {
+            engine
+                .update_shopper(s, |s| s.recent = Box::new([]))
+                .unwrap();
+        }
+        let ids = |e: &Engine| -> Vec<String> {
+            e.candidates(job, None)
+                .iter()
+                .map(|h| e.shopper(h.ix).unwrap().id.to_string())
+                .collect()
+        };
+        assert_eq!(ids(&engine), ["S000"]);
+        // S001 moves next to the job, S000 is suspended, then a new shopper joins.
+        let s1 = engine.shopper_by_id("S001").unwrap();
+        engine.move_shopper(s1, point(40.02, -74.0)).unwrap();
+        let s0 = engine.shopper_by_id("S000").unwrap();
+        engine.update_shopper(s0, |s| s.active = false).unwrap();
+        assert_eq!(ids(&engine), ["S001"]);
+        let mut newcomer = engine.shopper(s1).unwrap().clone();
+        newcomer.id = "S100".into();
+        newcomer.position = point(40.011, -74.0);
+        engine.add_shopper(newcomer).unwrap();
+        assert_eq!(ids(&engine), ["S100", "S001"]);
+        engine.remove_shopper(s1).unwrap();
+        assert_eq!(ids(&engine), ["S100"]);
+        // The job is filled: it leaves the board.
+        let s100 = engine.shopper_by_id("S100").unwrap();
+        assert_eq!(engine.jobs_for(s100).len(), 1);
+        engine.remove_job(job).unwrap();
+        assert!(engine.jobs_for(s100).is_empty());
+        assert!(
+            engine
+                .add_shopper(engine.shopper(s100).unwrap().clone())
+                .is_err(),
+            "duplicate id"
+        );
+    }
+}

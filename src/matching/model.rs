@@ -1,0 +1,114 @@
+//! The engine's own view of shoppers and jobs: only what matching needs, with names interned
+//! as small numbers so that a million shoppers fit in a few hundred megabytes.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::geo::Coordinates;
+
+/// An interned name: an organization, a location, a language, a certification.
+pub type Sym = u32;
+
+/// The names behind `Sym`s.
+#[derive(Debug, Default, Clone)]
+pub struct Symbols {
+    map: HashMap<Box<str>, Sym>,
+    names: Vec<Box<str>>,
+}
+
+impl Symbols {
+    pub fn intern(&mut self, name: &str) -> Sym {
+        if let Some(sym) = self.map.get(name) {
+            return *sym;
+        }
+        let sym = Sym::try_from(self.names.len()).unwrap_or(Sym::MAX);
+        self.names.push(name.into());
+        self.map.insert(name.into(), sym);
+        sym
+    }
+
+    pub fn get(&self, name: &str) -> Option<Sym> {
+        self.map.get(name).copied()
+    }
+
+    pub fn name(&self, sym: Sym) -> &str {
+        self.names.get(sym as usize).map_or("?", |n| n)
+    }
+
+    /// Interns a list, sorted and without repeats.
+    pub fn intern_all<S: AsRef<str>>(&mut self, names: &[S]) -> Box<[Sym]> {
+        let mut syms: Vec<Sym> = names.iter().map(|n| self.intern(n.as_ref())).collect();
+        syms.sort_unstable();
+        syms.dedup();
+        syms.into_boxed_slice()
+    }
+}
+
+/// A visit that counts for rotation: the location, and the day if known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit {
+    pub location: Sym,
+    pub on: Option<NaiveDate>,
+}
+
+/// A shopper as the engine sees one. `capacity` is what is left (assignments they may still take).
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub id: Box<str>,
+    pub position: Coordinates,
+    pub radius_km: f64,
+    pub capacity: u32,
+    pub rating: f64,
+    pub completed: u32,
+    pub age: Option<u32>,
+    pub vehicle: bool,
+    /// Sorted.
+    pub languages: Box<[Sym]>,
+    /// Sorted.
+    pub certs: Box<[Sym]>,
+    /// Organizations the shopper (or household) is affiliated with, sorted.
+    pub orgs: Box<[Sym]>,
+    /// Locations visited within the rotation period.
+    pub recent: Box<[Visit]>,
+    /// Suspended or not yet approved shoppers are not matched.
+    pub active: bool,
+}
+
+/// One visit of one location, with what it requires of a shopper.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: Box<str>,
+    pub location: Sym,
+    pub position: Coordinates,
+    pub max_km: f64,
+    pub min_age: Option<u32>,
+    pub max_age: Option<u32>,
+    pub vehicle: bool,
+    /// Sorted; all required.
+    pub languages: Box<[Sym]>,
+    /// Sorted; all required.
+    pub certs: Box<[Sym]>,
+    pub min_rating: f64,
+    pub min_completed: u32,
+    /// The client and its competitors, sorted.
+    pub blocked_orgs: Box<[Sym]>,
+}
+
+/// True when every element of sorted `need` is in sorted `have`.
+pub fn contains_all(have: &[Sym], need: &[Sym]) -> bool {
+    need.iter().all(|n| have.binary_search(n).is_ok())
+}
+
+/// The first element two sorted lists share.
+pub fn first_common(a: &[Sym], b: &[Sym]) -> Option<Sym> {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return Some(a[i]),
+        }
+    }
+    None
+}
