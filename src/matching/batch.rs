@@ -2,13 +2,9 @@
 //! take one with the smallest total distance (each distance in whole metres). One shopper per
 //! job; each shopper at most their capacity. Exact and deterministic.
 //!
-//! It is a min-cost max-flow: source → shopper (capacity) → job (1, cost = metres) → sink (1).
-//! The graph falls apart into independent regions (shoppers and jobs that share no eligible
-//! pair do not interact), so each connected component is solved on its own, with the
-//! primal–dual method: Dijkstra on reduced costs finds the shortest augmenting distance, then a
-//! blocking flow saturates every augmenting path of that length at once (Dinic on the
-//! zero-reduced-cost layered graph). Each phase keeps the flow of minimum cost for its value,
-//! so the last phase ends with a maximum flow of minimum cost.
+//! It is a min-cost max-flow: job (1) → shopper (cost = metres) → sink (capacity). The graph
+//! falls apart into independent regions (shoppers and jobs that share no eligible pair do not
+//! interact), so each connected component is solved on its own; see `solve_component`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -81,194 +77,213 @@ fn components(shoppers: u32, jobs: u32, edges: &[Edge]) -> Vec<Vec<Edge>> {
     groups
 }
 
-/// The residual graph of one component.
-struct Graph {
-    /// Per node, the indices of its outgoing arcs.
-    adjacency: Vec<Vec<u32>>,
-    to: Vec<u32>,
-    cap: Vec<i64>,
-    cost: Vec<i64>,
+const UNREACHED: i64 = i64::MAX;
+
+/// Dijkstra's working state, reused across searches: only the nodes a search touched are reset.
+struct Search {
+    dist: Vec<i64>,
+    parent: Vec<u32>,
+    done: Vec<bool>,
+    touched: Vec<usize>,
+    /// Nodes settled by the last search, in order.
+    finalized: Vec<usize>,
+    heap: BinaryHeap<Reverse<(i64, u32)>>,
 }
 
-impl Graph {
-    fn with_nodes(n: usize) -> Self {
-        Graph {
-            adjacency: vec![Vec::new(); n],
-            to: Vec::new(),
-            cap: Vec::new(),
-            cost: Vec::new(),
+impl Search {
+    fn new(nodes: usize) -> Self {
+        Search {
+            dist: vec![UNREACHED; nodes],
+            parent: vec![u32::MAX; nodes],
+            done: vec![false; nodes],
+            touched: Vec::new(),
+            finalized: Vec::new(),
+            heap: BinaryHeap::new(),
         }
     }
 
-    /// Adds an arc and its reverse; returns the forward arc's index. An arc's reverse is `a ^ 1`.
-    fn arc(&mut self, from: usize, to: usize, cap: i64, cost: i64) -> usize {
-        let a = self.to.len();
-        self.to.push(to as u32);
-        self.cap.push(cap);
-        self.cost.push(cost);
-        self.adjacency[from].push(a as u32);
-        self.to.push(from as u32);
-        self.cap.push(0);
-        self.cost.push(-cost);
-        self.adjacency[to].push(a as u32 + 1);
-        a
+    fn reset(&mut self) {
+        for x in self.touched.drain(..) {
+            self.dist[x] = UNREACHED;
+            self.parent[x] = u32::MAX;
+            self.done[x] = false;
+        }
+        self.finalized.clear();
+        self.heap.clear();
+    }
+
+    fn relax(&mut self, x: usize, d: i64, from: usize) {
+        if d < self.dist[x] {
+            if self.dist[x] == UNREACHED {
+                self.touched.push(x);
+            }
+            self.dist[x] = d;
+            self.parent[x] = from as u32;
+            self.heap.push(Reverse((d, x as u32)));
+        }
+    }
+
+    /// The next node to settle (smallest distance, then smallest number: deterministic).
+    fn pop(&mut self) -> Option<(usize, i64)> {
+        while let Some(Reverse((d, x))) = self.heap.pop() {
+            let x = x as usize;
+            if !self.done[x] && d == self.dist[x] {
+                self.done[x] = true;
+                self.finalized.push(x);
+                return Some((x, d));
+            }
+        }
+        None
     }
 }
 
-const INF: i64 = i64::MAX / 4;
+/// Where a job's unit of flow goes: nowhere yet, a shopper (by local column), or its own
+/// "unfilled" option.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Pending,
+    Shopper(u32),
+    Unfilled,
+}
 
+/// Solves one component by adding its jobs one at a time, each along a shortest augmenting path
+/// from the new job (successive shortest paths with node potentials and Dijkstra, stopping at
+/// the sink). Every job also has an "unfilled" arc of cost `big`, larger than any difference
+/// in total distance, so the min-cost flow fills the most jobs first and then minimises metres.
+/// A search only explores the neighbourhood it needs: nearby shoppers with capacity left end it.
 fn solve_component(capacity: &[u32], edges: &[Edge]) -> Vec<Edge> {
-    // Local numbering: source 0, sink 1, then shoppers and jobs in order of first appearance.
-    let mut local_shopper = std::collections::HashMap::new();
-    let mut local_job = std::collections::HashMap::new();
-    let mut shopper_ids = Vec::new();
-    let mut job_ids = Vec::new();
+    let mut col_of = std::collections::HashMap::new();
+    let mut row_of = std::collections::HashMap::new();
+    let (mut col_ids, mut row_ids) = (Vec::new(), Vec::new());
     for e in edges {
-        local_shopper.entry(e.shopper).or_insert_with(|| {
-            shopper_ids.push(e.shopper);
-            shopper_ids.len() - 1
+        col_of.entry(e.shopper).or_insert_with(|| {
+            col_ids.push(e.shopper);
+            col_ids.len() - 1
         });
-        local_job.entry(e.job).or_insert_with(|| {
-            job_ids.push(e.job);
-            job_ids.len() - 1
+        row_of.entry(e.job).or_insert_with(|| {
+            row_ids.push(e.job);
+            row_ids.len() - 1
         });
     }
-    let (source, sink) = (0usize, 1usize);
-    let shopper_node = |i: usize| 2 + i;
-    let job_node = |i: usize| 2 + shopper_ids.len() + i;
-    let n = 2 + shopper_ids.len() + job_ids.len();
-    let mut g = Graph::with_nodes(n);
-    for (i, s) in shopper_ids.iter().enumerate() {
-        g.arc(
-            source,
-            shopper_node(i),
-            i64::from(capacity.get(*s as usize).copied().unwrap_or(0)),
-            0,
-        );
-    }
-    let mut pair_arcs = Vec::with_capacity(edges.len());
+    let (rows, cols) = (row_ids.len(), col_ids.len());
+    // Node numbering: rows, columns, each row's "unfilled" node, the sink.
+    let col_node = |c: usize| rows + c;
+    let unfilled_node = |r: usize| rows + cols + r;
+    let sink = 2 * rows + cols;
+    let nodes = sink + 1;
+
+    let mut adjacency: Vec<Vec<(u32, i64)>> = vec![Vec::new(); rows];
     for e in edges {
-        let a = g.arc(
-            shopper_node(local_shopper[&e.shopper]),
-            job_node(local_job[&e.job]),
-            1,
-            e.metres as i64,
-        );
-        pair_arcs.push((a, *e));
+        adjacency[row_of[&e.job]].push((col_of[&e.shopper] as u32, e.metres as i64));
     }
-    for i in 0..job_ids.len() {
-        g.arc(job_node(i), sink, 1, 0);
-    }
+    let cap: Vec<u32> = col_ids
+        .iter()
+        .map(|s| capacity.get(*s as usize).copied().unwrap_or(0))
+        .collect();
+    let max_edge = edges.iter().map(|e| e.metres as i64).max().unwrap_or(0);
+    let big = (rows as i64 + 1).saturating_mul(max_edge + 1);
 
-    let mut potential = vec![0i64; n];
-    let mut dist = vec![INF; n];
-    let mut level = vec![u32::MAX; n];
-    let mut next_arc = vec![0usize; n];
-    loop {
-        // Shortest distances from the source on reduced costs (all ≥ 0).
-        dist.fill(INF);
-        dist[source] = 0;
-        let mut heap = BinaryHeap::new();
-        heap.push(Reverse((0i64, source as u32)));
-        while let Some(Reverse((d, u))) = heap.pop() {
-            let u = u as usize;
-            if d > dist[u] {
-                continue;
-            }
-            for &a in &g.adjacency[u] {
-                let a = a as usize;
-                if g.cap[a] <= 0 {
-                    continue;
-                }
-                let v = g.to[a] as usize;
-                let nd = d + g.cost[a] + potential[u] - potential[v];
-                if nd < dist[v] {
-                    dist[v] = nd;
-                    heap.push(Reverse((nd, v as u32)));
-                }
-            }
-        }
-        if dist[sink] >= INF {
-            break;
-        }
-        let bound = dist[sink];
-        for v in 0..n {
-            potential[v] += dist[v].min(bound);
-        }
-        // Layered graph of zero-reduced-cost residual arcs (BFS from the source).
-        level.fill(u32::MAX);
-        level[source] = 0;
-        let mut queue = std::collections::VecDeque::from([source]);
-        while let Some(u) = queue.pop_front() {
-            for &a in &g.adjacency[u] {
-                let a = a as usize;
-                let v = g.to[a] as usize;
-                if g.cap[a] > 0
-                    && level[v] == u32::MAX
-                    && g.cost[a] + potential[u] - potential[v] == 0
-                {
-                    level[v] = level[u] + 1;
-                    queue.push_back(v);
-                }
-            }
-        }
-        if level[sink] == u32::MAX {
-            // Cannot happen after a successful Dijkstra; stop rather than loop.
-            break;
-        }
-        next_arc.fill(0);
-        while augment(&mut g, &potential, &level, &mut next_arc, source, sink) {}
-    }
+    let mut placement = vec![Placement::Pending; rows];
+    // Per shopper, the jobs placed with them and at what cost.
+    let mut holders: Vec<Vec<(u32, i64)>> = vec![Vec::new(); cols];
+    let mut potential = vec![0i64; nodes];
+    let mut search = Search::new(nodes);
 
-    pair_arcs
-        .into_iter()
-        .filter(|(a, _)| g.cap[*a] == 0)
-        .map(|(_, e)| e)
-        .collect()
-}
-
-/// Pushes one unit along an admissible path of the layered graph (iterative DFS with
-/// current-arc pointers). False when no such path is left.
-fn augment(
-    g: &mut Graph,
-    potential: &[i64],
-    level: &[u32],
-    next_arc: &mut [usize],
-    source: usize,
-    sink: usize,
-) -> bool {
-    let mut path: Vec<usize> = Vec::new();
-    let mut u = source;
-    loop {
-        if u == sink {
-            for &a in &path {
-                g.cap[a] -= 1;
-                g.cap[a ^ 1] += 1;
-            }
-            return true;
+    for r in 0..rows {
+        // A new job's arcs must have non-negative reduced costs: raise its potential enough.
+        potential[unfilled_node(r)] = potential[sink];
+        let mut pr = potential[unfilled_node(r)] - big;
+        for &(c, cost) in &adjacency[r] {
+            pr = pr.max(potential[col_node(c as usize)] - cost);
         }
-        let mut advanced = false;
-        while next_arc[u] < g.adjacency[u].len() {
-            let a = g.adjacency[u][next_arc[u]] as usize;
-            let v = g.to[a] as usize;
-            if g.cap[a] > 0
-                && level[v] == level[u] + 1
-                && g.cost[a] + potential[u] - potential[v] == 0
-            {
-                path.push(a);
-                u = v;
-                advanced = true;
+        potential[r] = pr;
+
+        search.reset();
+        search.relax(r, 0, usize::MAX);
+        while let Some((x, d)) = search.pop() {
+            if x == sink {
                 break;
             }
-            next_arc[u] += 1;
+            let arc = |y: usize, cost: i64| (y, d + cost + potential[x] - potential[y]);
+            if x < rows {
+                // A job: to any shopper it is not placed with, and to its "unfilled" option.
+                for &(c, cost) in &adjacency[x] {
+                    if placement[x] != Placement::Shopper(c) {
+                        let (y, dy) = arc(col_node(c as usize), cost);
+                        search.relax(y, dy, x);
+                    }
+                }
+                if placement[x] != Placement::Unfilled {
+                    let (y, dy) = arc(unfilled_node(x), big);
+                    search.relax(y, dy, x);
+                }
+            } else if x < rows + cols {
+                // A shopper: to the sink if capacity is left; back to each job placed with them.
+                let c = x - rows;
+                if (holders[c].len() as u32) < cap[c] {
+                    let (y, dy) = arc(sink, 0);
+                    search.relax(y, dy, x);
+                }
+                for &(holder, cost) in &holders[c] {
+                    let (y, dy) = arc(holder as usize, -cost);
+                    search.relax(y, dy, x);
+                }
+            } else {
+                // A job's "unfilled" option: free unless that job is unfilled already.
+                let owner = x - rows - cols;
+                let (y, dy) = if placement[owner] == Placement::Unfilled {
+                    arc(owner, -big)
+                } else {
+                    arc(sink, 0)
+                };
+                search.relax(y, dy, x);
+            }
         }
-        if !advanced {
-            // Dead end: retreat and skip the arc that led here.
-            let Some(a) = path.pop() else { return false };
-            u = g.to[a ^ 1] as usize;
-            next_arc[u] += 1;
+        let reach = search.dist[sink];
+        // Augment along the path (the "unfilled" option always reaches the sink): each job on it
+        // moves to the next place.
+        let mut x = search.parent[sink] as usize;
+        while x != usize::MAX && x != u32::MAX as usize {
+            let job = search.parent[x] as usize;
+            if let Placement::Shopper(c) = placement[job] {
+                holders[c as usize].retain(|(h, _)| *h as usize != job);
+            }
+            if x < rows + cols {
+                let c = x - rows;
+                let cost = adjacency[job]
+                    .iter()
+                    .find(|(cc, _)| *cc as usize == c)
+                    .map_or(0, |(_, m)| *m);
+                holders[c].push((job as u32, cost));
+                placement[job] = Placement::Shopper(c as u32);
+            } else {
+                placement[job] = Placement::Unfilled;
+            }
+            if job == r {
+                break;
+            }
+            x = search.parent[job] as usize;
+        }
+        for &y in &search.finalized {
+            potential[y] += search.dist[y] - reach;
         }
     }
+
+    let mut out = Vec::new();
+    for (r, p) in placement.iter().enumerate() {
+        if let Placement::Shopper(c) = p {
+            let metres = adjacency[r]
+                .iter()
+                .find(|(cc, _)| cc == c)
+                .map_or(0, |(_, m)| *m as u64);
+            out.push(Edge {
+                shopper: col_ids[*c as usize],
+                job: row_ids[r],
+                metres,
+            });
+        }
+    }
+    out
 }
 
 /// Exhaustive search, for tests on small instances: (filled, total metres) of the best.

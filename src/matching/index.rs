@@ -224,30 +224,43 @@ impl Engine {
         };
         let reach = chord2_for_km(j.max_km);
         let origin = j.position.unit_vector();
-        let mut hits: Vec<Hit<ShopperIx>> = Vec::new();
-        let mut stop_beyond = reach;
-        for (e, d2) in self
-            .shopper_tree
-            .nearest_neighbor_iter_with_distance_2(&origin)
-        {
-            if d2 > stop_beyond {
-                break;
-            }
-            let Some(s) = self.shopper(e.data) else {
-                continue;
-            };
+        let eligible = |e: &Entry| {
+            let s = self.shopper(e.data)?;
             if !meets_all_but_distance(s, j) {
-                continue;
+                return None;
             }
             let km = haversine_km(s.position, j.position);
-            if is_eligible_at(s, j, km) {
-                hits.push(Hit { ix: e.data, km });
-                if k.is_some_and(|k| hits.len() == k) {
-                    // Keep going through near-ties of the k-th, so ties are broken by id.
-                    stop_beyond = stop_beyond.min(chord2_for_km(km));
+            is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
+        };
+        let mut hits: Vec<Hit<ShopperIx>> = match k {
+            // All of them: a range query is cheaper than walking neighbours in order.
+            None => self
+                .shopper_tree
+                .locate_within_distance(origin, reach)
+                .filter_map(eligible)
+                .collect(),
+            Some(k) => {
+                let mut hits = Vec::with_capacity(k);
+                let mut stop_beyond = reach;
+                for (e, d2) in self
+                    .shopper_tree
+                    .nearest_neighbor_iter_with_distance_2(&origin)
+                {
+                    if d2 > stop_beyond {
+                        break;
+                    }
+                    if let Some(hit) = eligible(e) {
+                        let km = hit.km;
+                        hits.push(hit);
+                        if hits.len() == k {
+                            // Keep going through near-ties of the k-th, so ties are broken by id.
+                            stop_beyond = stop_beyond.min(chord2_for_km(km));
+                        }
+                    }
                 }
+                hits
             }
-        }
+        };
         self.sort_by_distance_then_id(&mut hits, |ix| self.shopper(ix).map_or("", |s| &s.id));
         if let Some(k) = k {
             hits.truncate(k);
@@ -257,22 +270,29 @@ impl Engine {
 
     /// The open jobs a shopper is eligible for, nearest first, ties by job id.
     pub fn jobs_for(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
+        let mut hits = self.eligible_jobs_unsorted(shopper);
+        self.sort_by_distance_then_id(&mut hits, |ix| self.job(ix).map_or("", |j| &j.id));
+        hits
+    }
+
+    /// The open jobs a shopper is eligible for, in no particular (but a fixed) order.
+    pub fn eligible_jobs_unsorted(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
         let Some(s) = self.shopper(shopper) else {
             return Vec::new();
         };
         let reach = chord2_for_km(s.radius_km);
         let origin = s.position.unit_vector();
-        let mut hits: Vec<Hit<JobIx>> = self
-            .job_tree
+        self.job_tree
             .locate_within_distance(origin, reach)
             .filter_map(|e| {
                 let j = self.job(e.data)?;
+                if !meets_all_but_distance(s, j) {
+                    return None;
+                }
                 let km = haversine_km(s.position, j.position);
                 is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
             })
-            .collect();
-        self.sort_by_distance_then_id(&mut hits, |ix| self.job(ix).map_or("", |j| &j.id));
-        hits
+            .collect()
     }
 
     /// The nearest shoppers within the job's reach that are not eligible, with every reason:

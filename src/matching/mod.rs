@@ -18,17 +18,48 @@ pub use index::{Engine, EngineError, Hit, JobIx, ShopperIx};
 pub use model::{Job, Shopper, Sym, Symbols, Visit};
 pub use rules::{Unmet, explain, is_eligible};
 
-/// The eligible pairs of every job, as batch edges (metres rounded).
+/// The eligible pairs of the given jobs, as batch edges (metres rounded; `job` is the position
+/// in `jobs`). Found from the shoppers' side: a shopper's travel radius is a small circle with few
+/// jobs in it, while a job's circle holds thousands of shoppers, most of them too far by their
+/// own radius.
 pub fn batch_edges(engine: &Engine, jobs: &[JobIx]) -> Vec<Edge> {
-    let mut edges = Vec::new();
-    for (local, job) in jobs.iter().enumerate() {
-        for hit in engine.candidates(*job, None) {
-            edges.push(Edge {
-                shopper: hit.ix,
-                job: u32::try_from(local).unwrap_or(u32::MAX),
-                metres: geo::metres(hit.km),
-            });
-        }
+    let mut local = std::collections::HashMap::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        local.insert(*job, u32::try_from(i).unwrap_or(u32::MAX));
     }
-    edges
+    let shoppers: Vec<ShopperIx> = engine
+        .shoppers()
+        .filter(|(_, s)| s.active && s.capacity > 0)
+        .map(|(ix, _)| ix)
+        .collect();
+    let edges_of = |chunk: &[ShopperIx]| {
+        let mut edges = Vec::new();
+        for &s in chunk {
+            for hit in engine.eligible_jobs_unsorted(s) {
+                if let Some(job) = local.get(&hit.ix) {
+                    edges.push(Edge {
+                        shopper: s,
+                        job: *job,
+                        metres: geo::metres(hit.km),
+                    });
+                }
+            }
+        }
+        edges
+    };
+    // One chunk per core; joined in order, so the result does not depend on the threads.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    let chunk = shoppers.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shoppers
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || edges_of(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
