@@ -94,11 +94,22 @@ pub fn candidates(
 ) -> Result<serde_json::Value, CliError> {
     let (engine, load_ms, index_ms) = load(shoppers, jobs)?;
     let started = Instant::now();
+    let mut each_us = Vec::with_capacity(engine.job_count());
     let results: Vec<(JobIx, Vec<super::Hit<super::ShopperIx>>)> = engine
         .jobs()
-        .map(|(ix, _)| (ix, engine.candidates(ix, Some(k))))
+        .map(|(ix, _)| {
+            let one = Instant::now();
+            let hits = engine.candidates(ix, Some(k));
+            each_us.push(one.elapsed().as_secs_f64() * 1e6);
+            (ix, hits)
+        })
         .collect();
     let query_ms = ms(started);
+    each_us.sort_by(f64::total_cmp);
+    let percentile = |p: f64| {
+        let i = ((each_us.len() as f64 - 1.0) * p).round() as usize;
+        each_us.get(i).map_or(0.0, |us| (us * 10.0).round() / 10.0)
+    };
     write_atomically(out, |w| {
         for (job, hits) in &results {
             let list: Vec<CandidateOut> = hits
@@ -120,6 +131,8 @@ pub fn candidates(
         "load_ms": load_ms,
         "index_ms": index_ms,
         "query_ms": query_ms,
+        "query_median_us": percentile(0.5),
+        "query_p99_us": percentile(0.99),
     }))
 }
 

@@ -7,10 +7,137 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::geo::{Coordinates, chord2_for_km, haversine_km};
-use super::model::{Job, Shopper, Symbols};
+use super::model::{Job, Shopper, Sym, Symbols};
 use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
 
 type Entry = GeomWithData<[f64; 3], u32>;
+type ShopperEntry = GeomWithData<[f64; 3], Prefilter>;
+
+/// Wider nodes than rstar's default (6): fewer levels and fewer node visits per range query,
+/// which is what candidate search does; inserts stay cheap enough for single updates.
+pub struct WideNodes;
+
+impl rstar::RTreeParams for WideNodes {
+    const MIN_SIZE: usize = NODE_MIN;
+    const MAX_SIZE: usize = NODE_MAX;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
+}
+
+const NODE_MAX: usize = 32;
+const NODE_MIN: usize = 12;
+
+/// What the index keeps of a shopper beside the position: enough to rule most shoppers out
+/// without reading their record, which would cost a cache miss for every point of a search.
+/// It is conservative: values are rounded towards passing, and names are kept as bits of a
+/// 64-bit mask (a symbol sets bit `sym % 64`), so it may let an ineligible shopper through to
+/// the full check, but never rules out an eligible one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prefilter {
+    ix: ShopperIx,
+    radius_km: f32,
+    rating: f32,
+    completed: u32,
+    /// 0 when unknown; saturates at 255.
+    age: u8,
+    flags: u8,
+    languages: u64,
+    certs: u64,
+    orgs: u64,
+    recent: u64,
+}
+
+const MATCHABLE: u8 = 1;
+const VEHICLE: u8 = 2;
+
+fn mask(syms: impl IntoIterator<Item = Sym>) -> u64 {
+    syms.into_iter().fold(0, |m, s| m | (1u64 << (s % 64)))
+}
+
+/// `x` as an f32 not below it.
+fn up(x: f64) -> f32 {
+    let f = x as f32;
+    if f64::from(f) < x {
+        f32::from_bits(f.to_bits() + 1)
+    } else {
+        f
+    }
+}
+
+impl Prefilter {
+    fn of(ix: ShopperIx, s: &Shopper) -> Self {
+        Prefilter {
+            ix,
+            radius_km: up(s.radius_km),
+            rating: up(s.rating),
+            completed: s.completed,
+            age: s
+                .age
+                .map_or(0, |a| u8::try_from(a.max(1)).unwrap_or(u8::MAX)),
+            flags: if s.active && s.capacity > 0 {
+                MATCHABLE
+            } else {
+                0
+            } | if s.vehicle { VEHICLE } else { 0 },
+            languages: mask(s.languages.iter().copied()),
+            certs: mask(s.certs.iter().copied()),
+            orgs: mask(s.orgs.iter().copied()),
+            recent: mask(s.recent.iter().map(|v| v.location)),
+        }
+    }
+}
+
+/// A job's requirements in the prefilter's terms.
+struct Need {
+    min_rating: f64,
+    min_completed: u32,
+    min_age: Option<u32>,
+    max_age: Option<u32>,
+    vehicle: bool,
+    languages: u64,
+    certs: u64,
+}
+
+impl Need {
+    fn of(j: &Job) -> Self {
+        Need {
+            min_rating: j.min_rating,
+            min_completed: j.min_completed,
+            min_age: j.min_age,
+            max_age: j.max_age,
+            vehicle: j.vehicle,
+            languages: mask(j.languages.iter().copied()),
+            certs: mask(j.certs.iter().copied()),
+        }
+    }
+
+    /// False only when the shopper surely fails a rule other than distance, conflict and
+    /// rotation (those need the full record; masks only say "maybe").
+    fn may_pass(&self, p: &Prefilter) -> bool {
+        p.flags & MATCHABLE != 0
+            && f64::from(p.rating) >= self.min_rating
+            && p.completed >= self.min_completed
+            // Age 0 is unknown, which fails any age limit; 255 means "255 or more".
+            && self.min_age.is_none_or(|min| p.age != 0 && (p.age == u8::MAX || u32::from(p.age) >= min))
+            && self.max_age.is_none_or(|max| p.age != 0 && (p.age == u8::MAX || u32::from(p.age) <= max))
+            && (!self.vehicle || p.flags & VEHICLE != 0)
+            && self.languages & !p.languages == 0
+            && self.certs & !p.certs == 0
+    }
+}
+
+/// The first circle searched for a job's nearest candidates; it doubles until enough are found.
+const FIRST_RING_KM: f64 = 4.0;
+
+/// The next circle to search when one of `radius` held `found` of the `k` wanted: scaled by
+/// area to what should hold them all, with a margin; doubled when nothing was found.
+fn next_ring(radius: f64, found: usize, k: usize) -> f64 {
+    if found == 0 {
+        return radius * 2.0;
+    }
+    let scale = (k as f64 / found as f64).sqrt() * 1.2;
+    radius * scale.clamp(1.25, 4.0)
+}
 
 /// A shopper's position in the engine's arrays.
 pub type ShopperIx = u32;
@@ -48,14 +175,18 @@ pub struct Engine {
     pub symbols: Symbols,
     shoppers: Vec<Option<Shopper>>,
     shopper_ix: HashMap<Box<str>, ShopperIx>,
-    shopper_tree: RTree<Entry>,
+    shopper_tree: RTree<ShopperEntry, WideNodes>,
     jobs: Vec<Option<Job>>,
     job_ix: HashMap<Box<str>, JobIx>,
-    job_tree: RTree<Entry>,
+    job_tree: RTree<Entry, WideNodes>,
 }
 
 fn entry(position: Coordinates, ix: u32) -> Entry {
     GeomWithData::new(position.unit_vector(), ix)
+}
+
+fn shopper_entry(ix: ShopperIx, s: &Shopper) -> ShopperEntry {
+    GeomWithData::new(s.position.unit_vector(), Prefilter::of(ix, s))
 }
 
 impl Engine {
@@ -76,7 +207,7 @@ impl Engine {
             if engine.shopper_ix.insert(s.id.clone(), ix).is_some() {
                 return Err(EngineError::DuplicateId(s.id.to_string()));
             }
-            shopper_entries.push(entry(s.position, ix));
+            shopper_entries.push(shopper_entry(ix, &s));
             engine.shoppers.push(Some(s));
         }
         let mut job_entries = Vec::with_capacity(jobs.len());
@@ -89,8 +220,8 @@ impl Engine {
             job_entries.push(entry(j.position, ix));
             engine.jobs.push(Some(j));
         }
-        engine.shopper_tree = RTree::bulk_load(shopper_entries);
-        engine.job_tree = RTree::bulk_load(job_entries);
+        engine.shopper_tree = RTree::bulk_load_with_params(shopper_entries);
+        engine.job_tree = RTree::bulk_load_with_params(job_entries);
         Ok(engine)
     }
 
@@ -144,7 +275,7 @@ impl Engine {
         }
         let ix = self.shoppers.len() as ShopperIx;
         self.shopper_ix.insert(s.id.clone(), ix);
-        self.shopper_tree.insert(entry(s.position, ix));
+        self.shopper_tree.insert(shopper_entry(ix, &s));
         self.shoppers.push(Some(s));
         Ok(ix)
     }
@@ -155,9 +286,9 @@ impl Engine {
             .get_mut(ix as usize)
             .and_then(Option::as_mut)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
-        self.shopper_tree.remove(&entry(s.position, ix));
+        self.shopper_tree.remove(&shopper_entry(ix, s));
         s.position = to;
-        self.shopper_tree.insert(entry(to, ix));
+        self.shopper_tree.insert(shopper_entry(ix, s));
         Ok(())
     }
 
@@ -167,7 +298,7 @@ impl Engine {
             .get_mut(ix as usize)
             .and_then(Option::take)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
-        self.shopper_tree.remove(&entry(s.position, ix));
+        self.shopper_tree.remove(&shopper_entry(ix, &s));
         self.shopper_ix.remove(&s.id);
         Ok(s)
     }
@@ -183,12 +314,12 @@ impl Engine {
             .get_mut(ix as usize)
             .and_then(Option::as_mut)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
-        let before = s.position;
+        let before = shopper_entry(ix, s);
         change(s);
-        let after = s.position;
+        let after = shopper_entry(ix, s);
         if before != after {
-            self.shopper_tree.remove(&entry(before, ix));
-            self.shopper_tree.insert(entry(after, ix));
+            self.shopper_tree.remove(&before);
+            self.shopper_tree.insert(after);
         }
         Ok(())
     }
@@ -224,13 +355,14 @@ impl Engine {
         };
         let reach = chord2_for_km(j.max_km);
         let origin = j.position.unit_vector();
-        let eligible = |e: &Entry| {
-            let s = self.shopper(e.data)?;
-            if !meets_all_but_distance(s, j) {
+        let need = Need::of(j);
+        let eligible = |e: &ShopperEntry| {
+            if !need.may_pass(&e.data) {
                 return None;
             }
+            let s = self.shopper(e.data.ix)?;
             let km = haversine_km(s.position, j.position);
-            is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
+            is_eligible_at(s, j, km).then_some(Hit { ix: e.data.ix, km })
         };
         let mut hits: Vec<Hit<ShopperIx>> = match k {
             // All of them: a range query is cheaper than walking neighbours in order.
@@ -239,26 +371,28 @@ impl Engine {
                 .locate_within_distance(origin, reach)
                 .filter_map(eligible)
                 .collect(),
+            // The k nearest: range queries on growing circles (cheaper per point than walking
+            // neighbours in order), until the k-th eligible one lies inside the circle, which
+            // then holds every better one.
             Some(k) => {
-                let mut hits = Vec::with_capacity(k);
-                let mut stop_beyond = reach;
-                for (e, d2) in self
-                    .shopper_tree
-                    .nearest_neighbor_iter_with_distance_2(&origin)
-                {
-                    if d2 > stop_beyond {
-                        break;
+                let mut radius = FIRST_RING_KM.min(j.max_km);
+                loop {
+                    let mut hits: Vec<Hit<ShopperIx>> = self
+                        .shopper_tree
+                        .locate_within_distance(origin, chord2_for_km(radius))
+                        .filter_map(eligible)
+                        .collect();
+                    if radius >= j.max_km {
+                        break hits;
                     }
-                    if let Some(hit) = eligible(e) {
-                        let km = hit.km;
-                        hits.push(hit);
-                        if hits.len() == k {
-                            // Keep going through near-ties of the k-th, so ties are broken by id.
-                            stop_beyond = stop_beyond.min(chord2_for_km(km));
+                    if hits.len() >= k {
+                        hits.select_nth_unstable_by(k - 1, |a, b| a.km.total_cmp(&b.km));
+                        if hits[k - 1].km <= radius {
+                            break hits;
                         }
                     }
+                    radius = next_ring(radius, hits.len(), k).min(j.max_km);
                 }
-                hits
             }
         };
         self.sort_by_distance_then_id(&mut hits, |ix| self.shopper(ix).map_or("", |s| &s.id));
@@ -311,14 +445,14 @@ impl Engine {
             if d2 > reach || out.len() == limit {
                 break;
             }
-            let Some(s) = self.shopper(e.data) else {
+            let Some(s) = self.shopper(e.data.ix) else {
                 continue;
             };
             let unmet = explain(s, j);
             if !unmet.is_empty() {
                 out.push((
                     Hit {
-                        ix: e.data,
+                        ix: e.data.ix,
                         km: haversine_km(s.position, j.position),
                     },
                     unmet,
@@ -366,9 +500,10 @@ mod tests {
     }
 
     /// (lat, lon, radius km, capacity, organization, vehicle)
-    type ShopperSpec = (f64, f64, f64, u32, u8, bool);
-    /// (lat, lon, max km, blocked organization, needs vehicle)
-    type JobSpec = (f64, f64, f64, u8, bool);
+    /// The last number picks rating, completed shops, age, languages and certifications.
+    type ShopperSpec = (f64, f64, f64, u32, u8, bool, u8);
+    /// (lat, lon, max km, blocked organization, needs vehicle, requirements)
+    type JobSpec = (f64, f64, f64, u8, bool, u8);
 
     /// Shoppers and jobs in a small region with coarse values, so ties and edge cases are common.
     fn panel() -> impl Strategy<Value = (Vec<ShopperSpec>, Vec<JobSpec>)> {
@@ -383,8 +518,9 @@ mod tests {
                 0u32..3,
                 0u8..4,
                 any::<bool>(),
+                any::<u8>(),
             )
-                .prop_map(|((lat, lon), r, cap, org, veh)| (lat, lon, r, cap, org, veh)),
+                .prop_map(|((lat, lon), r, cap, org, veh, mix)| (lat, lon, r, cap, org, veh, mix)),
             0..60,
         );
         let jobs = proptest::collection::vec(
@@ -393,8 +529,9 @@ mod tests {
                 prop_oneof![Just(10.0), Just(30.0)],
                 0u8..4,
                 any::<bool>(),
+                any::<u8>(),
             )
-                .prop_map(|((lat, lon), m, org, veh)| (lat, lon, m, org, veh)),
+                .prop_map(|((lat, lon), m, org, veh, mix)| (lat, lon, m, org, veh, mix)),
             1..8,
         );
         (shoppers, jobs)
@@ -405,17 +542,19 @@ mod tests {
         let list: Vec<Shopper> = shoppers
             .iter()
             .enumerate()
-            .map(|(i, (lat, lon, r, cap, org, veh))| Shopper {
+            .map(|(i, (lat, lon, r, cap, org, veh, mix))| Shopper {
                 id: format!("S{i:03}").into(),
                 position: point(*lat, *lon),
                 radius_km: *r,
                 capacity: *cap,
-                rating: 5.0,
-                completed: 0,
-                age: Some(30),
+                rating: [4.0, 6.99, 7.0, 9.2][usize::from(mix % 4)],
+                completed: [0, 3, 12][usize::from(mix / 4 % 3)],
+                age: [None, Some(19), Some(30), Some(70)][usize::from(mix / 12 % 4)],
                 vehicle: *veh,
-                languages: Box::new([]),
-                certs: Box::new([]),
+                languages: sy
+                    .intern_all(&[&["en"][..], &["en", "es"], &["fr"]][usize::from(mix / 48 % 3)]),
+                certs: sy
+                    .intern_all(&[&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)]),
                 orgs: sy.intern_all(&[format!("O{org}")]),
                 recent: vec![Visit {
                     location: sy.intern(&format!("L{}", i % 5)),
@@ -428,18 +567,18 @@ mod tests {
         let jl: Vec<Job> = jobs
             .iter()
             .enumerate()
-            .map(|(i, (lat, lon, m, org, veh))| Job {
+            .map(|(i, (lat, lon, m, org, veh, mix))| Job {
                 id: format!("J{i}").into(),
                 location: sy.intern(&format!("L{i}")),
                 position: point(*lat, *lon),
                 max_km: *m,
-                min_age: None,
-                max_age: None,
+                min_age: [None, Some(21)][usize::from(mix % 2)],
+                max_age: [None, Some(60)][usize::from(mix / 2 % 2)],
                 vehicle: *veh,
-                languages: Box::new([]),
-                certs: Box::new([]),
-                min_rating: 0.0,
-                min_completed: 0,
+                languages: sy.intern_all(&[&[][..], &["es"]][usize::from(mix / 4 % 2)]),
+                certs: sy.intern_all(&[&[][..], &["gold"]][usize::from(mix / 8 % 2)]),
+                min_rating: [0.0, 7.0][usize::from(mix / 16 % 2)],
+                min_completed: [0, 3][usize::from(mix / 32 % 2)],
                 blocked_orgs: sy.intern_all(&[format!("O{org}")]),
             })
             .collect();
@@ -478,10 +617,10 @@ mod tests {
     fn updates_need_no_rebuild() {
         let mut engine = build(
             &[
-                (40.0, -74.0, 40.0, 1, 0, true),
-                (40.5, -74.0, 40.0, 1, 0, true),
+                (40.0, -74.0, 40.0, 1, 0, true, 2),
+                (40.5, -74.0, 40.0, 1, 0, true, 2),
             ],
-            &[(40.01, -74.0, 30.0, 9, false)],
+            &[(40.01, -74.0, 30.0, 9, false, 0)],
         );
         let job = engine.job_by_id("J0").unwrap();
         for s in 0..engine.shopper_slots() {

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod mail;
+mod matching_cli;
 mod operations;
 mod pages;
 mod schema;
