@@ -552,9 +552,9 @@ mod tests {
                 age: [None, Some(19), Some(30), Some(70)][usize::from(mix / 12 % 4)],
                 vehicle: *veh,
                 languages: sy
-                    .intern_all(&[&["en"][..], &["en", "es"], &["fr"]][usize::from(mix / 48 % 3)]),
+                    .intern_all([&["en"][..], &["en", "es"], &["fr"]][usize::from(mix / 48 % 3)]),
                 certs: sy
-                    .intern_all(&[&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)]),
+                    .intern_all([&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)]),
                 orgs: sy.intern_all(&[format!("O{org}")]),
                 recent: vec![Visit {
                     location: sy.intern(&format!("L{}", i % 5)),
@@ -575,8 +575,8 @@ mod tests {
                 min_age: [None, Some(21)][usize::from(mix % 2)],
                 max_age: [None, Some(60)][usize::from(mix / 2 % 2)],
                 vehicle: *veh,
-                languages: sy.intern_all(&[&[][..], &["es"]][usize::from(mix / 4 % 2)]),
-                certs: sy.intern_all(&[&[][..], &["gold"]][usize::from(mix / 8 % 2)]),
+                languages: sy.intern_all([&[][..], &["es"]][usize::from(mix / 4 % 2)]),
+                certs: sy.intern_all([&[][..], &["gold"]][usize::from(mix / 8 % 2)]),
                 min_rating: [0.0, 7.0][usize::from(mix / 16 % 2)],
                 min_completed: [0, 3][usize::from(mix / 32 % 2)],
                 blocked_orgs: sy.intern_all(&[format!("O{org}")]),
