@@ -42,6 +42,19 @@ fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }
 
+/// Resident memory of this process in MiB (Linux; None elsewhere).
+pub fn resident_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
 /// Loads both files and builds the engine: (engine, load_ms, index_ms).
 pub fn load(shoppers: &Path, jobs: &Path) -> Result<(Engine, f64, f64), CliError> {
     let started = Instant::now();
@@ -93,6 +106,7 @@ pub fn candidates(
     out: &Path,
 ) -> Result<serde_json::Value, CliError> {
     let (engine, load_ms, index_ms) = load(shoppers, jobs)?;
+    let rss_mib = resident_mib();
     let started = Instant::now();
     let mut each_us = Vec::with_capacity(engine.job_count());
     let results: Vec<(JobIx, Vec<super::Hit<super::ShopperIx>>)> = engine
@@ -133,6 +147,7 @@ pub fn candidates(
         "query_ms": query_ms,
         "query_median_us": percentile(0.5),
         "query_p99_us": percentile(0.99),
+        "rss_mib_after_index": rss_mib,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! (add, move, remove, status and capacity changes) without a rebuild.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -174,10 +175,10 @@ impl std::error::Error for EngineError {}
 pub struct Engine {
     pub symbols: Symbols,
     shoppers: Vec<Option<Shopper>>,
-    shopper_ix: HashMap<Box<str>, ShopperIx>,
+    shopper_ix: HashMap<Arc<str>, ShopperIx>,
     shopper_tree: RTree<ShopperEntry, WideNodes>,
     jobs: Vec<Option<Job>>,
-    job_ix: HashMap<Box<str>, JobIx>,
+    job_ix: HashMap<Arc<str>, JobIx>,
     job_tree: RTree<Entry, WideNodes>,
 }
 

@@ -2,6 +2,7 @@
 //! as small numbers so that a million shoppers fit in a few hundred megabytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -55,7 +56,8 @@ pub struct Visit {
 /// A shopper as the engine sees one. `capacity` is what is left (assignments they may still take).
 #[derive(Debug, Clone)]
 pub struct Shopper {
-    pub id: Box<str>,
+    /// Shared with the engine's id lookup, so each id is stored once.
+    pub id: Arc<str>,
     pub position: Coordinates,
     pub radius_km: f64,
     pub capacity: u32,
@@ -78,7 +80,7 @@ pub struct Shopper {
 /// One visit of one location, with what it requires of a shopper.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub id: Box<str>,
+    pub id: Arc<str>,
     pub location: Sym,
     pub position: Coordinates,
     pub max_km: f64,
