@@ -44,15 +44,24 @@ fn ms(since: Instant) -> f64 {
 
 /// Resident memory of this process in MiB (Linux; None elsewhere).
 pub fn resident_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()?;
     Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// The most memory this process has held resident so far (`VmHWM`), in MiB.
+pub fn peak_mib() -> Option<f64> {
+    status_mib("VmHWM:")
 }
 
 /// Loads both files and builds the engine: (engine, load_ms, index_ms).
@@ -119,6 +128,7 @@ pub fn candidates(
         })
         .collect();
     let query_ms = ms(started);
+    let rss_after_queries = resident_mib();
     each_us.sort_by(f64::total_cmp);
     let percentile = |p: f64| {
         let i = ((each_us.len() as f64 - 1.0) * p).round() as usize;
@@ -148,6 +158,8 @@ pub fn candidates(
         "query_median_us": percentile(0.5),
         "query_p99_us": percentile(0.99),
         "rss_mib_after_index": rss_mib,
+        "rss_mib_after_queries": rss_after_queries,
+        "rss_mib_peak": peak_mib(),
     }))
 }
 

@@ -68,9 +68,7 @@ mod tests {
             completed: 5,
             age: Some(30),
             vehicle: false,
-            languages: sy.intern_all(&["en"]),
-            certs: Box::new([]),
-            orgs: Box::new([]),
+            tags: crate::matching::model::Tags::new(&sy.intern_all(&["en"]), &[], &[]),
             recent: Box::new([]),
             active: true,
         }

@@ -1,18 +1,34 @@
 //! The panel in memory: shoppers and open jobs in R-trees, kept current by small updates
 //! (add, move, remove, status and capacity changes) without a rebuild.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::geo::{Coordinates, chord2_for_km, haversine_km};
 use super::model::{Job, Shopper, Sym, Symbols};
 use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
+use super::slots::{Refused, Slots};
 
-type Entry = GeomWithData<[f64; 3], u32>;
-type ShopperEntry = GeomWithData<[f64; 3], Prefilter>;
+/// Positions in the trees are unit vectors in single precision: half the memory of double, and
+/// within a metre and a half of the truth, which `reach` allows for. Distances that decide
+/// anything are computed in double precision from the records.
+type Point = [f32; 3];
+type Entry = GeomWithData<Point, u32>;
+type ShopperEntry = GeomWithData<Point, Prefilter>;
+
+fn point(position: Coordinates) -> Point {
+    let [x, y, z] = position.unit_vector();
+    [x as f32, y as f32, z as f32]
+}
+
+/// A squared chord (between single-precision points) that every point within `km` of the
+/// origin is inside: the exact chord widened by the rounding of both points (at most about
+/// 1.1e-7 of the unit sphere's radius together) and of the single-precision arithmetic.
+fn reach(km: f64) -> f32 {
+    let chord = chord2_for_km(km).sqrt() + 2e-7;
+    let limit = (chord * chord * (1.0 + 1e-6) + 1e-13) as f32;
+    f32::from_bits(limit.to_bits() + 1)
+}
 
 /// Wider nodes than rstar's default (6): fewer levels and fewer node visits per range query,
 /// which is what candidate search does; inserts stay cheap enough for single updates.
@@ -31,28 +47,27 @@ const NODE_MIN: usize = 12;
 /// What the index keeps of a shopper beside the position: enough to rule most shoppers out
 /// without reading their record, which would cost a cache miss for every point of a search.
 /// It is conservative: values are rounded towards passing, and names are kept as bits of a
-/// 64-bit mask (a symbol sets bit `sym % 64`), so it may let an ineligible shopper through to
-/// the full check, but never rules out an eligible one.
+/// 32-bit mask (a symbol sets bit `sym % 32`), so it may let an ineligible shopper through to
+/// the full check, but never rules out an eligible one. Conflicts and rotation are left to the
+/// full check: they rule out few shoppers. 24 bytes, so that a leaf entry takes 36.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prefilter {
     ix: ShopperIx,
-    radius_km: f32,
     rating: f32,
-    completed: u32,
+    /// Saturates at `u16::MAX`, which passes any minimum.
+    completed: u16,
     /// 0 when unknown; saturates at 255.
     age: u8,
     flags: u8,
-    languages: u64,
-    certs: u64,
-    orgs: u64,
-    recent: u64,
+    languages: u32,
+    certs: u32,
 }
 
 const MATCHABLE: u8 = 1;
 const VEHICLE: u8 = 2;
 
-fn mask(syms: impl IntoIterator<Item = Sym>) -> u64 {
-    syms.into_iter().fold(0, |m, s| m | (1u64 << (s % 64)))
+fn mask(syms: impl IntoIterator<Item = Sym>) -> u32 {
+    syms.into_iter().fold(0, |m, s| m | (1u32 << (s % 32)))
 }
 
 /// `x` as an f32 not below it.
@@ -69,9 +84,8 @@ impl Prefilter {
     fn of(ix: ShopperIx, s: &Shopper) -> Self {
         Prefilter {
             ix,
-            radius_km: up(s.radius_km),
             rating: up(s.rating),
-            completed: s.completed,
+            completed: u16::try_from(s.completed).unwrap_or(u16::MAX),
             age: s
                 .age
                 .map_or(0, |a| u8::try_from(a.max(1)).unwrap_or(u8::MAX)),
@@ -80,10 +94,8 @@ impl Prefilter {
             } else {
                 0
             } | if s.vehicle { VEHICLE } else { 0 },
-            languages: mask(s.languages.iter().copied()),
-            certs: mask(s.certs.iter().copied()),
-            orgs: mask(s.orgs.iter().copied()),
-            recent: mask(s.recent.iter().map(|v| v.location)),
+            languages: mask(s.tags.languages().iter().copied()),
+            certs: mask(s.tags.certs().iter().copied()),
         }
     }
 }
@@ -95,8 +107,8 @@ struct Need {
     min_age: Option<u32>,
     max_age: Option<u32>,
     vehicle: bool,
-    languages: u64,
-    certs: u64,
+    languages: u32,
+    certs: u32,
 }
 
 impl Need {
@@ -117,7 +129,7 @@ impl Need {
     fn may_pass(&self, p: &Prefilter) -> bool {
         p.flags & MATCHABLE != 0
             && f64::from(p.rating) >= self.min_rating
-            && p.completed >= self.min_completed
+            && (p.completed == u16::MAX || u32::from(p.completed) >= self.min_completed)
             // Age 0 is unknown, which fails any age limit; 255 means "255 or more".
             && self.min_age.is_none_or(|min| p.age != 0 && (p.age == u8::MAX || u32::from(p.age) >= min))
             && self.max_age.is_none_or(|max| p.age != 0 && (p.age == u8::MAX || u32::from(p.age) <= max))
@@ -169,25 +181,32 @@ impl std::fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
-/// Shoppers and open jobs with their spatial indexes. Removed entries leave a hole (`None`)
-/// so that the positions of the others never change.
+/// Shoppers and open jobs with their spatial indexes. Removed entries leave a hole so that
+/// the positions of the others never change.
 #[derive(Default)]
 pub struct Engine {
     pub symbols: Symbols,
-    shoppers: Vec<Option<Shopper>>,
-    shopper_ix: HashMap<Arc<str>, ShopperIx>,
+    shoppers: Slots<Shopper>,
     shopper_tree: RTree<ShopperEntry, WideNodes>,
-    jobs: Vec<Option<Job>>,
-    job_ix: HashMap<Arc<str>, JobIx>,
+    jobs: Slots<Job>,
     job_tree: RTree<Entry, WideNodes>,
 }
 
 fn entry(position: Coordinates, ix: u32) -> Entry {
-    GeomWithData::new(position.unit_vector(), ix)
+    GeomWithData::new(point(position), ix)
 }
 
 fn shopper_entry(ix: ShopperIx, s: &Shopper) -> ShopperEntry {
-    GeomWithData::new(s.position.unit_vector(), Prefilter::of(ix, s))
+    GeomWithData::new(point(s.position), Prefilter::of(ix, s))
+}
+
+impl From<Refused> for EngineError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Duplicate(id) => EngineError::DuplicateId(id),
+            Refused::Full => EngineError::DuplicateId("too many".into()),
+        }
+    }
 }
 
 impl Engine {
@@ -197,114 +216,83 @@ impl Engine {
         shoppers: Vec<Shopper>,
         jobs: Vec<Job>,
     ) -> Result<Self, EngineError> {
-        let mut engine = Engine {
+        let shoppers = Slots::from_vec(shoppers)?;
+        let jobs = Slots::from_vec(jobs)?;
+        let shopper_entries: Vec<ShopperEntry> = shoppers
+            .iter()
+            .map(|(ix, s)| shopper_entry(ix, s))
+            .collect();
+        let job_entries: Vec<Entry> = jobs.iter().map(|(ix, j)| entry(j.position, ix)).collect();
+        Ok(Engine {
             symbols,
-            ..Engine::default()
-        };
-        let mut shopper_entries = Vec::with_capacity(shoppers.len());
-        for s in shoppers {
-            let ix = ShopperIx::try_from(engine.shoppers.len())
-                .map_err(|_| EngineError::DuplicateId("too many".into()))?;
-            if engine.shopper_ix.insert(s.id.clone(), ix).is_some() {
-                return Err(EngineError::DuplicateId(s.id.to_string()));
-            }
-            shopper_entries.push(shopper_entry(ix, &s));
-            engine.shoppers.push(Some(s));
-        }
-        let mut job_entries = Vec::with_capacity(jobs.len());
-        for j in jobs {
-            let ix = JobIx::try_from(engine.jobs.len())
-                .map_err(|_| EngineError::DuplicateId("too many".into()))?;
-            if engine.job_ix.insert(j.id.clone(), ix).is_some() {
-                return Err(EngineError::DuplicateId(j.id.to_string()));
-            }
-            job_entries.push(entry(j.position, ix));
-            engine.jobs.push(Some(j));
-        }
-        engine.shopper_tree = RTree::bulk_load_with_params(shopper_entries);
-        engine.job_tree = RTree::bulk_load_with_params(job_entries);
-        Ok(engine)
+            shoppers,
+            shopper_tree: RTree::bulk_load_with_params(shopper_entries),
+            jobs,
+            job_tree: RTree::bulk_load_with_params(job_entries),
+        })
     }
 
     pub fn shopper(&self, ix: ShopperIx) -> Option<&Shopper> {
-        self.shoppers.get(ix as usize).and_then(Option::as_ref)
+        self.shoppers.get(ix)
     }
 
     pub fn job(&self, ix: JobIx) -> Option<&Job> {
-        self.jobs.get(ix as usize).and_then(Option::as_ref)
+        self.jobs.get(ix)
     }
 
     pub fn shopper_by_id(&self, id: &str) -> Option<ShopperIx> {
-        self.shopper_ix.get(id).copied()
+        self.shoppers.position(id)
     }
 
     pub fn job_by_id(&self, id: &str) -> Option<JobIx> {
-        self.job_ix.get(id).copied()
+        self.jobs.position(id)
     }
 
     /// Positions handed out so far (removed shoppers leave holes): the bound of `ShopperIx`.
     pub fn shopper_slots(&self) -> ShopperIx {
-        ShopperIx::try_from(self.shoppers.len()).unwrap_or(ShopperIx::MAX)
+        ShopperIx::try_from(self.shoppers.slots()).unwrap_or(ShopperIx::MAX)
     }
 
     /// Shoppers in the engine (removed ones not counted).
     pub fn shopper_count(&self) -> usize {
-        self.shopper_ix.len()
+        self.shoppers.len()
     }
 
     pub fn job_count(&self) -> usize {
-        self.job_ix.len()
+        self.jobs.len()
     }
 
     pub fn shoppers(&self) -> impl Iterator<Item = (ShopperIx, &Shopper)> {
-        self.shoppers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i as ShopperIx, s)))
+        self.shoppers.iter()
     }
 
     pub fn jobs(&self) -> impl Iterator<Item = (JobIx, &Job)> {
-        self.jobs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, j)| j.as_ref().map(|j| (i as JobIx, j)))
+        self.jobs.iter()
     }
 
     pub fn add_shopper(&mut self, s: Shopper) -> Result<ShopperIx, EngineError> {
-        if self.shopper_ix.contains_key(&s.id) {
-            return Err(EngineError::DuplicateId(s.id.to_string()));
-        }
-        let ix = self.shoppers.len() as ShopperIx;
-        self.shopper_ix.insert(s.id.clone(), ix);
-        self.shopper_tree.insert(shopper_entry(ix, &s));
-        self.shoppers.push(Some(s));
+        let next = ShopperIx::try_from(self.shoppers.slots()).map_err(|_| Refused::Full)?;
+        let entry = shopper_entry(next, &s);
+        let ix = self.shoppers.push(s)?;
+        debug_assert_eq!(ix, next);
+        self.shopper_tree.insert(entry);
         Ok(ix)
     }
 
     pub fn move_shopper(&mut self, ix: ShopperIx, to: Coordinates) -> Result<(), EngineError> {
-        let s = self
-            .shoppers
-            .get_mut(ix as usize)
-            .and_then(Option::as_mut)
-            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
-        self.shopper_tree.remove(&shopper_entry(ix, s));
-        s.position = to;
-        self.shopper_tree.insert(shopper_entry(ix, s));
-        Ok(())
+        self.update_shopper(ix, |s| s.position = to)
     }
 
     pub fn remove_shopper(&mut self, ix: ShopperIx) -> Result<Shopper, EngineError> {
         let s = self
             .shoppers
-            .get_mut(ix as usize)
-            .and_then(Option::take)
+            .take(ix)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
         self.shopper_tree.remove(&shopper_entry(ix, &s));
-        self.shopper_ix.remove(&s.id);
         Ok(s)
     }
 
-    /// Suspension, reinstatement, capacity and profile changes that do not move the shopper.
+    /// Moves, suspension, reinstatement, capacity and profile changes (not the id).
     pub fn update_shopper(
         &mut self,
         ix: ShopperIx,
@@ -312,11 +300,12 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let s = self
             .shoppers
-            .get_mut(ix as usize)
-            .and_then(Option::as_mut)
+            .get_mut(ix)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        let id = s.id.clone();
         let before = shopper_entry(ix, s);
         change(s);
+        s.id = id;
         let after = shopper_entry(ix, s);
         if before != after {
             self.shopper_tree.remove(&before);
@@ -326,13 +315,9 @@ impl Engine {
     }
 
     pub fn add_job(&mut self, j: Job) -> Result<JobIx, EngineError> {
-        if self.job_ix.contains_key(&j.id) {
-            return Err(EngineError::DuplicateId(j.id.to_string()));
-        }
-        let ix = self.jobs.len() as JobIx;
-        self.job_ix.insert(j.id.clone(), ix);
-        self.job_tree.insert(entry(j.position, ix));
-        self.jobs.push(Some(j));
+        let position = j.position;
+        let ix = self.jobs.push(j)?;
+        self.job_tree.insert(entry(position, ix));
         Ok(ix)
     }
 
@@ -340,11 +325,9 @@ impl Engine {
     pub fn remove_job(&mut self, ix: JobIx) -> Result<Job, EngineError> {
         let j = self
             .jobs
-            .get_mut(ix as usize)
-            .and_then(Option::take)
+            .take(ix)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
         self.job_tree.remove(&entry(j.position, ix));
-        self.job_ix.remove(&j.id);
         Ok(j)
     }
 
@@ -354,8 +337,8 @@ impl Engine {
         let Some(j) = self.job(job) else {
             return Vec::new();
         };
-        let reach = chord2_for_km(j.max_km);
-        let origin = j.position.unit_vector();
+        let reach = reach(j.max_km);
+        let origin = point(j.position);
         let need = Need::of(j);
         let eligible = |e: &ShopperEntry| {
             if !need.may_pass(&e.data) {
@@ -380,7 +363,7 @@ impl Engine {
                 loop {
                     let mut hits: Vec<Hit<ShopperIx>> = self
                         .shopper_tree
-                        .locate_within_distance(origin, chord2_for_km(radius))
+                        .locate_within_distance(origin, self::reach(radius))
                         .filter_map(eligible)
                         .collect();
                     if radius >= j.max_km {
@@ -415,8 +398,8 @@ impl Engine {
         let Some(s) = self.shopper(shopper) else {
             return Vec::new();
         };
-        let reach = chord2_for_km(s.radius_km);
-        let origin = s.position.unit_vector();
+        let reach = reach(s.radius_km);
+        let origin = point(s.position);
         self.job_tree
             .locate_within_distance(origin, reach)
             .filter_map(|e| {
@@ -436,8 +419,8 @@ impl Engine {
         let Some(j) = self.job(job) else {
             return Vec::new();
         };
-        let origin = j.position.unit_vector();
-        let reach = chord2_for_km(j.max_km);
+        let origin = point(j.position);
+        let reach = reach(j.max_km);
         let mut out = Vec::new();
         for (e, d2) in self
             .shopper_tree
@@ -552,11 +535,16 @@ mod tests {
                 completed: [0, 3, 12][usize::from(mix / 4 % 3)],
                 age: [None, Some(19), Some(30), Some(70)][usize::from(mix / 12 % 4)],
                 vehicle: *veh,
-                languages: sy
-                    .intern_all([&["en"][..], &["en", "es"], &["fr"]][usize::from(mix / 48 % 3)]),
-                certs: sy
-                    .intern_all([&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)]),
-                orgs: sy.intern_all(&[format!("O{org}")]),
+                tags: {
+                    let languages = sy.intern_all(
+                        [&["en"][..], &["en", "es"], &["fr"]][usize::from(mix / 48 % 3)],
+                    );
+                    let certs = sy.intern_all(
+                        [&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)],
+                    );
+                    let orgs = sy.intern_all(&[format!("O{org}")]);
+                    crate::matching::model::Tags::new(&languages, &certs, &orgs)
+                },
                 recent: vec![Visit {
                     location: sy.intern(&format!("L{}", i % 5)),
                     on: None,
@@ -584,6 +572,24 @@ mod tests {
             })
             .collect();
         Engine::build(sy, list, jl).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// The single-precision tree never loses a point that is within reach: the squared
+        /// chord rstar computes stays inside `reach` of the true distance, near and far.
+        #[test]
+        fn reach_covers_single_precision_rounding(
+            lat in -90.0f64..=90.0, lon in -180.0f64..=180.0,
+            dlat in prop_oneof![-1e-5f64..1e-5, -0.5f64..0.5, -90.0f64..90.0],
+            dlon in prop_oneof![-1e-5f64..1e-5, -0.5f64..0.5, -180.0f64..180.0],
+        ) {
+            let a = point(lat, lon);
+            let b = point((lat + dlat).clamp(-90.0, 90.0), ((lon + dlon + 540.0) % 360.0) - 180.0);
+            let (pa, pb) = (super::point(a), super::point(b));
+            let d2: f32 = (0..3).map(|i| (pa[i] - pb[i]) * (pa[i] - pb[i])).sum();
+            prop_assert!(d2 <= reach(haversine_km(a, b)), "{a:?} {b:?}");
+        }
     }
 
     proptest! {

@@ -9,13 +9,13 @@
 //! "max_age":null,"vehicle":false,"languages":["es"],"certs":[],"min_rating":7.0,
 //! "min_completed":0,"blocked_orgs":["O17","O23"]}`
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::geo::Coordinates;
-use super::model::{Job, Shopper, Symbols, Visit};
+use super::model::{Job, Shopper, Symbols, Tags, Visit};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct ShopperLine {
@@ -123,9 +123,11 @@ impl ShopperLine {
             completed: self.completed.unwrap_or(0),
             age: self.age,
             vehicle: self.vehicle.unwrap_or(false),
-            languages: symbols.intern_all(&self.languages.unwrap_or_default()),
-            certs: symbols.intern_all(&self.certs.unwrap_or_default()),
-            orgs: symbols.intern_all(&self.orgs.unwrap_or_default()),
+            tags: Tags::new(
+                &symbols.intern_all(&self.languages.unwrap_or_default()),
+                &symbols.intern_all(&self.certs.unwrap_or_default()),
+                &symbols.intern_all(&self.orgs.unwrap_or_default()),
+            ),
             recent: recent
                 .iter()
                 .map(|l| Visit {
@@ -187,11 +189,20 @@ pub fn read<L: serde::de::DeserializeOwned, T>(
         field: "-".into(),
         problem: format!("cannot read: {e}"),
     };
+    // Counting the lines first sizes the list exactly: growing it by doubling would leave a
+    // million-shopper load with over a hundred megabytes of freed copies behind.
+    let lines = count_lines(path).map_err(|e| io_error(e, 0))?;
     let file = std::fs::File::open(path).map_err(|e| io_error(e, 0))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut out = Vec::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| io_error(e, n + 1))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut out = Vec::with_capacity(lines);
+    let mut line = String::new();
+    for n in 0.. {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(io_error(e, n + 1)),
+        }
         if line.trim().is_empty() {
             continue;
         }
@@ -219,6 +230,22 @@ pub fn read<L: serde::de::DeserializeOwned, T>(
         out.push(convert(parsed).map_err(|(field, problem)| fail(field, problem))?);
     }
     Ok(out)
+}
+
+/// Lines in a file (a last line without a newline counts).
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let read = file.read(&mut buffer)?;
+        let Some(chunk) = buffer.get(..read).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        lines += chunk.iter().filter(|&&b| b == b'\n').count();
+        last = chunk[chunk.len() - 1];
+    }
+    Ok(lines + usize::from(last != b'\n'))
 }
 
 pub fn read_shoppers(path: &Path, symbols: &mut Symbols) -> Result<Vec<Shopper>, LineError> {

@@ -2,7 +2,6 @@
 //! as small numbers so that a million shoppers fit in a few hundred megabytes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -53,11 +52,47 @@ pub struct Visit {
     pub on: Option<NaiveDate>,
 }
 
+/// A shopper's languages, certifications and the organizations they (or their household) are
+/// affiliated with: three sorted lists in one allocation, since a million shoppers each holding
+/// three small boxes costs about a hundred megabytes more.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tags {
+    items: Box<[Sym]>,
+    languages: u32,
+    certs: u32,
+}
+
+impl Tags {
+    /// From sorted, duplicate-free lists (as `Symbols::intern_all` gives).
+    pub fn new(languages: &[Sym], certs: &[Sym], orgs: &[Sym]) -> Self {
+        let mut items = Vec::with_capacity(languages.len() + certs.len() + orgs.len());
+        items.extend_from_slice(languages);
+        items.extend_from_slice(certs);
+        items.extend_from_slice(orgs);
+        Tags {
+            items: items.into_boxed_slice(),
+            languages: u32::try_from(languages.len()).unwrap_or(u32::MAX),
+            certs: u32::try_from(certs.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn languages(&self) -> &[Sym] {
+        &self.items[..self.languages as usize]
+    }
+
+    pub fn certs(&self) -> &[Sym] {
+        &self.items[self.languages as usize..(self.languages + self.certs) as usize]
+    }
+
+    pub fn orgs(&self) -> &[Sym] {
+        &self.items[(self.languages + self.certs) as usize..]
+    }
+}
+
 /// A shopper as the engine sees one. `capacity` is what is left (assignments they may still take).
 #[derive(Debug, Clone)]
 pub struct Shopper {
-    /// Shared with the engine's id lookup, so each id is stored once.
-    pub id: Arc<str>,
+    pub id: Box<str>,
     pub position: Coordinates,
     pub radius_km: f64,
     pub capacity: u32,
@@ -65,12 +100,8 @@ pub struct Shopper {
     pub completed: u32,
     pub age: Option<u32>,
     pub vehicle: bool,
-    /// Sorted.
-    pub languages: Box<[Sym]>,
-    /// Sorted.
-    pub certs: Box<[Sym]>,
-    /// Organizations the shopper (or household) is affiliated with, sorted.
-    pub orgs: Box<[Sym]>,
+    /// Languages, certifications and affiliated organizations.
+    pub tags: Tags,
     /// Locations visited within the rotation period.
     pub recent: Box<[Visit]>,
     /// Suspended or not yet approved shoppers are not matched.
@@ -80,7 +111,7 @@ pub struct Shopper {
 /// One visit of one location, with what it requires of a shopper.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub id: Arc<str>,
+    pub id: Box<str>,
     pub location: Sym,
     pub position: Coordinates,
     pub max_km: f64,
@@ -113,4 +144,16 @@ pub fn first_common(a: &[Sym], b: &[Sym]) -> Option<Sym> {
         }
     }
     None
+}
+
+impl super::slots::Keyed for Shopper {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+impl super::slots::Keyed for Job {
+    fn key(&self) -> &str {
+        &self.id
+    }
 }

@@ -8,6 +8,8 @@
 use chrono::NaiveDate;
 
 use super::geo::haversine_km;
+#[cfg(test)]
+use super::model::Tags;
 use super::model::{Job, Shopper, Sym, Symbols, contains_all, first_common};
 
 /// One unmet rule.
@@ -99,9 +101,9 @@ pub fn meets_all_but_distance(s: &Shopper, j: &Job) -> bool {
         && (!j.vehicle || s.vehicle)
         && s.rating >= j.min_rating
         && s.completed >= j.min_completed
-        && contains_all(&s.languages, &j.languages)
-        && contains_all(&s.certs, &j.certs)
-        && first_common(&s.orgs, &j.blocked_orgs).is_none()
+        && contains_all(s.tags.languages(), &j.languages)
+        && contains_all(s.tags.certs(), &j.certs)
+        && first_common(s.tags.orgs(), &j.blocked_orgs).is_none()
         && !s.recent.iter().any(|v| v.location == j.location)
 }
 
@@ -149,11 +151,15 @@ pub fn explain(s: &Shopper, j: &Job) -> Vec<Unmet> {
     for l in j
         .languages
         .iter()
-        .filter(|l| s.languages.binary_search(l).is_err())
+        .filter(|l| s.tags.languages().binary_search(l).is_err())
     {
         unmet.push(Unmet::MissingLanguage(*l));
     }
-    for c in j.certs.iter().filter(|c| s.certs.binary_search(c).is_err()) {
+    for c in j
+        .certs
+        .iter()
+        .filter(|c| s.tags.certs().binary_search(c).is_err())
+    {
         unmet.push(Unmet::MissingCertification(*c));
     }
     if s.rating < j.min_rating {
@@ -171,7 +177,7 @@ pub fn explain(s: &Shopper, j: &Job) -> Vec<Unmet> {
     for o in j
         .blocked_orgs
         .iter()
-        .filter(|o| s.orgs.binary_search(o).is_ok())
+        .filter(|o| s.tags.orgs().binary_search(o).is_ok())
     {
         unmet.push(Unmet::Conflict { organization: *o });
     }
@@ -200,9 +206,11 @@ pub(crate) mod tests {
             completed: 12,
             age: Some(34),
             vehicle: true,
-            languages: symbols.intern_all(&["en", "es"]),
-            certs: symbols.intern_all(&["mspa-silver"]),
-            orgs: symbols.intern_all(&["O17"]),
+            tags: Tags::new(
+                &symbols.intern_all(&["en", "es"]),
+                &symbols.intern_all(&["mspa-silver"]),
+                &symbols.intern_all(&["O17"]),
+            ),
             recent: vec![Visit {
                 location: symbols.intern("L42"),
                 on: NaiveDate::from_ymd_opt(2026, 5, 12),
