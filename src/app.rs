@@ -308,7 +308,11 @@ pub fn build_app(
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics_text))
         .route("/api/openapi.json", web::get().to(openapi_json))
-        .service(web::scope("/api/v1").configure(crate::auth::routes::routes))
+        .service(
+            web::scope("/api/v1")
+                .configure(crate::auth::routes::routes)
+                .configure(crate::panel::routes::routes),
+        )
         .configure(crate::web::routes)
         .default_service(web::to(not_found))
 }

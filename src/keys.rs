@@ -23,7 +23,17 @@ use sha2::Sha256;
 
 const SIGNING_KEY_FILE: &str = "token-signing-ed25519.pem";
 const PUBLIC_KEY_FILE: &str = "token-signing-ed25519.pub.pem";
-const DATA_KEY_FILE: &str = "data-key-1.b64";
+const FIRST_DATA_KEY_FILE: &str = "data-key-1.b64";
+
+/// `data-key-{id}.b64` → id.
+fn data_key_id(file_name: &str) -> Option<u32> {
+    file_name
+        .strip_prefix("data-key-")?
+        .strip_suffix(".b64")?
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+}
 
 /// Loaded keys. Cloning is cheap enough (a few dozen bytes each).
 #[derive(Clone)]
@@ -33,14 +43,14 @@ pub struct Keys {
     /// The signing key's public half as PEM, for anyone who verifies our tokens.
     pub public_pem: String,
     /// Id of the data-encryption key, stored beside every ciphertext.
-    pub data_key_id: u32,
-    data_key: [u8; 32],
+    /// Data keys by id, ascending; the last one seals new values.
+    data_keys: Vec<(u32, [u8; 32])>,
 }
 
 impl fmt::Debug for Keys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keys")
-            .field("data_key_id", &self.data_key_id)
+            .field("data_key_ids", &self.data_key_ids())
             .finish_non_exhaustive()
     }
 }
@@ -81,33 +91,64 @@ impl Keys {
                 .map_err(|e| format!("cannot write {}: {e}", public_path.display()))?;
         }
 
-        let data_path = dir.join(DATA_KEY_FILE);
-        if !data_path.exists() {
-            let mut key = [0u8; 32];
-            OsRng.fill_bytes(&mut key);
-            write_private(&data_path, STANDARD.encode(key).as_bytes())?;
+        if data_key_files(dir)?.is_empty() {
+            write_new_data_key(&dir.join(FIRST_DATA_KEY_FILE))?;
         }
-        let encoded = fs::read_to_string(&data_path)
-            .map_err(|e| format!("cannot read {}: {e}", data_path.display()))?;
-        let data_key: [u8; 32] = STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| format!("{} must hold 32 bytes in base64", data_path.display()))?;
+        let mut data_keys = Vec::new();
+        for (id, path) in data_key_files(dir)? {
+            let encoded = fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let key: [u8; 32] = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| format!("{} must hold 32 bytes in base64", path.display()))?;
+            data_keys.push((id, key));
+        }
 
         Ok(Self {
             encoding: EncodingKey::from_ed_der(der.as_bytes()),
             decoding: DecodingKey::from_ed_der(verifying.as_bytes()),
             public_pem,
-            data_key_id: 1,
-            data_key,
+            data_keys,
         })
+    }
+
+    /// Writes a new data key, numbered after the newest, into `dir`; later loads seal new
+    /// values under it and still open values sealed under the older ones.
+    pub fn add_data_key(dir: &Path) -> Result<u32, String> {
+        let newest = data_key_files(dir)?.last().map_or(0, |(id, _)| *id);
+        let id = newest + 1;
+        write_new_data_key(&dir.join(format!("data-key-{id}.b64")))?;
+        Ok(id)
+    }
+
+    pub fn data_key_ids(&self) -> Vec<u32> {
+        self.data_keys.iter().map(|(id, _)| *id).collect()
+    }
+
+    /// The newest data key: new values are sealed under it.
+    pub fn current_data_key(&self) -> (u32, &[u8; 32]) {
+        match self.data_keys.last() {
+            Some((id, key)) => (*id, key),
+            None => unreachable_no_key(),
+        }
+    }
+
+    pub fn data_key(&self, id: u32) -> Option<&[u8; 32]> {
+        self.data_keys
+            .iter()
+            .find(|(key_id, _)| *key_id == id)
+            .map(|(_, key)| key)
     }
 
     /// A keyed hash for values we must compare but must not keep (client addresses, emails in
     /// throttling), derived from the data key so that it differs per deployment.
+    /// A keyed hash under the first data key (not the newest: a rotation must not change
+    /// the hashes already stored).
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.data_key) {
+        let key = self.data_keys.first().map_or(&[0u8; 32], |(_, key)| key);
+        let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
             Ok(mac) => mac,
             Err(_) => unreachable_hmac(),
         };
@@ -121,6 +162,31 @@ impl Keys {
 #[allow(clippy::panic)] // HMAC takes keys of any length; this cannot happen
 fn unreachable_hmac() -> ! {
     panic!("HMAC accepts any key length")
+}
+
+#[allow(clippy::panic)] // `load_or_create` always loads at least one data key
+fn unreachable_no_key() -> ! {
+    panic!("Keys always hold a data key")
+}
+
+/// The data key files in `dir`, by id ascending.
+fn data_key_files(dir: &Path) -> Result<Vec<(u32, std::path::PathBuf)>, String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut files: Vec<(u32, std::path::PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let id = data_key_id(e.file_name().to_str()?)?;
+            Some((id, e.path()))
+        })
+        .collect();
+    files.sort_by_key(|(id, _)| *id);
+    Ok(files)
+}
+
+fn write_new_data_key(path: &Path) -> Result<(), String> {
+    let mut key = [0u8; 32];
+    OsRng.fill_bytes(&mut key);
+    write_private(path, STANDARD.encode(key).as_bytes())
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
@@ -160,7 +226,7 @@ mod tests {
     fn keys_are_created_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let first = Keys::load_or_create(dir.path()).unwrap();
-        for name in [SIGNING_KEY_FILE, DATA_KEY_FILE] {
+        for name in [SIGNING_KEY_FILE, FIRST_DATA_KEY_FILE] {
             let mode = fs::metadata(dir.path().join(name))
                 .unwrap()
                 .permissions()
@@ -170,6 +236,6 @@ mod tests {
         let second = Keys::load_or_create(dir.path()).unwrap();
         assert_eq!(first.public_pem, second.public_pem);
         assert_eq!(first.keyed_hash("t", "x"), second.keyed_hash("t", "x"));
-        assert!(!format!("{first:?}").contains(&STANDARD.encode(first.data_key)));
+        assert!(!format!("{first:?}").contains(&STANDARD.encode(first.current_data_key().1)));
     }
 }

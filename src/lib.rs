@@ -5,15 +5,18 @@
 
 pub mod app;
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod geocode;
 pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod matching;
 pub mod metrics;
 pub mod openapi;
+pub mod panel;
 pub mod privacy;
 pub mod telemetry;
 pub mod web;

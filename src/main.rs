@@ -51,6 +51,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Data keys: `rotate` adds a new one and seals every sensitive value again under it
+    /// (older keys stay, so values not yet resealed remain readable).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Create an administrator account (its address counts as confirmed).
     CreateAdmin {
         #[arg(long)]
@@ -59,6 +65,12 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a data key and seal tax IDs, bank accounts and dates of birth again under it.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -123,6 +135,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => rotate_keys(&settings),
         Command::Match { .. } | Command::DemoData { .. } => ExitCode::SUCCESS,
     }
 }
@@ -168,6 +183,40 @@ fn migrate(settings: &Settings) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
+    }
+}
+
+fn rotate_keys(settings: &Settings) -> ExitCode {
+    if let Err(e) = app::prepare_data_dir(settings) {
+        return fail(&e);
+    }
+    // Open the database first: a bad URL must not leave a new key behind for nothing.
+    let pool = match app::open_database(settings) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let keys_dir = settings.keys_dir();
+    let loaded = Keys::load_or_create(&keys_dir)
+        .and_then(|_| Keys::add_data_key(&keys_dir))
+        .and_then(|id| Keys::load_or_create(&keys_dir).map(|keys| (id, keys)));
+    let (id, keys) = match loaded {
+        Ok(ok) => ok,
+        Err(e) => return fail(&format!("INCOGNITO_DATA_DIR: {e}")),
+    };
+    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        incognito::panel::service::reseal_all(&mut conn, &keys).map_err(|e| match e.source {
+            Some(cause) => format!("{}: {cause:#}", e.code),
+            None => e.detail,
+        })
+    });
+    match result {
+        Ok(count) => {
+            println!("{}", serde_json::json!({"data_key": id, "resealed": count}));
+            ExitCode::SUCCESS
+        }
+        Err(problem) => fail(&format!(
+            "data key {id} was added, but resealing stopped: {problem}; run the command again to finish"
+        )),
     }
 }
 

@@ -4,6 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::routes as auth;
+use crate::panel::routes as panel;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,10 +20,16 @@ use crate::auth::routes as auth;
         auth::me,
         auth::change_password,
         auth::create_user,
+        panel::get_profile,
+        panel::put_profile,
+        panel::get_consents,
+        panel::post_consents,
+        panel::access_log,
+        panel::export,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"))
 )]
 pub struct ApiDoc;
 

@@ -11,6 +11,7 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         password_changed_at -> Timestamp,
         created_at -> Timestamp,
+        client_id -> Nullable<BigInt>,
     }
 }
 
@@ -72,9 +73,223 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        friendly_competitor -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_competitors (client_id, organization_id) {
+        client_id -> BigInt,
+        organization_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shoppers (user_id) {
+        user_id -> BigInt,
+        code -> Text,
+        status -> Text,
+        legal_name -> Text,
+        street -> Text,
+        city -> Text,
+        state -> Text,
+        zip -> Text,
+        phone -> Nullable<Text>,
+        date_of_birth -> Nullable<Text>,
+        tax_id -> Nullable<Text>,
+        bank_account -> Nullable<Text>,
+        latitude -> Double,
+        longitude -> Double,
+        travel_radius_km -> Double,
+        languages -> Text,
+        vehicle -> Bool,
+        agreement_version -> Text,
+        privacy_notice_version -> Text,
+        agreed_at -> Timestamp,
+        status_changed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        name -> Text,
+        issuer -> Text,
+        number -> Nullable<Text>,
+        expires_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    affiliations (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        organization_id -> BigInt,
+        relation -> Text,
+        ended_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    shopper_status_changes (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        status -> Text,
+        reason -> Text,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ratings (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        score -> Integer,
+        citation -> Nullable<Text>,
+        note -> Nullable<Text>,
+        rated_by -> BigInt,
+        rated_on -> Date,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        granted -> Bool,
+        source -> Text,
+        notice_version -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_records (id) {
+        id -> BigInt,
+        staff_id -> BigInt,
+        subject_id -> BigInt,
+        categories -> Text,
+        purpose -> Text,
+        accessed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        street -> Text,
+        city -> Text,
+        state -> Text,
+        zip -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disqualifications (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        client_id -> BigInt,
+        location_id -> Nullable<BigInt>,
+        reason -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        name -> Text,
+        max_km -> Double,
+        min_age -> Nullable<Integer>,
+        max_age -> Nullable<Integer>,
+        vehicle -> Bool,
+        languages -> Text,
+        certifications -> Text,
+        min_rating -> Nullable<Double>,
+        min_completed -> Integer,
+        rotation_days -> Integer,
+        fee_cents -> BigInt,
+        reimbursement_cap_cents -> BigInt,
+        show_client_name -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        location_id -> BigInt,
+        code -> Text,
+        window_start -> Date,
+        window_end -> Date,
+        fee_cents -> BigInt,
+        bonus_cents -> BigInt,
+        reimbursement_cap_cents -> BigInt,
+        max_km -> Nullable<Double>,
+        min_age -> Nullable<Integer>,
+        max_age -> Nullable<Integer>,
+        vehicle -> Nullable<Bool>,
+        languages -> Nullable<Text>,
+        certifications -> Nullable<Text>,
+        min_rating -> Nullable<Double>,
+        min_completed -> Nullable<Integer>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(users -> clients (client_id));
+diesel::joinable!(clients -> organizations (organization_id));
+diesel::joinable!(client_competitors -> clients (client_id));
+diesel::joinable!(client_competitors -> organizations (organization_id));
+diesel::joinable!(shoppers -> users (user_id));
+diesel::joinable!(certifications -> shoppers (shopper_id));
+diesel::joinable!(affiliations -> shoppers (shopper_id));
+diesel::joinable!(affiliations -> organizations (organization_id));
+diesel::joinable!(shopper_status_changes -> shoppers (shopper_id));
+diesel::joinable!(ratings -> shoppers (shopper_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(locations -> clients (client_id));
+diesel::joinable!(disqualifications -> shoppers (shopper_id));
+diesel::joinable!(disqualifications -> clients (client_id));
+diesel::joinable!(disqualifications -> locations (location_id));
+diesel::joinable!(projects -> clients (client_id));
+diesel::joinable!(jobs -> projects (project_id));
+diesel::joinable!(jobs -> locations (location_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -83,4 +298,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     login_failures,
     mail_outbox,
+    organizations,
+    clients,
+    client_competitors,
+    shoppers,
+    certifications,
+    affiliations,
+    shopper_status_changes,
+    ratings,
+    consents,
+    access_records,
+    locations,
+    disqualifications,
+    projects,
+    jobs,
 );

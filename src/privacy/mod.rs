@@ -1,4 +1,7 @@
-//! Privacy by construction: the data inventory now; consent, access and disclosure logs,
-//! privacy requests and field encryption as the panel grows.
+//! Privacy by construction: the data inventory, the consent ledger, access records and field
+//! encryption; disclosure logs and privacy requests as the panel grows.
 
+pub mod access;
+pub mod consent;
+pub mod crypto;
 pub mod inventory;

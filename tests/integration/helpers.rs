@@ -213,6 +213,21 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn put_json_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A connection to the app's database, as an operator (or an attacker with a copy) has it.
+    pub fn database(&self) -> incognito::db::DbPool {
+        incognito::app::open_database(&self.settings).unwrap()
+    }
+
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -275,28 +290,38 @@ impl TestApp {
 
     /// Creates an admin with the command line, as an operator would, and signs in.
     pub async fn admin_tokens(&self, email: &str) -> Value {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_incognito"))
-            .args([
+        run_incognito(
+            &[
                 "create-admin",
                 "--email",
                 email,
                 "--password",
                 STRONG_PASSWORD,
-            ])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(settings_env(&self.settings))
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "create-admin failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            ],
+            &self.settings,
         );
         let r = self.login(email, STRONG_PASSWORD).await;
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.unwrap()
     }
+}
+
+/// Runs the `incognito` command as an operator would, on these settings' data; asserts that
+/// it succeeded and returns its standard output.
+pub fn run_incognito(args: &[&str], settings: &Settings) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(settings_env(settings))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "incognito {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The INCOGNITO_* variables that reproduce these settings' data directory and database.

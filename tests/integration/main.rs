@@ -10,6 +10,7 @@ mod mail;
 mod matching_cli;
 mod operations;
 mod pages;
+mod panel;
 mod schema;
 mod settings;
 mod tokens;

@@ -1,0 +1,15 @@
+DROP TABLE jobs;
+DROP TABLE projects;
+DROP TABLE disqualifications;
+DROP TABLE locations;
+DROP TABLE access_records;
+DROP TABLE consents;
+DROP TABLE ratings;
+DROP TABLE shopper_status_changes;
+DROP TABLE affiliations;
+DROP TABLE certifications;
+DROP TABLE shoppers;
+ALTER TABLE users DROP COLUMN client_id;
+DROP TABLE client_competitors;
+DROP TABLE clients;
+DROP TABLE organizations;

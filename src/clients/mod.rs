@@ -1,0 +1,5 @@
+//! Clients and their work: organizations (clients, competitors, friendly competitors,
+//! shoppers' employers), de-duplicated by a normalised name; later locations, projects, jobs.
+
+pub mod model;
+pub mod store;

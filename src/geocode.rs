@@ -1,0 +1,111 @@
+//! Addresses to coordinates. The default needs no network: the centre of the US ZIP code, from
+//! the centroids the `zipcodes` crate embeds (GeoNames data, CC BY 4.0). Coordinates serve
+//! matching only; they are never shown to clients.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::matching::Coordinates;
+
+/// A US ZIP code: five digits, optionally followed by `-` and four more (kept as given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zip(String);
+
+impl Zip {
+    pub fn parse(raw: &str) -> Result<Zip, String> {
+        let value = raw.trim();
+        let (five, four) = match value.split_once('-') {
+            Some((five, four)) => (five, Some(four)),
+            None => (value, None),
+        };
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(five, 5) || four.is_some_and(|f| !digits(f, 4)) {
+            return Err("must be a US ZIP code: five digits, or ZIP+4 like 10001-1234".into());
+        }
+        Ok(Zip(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn five(&self) -> &str {
+        self.0.get(..5).unwrap_or(&self.0)
+    }
+}
+
+/// Where a ZIP code is: its centre and its state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub coordinates: Coordinates,
+    pub state: String,
+}
+
+fn centroids() -> &'static HashMap<String, Place> {
+    static TABLE: OnceLock<HashMap<String, Place>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        zipcodes::list_all()
+            .into_iter()
+            .filter_map(|z| {
+                let lat = z.lat.parse().ok()?;
+                let lon = z.long.parse().ok()?;
+                let coordinates = Coordinates::new(lat, lon).ok()?;
+                Some((
+                    z.zip_code,
+                    Place {
+                        coordinates,
+                        state: z.state,
+                    },
+                ))
+            })
+            .collect()
+    })
+}
+
+/// The centre of a ZIP code, or None for a code that does not exist.
+pub fn zip_centroid(zip: &Zip) -> Option<Place> {
+    centroids().get(zip.five()).cloned()
+}
+
+/// The two-letter codes of the states, the District of Columbia and the territories.
+pub const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "PR", "VI", "GU", "AS", "MP",
+];
+
+/// Geocodes a US address to its ZIP code's centre, checking that the ZIP lies in `state`.
+/// Errors name the field.
+pub fn geocode(state: &str, zip: &Zip) -> Result<Coordinates, (&'static str, String)> {
+    let place = zip_centroid(zip)
+        .ok_or_else(|| ("zip", format!("{} is not a known US ZIP code", zip.five())))?;
+    if !place.state.eq_ignore_ascii_case(state) {
+        return Err((
+            "zip",
+            format!("{} is in {}, not in {state}", zip.five(), place.state),
+        ));
+    }
+    Ok(place.coordinates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zip_codes_are_checked_and_placed() {
+        assert!(Zip::parse("1000").is_err());
+        assert!(Zip::parse("1000é").is_err());
+        assert!(Zip::parse("10001-12").is_err());
+        let zip = Zip::parse(" 10001-1234 ").unwrap();
+        assert_eq!(zip.five(), "10001");
+        let at = geocode("NY", &zip).unwrap();
+        assert!(
+            (at.lat() - 40.75).abs() < 0.1 && (at.lon() + 74.0).abs() < 0.1,
+            "{at:?}"
+        );
+        assert_eq!(geocode("CA", &zip).unwrap_err().0, "zip");
+        assert!(geocode("NY", &Zip::parse("00000").unwrap()).is_err());
+    }
+}

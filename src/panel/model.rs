@@ -1,0 +1,668 @@
+//! A shopper's application and profile: what the form sends, checked once into values that can
+//! only be valid, and what the shopper sees back.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::shoppers;
+use crate::error::{AppError, FieldError};
+use crate::geocode::{US_STATES, Zip, geocode};
+use crate::matching::Coordinates;
+use crate::privacy::consent::Purpose;
+use crate::privacy::crypto::SealedField;
+
+/// A shopper's place in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Registered and applied; not yet approved.
+    Applicant,
+    /// On the panel: sees and takes jobs.
+    Active,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Applicant => "applicant",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Status> {
+        [Status::Applicant, Status::Active, Status::Suspended]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CertificationInput {
+    /// e.g. `MSPA Silver`.
+    pub name: Option<String>,
+    /// e.g. `MSPA Americas`.
+    pub issuer: Option<String>,
+    pub number: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub expires_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AffiliationInput {
+    /// The company's name.
+    pub organization: Option<String>,
+    /// `self` (you work or worked there) or `household` (someone you live with).
+    pub relation: Option<String>,
+    /// `YYYY-MM-DD` when the tie ended; empty while it lasts.
+    pub ended_on: Option<String>,
+}
+
+/// Consent choices sent with the application or the profile; a missing one is left as it is
+/// (no, for a new applicant).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChoices {
+    pub share_name_address: Option<bool>,
+    pub share_contact: Option<bool>,
+    pub job_offer_emails: Option<bool>,
+    pub daily_digest: Option<bool>,
+}
+
+impl ConsentChoices {
+    pub fn given(&self) -> Vec<(Purpose, bool)> {
+        [
+            (Purpose::ShareNameAddress, self.share_name_address),
+            (Purpose::ShareContact, self.share_contact),
+            (Purpose::JobOfferEmails, self.job_offer_emails),
+            (Purpose::DailyDigest, self.daily_digest),
+        ]
+        .into_iter()
+        .filter_map(|(p, v)| v.map(|v| (p, v)))
+        .collect()
+    }
+}
+
+/// The application, and later the profile. Every field is optional in the JSON so that a
+/// missing required one is reported by name with the others, not as a parse error.
+/// The sealed values (`date_of_birth`, `tax_id`, `bank_account`): missing or still masked
+/// (as GET shows them) keeps the stored value; an empty string removes it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    pub legal_name: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    /// Two-letter state code, e.g. `NY`.
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`; you must be 18 or older.
+    pub date_of_birth: Option<String>,
+    /// SSN or ITIN, `123-45-6789`.
+    pub tax_id: Option<String>,
+    pub bank_account: Option<String>,
+    /// 1–500 km.
+    pub travel_radius_km: Option<f64>,
+    /// ISO 639-1 codes, e.g. `["en", "es"]`.
+    pub languages: Option<Vec<String>>,
+    pub vehicle: Option<bool>,
+    pub certifications: Option<Vec<CertificationInput>>,
+    pub affiliations: Option<Vec<AffiliationInput>>,
+    /// Required `true` on the first application: you accept the shopper agreement and have
+    /// read the privacy notice (their version is recorded).
+    pub accept_agreement: Option<bool>,
+    pub consents: Option<ConsentChoices>,
+}
+
+/// A change to a sealed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedChange {
+    Keep,
+    Remove,
+    Set(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certification {
+    pub name: String,
+    pub issuer: String,
+    pub number: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    #[serde(rename = "self")]
+    Own,
+    Household,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Own => "self",
+            Relation::Household => "household",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Relation> {
+        match value {
+            "self" => Some(Relation::Own),
+            "household" => Some(Relation::Household),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affiliation {
+    pub organization: String,
+    pub relation: Relation,
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// A checked profile: every value valid, the address placed.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub legal_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub coordinates: Coordinates,
+    pub phone: Option<String>,
+    pub date_of_birth: SealedChange,
+    pub tax_id: SealedChange,
+    pub bank_account: SealedChange,
+    pub travel_radius_km: f64,
+    pub languages: Vec<String>,
+    pub vehicle: bool,
+    pub certifications: Vec<Certification>,
+    pub affiliations: Vec<Affiliation>,
+    pub accept_agreement: bool,
+    pub consents: ConsentChoices,
+}
+
+const MAX_LIST: usize = 20;
+
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&String>,
+    (min, max): (usize, usize),
+) -> Option<String> {
+    let value = value.map(|v| v.trim()).filter(|v| !v.is_empty());
+    let Some(value) = value else {
+        if min > 0 {
+            errors.push(FieldError::new(field, "is required"));
+        }
+        return None;
+    };
+    let chars = value.chars().count();
+    if chars < min || chars > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+        return None;
+    }
+    if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "must not hold control characters"));
+        return None;
+    }
+    Some(value.to_string())
+}
+
+fn date(errors: &mut Vec<FieldError>, field: &str, value: Option<&String>) -> Option<NaiveDate> {
+    let value = value.map(|v| v.trim()).filter(|v| !v.is_empty())?;
+    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError::new(field, "must be a date, YYYY-MM-DD"));
+            None
+        }
+    }
+}
+
+/// Whole years between `born` and `today`.
+pub fn age_on(born: NaiveDate, today: NaiveDate) -> i32 {
+    let mut age = today.year() - born.year();
+    if (today.month(), today.day()) < (born.month(), born.day()) {
+        age -= 1;
+    }
+    age
+}
+
+fn sealed(
+    errors: &mut Vec<FieldError>,
+    field: SealedField,
+    value: Option<&String>,
+    today: NaiveDate,
+) -> SealedChange {
+    let Some(raw) = value else {
+        return SealedChange::Keep;
+    };
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return SealedChange::Remove;
+    }
+    if raw.contains('•') {
+        return SealedChange::Keep;
+    }
+    let name = field.name();
+    let checked: Result<String, &str> = match field {
+        SealedField::DateOfBirth => match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            Err(_) => Err("must be a date, YYYY-MM-DD"),
+            Ok(born) if born > today || age_on(born, today) > 120 => {
+                Err("must be a real date of birth")
+            }
+            Ok(born) if age_on(born, today) < 18 => Err("shoppers must be 18 or older"),
+            Ok(born) => Ok(born.format("%Y-%m-%d").to_string()),
+        },
+        SealedField::TaxId => {
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            let only_digits_and_dashes = raw.chars().all(|c| c.is_ascii_digit() || c == '-');
+            if !only_digits_and_dashes || digits.len() != 9 {
+                Err("must be an SSN or ITIN: nine digits, like 123-45-6789")
+            } else if digits.starts_with("000")
+                || digits.starts_with("666")
+                || &digits[3..5] == "00"
+                || &digits[5..] == "0000"
+            {
+                Err("is not a number the tax authority issues")
+            } else {
+                Ok(format!(
+                    "{}-{}-{}",
+                    &digits[..3],
+                    &digits[3..5],
+                    &digits[5..]
+                ))
+            }
+        }
+        SealedField::BankAccount => {
+            let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+            if (4..=34).contains(&compact.len())
+                && compact.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                Ok(compact.to_ascii_uppercase())
+            } else {
+                Err("must be 4 to 34 letters and digits (an account number or IBAN)")
+            }
+        }
+    };
+    match checked {
+        Ok(v) => SealedChange::Set(v),
+        Err(message) => {
+            errors.push(FieldError::new(name, message));
+            SealedChange::Keep
+        }
+    }
+}
+
+impl ProfileRequest {
+    /// Checks every field and places the address; errors name every bad field at once.
+    pub fn validate(&self, today: NaiveDate) -> Result<Profile, AppError> {
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let legal_name = text(e, "legal_name", self.legal_name.as_ref(), (2, 200));
+        let street = text(e, "street", self.street.as_ref(), (3, 200));
+        let city = text(e, "city", self.city.as_ref(), (1, 100));
+        let state = text(e, "state", self.state.as_ref(), (2, 2)).map(|s| s.to_ascii_uppercase());
+        let state = state.filter(|s| {
+            let known = US_STATES.contains(&s.as_str());
+            if !known {
+                e.push(FieldError::new(
+                    "state",
+                    "must be a two-letter US state code, like NY",
+                ));
+            }
+            known
+        });
+        let zip = match self.zip.as_deref().map(str::trim).filter(|z| !z.is_empty()) {
+            None => {
+                e.push(FieldError::new("zip", "is required"));
+                None
+            }
+            Some(raw) => Zip::parse(raw)
+                .map_err(|m| e.push(FieldError::new("zip", m)))
+                .ok(),
+        };
+        let coordinates = match (&state, &zip) {
+            (Some(state), Some(zip)) => geocode(state, zip)
+                .map_err(|(field, m)| e.push(FieldError::new(field, m)))
+                .ok(),
+            _ => None,
+        };
+        let phone = text(e, "phone", self.phone.as_ref(), (0, 30)).filter(|p| {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let shape = p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            let ok = shape && (7..=15).contains(&digits);
+            if !ok {
+                e.push(FieldError::new(
+                    "phone",
+                    "must be a phone number: 7 to 15 digits, with + - ( ) . or spaces",
+                ));
+            }
+            ok
+        });
+        let date_of_birth = sealed(
+            e,
+            SealedField::DateOfBirth,
+            self.date_of_birth.as_ref(),
+            today,
+        );
+        let tax_id = sealed(e, SealedField::TaxId, self.tax_id.as_ref(), today);
+        let bank_account = sealed(
+            e,
+            SealedField::BankAccount,
+            self.bank_account.as_ref(),
+            today,
+        );
+        let travel_radius_km = match self.travel_radius_km {
+            None => {
+                e.push(FieldError::new("travel_radius_km", "is required"));
+                None
+            }
+            Some(r) if r.is_finite() && (1.0..=500.0).contains(&r) => Some(r),
+            Some(_) => {
+                e.push(FieldError::new(
+                    "travel_radius_km",
+                    "must be between 1 and 500 km",
+                ));
+                None
+            }
+        };
+        let mut languages: Vec<String> = Vec::new();
+        let given = self.languages.as_deref().unwrap_or_default();
+        if given.len() > MAX_LIST {
+            e.push(FieldError::new("languages", "at most 20"));
+        }
+        for (i, l) in given.iter().enumerate().take(MAX_LIST) {
+            let code = l.trim().to_ascii_lowercase();
+            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+                languages.push(code);
+            } else {
+                e.push(FieldError::new(
+                    format!("languages[{i}]"),
+                    "must be a two-letter ISO 639-1 code, like en or es",
+                ));
+            }
+        }
+        languages.sort();
+        languages.dedup();
+        let mut certifications = Vec::new();
+        let given = self.certifications.as_deref().unwrap_or_default();
+        if given.len() > MAX_LIST {
+            e.push(FieldError::new("certifications", "at most 20"));
+        }
+        for (i, c) in given.iter().enumerate().take(MAX_LIST) {
+            let f = |name: &str| format!("certifications[{i}].{name}");
+            let name = text(e, &f("name"), c.name.as_ref(), (1, 100));
+            let issuer = text(e, &f("issuer"), c.issuer.as_ref(), (1, 100));
+            let number = text(e, &f("number"), c.number.as_ref(), (0, 50));
+            let expires_on = date(e, &f("expires_on"), c.expires_on.as_ref());
+            if let (Some(name), Some(issuer)) = (name, issuer) {
+                certifications.push(Certification {
+                    name,
+                    issuer,
+                    number,
+                    expires_on,
+                });
+            }
+        }
+        let mut affiliations = Vec::new();
+        let given = self.affiliations.as_deref().unwrap_or_default();
+        if given.len() > MAX_LIST {
+            e.push(FieldError::new("affiliations", "at most 20"));
+        }
+        for (i, a) in given.iter().enumerate().take(MAX_LIST) {
+            let f = |name: &str| format!("affiliations[{i}].{name}");
+            let organization = text(e, &f("organization"), a.organization.as_ref(), (1, 200));
+            let relation = match a.relation.as_deref().map(str::trim) {
+                Some(r) => Relation::parse(r).or_else(|| {
+                    e.push(FieldError::new(f("relation"), "must be self or household"));
+                    None
+                }),
+                None => {
+                    e.push(FieldError::new(f("relation"), "is required"));
+                    None
+                }
+            };
+            let ended_on = date(e, &f("ended_on"), a.ended_on.as_ref());
+            if ended_on.is_some_and(|d| d > today) {
+                e.push(FieldError::new(f("ended_on"), "must not be in the future"));
+            }
+            if let (Some(organization), Some(relation)) = (organization, relation) {
+                affiliations.push(Affiliation {
+                    organization,
+                    relation,
+                    ended_on,
+                });
+            }
+        }
+        match (
+            legal_name,
+            street,
+            city,
+            state,
+            zip,
+            coordinates,
+            travel_radius_km,
+        ) {
+            (
+                Some(legal_name),
+                Some(street),
+                Some(city),
+                Some(state),
+                Some(zip),
+                Some(coordinates),
+                Some(travel_radius_km),
+            ) if errors.is_empty() => Ok(Profile {
+                legal_name,
+                street,
+                city,
+                state,
+                zip: zip.as_str().to_string(),
+                coordinates,
+                phone,
+                date_of_birth,
+                tax_id,
+                bank_account,
+                travel_radius_km,
+                languages,
+                vehicle: self.vehicle.unwrap_or(false),
+                certifications,
+                affiliations,
+                accept_agreement: self.accept_agreement.unwrap_or(false),
+                consents: self.consents.clone().unwrap_or_default(),
+            }),
+            _ => Err(AppError::validation(errors)),
+        }
+    }
+}
+
+/// A shopper row as stored (sealed values still sealed).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = shoppers, primary_key(user_id))]
+pub struct ShopperRow {
+    pub user_id: i64,
+    pub code: String,
+    pub status: String,
+    pub legal_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub tax_id: Option<String>,
+    pub bank_account: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub travel_radius_km: f64,
+    pub languages: String,
+    pub vehicle: bool,
+    pub agreement_version: String,
+    pub privacy_notice_version: String,
+    pub agreed_at: NaiveDateTime,
+    pub status_changed_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ShopperRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Applicant)
+    }
+
+    pub fn languages(&self) -> Vec<String> {
+        serde_json::from_str(&self.languages).unwrap_or_default()
+    }
+
+    pub fn sealed(&self, field: SealedField) -> Option<&str> {
+        match field {
+            SealedField::DateOfBirth => self.date_of_birth.as_deref(),
+            SealedField::TaxId => self.tax_id.as_deref(),
+            SealedField::BankAccount => self.bank_account.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificationView {
+    pub name: String,
+    pub issuer: String,
+    pub number: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AffiliationView {
+    pub organization: String,
+    /// `self` or `household`.
+    pub relation: String,
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// The profile as its owner sees it: sealed values masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// The pseudonym clients know you by.
+    pub code: String,
+    pub status: Status,
+    pub legal_name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub phone: Option<String>,
+    /// Masked; send it again to change it, or an empty string to remove it.
+    pub date_of_birth: Option<String>,
+    pub tax_id: Option<String>,
+    pub bank_account: Option<String>,
+    pub travel_radius_km: f64,
+    pub languages: Vec<String>,
+    pub vehicle: bool,
+    pub certifications: Vec<CertificationView>,
+    pub affiliations: Vec<AffiliationView>,
+    pub agreement_version: String,
+    pub agreed_at: NaiveDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn complete() -> ProfileRequest {
+        ProfileRequest {
+            legal_name: Some("Ada Lovelace".into()),
+            street: Some("12 Main Street".into()),
+            city: Some("New York".into()),
+            state: Some("ny".into()),
+            zip: Some("10001".into()),
+            travel_radius_km: Some(25.0),
+            accept_agreement: Some(true),
+            ..ProfileRequest::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_application_is_placed_on_the_map() {
+        let profile = complete().validate(today()).unwrap();
+        assert_eq!(profile.state, "NY");
+        assert!((profile.coordinates.lat() - 40.75).abs() < 0.1);
+        assert_eq!(profile.tax_id, SealedChange::Keep);
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let request = ProfileRequest {
+            legal_name: None,
+            zip: Some("99999".into()),
+            phone: Some("call me".into()),
+            date_of_birth: Some("2015-01-01".into()),
+            tax_id: Some("000-12-3456".into()),
+            travel_radius_km: Some(0.0),
+            languages: Some(vec!["english".into()]),
+            affiliations: Some(vec![AffiliationInput {
+                organization: Some("Acme".into()),
+                relation: Some("cousin".into()),
+                ended_on: None,
+            }]),
+            ..complete()
+        };
+        let error = request.validate(today()).unwrap_err();
+        let fields: Vec<&str> = error.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "legal_name",
+                "zip",
+                "phone",
+                "date_of_birth",
+                "tax_id",
+                "travel_radius_km",
+                "languages[0]",
+                "affiliations[0].relation"
+            ]
+        );
+    }
+
+    #[test]
+    fn masked_values_sent_back_are_kept_and_empty_ones_removed() {
+        let request = ProfileRequest {
+            tax_id: Some("•••-••-6789".into()),
+            bank_account: Some(String::new()),
+            date_of_birth: Some("1990-04-01".into()),
+            ..complete()
+        };
+        let profile = request.validate(today()).unwrap();
+        assert_eq!(profile.tax_id, SealedChange::Keep);
+        assert_eq!(profile.bank_account, SealedChange::Remove);
+        assert_eq!(
+            profile.date_of_birth,
+            SealedChange::Set("1990-04-01".into())
+        );
+    }
+
+    #[test]
+    fn ages_count_whole_years() {
+        let born = NaiveDate::from_ymd_opt(2008, 11, 24).unwrap();
+        assert_eq!(age_on(born, today()), 17);
+        assert_eq!(
+            age_on(born, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
+            18
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! Shopper, certification, affiliation and status-history queries.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::model::ShopperRow;
+use crate::db::DbConnection;
+use crate::db::schema::{
+    affiliations, certifications, organizations, shopper_status_changes, shoppers,
+};
+
+pub fn find_shopper(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<ShopperRow>> {
+    shoppers::table
+        .find(user_id)
+        .select(ShopperRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        shoppers::table.filter(shoppers::code.eq(code)),
+    ))
+    .get_result(conn)
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = shoppers, treat_none_as_null = true)]
+pub struct ShopperChanges<'a> {
+    pub legal_name: &'a str,
+    pub street: &'a str,
+    pub city: &'a str,
+    pub state: &'a str,
+    pub zip: &'a str,
+    pub phone: Option<&'a str>,
+    pub date_of_birth: Option<&'a str>,
+    pub tax_id: Option<&'a str>,
+    pub bank_account: Option<&'a str>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub travel_radius_km: f64,
+    pub languages: &'a str,
+    pub vehicle: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = shoppers)]
+pub struct NewShopper<'a> {
+    pub user_id: i64,
+    pub code: &'a str,
+    pub status: &'a str,
+    pub agreement_version: &'a str,
+    pub privacy_notice_version: &'a str,
+    pub agreed_at: NaiveDateTime,
+    pub status_changed_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_shopper(
+    conn: &mut DbConnection,
+    new: &NewShopper<'_>,
+    values: &ShopperChanges<'_>,
+) -> QueryResult<()> {
+    diesel::insert_into(shoppers::table)
+        .values((new, values))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn update_shopper(
+    conn: &mut DbConnection,
+    user_id: i64,
+    values: &ShopperChanges<'_>,
+) -> QueryResult<()> {
+    diesel::update(shoppers::table.find(user_id))
+        .set(values)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn add_status_change(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    status: &str,
+    reason: &str,
+    changed_by: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(shopper_status_changes::table)
+        .values((
+            shopper_status_changes::shopper_id.eq(shopper_id),
+            shopper_status_changes::status.eq(status),
+            shopper_status_changes::reason.eq(reason),
+            shopper_status_changes::changed_by.eq(changed_by),
+            shopper_status_changes::changed_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (status, reason, when), oldest first.
+pub fn status_history(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
+    shopper_status_changes::table
+        .filter(shopper_status_changes::shopper_id.eq(shopper_id))
+        .order(shopper_status_changes::id.asc())
+        .select((
+            shopper_status_changes::status,
+            shopper_status_changes::reason,
+            shopper_status_changes::changed_at,
+        ))
+        .load(conn)
+}
+
+pub type CertificationTuple = (String, String, Option<String>, Option<NaiveDate>);
+
+pub fn certifications_of(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+) -> QueryResult<Vec<CertificationTuple>> {
+    certifications::table
+        .filter(certifications::shopper_id.eq(shopper_id))
+        .order(certifications::id.asc())
+        .select((
+            certifications::name,
+            certifications::issuer,
+            certifications::number,
+            certifications::expires_on,
+        ))
+        .load(conn)
+}
+
+pub fn replace_certifications(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    list: &[CertificationTuple],
+) -> QueryResult<()> {
+    diesel::delete(certifications::table.filter(certifications::shopper_id.eq(shopper_id)))
+        .execute(conn)?;
+    // One row at a time: batch inserts do not compile through the multi-backend connection.
+    for (name, issuer, number, expires_on) in list {
+        diesel::insert_into(certifications::table)
+            .values((
+                certifications::shopper_id.eq(shopper_id),
+                certifications::name.eq(name),
+                certifications::issuer.eq(issuer),
+                certifications::number.eq(number),
+                certifications::expires_on.eq(expires_on),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// (organization id, organization name, relation, ended on), oldest first.
+pub type AffiliationTuple = (i64, String, String, Option<NaiveDate>);
+
+pub fn affiliations_of(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+) -> QueryResult<Vec<AffiliationTuple>> {
+    affiliations::table
+        .inner_join(organizations::table)
+        .filter(affiliations::shopper_id.eq(shopper_id))
+        .order(affiliations::id.asc())
+        .select((
+            organizations::id,
+            organizations::name,
+            affiliations::relation,
+            affiliations::ended_on,
+        ))
+        .load(conn)
+}
+
+pub fn replace_affiliations(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    list: &[(i64, &str, Option<NaiveDate>)],
+) -> QueryResult<()> {
+    diesel::delete(affiliations::table.filter(affiliations::shopper_id.eq(shopper_id)))
+        .execute(conn)?;
+    for (organization_id, relation, ended_on) in list {
+        diesel::insert_into(affiliations::table)
+            .values((
+                affiliations::shopper_id.eq(shopper_id),
+                affiliations::organization_id.eq(organization_id),
+                affiliations::relation.eq(relation),
+                affiliations::ended_on.eq(ended_on),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Access records: every time staff read a person's personal data, who, whose, which
+//! categories and why (the route). The person can list them (right to know).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::inventory::Category;
+use crate::db::DbConnection;
+use crate::db::schema::{access_records, users};
+
+#[derive(Insertable)]
+#[diesel(table_name = access_records)]
+struct NewAccessRecord<'a> {
+    staff_id: i64,
+    subject_id: i64,
+    categories: &'a str,
+    purpose: &'a str,
+    accessed_at: NaiveDateTime,
+}
+
+fn category_list(categories: &[Category]) -> String {
+    let mut letters: Vec<String> = categories.iter().map(|c| format!("{c:?}")).collect();
+    letters.sort();
+    letters.dedup();
+    letters.join(",")
+}
+
+/// Writes that `staff_id` read `categories` of `subject_id`'s data, for `purpose`.
+pub fn record(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    subject_id: i64,
+    categories: &[Category],
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(access_records::table)
+        .values(NewAccessRecord {
+            staff_id,
+            subject_id,
+            categories: &category_list(categories),
+            purpose,
+            accessed_at: now,
+        })
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One read of a person's data, as the person sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccessView {
+    /// The staff member's email address.
+    pub staff: String,
+    pub staff_role: String,
+    /// CCPA category letters, e.g. `A,B,G`.
+    pub categories: String,
+    pub purpose: String,
+    pub accessed_at: NaiveDateTime,
+}
+
+/// Who read `subject_id`'s data, newest first.
+pub fn list_for(conn: &mut DbConnection, subject_id: i64) -> QueryResult<Vec<AccessView>> {
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = access_records::table
+        .inner_join(users::table.on(users::id.eq(access_records::staff_id)))
+        .filter(access_records::subject_id.eq(subject_id))
+        .order(access_records::id.desc())
+        .select((
+            users::email,
+            users::role,
+            access_records::categories,
+            access_records::purpose,
+            access_records::accessed_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(staff, staff_role, categories, purpose, accessed_at)| AccessView {
+                staff,
+                staff_role,
+                categories,
+                purpose,
+                accessed_at,
+            },
+        )
+        .collect())
+}

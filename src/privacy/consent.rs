@@ -1,0 +1,172 @@
+//! The consent ledger: one row for every yes or no a person gives to one purpose, never
+//! changed or deleted while the account exists. The current choice is the latest row; no row
+//! means no.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::db::schema::consents;
+
+/// The version of the privacy notice and shopper agreement shown with every choice.
+pub const NOTICE_VERSION: &str = "2026-11-23";
+
+/// What a person may say yes or no to. Every purpose defaults to no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Name and street address shared with friendly competitor companies.
+    ShareNameAddress,
+    /// Email and phone shared with friendly competitor companies (a separate, explicit yes).
+    ShareContact,
+    /// Emails offering a job.
+    JobOfferEmails,
+    /// The daily digest of new jobs nearby.
+    DailyDigest,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 4] = [
+        Purpose::ShareNameAddress,
+        Purpose::ShareContact,
+        Purpose::JobOfferEmails,
+        Purpose::DailyDigest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::ShareNameAddress => "share_name_address",
+            Purpose::ShareContact => "share_contact",
+            Purpose::JobOfferEmails => "job_offer_emails",
+            Purpose::DailyDigest => "daily_digest",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+
+    /// What saying yes means, in the words the forms show.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Purpose::ShareNameAddress => {
+                "Share my name and street address with friendly mystery-shopping companies, so they can offer me work."
+            }
+            Purpose::ShareContact => {
+                "Also share my email address and phone number with those companies."
+            }
+            Purpose::JobOfferEmails => "Email me when a job is offered to me.",
+            Purpose::DailyDigest => "Email me a daily digest of new jobs near me.",
+        }
+    }
+}
+
+/// Where a choice was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    SignUp,
+    Profile,
+    Api,
+    /// A browser's Global Privacy Control signal, taken as a no to sharing.
+    GlobalPrivacyControl,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::SignUp => "signup",
+            Source::Profile => "profile",
+            Source::Api => "api",
+            Source::GlobalPrivacyControl => "gpc",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = consents)]
+pub struct ConsentRecord {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub user_id: i64,
+    pub purpose: String,
+    pub granted: bool,
+    pub source: String,
+    pub notice_version: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = consents)]
+struct NewConsent<'a> {
+    user_id: i64,
+    purpose: &'a str,
+    granted: bool,
+    source: &'a str,
+    notice_version: &'a str,
+    recorded_at: NaiveDateTime,
+}
+
+/// Appends a choice to the ledger, unless it repeats the current one.
+pub fn record(
+    conn: &mut DbConnection,
+    user_id: i64,
+    purpose: Purpose,
+    granted: bool,
+    source: Source,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if current(conn, user_id, purpose)? == granted && has_any(conn, user_id, purpose)? {
+        return Ok(false);
+    }
+    diesel::insert_into(consents::table)
+        .values(NewConsent {
+            user_id,
+            purpose: purpose.as_str(),
+            granted,
+            source: source.as_str(),
+            notice_version: NOTICE_VERSION,
+            recorded_at: now,
+        })
+        .execute(conn)?;
+    Ok(true)
+}
+
+fn has_any(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        consents::table
+            .filter(consents::user_id.eq(user_id))
+            .filter(consents::purpose.eq(purpose.as_str())),
+    ))
+    .get_result(conn)
+}
+
+/// The person's current choice for `purpose`: the latest row, or no.
+pub fn current(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
+    consents::table
+        .filter(consents::user_id.eq(user_id))
+        .filter(consents::purpose.eq(purpose.as_str()))
+        .order(consents::id.desc())
+        .select(consents::granted)
+        .first(conn)
+        .optional()
+        .map(|g| g.unwrap_or(false))
+}
+
+/// Every purpose with the current choice.
+pub fn all_current(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Purpose, bool)>> {
+    Purpose::ALL
+        .into_iter()
+        .map(|p| current(conn, user_id, p).map(|g| (p, g)))
+        .collect()
+}
+
+/// The whole ledger of one person, oldest first.
+pub fn history(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<ConsentRecord>> {
+    consents::table
+        .filter(consents::user_id.eq(user_id))
+        .order(consents::id.asc())
+        .select(ConsentRecord::as_select())
+        .load(conn)
+}
