@@ -260,6 +260,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("already_exists", "This exists already."),
     (
+        "status_unchanged",
+        "The shopper's place in the panel does not allow this change (approve applies to applicants, reinstate to suspended shoppers).",
+    ),
+    (
         "unavailable",
         "A part the service needs is busy or unreachable; try again shortly.",
     ),

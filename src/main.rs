@@ -267,12 +267,12 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
         Err(e) => return fail(&e),
     };
     let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-        auth::service::create_account(&mut conn, &auth, &email, &hash, Role::Admin).map_err(|e| {
-            match e.source {
+        auth::service::create_account(&mut conn, &auth, &email, &hash, Role::Admin, None).map_err(
+            |e| match e.source {
                 Some(cause) => format!("{}: {cause:#}", e.code),
                 None => e.detail,
-            }
-        })
+            },
+        )
     });
     match result {
         Ok(user) => {

@@ -4,6 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::routes as auth;
+use crate::clients::routes as clients;
 use crate::panel::routes as panel;
 
 #[derive(OpenApi)]
@@ -26,10 +27,21 @@ use crate::panel::routes as panel;
         panel::post_consents,
         panel::access_log,
         panel::export,
+        panel::search_shoppers,
+        panel::get_shopper,
+        panel::change_status,
+        panel::rate,
+        panel::reveal,
+        clients::list_organizations,
+        clients::create_organization,
+        clients::list_clients,
+        clients::create_client,
+        clients::get_client,
+        clients::add_competitor,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"))
 )]
 pub struct ApiDoc;
 

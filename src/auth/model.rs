@@ -193,6 +193,7 @@ pub struct User {
     pub disabled_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub client_id: Option<i64>,
 }
 
 impl User {
@@ -211,6 +212,7 @@ pub struct NewUser<'a> {
     pub email_verified_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub client_id: Option<i64>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use diesel::OptionalExtension;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -310,6 +311,9 @@ pub struct CreateUserRequest {
     pub email: String,
     pub password: String,
     pub role: String,
+    /// Required for `client_reviewer` (the one client whose released reports they see);
+    /// not allowed for other roles.
+    pub client_id: Option<i64>,
 }
 
 /// Create a staff (or any) account. Admins only.
@@ -332,18 +336,27 @@ pub async fn create_user(
         email,
         password,
         role,
+        client_id,
     }) = body;
     let parsed = parse_credentials(&email, &password, "password");
     let role = Role::parse(&role);
-    let (email, password, role) = match (parsed, role) {
-        (Ok((e, p)), Some(r)) => (e, p, r),
-        (parsed, role) => {
+    let client_problem = match (role, client_id) {
+        (Some(Role::ClientReviewer), None) => Some("is required for a client reviewer"),
+        (Some(r), Some(_)) if r != Role::ClientReviewer => Some("is only for client reviewers"),
+        _ => None,
+    };
+    let (email, password, role) = match (parsed, role, client_problem) {
+        (Ok((e, p)), Some(r), None) => (e, p, r),
+        (parsed, role, client_problem) => {
             let mut fields = parsed.err().map(|e| e.fields).unwrap_or_default();
             if role.is_none() {
                 fields.push(crate::error::FieldError::new(
                     "role",
                     "must be one of shopper, scheduler, qa, client_reviewer, privacy_officer, admin",
                 ));
+            }
+            if let Some(problem) = client_problem {
+                fields.push(crate::error::FieldError::new("client_id", problem));
             }
             return Err(AppError::validation(fields));
         }
@@ -352,7 +365,14 @@ pub async fn create_user(
     let auth = state.auth.clone();
     let created = state
         .db
-        .run(move |conn| service::create_account(conn, &auth, &email, &hash, role))
+        .run(move |conn| {
+            if let Some(id) = client_id {
+                crate::clients::store::find_client(conn, id)
+                    .optional()?
+                    .ok_or_else(|| AppError::field("client_id", "no client has this id"))?;
+            }
+            service::create_account(conn, &auth, &email, &hash, role, client_id)
+        })
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(MeResponse {

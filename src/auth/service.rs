@@ -106,6 +106,8 @@ pub struct CurrentUser {
     pub email: String,
     pub role: Role,
     pub session_id: i64,
+    /// The client a client reviewer is bound to; None for every other role.
+    pub client_id: Option<i64>,
 }
 
 impl CurrentUser {
@@ -198,6 +200,7 @@ pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str)
                 email_verified_at: None,
                 password_changed_at: naive(t),
                 created_at: naive(t),
+                client_id: None,
             },
         )?;
         send_verification(conn, auth, id, email.as_str(), t)?;
@@ -409,6 +412,7 @@ fn current_user(user: &User, session_id: i64) -> CurrentUser {
         email: user.email.clone(),
         role: user.role(),
         session_id,
+        client_id: user.client_id,
     }
 }
 
@@ -696,6 +700,7 @@ pub fn create_account(
     email: &Email,
     hash: &str,
     role: Role,
+    client_id: Option<i64>,
 ) -> AppResult<User> {
     let t = now();
     write_transaction::<_, AppError, _>(conn, |conn| {
@@ -714,6 +719,7 @@ pub fn create_account(
                 email_verified_at: Some(naive(t)),
                 password_changed_at: naive(t),
                 created_at: naive(t),
+                client_id,
             },
         )?;
         let signin = auth

@@ -2,4 +2,6 @@
 //! shoppers' employers), de-duplicated by a normalised name; later locations, projects, jobs.
 
 pub mod model;
+pub mod routes;
+pub mod service;
 pub mod store;

@@ -68,3 +68,45 @@ mod tests {
         assert_eq!(name_key("Inc"), "inc");
     }
 }
+
+/// A client with its organization's name and its named competitors.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClientView {
+    pub id: i64,
+    pub organization_id: i64,
+    pub name: String,
+    pub competitors: Vec<Organization>,
+    pub created_at: NaiveDateTime,
+}
+
+/// An organization named in a request: by id, or by name (found by its key, or created).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRef {
+    pub organization_id: Option<i64>,
+    pub name: Option<String>,
+}
+
+/// `POST /organizations`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganizationRequest {
+    pub name: String,
+    /// Another mystery-shopping company the panel may share shoppers with (with consent).
+    #[serde(default)]
+    pub friendly_competitor: bool,
+}
+
+/// A company name as given: trimmed, 1–200 characters, with letters or digits in it.
+pub fn parse_organization_name(raw: &str, field: &str) -> Result<String, crate::error::AppError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > 200 || name_key(name).is_empty() || name.chars().any(char::is_control)
+    {
+        return Err(crate::error::AppError::field(
+            field,
+            "must be a company name: 1 to 200 characters, with letters or digits",
+        ));
+    }
+    Ok(name.to_string())
+}

@@ -666,3 +666,85 @@ mod tests {
         );
     }
 }
+
+/// What a rating may cite.
+pub const CITATIONS: &[&str] = &[
+    "flake",
+    "late",
+    "no_show",
+    "hero",
+    "excellent_report",
+    "incomplete_report",
+];
+
+/// A shopper in the staff's list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShopperSummary {
+    pub id: i64,
+    pub code: String,
+    pub legal_name: String,
+    pub email: String,
+    pub status: Status,
+    pub city: String,
+    pub state: String,
+    /// The average of the ratings, 1–10; None before the first.
+    pub rating: Option<f64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusChangeView {
+    pub status: String,
+    pub reason: String,
+    pub changed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RatingView {
+    pub score: i32,
+    pub citation: Option<String>,
+    pub note: Option<String>,
+    pub rated_on: NaiveDate,
+}
+
+/// A shopper as staff see one: the profile with sealed values masked, history and ratings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffShopperView {
+    pub id: i64,
+    pub email: String,
+    pub profile: ProfileView,
+    pub status_history: Vec<StatusChangeView>,
+    pub ratings: Vec<RatingView>,
+    pub rating: Option<f64>,
+}
+
+/// `POST /shoppers/{id}/approve|suspend|reinstate`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChangeRequest {
+    /// Why: shown to staff and in the shopper's data download.
+    pub reason: Option<String>,
+}
+
+/// `POST /shoppers/{id}/ratings`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    /// 1–10.
+    pub score: i32,
+    /// One of flake, late, no_show, hero, excellent_report, incomplete_report.
+    pub citation: Option<String>,
+    pub note: Option<String>,
+    /// `YYYY-MM-DD`; today when left out.
+    pub rated_on: Option<NaiveDate>,
+}
+
+/// `POST /shoppers/{id}/reveal`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// `tax_id`, `bank_account` or `date_of_birth`.
+    pub field: String,
+    /// Why the value is needed (kept in the access record the shopper sees), 10–300 characters.
+    pub purpose: String,
+}

@@ -3,10 +3,13 @@
 //! own rows (the id comes from the token, never from the request).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{ConsentChoices, ProfileRequest, ProfileView};
+use super::model::{
+    ConsentChoices, ProfileRequest, ProfileView, RatingRequest, RevealRequest, ShopperSummary,
+    StaffShopperView, Status, StatusChangeRequest,
+};
 use super::service;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -21,8 +24,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me/consents", web::get().to(get_consents))
         .route("/me/consents", web::post().to(post_consents))
         .route("/me/access-log", web::get().to(access_log))
-        .route("/me/export", web::get().to(export));
+        .route("/me/export", web::get().to(export))
+        .route("/shoppers", web::get().to(search_shoppers))
+        .route("/shoppers/{id}", web::get().to(get_shopper))
+        .route("/shoppers/{id}/ratings", web::post().to(rate))
+        .route("/shoppers/{id}/reveal", web::post().to(reveal))
+        // approve, suspend, reinstate
+        .route("/shoppers/{id}/{action}", web::post().to(change_status));
 }
+
+/// Who manages the panel's shoppers.
+pub const PANEL_STAFF: &[Role] = &[Role::Scheduler, Role::Admin];
+/// Who may rate a shopper's work.
+pub const RATERS: &[Role] = &[Role::Scheduler, Role::Qa, Role::Admin];
 
 /// Shoppers only: staff and client reviewers have no shopper profile.
 fn shopper(user: &CurrentUser) -> AppResult<()> {
@@ -219,4 +233,186 @@ pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<
             "attachment; filename=\"incognito-my-data.json\"",
         ))
         .json(document))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Part of a name, an email address or a shopper code.
+    pub q: Option<String>,
+    /// `applicant`, `active` or `suspended`.
+    pub status: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Search the panel (staff). Every shopper listed gets an access record: staff read their name.
+#[utoipa::path(get, path = "/api/v1/shoppers", tag = "panel", params(SearchQuery),
+    responses((status = 200, body = [ShopperSummary]),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn search_shoppers(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(PANEL_STAFF)?;
+    let SearchQuery { q, status, limit } = query.into_inner();
+    let mut errors = Vec::new();
+    let status = match status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Status::parse(s).or_else(|| {
+            errors.push(crate::error::FieldError::new(
+                "status",
+                "must be applicant, active or suspended",
+            ));
+            None
+        }),
+    };
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        errors.push(crate::error::FieldError::new("limit", "must be 1 to 200"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let q = q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    let list = state
+        .db
+        .run(move |conn| service::search_shoppers(conn, user.id, q.as_deref(), status, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// One shopper as staff see them (sealed values masked). Writes an access record.
+#[utoipa::path(get, path = "/api/v1/shoppers/{id}", tag = "panel",
+    params(("id" = i64, Path, description = "The shopper's id")),
+    responses((status = 200, body = StaffShopperView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_shopper(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(PANEL_STAFF)?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            service::staff_view(
+                conn,
+                &keys,
+                user.id,
+                id,
+                "GET /api/v1/shoppers/{id} (shopper record)",
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StatusPath {
+    /// The shopper's id.
+    pub id: i64,
+    /// `approve` (applicant → active), `suspend` (applicant or active → suspended) or
+    /// `reinstate` (suspended → active).
+    pub action: String,
+}
+
+/// Approve an applicant, suspend, or reinstate, with a reason (for an approval, the note).
+#[utoipa::path(post, path = "/api/v1/shoppers/{id}/{action}", tag = "panel", request_body = StatusChangeRequest,
+    params(StatusPath),
+    responses((status = 200, body = StaffShopperView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change does not apply to the shopper's status", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn change_status(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<StatusPath>,
+    body: ApiJson<StatusChangeRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(PANEL_STAFF)?;
+    let StatusPath { id, action } = path.into_inner();
+    let action = match action.as_str() {
+        "approve" => service::StatusAction::Approve,
+        "suspend" => service::StatusAction::Suspend,
+        "reinstate" => service::StatusAction::Reinstate,
+        _ => return Err(AppError::not_found("There is nothing at this address.")),
+    };
+    let reason = body.0.reason;
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            service::change_status(conn, user.id, id, action, reason.as_deref())?;
+            service::staff_view(conn, &keys, user.id, id, "status change (shopper record)")
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Rate a shopper's work, 1–10, optionally citing what it was for.
+#[utoipa::path(post, path = "/api/v1/shoppers/{id}/ratings", tag = "panel", request_body = RatingRequest,
+    params(("id" = i64, Path, description = "The shopper's id")),
+    responses((status = 201, description = "Recorded"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn rate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<RatingRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(RATERS)?;
+    let id = path.into_inner();
+    let request = body.0;
+    state
+        .db
+        .run(move |conn| service::add_rating(conn, user.id, id, &request))
+        .await?;
+    Ok(HttpResponse::Created().finish())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RevealResponse {
+    pub field: String,
+    /// None when the shopper has not given it.
+    pub value: Option<String>,
+}
+
+/// Reveal one sealed value (admins only), for a stated purpose that the shopper will see in
+/// their access log.
+#[utoipa::path(post, path = "/api/v1/shoppers/{id}/reveal", tag = "panel", request_body = RevealRequest,
+    params(("id" = i64, Path, description = "The shopper's id")),
+    responses((status = 200, body = RevealResponse),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn reveal(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<RevealRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let id = path.into_inner();
+    let request = body.0;
+    let keys = state.auth.keys.clone();
+    let field = request.field.clone();
+    let value = state
+        .db
+        .run(move |conn| service::reveal(conn, &keys, user.id, id, &request))
+        .await?;
+    Ok(HttpResponse::Ok().json(RevealResponse { field, value }))
 }

@@ -6,17 +6,20 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::model::{
-    AffiliationView, CertificationView, Profile, ProfileView, SealedChange, ShopperRow, Status,
+    AffiliationView, CITATIONS, CertificationView, Profile, ProfileView, RatingRequest, RatingView,
+    RevealRequest, SealedChange, ShopperRow, ShopperSummary, StaffShopperView, Status,
+    StatusChangeView,
 };
 use super::store::{self, NewShopper, ShopperChanges};
 use crate::auth::store as accounts;
 use crate::clients::store as organizations;
 use crate::db::{DbConnection, write_transaction};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::Keys;
 use crate::privacy::access;
 use crate::privacy::consent::{self, NOTICE_VERSION, Source};
 use crate::privacy::crypto::{self, SealedField};
+use crate::privacy::inventory::Category;
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -157,7 +160,7 @@ pub fn save_profile(
         for a in &profile.affiliations {
             let organization =
                 organizations::find_or_create_organization(conn, &a.organization, now)?;
-            ties.push((organization.id, a.relation.as_str(), a.ended_on));
+            ties.push((organization.0.id, a.relation.as_str(), a.ended_on));
         }
         store::replace_affiliations(conn, user_id, &ties)?;
         profile_view(conn, keys, user_id)?
@@ -362,4 +365,261 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> AppResult<usize> {
             Ok::<_, AppError>(count)
         })?;
     }
+}
+
+/// The categories a staff read of a whole shopper record touches.
+const WHOLE_RECORD: &[Category] = &[
+    Category::A,
+    Category::B,
+    Category::C,
+    Category::G,
+    Category::I,
+    Category::K,
+];
+
+fn average(list: &[super::store::RatingTuple]) -> Option<f64> {
+    if list.is_empty() {
+        return None;
+    }
+    let sum: i64 = list.iter().map(|r| i64::from(r.0)).sum();
+    Some(sum as f64 / list.len() as f64)
+}
+
+/// Staff search the panel. Each shopper listed is a read of their name and email: an access
+/// record is written for each.
+pub fn search_shoppers(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    text: Option<&str>,
+    status: Option<Status>,
+    limit: i64,
+) -> AppResult<Vec<ShopperSummary>> {
+    let now = now();
+    write_transaction(conn, |conn| {
+        let rows = store::search(conn, text, status.map(Status::as_str), limit)?;
+        let ids: Vec<i64> = rows.iter().map(|(r, _)| r.user_id).collect();
+        let ratings = store::average_ratings(conn, &ids)?;
+        let mut list = Vec::with_capacity(rows.len());
+        for (row, email) in rows {
+            access::record(
+                conn,
+                staff_id,
+                row.user_id,
+                &[Category::A, Category::B],
+                "GET /api/v1/shoppers (panel search)",
+                now,
+            )?;
+            list.push(ShopperSummary {
+                id: row.user_id,
+                status: row.status(),
+                rating: ratings
+                    .iter()
+                    .find(|(id, _)| *id == row.user_id)
+                    .map(|r| r.1),
+                code: row.code,
+                legal_name: row.legal_name,
+                email,
+                city: row.city,
+                state: row.state,
+                created_at: row.created_at,
+            });
+        }
+        Ok(list)
+    })
+}
+
+/// A shopper as staff see one; writes the access record of that read.
+pub fn staff_view(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    staff_id: i64,
+    shopper_id: i64,
+    purpose: &str,
+) -> AppResult<StaffShopperView> {
+    let now = now();
+    write_transaction(conn, |conn| {
+        let profile = profile_view(conn, keys, shopper_id)?
+            .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        let email = accounts::find_user(conn, shopper_id)?.email;
+        let ratings = store::ratings_of(conn, shopper_id)?;
+        access::record(conn, staff_id, shopper_id, WHOLE_RECORD, purpose, now)?;
+        Ok(StaffShopperView {
+            id: shopper_id,
+            email,
+            profile,
+            status_history: store::status_history(conn, shopper_id)?
+                .into_iter()
+                .map(|(status, reason, changed_at)| StatusChangeView {
+                    status,
+                    reason,
+                    changed_at,
+                })
+                .collect(),
+            rating: average(&ratings),
+            ratings: ratings
+                .into_iter()
+                .map(|(score, citation, note, rated_on)| RatingView {
+                    score,
+                    citation,
+                    note,
+                    rated_on,
+                })
+                .collect(),
+        })
+    })
+}
+
+/// What staff do to a shopper's place in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    /// applicant → active
+    Approve,
+    /// applicant or active → suspended
+    Suspend,
+    /// suspended → active
+    Reinstate,
+}
+
+/// Approves, suspends or reinstates, with a reason kept in the history.
+pub fn change_status(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    shopper_id: i64,
+    action: StatusAction,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    let reason = reason.map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::field(
+            "reason",
+            "say why, in 1 to 1000 characters",
+        ));
+    }
+    let now = now();
+    write_transaction(conn, |conn| {
+        let row = store::find_shopper(conn, shopper_id)?
+            .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        let from = row.status();
+        let to = match (action, from) {
+            (StatusAction::Approve, Status::Applicant)
+            | (StatusAction::Reinstate, Status::Suspended) => Status::Active,
+            (StatusAction::Suspend, Status::Applicant | Status::Active) => Status::Suspended,
+            _ => {
+                return Err(AppError::conflict(
+                    "status_unchanged",
+                    format!(
+                        "The shopper is {}: {} does not apply.",
+                        from.as_str(),
+                        format!("{action:?}").to_lowercase()
+                    ),
+                ));
+            }
+        };
+        store::set_status(conn, shopper_id, to.as_str(), now)?;
+        store::add_status_change(conn, shopper_id, to.as_str(), reason, Some(staff_id), now)?;
+        Ok(())
+    })
+}
+
+pub fn add_rating(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    shopper_id: i64,
+    request: &RatingRequest,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if !(1..=10).contains(&request.score) {
+        errors.push(FieldError::new("score", "must be 1 to 10"));
+    }
+    if let Some(c) = &request.citation
+        && !CITATIONS.contains(&c.as_str())
+    {
+        errors.push(FieldError::new(
+            "citation",
+            format!("must be one of {}", CITATIONS.join(", ")),
+        ));
+    }
+    let note = request
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 2000) {
+        errors.push(FieldError::new("note", "at most 2000 characters"));
+    }
+    let today = now().date();
+    let rated_on = request.rated_on.unwrap_or(today);
+    if rated_on > today {
+        errors.push(FieldError::new("rated_on", "must not be in the future"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    write_transaction(conn, |conn| {
+        store::find_shopper(conn, shopper_id)?
+            .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        store::add_rating(
+            conn,
+            shopper_id,
+            &(
+                request.score,
+                request.citation.clone(),
+                note.map(str::to_string),
+                rated_on,
+            ),
+            staff_id,
+        )?;
+        Ok(())
+    })
+}
+
+/// Reveals one sealed value to an admin, for a stated purpose; the access record names the
+/// field and the purpose.
+pub fn reveal(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    admin_id: i64,
+    shopper_id: i64,
+    request: &RevealRequest,
+) -> AppResult<Option<String>> {
+    let mut errors = Vec::new();
+    let field = SealedField::parse(&request.field);
+    if field.is_none() {
+        errors.push(FieldError::new(
+            "field",
+            "must be tax_id, bank_account or date_of_birth",
+        ));
+    }
+    let purpose = request.purpose.trim();
+    if !(10..=300).contains(&purpose.chars().count()) {
+        errors.push(FieldError::new(
+            "purpose",
+            "say why you need the value, in 10 to 300 characters",
+        ));
+    }
+    let (Some(field), true) = (field, errors.is_empty()) else {
+        return Err(AppError::validation(errors));
+    };
+    let now = now();
+    write_transaction(conn, |conn| {
+        let row = store::find_shopper(conn, shopper_id)?
+            .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        let value = row
+            .sealed(field)
+            .map(|s| crypto::open(keys, field, shopper_id, s).map_err(AppError::internal))
+            .transpose()?;
+        let category = match field {
+            SealedField::DateOfBirth => Category::C,
+            SealedField::TaxId | SealedField::BankAccount => Category::B,
+        };
+        access::record(
+            conn,
+            admin_id,
+            shopper_id,
+            &[category],
+            &format!("revealed {}: {purpose}", field.name()),
+            now,
+        )?;
+        Ok(value)
+    })
 }

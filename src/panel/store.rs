@@ -194,3 +194,115 @@ pub fn replace_affiliations(
     }
     Ok(())
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// (shopper, email) for the staff's list: by name, email or code (case-insensitive, part of
+/// it), and by status; newest first.
+pub fn search(
+    conn: &mut DbConnection,
+    text: Option<&str>,
+    status: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(ShopperRow, String)>> {
+    use crate::db::schema::users;
+    let mut query = shoppers::table
+        .inner_join(users::table)
+        .select((ShopperRow::as_select(), users::email))
+        .order(shoppers::created_at.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(shoppers::status.eq(status.to_string()));
+    }
+    if let Some(text) = text {
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(shoppers::legal_name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email.like(pattern.clone()).escape('\\'))
+                .or(lower(shoppers::code).like(pattern).escape('\\')),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn set_status(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(shoppers::table.find(shopper_id))
+        .set((
+            shoppers::status.eq(status),
+            shoppers::status_changed_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub type RatingTuple = (i32, Option<String>, Option<String>, NaiveDate);
+
+pub fn ratings_of(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<RatingTuple>> {
+    use crate::db::schema::ratings;
+    ratings::table
+        .filter(ratings::shopper_id.eq(shopper_id))
+        .order(ratings::id.asc())
+        .select((
+            ratings::score,
+            ratings::citation,
+            ratings::note,
+            ratings::rated_on,
+        ))
+        .load(conn)
+}
+
+pub fn add_rating(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    rating: &RatingTuple,
+    rated_by: i64,
+) -> QueryResult<()> {
+    use crate::db::schema::ratings;
+    let (score, citation, note, rated_on) = rating;
+    diesel::insert_into(ratings::table)
+        .values((
+            ratings::shopper_id.eq(shopper_id),
+            ratings::score.eq(score),
+            ratings::citation.eq(citation),
+            ratings::note.eq(note),
+            ratings::rated_by.eq(rated_by),
+            ratings::rated_on.eq(rated_on),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The average rating of each of these shoppers that has one.
+pub fn average_ratings(
+    conn: &mut DbConnection,
+    shopper_ids: &[i64],
+) -> QueryResult<Vec<(i64, f64)>> {
+    use crate::db::schema::ratings;
+    let rows: Vec<(i64, i32)> = ratings::table
+        .filter(ratings::shopper_id.eq_any(shopper_ids))
+        .select((ratings::shopper_id, ratings::score))
+        .load(conn)?;
+    let mut sums: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    for (id, score) in rows {
+        let entry = sums.entry(id).or_default();
+        entry.0 += i64::from(score);
+        entry.1 += 1;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(id, (sum, n))| (id, sum as f64 / n as f64))
+        .collect())
+}

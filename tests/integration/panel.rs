@@ -47,6 +47,15 @@ async fn applicant(app: &TestApp, name: &str) -> String {
     token
 }
 
+/// An applicant's access token and user id.
+async fn applicant_with_id(app: &TestApp, name: &str) -> (String, i64) {
+    let token = applicant(app, name).await;
+    let id = get_json(app, "/api/v1/me", &token).await["id"]
+        .as_i64()
+        .unwrap();
+    (token, id)
+}
+
 async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     let r = app.get_auth(path, token).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -372,6 +381,366 @@ async fn profile_routes_serve_only_the_shopper_themself(backend: Backend) {
     app.stop().await;
 }
 
+/// An admin (from the command line) and a scheduler the admin created: their access tokens.
+async fn staff(app: &TestApp) -> (String, String) {
+    let admin = access(&app.admin_tokens(&unique_email("admin")).await);
+    let email = unique_email("sched");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": email, "password": STRONG_PASSWORD, "role": "scheduler"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let scheduler = access(
+        &app.login(&email, STRONG_PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    (admin, scheduler)
+}
+
+async fn staff_keep_organizations_clients_and_competitors(backend: Backend) {
+    let Some(app) = spawn_app(backend, "clients_and_competitors").await else {
+        return;
+    };
+    let (admin, scheduler) = staff(&app).await;
+    let shopper = access(&app.signed_up_shopper(&unique_email("nosy")).await);
+
+    let r = app
+        .post_json_auth(
+            "/api/v1/organizations",
+            &scheduler,
+            &json!({"name": "ACME, Inc."}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let acme: Value = r.json().await.unwrap();
+    let r = app
+        .post_json_auth(
+            "/api/v1/organizations",
+            &scheduler,
+            &json!({"name": "acme inc"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the same company, spelt differently"
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["id"], acme["id"]);
+
+    let r = app
+        .post_json_auth(
+            "/api/v1/clients",
+            &scheduler,
+            &json!({"name": "Burger Barn"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let client: Value = r.json().await.unwrap();
+    let id = client["id"].as_i64().unwrap();
+    let path = format!("/api/v1/clients/{id}/competitors");
+    let r = app
+        .post_json_auth(&path, &scheduler, &json!({"organization_id": acme["id"]}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json_auth(&path, &scheduler, &json!({"name": "Taco Town LLC"}))
+        .await;
+    let client: Value = r.json().await.unwrap();
+    let names: Vec<&str> = client["competitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ACME, Inc.", "Taco Town LLC"]);
+    let r = app
+        .post_json_auth(&path, &scheduler, &json!({"name": "burger barn"}))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not its own competitor"
+    );
+    let r = app
+        .post_json_auth(
+            "/api/v1/clients/999999/competitors",
+            &scheduler,
+            &json!({"name": "X"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post_json_auth("/api/v1/clients", &scheduler, &json!({"name": " ... "}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A client reviewer is bound to one existing client.
+    let reviewer = |client_id: Value| json!({"email": unique_email("rev"), "password": STRONG_PASSWORD, "role": "client_reviewer", "client_id": client_id});
+    let r = app
+        .post_json_auth("/api/v1/users", &admin, &reviewer(json!(id)))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for bad in [Value::Null, json!(999999)] {
+        let r = app
+            .post_json_auth("/api/v1/users", &admin, &reviewer(bad))
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem(r).await["errors"][0]["field"], "client_id");
+    }
+
+    // Shoppers may not touch any of it.
+    for path in ["/api/v1/organizations", "/api/v1/clients"] {
+        let r = app.get_auth(path, &shopper).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let r = app
+            .post_json_auth(path, &shopper, &json!({"name": "Mine"}))
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = app
+        .get_auth(&format!("/api/v1/clients/{id}"), &shopper)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+async fn staff_review_applicants_and_every_read_is_recorded(backend: Backend) {
+    let Some(app) = spawn_app(backend, "staff_review").await else {
+        return;
+    };
+    let (admin, scheduler) = staff(&app).await;
+    let (ada, ada_id) = applicant_with_id(&app, "ada").await;
+
+    let found = get_json(
+        &app,
+        "/api/v1/shoppers?q=LOVELACE&status=applicant",
+        &scheduler,
+    )
+    .await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["id"], ada_id);
+    let none = get_json(&app, "/api/v1/shoppers?q=nobody", &scheduler).await;
+    assert_eq!(none, json!([]));
+    let r = app
+        .get_auth("/api/v1/shoppers?status=retired&limit=0", &scheduler)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"].as_array().unwrap().len(), 2);
+
+    let record = get_json(&app, &format!("/api/v1/shoppers/{ada_id}"), &scheduler).await;
+    assert_eq!(record["profile"]["tax_id"], "•••-••-6789");
+    assert!(!record.to_string().contains(SSN));
+
+    // Ada sees who looked: the search and the record.
+    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0]["staff_role"], "scheduler");
+    assert!(log[0]["categories"].as_str().unwrap().contains('B'));
+    assert!(log[1]["purpose"].as_str().unwrap().contains("search"));
+
+    let path = |action: &str| format!("/api/v1/shoppers/{ada_id}/{action}");
+    let r = app
+        .post_json_auth(&path("approve"), &scheduler, &json!({}))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a note is required"
+    );
+    let r = app
+        .post_json_auth(&path("reinstate"), &scheduler, &json!({"reason": "x"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "not suspended");
+    let r = app
+        .post_json_auth(
+            &path("approve"),
+            &scheduler,
+            &json!({"reason": "references checked"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["profile"]["status"],
+        "active"
+    );
+    let r = app
+        .post_json_auth(&path("approve"), &scheduler, &json!({"reason": "again"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = app
+        .post_json_auth(&path("suspend"), &admin, &json!({"reason": "two no-shows"}))
+        .await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["profile"]["status"],
+        "suspended"
+    );
+    let r = app
+        .post_json_auth(
+            &path("reinstate"),
+            &scheduler,
+            &json!({"reason": "explained"}),
+        )
+        .await;
+    let record: Value = r.json().await.unwrap();
+    assert_eq!(record["profile"]["status"], "active");
+    let reasons: Vec<&str> = record["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "application submitted",
+            "references checked",
+            "two no-shows",
+            "explained"
+        ]
+    );
+
+    let r = app
+        .post_json_auth(
+            &path("ratings"),
+            &scheduler,
+            &json!({"score": 11, "citation": "grumpy"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"].as_array().unwrap().len(), 2);
+    for (score, citation) in [(9, "hero"), (6, "late")] {
+        let r = app
+            .post_json_auth(
+                &path("ratings"),
+                &scheduler,
+                &json!({"score": score, "citation": citation}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let record = get_json(&app, &format!("/api/v1/shoppers/{ada_id}"), &scheduler).await;
+    assert_eq!(record["rating"], 7.5);
+    assert_eq!(record["ratings"][0]["citation"], "hero");
+    app.stop().await;
+}
+
+async fn only_admins_reveal_a_sealed_value_and_say_why(backend: Backend) {
+    let Some(app) = spawn_app(backend, "reveal").await else {
+        return;
+    };
+    let (admin, scheduler) = staff(&app).await;
+    let (ada, ada_id) = applicant_with_id(&app, "ada").await;
+    let path = format!("/api/v1/shoppers/{ada_id}/reveal");
+    let why = json!({"field": "tax_id", "purpose": "year-end 1099 filing for 2026"});
+
+    let r = app.post_json_auth(&path, &scheduler, &why).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post_json_auth(
+            &path,
+            &admin,
+            &json!({"field": "shoe_size", "purpose": "curious"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"].as_array().unwrap().len(), 2);
+    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    assert_eq!(log, json!([]), "refused reveals read nothing");
+
+    let r = app.post_json_auth(&path, &admin, &why).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["value"], SSN);
+    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    assert_eq!(log[0]["staff_role"], "admin");
+    assert_eq!(log[0]["categories"], "B");
+    assert_eq!(
+        log[0]["purpose"],
+        "revealed tax_id: year-end 1099 filing for 2026"
+    );
+    app.stop().await;
+}
+
+async fn shoppers_and_client_reviewers_read_no_shopper_records(backend: Backend) {
+    let Some(app) = spawn_app(backend, "no_shopper_records").await else {
+        return;
+    };
+    let (admin, scheduler) = staff(&app).await;
+    let (ada, ada_id) = applicant_with_id(&app, "ada").await;
+    let bob = applicant(&app, "bob").await;
+    let client: Value = app
+        .post_json_auth(
+            "/api/v1/clients",
+            &scheduler,
+            &json!({"name": "Burger Barn"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let email = unique_email("rev");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": email, "password": STRONG_PASSWORD, "role": "client_reviewer", "client_id": client["id"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let reviewer = access(
+        &app.login(&email, STRONG_PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+
+    for token in [&bob, &reviewer] {
+        for path in [
+            "/api/v1/shoppers".to_string(),
+            format!("/api/v1/shoppers/{ada_id}"),
+        ] {
+            let r = app.get_auth(&path, token).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+        for (action, body) in [
+            ("approve", json!({"reason": "looks fine to me"})),
+            ("suspend", json!({"reason": "rival"})),
+            ("ratings", json!({"score": 1})),
+            (
+                "reveal",
+                json!({"field": "tax_id", "purpose": "just because I can"}),
+            ),
+        ] {
+            let r = app
+                .post_json_auth(&format!("/api/v1/shoppers/{ada_id}/{action}"), token, &body)
+                .await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{action}");
+        }
+    }
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/shoppers/{ada_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    assert_eq!(log, json!([]), "no refused request read Ada's data");
+    let profile = get_json(&app, "/api/v1/me/profile", &ada).await;
+    assert_eq!(
+        profile["status"], "applicant",
+        "no refused request changed it"
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
     applicant_applies_and_sees_the_profile_back,
     every_bad_field_is_named_and_nothing_is_stored,
@@ -379,4 +748,8 @@ on_both_backends!(
     key_rotation_reseals_every_value,
     consents_form_an_append_only_ledger,
     profile_routes_serve_only_the_shopper_themself,
+    staff_keep_organizations_clients_and_competitors,
+    staff_review_applicants_and_every_read_is_recorded,
+    only_admins_reveal_a_sealed_value_and_say_why,
+    shoppers_and_client_reviewers_read_no_shopper_records,
 );
