@@ -260,6 +260,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("already_exists", "This exists already."),
     (
+        "malformed_csv",
+        "The CSV file could not be read as UTF-8 text; save it as CSV UTF-8.",
+    ),
+    (
         "status_unchanged",
         "The shopper's place in the panel does not allow this change (approve applies to applicants, reinstate to suspended shoppers).",
     ),

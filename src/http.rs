@@ -45,11 +45,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .is_some_and(|m| {
                 m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
             });
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_len = declared_length(req);
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
@@ -59,34 +55,93 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     "Send the body as JSON, with Content-Type: application/json.",
                 ));
             }
-            if declared_len.is_some_and(|n| n > JSON_LIMIT) {
-                return Err(too_large());
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    AppError::bad_request(
-                        "unreadable_body",
-                        format!("The body could not be read: {e}"),
-                    )
-                })?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, declared_len, JSON_LIMIT).await?;
             parse_json(&body).map(ApiJson)
         })
     }
 }
 
-fn too_large() -> AppError {
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// The whole body, refused with 413 past `limit` bytes (declared or sent).
+async fn read_body(
+    payload: &mut Payload,
+    declared_len: Option<usize>,
+    limit: usize,
+) -> Result<web::BytesMut, AppError> {
+    if declared_len.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            AppError::bad_request(
+                "unreadable_body",
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The largest CSV import the API reads.
+pub const CSV_LIMIT: usize = 8 * 1024 * 1024;
+
+/// A CSV request body (`Content-Type: text/csv`), as UTF-8 text. Wrong content type → 415,
+/// too large → 413, not UTF-8 → 400.
+pub struct CsvText(pub String);
+
+impl FromRequest for CsvText {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
+        let declared_len = declared_length(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the file as CSV, with Content-Type: text/csv.",
+                ));
+            }
+            let body = read_body(&mut payload, declared_len, CSV_LIMIT).await?;
+            String::from_utf8(body.to_vec()).map(CsvText).map_err(|e| {
+                AppError::bad_request(
+                    "malformed_csv",
+                    format!(
+                        "The file is not UTF-8 text (byte {} is not); save it as CSV UTF-8.",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })
+        })
+    }
+}
+
+fn too_large(limit: usize) -> AppError {
     AppError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
         format!(
-            "The body is larger than the {} KiB this API accepts.",
-            JSON_LIMIT / 1024
+            "The body is larger than the {} KiB this route accepts.",
+            limit / 1024
         ),
     )
 }

@@ -110,3 +110,353 @@ pub fn parse_organization_name(raw: &str, field: &str) -> Result<String, crate::
     }
     Ok(name.to_string())
 }
+
+/// A client's store, as given: by JSON (`POST /locations`) or by a CSV row.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    /// Only in JSON: the client whose store this is (imports take it from the query).
+    pub client_id: Option<i64>,
+    /// The client's own store number or code; unique per client, and what a re-import matches.
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    /// Two-letter US state code.
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    /// Exact coordinates, when known; otherwise the ZIP code's centre is used.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// A checked location.
+#[derive(Debug, Clone)]
+pub struct CheckedLocation {
+    pub code: String,
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub coordinates: crate::matching::Coordinates,
+}
+
+fn required_text(
+    errors: &mut Vec<crate::error::FieldError>,
+    field: &str,
+    value: Option<&String>,
+    max: usize,
+) -> Option<String> {
+    match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => {
+            errors.push(crate::error::FieldError::new(field, "is required"));
+            None
+        }
+        Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
+            errors.push(crate::error::FieldError::new(
+                field,
+                format!("must be at most {max} characters, without control characters"),
+            ));
+            None
+        }
+        Some(v) => Some(v.to_string()),
+    }
+}
+
+impl LocationInput {
+    /// Checks every field and places the store; errors name every bad field.
+    pub fn validate(&self) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
+        use crate::error::FieldError;
+        use crate::geocode::{US_STATES, Zip, geocode};
+        let mut e = Vec::new();
+        let code = required_text(&mut e, "code", self.code.as_ref(), 50);
+        let name = required_text(&mut e, "name", self.name.as_ref(), 200);
+        let street = required_text(&mut e, "street", self.street.as_ref(), 200);
+        let city = required_text(&mut e, "city", self.city.as_ref(), 100);
+        let state = required_text(&mut e, "state", self.state.as_ref(), 2)
+            .map(|s| s.to_ascii_uppercase())
+            .filter(|s| {
+                let known = US_STATES.contains(&s.as_str());
+                if !known {
+                    e.push(FieldError::new(
+                        "state",
+                        "must be a two-letter US state code, like NY",
+                    ));
+                }
+                known
+            });
+        let zip = required_text(&mut e, "zip", self.zip.as_ref(), 10).and_then(|z| {
+            Zip::parse(&z)
+                .map_err(|m| e.push(FieldError::new("zip", m)))
+                .ok()
+        });
+        let coordinates = match (self.latitude, self.longitude) {
+            (Some(lat), Some(lon)) => crate::matching::Coordinates::new(lat, lon)
+                .map_err(|m| e.push(FieldError::new("latitude", m)))
+                .ok(),
+            (None, None) => match (&state, &zip) {
+                (Some(state), Some(zip)) => geocode(state, zip)
+                    .map_err(|(field, m)| e.push(FieldError::new(field, m)))
+                    .ok(),
+                _ => None,
+            },
+            _ => {
+                e.push(FieldError::new(
+                    "latitude",
+                    "give both latitude and longitude, or neither",
+                ));
+                None
+            }
+        };
+        match (code, name, street, city, state, zip, coordinates) {
+            (
+                Some(code),
+                Some(name),
+                Some(street),
+                Some(city),
+                Some(state),
+                Some(zip),
+                Some(coordinates),
+            ) if e.is_empty() => Ok(CheckedLocation {
+                code,
+                name,
+                street,
+                city,
+                state,
+                zip: zip.as_str().to_string(),
+                coordinates,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = crate::db::schema::locations)]
+pub struct Location {
+    pub id: i64,
+    pub client_id: i64,
+    pub code: String,
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a shopper must have for a job: a project's rules, or a job's overrides of them.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
+pub struct Requirements {
+    /// Farthest a shopper may travel, km (1–500).
+    pub max_km: Option<f64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    /// The shopper needs a vehicle.
+    pub vehicle: Option<bool>,
+    /// ISO 639-1 codes the shopper must all speak.
+    pub languages: Option<Vec<String>>,
+    /// Certification names the shopper must all hold (unexpired).
+    pub certifications: Option<Vec<String>>,
+    /// 1–10.
+    pub min_rating: Option<f64>,
+    pub min_completed: Option<i32>,
+}
+
+impl Requirements {
+    /// Checks the values that are given; names each bad one.
+    pub fn check(&self, errors: &mut Vec<crate::error::FieldError>) {
+        use crate::error::FieldError;
+        if self
+            .max_km
+            .is_some_and(|k| !(k.is_finite() && (1.0..=500.0).contains(&k)))
+        {
+            errors.push(FieldError::new("max_km", "must be 1 to 500"));
+        }
+        for (field, age) in [("min_age", self.min_age), ("max_age", self.max_age)] {
+            if age.is_some_and(|a| !(16..=120).contains(&a)) {
+                errors.push(FieldError::new(field, "must be 16 to 120"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_age, self.max_age)
+            && min > max
+        {
+            errors.push(FieldError::new("max_age", "must not be below min_age"));
+        }
+        for (i, l) in self.languages.iter().flatten().enumerate() {
+            if !(l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase())) {
+                errors.push(FieldError::new(
+                    format!("languages[{i}]"),
+                    "must be a two-letter ISO 639-1 code in lower case, like es",
+                ));
+            }
+        }
+        for (i, c) in self.certifications.iter().flatten().enumerate() {
+            if c.trim().is_empty() || c.chars().count() > 100 {
+                errors.push(FieldError::new(
+                    format!("certifications[{i}]"),
+                    "must be a certification name, 1 to 100 characters",
+                ));
+            }
+        }
+        if self
+            .min_rating
+            .is_some_and(|r| !(r.is_finite() && (1.0..=10.0).contains(&r)))
+        {
+            errors.push(FieldError::new("min_rating", "must be 1 to 10"));
+        }
+        if self.min_completed.is_some_and(|c| c < 0) {
+            errors.push(FieldError::new("min_completed", "must not be negative"));
+        }
+    }
+}
+
+/// `POST /projects`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    pub client_id: i64,
+    pub name: String,
+    /// Farthest a shopper may travel, km (1–500).
+    pub max_km: Option<f64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    /// The shopper needs a vehicle.
+    pub vehicle: Option<bool>,
+    /// ISO 639-1 codes the shopper must all speak.
+    pub languages: Option<Vec<String>>,
+    /// Certification names the shopper must all hold (unexpired).
+    pub certifications: Option<Vec<String>>,
+    /// 1–10.
+    pub min_rating: Option<f64>,
+    pub min_completed: Option<i32>,
+    /// Days before a shopper may visit the same store again.
+    pub rotation_days: i32,
+    /// The shopper's fee, in cents.
+    pub fee_cents: i64,
+    /// Most a shopper is reimbursed for a purchase, in cents.
+    #[serde(default)]
+    pub reimbursement_cap_cents: i64,
+    /// Whether shoppers see the client's name on the job board.
+    #[serde(default)]
+    pub show_client_name: bool,
+}
+
+impl ProjectInput {
+    pub fn requirements(&self) -> Requirements {
+        Requirements {
+            max_km: self.max_km,
+            min_age: self.min_age,
+            max_age: self.max_age,
+            vehicle: self.vehicle,
+            languages: self.languages.clone(),
+            certifications: self.certifications.clone(),
+            min_rating: self.min_rating,
+            min_completed: self.min_completed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = crate::db::schema::projects)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub client_id: i64,
+    pub name: String,
+    pub max_km: f64,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub vehicle: bool,
+    #[serde(skip)]
+    pub languages: String,
+    #[serde(skip)]
+    pub certifications: String,
+    pub min_rating: Option<f64>,
+    pub min_completed: i32,
+    pub rotation_days: i32,
+    pub fee_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    pub show_client_name: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A job as given: by JSON (`POST /jobs`) or by a CSV row.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobInput {
+    /// Only in JSON: imports take it from the query.
+    pub project_id: Option<i64>,
+    /// Only in JSON: imports name the store by `location_code`.
+    pub location_id: Option<i64>,
+    /// Unique in the project, and what a re-import matches; made up when left out.
+    pub code: Option<String>,
+    /// `YYYY-MM-DD`, first day of the visit window.
+    pub window_start: Option<chrono::NaiveDate>,
+    /// `YYYY-MM-DD`, last day.
+    pub window_end: Option<chrono::NaiveDate>,
+    /// The project's fee when left out.
+    pub fee_cents: Option<i64>,
+    pub bonus_cents: Option<i64>,
+    /// The project's cap when left out.
+    pub reimbursement_cap_cents: Option<i64>,
+    // Overrides of the project's requirements, for this job only.
+    /// Farthest a shopper may travel, km (1–500).
+    pub max_km: Option<f64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    /// The shopper needs a vehicle.
+    pub vehicle: Option<bool>,
+    /// ISO 639-1 codes the shopper must all speak.
+    pub languages: Option<Vec<String>>,
+    /// Certification names the shopper must all hold (unexpired).
+    pub certifications: Option<Vec<String>>,
+    /// 1–10.
+    pub min_rating: Option<f64>,
+    pub min_completed: Option<i32>,
+}
+
+impl JobInput {
+    pub fn requirements(&self) -> Requirements {
+        Requirements {
+            max_km: self.max_km,
+            min_age: self.min_age,
+            max_age: self.max_age,
+            vehicle: self.vehicle,
+            languages: self.languages.clone(),
+            certifications: self.certifications.clone(),
+            min_rating: self.min_rating,
+            min_completed: self.min_completed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = crate::db::schema::jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub location_id: i64,
+    pub code: String,
+    pub window_start: chrono::NaiveDate,
+    pub window_end: chrono::NaiveDate,
+    pub fee_cents: i64,
+    pub bonus_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    pub max_km: Option<f64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub vehicle: Option<bool>,
+    #[serde(skip)]
+    pub languages: Option<String>,
+    #[serde(skip)]
+    pub certifications: Option<String>,
+    pub min_rating: Option<f64>,
+    pub min_completed: Option<i32>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -3,12 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::model::{ClientView, NewOrganizationRequest, Organization, OrganizationRef};
+use serde::Deserialize;
+
+use super::csv_import::ImportReport;
+use super::model::{
+    ClientView, JobInput, JobRow, Location, LocationInput, NewOrganizationRequest, Organization,
+    OrganizationRef, ProjectInput, ProjectRow,
+};
 use super::service;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppResult, Problem};
-use crate::http::ApiJson;
+use crate::http::{ApiJson, CsvText};
 
 /// Who runs clients and their work.
 pub const STAFF: &[Role] = &[Role::Scheduler, Role::Admin];
@@ -19,7 +25,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/clients", web::get().to(list_clients))
         .route("/clients", web::post().to(create_client))
         .route("/clients/{id}", web::get().to(get_client))
-        .route("/clients/{id}/competitors", web::post().to(add_competitor));
+        .route("/clients/{id}/competitors", web::post().to(add_competitor))
+        .route("/locations", web::get().to(list_locations))
+        .route("/locations", web::post().to(create_location))
+        .route("/locations/import", web::post().to(import_locations))
+        .route("/projects", web::get().to(list_projects))
+        .route("/projects", web::post().to(create_project))
+        .route("/jobs", web::get().to(list_jobs))
+        .route("/jobs", web::post().to(create_job))
+        .route("/jobs/import", web::post().to(import_jobs));
 }
 
 fn created_or_found<T: serde::Serialize>(created: bool, body: T) -> HttpResponse {
@@ -144,4 +158,182 @@ pub async fn add_competitor(
         .run(move |conn| service::add_competitor(conn, id, &named))
         .await?;
     Ok(HttpResponse::Ok().json(client))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ClientQuery {
+    /// The client.
+    pub client_id: i64,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectQuery {
+    /// The project.
+    pub project_id: i64,
+}
+
+/// A client's stores.
+#[utoipa::path(get, path = "/api/v1/locations", tag = "clients", params(ClientQuery),
+    responses((status = 200, body = [Location]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_locations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ClientQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let client_id = query.client_id;
+    let list = state
+        .db
+        .run(move |conn| Ok(super::store::list_locations(conn, client_id)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add one store. Its coordinates are the ZIP code's centre unless given; 409 when the client
+/// has a store with this code (a CSV import updates instead).
+#[utoipa::path(post, path = "/api/v1/locations", tag = "clients", request_body = LocationInput,
+    responses((status = 201, body = Location), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_location(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<LocationInput>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let input = body.0;
+    let location = state
+        .db
+        .run(move |conn| service::create_location(conn, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(location))
+}
+
+/// Import a client's stores from CSV (`Content-Type: text/csv`): header
+/// `code,name,street,city,state,zip[,latitude,longitude]`. Good rows are imported (a known code
+/// is updated), each bad row is reported with its line, field and reason.
+#[utoipa::path(post, path = "/api/v1/locations/import", tag = "clients", params(ClientQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad header, no rows, or unknown client", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn import_locations(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ClientQuery>,
+    body: CsvText,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let client_id = query.client_id;
+    let report = state
+        .db
+        .run(move |conn| service::import_locations(conn, client_id, &body.0))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// A client's projects.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "clients", params(ClientQuery),
+    responses((status = 200, body = [ProjectRow]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_projects(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ClientQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let client_id = query.client_id;
+    let list = state
+        .db
+        .run(move |conn| Ok(super::store::list_projects(conn, client_id)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add a client's programme: requirements, rotation, fee, reimbursement cap.
+#[utoipa::path(post, path = "/api/v1/projects", tag = "clients", request_body = ProjectInput,
+    responses((status = 201, body = ProjectRow), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_project(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<ProjectInput>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let input = body.0;
+    let project = state
+        .db
+        .run(move |conn| service::create_project(conn, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(project))
+}
+
+/// A project's jobs.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "clients", params(ProjectQuery),
+    responses((status = 200, body = [JobRow]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_jobs(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ProjectQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let project_id = query.project_id;
+    let list = state
+        .db
+        .run(move |conn| Ok(super::store::list_jobs(conn, project_id)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add one job: a visit of one of the client's stores in a date window; the fee and cap
+/// default to the project's, requirement fields override the project's for this job.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "clients", request_body = JobInput,
+    responses((status = 201, body = JobRow), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_job(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<JobInput>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let input = body.0;
+    let job = state
+        .db
+        .run(move |conn| service::create_job(conn, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(job))
+}
+
+/// Import a project's jobs from CSV (`Content-Type: text/csv`): header
+/// `code,location_code,window_start,window_end`, optionally `fee_cents, bonus_cents,
+/// reimbursement_cap_cents, max_km, min_age, max_age, vehicle, languages, certifications,
+/// min_rating, min_completed` (lists separated by `;`).
+#[utoipa::path(post, path = "/api/v1/jobs/import", tag = "clients", params(ProjectQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn import_jobs(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ProjectQuery>,
+    body: CsvText,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let project_id = query.project_id;
+    let report = state
+        .db
+        .run(move |conn| service::import_jobs(conn, project_id, &body.0))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
 }

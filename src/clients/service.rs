@@ -4,10 +4,16 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::OptionalExtension;
 
-use super::model::{ClientView, Organization, OrganizationRef, parse_organization_name};
+use std::collections::HashMap;
+
+use super::csv_import::{self, ImportReport, RowError};
+use super::model::{
+    CheckedLocation, ClientView, JobInput, JobRow, Location, LocationInput, Organization,
+    OrganizationRef, ProjectInput, ProjectRow, parse_organization_name,
+};
 use super::store;
 use crate::db::{DbConnection, write_transaction};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -103,4 +109,443 @@ pub fn list_clients(conn: &mut DbConnection) -> AppResult<Vec<ClientView>> {
         .into_iter()
         .map(|id| client_view(conn, id))
         .collect()
+}
+
+fn find_client_or_field(conn: &mut DbConnection, client_id: i64, field: &str) -> AppResult<()> {
+    store::find_client(conn, client_id)
+        .optional()?
+        .map(|_| ())
+        .ok_or_else(|| AppError::field(field, "no client has this id"))
+}
+
+/// Adds one store; 409 when the client has a store with this code already.
+pub fn create_location(conn: &mut DbConnection, input: &LocationInput) -> AppResult<Location> {
+    let checked = input.validate();
+    let client_id = match (input.client_id, checked) {
+        (Some(id), Ok(checked)) => (id, checked),
+        (client_id, checked) => {
+            let mut fields = checked.err().unwrap_or_default();
+            if client_id.is_none() {
+                fields.insert(0, FieldError::new("client_id", "is required"));
+            }
+            return Err(AppError::validation(fields));
+        }
+    };
+    let (client_id, checked) = client_id;
+    write_transaction(conn, |conn| {
+        find_client_or_field(conn, client_id, "client_id")?;
+        if store::location_by_code(conn, client_id, &checked.code)?.is_some() {
+            return Err(AppError::conflict(
+                "already_exists",
+                format!(
+                    "The client has a location with code {} already; a CSV import updates it.",
+                    checked.code
+                ),
+            ));
+        }
+        let (id, _) = store::upsert_location(conn, client_id, &checked, now())?;
+        Ok(store::find_location(conn, id)?)
+    })
+}
+
+const LOCATION_COLUMNS: &[&str] = &["code", "name", "street", "city", "state", "zip"];
+
+/// Imports a client's stores from CSV (columns `code,name,street,city,state,zip`, optionally
+/// `latitude,longitude`); a row whose code is known updates that store.
+pub fn import_locations(
+    conn: &mut DbConnection,
+    client_id: i64,
+    text: &str,
+) -> AppResult<ImportReport> {
+    let rows = csv_import::read(text, LOCATION_COLUMNS, &["latitude", "longitude"])?;
+    let mut report = ImportReport::default();
+    let mut good: Vec<CheckedLocation> = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for row in &rows {
+        let mut fields = Vec::new();
+        let number = |name: &str, fields: &mut Vec<FieldError>| {
+            row.get(name).and_then(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| fields.push(FieldError::new(name, "must be a number")))
+                    .ok()
+            })
+        };
+        let latitude = number("latitude", &mut fields);
+        let longitude = number("longitude", &mut fields);
+        let input = LocationInput {
+            client_id: Some(client_id),
+            code: row.get("code").cloned(),
+            name: row.get("name").cloned(),
+            street: row.get("street").cloned(),
+            city: row.get("city").cloned(),
+            state: row.get("state").cloned(),
+            zip: row.get("zip").cloned(),
+            latitude,
+            longitude,
+        };
+        match input.validate() {
+            Ok(checked) if fields.is_empty() => {
+                if let Some(first) = seen.insert(checked.code.clone(), row.line) {
+                    report.errors.push(RowError {
+                        line: row.line,
+                        field: "code".into(),
+                        message: format!("code {} is on line {first} already", checked.code),
+                    });
+                    continue;
+                }
+                good.push(checked);
+            }
+            Ok(_) => report
+                .errors
+                .extend(csv_import::row_errors(row.line, fields)),
+            Err(more) => {
+                fields.extend(more);
+                report
+                    .errors
+                    .extend(csv_import::row_errors(row.line, fields));
+            }
+        }
+    }
+    write_transaction(conn, |conn| {
+        find_client_or_field(conn, client_id, "client_id")?;
+        let now = now();
+        for location in &good {
+            let (_, created) = store::upsert_location(conn, client_id, location, now)?;
+            if created {
+                report.created += 1;
+            } else {
+                report.updated += 1;
+            }
+        }
+        Ok(report)
+    })
+}
+
+fn names_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Trimmed, sorted, without repeats.
+fn clean_names(list: Option<&Vec<String>>) -> Vec<String> {
+    let mut names: Vec<String> = list
+        .into_iter()
+        .flatten()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+pub fn create_project(conn: &mut DbConnection, input: &ProjectInput) -> AppResult<ProjectRow> {
+    let mut errors = Vec::new();
+    let requirements = input.requirements();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+    }
+    if requirements.max_km.is_none() {
+        errors.push(FieldError::new("max_km", "is required"));
+    }
+    requirements.check(&mut errors);
+    if !(0..=3650).contains(&input.rotation_days) {
+        errors.push(FieldError::new("rotation_days", "must be 0 to 3650"));
+    }
+    if input.fee_cents < 0 {
+        errors.push(FieldError::new("fee_cents", "must not be negative"));
+    }
+    if input.reimbursement_cap_cents < 0 {
+        errors.push(FieldError::new(
+            "reimbursement_cap_cents",
+            "must not be negative",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let languages = names_json(&clean_names(requirements.languages.as_ref()));
+    let certifications = names_json(&clean_names(requirements.certifications.as_ref()));
+    write_transaction(conn, |conn| {
+        find_client_or_field(conn, input.client_id, "client_id")?;
+        let id = store::insert_project(
+            conn,
+            &store::NewProject {
+                client_id: input.client_id,
+                name,
+                max_km: requirements.max_km.unwrap_or(50.0),
+                min_age: requirements.min_age,
+                max_age: requirements.max_age,
+                vehicle: requirements.vehicle.unwrap_or(false),
+                languages: &languages,
+                certifications: &certifications,
+                min_rating: requirements.min_rating,
+                min_completed: requirements.min_completed.unwrap_or(0),
+                rotation_days: input.rotation_days,
+                fee_cents: input.fee_cents,
+                reimbursement_cap_cents: input.reimbursement_cap_cents,
+                show_client_name: input.show_client_name,
+            },
+            now(),
+        )?;
+        Ok(store::find_project(conn, id)?)
+    })
+}
+
+/// Checks a job against its project; `location` is the store, found by the caller.
+fn check_job(
+    input: &JobInput,
+    project: &ProjectRow,
+    location_id: Option<i64>,
+    code: String,
+) -> Result<store::JobValues, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let overrides = input.requirements();
+    overrides.check(&mut errors);
+    let dates = match (input.window_start, input.window_end) {
+        (Some(start), Some(end)) if start <= end => Some((start, end)),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "window_end",
+                "must not be before window_start",
+            ));
+            None
+        }
+        (start, end) => {
+            if start.is_none() {
+                errors.push(FieldError::new("window_start", "is required (YYYY-MM-DD)"));
+            }
+            if end.is_none() {
+                errors.push(FieldError::new("window_end", "is required (YYYY-MM-DD)"));
+            }
+            None
+        }
+    };
+    for (field, cents) in [
+        ("fee_cents", input.fee_cents),
+        ("bonus_cents", input.bonus_cents),
+        ("reimbursement_cap_cents", input.reimbursement_cap_cents),
+    ] {
+        if cents.is_some_and(|c| c < 0) {
+            errors.push(FieldError::new(field, "must not be negative"));
+        }
+    }
+    if code.is_empty() || code.chars().count() > 50 {
+        errors.push(FieldError::new("code", "must be 1 to 50 characters"));
+    }
+    match (location_id, dates) {
+        (Some(location_id), Some((window_start, window_end))) if errors.is_empty() => {
+            let languages = overrides
+                .languages
+                .as_ref()
+                .map(|l| names_json(&clean_names(Some(l))));
+            let certifications = overrides
+                .certifications
+                .as_ref()
+                .map(|c| names_json(&clean_names(Some(c))));
+            Ok(store::JobValues {
+                location_id,
+                code,
+                window_start,
+                window_end,
+                fee_cents: input.fee_cents.unwrap_or(project.fee_cents),
+                bonus_cents: input.bonus_cents.unwrap_or(0),
+                reimbursement_cap_cents: input
+                    .reimbursement_cap_cents
+                    .unwrap_or(project.reimbursement_cap_cents),
+                max_km: overrides.max_km,
+                min_age: overrides.min_age,
+                max_age: overrides.max_age,
+                vehicle: overrides.vehicle,
+                languages,
+                certifications,
+                min_rating: overrides.min_rating,
+                min_completed: overrides.min_completed,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+fn project_or_field(conn: &mut DbConnection, project_id: i64) -> AppResult<ProjectRow> {
+    store::find_project(conn, project_id)
+        .optional()?
+        .ok_or_else(|| AppError::field("project_id", "no project has this id"))
+}
+
+pub fn create_job(conn: &mut DbConnection, input: &JobInput) -> AppResult<JobRow> {
+    let Some(project_id) = input.project_id else {
+        return Err(AppError::field("project_id", "is required"));
+    };
+    write_transaction(conn, |conn| {
+        let project = project_or_field(conn, project_id)?;
+        let location = match input.location_id {
+            None => Err(FieldError::new("location_id", "is required")),
+            Some(id) => match store::find_location(conn, id).optional()? {
+                Some(l) if l.client_id == project.client_id => Ok(l.id),
+                Some(_) => Err(FieldError::new(
+                    "location_id",
+                    "is a store of another client than the project's",
+                )),
+                None => Err(FieldError::new("location_id", "no location has this id")),
+            },
+        };
+        let code = match &input.code {
+            Some(code) => code.trim().to_string(),
+            None => format!("J-{}", crate::keys::random_token(6)),
+        };
+        let (location_id, mut errors) = match location {
+            Ok(id) => (Some(id), Vec::new()),
+            Err(e) => (None, vec![e]),
+        };
+        let values = check_job(input, &project, location_id, code);
+        let values = match values {
+            Ok(v) if errors.is_empty() => v,
+            Ok(_) => return Err(AppError::validation(errors)),
+            Err(more) => {
+                errors.extend(more);
+                return Err(AppError::validation(errors));
+            }
+        };
+        let exists = store::list_jobs(conn, project_id)?
+            .iter()
+            .any(|j| j.code == values.code);
+        if exists {
+            return Err(AppError::conflict(
+                "already_exists",
+                format!("The project has a job with code {} already.", values.code),
+            ));
+        }
+        let (id, _) = store::upsert_job(conn, project_id, &values, now())?;
+        Ok(store::find_job(conn, id)?)
+    })
+}
+
+const JOB_COLUMNS: &[&str] = &["code", "location_code", "window_start", "window_end"];
+const JOB_OPTIONAL_COLUMNS: &[&str] = &[
+    "fee_cents",
+    "bonus_cents",
+    "reimbursement_cap_cents",
+    "max_km",
+    "min_age",
+    "max_age",
+    "vehicle",
+    "languages",
+    "certifications",
+    "min_rating",
+    "min_completed",
+];
+
+/// One CSV cell parsed, or a field error naming it.
+fn cell<T: std::str::FromStr>(
+    row: &csv_import::Row,
+    name: &str,
+    what: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    row.get(name).and_then(|v| {
+        v.parse::<T>()
+            .map_err(|_| errors.push(FieldError::new(name, format!("must be {what}"))))
+            .ok()
+    })
+}
+
+/// Imports a project's jobs from CSV: `code,location_code,window_start,window_end`, and
+/// optionally the fees and requirement overrides (lists separated by `;`). A row whose code
+/// the project knows updates that job.
+pub fn import_jobs(
+    conn: &mut DbConnection,
+    project_id: i64,
+    text: &str,
+) -> AppResult<ImportReport> {
+    let rows = csv_import::read(text, JOB_COLUMNS, JOB_OPTIONAL_COLUMNS)?;
+    write_transaction(conn, |conn| {
+        let project = project_or_field(conn, project_id)?;
+        let stores: HashMap<String, i64> = store::list_locations(conn, project.client_id)?
+            .into_iter()
+            .map(|l| (l.code, l.id))
+            .collect();
+        let mut report = ImportReport::default();
+        let mut good = Vec::new();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        for row in &rows {
+            let mut e = Vec::new();
+            let list = |name: &str| {
+                row.get(name).map(|v| {
+                    v.split(';')
+                        .map(|s| s.trim().to_string())
+                        .collect::<Vec<_>>()
+                })
+            };
+            let input = JobInput {
+                project_id: Some(project_id),
+                location_id: None,
+                code: row.get("code").cloned(),
+                window_start: cell(row, "window_start", "a date, YYYY-MM-DD", &mut e),
+                window_end: cell(row, "window_end", "a date, YYYY-MM-DD", &mut e),
+                fee_cents: cell(row, "fee_cents", "a whole number of cents", &mut e),
+                bonus_cents: cell(row, "bonus_cents", "a whole number of cents", &mut e),
+                reimbursement_cap_cents: cell(
+                    row,
+                    "reimbursement_cap_cents",
+                    "a whole number of cents",
+                    &mut e,
+                ),
+                max_km: cell(row, "max_km", "a number", &mut e),
+                min_age: cell(row, "min_age", "a whole number", &mut e),
+                max_age: cell(row, "max_age", "a whole number", &mut e),
+                vehicle: cell(row, "vehicle", "true or false", &mut e),
+                languages: list("languages"),
+                certifications: list("certifications"),
+                min_rating: cell(row, "min_rating", "a number", &mut e),
+                min_completed: cell(row, "min_completed", "a whole number", &mut e),
+            };
+            let location = match row.get("location_code") {
+                None => {
+                    e.push(FieldError::new("location_code", "is required"));
+                    None
+                }
+                Some(code) => stores.get(code).copied().or_else(|| {
+                    e.push(FieldError::new(
+                        "location_code",
+                        format!("the client has no location with code {code}"),
+                    ));
+                    None
+                }),
+            };
+            let Some(code) = row.get("code").map(|c| c.trim().to_string()) else {
+                e.push(FieldError::new("code", "is required"));
+                report.errors.extend(csv_import::row_errors(row.line, e));
+                continue;
+            };
+            match check_job(&input, &project, location, code) {
+                Ok(values) if e.is_empty() => {
+                    if let Some(first) = seen.insert(values.code.clone(), row.line) {
+                        report.errors.push(RowError {
+                            line: row.line,
+                            field: "code".into(),
+                            message: format!("code {} is on line {first} already", values.code),
+                        });
+                        continue;
+                    }
+                    good.push(values);
+                }
+                Ok(_) => report.errors.extend(csv_import::row_errors(row.line, e)),
+                Err(more) => {
+                    e.extend(more);
+                    report.errors.extend(csv_import::row_errors(row.line, e));
+                }
+            }
+        }
+        let now = now();
+        for values in &good {
+            let (_, created) = store::upsert_job(conn, project_id, values, now)?;
+            if created {
+                report.created += 1;
+            } else {
+                report.updated += 1;
+            }
+        }
+        Ok(report)
+    })
 }

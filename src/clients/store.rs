@@ -1,11 +1,11 @@
 //! Organization queries.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::{Organization, name_key};
+use super::model::{CheckedLocation, JobRow, Location, Organization, ProjectRow, name_key};
 use crate::db::DbConnection;
-use crate::db::schema::{client_competitors, clients, organizations};
+use crate::db::schema::{client_competitors, clients, jobs, locations, organizations, projects};
 
 pub fn find_organization(conn: &mut DbConnection, id: i64) -> QueryResult<Organization> {
     organizations::table
@@ -133,4 +133,222 @@ pub fn add_competitor(
         ))
         .execute(conn)?;
     Ok(true)
+}
+
+// Locations
+
+pub fn find_location(conn: &mut DbConnection, id: i64) -> QueryResult<Location> {
+    locations::table
+        .find(id)
+        .select(Location::as_select())
+        .first(conn)
+}
+
+pub fn location_by_code(
+    conn: &mut DbConnection,
+    client_id: i64,
+    code: &str,
+) -> QueryResult<Option<Location>> {
+    locations::table
+        .filter(locations::client_id.eq(client_id))
+        .filter(locations::code.eq(code))
+        .select(Location::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_locations(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec<Location>> {
+    locations::table
+        .filter(locations::client_id.eq(client_id))
+        .order(locations::code.asc())
+        .select(Location::as_select())
+        .load(conn)
+}
+
+/// Adds the location, or updates the one with the same code: (id, created).
+pub fn upsert_location(
+    conn: &mut DbConnection,
+    client_id: i64,
+    l: &CheckedLocation,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, bool)> {
+    let values = (
+        locations::name.eq(&l.name),
+        locations::street.eq(&l.street),
+        locations::city.eq(&l.city),
+        locations::state.eq(&l.state),
+        locations::zip.eq(&l.zip),
+        locations::latitude.eq(l.coordinates.lat()),
+        locations::longitude.eq(l.coordinates.lon()),
+        locations::updated_at.eq(now),
+    );
+    if let Some(existing) = location_by_code(conn, client_id, &l.code)? {
+        diesel::update(locations::table.find(existing.id))
+            .set(values)
+            .execute(conn)?;
+        return Ok((existing.id, false));
+    }
+    let id = diesel::insert_into(locations::table)
+        .values((
+            locations::client_id.eq(client_id),
+            locations::code.eq(&l.code),
+            values,
+            locations::created_at.eq(now),
+        ))
+        .returning(locations::id)
+        .get_result(conn)?;
+    Ok((id, true))
+}
+
+// Projects
+
+pub fn find_project(conn: &mut DbConnection, id: i64) -> QueryResult<ProjectRow> {
+    projects::table
+        .find(id)
+        .select(ProjectRow::as_select())
+        .first(conn)
+}
+
+pub fn list_projects(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec<ProjectRow>> {
+    projects::table
+        .filter(projects::client_id.eq(client_id))
+        .order(projects::id.asc())
+        .select(ProjectRow::as_select())
+        .load(conn)
+}
+
+pub struct NewProject<'a> {
+    pub client_id: i64,
+    pub name: &'a str,
+    pub max_km: f64,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub vehicle: bool,
+    pub languages: &'a str,
+    pub certifications: &'a str,
+    pub min_rating: Option<f64>,
+    pub min_completed: i32,
+    pub rotation_days: i32,
+    pub fee_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    pub show_client_name: bool,
+}
+
+pub fn insert_project(
+    conn: &mut DbConnection,
+    p: &NewProject<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(projects::table)
+        .values((
+            (
+                projects::client_id.eq(p.client_id),
+                projects::name.eq(p.name),
+                projects::max_km.eq(p.max_km),
+                projects::min_age.eq(p.min_age),
+                projects::max_age.eq(p.max_age),
+                projects::vehicle.eq(p.vehicle),
+                projects::languages.eq(p.languages),
+                projects::certifications.eq(p.certifications),
+            ),
+            (
+                projects::min_rating.eq(p.min_rating),
+                projects::min_completed.eq(p.min_completed),
+                projects::rotation_days.eq(p.rotation_days),
+                projects::fee_cents.eq(p.fee_cents),
+                projects::reimbursement_cap_cents.eq(p.reimbursement_cap_cents),
+                projects::show_client_name.eq(p.show_client_name),
+                projects::created_at.eq(now),
+            ),
+        ))
+        .returning(projects::id)
+        .get_result(conn)
+}
+
+// Jobs
+
+pub fn find_job(conn: &mut DbConnection, id: i64) -> QueryResult<JobRow> {
+    jobs::table.find(id).select(JobRow::as_select()).first(conn)
+}
+
+pub fn list_jobs(conn: &mut DbConnection, project_id: i64) -> QueryResult<Vec<JobRow>> {
+    jobs::table
+        .filter(jobs::project_id.eq(project_id))
+        .order(jobs::id.asc())
+        .select(JobRow::as_select())
+        .load(conn)
+}
+
+/// A job's values, checked, with its requirement overrides encoded.
+pub struct JobValues {
+    pub location_id: i64,
+    pub code: String,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub fee_cents: i64,
+    pub bonus_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    pub max_km: Option<f64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub vehicle: Option<bool>,
+    pub languages: Option<String>,
+    pub certifications: Option<String>,
+    pub min_rating: Option<f64>,
+    pub min_completed: Option<i32>,
+}
+
+/// Adds the job, or updates the one with the same code in the project: (id, created).
+pub fn upsert_job(
+    conn: &mut DbConnection,
+    project_id: i64,
+    j: &JobValues,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, bool)> {
+    let values = (
+        (
+            jobs::location_id.eq(j.location_id),
+            jobs::window_start.eq(j.window_start),
+            jobs::window_end.eq(j.window_end),
+            jobs::fee_cents.eq(j.fee_cents),
+            jobs::bonus_cents.eq(j.bonus_cents),
+            jobs::reimbursement_cap_cents.eq(j.reimbursement_cap_cents),
+            jobs::max_km.eq(j.max_km),
+            jobs::min_age.eq(j.min_age),
+        ),
+        (
+            jobs::max_age.eq(j.max_age),
+            jobs::vehicle.eq(j.vehicle),
+            jobs::languages.eq(&j.languages),
+            jobs::certifications.eq(&j.certifications),
+            jobs::min_rating.eq(j.min_rating),
+            jobs::min_completed.eq(j.min_completed),
+            jobs::updated_at.eq(now),
+        ),
+    );
+    let existing: Option<i64> = jobs::table
+        .filter(jobs::project_id.eq(project_id))
+        .filter(jobs::code.eq(&j.code))
+        .select(jobs::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        diesel::update(jobs::table.find(id))
+            .set(values)
+            .execute(conn)?;
+        return Ok((id, false));
+    }
+    let id = diesel::insert_into(jobs::table)
+        .values((
+            (
+                jobs::project_id.eq(project_id),
+                jobs::code.eq(&j.code),
+                jobs::status.eq("open"),
+                jobs::created_at.eq(now),
+            ),
+            values,
+        ))
+        .returning(jobs::id)
+        .get_result(conn)?;
+    Ok((id, true))
 }

@@ -451,3 +451,37 @@ pub fn unique_email(prefix: &str) -> String {
             .replace(['-', '_'], "x")
     )
 }
+
+/// The access token of a sign-in answer.
+pub fn access(tokens: &Value) -> String {
+    tokens["access_token"].as_str().unwrap().to_string()
+}
+
+/// GET with a token, expecting 200 and a JSON body.
+pub async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
+    let r = app.get_auth(path, token).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+/// An admin (made with the command line) and a scheduler the admin created: their tokens.
+pub async fn admin_and_scheduler(app: &TestApp) -> (String, String) {
+    let admin = access(&app.admin_tokens(&unique_email("admin")).await);
+    let email = unique_email("sched");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": email, "password": STRONG_PASSWORD, "role": "scheduler"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let scheduler = access(
+        &app.login(&email, STRONG_PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    (admin, scheduler)
+}

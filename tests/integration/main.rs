@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod bad_input;
+mod clients;
 mod mail;
 mod matching_cli;
 mod operations;

@@ -33,10 +33,6 @@ fn application() -> Value {
     })
 }
 
-fn access(tokens: &Value) -> String {
-    tokens["access_token"].as_str().unwrap().to_string()
-}
-
 /// A shopper who signed up and sent the application: their access token.
 async fn applicant(app: &TestApp, name: &str) -> String {
     let token = access(&app.signed_up_shopper(&unique_email(name)).await);
@@ -54,12 +50,6 @@ async fn applicant_with_id(app: &TestApp, name: &str) -> (String, i64) {
         .as_i64()
         .unwrap();
     (token, id)
-}
-
-async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
-    let r = app.get_auth(path, token).await;
-    assert_eq!(r.status(), StatusCode::OK, "{path}");
-    r.json().await.unwrap()
 }
 
 async fn applicant_applies_and_sees_the_profile_back(backend: Backend) {
@@ -381,33 +371,11 @@ async fn profile_routes_serve_only_the_shopper_themself(backend: Backend) {
     app.stop().await;
 }
 
-/// An admin (from the command line) and a scheduler the admin created: their access tokens.
-async fn staff(app: &TestApp) -> (String, String) {
-    let admin = access(&app.admin_tokens(&unique_email("admin")).await);
-    let email = unique_email("sched");
-    let r = app
-        .post_json_auth(
-            "/api/v1/users",
-            &admin,
-            &json!({"email": email, "password": STRONG_PASSWORD, "role": "scheduler"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let scheduler = access(
-        &app.login(&email, STRONG_PASSWORD)
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
-    (admin, scheduler)
-}
-
 async fn staff_keep_organizations_clients_and_competitors(backend: Backend) {
     let Some(app) = spawn_app(backend, "clients_and_competitors").await else {
         return;
     };
-    let (admin, scheduler) = staff(&app).await;
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
     let shopper = access(&app.signed_up_shopper(&unique_email("nosy")).await);
 
     let r = app
@@ -514,7 +482,7 @@ async fn staff_review_applicants_and_every_read_is_recorded(backend: Backend) {
     let Some(app) = spawn_app(backend, "staff_review").await else {
         return;
     };
-    let (admin, scheduler) = staff(&app).await;
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (ada, ada_id) = applicant_with_id(&app, "ada").await;
 
     let found = get_json(
@@ -635,7 +603,7 @@ async fn only_admins_reveal_a_sealed_value_and_say_why(backend: Backend) {
     let Some(app) = spawn_app(backend, "reveal").await else {
         return;
     };
-    let (admin, scheduler) = staff(&app).await;
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (ada, ada_id) = applicant_with_id(&app, "ada").await;
     let path = format!("/api/v1/shoppers/{ada_id}/reveal");
     let why = json!({"field": "tax_id", "purpose": "year-end 1099 filing for 2026"});
@@ -671,7 +639,7 @@ async fn shoppers_and_client_reviewers_read_no_shopper_records(backend: Backend)
     let Some(app) = spawn_app(backend, "no_shopper_records").await else {
         return;
     };
-    let (admin, scheduler) = staff(&app).await;
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (ada, ada_id) = applicant_with_id(&app, "ada").await;
     let bob = applicant(&app, "bob").await;
     let client: Value = app
