@@ -46,6 +46,8 @@ use crate::panel::routes as panel;
         clients::list_jobs,
         clients::create_job,
         clients::import_jobs,
+        clients::job_candidates,
+        clients::disqualify,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),

@@ -33,7 +33,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/projects", web::post().to(create_project))
         .route("/jobs", web::get().to(list_jobs))
         .route("/jobs", web::post().to(create_job))
-        .route("/jobs/import", web::post().to(import_jobs));
+        .route("/jobs/import", web::post().to(import_jobs))
+        .route("/jobs/{id}/candidates", web::get().to(job_candidates))
+        .route(
+            "/shoppers/{id}/disqualifications",
+            web::post().to(disqualify),
+        );
 }
 
 fn created_or_found<T: serde::Serialize>(created: bool, body: T) -> HttpResponse {
@@ -336,4 +341,66 @@ pub async fn import_jobs(
         .run(move |conn| service::import_jobs(conn, project_id, &body.0))
         .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesQuery {
+    /// How many of each list, 1–200 (default 50).
+    pub limit: Option<usize>,
+}
+
+/// The job's eligible shoppers, nearest first, and the nearest shoppers within reach who are
+/// not eligible, with every reason (distance, requirements, conflicts with the client or its
+/// competitors, staff disqualifications, status). Each listed shopper gets an access record.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "clients",
+    params(("id" = i64, Path, description = "The job's id"), CandidatesQuery),
+    responses((status = 200, body = super::candidates::CandidatesView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn job_candidates(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    query: web::Query<CandidatesQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(crate::error::AppError::field("limit", "must be 1 to 200"));
+    }
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Keep a shopper away from a client's jobs, or one store's, with a reason.
+#[utoipa::path(post, path = "/api/v1/shoppers/{id}/disqualifications", tag = "clients",
+    params(("id" = i64, Path, description = "The shopper's id")),
+    request_body = service::DisqualificationRequest,
+    responses((status = 201, description = "Recorded"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn disqualify(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<service::DisqualificationRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(STAFF)?;
+    let id = path.into_inner();
+    let request = body.0;
+    state
+        .db
+        .run(move |conn| service::disqualify(conn, user.id, id, &request))
+        .await?;
+    Ok(HttpResponse::Created().finish())
 }

@@ -549,3 +549,59 @@ pub fn import_jobs(
         Ok(report)
     })
 }
+
+/// `POST /shoppers/{id}/disqualifications`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisqualificationRequest {
+    pub client_id: i64,
+    /// Only this store of the client; the whole client when left out.
+    pub location_id: Option<i64>,
+    /// Why; staff see it beside the shopper on the job's candidates.
+    pub reason: String,
+}
+
+/// Keeps a shopper away from a client's (or one store's) jobs, with a reason.
+pub fn disqualify(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    shopper_id: i64,
+    request: &DisqualificationRequest,
+) -> AppResult<()> {
+    use crate::db::schema::disqualifications;
+    use diesel::prelude::*;
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::field(
+            "reason",
+            "say why, in 1 to 1000 characters",
+        ));
+    }
+    write_transaction(conn, |conn| {
+        crate::panel::store::find_shopper(conn, shopper_id)?
+            .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        find_client_or_field(conn, request.client_id, "client_id")?;
+        if let Some(id) = request.location_id {
+            match store::find_location(conn, id).optional()? {
+                Some(l) if l.client_id == request.client_id => {}
+                _ => {
+                    return Err(AppError::field(
+                        "location_id",
+                        "is not a store of this client",
+                    ));
+                }
+            }
+        }
+        diesel::insert_into(disqualifications::table)
+            .values((
+                disqualifications::shopper_id.eq(shopper_id),
+                disqualifications::client_id.eq(request.client_id),
+                disqualifications::location_id.eq(request.location_id),
+                disqualifications::reason.eq(reason),
+                disqualifications::created_by.eq(staff_id),
+                disqualifications::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}

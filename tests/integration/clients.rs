@@ -301,4 +301,194 @@ on_both_backends!(
     store_locations_import_with_a_report_of_bad_rows,
     projects_and_jobs_one_by_one_and_by_import,
     shoppers_cannot_touch_clients_work,
+    a_jobs_candidates_say_who_is_eligible_and_why_not,
 );
+
+/// A shopper who applied with these changes to a standard application (New York, Spanish),
+/// approved by the scheduler unless `approve` is false: their id and token.
+async fn panel_member(
+    app: &TestApp,
+    scheduler: &str,
+    name: &str,
+    changes: Value,
+    approve: bool,
+) -> (i64, String) {
+    let token = access(&app.signed_up_shopper(&unique_email(name)).await);
+    let mut application = json!({
+        "legal_name": format!("{name} Tester"), "street": "1 Main St", "city": "New York",
+        "state": "NY", "zip": "10001", "travel_radius_km": 30, "languages": ["es"],
+        "accept_agreement": true
+    });
+    for (k, v) in changes.as_object().unwrap() {
+        application[k] = v.clone();
+    }
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &application)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{name}");
+    let id = get_json(app, "/api/v1/me", &token).await["id"]
+        .as_i64()
+        .unwrap();
+    if approve {
+        let r = app
+            .post_json_auth(
+                &format!("/api/v1/shoppers/{id}/approve"),
+                scheduler,
+                &json!({"reason": "ok"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    (id, token)
+}
+
+async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
+    let Some(app) = spawn_app(backend, "candidates").await else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Burger Barn").await;
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/clients/{client}/competitors"),
+            &scheduler,
+            &json!({"name": "Taco Town"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let store: Value = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &json!({"client_id": client, "code": "S1", "name": "Chelsea", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let project: Value = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &scheduler,
+            &json!({"client_id": client, "name": "Q1", "max_km": 40, "languages": ["es"], "rotation_days": 90, "fee_cents": 1500}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job: Value = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            &scheduler,
+            &json!({"project_id": project["id"], "location_id": store["id"], "window_start": "2026-12-01", "window_end": "2026-12-15"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let (ana, _) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (ben, ben_token) = panel_member(
+        &app,
+        &scheduler,
+        "ben",
+        json!({"affiliations": [{"organization": "Taco Town, Inc.", "relation": "household"}]}),
+        true,
+    )
+    .await;
+    let (cat, _) = panel_member(
+        &app,
+        &scheduler,
+        "cat",
+        json!({"affiliations": [{"organization": "Burger Barn", "relation": "self", "ended_on": "2023-05-31"}]}),
+        true,
+    )
+    .await;
+    let (dan, _) = panel_member(&app, &scheduler, "dan", json!({"languages": ["en"]}), true).await;
+    let (eve, _) = panel_member(&app, &scheduler, "eve", json!({}), false).await;
+    let (fay, _) = panel_member(&app, &scheduler, "fay", json!({}), true).await;
+    let (gus, _) = panel_member(
+        &app,
+        &scheduler,
+        "gus",
+        json!({"city": "San Francisco", "state": "CA", "zip": "94110"}),
+        true,
+    )
+    .await;
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/shoppers/{fay}/disqualifications"),
+            &scheduler,
+            &json!({"client_id": client, "reason": "reported her own employer's store"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let view = get_json(
+        &app,
+        &format!("/api/v1/jobs/{}/candidates", job["id"]),
+        &scheduler,
+    )
+    .await;
+    let mut eligible: Vec<i64> = view["eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["shopper_id"].as_i64().unwrap())
+        .collect();
+    eligible.sort();
+    assert_eq!(eligible, [ana, cat], "{view}");
+    let reasons = |id: i64| -> Vec<String> {
+        view["not_eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["shopper_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed: {view}"))["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        reasons(ben),
+        ["household member works or worked for Taco Town: competitor of client Burger Barn"]
+    );
+    assert_eq!(reasons(dan), ["does not speak es"]);
+    assert_eq!(reasons(eve), ["not an active panel member"]);
+    let fay_reasons = reasons(fay);
+    assert!(
+        fay_reasons[0].starts_with("disqualified from this client on ")
+            && fay_reasons[0].ends_with(": reported her own employer's store"),
+        "{fay_reasons:?}"
+    );
+    assert!(
+        !view.to_string().contains(&format!("\"shopper_id\":{gus},")),
+        "out of reach"
+    );
+    assert_eq!(view["requirements"]["languages"], json!(["es"]));
+
+    // Ben can see that staff looked at him for matching; he cannot call the staff route.
+    let log = get_json(&app, "/api/v1/me/access-log", &ben_token).await;
+    assert!(log[0]["purpose"].as_str().unwrap().contains("candidates"));
+    let r = app
+        .get_auth(
+            &format!("/api/v1/jobs/{}/candidates", job["id"]),
+            &ben_token,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/shoppers/{ana}/disqualifications"),
+            &ben_token,
+            &json!({"client_id": client, "reason": "rival"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .get_auth("/api/v1/jobs/999999/candidates", &scheduler)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}

@@ -1,0 +1,423 @@
+//! Who may take a job: the panel's shoppers near the job's store, put through the matching
+//! engine's rules, with every reason a shopper is not eligible in words staff understand
+//! ("works for Taco Town: competitor of client Burger Barn").
+//!
+//! Conflicts enter the engine as blocked organizations: a shopper's current ties (and ties
+//! ended within 12 months) are their organizations; a job blocks its client, the client's
+//! competitors, and the staff's disqualifications (as `disq:` names only they carry).
+
+use std::collections::HashMap;
+
+use chrono::{Months, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::model::{JobRow, Location, ProjectRow};
+use super::store;
+use crate::db::schema::{affiliations, certifications, disqualifications, organizations, shoppers};
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::matching::{Coordinates, Engine, Job, Shopper, Symbols, Tags, Unmet};
+use crate::panel::model::{ShopperRow, Status, age_on};
+use crate::privacy::crypto::{self, SealedField};
+use crate::privacy::{access, inventory::Category};
+
+/// How long a tie to an organization still counts after it ended.
+pub const CONFLICT_MONTHS_AFTER_END: u32 = 12;
+
+/// The requirements in force for a job: the project's, with the job's overrides.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Effective {
+    pub max_km: f64,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub vehicle: bool,
+    pub languages: Vec<String>,
+    pub certifications: Vec<String>,
+    pub min_rating: Option<f64>,
+    pub min_completed: i32,
+}
+
+fn names(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+pub fn effective(project: &ProjectRow, job: &JobRow) -> Effective {
+    Effective {
+        max_km: job.max_km.unwrap_or(project.max_km),
+        min_age: job.min_age.or(project.min_age),
+        max_age: job.max_age.or(project.max_age),
+        vehicle: job.vehicle.unwrap_or(project.vehicle),
+        languages: job
+            .languages
+            .as_deref()
+            .map_or_else(|| names(&project.languages), names),
+        certifications: job
+            .certifications
+            .as_deref()
+            .map_or_else(|| names(&project.certifications), names),
+        min_rating: job.min_rating.or(project.min_rating),
+        min_completed: job.min_completed.unwrap_or(project.min_completed),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub shopper_id: i64,
+    pub code: String,
+    pub legal_name: String,
+    pub km: f64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NotEligible {
+    pub shopper_id: i64,
+    pub code: String,
+    pub legal_name: String,
+    pub km: f64,
+    /// Every rule the shopper does not meet.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CandidatesView {
+    pub job: JobRow,
+    pub requirements: Effective,
+    /// Nearest first.
+    pub eligible: Vec<Candidate>,
+    /// The nearest shoppers within reach who are not eligible, with why.
+    pub not_eligible: Vec<NotEligible>,
+}
+
+fn cert_key(name: &str) -> String {
+    format!("cert:{}", name.trim().to_lowercase())
+}
+
+/// What staff read about the job's shoppers: who they are, where they live.
+const CANDIDATE_CATEGORIES: &[Category] = &[Category::A, Category::G];
+
+/// The job's eligible shoppers and the nearest others with reasons; each listed shopper gets
+/// an access record.
+pub fn candidates(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    staff_id: i64,
+    job_id: i64,
+    limit: usize,
+) -> AppResult<CandidatesView> {
+    let now = Utc::now().naive_utc();
+    let today = now.date();
+    write_transaction(conn, |conn| {
+        let job = store::find_job(conn, job_id)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("No job has this id."))?;
+        let project = store::find_project(conn, job.project_id)?;
+        let location = store::find_location(conn, job.location_id)?;
+        let rules = effective(&project, &job);
+        let (_, client_org, _) = store::find_client(conn, project.client_id)?;
+        let client_name = store::find_organization(conn, client_org)?.name;
+        let competitors = store::competitors_of(conn, project.client_id)?;
+
+        let mut symbols = Symbols::default();
+        let mut org_words: HashMap<String, String> = HashMap::new();
+        org_words.insert(format!("org:{client_org}"), "the client itself".into());
+        for c in &competitors {
+            org_words.insert(
+                format!("org:{}", c.id),
+                format!("competitor of client {client_name}"),
+            );
+        }
+        let mut blocked: Vec<String> = org_words.keys().cloned().collect();
+        blocked.push(format!("disq:client:{}", project.client_id));
+        blocked.push(format!("disq:location:{}", location.id));
+
+        let rows = shoppers_near(conn, &location, rules.max_km)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+        let ties = ties_of(conn, &ids, today)?;
+        let certs = certifications_of(conn, &ids, today)?;
+        let disqualified = disqualifications_of(conn, &ids, project.client_id, location.id)?;
+        let ratings: HashMap<i64, f64> = crate::panel::store::average_ratings(conn, &ids)?
+            .into_iter()
+            .collect();
+
+        // Words for the reasons: per shopper, what each organization is to them.
+        let mut tie_words: HashMap<(i64, String), String> = HashMap::new();
+        let mut engine_shoppers = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut orgs: Vec<String> = Vec::new();
+            for (shopper, org_id, org_name, relation) in ties.iter().filter(|t| t.0 == row.user_id)
+            {
+                let key = format!("org:{org_id}");
+                let who = if relation == "household" {
+                    "household member works or worked for"
+                } else {
+                    "works or worked for"
+                };
+                tie_words.insert((*shopper, key.clone()), format!("{who} {org_name}"));
+                orgs.push(key);
+            }
+            for (shopper, key, reason) in disqualified.iter().filter(|d| d.0 == row.user_id) {
+                tie_words.insert((*shopper, key.clone()), reason.clone());
+                orgs.push(key.clone());
+            }
+            let language_syms = symbols.intern_all(
+                &row.languages()
+                    .iter()
+                    .map(|l| format!("lang:{l}"))
+                    .collect::<Vec<_>>(),
+            );
+            let cert_syms = symbols.intern_all(
+                &certs
+                    .iter()
+                    .filter(|c| c.0 == row.user_id)
+                    .map(|c| cert_key(&c.1))
+                    .collect::<Vec<_>>(),
+            );
+            let org_syms = symbols.intern_all(&orgs);
+            let age = row
+                .sealed(SealedField::DateOfBirth)
+                .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, row.user_id, s).ok())
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .and_then(|born| u32::try_from(age_on(born, today)).ok());
+            let position = Coordinates::new(row.latitude, row.longitude)
+                .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+            engine_shoppers.push(Shopper {
+                id: row.user_id.to_string().into(),
+                position,
+                radius_km: row.travel_radius_km,
+                // Assignments (and with them capacity and completed shops) come with the job board.
+                capacity: 1,
+                rating: ratings.get(&row.user_id).copied().unwrap_or(0.0),
+                completed: 0,
+                age,
+                vehicle: row.vehicle,
+                tags: Tags::new(&language_syms, &cert_syms, &org_syms),
+                recent: Box::new([]),
+                active: row.status() == Status::Active,
+            });
+        }
+        let engine_job = Job {
+            id: job.id.to_string().into(),
+            location: symbols.intern(&format!("loc:{}", location.id)),
+            position: Coordinates::new(location.latitude, location.longitude)
+                .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?,
+            max_km: rules.max_km,
+            min_age: rules.min_age.and_then(|a| u32::try_from(a).ok()),
+            max_age: rules.max_age.and_then(|a| u32::try_from(a).ok()),
+            vehicle: rules.vehicle,
+            languages: symbols.intern_all(
+                &rules
+                    .languages
+                    .iter()
+                    .map(|l| format!("lang:{l}"))
+                    .collect::<Vec<_>>(),
+            ),
+            certs: symbols.intern_all(
+                &rules
+                    .certifications
+                    .iter()
+                    .map(|c| cert_key(c))
+                    .collect::<Vec<_>>(),
+            ),
+            min_rating: rules.min_rating.unwrap_or(0.0),
+            min_completed: u32::try_from(rules.min_completed).unwrap_or(0),
+            blocked_orgs: symbols.intern_all(&blocked),
+        };
+        let engine = Engine::build(symbols, engine_shoppers, vec![engine_job])
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        let Some((job_ix, _)) = engine.jobs().next() else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "the job was not indexed"
+            )));
+        };
+        let by_id: HashMap<i64, &ShopperRow> = rows.iter().map(|r| (r.user_id, r)).collect();
+        let shopper_of = |ix| {
+            engine
+                .shopper(ix)
+                .and_then(|s| s.id.parse::<i64>().ok())
+                .and_then(|id| by_id.get(&id).copied())
+        };
+        let mut eligible = Vec::new();
+        for hit in engine.candidates(job_ix, Some(limit)) {
+            if let Some(row) = shopper_of(hit.ix) {
+                eligible.push(Candidate {
+                    shopper_id: row.user_id,
+                    code: row.code.clone(),
+                    legal_name: row.legal_name.clone(),
+                    km: (hit.km * 1000.0).round() / 1000.0,
+                });
+            }
+        }
+        let mut not_eligible = Vec::new();
+        for (hit, unmet) in engine.nearby_ineligible(job_ix, limit) {
+            let Some(row) = shopper_of(hit.ix) else {
+                continue;
+            };
+            let reasons = unmet
+                .iter()
+                .map(|u| reason(u, row.user_id, &engine.symbols, &org_words, &tie_words))
+                .collect();
+            not_eligible.push(NotEligible {
+                shopper_id: row.user_id,
+                code: row.code.clone(),
+                legal_name: row.legal_name.clone(),
+                km: (hit.km * 1000.0).round() / 1000.0,
+                reasons,
+            });
+        }
+        for id in eligible
+            .iter()
+            .map(|c| c.shopper_id)
+            .chain(not_eligible.iter().map(|n| n.shopper_id))
+        {
+            access::record(
+                conn,
+                staff_id,
+                id,
+                CANDIDATE_CATEGORIES,
+                &format!("GET /api/v1/jobs/{job_id}/candidates (matching)"),
+                now,
+            )?;
+        }
+        Ok(CandidatesView {
+            job,
+            requirements: rules,
+            eligible,
+            not_eligible,
+        })
+    })
+}
+
+/// An unmet rule in staff's words; conflicts say what the organization is to the shopper and
+/// to the client.
+fn reason(
+    unmet: &Unmet,
+    shopper_id: i64,
+    symbols: &Symbols,
+    org_words: &HashMap<String, String>,
+    tie_words: &HashMap<(i64, String), String>,
+) -> String {
+    match unmet {
+        Unmet::Conflict { organization } => {
+            let key = symbols.name(*organization).to_string();
+            let tie = tie_words
+                .get(&(shopper_id, key.clone()))
+                .cloned()
+                .unwrap_or_else(|| key.clone());
+            match org_words.get(&key) {
+                Some(what) => format!("{tie}: {what}"),
+                None => tie,
+            }
+        }
+        Unmet::MissingLanguage(l) => format!(
+            "does not speak {}",
+            symbols.name(*l).trim_start_matches("lang:")
+        ),
+        Unmet::MissingCertification(c) => format!(
+            "lacks the certification {}",
+            symbols.name(*c).trim_start_matches("cert:")
+        ),
+        other => other.describe(symbols),
+    }
+}
+
+/// Shoppers whose home lies in the box around the store that holds every point within
+/// `max_km` of it (US latitudes: no wrap around the antimeridian).
+fn shoppers_near(
+    conn: &mut DbConnection,
+    location: &Location,
+    max_km: f64,
+) -> QueryResult<Vec<ShopperRow>> {
+    let dlat = max_km / 111.0 + 0.01;
+    let cos = location.latitude.to_radians().cos().max(0.05);
+    let dlon = max_km / (111.32 * cos) + 0.01;
+    shoppers::table
+        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
+        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
+        .select(ShopperRow::as_select())
+        .load(conn)
+}
+
+/// (shopper, organization id, organization name, relation) of ties that still count.
+fn ties_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    today: NaiveDate,
+) -> QueryResult<Vec<(i64, i64, String, String)>> {
+    let since = today
+        .checked_sub_months(Months::new(CONFLICT_MONTHS_AFTER_END))
+        .unwrap_or(today);
+    let rows: Vec<(i64, i64, String, String, Option<NaiveDate>)> = affiliations::table
+        .inner_join(organizations::table)
+        .filter(affiliations::shopper_id.eq_any(ids))
+        .select((
+            affiliations::shopper_id,
+            organizations::id,
+            organizations::name,
+            affiliations::relation,
+            affiliations::ended_on,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.4.is_none_or(|ended| ended >= since))
+        .map(|(s, o, n, r, _)| (s, o, n, r))
+        .collect())
+}
+
+/// (shopper, certification name) of certifications not expired.
+fn certifications_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    today: NaiveDate,
+) -> QueryResult<Vec<(i64, String)>> {
+    let rows: Vec<(i64, String, Option<NaiveDate>)> = certifications::table
+        .filter(certifications::shopper_id.eq_any(ids))
+        .select((
+            certifications::shopper_id,
+            certifications::name,
+            certifications::expires_on,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| c.2.is_none_or(|end| end >= today))
+        .map(|(s, n, _)| (s, n))
+        .collect())
+}
+
+/// (shopper, blocked name, words) of staff disqualifications from this client or store.
+fn disqualifications_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    client_id: i64,
+    location_id: i64,
+) -> QueryResult<Vec<(i64, String, String)>> {
+    let rows: Vec<(i64, Option<i64>, String, NaiveDateTime)> = disqualifications::table
+        .filter(disqualifications::shopper_id.eq_any(ids))
+        .filter(disqualifications::client_id.eq(client_id))
+        .select((
+            disqualifications::shopper_id,
+            disqualifications::location_id,
+            disqualifications::reason,
+            disqualifications::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.1.is_none_or(|l| l == location_id))
+        .map(|(shopper, location, reason, on)| match location {
+            None => (
+                shopper,
+                format!("disq:client:{client_id}"),
+                format!("disqualified from this client on {}: {reason}", on.date()),
+            ),
+            Some(l) => (
+                shopper,
+                format!("disq:location:{l}"),
+                format!("disqualified from this store on {}: {reason}", on.date()),
+            ),
+        })
+        .collect())
+}
