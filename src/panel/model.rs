@@ -306,7 +306,8 @@ fn sealed(
 
 impl ProfileRequest {
     /// Checks every field and places the address; errors name every bad field at once.
-    pub fn validate(&self, today: NaiveDate) -> Result<Profile, AppError> {
+    /// `applying`: the first application, which must accept the agreement.
+    pub fn validate(&self, today: NaiveDate, applying: bool) -> Result<Profile, AppError> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let legal_name = text(e, "legal_name", self.legal_name.as_ref(), (2, 200));
@@ -446,6 +447,12 @@ impl ProfileRequest {
                     ended_on,
                 });
             }
+        }
+        if applying && self.accept_agreement != Some(true) {
+            e.push(FieldError::new(
+                "accept_agreement",
+                "accept the shopper agreement and the privacy notice to apply",
+            ));
         }
         match (
             legal_name,
@@ -599,7 +606,7 @@ mod tests {
 
     #[test]
     fn a_complete_application_is_placed_on_the_map() {
-        let profile = complete().validate(today()).unwrap();
+        let profile = complete().validate(today(), true).unwrap();
         assert_eq!(profile.state, "NY");
         assert!((profile.coordinates.lat() - 40.75).abs() < 0.1);
         assert_eq!(profile.tax_id, SealedChange::Keep);
@@ -622,7 +629,7 @@ mod tests {
             }]),
             ..complete()
         };
-        let error = request.validate(today()).unwrap_err();
+        let error = request.validate(today(), true).unwrap_err();
         let fields: Vec<&str> = error.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -647,7 +654,7 @@ mod tests {
             date_of_birth: Some("1990-04-01".into()),
             ..complete()
         };
-        let profile = request.validate(today()).unwrap();
+        let profile = request.validate(today(), true).unwrap();
         assert_eq!(profile.tax_id, SealedChange::Keep);
         assert_eq!(profile.bank_account, SealedChange::Remove);
         assert_eq!(

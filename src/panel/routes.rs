@@ -83,10 +83,7 @@ pub async fn put_profile(
     let request = body.0;
     let view = state
         .db
-        .run(move |conn| {
-            let profile = request.validate(service::now().date())?;
-            service::save_profile(conn, &keys, user.id, &profile, Source::Api)
-        })
+        .run(move |conn| service::apply_or_update(conn, &keys, user.id, &request, Source::Api))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -181,16 +178,19 @@ pub async fn post_consents(
         ));
     }
     let user_id = user.id;
+    let choices: Vec<_> = choices
+        .into_iter()
+        .map(|(p, g)| (p, g, Source::Api))
+        .collect();
     state
         .db
         .run(move |conn| {
-            let now = service::now();
-            crate::db::write_transaction(conn, |conn| {
-                for (purpose, granted) in choices {
-                    consent::record(conn, user_id, purpose, granted, Source::Api, now)?;
-                }
-                Ok::<_, AppError>(())
-            })
+            Ok(consent::record_choices(
+                conn,
+                user_id,
+                &choices,
+                service::now(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(consents_response(&state, user.id).await?))

@@ -57,6 +57,19 @@ fn sealed_value(
     }
 }
 
+/// Checks the request (the first application must accept the agreement) and saves it.
+pub fn apply_or_update(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    user_id: i64,
+    request: &super::model::ProfileRequest,
+    source: Source,
+) -> AppResult<ProfileView> {
+    let applying = store::find_shopper(conn, user_id)?.is_none();
+    let profile = request.validate(now().date(), applying)?;
+    save_profile(conn, keys, user_id, &profile, source)
+}
+
 /// Saves the application (first time) or the profile; every write in one transaction.
 pub fn save_profile(
     conn: &mut DbConnection,

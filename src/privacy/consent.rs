@@ -133,6 +133,21 @@ pub fn record(
     Ok(true)
 }
 
+/// Records several choices in one transaction.
+pub fn record_choices(
+    conn: &mut DbConnection,
+    user_id: i64,
+    choices: &[(Purpose, bool, Source)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::db::write_transaction(conn, |conn| {
+        for (purpose, granted, source) in choices {
+            record(conn, user_id, *purpose, *granted, *source, now)?;
+        }
+        Ok(())
+    })
+}
+
 fn has_any(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         consents::table

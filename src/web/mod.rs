@@ -5,9 +5,12 @@
 //! | --- | --- |
 //! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}` | anyone |
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
+//! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
+//! | `/shopper/export` | signed in (own data) |
 
 mod pages;
 mod session;
+mod shopper;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -20,6 +23,7 @@ use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
+    shopper::routes(cfg);
 }
 
 #[derive(Template)]

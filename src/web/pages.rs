@@ -41,7 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 type PageResult = Result<HttpResponse, PageError>;
 
 /// Adds the CSRF cookie to a rendered form page when the browser had none.
-fn with_csrf(mut response: HttpResponse, csrf: Csrf) -> HttpResponse {
+pub(super) fn with_csrf(mut response: HttpResponse, csrf: Csrf) -> HttpResponse {
     if let Some(cookie) = csrf.new_cookie {
         let _ = response.add_cookie(&cookie);
     }

@@ -294,3 +294,112 @@ async fn password_reset_works_on_the_pages() {
     );
     app.stop().await;
 }
+
+/// A browser signed in with these API tokens (the pages use the same tokens in cookies).
+fn signed_in(tokens: &serde_json::Value) -> Browser {
+    let mut browser = Browser::default();
+    browser.cookies.insert(
+        "incognito_access".into(),
+        tokens["access_token"].as_str().unwrap().to_string(),
+    );
+    browser
+}
+
+#[tokio::test]
+async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "shopper_pages").await else {
+        return;
+    };
+    let mut browser = signed_in(&app.signed_up_shopper(&unique_email("page")).await);
+
+    // Every question says why it is asked, its category and how long it is kept.
+    let (status, html, _) = browser.get(&app, "/shopper/profile").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Apply to the panel"));
+    for notice in [
+        "Category A. Why we ask: pay the shopper",
+        "Category B. Why we ask: report payments to the tax authority",
+        "Category G. Why we ask: offer only jobs the shopper is willing to travel to",
+        "Category I. Why we ask: keep shoppers away from jobs of their",
+    ] {
+        assert!(html.contains(notice), "missing notice {notice}");
+    }
+    assert!(html.contains("Phone <span class=\"optional\">(optional)</span>"));
+    let csrf = csrf_field(&html);
+
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("legal_name", "Grace Hopper"),
+        ("street", "1 Navy Way"),
+        ("city", "Arlington"),
+        ("state", "VA"),
+        ("zip", "10001"),
+        ("travel_radius_km", "40"),
+        ("languages", "en, es"),
+        ("tax_id", "123-45-6789"),
+        ("cert_name_0", "MSPA Gold"),
+        ("cert_issuer_0", "MSPA Americas"),
+        ("aff_org_0", "Burger Barn"),
+        ("aff_relation_0", "household"),
+        ("consent_daily_digest", "on"),
+    ];
+    // A ZIP outside the state, and the agreement not accepted: both named, input kept.
+    let (status, html, _) = browser.post(&app, "/shopper/profile", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("ZIP code: 10001 is in NY, not in VA"),
+        "{html}"
+    );
+    assert!(html.contains("accept agreement"), "{html}");
+    assert!(html.contains("value=\"Grace Hopper\""));
+    assert!(html.contains("name=\"consent_daily_digest\" checked"));
+
+    form.retain(|(k, _)| *k != "zip");
+    form.push(("zip", "22201"));
+    form.push(("accept_agreement", "on"));
+    let (status, _, location) = browser.post(&app, "/shopper/profile", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/shopper/profile?saved=1"));
+    let (_, html, _) = browser.get(&app, "/shopper/profile?saved=1").await;
+    assert!(html.contains("Your profile") && html.contains("applicant"));
+    assert!(html.contains("•••-••-6789") && !html.contains("123-45-6789"));
+    assert!(html.contains("value=\"MSPA Gold\""));
+
+    // Consents: the choice made on the application, then a change, both in the history.
+    let (_, html, _) = browser.get(&app, "/shopper/consents").await;
+    assert!(html.contains("name=\"consent_daily_digest\" checked"));
+    assert!(!html.contains("name=\"consent_share_contact\" checked"));
+    let csrf = csrf_field(&html);
+    let (status, _, _) = browser
+        .post(
+            &app,
+            "/shopper/consents",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("consent_share_contact", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = browser.get(&app, "/shopper/consents").await;
+    assert!(html.contains("name=\"consent_share_contact\" checked"));
+    assert!(!html.contains("name=\"consent_daily_digest\" checked"));
+    assert_eq!(
+        html.matches("<tr><td>").count(),
+        6,
+        "4 at sign-up, 2 changes"
+    );
+
+    let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Nobody has viewed your data yet."));
+    let (status, body, _) = browser.get(&app, "/shopper/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("\"tax_id\": \"123-45-6789\"") && body.contains("Grace Hopper"));
+
+    // Staff have no shopper pages.
+    let mut admin = signed_in(&app.admin_tokens(&unique_email("admin")).await);
+    let (status, _, _) = admin.get(&app, "/shopper/profile").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
