@@ -7,10 +7,12 @@
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
 //! | `/shopper/export` | signed in (own data) |
+//! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}` | scheduler, admin |
 
 mod pages;
 mod session;
 mod shopper;
+mod staff;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -24,6 +26,7 @@ use crate::error::AppError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
     shopper::routes(cfg);
+    staff::routes(cfg);
 }
 
 #[derive(Template)]

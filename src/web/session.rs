@@ -157,6 +157,49 @@ pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUse
     })
 }
 
+/// The signed-in user of a page request, if their role is one of `roles`; else a 403 page.
+pub async fn page_user_in(
+    req: &HttpRequest,
+    state: &AppState,
+    roles: &[crate::auth::Role],
+) -> Result<CurrentUser, PageError> {
+    let user = page_user(req, state).await?;
+    if !roles.contains(&user.role) {
+        return Err(PageError::forbidden());
+    }
+    Ok(user)
+}
+
+/// A form post of a user in `roles`, its CSRF token checked.
+pub async fn form_post_in(
+    req: &HttpRequest,
+    state: &AppState,
+    roles: &[crate::auth::Role],
+    form: actix_web::web::Form<std::collections::HashMap<String, String>>,
+) -> Result<(CurrentUser, std::collections::HashMap<String, String>), PageError> {
+    let user = page_user_in(req, state, roles).await?;
+    let form = form.into_inner();
+    check_csrf(
+        req,
+        state,
+        form.get("csrf_token").map_or("", String::as_str),
+    )?;
+    Ok((user, form))
+}
+
+/// The problem of a refused request in one line: its fields and what is wrong, or its detail.
+pub fn problem_text(e: &crate::error::AppError) -> String {
+    if e.fields.is_empty() {
+        e.detail.clone()
+    } else {
+        e.fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

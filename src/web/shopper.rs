@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::session::{check_csrf, csrf, page_user};
+use super::session::{csrf, form_post_in, page_user, page_user_in};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -33,27 +33,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn shopper(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
-    let user = page_user(req, state).await?;
-    if user.role != Role::Shopper {
-        return Err(PageError::forbidden());
-    }
-    Ok(user)
+    page_user_in(req, state, &[Role::Shopper]).await
 }
 
-/// A shopper's form post, its CSRF token checked.
 async fn shopper_form(
     req: &HttpRequest,
     state: &AppState,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<(CurrentUser, HashMap<String, String>), PageError> {
-    let user = shopper(req, state).await?;
-    let form = form.into_inner();
-    check_csrf(
-        req,
-        state,
-        form.get("csrf_token").map_or("", String::as_str),
-    )?;
-    Ok((user, form))
+    form_post_in(req, state, &[Role::Shopper], form).await
 }
 
 /// "Category B (customer records) · why · kept …" for a column of the inventory.

@@ -403,3 +403,163 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+/// The id in a `/staff/{kind}/{id}` redirect.
+fn id_in(location: &Option<String>, kind: &str) -> i64 {
+    let location = location.as_deref().unwrap_or_default();
+    location
+        .strip_prefix(&format!("/staff/{kind}/"))
+        .unwrap_or_else(|| panic!("{location}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "staff_pages").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let mut staff = Browser::default();
+    staff
+        .cookies
+        .insert("incognito_access".into(), scheduler.clone());
+
+    // An applicant to review.
+    let ada = access(&app.signed_up_shopper(&unique_email("ada")).await);
+    let r = app
+        .put_json_auth(
+            "/api/v1/me/profile",
+            &ada,
+            &serde_json::json!({"legal_name": "Ada Lovelace", "street": "1 Main St", "city": "New York", "state": "NY", "zip": "10001", "travel_radius_km": 30, "languages": ["es"], "tax_id": "123-45-6789", "accept_agreement": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let (status, html, _) = staff.get(&app, "/staff/shoppers?q=lovelace").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Ada Lovelace") && html.contains("applicant"),
+        "{html}"
+    );
+    let start = html.find("/staff/shoppers/").unwrap() + "/staff/shoppers/".len();
+    let ada_id: i64 = html[start..].split('"').next().unwrap().parse().unwrap();
+    let (_, html, _) = staff.get(&app, &format!("/staff/shoppers/{ada_id}")).await;
+    assert!(html.contains("•••-••-6789") && !html.contains("123-45-6789"));
+    let csrf = csrf_field(&html);
+    let status_path = format!("/staff/shoppers/{ada_id}/status");
+    let (_, _, location) = staff
+        .post(
+            &app,
+            &status_path,
+            &[("csrf_token", &csrf), ("action", "approve"), ("reason", "")],
+        )
+        .await;
+    assert!(
+        location.unwrap().contains("problem="),
+        "a reason is required"
+    );
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &status_path,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "approve"),
+                ("reason", "interview done"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    staff
+        .post(
+            &app,
+            &format!("/staff/shoppers/{ada_id}/ratings"),
+            &[("csrf_token", &csrf), ("score", "9"), ("citation", "hero")],
+        )
+        .await;
+    let (_, html, _) = staff.get(&app, &format!("/staff/shoppers/{ada_id}")).await;
+    assert!(html.contains("<strong>active</strong>") && html.contains("interview done"));
+    assert!(html.contains("(average 9.0)"), "{html}");
+
+    // A client, a competitor, stores by CSV (with a report), a project, jobs by CSV.
+    let (_, html, _) = staff.get(&app, "/staff/clients").await;
+    let csrf = csrf_field(&html);
+    let (status, _, location) = staff
+        .post(
+            &app,
+            "/staff/clients",
+            &[("csrf_token", &csrf), ("name", "Burger Barn")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let client = id_in(&location, "clients");
+    staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/competitors"),
+            &[("csrf_token", &csrf), ("name", "Taco Town")],
+        )
+        .await;
+    let csv = "code,name,street,city,state,zip\nS1,Chelsea,1 Broadway,New York,NY,10001\nS2,Bad,2 Road,Nowhere,NY,99999\n";
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/locations"),
+            &[("csrf_token", &csrf), ("csv", csv)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Imported: 1 new, 0 updated, 1 rows left out."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>3</td><td>zip</td>"),
+        "line 3 reported: {html}"
+    );
+    assert!(html.contains("Taco Town") && html.contains("Chelsea"));
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/projects"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Q1"),
+                ("max_km", "40"),
+                ("rotation_days", "90"),
+                ("fee_dollars", "15"),
+                ("languages", "es"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let project = id_in(&location, "projects");
+    let csv = "code,location_code,window_start,window_end\nJ1,S1,2026-12-01,2026-12-15\n";
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/projects/{project}/jobs"),
+            &[("csrf_token", &csrf), ("csv", csv)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Imported: 1 new"), "{html}");
+    let start = html.find("/staff/jobs/").unwrap() + "/staff/jobs/".len();
+    let job: i64 = html[start..].split('"').next().unwrap().parse().unwrap();
+    let (status, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Ada Lovelace"), "Ada is eligible: {html}");
+
+    // Shoppers have none of these pages.
+    let mut shopper = signed_in(&serde_json::json!({"access_token": ada}));
+    for path in [
+        "/staff/shoppers",
+        "/staff/clients",
+        &format!("/staff/jobs/{job}"),
+    ] {
+        let (status, _, _) = shopper.get(&app, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    app.stop().await;
+}

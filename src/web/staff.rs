@@ -1,0 +1,548 @@
+//! Scheduling staff's pages: the panel (search, a shopper's record, approve / suspend /
+//! reinstate, rate), clients with competitors, stores, projects and jobs, CSV imports with
+//! their reports, and a job's candidates. Scheduling staff and admins only; every shopper
+//! record shown writes an access record, as the API does.
+
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session::{csrf, form_post_in, page_user_in, problem_text};
+use super::{PageError, html};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::clients::candidates::{self, CandidatesView};
+use crate::clients::csv_import::ImportReport;
+use crate::clients::model::{
+    ClientView, JobRow, Location, OrganizationRef, ProjectInput, ProjectRow,
+};
+use crate::clients::{routes::STAFF, service as clients, store as client_store};
+use crate::error::AppError;
+use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
+use crate::panel::service::{self as panel, StatusAction};
+
+type PageResult = Result<HttpResponse, PageError>;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/staff/shoppers", web::get().to(shoppers))
+        .route("/staff/shoppers/{id}", web::get().to(shopper))
+        .route("/staff/shoppers/{id}/status", web::post().to(change_status))
+        .route("/staff/shoppers/{id}/ratings", web::post().to(rate))
+        .route("/staff/clients", web::get().to(client_list))
+        .route("/staff/clients", web::post().to(create_client))
+        .route("/staff/clients/{id}", web::get().to(client_page))
+        .route(
+            "/staff/clients/{id}/competitors",
+            web::post().to(add_competitor),
+        )
+        .route(
+            "/staff/clients/{id}/locations",
+            web::post().to(import_locations),
+        )
+        .route(
+            "/staff/clients/{id}/projects",
+            web::post().to(create_project),
+        )
+        .route("/staff/projects/{id}", web::get().to(project_page))
+        .route("/staff/projects/{id}/jobs", web::post().to(import_jobs))
+        .route("/staff/jobs/{id}", web::get().to(job_page));
+}
+
+async fn staff(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
+    page_user_in(req, state, STAFF).await
+}
+
+async fn staff_form(
+    req: &HttpRequest,
+    state: &AppState,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<(CurrentUser, HashMap<String, String>), PageError> {
+    form_post_in(req, state, STAFF, form).await
+}
+
+fn see_other(location: &str) -> PageResult {
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+fn text(form: &HashMap<String, String>, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A page's common parts.
+struct Frame {
+    email: String,
+    csrf: String,
+}
+
+async fn frame(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(CurrentUser, Frame, super::session::Csrf), PageError> {
+    let user = staff(req, state).await?;
+    let csrf = csrf(req, state);
+    let frame = Frame {
+        email: user.email.clone(),
+        csrf: csrf.token.clone(),
+    };
+    Ok((user, frame, csrf))
+}
+
+fn render(page: &impl Template, csrf: super::session::Csrf) -> PageResult {
+    Ok(super::pages::with_csrf(html(StatusCode::OK, page)?, csrf))
+}
+
+#[derive(Template)]
+#[template(path = "staff_shoppers.html")]
+struct ShoppersPage {
+    f: Frame,
+    q: String,
+    status: String,
+    list: Vec<ShopperSummary>,
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    status: Option<String>,
+}
+
+async fn shoppers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> PageResult {
+    let (user, f, csrf) = frame(&req, &state).await?;
+    let SearchQuery { q, status } = query.into_inner();
+    let q = q.unwrap_or_default().trim().to_string();
+    let status_filter = status.as_deref().and_then(Status::parse);
+    let text = (!q.is_empty()).then(|| q.clone());
+    let list = state
+        .db
+        .run(move |conn| panel::search_shoppers(conn, user.id, text.as_deref(), status_filter, 100))
+        .await?;
+    let page = ShoppersPage {
+        f,
+        q,
+        status: status_filter.map_or(String::new(), |s| s.as_str().to_string()),
+        list,
+    };
+    render(&page, csrf)
+}
+
+#[derive(Template)]
+#[template(path = "staff_shopper.html")]
+struct ShopperPage {
+    f: Frame,
+    s: StaffShopperView,
+    problem: String,
+}
+
+async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>) -> PageResult {
+    let (user, f, csrf) = frame(&req, &state).await?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let s = state
+        .db
+        .run(move |conn| {
+            panel::staff_view(
+                conn,
+                &keys,
+                user.id,
+                id,
+                "GET /staff/shoppers/{id} (shopper record page)",
+            )
+        })
+        .await?;
+    let problem = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("problem").cloned())
+        .unwrap_or_default();
+    render(&ShopperPage { f, s, problem }, csrf)
+}
+
+/// Redirects back to the shopper's page, with the problem of a refused change shown there.
+fn back_to_shopper(id: i64, outcome: Result<(), AppError>) -> PageResult {
+    match outcome {
+        Ok(()) => see_other(&format!("/staff/shoppers/{id}")),
+        Err(e) if e.status.is_client_error() => {
+            let detail = problem_text(&e);
+            let encoded: String = url::form_urlencoded::byte_serialize(detail.as_bytes()).collect();
+            see_other(&format!("/staff/shoppers/{id}?problem={encoded}"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let action = match form.get("action").map(String::as_str) {
+        Some("approve") => StatusAction::Approve,
+        Some("suspend") => StatusAction::Suspend,
+        Some("reinstate") => StatusAction::Reinstate,
+        _ => return Err(PageError::bad_form(&req, "unknown action")),
+    };
+    let reason = text(&form, "reason");
+    let outcome = state
+        .db
+        .run(move |conn| panel::change_status(conn, user.id, id, action, reason.as_deref()))
+        .await;
+    back_to_shopper(id, outcome)
+}
+
+async fn rate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let request = RatingRequest {
+        score: text(&form, "score")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        citation: text(&form, "citation"),
+        note: text(&form, "note"),
+        rated_on: None,
+    };
+    let outcome = state
+        .db
+        .run(move |conn| panel::add_rating(conn, user.id, id, &request))
+        .await;
+    back_to_shopper(id, outcome)
+}
+
+#[derive(Template)]
+#[template(path = "staff_clients.html")]
+struct ClientsPage {
+    f: Frame,
+    clients: Vec<ClientView>,
+    problem: String,
+}
+
+async fn client_list(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let (_, f, csrf) = frame(&req, &state).await?;
+    let clients = state.db.run(clients::list_clients).await?;
+    render(
+        &ClientsPage {
+            f,
+            clients,
+            problem: String::new(),
+        },
+        csrf,
+    )
+}
+
+async fn create_client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = staff_form(&req, &state, form).await?;
+    let named = OrganizationRef {
+        organization_id: None,
+        name: Some(form.get("name").cloned().unwrap_or_default()),
+    };
+    let outcome = state
+        .db
+        .run(move |conn| clients::create_client(conn, &named))
+        .await;
+    match outcome {
+        Ok((client, _)) => see_other(&format!("/staff/clients/{}", client.id)),
+        Err(e) if e.status.is_client_error() => {
+            let f = Frame {
+                email: String::new(),
+                csrf: csrf(&req, &state).token,
+            };
+            let clients = state.db.run(clients::list_clients).await?;
+            let problem = e
+                .fields
+                .first()
+                .map_or(e.detail.clone(), |f| f.message.clone());
+            let mut response = html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ClientsPage {
+                    f,
+                    clients,
+                    problem: format!("Client name {problem}"),
+                },
+            )?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_client.html")]
+struct ClientPage {
+    f: Frame,
+    client: ClientView,
+    locations: Vec<Location>,
+    projects: Vec<ProjectRow>,
+    report: Option<ImportReport>,
+    problem: String,
+}
+
+async fn client_view_parts(
+    state: &AppState,
+    id: i64,
+) -> Result<(ClientView, Vec<Location>, Vec<ProjectRow>), PageError> {
+    Ok(state
+        .db
+        .run(move |conn| {
+            Ok((
+                clients::client_view(conn, id)?,
+                client_store::list_locations(conn, id)?,
+                client_store::list_projects(conn, id)?,
+            ))
+        })
+        .await?)
+}
+
+async fn client_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    let (_, f, csrf) = frame(&req, &state).await?;
+    let (client, locations, projects) = client_view_parts(&state, path.into_inner()).await?;
+    let page = ClientPage {
+        f,
+        client,
+        locations,
+        projects,
+        report: None,
+        problem: String::new(),
+    };
+    render(&page, csrf)
+}
+
+/// Shows the client's page again with an import report or a problem (status 200 or 422).
+async fn client_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    outcome: Result<Option<ImportReport>, AppError>,
+) -> PageResult {
+    let (status, report, problem) = match outcome {
+        Ok(report) => (StatusCode::OK, report, String::new()),
+        Err(e) if e.status.is_client_error() => {
+            let problem = problem_text(&e);
+            (StatusCode::UNPROCESSABLE_ENTITY, None, problem)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (client, locations, projects) = client_view_parts(state, id).await?;
+    let page = ClientPage {
+        f: Frame {
+            email: String::new(),
+            csrf: csrf(req, state).token,
+        },
+        client,
+        locations,
+        projects,
+        report,
+        problem,
+    };
+    html(status, &page)
+}
+
+async fn add_competitor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let named = OrganizationRef {
+        organization_id: None,
+        name: Some(form.get("name").cloned().unwrap_or_default()),
+    };
+    let outcome = state
+        .db
+        .run(move |conn| clients::add_competitor(conn, id, &named).map(|_| None::<ImportReport>))
+        .await;
+    match outcome {
+        Ok(_) => see_other(&format!("/staff/clients/{id}")),
+        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+    }
+}
+
+async fn import_locations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let csv = form.get("csv").cloned().unwrap_or_default();
+    let outcome = state
+        .db
+        .run(move |conn| clients::import_locations(conn, id, &csv).map(Some))
+        .await;
+    client_page_with(&req, &state, id, outcome).await
+}
+
+async fn create_project(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let number = |name: &str| text(&form, name).and_then(|v| v.parse::<f64>().ok());
+    let list = |name: &str| {
+        text(&form, name).map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+    };
+    let input = ProjectInput {
+        client_id: id,
+        name: form.get("name").cloned().unwrap_or_default(),
+        max_km: number("max_km"),
+        min_age: number("min_age").map(|v| v as i32),
+        max_age: number("max_age").map(|v| v as i32),
+        vehicle: Some(form.get("vehicle").is_some_and(|v| v == "on")),
+        languages: list("languages"),
+        certifications: list("certifications"),
+        min_rating: number("min_rating"),
+        min_completed: number("min_completed").map(|v| v as i32),
+        rotation_days: number("rotation_days").map_or(-1, |v| v as i32),
+        fee_cents: number("fee_dollars").map_or(-1, |d| (d * 100.0).round() as i64),
+        reimbursement_cap_cents: number("cap_dollars").map_or(0, |d| (d * 100.0).round() as i64),
+        show_client_name: form.get("show_client_name").is_some_and(|v| v == "on"),
+    };
+    let outcome = state
+        .db
+        .run(move |conn| clients::create_project(conn, &input))
+        .await;
+    match outcome {
+        Ok(project) => see_other(&format!("/staff/projects/{}", project.id)),
+        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_project.html")]
+struct ProjectPage {
+    f: Frame,
+    project: ProjectRow,
+    jobs: Vec<JobRow>,
+    report: Option<ImportReport>,
+    problem: String,
+}
+
+async fn project_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    f: Frame,
+    report: Option<ImportReport>,
+    problem: String,
+) -> Result<ProjectPage, PageError> {
+    let _ = req;
+    let (project, jobs) = state
+        .db
+        .run(move |conn| {
+            use diesel::OptionalExtension;
+            let project = client_store::find_project(conn, id)
+                .optional()?
+                .ok_or_else(|| AppError::not_found("No project has this id."))?;
+            Ok((project, client_store::list_jobs(conn, id)?))
+        })
+        .await?;
+    Ok(ProjectPage {
+        f,
+        project,
+        jobs,
+        report,
+        problem,
+    })
+}
+
+async fn project_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    let (_, f, csrf) = frame(&req, &state).await?;
+    let page = project_page_with(&req, &state, path.into_inner(), f, None, String::new()).await?;
+    render(&page, csrf)
+}
+
+async fn import_jobs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let csv = form.get("csv").cloned().unwrap_or_default();
+    let outcome = state
+        .db
+        .run(move |conn| clients::import_jobs(conn, id, &csv))
+        .await;
+    let (status, report, problem) = match outcome {
+        Ok(report) => (StatusCode::OK, Some(report), String::new()),
+        Err(e) if e.status.is_client_error() => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            e.fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let f = Frame {
+        email: user.email,
+        csrf: csrf(&req, &state).token,
+    };
+    let page = project_page_with(&req, &state, id, f, report, problem).await?;
+    html(status, &page)
+}
+
+#[derive(Template)]
+#[template(path = "staff_job.html")]
+struct JobPage {
+    f: Frame,
+    view: CandidatesView,
+}
+
+async fn job_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    let (user, f, csrf) = frame(&req, &state).await?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| candidates::candidates(conn, &keys, user.id, id, 50))
+        .await?;
+    render(&JobPage { f, view }, csrf)
+}
