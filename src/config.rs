@@ -207,6 +207,62 @@ pub struct Settings {
     pub mail_retry_max: Duration,
     /// How often the mail sender looks for due messages when nobody wakes it.
     pub mail_poll_interval: Duration,
+    /// Applicants whose application meets all of these join the panel without a staff
+    /// review; None: staff approve every applicant.
+    pub auto_approve: Option<Vec<ApprovalRule>>,
+}
+
+/// What an application must hold to be approved without a staff review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalRule {
+    DateOfBirth,
+    TaxId,
+    BankAccount,
+    Certification,
+    Vehicle,
+}
+
+impl ApprovalRule {
+    pub const ALL: [ApprovalRule; 5] = [
+        ApprovalRule::DateOfBirth,
+        ApprovalRule::TaxId,
+        ApprovalRule::BankAccount,
+        ApprovalRule::Certification,
+        ApprovalRule::Vehicle,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalRule::DateOfBirth => "date_of_birth",
+            ApprovalRule::TaxId => "tax_id",
+            ApprovalRule::BankAccount => "bank_account",
+            ApprovalRule::Certification => "certification",
+            ApprovalRule::Vehicle => "vehicle",
+        }
+    }
+
+    /// `off`, `complete` (any complete application), or rule names separated by commas.
+    pub fn parse_setting(value: &str) -> Result<Option<Vec<ApprovalRule>>, String> {
+        match value.trim() {
+            "off" | "" => Ok(None),
+            "complete" => Ok(Some(Vec::new())),
+            list => list
+                .split(',')
+                .map(|name| {
+                    let name = name.trim();
+                    ApprovalRule::ALL
+                        .into_iter()
+                        .find(|r| r.as_str() == name)
+                        .ok_or_else(|| {
+                            format!(
+                                "`{name}` is not a rule: use off, complete, or a list of date_of_birth, tax_id, bank_account, certification, vehicle"
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
 }
 
 /// The names of every variable, for the README and the "unknown variable" warning.
@@ -230,6 +286,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_TRUST_PROXY",
     "INCOGNITO_MAIL_RETRY_BASE_MS",
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
+    "INCOGNITO_AUTO_APPROVE",
 ];
 
 impl Settings {
@@ -256,6 +313,7 @@ impl Settings {
             mail_retry_base: Duration::from_secs(5),
             mail_retry_max: Duration::from_secs(3600),
             mail_poll_interval: Duration::from_secs(2),
+            auto_approve: None,
             bind,
             data_dir,
         }
@@ -329,6 +387,10 @@ impl Settings {
                     ));
                 }
             };
+        }
+        if let Some(v) = get("INCOGNITO_AUTO_APPROVE") {
+            s.auto_approve = ApprovalRule::parse_setting(v)
+                .map_err(|p| SettingError::new("INCOGNITO_AUTO_APPROVE", p))?;
         }
         if let Some(v) = get("INCOGNITO_LOG") {
             tracing_subscriber::EnvFilter::try_new(v).map_err(|e| {
@@ -606,6 +668,7 @@ mod tests {
             ("INCOGNITO_STORAGE_URL", "gopher://x"),
             ("INCOGNITO_TRUST_PROXY", "maybe"),
             ("INCOGNITO_LOG", "info,=[["),
+            ("INCOGNITO_AUTO_APPROVE", "tax_id,shoe_size"),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

@@ -79,11 +79,15 @@ pub async fn put_profile(
     body: ApiJson<ProfileRequest>,
 ) -> AppResult<HttpResponse> {
     shopper(&user)?;
+    let settings = state.settings.clone();
     let keys = state.auth.keys.clone();
     let request = body.0;
     let view = state
         .db
-        .run(move |conn| service::apply_or_update(conn, &keys, user.id, &request, Source::Api))
+        .run(move |conn| {
+            let rules = settings.auto_approve.as_deref();
+            service::apply_or_update(conn, &keys, user.id, &request, Source::Api, rules)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

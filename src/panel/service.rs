@@ -13,6 +13,7 @@ use super::model::{
 use super::store::{self, NewShopper, ShopperChanges};
 use crate::auth::store as accounts;
 use crate::clients::store as organizations;
+use crate::config::ApprovalRule;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::Keys;
@@ -57,17 +58,56 @@ fn sealed_value(
     }
 }
 
-/// Checks the request (the first application must accept the agreement) and saves it.
+/// Checks the request (the first application must accept the agreement) and saves it; an
+/// applicant whose application meets the configured rules joins the panel at once.
 pub fn apply_or_update(
     conn: &mut DbConnection,
     keys: &Keys,
     user_id: i64,
     request: &super::model::ProfileRequest,
     source: Source,
+    auto_approve: Option<&[ApprovalRule]>,
 ) -> AppResult<ProfileView> {
     let applying = store::find_shopper(conn, user_id)?.is_none();
     let profile = request.validate(now().date(), applying)?;
-    save_profile(conn, keys, user_id, &profile, source)
+    write_transaction(conn, |conn| {
+        let view = save_profile(conn, keys, user_id, &profile, source)?;
+        let Some(rules) = auto_approve else {
+            return Ok(view);
+        };
+        if view.status != Status::Applicant || !rules.iter().all(|r| meets(&view, *r)) {
+            return Ok(view);
+        }
+        let names: Vec<&str> = rules.iter().map(|r| r.as_str()).collect();
+        let reason = if names.is_empty() {
+            "approved automatically: complete application".to_string()
+        } else {
+            format!(
+                "approved automatically: application has {}",
+                names.join(", ")
+            )
+        };
+        let now = now();
+        store::set_status(conn, user_id, Status::Active.as_str(), now)?;
+        store::add_status_change(conn, user_id, Status::Active.as_str(), &reason, None, now)?;
+        profile_view(conn, keys, user_id)?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished after approval")))
+    })
+}
+
+/// Whether a saved profile meets an approval rule.
+fn meets(view: &ProfileView, rule: ApprovalRule) -> bool {
+    let today = now().date();
+    match rule {
+        ApprovalRule::DateOfBirth => view.date_of_birth.is_some(),
+        ApprovalRule::TaxId => view.tax_id.is_some(),
+        ApprovalRule::BankAccount => view.bank_account.is_some(),
+        ApprovalRule::Certification => view
+            .certifications
+            .iter()
+            .any(|c| c.expires_on.is_none_or(|d| d >= today)),
+        ApprovalRule::Vehicle => view.vehicle,
+    }
 }
 
 /// Saves the application (first time) or the profile; every write in one transaction.

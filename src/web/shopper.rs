@@ -461,6 +461,7 @@ async fn save_profile(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let (user, form) = shopper_form(&req, &state, form).await?;
+    let settings = state.settings.clone();
     let keys = state.auth.keys.clone();
     let id = user.id;
     let applying = {
@@ -476,7 +477,8 @@ async fn save_profile(
             state
                 .db
                 .run(move |conn| {
-                    service::apply_or_update(conn, &keys, id, &request, Source::Profile)
+                    let rules = settings.auto_approve.as_deref();
+                    service::apply_or_update(conn, &keys, id, &request, Source::Profile, rules)
                 })
                 .await
         }

@@ -709,6 +709,40 @@ async fn shoppers_and_client_reviewers_read_no_shopper_records(backend: Backend)
     app.stop().await;
 }
 
+async fn configured_rules_approve_a_complete_application(backend: Backend) {
+    use incognito::config::ApprovalRule;
+    let Some(app) = spawn_app_with(backend, "auto_approve", |s| {
+        s.auto_approve = Some(vec![ApprovalRule::DateOfBirth, ApprovalRule::TaxId]);
+    })
+    .await
+    else {
+        return;
+    };
+    let token = access(&app.signed_up_shopper(&unique_email("auto")).await);
+    let mut first = application();
+    first["tax_id"] = json!("");
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &first)
+        .await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["status"],
+        "applicant",
+        "no tax ID yet"
+    );
+    let mut second = first.clone();
+    second["tax_id"] = json!(SSN);
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &second)
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "active");
+    let export = get_json(&app, "/api/v1/me/export", &token).await;
+    assert_eq!(
+        export["shopper"]["status_history"][1]["reason"],
+        "approved automatically: application has date_of_birth, tax_id"
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
     applicant_applies_and_sees_the_profile_back,
     every_bad_field_is_named_and_nothing_is_stored,
@@ -720,4 +754,5 @@ on_both_backends!(
     staff_review_applicants_and_every_read_is_recorded,
     only_admins_reveal_a_sealed_value_and_say_why,
     shoppers_and_client_reviewers_read_no_shopper_records,
+    configured_rules_approve_a_complete_application,
 );
