@@ -210,6 +210,8 @@ pub struct Settings {
     /// Applicants whose application meets all of these join the panel without a staff
     /// review; None: staff approve every applicant.
     pub auto_approve: Option<Vec<ApprovalRule>>,
+    /// A Nominatim-compatible geocoder; None: addresses are placed at their ZIP code's centre.
+    pub geocoder_url: Option<Url>,
 }
 
 /// What an application must hold to be approved without a staff review.
@@ -287,6 +289,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_MAIL_RETRY_BASE_MS",
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
     "INCOGNITO_AUTO_APPROVE",
+    "INCOGNITO_GEOCODER_URL",
 ];
 
 impl Settings {
@@ -314,6 +317,7 @@ impl Settings {
             mail_retry_max: Duration::from_secs(3600),
             mail_poll_interval: Duration::from_secs(2),
             auto_approve: None,
+            geocoder_url: None,
             bind,
             data_dir,
         }
@@ -387,6 +391,18 @@ impl Settings {
                     ));
                 }
             };
+        }
+        if let Some(v) = get("INCOGNITO_GEOCODER_URL") {
+            let url = Url::parse(v).map_err(|e| {
+                SettingError::new("INCOGNITO_GEOCODER_URL", format!("not a URL: {e}"))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(SettingError::new(
+                    "INCOGNITO_GEOCODER_URL",
+                    "use an http:// or https:// URL",
+                ));
+            }
+            s.geocoder_url = Some(url);
         }
         if let Some(v) = get("INCOGNITO_AUTO_APPROVE") {
             s.auto_approve = ApprovalRule::parse_setting(v)
@@ -669,6 +685,7 @@ mod tests {
             ("INCOGNITO_TRUST_PROXY", "maybe"),
             ("INCOGNITO_LOG", "info,=[["),
             ("INCOGNITO_AUTO_APPROVE", "tax_id,shoe_size"),
+            ("INCOGNITO_GEOCODER_URL", "ftp://geo"),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

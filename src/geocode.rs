@@ -109,3 +109,116 @@ mod tests {
         assert!(geocode("NY", &Zip::parse("00000").unwrap()).is_err());
     }
 }
+
+/// Where addresses are placed: the ZIP code's centre (offline, the default), or a
+/// Nominatim-compatible HTTP geocoder (`INCOGNITO_GEOCODER_URL`), which then receives the
+/// street address. The ZIP and state are checked offline either way; when the geocoder is
+/// unreachable or fails, the ZIP code's centre is used and a warning logged.
+#[derive(Debug, Clone, Default)]
+pub enum Geocoder {
+    #[default]
+    Offline,
+    Http(url::Url),
+}
+
+/// Places an address whose parts were checked one by one (None: that part was bad and is
+/// reported already); problems go into `errors` under the field at fault. Without a street
+/// or city the ZIP code is still checked, so that its problems are reported too.
+pub fn place(
+    errors: &mut Vec<crate::error::FieldError>,
+    geocoder: &Geocoder,
+    street: &Option<String>,
+    city: &Option<String>,
+    state: &Option<String>,
+    zip: &Option<Zip>,
+) -> Option<Coordinates> {
+    let located = match (street, city, state, zip) {
+        (Some(street), Some(city), Some(state), Some(zip)) => geocoder.locate(&Address {
+            street,
+            city,
+            state,
+            zip,
+        }),
+        (_, _, Some(state), Some(zip)) => geocode(state, zip),
+        _ => return None,
+    };
+    located
+        .map_err(|(field, m)| errors.push(crate::error::FieldError::new(field, m)))
+        .ok()
+}
+
+/// An address to place.
+pub struct Address<'a> {
+    pub street: &'a str,
+    pub city: &'a str,
+    pub state: &'a str,
+    pub zip: &'a Zip,
+}
+
+impl Geocoder {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        settings
+            .geocoder_url
+            .clone()
+            .map_or(Geocoder::Offline, Geocoder::Http)
+    }
+
+    /// The address's coordinates; an error names the field at fault.
+    pub fn locate(&self, a: &Address<'_>) -> Result<Coordinates, (&'static str, String)> {
+        let centre = geocode(a.state, a.zip)?;
+        let Geocoder::Http(url) = self else {
+            return Ok(centre);
+        };
+        match http_lookup(url, a) {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err((
+                "street",
+                "the address could not be found; check the street, city and ZIP code".into(),
+            )),
+            Err(problem) => {
+                tracing::warn!(%problem, "geocoder failed; using the ZIP code's centre");
+                Ok(centre)
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Hit {
+    lat: serde_json::Value,
+    lon: serde_json::Value,
+}
+
+fn number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::String(s) => s.parse().ok(),
+        other => other.as_f64(),
+    }
+}
+
+/// Asks a Nominatim-compatible geocoder (`/search` with structured parameters).
+fn http_lookup(url: &url::Url, a: &Address<'_>) -> Result<Option<Coordinates>, String> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(5))
+        .user_agent("incognito")
+        .build();
+    let response = agent
+        .get(url.as_str())
+        .query("street", a.street)
+        .query("city", a.city)
+        .query("state", a.state)
+        .query("postalcode", a.zip.five())
+        .query("countrycodes", "us")
+        .query("format", "jsonv2")
+        .query("limit", "1")
+        .call()
+        .map_err(|e| e.to_string())?;
+    let hits: Vec<Hit> = response.into_json().map_err(|e| e.to_string())?;
+    let Some(hit) = hits.first() else {
+        return Ok(None);
+    };
+    let (Some(lat), Some(lon)) = (number(&hit.lat), number(&hit.lon)) else {
+        return Err("the geocoder's answer has no usable lat/lon".into());
+    };
+    Coordinates::new(lat, lon).map(Some)
+}

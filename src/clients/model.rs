@@ -166,9 +166,12 @@ fn required_text(
 
 impl LocationInput {
     /// Checks every field and places the store; errors name every bad field.
-    pub fn validate(&self) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
+    pub fn validate(
+        &self,
+        geocoder: &crate::geocode::Geocoder,
+    ) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
         use crate::error::FieldError;
-        use crate::geocode::{US_STATES, Zip, geocode};
+        use crate::geocode::{US_STATES, Zip, place};
         let mut e = Vec::new();
         let code = required_text(&mut e, "code", self.code.as_ref(), 50);
         let name = required_text(&mut e, "name", self.name.as_ref(), 200);
@@ -195,12 +198,7 @@ impl LocationInput {
             (Some(lat), Some(lon)) => crate::matching::Coordinates::new(lat, lon)
                 .map_err(|m| e.push(FieldError::new("latitude", m)))
                 .ok(),
-            (None, None) => match (&state, &zip) {
-                (Some(state), Some(zip)) => geocode(state, zip)
-                    .map_err(|(field, m)| e.push(FieldError::new(field, m)))
-                    .ok(),
-                _ => None,
-            },
+            (None, None) => place(&mut e, geocoder, &street, &city, &state, &zip),
             _ => {
                 e.push(FieldError::new(
                     "latitude",

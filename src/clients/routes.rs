@@ -14,6 +14,7 @@ use super::service;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppResult, Problem};
+use crate::geocode::Geocoder;
 use crate::http::{ApiJson, CsvText};
 
 /// Who runs clients and their work.
@@ -211,9 +212,10 @@ pub async fn create_location(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let input = body.0;
+    let geocoder = Geocoder::from_settings(&state.settings);
     let location = state
         .db
-        .run(move |conn| service::create_location(conn, &input))
+        .run(move |conn| service::create_location(conn, &geocoder, &input))
         .await?;
     Ok(HttpResponse::Created().json(location))
 }
@@ -235,9 +237,10 @@ pub async fn import_locations(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let client_id = query.client_id;
+    let geocoder = Geocoder::from_settings(&state.settings);
     let report = state
         .db
-        .run(move |conn| service::import_locations(conn, client_id, &body.0))
+        .run(move |conn| service::import_locations(conn, &geocoder, client_id, &body.0))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }

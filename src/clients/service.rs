@@ -14,6 +14,7 @@ use super::model::{
 use super::store;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::geocode::Geocoder;
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -119,8 +120,12 @@ fn find_client_or_field(conn: &mut DbConnection, client_id: i64, field: &str) ->
 }
 
 /// Adds one store; 409 when the client has a store with this code already.
-pub fn create_location(conn: &mut DbConnection, input: &LocationInput) -> AppResult<Location> {
-    let checked = input.validate();
+pub fn create_location(
+    conn: &mut DbConnection,
+    geocoder: &Geocoder,
+    input: &LocationInput,
+) -> AppResult<Location> {
+    let checked = input.validate(geocoder);
     let client_id = match (input.client_id, checked) {
         (Some(id), Ok(checked)) => (id, checked),
         (client_id, checked) => {
@@ -154,6 +159,7 @@ const LOCATION_COLUMNS: &[&str] = &["code", "name", "street", "city", "state", "
 /// `latitude,longitude`); a row whose code is known updates that store.
 pub fn import_locations(
     conn: &mut DbConnection,
+    geocoder: &Geocoder,
     client_id: i64,
     text: &str,
 ) -> AppResult<ImportReport> {
@@ -183,7 +189,7 @@ pub fn import_locations(
             latitude,
             longitude,
         };
-        match input.validate() {
+        match input.validate(geocoder) {
             Ok(checked) if fields.is_empty() => {
                 if let Some(first) = seen.insert(checked.code.clone(), row.line) {
                     report.errors.push(RowError {

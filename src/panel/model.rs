@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::shoppers;
 use crate::error::{AppError, FieldError};
-use crate::geocode::{US_STATES, Zip, geocode};
+use crate::geocode::{Geocoder, US_STATES, Zip, place};
 use crate::matching::Coordinates;
 use crate::privacy::consent::Purpose;
 use crate::privacy::crypto::SealedField;
@@ -307,7 +307,12 @@ fn sealed(
 impl ProfileRequest {
     /// Checks every field and places the address; errors name every bad field at once.
     /// `applying`: the first application, which must accept the agreement.
-    pub fn validate(&self, today: NaiveDate, applying: bool) -> Result<Profile, AppError> {
+    pub fn validate(
+        &self,
+        today: NaiveDate,
+        applying: bool,
+        geocoder: &Geocoder,
+    ) -> Result<Profile, AppError> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let legal_name = text(e, "legal_name", self.legal_name.as_ref(), (2, 200));
@@ -333,12 +338,7 @@ impl ProfileRequest {
                 .map_err(|m| e.push(FieldError::new("zip", m)))
                 .ok(),
         };
-        let coordinates = match (&state, &zip) {
-            (Some(state), Some(zip)) => geocode(state, zip)
-                .map_err(|(field, m)| e.push(FieldError::new(field, m)))
-                .ok(),
-            _ => None,
-        };
+        let coordinates = place(e, geocoder, &street, &city, &state, &zip);
         let phone = text(e, "phone", self.phone.as_ref(), (0, 30)).filter(|p| {
             let digits = p.chars().filter(char::is_ascii_digit).count();
             let shape = p
@@ -606,7 +606,9 @@ mod tests {
 
     #[test]
     fn a_complete_application_is_placed_on_the_map() {
-        let profile = complete().validate(today(), true).unwrap();
+        let profile = complete()
+            .validate(today(), true, &Geocoder::Offline)
+            .unwrap();
         assert_eq!(profile.state, "NY");
         assert!((profile.coordinates.lat() - 40.75).abs() < 0.1);
         assert_eq!(profile.tax_id, SealedChange::Keep);
@@ -629,7 +631,9 @@ mod tests {
             }]),
             ..complete()
         };
-        let error = request.validate(today(), true).unwrap_err();
+        let error = request
+            .validate(today(), true, &Geocoder::Offline)
+            .unwrap_err();
         let fields: Vec<&str> = error.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -654,7 +658,7 @@ mod tests {
             date_of_birth: Some("1990-04-01".into()),
             ..complete()
         };
-        let profile = request.validate(today(), true).unwrap();
+        let profile = request.validate(today(), true, &Geocoder::Offline).unwrap();
         assert_eq!(profile.tax_id, SealedChange::Keep);
         assert_eq!(profile.bank_account, SealedChange::Remove);
         assert_eq!(

@@ -85,8 +85,7 @@ pub async fn put_profile(
     let view = state
         .db
         .run(move |conn| {
-            let rules = settings.auto_approve.as_deref();
-            service::apply_or_update(conn, &keys, user.id, &request, Source::Api, rules)
+            service::apply_or_update(conn, &keys, user.id, &request, Source::Api, &settings)
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))

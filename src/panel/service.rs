@@ -66,10 +66,12 @@ pub fn apply_or_update(
     user_id: i64,
     request: &super::model::ProfileRequest,
     source: Source,
-    auto_approve: Option<&[ApprovalRule]>,
+    settings: &crate::config::Settings,
 ) -> AppResult<ProfileView> {
+    let auto_approve = settings.auto_approve.as_deref();
+    let geocoder = &crate::geocode::Geocoder::from_settings(settings);
     let applying = store::find_shopper(conn, user_id)?.is_none();
-    let profile = request.validate(now().date(), applying)?;
+    let profile = request.validate(now().date(), applying, geocoder)?;
     write_transaction(conn, |conn| {
         let view = save_profile(conn, keys, user_id, &profile, source)?;
         let Some(rules) = auto_approve else {

@@ -477,8 +477,7 @@ async fn save_profile(
             state
                 .db
                 .run(move |conn| {
-                    let rules = settings.auto_approve.as_deref();
-                    service::apply_or_update(conn, &keys, id, &request, Source::Profile, rules)
+                    service::apply_or_update(conn, &keys, id, &request, Source::Profile, &settings)
                 })
                 .await
         }

@@ -393,9 +393,10 @@ async fn import_locations(
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let csv = form.get("csv").cloned().unwrap_or_default();
+    let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
     let outcome = state
         .db
-        .run(move |conn| clients::import_locations(conn, id, &csv).map(Some))
+        .run(move |conn| clients::import_locations(conn, &geocoder, id, &csv).map(Some))
         .await;
     client_page_with(&req, &state, id, outcome).await
 }

@@ -743,6 +743,79 @@ async fn configured_rules_approve_a_complete_application(backend: Backend) {
     app.stop().await;
 }
 
+/// A Nominatim-compatible geocoder on loopback (the real protocol, a fixed map): answers
+/// `[{"lat","lon"}]` for any address but "1 Nowhere Road", which it cannot find. Returns its
+/// URL and the request lines it received.
+fn loopback_geocoder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/search", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() <= 2 {
+                    break;
+                }
+            }
+            let body = if first.contains("Nowhere") {
+                "[]".to_string()
+            } else {
+                r#"[{"place_id":1,"lat":"40.7484405","lon":"-73.9856644","display_name":"Empire State Building"}]"#.to_string()
+            };
+            log.lock().unwrap().push(first);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
+    let (url, seen) = loopback_geocoder();
+    let Some(app) = spawn_app_with(backend, "http_geocoder", |s| {
+        s.geocoder_url = Some(url::Url::parse(&url).unwrap());
+    })
+    .await
+    else {
+        return;
+    };
+    let token = access(&app.signed_up_shopper(&unique_email("geo")).await);
+    let mut nowhere = application();
+    nowhere["street"] = json!("1 Nowhere Road");
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &nowhere)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "street");
+
+    let mut empire = application();
+    empire["street"] = json!("350 5th Ave");
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &empire)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let export = get_json(&app, "/api/v1/me/export", &token).await;
+    assert_eq!(export["shopper"]["latitude"], 40.7484405);
+    assert_eq!(export["shopper"]["longitude"], -73.9856644);
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1].contains("street=350+5th+Ave") && requests[1].contains("postalcode=10001"),
+        "{requests:?}"
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
     applicant_applies_and_sees_the_profile_back,
     every_bad_field_is_named_and_nothing_is_stored,
@@ -755,4 +828,5 @@ on_both_backends!(
     only_admins_reveal_a_sealed_value_and_say_why,
     shoppers_and_client_reviewers_read_no_shopper_records,
     configured_rules_approve_a_complete_application,
+    a_configured_geocoder_places_the_street_address,
 );
