@@ -17,7 +17,7 @@ use crate::auth::CurrentUser;
 use crate::clients::candidates::{self, CandidatesView};
 use crate::clients::csv_import::ImportReport;
 use crate::clients::model::{
-    ClientView, JobRow, Location, OrganizationRef, ProjectInput, ProjectRow,
+    ClientView, JobRow, Location, Organization, OrganizationRef, ProjectInput, ProjectRow,
 };
 use crate::clients::{routes::STAFF, service as clients, store as client_store};
 use crate::error::AppError;
@@ -31,6 +31,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/shoppers/{id}", web::get().to(shopper))
         .route("/staff/shoppers/{id}/status", web::post().to(change_status))
         .route("/staff/shoppers/{id}/ratings", web::post().to(rate))
+        .route(
+            "/staff/shoppers/{id}/disqualifications",
+            web::post().to(disqualify),
+        )
+        .route("/staff/organizations", web::get().to(organizations))
+        .route("/staff/organizations", web::post().to(create_organization))
         .route("/staff/clients", web::get().to(client_list))
         .route("/staff/clients", web::post().to(create_client))
         .route("/staff/clients/{id}", web::get().to(client_page))
@@ -223,6 +229,58 @@ async fn rate(
         .run(move |conn| panel::add_rating(conn, user.id, id, &request))
         .await;
     back_to_shopper(id, outcome)
+}
+
+async fn disqualify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = staff_form(&req, &state, form).await?;
+    let id = path.into_inner();
+    let number = |name: &str| text(&form, name).and_then(|v| v.parse::<i64>().ok());
+    let request = clients::DisqualificationRequest {
+        client_id: number("client_id").unwrap_or(0),
+        location_id: number("location_id"),
+        reason: form.get("reason").cloned().unwrap_or_default(),
+    };
+    let outcome = state
+        .db
+        .run(move |conn| clients::disqualify(conn, user.id, id, &request))
+        .await;
+    back_to_shopper(id, outcome)
+}
+
+#[derive(Template)]
+#[template(path = "staff_organizations.html")]
+struct OrganizationsPage {
+    f: Frame,
+    organizations: Vec<Organization>,
+}
+
+async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let (_, f, csrf) = frame(&req, &state).await?;
+    let organizations = state
+        .db
+        .run(|conn| Ok(client_store::list_organizations(conn)?))
+        .await?;
+    render(&OrganizationsPage { f, organizations }, csrf)
+}
+
+async fn create_organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = staff_form(&req, &state, form).await?;
+    let name = form.get("name").cloned().unwrap_or_default();
+    let friendly = form.get("friendly_competitor").is_some_and(|v| v == "on");
+    state
+        .db
+        .run(move |conn| clients::create_organization(conn, &name, friendly))
+        .await?;
+    see_other("/staff/organizations")
 }
 
 #[derive(Template)]

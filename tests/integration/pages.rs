@@ -550,12 +550,53 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let (status, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Ada Lovelace"), "Ada is eligible: {html}");
+    assert!(!html.contains("disqualified"));
+
+    // Disqualified from the client on her page: the job page says why she is not eligible.
+    let client_number = client.to_string();
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &format!("/staff/shoppers/{ada_id}/disqualifications"),
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", &client_number),
+                ("reason", "knows the manager"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, Some(format!("/staff/shoppers/{ada_id}")));
+    let (_, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
+    assert!(html.contains(": knows the manager"), "{html}");
+
+    // Organizations: a friendly mystery-shopping company, de-duplicated by name.
+    for name in ["Mystery Co, Inc.", "mystery co"] {
+        staff
+            .post(
+                &app,
+                "/staff/organizations",
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", name),
+                    ("friendly_competitor", "on"),
+                ],
+            )
+            .await;
+    }
+    let (_, html, _) = staff.get(&app, "/staff/organizations").await;
+    assert_eq!(html.matches("Mystery Co").count(), 1, "{html}");
+    assert!(
+        html.contains("<td>Mystery Co, Inc.</td><td>yes</td>"),
+        "{html}"
+    );
 
     // Shoppers have none of these pages.
     let mut shopper = signed_in(&serde_json::json!({"access_token": ada}));
     for path in [
         "/staff/shoppers",
         "/staff/clients",
+        "/staff/organizations",
         &format!("/staff/jobs/{job}"),
     ] {
         let (status, _, _) = shopper.get(&app, path).await;
