@@ -3,7 +3,7 @@
 //!
 //! | page | who |
 //! | --- | --- |
-//! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}` | anyone |
+//! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}`, `/privacy-notice` | anyone |
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
 //! | `/shopper/export` | signed in (own data) |

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/password/reset", web::get().to(reset_form))
         .route("/password/reset", web::post().to(reset))
         .route("/problems/{code}", web::get().to(problem))
+        .route("/privacy-notice", web::get().to(privacy_notice))
         .route("/dashboard", web::get().to(dashboard))
         .route("/shopper", web::get().to(shopper_page))
         .route("/staff", web::get().to(staff_page))
@@ -54,6 +55,67 @@ struct HomePage;
 
 async fn home() -> PageResult {
     html(StatusCode::OK, &HomePage)
+}
+
+/// One row of the privacy notice: a piece of personal data, from the data inventory.
+struct NoticeRow {
+    what: String,
+    category: String,
+    purpose: &'static str,
+    retention: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_notice.html")]
+struct PrivacyNoticePage {
+    version: &'static str,
+    rows: Vec<NoticeRow>,
+}
+
+/// The privacy notice: its table is the data inventory, so it lists every piece of personal
+/// data the service stores, with its category, purpose and retention.
+async fn privacy_notice() -> PageResult {
+    use crate::privacy::inventory::{Category, Classification, INVENTORY};
+    let label = |c: Category| match c {
+        Category::A => "A: identifiers",
+        Category::B => "B: customer records",
+        Category::C => "C: protected classifications",
+        Category::D => "D: commercial information",
+        Category::E => "E: biometric information",
+        Category::F => "F: internet or network activity",
+        Category::G => "G: geolocation",
+        Category::H => "H: sensory data",
+        Category::I => "I: professional information",
+        Category::J => "J: education information",
+        Category::K => "K: inferences",
+    };
+    let rows = INVENTORY
+        .iter()
+        .filter_map(|e| match e.classification {
+            Classification::Personal {
+                category,
+                purpose,
+                retention,
+            } => Some(NoticeRow {
+                what: format!(
+                    "{} {}",
+                    e.table.replace('_', " "),
+                    e.column.replace('_', " ")
+                ),
+                category: label(category).to_string(),
+                purpose,
+                retention,
+            }),
+            Classification::NotPersonal => None,
+        })
+        .collect();
+    html(
+        StatusCode::OK,
+        &PrivacyNoticePage {
+            version: crate::privacy::consent::NOTICE_VERSION,
+            rows,
+        },
+    )
 }
 
 async fn stylesheet() -> HttpResponse {

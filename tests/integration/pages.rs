@@ -604,3 +604,27 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_holds() {
+    use incognito::privacy::inventory::{Classification, INVENTORY};
+    let Some(app) = spawn_app(Backend::Sqlite, "privacy_notice").await else {
+        return;
+    };
+    let mut browser = Browser::default();
+    let (status, html, _) = browser.get(&app, "/privacy-notice").await;
+    assert_eq!(status, StatusCode::OK);
+    let personal = INVENTORY
+        .iter()
+        .filter(|e| matches!(e.classification, Classification::Personal { .. }))
+        .count();
+    assert_eq!(html.matches("<tr><td>").count(), personal);
+    assert!(
+        html.contains("<td>shoppers tax id</td><td>B: customer records</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("jobs fee cents"), "not personal data");
+    let (_, home, _) = browser.get(&app, "/").await;
+    assert!(home.contains("href=\"/privacy-notice\""));
+    app.stop().await;
+}
