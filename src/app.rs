@@ -311,10 +311,8 @@ pub fn build_app(
         .service(
             web::scope("/api/v1")
                 .configure(crate::auth::routes::routes)
-                // Clients' routes first: `/shoppers/{id}/disqualifications` must come before
-                // the panel's `/shoppers/{id}/{action}`.
-                .configure(crate::clients::routes::routes)
-                .configure(crate::panel::routes::routes),
+                .configure(crate::panel::routes::routes)
+                .configure(crate::clients::routes::routes),
         )
         .configure(crate::web::routes)
         .default_service(web::to(not_found))

@@ -75,6 +75,23 @@ pub const US_STATES: &[&str] = &[
     "WV", "WI", "WY", "PR", "VI", "GU", "AS", "MP",
 ];
 
+/// A two-letter state code, upper-cased, or the field error that names the problem.
+pub fn check_state(
+    errors: &mut Vec<crate::error::FieldError>,
+    state: Option<String>,
+) -> Option<String> {
+    let state = state.map(|s| s.to_ascii_uppercase())?;
+    if US_STATES.contains(&state.as_str()) {
+        Some(state)
+    } else {
+        errors.push(crate::error::FieldError::new(
+            "state",
+            "must be a two-letter US state code, like NY",
+        ));
+        None
+    }
+}
+
 /// Geocodes a US address to its ZIP code's centre, checking that the ZIP lies in `state`.
 /// Errors name the field.
 pub fn geocode(state: &str, zip: &Zip) -> Result<Coordinates, (&'static str, String)> {
@@ -198,10 +215,14 @@ fn number(v: &serde_json::Value) -> Option<f64> {
 
 /// Asks a Nominatim-compatible geocoder (`/search` with structured parameters).
 fn http_lookup(url: &url::Url, a: &Address<'_>) -> Result<Option<Coordinates>, String> {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(std::time::Duration::from_secs(5))
-        .user_agent("incognito")
-        .build();
+    // One agent for the process, so connections to the geocoder are reused.
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    let agent = AGENT.get_or_init(|| {
+        ureq::AgentBuilder::new()
+            .timeout(std::time::Duration::from_secs(5))
+            .user_agent("incognito")
+            .build()
+    });
     let response = agent
         .get(url.as_str())
         .query("street", a.street)

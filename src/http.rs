@@ -228,6 +228,14 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// Whether the browser sends the Global Privacy Control signal (`Sec-GPC: 1`), which the
+/// service takes as a no to sharing.
+pub fn gpc(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

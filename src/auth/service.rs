@@ -35,7 +35,8 @@ const NOTICES_PER_HOUR: i64 = 3;
 #[derive(Clone)]
 pub struct Auth {
     pub tokens: TokenService,
-    pub keys: Keys,
+    /// Shared, not copied: cloning `Auth` (once or more per request) copies no key material.
+    pub keys: Arc<Keys>,
     pub public_url: Url,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
@@ -49,6 +50,7 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(settings: &Settings, keys: Keys) -> Self {
+        let keys = Arc::new(keys);
         Self {
             tokens: TokenService::new(keys.clone(), settings.token_issuer()),
             keys,

@@ -60,12 +60,12 @@ impl Claims {
 /// Issues and checks tokens for one deployment (one issuer, one key).
 #[derive(Clone)]
 pub struct TokenService {
-    keys: Keys,
+    keys: std::sync::Arc<Keys>,
     issuer: String,
 }
 
 impl TokenService {
-    pub fn new(keys: Keys, issuer: String) -> Self {
+    pub fn new(keys: std::sync::Arc<Keys>, issuer: String) -> Self {
         Self { keys, issuer }
     }
 

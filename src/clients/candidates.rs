@@ -135,8 +135,13 @@ pub fn candidates(
         let rows = shoppers_near(conn, &location, rules.max_km)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
         let ties = ties_of(conn, &ids, today)?;
+        let ties = by_shopper(&ties, |t| t.0);
         let certs = certifications_of(conn, &ids, today)?;
+        let certs = by_shopper(&certs, |c| c.0);
         let disqualified = disqualifications_of(conn, &ids, project.client_id, location.id)?;
+        let disqualified = by_shopper(&disqualified, |d| d.0);
+        // Dates of birth are opened only when the job has an age limit.
+        let needs_age = rules.min_age.is_some() || rules.max_age.is_some();
         let ratings: HashMap<i64, f64> = crate::panel::store::average_ratings(conn, &ids)?
             .into_iter()
             .collect();
@@ -146,7 +151,8 @@ pub fn candidates(
         let mut engine_shoppers = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut orgs: Vec<String> = Vec::new();
-            for (shopper, org_id, org_name, relation) in ties.iter().filter(|t| t.0 == row.user_id)
+            for (shopper, org_id, org_name, relation) in
+                ties.get(&row.user_id).into_iter().flatten().copied()
             {
                 let key = format!("org:{org_id}");
                 let who = if relation == "household" {
@@ -157,7 +163,12 @@ pub fn candidates(
                 tie_words.insert((*shopper, key.clone()), format!("{who} {org_name}"));
                 orgs.push(key);
             }
-            for (shopper, key, reason) in disqualified.iter().filter(|d| d.0 == row.user_id) {
+            for (shopper, key, reason) in disqualified
+                .get(&row.user_id)
+                .into_iter()
+                .flatten()
+                .copied()
+            {
                 tie_words.insert((*shopper, key.clone()), reason.clone());
                 orgs.push(key.clone());
             }
@@ -169,14 +180,16 @@ pub fn candidates(
             );
             let cert_syms = symbols.intern_all(
                 &certs
-                    .iter()
-                    .filter(|c| c.0 == row.user_id)
+                    .get(&row.user_id)
+                    .into_iter()
+                    .flatten()
                     .map(|c| cert_key(&c.1))
                     .collect::<Vec<_>>(),
             );
             let org_syms = symbols.intern_all(&orgs);
-            let age = row
-                .sealed(SealedField::DateOfBirth)
+            let age = needs_age
+                .then(|| row.sealed(SealedField::DateOfBirth))
+                .flatten()
                 .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, row.user_id, s).ok())
                 .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
                 .and_then(|born| u32::try_from(age_on(born, today)).ok());
@@ -266,19 +279,13 @@ pub fn candidates(
                 reasons,
             });
         }
+        let purpose = format!("GET /api/v1/jobs/{job_id}/candidates (matching)");
         for id in eligible
             .iter()
             .map(|c| c.shopper_id)
             .chain(not_eligible.iter().map(|n| n.shopper_id))
         {
-            access::record(
-                conn,
-                staff_id,
-                id,
-                CANDIDATE_CATEGORIES,
-                &format!("GET /api/v1/jobs/{job_id}/candidates (matching)"),
-                now,
-            )?;
+            access::record(conn, staff_id, id, CANDIDATE_CATEGORIES, &purpose, now)?;
         }
         Ok(CandidatesView {
             job,
@@ -320,6 +327,15 @@ fn reason(
         ),
         other => other.describe(symbols),
     }
+}
+
+/// The rows of each shopper.
+fn by_shopper<T>(rows: &[T], shopper: impl Fn(&T) -> i64) -> HashMap<i64, Vec<&T>> {
+    let mut grouped: HashMap<i64, Vec<&T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(shopper(row)).or_default().push(row);
+    }
+    grouped
 }
 
 /// Shoppers whose home lies in the box around the store that holds every point within

@@ -171,24 +171,14 @@ impl LocationInput {
         geocoder: &crate::geocode::Geocoder,
     ) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
         use crate::error::FieldError;
-        use crate::geocode::{US_STATES, Zip, place};
+        use crate::geocode::{Zip, check_state, place};
         let mut e = Vec::new();
         let code = required_text(&mut e, "code", self.code.as_ref(), 50);
         let name = required_text(&mut e, "name", self.name.as_ref(), 200);
         let street = required_text(&mut e, "street", self.street.as_ref(), 200);
         let city = required_text(&mut e, "city", self.city.as_ref(), 100);
-        let state = required_text(&mut e, "state", self.state.as_ref(), 2)
-            .map(|s| s.to_ascii_uppercase())
-            .filter(|s| {
-                let known = US_STATES.contains(&s.as_str());
-                if !known {
-                    e.push(FieldError::new(
-                        "state",
-                        "must be a two-letter US state code, like NY",
-                    ));
-                }
-                known
-            });
+        let state = required_text(&mut e, "state", self.state.as_ref(), 2);
+        let state = check_state(&mut e, state);
         let zip = required_text(&mut e, "zip", self.zip.as_ref(), 10).and_then(|z| {
             Zip::parse(&z)
                 .map_err(|m| e.push(FieldError::new("zip", m)))

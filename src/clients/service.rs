@@ -413,10 +413,7 @@ pub fn create_job(conn: &mut DbConnection, input: &JobInput) -> AppResult<JobRow
                 return Err(AppError::validation(errors));
             }
         };
-        let exists = store::list_jobs(conn, project_id)?
-            .iter()
-            .any(|j| j.code == values.code);
-        if exists {
+        if store::job_id_by_code(conn, project_id, &values.code)?.is_some() {
             return Err(AppError::conflict(
                 "already_exists",
                 format!("The project has a job with code {} already.", values.code),

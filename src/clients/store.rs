@@ -279,6 +279,19 @@ pub fn list_jobs(conn: &mut DbConnection, project_id: i64) -> QueryResult<Vec<Jo
         .load(conn)
 }
 
+pub fn job_id_by_code(
+    conn: &mut DbConnection,
+    project_id: i64,
+    code: &str,
+) -> QueryResult<Option<i64>> {
+    jobs::table
+        .filter(jobs::project_id.eq(project_id))
+        .filter(jobs::code.eq(code))
+        .select(jobs::id)
+        .first(conn)
+        .optional()
+}
+
 /// A job's values, checked, with its requirement overrides encoded.
 pub struct JobValues {
     pub location_id: i64,
@@ -326,13 +339,7 @@ pub fn upsert_job(
             jobs::updated_at.eq(now),
         ),
     );
-    let existing: Option<i64> = jobs::table
-        .filter(jobs::project_id.eq(project_id))
-        .filter(jobs::code.eq(&j.code))
-        .select(jobs::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
+    if let Some(id) = job_id_by_code(conn, project_id, &j.code)? {
         diesel::update(jobs::table.find(id))
             .set(values)
             .execute(conn)?;

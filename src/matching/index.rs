@@ -168,6 +168,8 @@ pub struct Hit<I> {
 pub enum EngineError {
     DuplicateId(String),
     UnknownId(String),
+    /// More entries than positions (`u32`).
+    Full,
 }
 
 impl std::fmt::Display for EngineError {
@@ -175,6 +177,7 @@ impl std::fmt::Display for EngineError {
         match self {
             EngineError::DuplicateId(id) => write!(f, "the id {id} appears twice"),
             EngineError::UnknownId(id) => write!(f, "no entry has the id {id}"),
+            EngineError::Full => write!(f, "more entries than the engine can hold"),
         }
     }
 }
@@ -204,7 +207,7 @@ impl From<Refused> for EngineError {
     fn from(refused: Refused) -> Self {
         match refused {
             Refused::Duplicate(id) => EngineError::DuplicateId(id),
-            Refused::Full => EngineError::DuplicateId("too many".into()),
+            Refused::Full => EngineError::Full,
         }
     }
 }

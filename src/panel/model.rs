@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::shoppers;
 use crate::error::{AppError, FieldError};
-use crate::geocode::{Geocoder, US_STATES, Zip, place};
+use crate::geocode::{Geocoder, Zip, check_state, place};
 use crate::matching::Coordinates;
 use crate::privacy::consent::Purpose;
 use crate::privacy::crypto::SealedField;
@@ -318,17 +318,8 @@ impl ProfileRequest {
         let legal_name = text(e, "legal_name", self.legal_name.as_ref(), (2, 200));
         let street = text(e, "street", self.street.as_ref(), (3, 200));
         let city = text(e, "city", self.city.as_ref(), (1, 100));
-        let state = text(e, "state", self.state.as_ref(), (2, 2)).map(|s| s.to_ascii_uppercase());
-        let state = state.filter(|s| {
-            let known = US_STATES.contains(&s.as_str());
-            if !known {
-                e.push(FieldError::new(
-                    "state",
-                    "must be a two-letter US state code, like NY",
-                ));
-            }
-            known
-        });
+        let state = text(e, "state", self.state.as_ref(), (2, 2));
+        let state = check_state(e, state);
         let zip = match self.zip.as_deref().map(str::trim).filter(|z| !z.is_empty()) {
             None => {
                 e.push(FieldError::new("zip", "is required"));

@@ -29,8 +29,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shoppers/{id}", web::get().to(get_shopper))
         .route("/shoppers/{id}/ratings", web::post().to(rate))
         .route("/shoppers/{id}/reveal", web::post().to(reveal))
-        // approve, suspend, reinstate
-        .route("/shoppers/{id}/{action}", web::post().to(change_status));
+        .route(
+            "/shoppers/{id}/{action:approve|suspend|reinstate}",
+            web::post().to(change_status),
+        );
 }
 
 /// Who manages the panel's shoppers.
@@ -110,7 +112,8 @@ async fn consents_response(state: &AppState, user_id: i64) -> AppResult<Consents
     state
         .db
         .run(move |conn| {
-            let current = consent::all_current(conn, user_id)?
+            let history = consent::history(conn, user_id)?;
+            let current = consent::current_from(&history)
                 .into_iter()
                 .map(|(purpose, granted)| ConsentState {
                     purpose,
@@ -118,10 +121,7 @@ async fn consents_response(state: &AppState, user_id: i64) -> AppResult<Consents
                     explanation: purpose.explanation(),
                 })
                 .collect();
-            Ok(ConsentsResponse {
-                current,
-                history: consent::history(conn, user_id)?,
-            })
+            Ok(ConsentsResponse { current, history })
         })
         .await
 }
@@ -166,10 +166,7 @@ pub async fn post_consents(
             "send at least one of share_name_address, share_contact, job_offer_emails, daily_digest",
         ));
     }
-    let gpc = req
-        .headers()
-        .get("sec-gpc")
-        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
+    let gpc = crate::http::gpc(&req);
     if gpc
         && choices
             .iter()
@@ -348,6 +345,7 @@ pub async fn change_status(
         "approve" => service::StatusAction::Approve,
         "suspend" => service::StatusAction::Suspend,
         "reinstate" => service::StatusAction::Reinstate,
+        // The route admits only the three actions.
         _ => return Err(AppError::not_found("There is nothing at this address.")),
     };
     let reason = body.0.reason;

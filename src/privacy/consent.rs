@@ -117,7 +117,7 @@ pub fn record(
     source: Source,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    if current(conn, user_id, purpose)? == granted && has_any(conn, user_id, purpose)? {
+    if latest(conn, user_id, purpose)? == Some(granted) {
         return Ok(false);
     }
     diesel::insert_into(consents::table)
@@ -148,17 +148,8 @@ pub fn record_choices(
     })
 }
 
-fn has_any(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        consents::table
-            .filter(consents::user_id.eq(user_id))
-            .filter(consents::purpose.eq(purpose.as_str())),
-    ))
-    .get_result(conn)
-}
-
-/// The person's current choice for `purpose`: the latest row, or no.
-pub fn current(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
+/// The person's latest recorded choice for `purpose`, if any.
+fn latest(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<Option<bool>> {
     consents::table
         .filter(consents::user_id.eq(user_id))
         .filter(consents::purpose.eq(purpose.as_str()))
@@ -166,14 +157,30 @@ pub fn current(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> Query
         .select(consents::granted)
         .first(conn)
         .optional()
-        .map(|g| g.unwrap_or(false))
+}
+
+/// The person's current choice for `purpose`: the latest row, or no.
+pub fn current(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
+    latest(conn, user_id, purpose).map(|g| g.unwrap_or(false))
 }
 
 /// Every purpose with the current choice.
 pub fn all_current(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Purpose, bool)>> {
+    Ok(current_from(&history(conn, user_id)?))
+}
+
+/// Every purpose with its current choice, from a person's ledger (oldest first).
+pub fn current_from(history: &[ConsentRecord]) -> Vec<(Purpose, bool)> {
     Purpose::ALL
         .into_iter()
-        .map(|p| current(conn, user_id, p).map(|g| (p, g)))
+        .map(|p| {
+            let granted = history
+                .iter()
+                .rev()
+                .find(|r| r.purpose == p.as_str())
+                .is_some_and(|r| r.granted);
+            (p, granted)
+        })
         .collect()
 }
 

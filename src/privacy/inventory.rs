@@ -411,7 +411,13 @@ pub const INVENTORY: &[ColumnEntry] = &[
     // shopper_status_changes
     plain("shopper_status_changes", "id"),
     plain("shopper_status_changes", "shopper_id"),
-    plain("shopper_status_changes", "status"),
+    personal(
+        "shopper_status_changes",
+        "status",
+        Category::I,
+        "show the shopper and staff the history of the shopper's place in the panel",
+        PANEL_LIFETIME,
+    ),
     personal(
         "shopper_status_changes",
         "reason",

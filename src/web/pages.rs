@@ -602,10 +602,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
 }
 
 async fn role_page(req: HttpRequest, state: web::Data<AppState>, allowed: &[Role]) -> PageResult {
-    let user = page_user(&req, &state).await?;
-    if !allowed.contains(&user.role) {
-        return Err(PageError::forbidden());
-    }
+    let user = session::page_user_in(&req, &state, allowed).await?;
     let csrf = csrf(&req, &state);
     let page = DashboardPage {
         csrf: csrf.token.clone(),

@@ -187,6 +187,13 @@ pub async fn form_post_in(
     Ok((user, form))
 }
 
+/// A form field, trimmed; None when missing or empty.
+pub fn form_text(form: &std::collections::HashMap<String, String>, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// The problem of a refused request in one line: its fields and what is wrong, or its detail.
 pub fn problem_text(e: &crate::error::AppError) -> String {
     if e.fields.is_empty() {

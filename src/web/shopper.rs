@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::session::{csrf, form_post_in, page_user, page_user_in};
+use super::session::{csrf, form_post_in, form_text, page_user, page_user_in};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -385,12 +385,6 @@ async fn profile_form(req: HttpRequest, state: web::Data<AppState>) -> PageResul
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
 }
 
-fn opt(form: &HashMap<String, String>, name: &str) -> Option<String> {
-    form.get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// The form as the API's request: empty inputs are "not given", except the sealed values,
 /// where an emptied input removes the stored value (as in the API).
 fn request_from(
@@ -398,44 +392,44 @@ fn request_from(
     applying: bool,
 ) -> Result<ProfileRequest, FieldError> {
     let radius =
-        match opt(form, "travel_radius_km") {
+        match form_text(form, "travel_radius_km") {
             None => None,
             Some(r) => Some(r.parse::<f64>().map_err(|_| {
                 FieldError::new("travel_radius_km", "must be a number of kilometres")
             })?),
         };
     let sealed = |name: &str| form.get(name).map(|v| v.trim().to_string());
-    let languages = opt(form, "languages").map(|l| {
+    let languages = form_text(form, "languages").map(|l| {
         l.split([',', ' '])
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect()
     });
     let certifications = (0..SLOTS)
-        .filter(|i| opt(form, &format!("cert_name_{i}")).is_some())
+        .filter(|i| form_text(form, &format!("cert_name_{i}")).is_some())
         .map(|i| CertificationInput {
-            name: opt(form, &format!("cert_name_{i}")),
-            issuer: opt(form, &format!("cert_issuer_{i}")),
-            number: opt(form, &format!("cert_number_{i}")),
-            expires_on: opt(form, &format!("cert_expires_{i}")),
+            name: form_text(form, &format!("cert_name_{i}")),
+            issuer: form_text(form, &format!("cert_issuer_{i}")),
+            number: form_text(form, &format!("cert_number_{i}")),
+            expires_on: form_text(form, &format!("cert_expires_{i}")),
         })
         .collect();
     let affiliations = (0..SLOTS)
-        .filter(|i| opt(form, &format!("aff_org_{i}")).is_some())
+        .filter(|i| form_text(form, &format!("aff_org_{i}")).is_some())
         .map(|i| AffiliationInput {
-            organization: opt(form, &format!("aff_org_{i}")),
-            relation: opt(form, &format!("aff_relation_{i}")),
-            ended_on: opt(form, &format!("aff_ended_{i}")),
+            organization: form_text(form, &format!("aff_org_{i}")),
+            relation: form_text(form, &format!("aff_relation_{i}")),
+            ended_on: form_text(form, &format!("aff_ended_{i}")),
         })
         .collect();
     let checked = |name: &str| form.get(name).is_some_and(|v| v == "on");
     Ok(ProfileRequest {
-        legal_name: opt(form, "legal_name"),
-        street: opt(form, "street"),
-        city: opt(form, "city"),
-        state: opt(form, "state"),
-        zip: opt(form, "zip"),
-        phone: opt(form, "phone"),
+        legal_name: form_text(form, "legal_name"),
+        street: form_text(form, "street"),
+        city: form_text(form, "city"),
+        state: form_text(form, "state"),
+        zip: form_text(form, "zip"),
+        phone: form_text(form, "phone"),
         date_of_birth: sealed("date_of_birth"),
         tax_id: sealed("tax_id"),
         bank_account: sealed("bank_account"),
@@ -464,13 +458,10 @@ async fn save_profile(
     let settings = state.settings.clone();
     let keys = state.auth.keys.clone();
     let id = user.id;
-    let applying = {
-        let keys = keys.clone();
-        state
-            .db
-            .run(move |conn| Ok(service::profile_view(conn, &keys, id)?.is_none()))
-            .await?
-    };
+    let applying = state
+        .db
+        .run(move |conn| Ok(crate::panel::store::find_shopper(conn, id)?.is_none()))
+        .await?;
     let outcome = match request_from(&form, applying) {
         Err(e) => Err(crate::error::AppError::validation(vec![e])),
         Ok(request) => {
@@ -530,18 +521,15 @@ struct ConsentsPage {
     notice: String,
 }
 
-fn gpc(req: &HttpRequest) -> bool {
-    req.headers()
-        .get("sec-gpc")
-        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1")
-}
-
 async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = shopper(&req, &state).await?;
     let id = user.id;
     let (current, history) = state
         .db
-        .run(move |conn| Ok((consent::all_current(conn, id)?, consent::history(conn, id)?)))
+        .run(move |conn| {
+            let history = consent::history(conn, id)?;
+            Ok((consent::current_from(&history), history))
+        })
         .await?;
     let csrf = csrf(&req, &state);
     let page = ConsentsPage {
@@ -549,7 +537,7 @@ async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResu
         email: user.email,
         consents: consent_boxes(&current),
         history,
-        gpc: gpc(&req),
+        gpc: crate::http::gpc(&req),
         notice: notice("consents", "granted"),
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
@@ -561,7 +549,7 @@ async fn save_consents(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let (user, form) = shopper_form(&req, &state, form).await?;
-    let signal = gpc(&req);
+    let signal = crate::http::gpc(&req);
     let choices: Vec<(Purpose, bool)> = Purpose::ALL
         .into_iter()
         .map(|p| {

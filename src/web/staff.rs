@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::{csrf, form_post_in, page_user_in, problem_text};
+use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -73,12 +73,6 @@ fn see_other(location: &str) -> PageResult {
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish())
-}
-
-fn text(form: &HashMap<String, String>, name: &str) -> Option<String> {
-    form.get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// A page's common parts.
@@ -200,7 +194,7 @@ async fn change_status(
         Some("reinstate") => StatusAction::Reinstate,
         _ => return Err(PageError::bad_form(&req, "unknown action")),
     };
-    let reason = text(&form, "reason");
+    let reason = form_text(&form, "reason");
     let outcome = state
         .db
         .run(move |conn| panel::change_status(conn, user.id, id, action, reason.as_deref()))
@@ -217,11 +211,11 @@ async fn rate(
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let request = RatingRequest {
-        score: text(&form, "score")
+        score: form_text(&form, "score")
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
-        citation: text(&form, "citation"),
-        note: text(&form, "note"),
+        citation: form_text(&form, "citation"),
+        note: form_text(&form, "note"),
         rated_on: None,
     };
     let outcome = state
@@ -239,7 +233,7 @@ async fn disqualify(
 ) -> PageResult {
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let number = |name: &str| text(&form, name).and_then(|v| v.parse::<i64>().ok());
+    let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<i64>().ok());
     let request = clients::DisqualificationRequest {
         client_id: number("client_id").unwrap_or(0),
         location_id: number("location_id"),
@@ -330,16 +324,14 @@ async fn create_client(
                 .fields
                 .first()
                 .map_or(e.detail.clone(), |f| f.message.clone());
-            let mut response = html(
+            html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ClientsPage {
                     f,
                     clients,
                     problem: format!("Client name {problem}"),
                 },
-            )?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -467,9 +459,9 @@ async fn create_project(
 ) -> PageResult {
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let number = |name: &str| text(&form, name).and_then(|v| v.parse::<f64>().ok());
+    let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<f64>().ok());
     let list = |name: &str| {
-        text(&form, name).map(|v| {
+        form_text(&form, name).map(|v| {
             v.split(',')
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
@@ -565,15 +557,9 @@ async fn import_jobs(
         .await;
     let (status, report, problem) = match outcome {
         Ok(report) => (StatusCode::OK, Some(report), String::new()),
-        Err(e) if e.status.is_client_error() => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            e.fields
-                .iter()
-                .map(|f| f.message.clone())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
+        Err(e) if e.status.is_client_error() => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, problem_text(&e))
+        }
         Err(e) => return Err(e.into()),
     };
     let f = Frame {

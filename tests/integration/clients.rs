@@ -286,14 +286,36 @@ async fn shoppers_cannot_touch_clients_work(backend: Backend) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    for path in ["/api/v1/locations", "/api/v1/projects", "/api/v1/jobs"] {
-        let r = app.post_json_auth(path, &shopper, &json!({})).await;
-        assert!(
-            r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::UNPROCESSABLE_ENTITY,
-            "{path}: {}",
-            r.status()
-        );
+    // Well-formed bodies, so that only the role can be the reason for a refusal.
+    for (path, body) in [
+        (
+            "/api/v1/locations".to_string(),
+            json!({"client_id": client, "code": "S9", "name": "Mine", "street": "1 Main St", "city": "New York", "state": "NY", "zip": "10001"}),
+        ),
+        (
+            "/api/v1/projects".to_string(),
+            json!({"client_id": client, "name": "Mine", "max_km": 10, "rotation_days": 0, "fee_cents": 1}),
+        ),
+        (
+            "/api/v1/jobs".to_string(),
+            json!({"project_id": 1, "location_id": 1, "window_start": "2026-12-01", "window_end": "2026-12-02"}),
+        ),
+        (
+            format!("/api/v1/clients/{client}/competitors"),
+            json!({"name": "Rival"}),
+        ),
+    ] {
+        let r = app.post_json_auth(&path, &shopper, &body).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
+    let r = post_csv(
+        &app,
+        "/api/v1/jobs/import?project_id=1",
+        &shopper,
+        "code,location_code,window_start,window_end\nJ1,S1,2026-12-01,2026-12-02\n",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
 
@@ -490,5 +512,73 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
         .get_auth("/api/v1/jobs/999999/candidates", &scheduler)
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Bad input is named; nothing is recorded.
+    let r = app
+        .get_auth(
+            &format!("/api/v1/jobs/{}/candidates?limit=0", job["id"]),
+            &scheduler,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "limit");
+    let (_, other_client) = scheduler_with_client(&app, "Taco Town").await;
+    let foreign: Value = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &json!({"client_id": other_client, "code": "T1", "name": "Taco", "street": "1 Main", "city": "Albany", "state": "NY", "zip": "12207"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let disqualify = format!("/api/v1/shoppers/{ana}/disqualifications");
+    for (body, field) in [
+        (json!({"client_id": client, "reason": "  "}), "reason"),
+        (
+            json!({"client_id": client, "location_id": foreign["id"], "reason": "x"}),
+            "location_id",
+        ),
+        (json!({"client_id": 999999, "reason": "x"}), "client_id"),
+    ] {
+        let r = app.post_json_auth(&disqualify, &scheduler, &body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(problem(r).await["errors"][0]["field"], field);
+    }
+    let r = app
+        .post_json_auth(
+            "/api/v1/shoppers/999999/disqualifications",
+            &scheduler,
+            &json!({"client_id": client, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/shoppers/{ana}/promote"),
+            &scheduler,
+            &json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "only approve, suspend, reinstate"
+    );
+    let view = get_json(
+        &app,
+        &format!("/api/v1/jobs/{}/candidates", job["id"]),
+        &scheduler,
+    )
+    .await;
+    assert!(
+        view["eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["shopper_id"] == ana),
+        "refused disqualifications changed nothing"
+    );
     app.stop().await;
 }
