@@ -138,38 +138,29 @@ pub enum Geocoder {
     Http(url::Url),
 }
 
-/// Places an address whose parts were checked one by one (None: that part was bad and is
-/// reported already); problems go into `errors` under the field at fault. Without a street
-/// or city the ZIP code is still checked, so that its problems are reported too.
+/// The ZIP code's centre, checked against the state (None: a part was bad and is reported
+/// already, or its problem goes into `errors` under the field at fault). Offline: no address
+/// leaves the service here; [`Geocoder::refine`] may place the street address afterwards.
 pub fn place(
     errors: &mut Vec<crate::error::FieldError>,
-    geocoder: &Geocoder,
-    street: &Option<String>,
-    city: &Option<String>,
     state: &Option<String>,
     zip: &Option<Zip>,
 ) -> Option<Coordinates> {
-    let located = match (street, city, state, zip) {
-        (Some(street), Some(city), Some(state), Some(zip)) => geocoder.locate(&Address {
-            street,
-            city,
-            state,
-            zip,
-        }),
-        (_, _, Some(state), Some(zip)) => geocode(state, zip),
-        _ => return None,
+    let (Some(state), Some(zip)) = (state, zip) else {
+        return None;
     };
-    located
+    geocode(state, zip)
         .map_err(|(field, m)| errors.push(crate::error::FieldError::new(field, m)))
         .ok()
 }
 
-/// An address to place.
+/// A checked address to place.
 pub struct Address<'a> {
     pub street: &'a str,
     pub city: &'a str,
     pub state: &'a str,
-    pub zip: &'a Zip,
+    /// Five digits, or ZIP+4.
+    pub zip: &'a str,
 }
 
 impl Geocoder {
@@ -180,23 +171,55 @@ impl Geocoder {
             .map_or(Geocoder::Offline, Geocoder::Http)
     }
 
-    /// The address's coordinates; an error names the field at fault.
-    pub fn locate(&self, a: &Address<'_>) -> Result<Coordinates, (&'static str, String)> {
-        let centre = geocode(a.state, a.zip)?;
+    /// Who receives the street addresses [`Geocoder::refine`] places, as the disclosure log
+    /// names it; None when they stay in the service.
+    pub fn recipient(&self) -> Option<String> {
+        match self {
+            Geocoder::Offline => None,
+            Geocoder::Http(url) => Some(format!(
+                "geocoder at {}",
+                url.host_str().unwrap_or("the configured address")
+            )),
+        }
+    }
+
+    /// Places a checked address more precisely than its ZIP code's `centre`: offline, the
+    /// centre itself; over HTTP, the geocoder's answer (the centre when it fails, with a
+    /// warning). An address the geocoder does not know is a `street` field error.
+    pub fn refine(
+        &self,
+        a: &Address<'_>,
+        centre: Coordinates,
+    ) -> Result<Coordinates, crate::error::FieldError> {
         let Geocoder::Http(url) = self else {
             return Ok(centre);
         };
         match http_lookup(url, a) {
             Ok(Some(found)) => Ok(found),
-            Ok(None) => Err((
+            Ok(None) => Err(crate::error::FieldError::new(
                 "street",
-                "the address could not be found; check the street, city and ZIP code".into(),
+                "the address could not be found; check the street, city and ZIP code",
             )),
             Err(problem) => {
                 tracing::warn!(%problem, "geocoder failed; using the ZIP code's centre");
                 Ok(centre)
             }
         }
+    }
+
+    /// Runs `work`, which may ask the geocoder (a network round trip of up to 5 s an
+    /// address), on the blocking pool, where it holds no database connection.
+    pub async fn run<T, F>(self, work: F) -> crate::error::AppResult<T>
+    where
+        F: FnOnce(&Geocoder) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let span = tracing::Span::current();
+        Ok(tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            work(&self)
+        })
+        .await?)
     }
 }
 
@@ -228,7 +251,7 @@ fn http_lookup(url: &url::Url, a: &Address<'_>) -> Result<Option<Coordinates>, S
         .query("street", a.street)
         .query("city", a.city)
         .query("state", a.state)
-        .query("postalcode", a.zip.five())
+        .query("postalcode", a.zip.get(..5).unwrap_or(a.zip))
         .query("countrycodes", "us")
         .query("format", "jsonv2")
         .query("limit", "1")

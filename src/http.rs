@@ -1,8 +1,6 @@
 //! Extractors and helpers that every module's routes share: a JSON body extractor whose errors
 //! name the problem and the field, and the client's address.
 
-use std::ops::Deref;
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -10,19 +8,22 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// The largest JSON body the API reads.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
 /// A JSON request body. Wrong content type → 415, too large → 413, malformed → 400,
 /// wrong type or missing field → 422 naming the field.
-pub struct ApiJson<T>(pub T);
+///
+/// The extraction itself never fails: the outcome waits in [`ApiJson::into_inner`], so that a
+/// handler checks the caller's role first and a caller without it hears 403, whatever it sent.
+pub struct ApiJson<T>(AppResult<T>);
 
-impl<T> Deref for ApiJson<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
+impl<T> ApiJson<T> {
+    /// The body, or the problem with it. Call after the role check.
+    pub fn into_inner(self) -> AppResult<T> {
+        self.0
     }
 }
 
@@ -49,14 +50,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::new(
+                return Ok(ApiJson(Err(AppError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
                     "Send the body as JSON, with Content-Type: application/json.",
-                ));
+                ))));
             }
-            let body = read_body(&mut payload, declared_len, JSON_LIMIT).await?;
-            parse_json(&body).map(ApiJson)
+            let parsed = match read_body(&mut payload, declared_len, JSON_LIMIT).await {
+                Ok(body) => parse_json(&body),
+                Err(e) => Err(e),
+            };
+            Ok(ApiJson(parsed))
         })
     }
 }
@@ -97,8 +101,15 @@ async fn read_body(
 pub const CSV_LIMIT: usize = 8 * 1024 * 1024;
 
 /// A CSV request body (`Content-Type: text/csv`), as UTF-8 text. Wrong content type → 415,
-/// too large → 413, not UTF-8 → 400.
-pub struct CsvText(pub String);
+/// too large → 413, not UTF-8 → 400. Like [`ApiJson`], the outcome waits for the role check.
+pub struct CsvText(AppResult<String>);
+
+impl CsvText {
+    /// The text, or the problem with it. Call after the role check.
+    pub fn into_inner(self) -> AppResult<String> {
+        self.0
+    }
+}
 
 impl FromRequest for CsvText {
     type Error = AppError;
@@ -115,24 +126,32 @@ impl FromRequest for CsvText {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::new(
+                return Ok(CsvText(Err(AppError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
                     "Send the file as CSV, with Content-Type: text/csv.",
-                ));
+                ))));
             }
-            let body = read_body(&mut payload, declared_len, CSV_LIMIT).await?;
-            String::from_utf8(body.to_vec()).map(CsvText).map_err(|e| {
-                AppError::bad_request(
-                    "malformed_csv",
-                    format!(
-                        "The file is not UTF-8 text (byte {} is not); save it as CSV UTF-8.",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-            })
+            let text = match read_body(&mut payload, declared_len, CSV_LIMIT).await {
+                Ok(body) => utf8_text(body.to_vec()),
+                Err(e) => Err(e),
+            };
+            Ok(CsvText(text))
         })
     }
+}
+
+/// Bytes as text, or a problem saying where they stop being UTF-8.
+pub fn utf8_text(bytes: Vec<u8>) -> AppResult<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        AppError::bad_request(
+            "malformed_csv",
+            format!(
+                "The file is not UTF-8 text (byte {} is not); save it as CSV UTF-8.",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 fn too_large(limit: usize) -> AppError {

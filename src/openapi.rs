@@ -26,6 +26,7 @@ use crate::panel::routes as panel;
         panel::get_consents,
         panel::post_consents,
         panel::access_log,
+        panel::disclosures,
         panel::export,
         panel::search_shoppers,
         panel::get_shopper,

@@ -84,7 +84,7 @@ pub async fn register(
     state: web::Data<AppState>,
     body: ApiJson<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
-    let ApiJson(RegisterRequest { email, password }) = body;
+    let RegisterRequest { email, password } = body.into_inner()?;
     let (email, password) = parse_credentials(&email, &password, "password")?;
     let hash = state.auth.hash_password(password).await?;
     let auth = state.auth.clone();
@@ -122,7 +122,7 @@ pub async fn verify(
     state: web::Data<AppState>,
     body: ApiJson<TokenRequest>,
 ) -> AppResult<HttpResponse> {
-    let token = body.0.token;
+    let token = body.into_inner()?.token;
     let auth = state.auth.clone();
     state
         .db
@@ -150,7 +150,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
-    let ApiJson(LoginRequest { email, password }) = body;
+    let LoginRequest { email, password } = body.into_inner()?;
     let address = client_address(&req, state.settings.trust_proxy);
     let (_, pair) = service::login(
         &state.db,
@@ -178,7 +178,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    let token = body.0.refresh_token;
+    let token = body.into_inner()?.refresh_token;
     let auth = state.auth.clone();
     let (_, pair) = state
         .db
@@ -217,7 +217,7 @@ pub async fn password_reset(
     state: web::Data<AppState>,
     body: ApiJson<ResetRequest>,
 ) -> AppResult<HttpResponse> {
-    let email = body.0.email;
+    let email = body.into_inner()?.email;
     let auth = state.auth.clone();
     state
         .db
@@ -244,7 +244,7 @@ pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     body: ApiJson<ResetConfirmRequest>,
 ) -> AppResult<HttpResponse> {
-    let ApiJson(ResetConfirmRequest { token, password }) = body;
+    let ResetConfirmRequest { token, password } = body.into_inner()?;
     service::confirm_password_reset(&state.db, &state.auth, &token, Password::new(password))
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -291,10 +291,10 @@ pub async fn change_password(
     user: CurrentUser,
     body: ApiJson<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    let ApiJson(ChangePasswordRequest {
+    let ChangePasswordRequest {
         current_password,
         new_password,
-    }) = body;
+    } = body.into_inner()?;
     service::change_password(
         &state.db,
         &state.auth,
@@ -332,12 +332,12 @@ pub async fn create_user(
     body: ApiJson<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let ApiJson(CreateUserRequest {
+    let CreateUserRequest {
         email,
         password,
         role,
         client_id,
-    }) = body;
+    } = body.into_inner()?;
     let parsed = parse_credentials(&email, &password, "password");
     let role = Role::parse(&role);
     let client_problem = match (role, client_id) {

@@ -140,6 +140,28 @@ pub struct CheckedLocation {
     pub state: String,
     pub zip: String,
     pub coordinates: crate::matching::Coordinates,
+    /// The coordinates came with the input; otherwise they are the ZIP code's centre until
+    /// [`CheckedLocation::refine`] places the street address.
+    pub coordinates_given: bool,
+}
+
+impl CheckedLocation {
+    /// Places the store's street address with the geocoder, unless coordinates were given.
+    pub fn refine(
+        &mut self,
+        geocoder: &crate::geocode::Geocoder,
+    ) -> Result<(), crate::error::FieldError> {
+        if !self.coordinates_given {
+            let address = crate::geocode::Address {
+                street: &self.street,
+                city: &self.city,
+                state: &self.state,
+                zip: &self.zip,
+            };
+            self.coordinates = geocoder.refine(&address, self.coordinates)?;
+        }
+        Ok(())
+    }
 }
 
 fn required_text(
@@ -165,11 +187,9 @@ fn required_text(
 }
 
 impl LocationInput {
-    /// Checks every field and places the store; errors name every bad field.
-    pub fn validate(
-        &self,
-        geocoder: &crate::geocode::Geocoder,
-    ) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
+    /// Checks every field and places the store at its coordinates or its ZIP code's centre
+    /// (offline); errors name every bad field.
+    pub fn validate(&self) -> Result<CheckedLocation, Vec<crate::error::FieldError>> {
         use crate::error::FieldError;
         use crate::geocode::{Zip, check_state, place};
         let mut e = Vec::new();
@@ -188,7 +208,7 @@ impl LocationInput {
             (Some(lat), Some(lon)) => crate::matching::Coordinates::new(lat, lon)
                 .map_err(|m| e.push(FieldError::new("latitude", m)))
                 .ok(),
-            (None, None) => place(&mut e, geocoder, &street, &city, &state, &zip),
+            (None, None) => place(&mut e, &state, &zip),
             _ => {
                 e.push(FieldError::new(
                     "latitude",
@@ -214,6 +234,7 @@ impl LocationInput {
                 state,
                 zip: zip.as_str().to_string(),
                 coordinates,
+                coordinates_given: self.latitude.is_some(),
             }),
             _ => Err(e),
         }

@@ -79,7 +79,7 @@ pub async fn create_organization(
     body: ApiJson<NewOrganizationRequest>,
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
-    let request = body.0;
+    let request = body.into_inner()?;
     let (organization, created) = state
         .db
         .run(move |conn| {
@@ -115,7 +115,7 @@ pub async fn create_client(
     body: ApiJson<OrganizationRef>,
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
-    let named = body.0;
+    let named = body.into_inner()?;
     let (client, created) = state
         .db
         .run(move |conn| service::create_client(conn, &named))
@@ -158,7 +158,7 @@ pub async fn add_competitor(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let id = path.into_inner();
-    let named = body.0;
+    let named = body.into_inner()?;
     let client = state
         .db
         .run(move |conn| service::add_competitor(conn, id, &named))
@@ -211,12 +211,9 @@ pub async fn create_location(
     body: ApiJson<LocationInput>,
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let geocoder = Geocoder::from_settings(&state.settings);
-    let location = state
-        .db
-        .run(move |conn| service::create_location(conn, &geocoder, &input))
-        .await?;
+    let location = service::create_location(&state.db, geocoder, input).await?;
     Ok(HttpResponse::Created().json(location))
 }
 
@@ -237,11 +234,9 @@ pub async fn import_locations(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let client_id = query.client_id;
+    let text = body.into_inner()?;
     let geocoder = Geocoder::from_settings(&state.settings);
-    let report = state
-        .db
-        .run(move |conn| service::import_locations(conn, &geocoder, client_id, &body.0))
-        .await?;
+    let report = service::import_locations(&state.db, geocoder, client_id, text).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -274,7 +269,7 @@ pub async fn create_project(
     body: ApiJson<ProjectInput>,
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let project = state
         .db
         .run(move |conn| service::create_project(conn, &input))
@@ -313,7 +308,7 @@ pub async fn create_job(
     body: ApiJson<JobInput>,
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
-    let input = body.0;
+    let input = body.into_inner()?;
     let job = state
         .db
         .run(move |conn| service::create_job(conn, &input))
@@ -339,9 +334,10 @@ pub async fn import_jobs(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let project_id = query.project_id;
+    let text = body.into_inner()?;
     let report = state
         .db
-        .run(move |conn| service::import_jobs(conn, project_id, &body.0))
+        .run(move |conn| service::import_jobs(conn, project_id, &text))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -400,7 +396,7 @@ pub async fn disqualify(
 ) -> AppResult<HttpResponse> {
     user.require(STAFF)?;
     let id = path.into_inner();
-    let request = body.0;
+    let request = body.into_inner()?;
     state
         .db
         .run(move |conn| service::disqualify(conn, user.id, id, &request))

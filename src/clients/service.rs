@@ -12,7 +12,7 @@ use super::model::{
     OrganizationRef, ProjectInput, ProjectRow, parse_organization_name,
 };
 use super::store;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geocode::Geocoder;
 
@@ -119,14 +119,15 @@ fn find_client_or_field(conn: &mut DbConnection, client_id: i64, field: &str) ->
         .ok_or_else(|| AppError::field(field, "no client has this id"))
 }
 
-/// Adds one store; 409 when the client has a store with this code already.
-pub fn create_location(
-    conn: &mut DbConnection,
-    geocoder: &Geocoder,
-    input: &LocationInput,
+/// Adds one store; 409 when the client has a store with this code already. The fields are
+/// checked first; the geocoder (when the input has no coordinates) then places the street
+/// address holding no database connection; the write comes last.
+pub async fn create_location(
+    db: &DbPool,
+    geocoder: Geocoder,
+    input: LocationInput,
 ) -> AppResult<Location> {
-    let checked = input.validate(geocoder);
-    let client_id = match (input.client_id, checked) {
+    let (client_id, checked) = match (input.client_id, input.validate()) {
         (Some(id), Ok(checked)) => (id, checked),
         (client_id, checked) => {
             let mut fields = checked.err().unwrap_or_default();
@@ -136,33 +137,74 @@ pub fn create_location(
             return Err(AppError::validation(fields));
         }
     };
-    let (client_id, checked) = client_id;
-    write_transaction(conn, |conn| {
-        find_client_or_field(conn, client_id, "client_id")?;
-        if store::location_by_code(conn, client_id, &checked.code)?.is_some() {
-            return Err(AppError::conflict(
-                "already_exists",
-                format!(
-                    "The client has a location with code {} already; a CSV import updates it.",
-                    checked.code
-                ),
-            ));
-        }
-        let (id, _) = store::upsert_location(conn, client_id, &checked, now())?;
-        Ok(store::find_location(conn, id)?)
+    let checked = geocoder
+        .run(move |g| {
+            let mut checked = checked;
+            checked.refine(g).map(|()| checked)
+        })
+        .await?
+        .map_err(|e| AppError::validation(vec![e]))?;
+    db.run(move |conn| {
+        write_transaction(conn, |conn| {
+            find_client_or_field(conn, client_id, "client_id")?;
+            if store::location_by_code(conn, client_id, &checked.code)?.is_some() {
+                return Err(AppError::conflict(
+                    "already_exists",
+                    format!(
+                        "The client has a location with code {} already; a CSV import updates it.",
+                        checked.code
+                    ),
+                ));
+            }
+            let (id, _) = store::upsert_location(conn, client_id, &checked, now())?;
+            Ok(store::find_location(conn, id)?)
+        })
     })
+    .await
 }
 
 const LOCATION_COLUMNS: &[&str] = &["code", "name", "street", "city", "state", "zip"];
 
 /// Imports a client's stores from CSV (columns `code,name,street,city,state,zip`, optionally
-/// `latitude,longitude`); a row whose code is known updates that store.
-pub fn import_locations(
-    conn: &mut DbConnection,
+/// `latitude,longitude`); a row whose code is known updates that store. The rows are checked
+/// and placed holding no database connection (a geocoder may take seconds a row); the good
+/// ones are then written in one transaction.
+pub async fn import_locations(
+    db: &DbPool,
+    geocoder: Geocoder,
+    client_id: i64,
+    text: String,
+) -> AppResult<ImportReport> {
+    // An unknown client is one error, found before any address goes to a geocoder.
+    db.run(move |conn| find_client_or_field(conn, client_id, "client_id"))
+        .await?;
+    let (good, mut report) = geocoder
+        .run(move |g| check_locations(g, client_id, &text))
+        .await??;
+    db.run(move |conn| {
+        write_transaction(conn, |conn| {
+            find_client_or_field(conn, client_id, "client_id")?;
+            let now = now();
+            for location in &good {
+                let (_, created) = store::upsert_location(conn, client_id, location, now)?;
+                if created {
+                    report.created += 1;
+                } else {
+                    report.updated += 1;
+                }
+            }
+            Ok(report)
+        })
+    })
+    .await
+}
+
+/// The rows of a store import that can be written, and the report of those that cannot.
+fn check_locations(
     geocoder: &Geocoder,
     client_id: i64,
     text: &str,
-) -> AppResult<ImportReport> {
+) -> AppResult<(Vec<CheckedLocation>, ImportReport)> {
     let rows = csv_import::read(text, LOCATION_COLUMNS, &["latitude", "longitude"])?;
     let mut report = ImportReport::default();
     let mut good: Vec<CheckedLocation> = Vec::new();
@@ -189,8 +231,8 @@ pub fn import_locations(
             latitude,
             longitude,
         };
-        match input.validate(geocoder) {
-            Ok(checked) if fields.is_empty() => {
+        match input.validate() {
+            Ok(mut checked) if fields.is_empty() => {
                 if let Some(first) = seen.insert(checked.code.clone(), row.line) {
                     report.errors.push(RowError {
                         line: row.line,
@@ -199,7 +241,12 @@ pub fn import_locations(
                     });
                     continue;
                 }
-                good.push(checked);
+                match checked.refine(geocoder) {
+                    Ok(()) => good.push(checked),
+                    Err(e) => report
+                        .errors
+                        .extend(csv_import::row_errors(row.line, vec![e])),
+                }
             }
             Ok(_) => report
                 .errors
@@ -212,19 +259,7 @@ pub fn import_locations(
             }
         }
     }
-    write_transaction(conn, |conn| {
-        find_client_or_field(conn, client_id, "client_id")?;
-        let now = now();
-        for location in &good {
-            let (_, created) = store::upsert_location(conn, client_id, location, now)?;
-            if created {
-                report.created += 1;
-            } else {
-                report.updated += 1;
-            }
-        }
-        Ok(report)
-    })
+    Ok((good, report))
 }
 
 fn names_json(list: &[String]) -> String {

@@ -195,6 +195,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    disclosures (id) {
+        id -> BigInt,
+        subject_id -> BigInt,
+        recipient -> Text,
+        categories -> Text,
+        purpose -> Text,
+        disclosed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     locations (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -312,4 +323,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     disqualifications,
     projects,
     jobs,
+    disclosures,
 );

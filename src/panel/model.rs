@@ -188,6 +188,22 @@ pub struct Profile {
     pub consents: ConsentChoices,
 }
 
+impl Profile {
+    /// Places the street address with the geocoder (offline: stays at the ZIP code's centre).
+    pub fn refine(&mut self, geocoder: &Geocoder) -> Result<(), AppError> {
+        let address = crate::geocode::Address {
+            street: &self.street,
+            city: &self.city,
+            state: &self.state,
+            zip: &self.zip,
+        };
+        self.coordinates = geocoder
+            .refine(&address, self.coordinates)
+            .map_err(|e| AppError::validation(vec![e]))?;
+        Ok(())
+    }
+}
+
 const MAX_LIST: usize = 20;
 
 fn text(
@@ -305,14 +321,10 @@ fn sealed(
 }
 
 impl ProfileRequest {
-    /// Checks every field and places the address; errors name every bad field at once.
-    /// `applying`: the first application, which must accept the agreement.
-    pub fn validate(
-        &self,
-        today: NaiveDate,
-        applying: bool,
-        geocoder: &Geocoder,
-    ) -> Result<Profile, AppError> {
+    /// Checks every field and places the address at its ZIP code's centre (offline); errors
+    /// name every bad field at once. `applying`: the first application, which must accept the
+    /// agreement.
+    pub fn validate(&self, today: NaiveDate, applying: bool) -> Result<Profile, AppError> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let legal_name = text(e, "legal_name", self.legal_name.as_ref(), (2, 200));
@@ -329,7 +341,7 @@ impl ProfileRequest {
                 .map_err(|m| e.push(FieldError::new("zip", m)))
                 .ok(),
         };
-        let coordinates = place(e, geocoder, &street, &city, &state, &zip);
+        let coordinates = place(e, &state, &zip);
         let phone = text(e, "phone", self.phone.as_ref(), (0, 30)).filter(|p| {
             let digits = p.chars().filter(char::is_ascii_digit).count();
             let shape = p
@@ -597,9 +609,7 @@ mod tests {
 
     #[test]
     fn a_complete_application_is_placed_on_the_map() {
-        let profile = complete()
-            .validate(today(), true, &Geocoder::Offline)
-            .unwrap();
+        let profile = complete().validate(today(), true).unwrap();
         assert_eq!(profile.state, "NY");
         assert!((profile.coordinates.lat() - 40.75).abs() < 0.1);
         assert_eq!(profile.tax_id, SealedChange::Keep);
@@ -622,9 +632,7 @@ mod tests {
             }]),
             ..complete()
         };
-        let error = request
-            .validate(today(), true, &Geocoder::Offline)
-            .unwrap_err();
+        let error = request.validate(today(), true).unwrap_err();
         let fields: Vec<&str> = error.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -649,7 +657,7 @@ mod tests {
             date_of_birth: Some("1990-04-01".into()),
             ..complete()
         };
-        let profile = request.validate(today(), true, &Geocoder::Offline).unwrap();
+        let profile = request.validate(today(), true).unwrap();
         assert_eq!(profile.tax_id, SealedChange::Keep);
         assert_eq!(profile.bank_account, SealedChange::Remove);
         assert_eq!(

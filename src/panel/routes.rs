@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::privacy::access::{self, AccessView};
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
+use crate::privacy::disclosure::{self, DisclosureView};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/profile", web::get().to(get_profile))
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me/consents", web::get().to(get_consents))
         .route("/me/consents", web::post().to(post_consents))
         .route("/me/access-log", web::get().to(access_log))
+        .route("/me/disclosures", web::get().to(disclosures))
         .route("/me/export", web::get().to(export))
         .route("/shoppers", web::get().to(search_shoppers))
         .route("/shoppers/{id}", web::get().to(get_shopper))
@@ -81,15 +83,17 @@ pub async fn put_profile(
     body: ApiJson<ProfileRequest>,
 ) -> AppResult<HttpResponse> {
     shopper(&user)?;
-    let settings = state.settings.clone();
+    let request = body.into_inner()?;
     let keys = state.auth.keys.clone();
-    let request = body.0;
-    let view = state
-        .db
-        .run(move |conn| {
-            service::apply_or_update(conn, &keys, user.id, &request, Source::Api, &settings)
-        })
-        .await?;
+    let view = service::submit_profile(
+        &state.db,
+        keys,
+        &state.settings,
+        user.id,
+        request,
+        Source::Api,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -159,7 +163,7 @@ pub async fn post_consents(
     body: ApiJson<ConsentChoices>,
 ) -> AppResult<HttpResponse> {
     shopper(&user)?;
-    let choices = body.0.given();
+    let choices = body.into_inner()?.given();
     if choices.is_empty() {
         return Err(AppError::field(
             "consents",
@@ -209,6 +213,24 @@ pub async fn access_log(state: web::Data<AppState>, user: CurrentUser) -> AppRes
     let list = state
         .db
         .run(move |conn| Ok(access::list_for(conn, user.id)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Where my personal data went outside the service: which party received which categories,
+/// why and when, newest first.
+#[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "panel",
+    responses(
+        (status = 200, body = [DisclosureView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn disclosures(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    shopper(&user)?;
+    let list = state
+        .db
+        .run(move |conn| Ok(disclosure::list_for(conn, user.id)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -348,7 +370,7 @@ pub async fn change_status(
         // The route admits only the three actions.
         _ => return Err(AppError::not_found("There is nothing at this address.")),
     };
-    let reason = body.0.reason;
+    let reason = body.into_inner()?.reason;
     let keys = state.auth.keys.clone();
     let view = state
         .db
@@ -376,7 +398,7 @@ pub async fn rate(
 ) -> AppResult<HttpResponse> {
     user.require(RATERS)?;
     let id = path.into_inner();
-    let request = body.0;
+    let request = body.into_inner()?;
     state
         .db
         .run(move |conn| service::add_rating(conn, user.id, id, &request))
@@ -408,7 +430,7 @@ pub async fn reveal(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let id = path.into_inner();
-    let request = body.0;
+    let request = body.into_inner()?;
     let keys = state.auth.keys.clone();
     let field = request.field.clone();
     let value = state

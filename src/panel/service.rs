@@ -6,21 +6,25 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::model::{
-    AffiliationView, CITATIONS, CertificationView, Profile, ProfileView, RatingRequest, RatingView,
-    RevealRequest, SealedChange, ShopperRow, ShopperSummary, StaffShopperView, Status,
-    StatusChangeView,
+    AffiliationView, CITATIONS, CertificationView, Profile, ProfileRequest, ProfileView,
+    RatingRequest, RatingView, RevealRequest, SealedChange, ShopperRow, ShopperSummary,
+    StaffShopperView, Status, StatusChangeView,
 };
 use super::store::{self, NewShopper, ShopperChanges};
 use crate::auth::store as accounts;
 use crate::clients::store as organizations;
 use crate::config::ApprovalRule;
-use crate::db::{DbConnection, write_transaction};
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::geocode::Geocoder;
 use crate::keys::Keys;
-use crate::privacy::access;
 use crate::privacy::consent::{self, NOTICE_VERSION, Source};
 use crate::privacy::crypto::{self, SealedField};
 use crate::privacy::inventory::Category;
+use crate::privacy::{access, disclosure};
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -58,22 +62,65 @@ fn sealed_value(
     }
 }
 
-/// Checks the request (the first application must accept the agreement) and saves it; an
-/// applicant whose application meets the configured rules joins the panel at once.
+/// Checks, places and saves an application (the first must accept the agreement) or a profile
+/// change. The fields are checked first; only a request valid in every field has its street
+/// address sent to a configured geocoder, which runs holding no database connection and is
+/// written to the disclosure log (also when the geocoder then cannot find the address).
+pub async fn submit_profile(
+    db: &DbPool,
+    keys: Arc<Keys>,
+    settings: &Settings,
+    user_id: i64,
+    request: ProfileRequest,
+    source: Source,
+) -> AppResult<ProfileView> {
+    let applying = db
+        .run(move |conn| Ok(store::find_shopper(conn, user_id)?.is_none()))
+        .await?;
+    let mut profile = request.validate(now().date(), applying)?;
+    let geocoder = Geocoder::from_settings(settings);
+    if let Some(recipient) = geocoder.recipient() {
+        db.run(move |conn| {
+            Ok(disclosure::record(
+                conn,
+                user_id,
+                &recipient,
+                &[Category::B],
+                "place your street address on the map, to find jobs near you",
+                now(),
+            )?)
+        })
+        .await?;
+        profile = geocoder
+            .run(move |g| profile.refine(g).map(|()| profile))
+            .await??;
+    }
+    let auto_approve = settings.auto_approve.clone();
+    db.run(move |conn| {
+        apply_or_update(
+            conn,
+            &keys,
+            user_id,
+            &profile,
+            source,
+            auto_approve.as_deref(),
+        )
+    })
+    .await
+}
+
+/// Saves a checked application or profile; an applicant whose application meets the
+/// configured rules joins the panel at once.
 pub fn apply_or_update(
     conn: &mut DbConnection,
     keys: &Keys,
     user_id: i64,
-    request: &super::model::ProfileRequest,
+    profile: &Profile,
     source: Source,
-    settings: &crate::config::Settings,
+    auto_approve: Option<&[ApprovalRule]>,
 ) -> AppResult<ProfileView> {
-    let auto_approve = settings.auto_approve.as_deref();
-    let geocoder = &crate::geocode::Geocoder::from_settings(settings);
-    let applying = store::find_shopper(conn, user_id)?.is_none();
-    let profile = request.validate(now().date(), applying, geocoder)?;
     write_transaction(conn, |conn| {
-        let view = save_profile(conn, keys, user_id, &profile, source)?;
+        let view = save_profile(conn, keys, user_id, profile, source)?;
         let Some(rules) = auto_approve else {
             return Ok(view);
         };
@@ -345,6 +392,7 @@ pub fn export(conn: &mut DbConnection, keys: &Keys, user_id: i64) -> AppResult<V
         "shopper": shopper,
         "consents": consent::history(conn, user_id)?,
         "access_log": access::list_for(conn, user_id)?,
+        "disclosures": disclosure::list_for(conn, user_id)?,
     }))
 }
 

@@ -19,7 +19,7 @@ struct NewAccessRecord<'a> {
     accessed_at: NaiveDateTime,
 }
 
-fn category_list(categories: &[Category]) -> String {
+pub(super) fn category_list(categories: &[Category]) -> String {
     let mut letters: Vec<String> = categories.iter().map(|c| format!("{c:?}")).collect();
     letters.sort();
     letters.dedup();

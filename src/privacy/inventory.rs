@@ -504,6 +504,37 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "tell the person when staff read their data",
         ACCOUNT_LIFETIME,
     ),
+    // disclosures: data sent to another party
+    plain("disclosures", "id"),
+    plain("disclosures", "subject_id"),
+    personal(
+        "disclosures",
+        "recipient",
+        Category::F,
+        "tell the person who received their data (right to know)",
+        ACCOUNT_LIFETIME,
+    ),
+    personal(
+        "disclosures",
+        "categories",
+        Category::F,
+        "tell the person which of their data was sent",
+        ACCOUNT_LIFETIME,
+    ),
+    personal(
+        "disclosures",
+        "purpose",
+        Category::F,
+        "tell the person why their data was sent",
+        ACCOUNT_LIFETIME,
+    ),
+    personal(
+        "disclosures",
+        "disclosed_at",
+        Category::F,
+        "tell the person when their data was sent",
+        ACCOUNT_LIFETIME,
+    ),
     // locations: a client's stores
     plain("locations", "id"),
     plain("locations", "client_id"),

@@ -1,7 +1,8 @@
 //! Privacy by construction: the data inventory, the consent ledger, access records and field
-//! encryption; disclosure logs and privacy requests as the panel grows.
+//! encryption, the disclosure log; privacy requests as the panel grows.
 
 pub mod access;
 pub mod consent;
 pub mod crypto;
+pub mod disclosure;
 pub mod inventory;

@@ -465,12 +465,7 @@ async fn save_profile(
     let outcome = match request_from(&form, applying) {
         Err(e) => Err(crate::error::AppError::validation(vec![e])),
         Ok(request) => {
-            state
-                .db
-                .run(move |conn| {
-                    service::apply_or_update(conn, &keys, id, &request, Source::Profile, &settings)
-                })
-                .await
+            service::submit_profile(&state.db, keys, &settings, id, request, Source::Profile).await
         }
     };
     match outcome {
@@ -588,20 +583,27 @@ struct AccessPage {
     email: String,
     csrf: String,
     records: Vec<AccessView>,
+    disclosures: Vec<crate::privacy::disclosure::DisclosureView>,
 }
 
 async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = shopper(&req, &state).await?;
     let id = user.id;
-    let records = state
+    let (records, disclosures) = state
         .db
-        .run(move |conn| Ok(crate::privacy::access::list_for(conn, id)?))
+        .run(move |conn| {
+            Ok((
+                crate::privacy::access::list_for(conn, id)?,
+                crate::privacy::disclosure::list_for(conn, id)?,
+            ))
+        })
         .await?;
     let csrf = csrf(&req, &state);
     let page = AccessPage {
         email: user.email,
         csrf: csrf.token.clone(),
         records,
+        disclosures,
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
 }

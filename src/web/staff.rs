@@ -444,10 +444,9 @@ async fn import_locations(
     let id = path.into_inner();
     let csv = form.get("csv").cloned().unwrap_or_default();
     let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
-    let outcome = state
-        .db
-        .run(move |conn| clients::import_locations(conn, &geocoder, id, &csv).map(Some))
-        .await;
+    let outcome = clients::import_locations(&state.db, geocoder, id, csv)
+        .await
+        .map(Some);
     client_page_with(&req, &state, id, outcome).await
 }
 

@@ -316,10 +316,118 @@ async fn shoppers_cannot_touch_clients_work(backend: Backend) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The role is checked before the body is read: a malformed or ill-shaped body, or a body
+    // of the wrong type, still hears 403 and learns nothing about what the route expects.
+    for body in [json!({"client_id": "not a number"}), json!([1, 2, 3])] {
+        let r = app
+            .post_json_auth("/api/v1/locations", &shopper, &body)
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{body}");
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/projects"))
+        .bearer_auth(&shopper)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post_csv(
+        &app,
+        &format!("/api/v1/locations/import?client_id={client}"),
+        &shopper,
+        "\u{ff}\u{fe} not csv",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .client
+        .post(app.url("/api/v1/jobs"))
+        .bearer_auth(&shopper)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "wrong content type");
+    app.stop().await;
+}
+
+async fn a_configured_geocoder_places_imported_stores(backend: Backend) {
+    let (url, seen) = loopback_geocoder();
+    let Some(app) = spawn_app_with(backend, "stores_geocoded", |s| {
+        s.geocoder_url = Some(url::Url::parse(&url).unwrap());
+    })
+    .await
+    else {
+        return;
+    };
+    let (token, client) = scheduler_with_client(&app, "Burger Barn").await;
+    // An unknown client is refused before any address is sent.
+    let r = post_csv(
+        &app,
+        "/api/v1/locations/import?client_id=9999",
+        &token,
+        STORES,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(seen.lock().unwrap().is_empty());
+
+    let csv = "code,name,street,city,state,zip,latitude,longitude\n\
+        S1,Empire,350 5th Ave,New York,NY,10001,,\n\
+        S2,Lost,1 Nowhere Road,New York,NY,10001,,\n\
+        S3,Given,1 Broadway,New York,NY,10004,40.7052,-74.0140\n\
+        S4,Bad zip,1 Broadway,New York,NY,94110,,\n";
+    let path = format!("/api/v1/locations/import?client_id={client}");
+    let report: Value = post_csv(&app, &path, &token, csv)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["created"], 2, "{report}");
+    assert_eq!(report["errors"][0]["line"], 3, "{report}");
+    assert_eq!(report["errors"][0]["field"], "street", "{report}");
+    assert_eq!(report["errors"][1]["line"], 5, "{report}");
+    assert_eq!(report["errors"][1]["field"], "zip", "{report}");
+    // Only rows valid in every field, and without coordinates, went to the geocoder.
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let list = get_json(
+        &app,
+        &format!("/api/v1/locations?client_id={client}"),
+        &token,
+    )
+    .await;
+    assert_eq!(list[0]["code"], "S1");
+    assert_eq!(list[0]["latitude"], 40.7484405, "the geocoder's answer");
+    assert_eq!(list[1]["code"], "S3");
+    assert_eq!(list[1]["latitude"], 40.7052, "the given coordinates");
+
+    // One by one: a street the geocoder cannot find is a field error and nothing is stored.
+    let r = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &token,
+            &json!({"client_id": client, "code": "S9", "name": "Lost", "street": "1 Nowhere Road", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "street");
+    let list = get_json(
+        &app,
+        &format!("/api/v1/locations?client_id={client}"),
+        &token,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
     app.stop().await;
 }
 
 on_both_backends!(
+    a_configured_geocoder_places_imported_stores,
     store_locations_import_with_a_report_of_bad_rows,
     projects_and_jobs_one_by_one_and_by_import,
     shoppers_cannot_touch_clients_work,

@@ -485,3 +485,40 @@ pub async fn admin_and_scheduler(app: &TestApp) -> (String, String) {
     );
     (admin, scheduler)
 }
+
+/// A Nominatim-compatible geocoder on loopback (the real protocol, a fixed map): answers
+/// `[{"lat","lon"}]` for any address but "1 Nowhere Road", which it cannot find. Returns its
+/// URL and the request lines it received.
+pub fn loopback_geocoder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/search", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() <= 2 {
+                    break;
+                }
+            }
+            let body = if first.contains("Nowhere") {
+                "[]".to_string()
+            } else {
+                r#"[{"place_id":1,"lat":"40.7484405","lon":"-73.9856644","display_name":"Empire State Building"}]"#.to_string()
+            };
+            log.lock().unwrap().push(first);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen)
+}

@@ -743,43 +743,6 @@ async fn configured_rules_approve_a_complete_application(backend: Backend) {
     app.stop().await;
 }
 
-/// A Nominatim-compatible geocoder on loopback (the real protocol, a fixed map): answers
-/// `[{"lat","lon"}]` for any address but "1 Nowhere Road", which it cannot find. Returns its
-/// URL and the request lines it received.
-fn loopback_geocoder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/search", listener.local_addr().unwrap());
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            reader.read_line(&mut first).unwrap();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap() <= 2 {
-                    break;
-                }
-            }
-            let body = if first.contains("Nowhere") {
-                "[]".to_string()
-            } else {
-                r#"[{"place_id":1,"lat":"40.7484405","lon":"-73.9856644","display_name":"Empire State Building"}]"#.to_string()
-            };
-            log.lock().unwrap().push(first);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (url, seen)
-}
-
 async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
     let (url, seen) = loopback_geocoder();
     let Some(app) = spawn_app_with(backend, "http_geocoder", |s| {
@@ -790,6 +753,20 @@ async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
         return;
     };
     let token = access(&app.signed_up_shopper(&unique_email("geo")).await);
+    // A request with any other bad field is refused before the address leaves the service.
+    let mut bad_phone = application();
+    bad_phone["phone"] = json!("call me");
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &bad_phone)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing sent to the geocoder"
+    );
+    let none = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    assert_eq!(none, json!([]));
+
     let mut nowhere = application();
     nowhere["street"] = json!("1 Nowhere Road");
     let r = app
@@ -813,6 +790,30 @@ async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
         requests[1].contains("street=350+5th+Ave") && requests[1].contains("postalcode=10001"),
         "{requests:?}"
     );
+    // Each address sent is a disclosure the shopper can see, also the one not found.
+    let disclosures = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    let disclosures = disclosures.as_array().unwrap();
+    assert_eq!(disclosures.len(), 2, "{disclosures:?}");
+    for d in disclosures {
+        assert_eq!(d["recipient"], "geocoder at 127.0.0.1");
+        assert_eq!(d["categories"], "B");
+        assert!(d["purpose"].as_str().unwrap().contains("street address"));
+    }
+    assert_eq!(export["disclosures"].as_array().unwrap().len(), 2);
+    app.stop().await;
+}
+
+async fn the_offline_geocoder_discloses_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend, "offline_geocoder").await else {
+        return;
+    };
+    let token = access(&app.signed_up_shopper(&unique_email("zip")).await);
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &application())
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disclosures = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    assert_eq!(disclosures, json!([]));
     app.stop().await;
 }
 
@@ -829,4 +830,5 @@ on_both_backends!(
     shoppers_and_client_reviewers_read_no_shopper_records,
     configured_rules_approve_a_complete_application,
     a_configured_geocoder_places_the_street_address,
+    the_offline_geocoder_discloses_nothing,
 );
