@@ -201,6 +201,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("malformed_json", "The body is not valid JSON, or is empty."),
     (
+        "malformed_form",
+        "A form with a file could not be read: send it again from the page.",
+    ),
+    (
         "unreadable_body",
         "The body could not be read (the connection broke off).",
     ),

@@ -154,7 +154,7 @@ pub fn utf8_text(bytes: Vec<u8>) -> AppResult<String> {
     })
 }
 
-fn too_large(limit: usize) -> AppError {
+pub fn too_large(limit: usize) -> AppError {
     AppError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",

@@ -13,6 +13,7 @@ mod pages;
 mod session;
 mod shopper;
 mod staff;
+mod upload;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;

@@ -5,22 +5,26 @@
 
 use std::collections::HashMap;
 
+use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
+use super::upload::staff_upload;
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clients::candidates::{self, CandidatesView};
 use crate::clients::csv_import::ImportReport;
 use crate::clients::model::{
-    ClientView, JobRow, Location, Organization, OrganizationRef, ProjectInput, ProjectRow,
+    ClientView, JobInput, JobRow, Location, LocationInput, Organization, OrganizationRef,
+    ProjectInput, ProjectRow,
 };
 use crate::clients::{routes::STAFF, service as clients, store as client_store};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
+use crate::http::CSV_LIMIT;
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
 
@@ -49,11 +53,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(import_locations),
         )
         .route(
+            "/staff/clients/{id}/locations/new",
+            web::post().to(create_location),
+        )
+        .route(
             "/staff/clients/{id}/projects",
             web::post().to(create_project),
         )
         .route("/staff/projects/{id}", web::get().to(project_page))
         .route("/staff/projects/{id}/jobs", web::post().to(import_jobs))
+        .route("/staff/projects/{id}/jobs/new", web::post().to(create_job))
         .route("/staff/jobs/{id}", web::get().to(job_page));
 }
 
@@ -434,7 +443,27 @@ async fn add_competitor(
     }
 }
 
+/// A store import: a CSV file chosen on the page, or CSV text pasted.
 async fn import_locations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    multipart: Multipart,
+) -> PageResult {
+    let (_, mut upload) = staff_upload(&req, &state, STAFF, multipart, "file", CSV_LIMIT).await?;
+    let id = path.into_inner();
+    let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
+    let outcome = match upload.csv() {
+        Ok(csv) => clients::import_locations(&state.db, geocoder, id, csv)
+            .await
+            .map(Some),
+        Err(e) => Err(e),
+    };
+    client_page_with(&req, &state, id, outcome).await
+}
+
+/// One store, from the form on the client's page.
+async fn create_location(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -442,12 +471,23 @@ async fn import_locations(
 ) -> PageResult {
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let csv = form.get("csv").cloned().unwrap_or_default();
+    let number = |name: &str| form_text(&form, name).map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
+    let input = LocationInput {
+        client_id: Some(id),
+        code: form_text(&form, "code"),
+        name: form_text(&form, "name"),
+        street: form_text(&form, "street"),
+        city: form_text(&form, "city"),
+        state: form_text(&form, "state"),
+        zip: form_text(&form, "zip"),
+        latitude: number("latitude"),
+        longitude: number("longitude"),
+    };
     let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
-    let outcome = clients::import_locations(&state.db, geocoder, id, csv)
-        .await
-        .map(Some);
-    client_page_with(&req, &state, id, outcome).await
+    match clients::create_location(&state.db, geocoder, input).await {
+        Ok(_) => see_other(&format!("/staff/clients/{id}")),
+        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+    }
 }
 
 async fn create_project(
@@ -499,6 +539,8 @@ struct ProjectPage {
     f: Frame,
     project: ProjectRow,
     jobs: Vec<JobRow>,
+    /// The client's stores, for the new-job form.
+    locations: Vec<Location>,
     report: Option<ImportReport>,
     problem: String,
 }
@@ -512,20 +554,22 @@ async fn project_page_with(
     problem: String,
 ) -> Result<ProjectPage, PageError> {
     let _ = req;
-    let (project, jobs) = state
+    let (project, jobs, locations) = state
         .db
         .run(move |conn| {
             use diesel::OptionalExtension;
             let project = client_store::find_project(conn, id)
                 .optional()?
                 .ok_or_else(|| AppError::not_found("No project has this id."))?;
-            Ok((project, client_store::list_jobs(conn, id)?))
+            let locations = client_store::list_locations(conn, project.client_id)?;
+            Ok((project, client_store::list_jobs(conn, id)?, locations))
         })
         .await?;
     Ok(ProjectPage {
         f,
         project,
         jobs,
+        locations,
         report,
         problem,
     })
@@ -541,7 +585,30 @@ async fn project_page(
     render(&page, csrf)
 }
 
+/// A job import: a CSV file chosen on the page, or CSV text pasted.
 async fn import_jobs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    multipart: Multipart,
+) -> PageResult {
+    let (user, mut upload) =
+        staff_upload(&req, &state, STAFF, multipart, "file", CSV_LIMIT).await?;
+    let id = path.into_inner();
+    let outcome = match upload.csv() {
+        Ok(csv) => {
+            state
+                .db
+                .run(move |conn| clients::import_jobs(conn, id, &csv))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    project_outcome(&req, &state, user, id, outcome.map(Some)).await
+}
+
+/// One job, from the form on the project's page.
+async fn create_job(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -549,13 +616,79 @@ async fn import_jobs(
 ) -> PageResult {
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let csv = form.get("csv").cloned().unwrap_or_default();
-    let outcome = state
-        .db
-        .run(move |conn| clients::import_jobs(conn, id, &csv))
-        .await;
+    let mut errors = Vec::new();
+    let date = |name: &str, errors: &mut Vec<FieldError>| {
+        form_text(&form, name).and_then(|v| {
+            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .map_err(|_| errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD")))
+                .ok()
+        })
+    };
+    let window_start = date("window_start", &mut errors);
+    let window_end = date("window_end", &mut errors);
+    let cents = |name: &str, errors: &mut Vec<FieldError>| {
+        form_text(&form, name).and_then(|v| {
+            v.trim_start_matches('$')
+                .parse::<f64>()
+                .ok()
+                .filter(|d| d.is_finite())
+                .map(|d| (d * 100.0).round() as i64)
+                .or_else(|| {
+                    errors.push(FieldError::new(
+                        name,
+                        "must be an amount in dollars, e.g. 12.50",
+                    ));
+                    None
+                })
+        })
+    };
+    let fee_cents = cents("fee_dollars", &mut errors);
+    let bonus_cents = cents("bonus_dollars", &mut errors);
+    let reimbursement_cap_cents = cents("cap_dollars", &mut errors);
+    let location_id = match form_text(&form, "location_id").map(|v| v.parse::<i64>()) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => {
+            errors.push(FieldError::new("location_id", "choose a store"));
+            None
+        }
+        None => None,
+    };
+    let input = JobInput {
+        project_id: Some(id),
+        location_id,
+        code: form_text(&form, "code"),
+        window_start,
+        window_end,
+        fee_cents,
+        bonus_cents,
+        reimbursement_cap_cents,
+        ..JobInput::default()
+    };
+    let outcome = if errors.is_empty() {
+        state
+            .db
+            .run(move |conn| clients::create_job(conn, &input))
+            .await
+            .map(|_| None::<ImportReport>)
+    } else {
+        Err(AppError::validation(errors))
+    };
+    match outcome {
+        Ok(_) => see_other(&format!("/staff/projects/{id}")),
+        Err(e) => project_outcome(&req, &state, user, id, Err(e)).await,
+    }
+}
+
+/// Shows the project's page again with an import report or a problem (status 200 or 422).
+async fn project_outcome(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+    outcome: Result<Option<ImportReport>, AppError>,
+) -> PageResult {
     let (status, report, problem) = match outcome {
-        Ok(report) => (StatusCode::OK, Some(report), String::new()),
+        Ok(report) => (StatusCode::OK, report, String::new()),
         Err(e) if e.status.is_client_error() => {
             (StatusCode::UNPROCESSABLE_ENTITY, None, problem_text(&e))
         }
@@ -563,9 +696,9 @@ async fn import_jobs(
     };
     let f = Frame {
         email: user.email,
-        csrf: csrf(&req, &state).token,
+        csrf: csrf(req, state).token,
     };
-    let page = project_page_with(&req, &state, id, f, report, problem).await?;
+    let page = project_page_with(req, state, id, f, report, problem).await?;
     html(status, &page)
 }
 

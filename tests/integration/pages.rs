@@ -65,6 +65,34 @@ impl Browser {
         self.finish(r).await
     }
 
+    /// Posts a form with a file (`multipart/form-data`), as a browser sends an upload.
+    async fn upload(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str)>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let (file_name, content) = file.unwrap_or(("", ""));
+        // A browser sends the file part even when no file was chosen: empty, without a type.
+        let part = reqwest::multipart::Part::bytes(content.as_bytes().to_vec())
+            .file_name(file_name.to_string());
+        form = form.part("file", part);
+        let r = app
+            .client
+            .post(app.url(path))
+            .header("cookie", self.header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
     async fn finish(&mut self, r: reqwest::Response) -> (StatusCode, String, Option<String>) {
         self.take(r.headers());
         let status = r.status();
@@ -393,6 +421,7 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
     let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Nobody has viewed your data yet."));
+    assert!(html.contains("Your data has not been sent to anyone."));
     let (status, body, _) = browser.get(&app, "/shopper/export").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"tax_id\": \"123-45-6789\"") && body.contains("Grace Hopper"));
@@ -503,10 +532,11 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         .await;
     let csv = "code,name,street,city,state,zip\nS1,Chelsea,1 Broadway,New York,NY,10001\nS2,Bad,2 Road,Nowhere,NY,99999\n";
     let (status, html, _) = staff
-        .post(
+        .upload(
             &app,
             &format!("/staff/clients/{client}/locations"),
-            &[("csrf_token", &csrf), ("csv", csv)],
+            &[("csrf_token", &csrf), ("csv", "")],
+            Some(("stores.csv", csv)),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -519,6 +549,81 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         "line 3 reported: {html}"
     );
     assert!(html.contains("Taco Town") && html.contains("Chelsea"));
+    // Without the CSRF token the upload is refused and nothing is imported.
+    let (status, _, _) = staff
+        .upload(
+            &app,
+            &format!("/staff/clients/{client}/locations"),
+            &[(
+                "csv",
+                "code,name,street,city,state,zip\nS7,Seven,7 Road,New York,NY,10001\n",
+            )],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Pasted CSV (no file chosen) is imported too.
+    let (status, html, _) = staff
+        .upload(
+            &app,
+            &format!("/staff/clients/{client}/locations"),
+            &[
+                ("csrf_token", &csrf),
+                (
+                    "csv",
+                    "code,name,street,city,state,zip\nS3,Soho,3 Prince St,New York,NY,10012\n",
+                ),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Imported: 1 new, 0 updated, 0 rows left out."),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Seven"),
+        "the refused upload imported nothing"
+    );
+    // One store by the form; a bad ZIP is named and nothing is added.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/locations/new"),
+            &[
+                ("csrf_token", &csrf),
+                ("code", "S4"),
+                ("name", "Harlem"),
+                ("street", "4 Lenox Ave"),
+                ("city", "New York"),
+                ("state", "NY"),
+                ("zip", "94110"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("zip: 94110 is in CA, not in NY"), "{html}");
+    assert!(!html.contains("Harlem"));
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/locations/new"),
+            &[
+                ("csrf_token", &csrf),
+                ("code", "S4"),
+                ("name", "Harlem"),
+                ("street", "4 Lenox Ave"),
+                ("city", "New York"),
+                ("state", "NY"),
+                ("zip", "10026"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, Some(format!("/staff/clients/{client}")));
+    let (_, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
+    assert!(html.contains("4 Lenox Ave, New York, NY 10026"), "{html}");
     let (status, _, location) = staff
         .post(
             &app,
@@ -537,14 +642,73 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let project = id_in(&location, "projects");
     let csv = "code,location_code,window_start,window_end\nJ1,S1,2026-12-01,2026-12-15\n";
     let (status, html, _) = staff
-        .post(
+        .upload(
             &app,
             &format!("/staff/projects/{project}/jobs"),
-            &[("csrf_token", &csrf), ("csv", csv)],
+            &[("csrf_token", &csrf)],
+            Some(("jobs.csv", csv)),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Imported: 1 new"), "{html}");
+    // One job by the form: the store is chosen from the client's; a window closing before
+    // it opens is named.
+    let start = html.find("<option value=\"").unwrap() + "<option value=\"".len();
+    let store: String = html[start..].split('"').next().unwrap().to_string();
+    let new_job = format!("/staff/projects/{project}/jobs/new");
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &new_job,
+            &[
+                ("csrf_token", &csrf),
+                ("location_id", &store),
+                ("code", "J2"),
+                ("window_start", "2026-12-20"),
+                ("window_end", "2026-12-10"),
+                ("bonus_dollars", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("window_end"), "{html}");
+    assert!(!html.contains(">J2<"));
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &new_job,
+            &[
+                ("csrf_token", &csrf),
+                ("location_id", &store),
+                ("code", "J2"),
+                ("window_start", "2026-12-10"),
+                ("window_end", "2026-12-20"),
+                ("bonus_dollars", "five"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{location:?}");
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &new_job,
+            &[
+                ("csrf_token", &csrf),
+                ("location_id", &store),
+                ("code", "J2"),
+                ("window_start", "2026-12-10"),
+                ("window_end", "2026-12-20"),
+                ("bonus_dollars", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, Some(format!("/staff/projects/{project}")));
+    let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
+    assert!(
+        html.contains(">J2<") && html.contains("2026-12-10 – 2026-12-20"),
+        "{html}"
+    );
     let start = html.find("/staff/jobs/").unwrap() + "/staff/jobs/".len();
     let job: i64 = html[start..].split('"').next().unwrap().parse().unwrap();
     let (status, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
@@ -602,6 +766,18 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         let (status, _, _) = shopper.get(&app, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
     }
+    let (status, _, _) = shopper
+        .upload(
+            &app,
+            &format!("/staff/clients/{client}/locations"),
+            &[(
+                "csv",
+                "code,name,street,city,state,zip\nS8,Eight,8 Road,New York,NY,10001\n",
+            )],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
 
@@ -626,5 +802,35 @@ async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_hol
     assert!(!html.contains("jobs fee cents"), "not personal data");
     let (_, home, _) = browser.get(&app, "/").await;
     assert!(home.contains("href=\"/privacy-notice\""));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_shopper_sees_where_their_address_was_sent() {
+    let (url, _) = loopback_geocoder();
+    let Some(app) = spawn_app_with(Backend::Sqlite, "disclosures_page", |s| {
+        s.geocoder_url = Some(url::Url::parse(&url).unwrap());
+    })
+    .await
+    else {
+        return;
+    };
+    let tokens = app.signed_up_shopper(&unique_email("sent")).await;
+    let application = serde_json::json!({
+        "legal_name": "Grace Hopper", "street": "350 5th Ave", "city": "New York",
+        "state": "NY", "zip": "10001", "travel_radius_km": 20, "accept_agreement": true
+    });
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &access(&tokens), &application)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut browser = signed_in(&tokens);
+    let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<td>geocoder at 127.0.0.1</td><td>B</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("Your data has not been sent to anyone."));
     app.stop().await;
 }

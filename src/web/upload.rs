@@ -1,0 +1,105 @@
+//! Forms that carry a file (`multipart/form-data`): the CSV imports of stores and jobs. The
+//! role is checked before the body is read, the CSRF token after; every part is bounded.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::HttpRequest;
+use futures_util::StreamExt;
+
+use super::PageError;
+use super::session::{check_csrf, page_user_in};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::AppError;
+
+/// A posted form: its text fields and the content of its file field (None when no file was
+/// chosen).
+pub struct Upload {
+    pub fields: HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+impl Upload {
+    /// The CSV to import: the chosen file, else the text pasted in the `csv` field.
+    pub fn csv(&mut self) -> Result<String, AppError> {
+        match self.file.take() {
+            Some(bytes) => crate::http::utf8_text(bytes),
+            None => Ok(self.fields.remove("csv").unwrap_or_default()),
+        }
+    }
+}
+
+/// Most parts a form may have.
+const MAX_PARTS: usize = 20;
+
+/// Checks the role, reads the form (the whole body at most `limit` bytes; `file_field` is the
+/// file), then checks the CSRF token.
+pub async fn staff_upload(
+    req: &HttpRequest,
+    state: &AppState,
+    roles: &[Role],
+    multipart: Multipart,
+    file_field: &str,
+    limit: usize,
+) -> Result<(CurrentUser, Upload), PageError> {
+    let user = page_user_in(req, state, roles).await?;
+    let upload = read(multipart, file_field, limit).await?;
+    check_csrf(
+        req,
+        state,
+        upload.fields.get("csrf_token").map_or("", String::as_str),
+    )?;
+    Ok((user, upload))
+}
+
+async fn read(
+    mut multipart: Multipart,
+    file_field: &str,
+    limit: usize,
+) -> Result<Upload, AppError> {
+    let malformed = |e: actix_multipart::MultipartError| {
+        AppError::bad_request(
+            "malformed_form",
+            format!("The form could not be read ({e}); send it again from the page."),
+        )
+    };
+    let mut upload = Upload {
+        fields: HashMap::new(),
+        file: None,
+    };
+    let mut budget = limit;
+    let mut parts = 0;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(AppError::bad_request(
+                "malformed_form",
+                format!("The form has more than {MAX_PARTS} parts."),
+            ));
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes(budget)
+            .await
+            .map_err(|_| crate::http::too_large(limit))?
+            .map_err(malformed)?;
+        budget -= bytes.len();
+        if name == file_field {
+            // A file input left empty still sends its part, with no content.
+            if !bytes.is_empty() {
+                upload.file = Some(bytes.to_vec());
+            }
+        } else {
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                AppError::bad_request(
+                    "malformed_form",
+                    format!("The form field {name} is not UTF-8 text."),
+                )
+            })?;
+            upload.fields.insert(name, text);
+        }
+    }
+    Ok(upload)
+}
