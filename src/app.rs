@@ -312,7 +312,8 @@ pub fn build_app(
             web::scope("/api/v1")
                 .configure(crate::auth::routes::routes)
                 .configure(crate::panel::routes::routes)
-                .configure(crate::clients::routes::routes),
+                .configure(crate::clients::routes::routes)
+                .configure(crate::assignments::routes::routes),
         )
         .configure(crate::web::routes)
         .default_service(web::to(not_found))

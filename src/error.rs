@@ -35,6 +35,8 @@ pub struct AppError {
     pub detail: String,
     pub fields: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    /// The current state of the thing a refused move was asked of (409 on an assignment).
+    pub state: Option<&'static str>,
     /// The cause, for the log only: never sent to the client.
     pub source: Option<anyhow::Error>,
 }
@@ -47,7 +49,20 @@ impl AppError {
             detail: detail.into(),
             fields: Vec::new(),
             retry_after_secs: None,
+            state: None,
             source: None,
+        }
+    }
+
+    /// 409: `action` does not apply to something in state `current`; the problem carries the
+    /// state, so that the caller can show it.
+    pub fn illegal_transition(current: &'static str, action: &str) -> Self {
+        Self {
+            state: Some(current),
+            ..Self::conflict(
+                "illegal_transition",
+                format!("The assignment is {current}: it cannot {action} now."),
+            )
         }
     }
 
@@ -159,6 +174,9 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `illegal_transition`: the assignment's current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 impl ResponseError for AppError {
@@ -177,6 +195,7 @@ impl ResponseError for AppError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             errors: self.fields.clone(),
+            state: self.state.map(str::to_string),
         };
         let mut response = HttpResponse::build(self.status);
         response.content_type("application/problem+json");
@@ -200,6 +219,15 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "Some fields of the request are not valid; the errors list names each field and what is wrong.",
     ),
     ("malformed_json", "The body is not valid JSON, or is empty."),
+    (
+        "illegal_transition",
+        "The assignment's current state (given as `state`) does not allow this move.",
+    ),
+    ("job_taken", "Another shopper holds this job now."),
+    (
+        "not_available",
+        "This job is not available to this shopper; the detail says why.",
+    ),
     (
         "malformed_form",
         "A form with a file could not be read: send it again from the page.",

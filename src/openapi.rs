@@ -3,6 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::assignments::routes as assignments;
 use crate::auth::routes as auth;
 use crate::clients::routes as clients;
 use crate::panel::routes as panel;
@@ -49,10 +50,17 @@ use crate::panel::routes as panel;
         clients::import_jobs,
         clients::job_candidates,
         clients::disqualify,
+        assignments::request,
+        assignments::offer,
+        assignments::assign,
+        assignments::job_assignments,
+        assignments::my_assignments,
+        assignments::my_calendar,
+        assignments::move_assignment,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"))
 )]
 pub struct ApiDoc;
 

@@ -18,7 +18,7 @@ use crate::db::schema::{affiliations, certifications, disqualifications, organiz
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, Job, Shopper, Symbols, Tags, Unmet};
+use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, Symbols, Tags, Unmet, Visit};
 use crate::panel::model::{ShopperRow, Status, age_on};
 use crate::privacy::crypto::{self, SealedField};
 use crate::privacy::{access, inventory::Category};
@@ -97,23 +97,66 @@ fn cert_key(name: &str) -> String {
 /// What staff read about the job's shoppers: who they are, where they live.
 const CANDIDATE_CATEGORIES: &[Category] = &[Category::A, Category::G];
 
-/// The job's eligible shoppers and the nearest others with reasons; each listed shopper gets
-/// an access record.
-pub fn candidates(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    staff_id: i64,
-    job_id: i64,
-    limit: usize,
-) -> AppResult<CandidatesView> {
-    let now = Utc::now().naive_utc();
-    let today = now.date();
-    write_transaction(conn, |conn| {
+/// A job put through the matching engine against some shoppers: the engine, and the words
+/// for why a shopper is not eligible (for staff, and for the shopper).
+pub struct JobMatch {
+    pub job: JobRow,
+    pub project: ProjectRow,
+    pub location: Location,
+    pub rules: Effective,
+    pub client_name: String,
+    engine: Engine,
+    job_ix: JobIx,
+    rows: HashMap<i64, ShopperRow>,
+    org_words: HashMap<String, String>,
+    tie_words: HashMap<(i64, String), String>,
+}
+
+impl JobMatch {
+    /// Loads the job and puts `rows` through the rules: ties, certifications,
+    /// disqualifications, ratings, open assignments (capacity), completed shops and visits of
+    /// the store within the project's rotation period.
+    pub fn load(
+        conn: &mut DbConnection,
+        keys: &Keys,
+        job_id: i64,
+        rows: Vec<ShopperRow>,
+        today: NaiveDate,
+    ) -> AppResult<JobMatch> {
         let job = store::find_job(conn, job_id)
             .optional()?
             .ok_or_else(|| AppError::not_found("No job has this id."))?;
         let project = store::find_project(conn, job.project_id)?;
         let location = store::find_location(conn, job.location_id)?;
+        JobMatch::build(conn, keys, job, project, location, rows, today)
+    }
+
+    /// The job's shoppers near its store.
+    pub fn near(
+        conn: &mut DbConnection,
+        keys: &Keys,
+        job_id: i64,
+        today: NaiveDate,
+    ) -> AppResult<JobMatch> {
+        let job = store::find_job(conn, job_id)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("No job has this id."))?;
+        let project = store::find_project(conn, job.project_id)?;
+        let location = store::find_location(conn, job.location_id)?;
+        let rules = effective(&project, &job);
+        let rows = shoppers_near(conn, &location, rules.max_km)?;
+        JobMatch::build(conn, keys, job, project, location, rows, today)
+    }
+
+    fn build(
+        conn: &mut DbConnection,
+        keys: &Keys,
+        job: JobRow,
+        project: ProjectRow,
+        location: Location,
+        rows: Vec<ShopperRow>,
+        today: NaiveDate,
+    ) -> AppResult<JobMatch> {
         let rules = effective(&project, &job);
         let (_, client_org, _) = store::find_client(conn, project.client_id)?;
         let client_name = store::find_organization(conn, client_org)?.name;
@@ -132,7 +175,6 @@ pub fn candidates(
         blocked.push(format!("disq:client:{}", project.client_id));
         blocked.push(format!("disq:location:{}", location.id));
 
-        let rows = shoppers_near(conn, &location, rules.max_km)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
         let ties = ties_of(conn, &ids, today)?;
         let ties = by_shopper(&ties, |t| t.0);
@@ -145,6 +187,10 @@ pub fn candidates(
         let ratings: HashMap<i64, f64> = crate::panel::store::average_ratings(conn, &ids)?
             .into_iter()
             .collect();
+        let work = crate::assignments::store::work_of(conn, &ids, location.id)?;
+        let location_sym = symbols.intern(&format!("loc:{}", location.id));
+        // A visit blocks the job when the rotation period after it reaches into the window.
+        let rotation = chrono::Days::new(u64::try_from(project.rotation_days).unwrap_or(0));
 
         // Words for the reasons: per shopper, what each organization is to them.
         let mut tie_words: HashMap<(i64, String), String> = HashMap::new();
@@ -195,24 +241,39 @@ pub fn candidates(
                 .and_then(|born| u32::try_from(age_on(born, today)).ok());
             let position = Coordinates::new(row.latitude, row.longitude)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+            let mine = work.get(&row.user_id);
+            let recent: Box<[Visit]> = mine
+                .and_then(|w| w.last_visit)
+                .filter(|on| {
+                    on.checked_add_days(rotation)
+                        .is_some_and(|again| again > job.window_start)
+                })
+                .map(|on| {
+                    vec![Visit {
+                        location: location_sym,
+                        on: Some(on),
+                    }]
+                    .into_boxed_slice()
+                })
+                .unwrap_or_default();
+            let open = mine.map_or(0, |w| w.open);
             engine_shoppers.push(Shopper {
                 id: row.user_id.to_string().into(),
                 position,
                 radius_km: row.travel_radius_km,
-                // Assignments (and with them capacity and completed shops) come with the job board.
-                capacity: 1,
+                capacity: crate::assignments::model::MAX_OPEN.saturating_sub(open),
                 rating: ratings.get(&row.user_id).copied().unwrap_or(0.0),
-                completed: 0,
+                completed: mine.map_or(0, |w| w.completed),
                 age,
                 vehicle: row.vehicle,
                 tags: Tags::new(&language_syms, &cert_syms, &org_syms),
-                recent: Box::new([]),
+                recent,
                 active: row.status() == Status::Active,
             });
         }
         let engine_job = Job {
             id: job.id.to_string().into(),
-            location: symbols.intern(&format!("loc:{}", location.id)),
+            location: location_sym,
             position: Coordinates::new(location.latitude, location.longitude)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?,
             max_km: rules.max_km,
@@ -244,15 +305,134 @@ pub fn candidates(
                 "the job was not indexed"
             )));
         };
-        let by_id: HashMap<i64, &ShopperRow> = rows.iter().map(|r| (r.user_id, r)).collect();
+        Ok(JobMatch {
+            job,
+            project,
+            location,
+            rules,
+            client_name,
+            engine,
+            job_ix,
+            rows: rows.into_iter().map(|r| (r.user_id, r)).collect(),
+            org_words,
+            tie_words,
+        })
+    }
+
+    /// Every rule `shopper_id` does not meet (empty: eligible); None for a shopper not loaded.
+    pub fn unmet(&self, shopper_id: i64) -> Option<Vec<Unmet>> {
+        let ix = self.engine.shopper_by_id(&shopper_id.to_string())?;
+        let shopper = self.engine.shopper(ix)?;
+        let job = self.engine.job(self.job_ix)?;
+        Some(crate::matching::explain(shopper, job))
+    }
+
+    /// Why a shopper may not take the job, in staff's words.
+    pub fn staff_reasons(&self, shopper_id: i64, unmet: &[Unmet]) -> Vec<String> {
+        unmet
+            .iter()
+            .map(|u| {
+                reason(
+                    u,
+                    shopper_id,
+                    &self.engine.symbols,
+                    &self.org_words,
+                    &self.tie_words,
+                )
+            })
+            .collect()
+    }
+
+    /// Why the shopper may not take the job, in the shopper's words: never a client's or
+    /// competitor's name, never the reason of a conflict.
+    pub fn shopper_reasons(&self, shopper_id: i64, unmet: &[Unmet]) -> Vec<String> {
+        let status = self.rows.get(&shopper_id).map(ShopperRow::status);
+        let rotation = i64::from(self.project.rotation_days);
+        let mut said_conflict = false;
+        let mut reasons = Vec::new();
+        for u in unmet {
+            let words = match u {
+                Unmet::TooFar { km, limit_km } => format!(
+                    "the store is {km:.1} km from you; this job is for shoppers within {limit_km:.1} km"
+                ),
+                Unmet::Inactive => match status {
+                    Some(Status::Suspended) => "your panel membership is suspended".into(),
+                    _ => "your application has not been approved yet".into(),
+                },
+                Unmet::NoCapacity => format!(
+                    "you have {} open assignments, the most at one time",
+                    crate::assignments::model::MAX_OPEN
+                ),
+                Unmet::TooYoung { min_age } => {
+                    format!("this job is for shoppers aged {min_age} or older")
+                }
+                Unmet::TooOld { max_age } => {
+                    format!("this job is for shoppers aged {max_age} or younger")
+                }
+                Unmet::AgeUnknown => {
+                    "this job has an age requirement: add your date of birth to your profile".into()
+                }
+                Unmet::NeedsVehicle => "requires a vehicle".into(),
+                Unmet::MissingLanguage(l) => format!(
+                    "requires speaking {}",
+                    self.engine.symbols.name(*l).trim_start_matches("lang:")
+                ),
+                Unmet::MissingCertification(c) => format!(
+                    "requires the certification {}",
+                    self.engine.symbols.name(*c).trim_start_matches("cert:")
+                ),
+                Unmet::RatingTooLow { min, have } => {
+                    format!("requires a rating of {min:.1}; yours is {have:.1}")
+                }
+                Unmet::TooFewShops { min, have } => {
+                    format!("requires {min} completed shops; you have {have}")
+                }
+                Unmet::Conflict { .. } => {
+                    if said_conflict {
+                        continue;
+                    }
+                    said_conflict = true;
+                    "this job is not available to you".into()
+                }
+                Unmet::VisitedRecently { on: Some(on), .. } => {
+                    let again = *on + chrono::Duration::days(rotation);
+                    format!(
+                        "you visited this location on {}; you can shop it again from {}",
+                        on.format("%-d %B %Y"),
+                        again.format("%-d %B %Y")
+                    )
+                }
+                Unmet::VisitedRecently { on: None, .. } => {
+                    "you visited this location recently".into()
+                }
+            };
+            reasons.push(words);
+        }
+        reasons
+    }
+}
+
+/// The job's eligible shoppers and the nearest others with reasons; each listed shopper gets
+/// an access record.
+pub fn candidates(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    staff_id: i64,
+    job_id: i64,
+    limit: usize,
+) -> AppResult<CandidatesView> {
+    let now = Utc::now().naive_utc();
+    write_transaction(conn, |conn| {
+        let matched = JobMatch::near(conn, keys, job_id, now.date())?;
+        let engine = &matched.engine;
         let shopper_of = |ix| {
             engine
                 .shopper(ix)
                 .and_then(|s| s.id.parse::<i64>().ok())
-                .and_then(|id| by_id.get(&id).copied())
+                .and_then(|id| matched.rows.get(&id))
         };
         let mut eligible = Vec::new();
-        for hit in engine.candidates(job_ix, Some(limit)) {
+        for hit in engine.candidates(matched.job_ix, Some(limit)) {
             if let Some(row) = shopper_of(hit.ix) {
                 eligible.push(Candidate {
                     shopper_id: row.user_id,
@@ -263,20 +443,16 @@ pub fn candidates(
             }
         }
         let mut not_eligible = Vec::new();
-        for (hit, unmet) in engine.nearby_ineligible(job_ix, limit) {
+        for (hit, unmet) in engine.nearby_ineligible(matched.job_ix, limit) {
             let Some(row) = shopper_of(hit.ix) else {
                 continue;
             };
-            let reasons = unmet
-                .iter()
-                .map(|u| reason(u, row.user_id, &engine.symbols, &org_words, &tie_words))
-                .collect();
             not_eligible.push(NotEligible {
                 shopper_id: row.user_id,
                 code: row.code.clone(),
                 legal_name: row.legal_name.clone(),
                 km: (hit.km * 1000.0).round() / 1000.0,
-                reasons,
+                reasons: matched.staff_reasons(row.user_id, &unmet),
             });
         }
         let purpose = format!("GET /api/v1/jobs/{job_id}/candidates (matching)");
@@ -288,8 +464,8 @@ pub fn candidates(
             access::record(conn, staff_id, id, CANDIDATE_CATEGORIES, &purpose, now)?;
         }
         Ok(CandidatesView {
-            job,
-            requirements: rules,
+            job: matched.job.clone(),
+            requirements: matched.rules.clone(),
             eligible,
             not_eligible,
         })

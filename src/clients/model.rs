@@ -353,6 +353,11 @@ pub struct ProjectInput {
     /// Whether shoppers see the client's name on the job board.
     #[serde(default)]
     pub show_client_name: bool,
+    /// Hours a shopper has to accept an offer before it lapses (1–720; 48 when left out).
+    pub offer_hours: Option<i32>,
+    /// Shoppers rated at least this (1–10) may take a job without asking; nobody when left
+    /// out.
+    pub self_assign_min_rating: Option<f64>,
 }
 
 impl ProjectInput {
@@ -391,6 +396,8 @@ pub struct ProjectRow {
     pub reimbursement_cap_cents: i64,
     pub show_client_name: bool,
     pub created_at: NaiveDateTime,
+    pub offer_hours: i32,
+    pub self_assign_min_rating: Option<f64>,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

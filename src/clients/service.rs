@@ -302,6 +302,16 @@ pub fn create_project(conn: &mut DbConnection, input: &ProjectInput) -> AppResul
             "must not be negative",
         ));
     }
+    let offer_hours = input.offer_hours.unwrap_or(48);
+    if !(1..=720).contains(&offer_hours) {
+        errors.push(FieldError::new("offer_hours", "must be 1 to 720"));
+    }
+    if input
+        .self_assign_min_rating
+        .is_some_and(|r| !(1.0..=10.0).contains(&r))
+    {
+        errors.push(FieldError::new("self_assign_min_rating", "must be 1 to 10"));
+    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
@@ -326,6 +336,8 @@ pub fn create_project(conn: &mut DbConnection, input: &ProjectInput) -> AppResul
                 fee_cents: input.fee_cents,
                 reimbursement_cap_cents: input.reimbursement_cap_cents,
                 show_client_name: input.show_client_name,
+                offer_hours,
+                self_assign_min_rating: input.self_assign_min_rating,
             },
             now(),
         )?;

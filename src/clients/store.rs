@@ -232,6 +232,8 @@ pub struct NewProject<'a> {
     pub fee_cents: i64,
     pub reimbursement_cap_cents: i64,
     pub show_client_name: bool,
+    pub offer_hours: i32,
+    pub self_assign_min_rating: Option<f64>,
 }
 
 pub fn insert_project(
@@ -259,6 +261,10 @@ pub fn insert_project(
                 projects::reimbursement_cap_cents.eq(p.reimbursement_cap_cents),
                 projects::show_client_name.eq(p.show_client_name),
                 projects::created_at.eq(now),
+            ),
+            (
+                projects::offer_hours.eq(p.offer_hours),
+                projects::self_assign_min_rating.eq(p.self_assign_min_rating),
             ),
         ))
         .returning(projects::id)

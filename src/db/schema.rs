@@ -252,6 +252,8 @@ diesel::table! {
         reimbursement_cap_cents -> BigInt,
         show_client_name -> Bool,
         created_at -> Timestamp,
+        offer_hours -> Integer,
+        self_assign_min_rating -> Nullable<Double>,
     }
 }
 
@@ -288,6 +290,44 @@ diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(client_competitors -> clients (client_id));
 diesel::joinable!(client_competitors -> organizations (organization_id));
 diesel::joinable!(shoppers -> users (user_id));
+diesel::table! {
+    assignments (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        shopper_id -> BigInt,
+        state -> Text,
+        visit_on -> Nullable<Date>,
+        visited_on -> Nullable<Date>,
+        offer_expires_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_events (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        state -> Text,
+        actor_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    citations (id) {
+        id -> BigInt,
+        shopper_id -> BigInt,
+        assignment_id -> Nullable<BigInt>,
+        citation -> Text,
+        note -> Nullable<Text>,
+        cited_by -> Nullable<BigInt>,
+        cited_on -> Date,
+    }
+}
+
 diesel::joinable!(certifications -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> organizations (organization_id));
@@ -301,6 +341,10 @@ diesel::joinable!(disqualifications -> locations (location_id));
 diesel::joinable!(projects -> clients (client_id));
 diesel::joinable!(jobs -> projects (project_id));
 diesel::joinable!(jobs -> locations (location_id));
+diesel::joinable!(assignments -> jobs (job_id));
+diesel::joinable!(assignments -> shoppers (shopper_id));
+diesel::joinable!(assignment_events -> assignments (assignment_id));
+diesel::joinable!(citations -> shoppers (shopper_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -324,4 +368,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     jobs,
     disclosures,
+    assignments,
+    assignment_events,
+    citations,
 );

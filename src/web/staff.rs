@@ -522,6 +522,8 @@ async fn create_project(
         fee_cents: number("fee_dollars").map_or(-1, |d| (d * 100.0).round() as i64),
         reimbursement_cap_cents: number("cap_dollars").map_or(0, |d| (d * 100.0).round() as i64),
         show_client_name: form.get("show_client_name").is_some_and(|v| v == "on"),
+        offer_hours: number("offer_hours").map(|v| v as i32),
+        self_assign_min_rating: number("self_assign_min_rating"),
     };
     let outcome = state
         .db

@@ -522,3 +522,51 @@ pub fn loopback_geocoder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Strin
     });
     (url, seen)
 }
+
+/// An admin, a scheduler signed in, and a client: the scheduler's token and the client's id.
+pub async fn scheduler_with_client(app: &TestApp, client: &str) -> (String, i64) {
+    let (_, token) = admin_and_scheduler(app).await;
+    let r = app
+        .post_json_auth("/api/v1/clients", &token, &json!({"name": client}))
+        .await;
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    (token, id)
+}
+
+/// A shopper who applied with these changes to a standard application (New York, Spanish),
+/// approved by the scheduler unless `approve` is false: their id and token.
+pub async fn panel_member(
+    app: &TestApp,
+    scheduler: &str,
+    name: &str,
+    changes: Value,
+    approve: bool,
+) -> (i64, String) {
+    let token = access(&app.signed_up_shopper(&unique_email(name)).await);
+    let mut application = json!({
+        "legal_name": format!("{name} Tester"), "street": "1 Main St", "city": "New York",
+        "state": "NY", "zip": "10001", "travel_radius_km": 30, "languages": ["es"],
+        "accept_agreement": true
+    });
+    for (k, v) in changes.as_object().unwrap() {
+        application[k] = v.clone();
+    }
+    let r = app
+        .put_json_auth("/api/v1/me/profile", &token, &application)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{name}");
+    let id = get_json(app, "/api/v1/me", &token).await["id"]
+        .as_i64()
+        .unwrap();
+    if approve {
+        let r = app
+            .post_json_auth(
+                &format!("/api/v1/shoppers/{id}/approve"),
+                scheduler,
+                &json!({"reason": "ok"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    (id, token)
+}

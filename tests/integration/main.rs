@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod assignments;
 mod bad_input;
 mod clients;
 mod mail;

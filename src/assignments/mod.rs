@@ -1,0 +1,8 @@
+//! Assignments: a shopper's tie to a job, from request or offer to the submitted report, with
+//! the rules of who may move it when (see `model`), the race for a job (one holder, enforced by
+//! the database), rotation and capacity fed back into matching, and the shopper's calendar.
+
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,186 @@
+//! JSON routes of assignments. A shopper asks for jobs and moves their own assignments;
+//! schedulers and admins offer, assign and move any. Another shopper's assignment is answered
+//! as not found.
+
+use actix_web::{HttpResponse, web};
+
+use super::model::Action;
+use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppResult, Problem};
+use crate::http::{ApiJson, parse_json};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/jobs/{id}/request", web::post().to(request))
+        .route("/jobs/{id}/offer", web::post().to(offer))
+        .route("/jobs/{id}/assign", web::post().to(assign))
+        .route("/jobs/{id}/assignments", web::get().to(job_assignments))
+        .route("/me/assignments", web::get().to(my_assignments))
+        .route("/me/assignments.ics", web::get().to(my_calendar))
+        .route(
+            "/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|reassign}",
+            web::post().to(move_assignment),
+        );
+}
+
+/// Ask for a job (shopper). Where the project lets shoppers rated at least its threshold take
+/// jobs themselves, and you are, the job is yours at once (`accepted`); otherwise the request
+/// waits for staff (`requested`).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/request", tag = "assignments",
+    responses((status = 201, body = AssignmentView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not available to you (the detail says why), taken, or asked for already", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let job_id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| service::request(conn, &keys, user.id, job_id))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+async fn staff_move(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    job_id: i64,
+    body: ApiJson<ShopperRef>,
+    action: Action,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let shopper_id = body.into_inner()?.shopper_id;
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| service::offer_or_assign(conn, &keys, user.id, job_id, shopper_id, action))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Offer a job to an eligible shopper (staff); the offer lapses after the project's
+/// `offer_hours`. The shopper's request, if any, becomes the offer.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/offer", tag = "assignments", request_body = ShopperRef,
+    responses((status = 201, body = AssignmentView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not eligible (reasons in the detail), or the job is taken", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn offer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<ShopperRef>,
+) -> AppResult<HttpResponse> {
+    staff_move(state, user, path.into_inner(), body, Action::Offer).await
+}
+
+/// Give a job to an eligible shopper at once (staff): `accepted` without an offer.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/assign", tag = "assignments", request_body = ShopperRef,
+    responses((status = 201, body = AssignmentView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not eligible (reasons in the detail), or the job is taken", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn assign(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<ShopperRef>,
+) -> AppResult<HttpResponse> {
+    staff_move(state, user, path.into_inner(), body, Action::Assign).await
+}
+
+/// A job's assignments, newest first, each with its history (staff).
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/assignments", tag = "assignments",
+    responses((status = 200, body = [AssignmentView]),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn job_assignments(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let job_id = path.into_inner();
+    let list = state
+        .db
+        .run(move |conn| service::of_job(conn, job_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// My assignments with their states, dates and history, newest first (shopper).
+#[utoipa::path(get, path = "/api/v1/me/assignments", tag = "assignments",
+    responses((status = 200, body = [AssignmentView]),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn my_assignments(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let list = state
+        .db
+        .run(move |conn| service::mine(conn, user.id))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// My accepted visits as an iCalendar file (`text/calendar`), for any calendar app.
+#[utoipa::path(get, path = "/api/v1/me/assignments.ics", tag = "assignments",
+    responses((status = 200, content_type = "text/calendar", body = String),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let text = state
+        .db
+        .run(move |conn| service::calendar(conn, user.id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"incognito.ics\"",
+        ))
+        .body(text))
+}
+
+/// Move an assignment. The shopper: `accept` (optionally `{visit_on}`) or `decline` an offer
+/// before its deadline, `reschedule` `{visit_on}` within the window, report the `visit`
+/// (`{visited_on}`, today when left out), `cancel` `{reason}` (late: a citation). Staff:
+/// `decline` a request, `cancel` or `reassign` `{reason}`. 409 with the current `state` when
+/// the move does not apply.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/{action}", tag = "assignments", request_body = MoveRequest,
+    params(("id" = i64, Path), ("action" = String, Path, description = "accept, decline, cancel, reschedule, visit or reassign")),
+    responses((status = 200, body = AssignmentView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the current state (given as `state`)", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn move_assignment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let mut roles = SCHEDULERS.to_vec();
+    roles.push(Role::Shopper);
+    user.require(&roles)?;
+    let request: MoveRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        MoveRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let (id, action) = path.into_inner();
+    let view = state
+        .db
+        .run(move |conn| service::act(conn, &user, id, &action, &request))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,643 @@
+//! What happens to assignments: a shopper asks for a job (or takes it, where the project
+//! lets them), staff offer or assign it, the shopper accepts, declines, reschedules, reports
+//! the visit or cancels. Every move checks the state machine of [`super::model`] and runs in
+//! one transaction; the database lets one shopper at a time hold a job.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{Action, AssignmentRow, State};
+use super::store::{self, NewAssignment};
+use crate::auth::{CurrentUser, Role};
+use crate::clients::candidates::JobMatch;
+use crate::clients::store as clients;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::panel::store as panel;
+
+/// Who schedules: they offer, assign, turn requests down, cancel and reassign.
+pub const SCHEDULERS: &[Role] = &[Role::Scheduler, Role::Admin];
+
+/// A cancellation this close to the end of the window (or to the planned visit) is late and
+/// earns a citation.
+pub const LATE_CANCEL_DAYS: i64 = 2;
+
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// The job of an assignment, as its shopper sees it: the store's street only once the job is
+/// theirs, the client's name only where the project shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobSummary {
+    pub id: i64,
+    pub code: String,
+    /// City and state of the store.
+    pub area: String,
+    /// The store's name and street; only for an accepted or visited assignment.
+    pub address: Option<String>,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub fee_cents: i64,
+    pub bonus_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    /// Only where the project shows the client's name to shoppers.
+    pub client_name: Option<String>,
+}
+
+/// One step of an assignment's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub state: State,
+    pub note: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentView {
+    pub id: i64,
+    pub shopper_id: i64,
+    pub state: State,
+    /// The planned day of the visit.
+    pub visit_on: Option<NaiveDate>,
+    pub visited_on: Option<NaiveDate>,
+    /// An offer lapses at this time (UTC) unless accepted.
+    pub offer_expires_at: Option<NaiveDateTime>,
+    pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub job: JobSummary,
+    pub history: Vec<EventView>,
+}
+
+/// The optional body of a move.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// Why (required to cancel or reassign; optional to decline).
+    pub reason: Option<String>,
+    /// The new planned day (reschedule), or the planned day when accepting.
+    pub visit_on: Option<NaiveDate>,
+    /// The day of the visit (visit); today when left out.
+    pub visited_on: Option<NaiveDate>,
+}
+
+/// `{shopper_id}`: whom staff offer or assign a job.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopperRef {
+    pub shopper_id: i64,
+}
+
+fn taken() -> AppError {
+    AppError::conflict(
+        "job_taken",
+        "Another shopper holds this job now; it is no longer available.",
+    )
+}
+
+/// Maps a unique violation on insert or move to "the job is taken" (the one-holder index) or
+/// to `otherwise`.
+fn unique_as(e: diesel::result::Error, otherwise: impl FnOnce() -> AppError) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            if info.message().contains("one_holder")
+                || info.constraint_name() == Some("assignments_one_holder")
+                || info.message().contains("assignments.job_id")
+                    && !info.message().contains("shopper_id")
+            {
+                taken()
+            } else {
+                otherwise()
+            }
+        }
+        _ => AppError::from(e),
+    }
+}
+
+fn open_job(conn: &mut DbConnection, job_id: i64, today: NaiveDate) -> AppResult<()> {
+    let job = clients::find_job(conn, job_id)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("No job has this id."))?;
+    if job.status != "open" || job.window_end < today {
+        return Err(AppError::conflict(
+            "not_available",
+            "This job is closed: its window has ended or it was withdrawn.",
+        ));
+    }
+    Ok(())
+}
+
+/// The pair put through the matching rules: the match, and why not (empty: eligible).
+fn check_pair(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    job_id: i64,
+    shopper_id: i64,
+    today: NaiveDate,
+) -> AppResult<(JobMatch, Vec<crate::matching::Unmet>)> {
+    let row = panel::find_shopper(conn, shopper_id)?
+        .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+    let matched = JobMatch::load(conn, keys, job_id, vec![row], today)?;
+    let unmet = matched.unmet(shopper_id).unwrap_or_default();
+    Ok((matched, unmet))
+}
+
+/// Requests that lose their object when someone takes the job.
+fn expire_other_requests(
+    conn: &mut DbConnection,
+    job_id: i64,
+    holder: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    for other in store::other_requests(conn, job_id, holder)? {
+        if store::set_state(conn, other.id, State::Requested, State::Expired, None, now)? {
+            store::add_event(
+                conn,
+                other.id,
+                State::Expired,
+                None,
+                Some("the job went to another shopper"),
+                now,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A shopper asks for a job. Where the project lets shoppers rated at least its threshold
+/// take jobs themselves, and this shopper is, the job is theirs at once (accepted).
+pub fn request(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    shopper_id: i64,
+    job_id: i64,
+) -> AppResult<AssignmentView> {
+    let now = now();
+    let today = now.date();
+    let id = write_transaction(conn, |conn| {
+        open_job(conn, job_id, today)?;
+        let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
+        if !unmet.is_empty() {
+            let why = matched.shopper_reasons(shopper_id, &unmet);
+            return Err(AppError::conflict(
+                "not_available",
+                format!("This job is not available to you: {}.", why.join("; ")),
+            ));
+        }
+        if store::holder(conn, job_id)?.is_some() {
+            return Err(taken());
+        }
+        let rating = panel::average_ratings(conn, &[shopper_id])?
+            .first()
+            .map_or(0.0, |r| r.1);
+        let self_assign = matched
+            .project
+            .self_assign_min_rating
+            .is_some_and(|min| rating >= min);
+        let state = if self_assign {
+            State::Accepted
+        } else {
+            State::Requested
+        };
+        let new = NewAssignment {
+            job_id,
+            shopper_id,
+            state,
+            visit_on: None,
+            offer_expires_at: None,
+        };
+        let id = store::insert(conn, &new, now).map_err(|e| {
+            unique_as(e, || {
+                AppError::conflict("already_exists", "You have asked for this job already.")
+            })
+        })?;
+        let note = if self_assign {
+            "taken by the shopper (self-assign)"
+        } else {
+            "asked for by the shopper"
+        };
+        store::add_event(conn, id, state, Some(shopper_id), Some(note), now)?;
+        if self_assign {
+            // The shopper's own request, if any, is now this assignment.
+            expire_other_requests(conn, job_id, shopper_id, now)?;
+        }
+        Ok(id)
+    })?;
+    view(conn, id, true)
+}
+
+/// Staff offer the job to a shopper (`assign`: give it at once). The shopper must be
+/// eligible; their request, if any, moves on; otherwise a new assignment starts.
+pub fn offer_or_assign(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    staff_id: i64,
+    job_id: i64,
+    shopper_id: i64,
+    action: Action,
+) -> AppResult<AssignmentView> {
+    let now = now();
+    let today = now.date();
+    let id = write_transaction(conn, |conn| {
+        open_job(conn, job_id, today)?;
+        let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
+        if !unmet.is_empty() {
+            let why = matched.staff_reasons(shopper_id, &unmet);
+            return Err(AppError::conflict(
+                "not_available",
+                format!(
+                    "The shopper is not eligible for this job: {}.",
+                    why.join("; ")
+                ),
+            ));
+        }
+        if store::holder(conn, job_id)?.is_some() {
+            return Err(taken());
+        }
+        let deadline = now + Duration::hours(i64::from(matched.project.offer_hours));
+        let (state, note, deadline) = match action {
+            Action::Offer => (State::Offered, "offered by staff", Some(deadline)),
+            _ => (State::Accepted, "assigned by staff", None),
+        };
+        let id = match store::request_of(conn, job_id, shopper_id)? {
+            Some(request) => {
+                store::set_state(conn, request.id, State::Requested, state, None, now)
+                    .map_err(|e| unique_as(e, taken))?;
+                if let Some(deadline) = deadline {
+                    store::set_offer_deadline(conn, request.id, deadline)?;
+                }
+                request.id
+            }
+            None => store::insert(
+                conn,
+                &NewAssignment {
+                    job_id,
+                    shopper_id,
+                    state,
+                    visit_on: None,
+                    offer_expires_at: deadline,
+                },
+                now,
+            )
+            .map_err(|e| unique_as(e, taken))?,
+        };
+        store::add_event(conn, id, state, Some(staff_id), Some(note), now)?;
+        if state == State::Accepted {
+            expire_other_requests(conn, job_id, shopper_id, now)?;
+        }
+        Ok(id)
+    })?;
+    view(conn, id, false)
+}
+
+/// Lets a lapsed offer expire (idempotent; the deadline scheduler does the same for all).
+pub fn expire_if_lapsed(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> AppResult<()> {
+    write_transaction(conn, |conn| {
+        let Some(row) = store::find(conn, id)? else {
+            return Ok(());
+        };
+        let lapsed =
+            row.state() == State::Offered && row.offer_expires_at.is_some_and(|d| d <= now);
+        if lapsed && store::set_state(conn, id, State::Offered, State::Expired, None, now)? {
+            store::add_event(
+                conn,
+                id,
+                State::Expired,
+                None,
+                Some("the offer was not accepted in time"),
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// What a user may do to an assignment: the shopper to their own, schedulers to any.
+fn permitted(user: &CurrentUser, row: &AssignmentRow, action: &str) -> AppResult<bool> {
+    let owner = user.role == Role::Shopper && row.shopper_id == user.id;
+    let staff = SCHEDULERS.contains(&user.role);
+    if !owner && !staff {
+        // Another shopper's assignment does not exist, as far as this user can tell.
+        return Err(AppError::not_found("No assignment has this id."));
+    }
+    let allowed = match action {
+        "accept" | "visit" | "reschedule" => owner,
+        "decline" => true,
+        "cancel" => true,
+        "reassign" => staff,
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::forbidden(
+            "forbidden",
+            format!("Your role does not allow you to {action} this assignment."),
+        ));
+    }
+    Ok(owner)
+}
+
+fn reason_text(request: &MoveRequest, required: bool) -> AppResult<Option<String>> {
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    match reason {
+        None if required => Err(AppError::field("reason", "is required")),
+        Some(r) if r.chars().count() > 1000 => {
+            Err(AppError::field("reason", "at most 1000 characters"))
+        }
+        r => Ok(r.map(str::to_string)),
+    }
+}
+
+/// A move of an assignment: `accept`, `decline`, `cancel`, `reschedule`, `visit` or
+/// `reassign`. 409 with the current state when the move does not apply.
+pub fn act(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    action: &str,
+    request: &MoveRequest,
+) -> AppResult<AssignmentView> {
+    let now = now();
+    let today = now.date();
+    expire_if_lapsed(conn, id, now)?;
+    write_transaction(conn, |conn| {
+        let row = store::find(conn, id)?
+            .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+        let by_shopper = permitted(user, &row, action)?;
+        let job = clients::find_job(conn, row.job_id)?;
+        let state = row.state();
+        let illegal = || AppError::illegal_transition(state.as_str(), action);
+        let actor = Some(user.id);
+        let mut next = |to: State, reason: Option<&str>, note: Option<&str>| -> AppResult<()> {
+            if !store::set_state(conn, id, state, to, reason, now)? {
+                // Someone else moved it first.
+                return Err(AppError::conflict(
+                    "illegal_transition",
+                    "The assignment changed meanwhile; reload it and try again.",
+                ));
+            }
+            store::add_event(conn, id, to, actor, note.or(reason), now)?;
+            Ok(())
+        };
+        let in_window = |day: NaiveDate| day >= job.window_start && day <= job.window_end;
+        match action {
+            "accept" => {
+                let to = state.after(Action::Accept).ok_or_else(illegal)?;
+                if let Some(day) = request.visit_on
+                    && (!in_window(day) || day < today)
+                {
+                    return Err(AppError::field(
+                        "visit_on",
+                        format!(
+                            "must be a day from {} to {}",
+                            today.max(job.window_start),
+                            job.window_end
+                        ),
+                    ));
+                }
+                next(to, None, Some("accepted by the shopper"))?;
+                if let Some(day) = request.visit_on {
+                    store::set_visit_on(conn, id, day, now)?;
+                }
+                expire_other_requests(conn, row.job_id, row.shopper_id, now)?;
+            }
+            "decline" => {
+                // The shopper turns an offer down; staff turn a request down (to withdraw
+                // their own offer, staff cancel it).
+                let theirs = if by_shopper {
+                    State::Offered
+                } else {
+                    State::Requested
+                };
+                if state != theirs {
+                    return Err(illegal());
+                }
+                let to = state.after(Action::Decline).ok_or_else(illegal)?;
+                let reason = reason_text(request, false)?;
+                next(
+                    to,
+                    reason.as_deref(),
+                    Some(if by_shopper {
+                        "declined by the shopper"
+                    } else {
+                        "turned down by staff"
+                    }),
+                )?;
+            }
+            "cancel" => {
+                let to = state.after(Action::Cancel).ok_or_else(illegal)?;
+                let reason = reason_text(request, true)?.unwrap_or_default();
+                next(to, Some(&reason), None)?;
+                let late_from = job.window_end - Duration::days(LATE_CANCEL_DAYS);
+                let late = state == State::Accepted
+                    && (today >= late_from
+                        || row.visit_on.is_some_and(|d| today >= d - Duration::days(1)));
+                if by_shopper && late {
+                    store::cite(
+                        conn,
+                        row.shopper_id,
+                        id,
+                        "late_cancel",
+                        &format!(
+                            "cancelled on {today}, window ends {}: {reason}",
+                            job.window_end
+                        ),
+                        None,
+                        today,
+                    )?;
+                }
+            }
+            "reassign" => {
+                let to = state.after(Action::Reassign).ok_or_else(illegal)?;
+                let reason = reason_text(request, true)?;
+                next(to, reason.as_deref(), None)?;
+            }
+            "reschedule" => {
+                if state != State::Accepted {
+                    return Err(illegal());
+                }
+                let Some(day) = request.visit_on else {
+                    return Err(AppError::field("visit_on", "is required (YYYY-MM-DD)"));
+                };
+                if !in_window(day) || day < today {
+                    return Err(AppError::field(
+                        "visit_on",
+                        format!(
+                            "must be a day from {} to {}",
+                            today.max(job.window_start),
+                            job.window_end
+                        ),
+                    ));
+                }
+                store::set_visit_on(conn, id, day, now)?;
+                store::add_event(
+                    conn,
+                    id,
+                    state,
+                    actor,
+                    Some(&format!("visit planned for {day}")),
+                    now,
+                )?;
+            }
+            "visit" => {
+                let to = state.after(Action::Visit).ok_or_else(illegal)?;
+                let day = request.visited_on.unwrap_or(today);
+                if !in_window(day) || day > today {
+                    return Err(AppError::field(
+                        "visited_on",
+                        format!(
+                            "must be a day from {} to {}",
+                            job.window_start,
+                            today.min(job.window_end)
+                        ),
+                    ));
+                }
+                next(to, None, Some(&format!("visited on {day}")))?;
+                store::set_visited_on(conn, id, day)?;
+            }
+            _ => return Err(AppError::not_found("There is no such move.")),
+        }
+        Ok(())
+    })?;
+    view(conn, id, user.role == Role::Shopper)
+}
+
+/// The shopper's assignments, newest first.
+pub fn mine(conn: &mut DbConnection, shopper_id: i64) -> AppResult<Vec<AssignmentView>> {
+    let rows = store::of_shopper(conn, shopper_id)?;
+    views(conn, rows, true)
+}
+
+/// The job's assignments, newest first (staff).
+pub fn of_job(conn: &mut DbConnection, job_id: i64) -> AppResult<Vec<AssignmentView>> {
+    clients::find_job(conn, job_id)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("No job has this id."))?;
+    let rows = store::of_job(conn, job_id)?;
+    views(conn, rows, false)
+}
+
+fn view(conn: &mut DbConnection, id: i64, for_shopper: bool) -> AppResult<AssignmentView> {
+    let row =
+        store::find(conn, id)?.ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    views(conn, vec![row], for_shopper)?
+        .pop()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("assignment view vanished")))
+}
+
+fn views(
+    conn: &mut DbConnection,
+    rows: Vec<AssignmentRow>,
+    for_shopper: bool,
+) -> AppResult<Vec<AssignmentView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let events = store::events_of(conn, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let job = clients::find_job(conn, row.job_id)?;
+        let project = clients::find_project(conn, job.project_id)?;
+        let location = clients::find_location(conn, job.location_id)?;
+        let client_name = if project.show_client_name || !for_shopper {
+            let (_, org, _) = clients::find_client(conn, project.client_id)?;
+            Some(clients::find_organization(conn, org)?.name)
+        } else {
+            None
+        };
+        let state = row.state();
+        let address = (!for_shopper || matches!(state, State::Accepted | State::Visited))
+            .then(|| format!("{}, {}", location.name, location.street));
+        let history = events
+            .iter()
+            .filter(|e| e.0 == row.id)
+            .map(|(_, s, note, at)| EventView {
+                state: State::parse(s).unwrap_or(State::Cancelled),
+                note: note.clone(),
+                at: *at,
+            })
+            .collect();
+        out.push(AssignmentView {
+            id: row.id,
+            shopper_id: row.shopper_id,
+            state,
+            visit_on: row.visit_on,
+            visited_on: row.visited_on,
+            offer_expires_at: row.offer_expires_at,
+            reason: row.reason.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            job: JobSummary {
+                id: job.id,
+                code: job.code.clone(),
+                area: format!("{}, {}", location.city, location.state),
+                address,
+                window_start: job.window_start,
+                window_end: job.window_end,
+                fee_cents: job.fee_cents,
+                bonus_cents: job.bonus_cents,
+                reimbursement_cap_cents: job.reimbursement_cap_cents,
+                client_name,
+            },
+            history,
+        });
+    }
+    Ok(out)
+}
+
+/// Escapes text for an iCalendar property value (RFC 5545 §3.3.11).
+fn ics_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+/// The shopper's accepted visits as an iCalendar file: one all-day event over the planned
+/// day, or over the whole window when no day is planned.
+pub fn calendar(conn: &mut DbConnection, shopper_id: i64) -> AppResult<String> {
+    let list = mine(conn, shopper_id)?;
+    let stamp = now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".to_string(),
+        "PRODID:-//Incognito//Assignments//EN".to_string(),
+        "CALSCALE:GREGORIAN".to_string(),
+    ];
+    for a in list.iter().filter(|a| a.state == State::Accepted) {
+        let (start, end) = match a.visit_on {
+            Some(day) => (day, day),
+            None => (a.job.window_start, a.job.window_end),
+        };
+        let end = end + Duration::days(1);
+        let title = format!("Mystery shop {} ({})", a.job.code, a.job.area);
+        let place = a.job.address.clone().unwrap_or_else(|| a.job.area.clone());
+        lines.extend([
+            "BEGIN:VEVENT".to_string(),
+            format!("UID:assignment-{}@incognito", a.id),
+            format!("DTSTAMP:{stamp}"),
+            format!("DTSTART;VALUE=DATE:{}", start.format("%Y%m%d")),
+            format!("DTEND;VALUE=DATE:{}", end.format("%Y%m%d")),
+            format!("SUMMARY:{}", ics_text(&title)),
+            format!("LOCATION:{}", ics_text(&place)),
+            format!(
+                "DESCRIPTION:{}",
+                ics_text(&format!(
+                    "Window {} to {}. Fee ${:.2}.",
+                    a.job.window_start,
+                    a.job.window_end,
+                    a.job.fee_cents as f64 / 100.0
+                ))
+            ),
+            "END:VEVENT".to_string(),
+        ]);
+    }
+    lines.push("END:VCALENDAR".to_string());
+    Ok(lines.join("\r\n") + "\r\n")
+}

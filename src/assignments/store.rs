@@ -1,0 +1,293 @@
+//! Queries of assignments, their history and citations.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::model::{AssignmentRow, STATES, State};
+use crate::db::DbConnection;
+use crate::db::schema::{assignment_events, assignments, citations, jobs};
+
+/// What matching needs of a shopper's work.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Work {
+    /// Assignments still going (capacity).
+    pub open: u32,
+    /// Reports submitted.
+    pub completed: u32,
+    /// The last visit of the store in question.
+    pub last_visit: Option<NaiveDate>,
+}
+
+fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
+    STATES
+        .iter()
+        .copied()
+        .filter(|s| pick(*s))
+        .map(State::as_str)
+        .collect()
+}
+
+/// The work of each shopper in `ids`, with their last visit of `location_id`.
+pub fn work_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    location_id: i64,
+) -> QueryResult<HashMap<i64, Work>> {
+    let rows: Vec<(i64, String, Option<NaiveDate>, i64)> = assignments::table
+        .inner_join(jobs::table)
+        .filter(assignments::shopper_id.eq_any(ids))
+        .filter(assignments::state.eq_any(names(|s| s.is_open() || s.visited())))
+        .select((
+            assignments::shopper_id,
+            assignments::state,
+            assignments::visited_on,
+            jobs::location_id,
+        ))
+        .load(conn)?;
+    let mut work: HashMap<i64, Work> = HashMap::new();
+    for (shopper, state, visited_on, location) in rows {
+        let w = work.entry(shopper).or_default();
+        let state = State::parse(&state).unwrap_or(State::Cancelled);
+        if state.is_open() {
+            w.open += 1;
+        }
+        if state == State::Submitted {
+            w.completed += 1;
+        }
+        if state.visited() && location == location_id {
+            w.last_visit = w.last_visit.max(visited_on);
+        }
+    }
+    Ok(work)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AssignmentRow>> {
+    assignments::table
+        .find(id)
+        .select(AssignmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The assignment holding the job (offered, accepted, visited or submitted), if any.
+pub fn holder(conn: &mut DbConnection, job_id: i64) -> QueryResult<Option<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::job_id.eq(job_id))
+        .filter(assignments::state.eq_any(names(State::holds_job)))
+        .select(AssignmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The shopper's open request for the job, if any.
+pub fn request_of(
+    conn: &mut DbConnection,
+    job_id: i64,
+    shopper_id: i64,
+) -> QueryResult<Option<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::job_id.eq(job_id))
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::state.eq(State::Requested.as_str()))
+        .select(AssignmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Open requests for the job other than `except`'s.
+pub fn other_requests(
+    conn: &mut DbConnection,
+    job_id: i64,
+    except: i64,
+) -> QueryResult<Vec<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::job_id.eq(job_id))
+        .filter(assignments::shopper_id.ne(except))
+        .filter(assignments::state.eq(State::Requested.as_str()))
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
+pub struct NewAssignment {
+    pub job_id: i64,
+    pub shopper_id: i64,
+    pub state: State,
+    pub visit_on: Option<NaiveDate>,
+    pub offer_expires_at: Option<NaiveDateTime>,
+}
+
+/// Inserts an assignment; a unique violation (someone holds the job, or the shopper asked
+/// already) comes back as the database's error for the caller to word.
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewAssignment,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(assignments::table)
+        .values((
+            assignments::job_id.eq(new.job_id),
+            assignments::shopper_id.eq(new.shopper_id),
+            assignments::state.eq(new.state.as_str()),
+            assignments::visit_on.eq(new.visit_on),
+            assignments::offer_expires_at.eq(new.offer_expires_at),
+            assignments::created_at.eq(now),
+            assignments::updated_at.eq(now),
+        ))
+        .returning(assignments::id)
+        .get_result(conn)
+}
+
+/// Moves an assignment from `from` to `to`, only if it is still in `from` (so that of two
+/// racing moves one wins); false when it was not.
+pub fn set_state(
+    conn: &mut DbConnection,
+    id: i64,
+    from: State,
+    to: State,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = assignments::table
+        .filter(assignments::id.eq(id))
+        .filter(assignments::state.eq(from.as_str()));
+    let n = match reason {
+        Some(reason) => diesel::update(target)
+            .set((
+                assignments::state.eq(to.as_str()),
+                assignments::reason.eq(reason),
+                assignments::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                assignments::state.eq(to.as_str()),
+                assignments::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+pub fn set_offer_deadline(
+    conn: &mut DbConnection,
+    id: i64,
+    deadline: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set(assignments::offer_expires_at.eq(deadline))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_visit_on(
+    conn: &mut DbConnection,
+    id: i64,
+    visit_on: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set((
+            assignments::visit_on.eq(visit_on),
+            assignments::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_visited_on(conn: &mut DbConnection, id: i64, on: NaiveDate) -> QueryResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set(assignments::visited_on.eq(on))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn add_event(
+    conn: &mut DbConnection,
+    assignment_id: i64,
+    state: State,
+    actor_id: Option<i64>,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(assignment_events::table)
+        .values((
+            assignment_events::assignment_id.eq(assignment_id),
+            assignment_events::state.eq(state.as_str()),
+            assignment_events::actor_id.eq(actor_id),
+            assignment_events::note.eq(note),
+            assignment_events::at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (assignment, state, note, at): one step of an assignment's history.
+pub type EventRow = (i64, String, Option<String>, NaiveDateTime);
+
+/// The assignments' histories, oldest first.
+pub fn events_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
+    assignment_events::table
+        .filter(assignment_events::assignment_id.eq_any(ids))
+        .order((assignment_events::assignment_id, assignment_events::id))
+        .select((
+            assignment_events::assignment_id,
+            assignment_events::state,
+            assignment_events::note,
+            assignment_events::at,
+        ))
+        .load(conn)
+}
+
+/// The shopper's assignments, newest first.
+pub fn of_shopper(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .order(assignments::id.desc())
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
+/// The job's assignments, newest first.
+pub fn of_job(conn: &mut DbConnection, job_id: i64) -> QueryResult<Vec<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::job_id.eq(job_id))
+        .order(assignments::id.desc())
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
+pub fn cite(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    assignment_id: i64,
+    citation: &str,
+    note: &str,
+    cited_by: Option<i64>,
+    on: NaiveDate,
+) -> QueryResult<()> {
+    diesel::insert_into(citations::table)
+        .values((
+            citations::shopper_id.eq(shopper_id),
+            citations::assignment_id.eq(assignment_id),
+            citations::citation.eq(citation),
+            citations::note.eq(note),
+            citations::cited_by.eq(cited_by),
+            citations::cited_on.eq(on),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (citation, note, on) of the shopper's citations, newest first.
+pub fn citations_of(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+) -> QueryResult<Vec<(String, Option<String>, NaiveDate)>> {
+    citations::table
+        .filter(citations::shopper_id.eq(shopper_id))
+        .order(citations::id.desc())
+        .select((citations::citation, citations::note, citations::cited_on))
+        .load(conn)
+}

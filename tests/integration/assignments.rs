@@ -1,0 +1,563 @@
+//! Assignments: request, offer, assign, accept, decline, reschedule, visit, cancel; illegal
+//! moves answer 409 with the state; the race for a job has one winner; rotation and conflicts
+//! explained in the shopper's words; who may do what.
+
+use chrono::{Days, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn day(offset: i64) -> String {
+    let d = if offset >= 0 {
+        today().checked_add_days(Days::new(offset as u64))
+    } else {
+        today().checked_sub_days(Days::new(offset.unsigned_abs()))
+    };
+    d.unwrap().to_string()
+}
+
+/// A client "Burger Barn" with competitor "Taco Town", a store in Chelsea and a project with
+/// these settings: (scheduler token, client id, store id, project id).
+async fn setup(app: &TestApp, project: Value) -> (String, i64, i64, i64) {
+    let (scheduler, client) = scheduler_with_client(app, "Burger Barn").await;
+    app.post_json_auth(
+        &format!("/api/v1/clients/{client}/competitors"),
+        &scheduler,
+        &json!({"name": "Taco Town"}),
+    )
+    .await;
+    let store = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &json!({"client_id": client, "code": "S1", "name": "Chelsea", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut body = json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": 1500});
+    for (k, v) in project.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = app
+        .post_json_auth("/api/v1/projects", &scheduler, &body)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let project = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    (scheduler, client, store, project)
+}
+
+async fn job(app: &TestApp, scheduler: &str, project: i64, store: i64, from: i64, to: i64) -> i64 {
+    let r = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            scheduler,
+            &json!({"project_id": project, "location_id": store, "window_start": day(from), "window_end": day(to)}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let r = app.post_json_auth(path, token, &body).await;
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn rate(app: &TestApp, scheduler: &str, shopper: i64, score: i64) {
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/shoppers/{shopper}/ratings"),
+            scheduler,
+            &json!({"score": score}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+async fn the_lifecycle_from_request_to_visit(backend: Backend) {
+    let Some(app) = spawn_app(backend, "lifecycle").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let job = job(&app, &scheduler, project, store, -1, 10).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+
+    // Both ask; the project has no self-assign, so the requests wait for staff.
+    let (status, asked) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/request"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["state"], "requested");
+    assert_eq!(asked["job"]["area"], "New York, NY");
+    assert_eq!(
+        asked["job"]["address"],
+        Value::Null,
+        "no street before the job is hers"
+    );
+    assert_eq!(
+        asked["job"]["client_name"],
+        Value::Null,
+        "the project hides the client"
+    );
+    let (status, again) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/request"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, ben_asked) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/request"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Staff offer it to Ana: her request becomes the offer, with a deadline.
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{offered}");
+    assert_eq!(offered["id"], asked["id"]);
+    assert_eq!(offered["state"], "offered");
+    assert!(offered["offer_expires_at"].is_string());
+    let id = offered["id"].as_i64().unwrap();
+    // The job is held: nobody else can be offered it.
+    let ben = get_json(&app, "/api/v1/me", &ben_token).await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/offer"),
+        &scheduler,
+        json!({"shopper_id": ben}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["code"], "job_taken");
+
+    // Ben cannot touch Ana's assignment: it does not exist for him.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A visit day outside the window is named.
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ana_token,
+        json!({"visit_on": day(30)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "visit_on");
+    let (status, accepted) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ana_token,
+        json!({"visit_on": day(3)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["visit_on"], day(3));
+    assert_eq!(accepted["job"]["address"], "Chelsea, 1 Broadway");
+    // Ben's request lapsed when the job went to Ana.
+    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    assert_eq!(mine[0]["id"], ben_asked["id"]);
+    assert_eq!(mine[0]["state"], "expired");
+
+    // Accepting twice, declining an accepted job: 409 with the current state.
+    for action in ["accept", "decline"] {
+        let (status, problem) = post(
+            &app,
+            &format!("/api/v1/assignments/{id}/{action}"),
+            &ana_token,
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{action}");
+        assert_eq!(problem["code"], "illegal_transition");
+        assert_eq!(problem["state"], "accepted");
+    }
+    let (status, moved) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/reschedule"),
+        &ana_token,
+        json!({"visit_on": day(5)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(moved["visit_on"], day(5));
+    assert_eq!(moved["state"], "accepted");
+
+    // The calendar holds the accepted visit on its planned day.
+    let r = app.get_auth("/api/v1/me/assignments.ics", &ana_token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = r.text().await.unwrap();
+    let planned = day(5).replace('-', "");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("DTSTART;VALUE=DATE:{planned}")),
+        "{ics}"
+    );
+    assert!(ics.contains("LOCATION:Chelsea\\, 1 Broadway"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1);
+
+    // The visit, today; then a cancel is no longer possible.
+    let (status, visited) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/visit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{visited}");
+    assert_eq!(visited["state"], "visited");
+    assert_eq!(visited["visited_on"], day(0));
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/cancel"),
+        &ana_token,
+        json!({"reason": "oops"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["state"], "visited");
+    let history: Vec<&str> = visited["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        ["requested", "offered", "accepted", "accepted", "visited"]
+    );
+
+    // Staff see the job's assignments; shoppers do not.
+    let list = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let r = app
+        .get_auth(&format!("/api/v1/jobs/{job}/assignments"), &ana_token)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+async fn rotation_and_conflicts_are_explained_without_names(backend: Backend) {
+    let Some(app) = spawn_app(backend, "why_not").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"self_assign_min_rating": 1})).await;
+    let first = job(&app, &scheduler, project, store, -1, 10).await;
+    let later = job(&app, &scheduler, project, store, 20, 30).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    rate(&app, &scheduler, ana, 8).await;
+    let (status, taken) = post(
+        &app,
+        &format!("/api/v1/jobs/{first}/request"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    assert_eq!(taken["state"], "accepted", "self-assigned");
+    let id = taken["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/visit"),
+        &ana_token,
+        json!({"visited_on": day(0)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The same store within the 90-day rotation: why not, with the dates.
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{later}/request"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["code"], "not_available");
+    let visited = today().format("%-d %B %Y").to_string();
+    let again = today()
+        .checked_add_days(Days::new(90))
+        .unwrap()
+        .format("%-d %B %Y")
+        .to_string();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!(
+            "you visited this location on {visited}; you can shop it again from {again}"
+        )),
+        "{detail}"
+    );
+
+    // A shopper whose household works for a competitor hears only that the job is not for them.
+    let (ben, ben_token) = panel_member(
+        &app,
+        &scheduler,
+        "ben",
+        json!({"affiliations": [{"organization": "Taco Town, Inc.", "relation": "household"}], "vehicle": false}),
+        true,
+    )
+    .await;
+    rate(&app, &scheduler, ben, 9).await;
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{later}/request"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("this job is not available to you"),
+        "{detail}"
+    );
+    for name in ["Taco", "Burger", "competitor", "household"] {
+        assert!(!detail.contains(name), "{name} leaked: {detail}");
+    }
+    // Staff, offering it, see the reason in full.
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{later}/offer"),
+        &scheduler,
+        json!({"shopper_id": ben}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("Taco Town"),
+        "{problem}"
+    );
+    // An applicant not yet approved hears so.
+    let (_, cal_token) = panel_member(&app, &scheduler, "cal", json!({}), false).await;
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{later}/request"),
+        &cal_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not been approved"),
+        "{problem}"
+    );
+    app.stop().await;
+}
+
+async fn staff_assign_and_shoppers_cancel_late_with_a_citation(backend: Backend) {
+    let Some(app) = spawn_app(backend, "assign_cancel").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    // The window ends tomorrow: a cancel now is late.
+    let job = job(&app, &scheduler, project, store, -1, 1).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (status, shopper_try) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &ana_token,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{shopper_try}");
+    let (status, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{assigned}");
+    assert_eq!(assigned["state"], "accepted");
+    let id = assigned["id"].as_i64().unwrap();
+    // Shoppers cannot reassign; staff cannot accept for the shopper.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/reassign"),
+        &ana_token,
+        json!({"reason": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A cancel needs a reason.
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/cancel"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    let (status, cancelled) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/cancel"),
+        &ana_token,
+        json!({"reason": "sick"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["state"], "cancelled");
+    assert_eq!(cancelled["reason"], "sick");
+    // The late cancel is on record, and the job is free again.
+    let pool = app.database();
+    let citations = pool
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use incognito::db::schema::citations;
+            Ok(citations::table
+                .filter(citations::shopper_id.eq(ana))
+                .select(citations::citation)
+                .load::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(citations, ["late_cancel"]);
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/request"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Unknown moves and assignments.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/approve"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(
+        &app,
+        "/api/v1/assignments/999999/accept",
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(&app, "/api/v1/jobs/999999/request", &ben_token, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+async fn two_shoppers_racing_for_a_job_exactly_one_wins(backend: Backend) {
+    let Some(app) = spawn_app(backend, "race").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"self_assign_min_rating": 1})).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (ben, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    rate(&app, &scheduler, ana, 7).await;
+    rate(&app, &scheduler, ben, 7).await;
+    for _ in 0..5 {
+        let job = job(&app, &scheduler, project, store, 0, 10).await;
+        let path = format!("/api/v1/jobs/{job}/request");
+        let (a, b) = tokio::join!(
+            post(&app, &path, &ana_token, json!({})),
+            post(&app, &path, &ben_token, json!({}))
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::CONFLICT],
+            "{a:?} {b:?}"
+        );
+        let loser = if a.0 == StatusCode::CONFLICT {
+            a.1
+        } else {
+            b.1
+        };
+        assert_eq!(loser["code"], "job_taken", "{loser}");
+        let held = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+        let holders: Vec<&Value> = held
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["state"] == "accepted")
+            .collect();
+        assert_eq!(holders.len(), 1, "{held}");
+        // Each visit ends that shopper's turn at the store (rotation), so cancel to stay eligible.
+        let id = holders[0]["id"].as_i64().unwrap();
+        let owner = if holders[0]["shopper_id"] == ana {
+            &ana_token
+        } else {
+            &ben_token
+        };
+        let (status, _) = post(
+            &app,
+            &format!("/api/v1/assignments/{id}/cancel"),
+            owner,
+            json!({"reason": "test"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    app.stop().await;
+}
+
+on_both_backends!(
+    the_lifecycle_from_request_to_visit,
+    rotation_and_conflicts_are_explained_without_names,
+    staff_assign_and_shoppers_cancel_late_with_a_citation,
+    two_shoppers_racing_for_a_job_exactly_one_wins,
+);
