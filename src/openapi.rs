@@ -50,6 +50,8 @@ use crate::panel::routes as panel;
         clients::import_jobs,
         clients::job_candidates,
         clients::disqualify,
+        assignments::job_board,
+        assignments::job_detail,
         assignments::request,
         assignments::offer,
         assignments::assign,

@@ -4,15 +4,21 @@
 
 use actix_web::{HttpResponse, web};
 
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::board::{self, JobCard, PAGE_SIZE, Sort};
 use super::model::Action;
 use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
-use crate::error::{AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, parse_json};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/jobs/{id}/request", web::post().to(request))
+    cfg.route("/me/jobs", web::get().to(job_board))
+        .route("/me/jobs/{id}", web::get().to(job_detail))
+        .route("/jobs/{id}/request", web::post().to(request))
         .route("/jobs/{id}/offer", web::post().to(offer))
         .route("/jobs/{id}/assign", web::post().to(assign))
         .route("/jobs/{id}/assignments", web::get().to(job_assignments))
@@ -22,6 +28,114 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|reassign}",
             web::post().to(move_assignment),
         );
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BoardQuery {
+    /// `distance` (nearest first, the default) or `date` (soonest window first).
+    pub sort: Option<String>,
+    /// 1 and up.
+    pub page: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardPage {
+    pub sort: String,
+    pub page: usize,
+    pub pages: usize,
+    /// Jobs open to me in all.
+    pub total: usize,
+    /// My travel radius, km.
+    pub radius_km: f64,
+    pub jobs: Vec<JobCard>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobDetail {
+    pub job: JobCard,
+    /// Whether I may take the job now.
+    pub available: bool,
+    /// If not, why, in my words.
+    pub why_not: Vec<String>,
+}
+
+/// My job board: the open jobs I may take (distance within both radii, requirements, no
+/// conflict, rotation, capacity), 20 a page.
+#[utoipa::path(get, path = "/api/v1/me/jobs", tag = "assignments", params(BoardQuery),
+    responses((status = 200, body = BoardPage),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No application yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn job_board(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<BoardQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let sort = match query.sort.as_deref() {
+        None | Some("distance") => Sort::Distance,
+        Some("date") => Sort::Date,
+        Some(_) => return Err(AppError::field("sort", "must be distance or date")),
+    };
+    let page = query.page.unwrap_or(1);
+    if page == 0 {
+        return Err(AppError::field("page", "must be 1 or more"));
+    }
+    let keys = state.auth.keys.clone();
+    let today = service::now().date();
+    let mut board = state
+        .db
+        .run(move |conn| board::board(conn, &keys, user.id, today))
+        .await?;
+    board.sorted(sort);
+    let total = board.eligible.len();
+    let jobs = board
+        .eligible
+        .into_iter()
+        .skip((page - 1).saturating_mul(PAGE_SIZE))
+        .take(PAGE_SIZE)
+        .collect();
+    Ok(HttpResponse::Ok().json(BoardPage {
+        sort: if sort == Sort::Date {
+            "date"
+        } else {
+            "distance"
+        }
+        .into(),
+        page,
+        pages: total.div_ceil(PAGE_SIZE).max(1),
+        total,
+        radius_km: board.radius_km,
+        jobs,
+    }))
+}
+
+/// One job: whether I may take it, and if not, why, in my words (never a client's or
+/// competitor's name, never the reason of a conflict).
+#[utoipa::path(get, path = "/api/v1/me/jobs/{id}", tag = "assignments",
+    responses((status = 200, body = JobDetail),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn job_detail(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let job_id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let today = service::now().date();
+    let (job, why_not) = state
+        .db
+        .run(move |conn| board::job_for(conn, &keys, user.id, job_id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(JobDetail {
+        job,
+        available: why_not.is_empty(),
+        why_not,
+    }))
 }
 
 /// Ask for a job (shopper). Where the project lets shoppers rated at least its threshold take

@@ -90,7 +90,7 @@ pub struct CandidatesView {
     pub not_eligible: Vec<NotEligible>,
 }
 
-fn cert_key(name: &str) -> String {
+pub(crate) fn cert_key(name: &str) -> String {
     format!("cert:{}", name.trim().to_lowercase())
 }
 
@@ -346,70 +346,82 @@ impl JobMatch {
     /// Why the shopper may not take the job, in the shopper's words: never a client's or
     /// competitor's name, never the reason of a conflict.
     pub fn shopper_reasons(&self, shopper_id: i64, unmet: &[Unmet]) -> Vec<String> {
-        let status = self.rows.get(&shopper_id).map(ShopperRow::status);
-        let rotation = i64::from(self.project.rotation_days);
-        let mut said_conflict = false;
-        let mut reasons = Vec::new();
-        for u in unmet {
-            let words = match u {
-                Unmet::TooFar { km, limit_km } => format!(
-                    "the store is {km:.1} km from you; this job is for shoppers within {limit_km:.1} km"
-                ),
-                Unmet::Inactive => match status {
-                    Some(Status::Suspended) => "your panel membership is suspended".into(),
-                    _ => "your application has not been approved yet".into(),
-                },
-                Unmet::NoCapacity => format!(
-                    "you have {} open assignments, the most at one time",
-                    crate::assignments::model::MAX_OPEN
-                ),
-                Unmet::TooYoung { min_age } => {
-                    format!("this job is for shoppers aged {min_age} or older")
-                }
-                Unmet::TooOld { max_age } => {
-                    format!("this job is for shoppers aged {max_age} or younger")
-                }
-                Unmet::AgeUnknown => {
-                    "this job has an age requirement: add your date of birth to your profile".into()
-                }
-                Unmet::NeedsVehicle => "requires a vehicle".into(),
-                Unmet::MissingLanguage(l) => format!(
-                    "requires speaking {}",
-                    self.engine.symbols.name(*l).trim_start_matches("lang:")
-                ),
-                Unmet::MissingCertification(c) => format!(
-                    "requires the certification {}",
-                    self.engine.symbols.name(*c).trim_start_matches("cert:")
-                ),
-                Unmet::RatingTooLow { min, have } => {
-                    format!("requires a rating of {min:.1}; yours is {have:.1}")
-                }
-                Unmet::TooFewShops { min, have } => {
-                    format!("requires {min} completed shops; you have {have}")
-                }
-                Unmet::Conflict { .. } => {
-                    if said_conflict {
-                        continue;
-                    }
-                    said_conflict = true;
-                    "this job is not available to you".into()
-                }
-                Unmet::VisitedRecently { on: Some(on), .. } => {
-                    let again = *on + chrono::Duration::days(rotation);
-                    format!(
-                        "you visited this location on {}; you can shop it again from {}",
-                        on.format("%-d %B %Y"),
-                        again.format("%-d %B %Y")
-                    )
-                }
-                Unmet::VisitedRecently { on: None, .. } => {
-                    "you visited this location recently".into()
-                }
-            };
-            reasons.push(words);
-        }
-        reasons
+        shopper_words(
+            unmet,
+            &self.engine.symbols,
+            self.rows.get(&shopper_id).map(ShopperRow::status),
+            i64::from(self.project.rotation_days),
+        )
     }
+}
+
+/// Why a shopper may not take a job, in the shopper's words: never a client's or competitor's
+/// name, never the reason of a conflict. `rotation_days`: the job's project's.
+pub fn shopper_words(
+    unmet: &[Unmet],
+    symbols: &Symbols,
+    status: Option<Status>,
+    rotation_days: i64,
+) -> Vec<String> {
+    let mut said_conflict = false;
+    let mut reasons = Vec::new();
+    for u in unmet {
+        let words = match u {
+            Unmet::TooFar { km, limit_km } => format!(
+                "the store is {km:.1} km from you; this job is for shoppers within {limit_km:.1} km"
+            ),
+            Unmet::Inactive => match status {
+                Some(Status::Suspended) => "your panel membership is suspended".into(),
+                _ => "your application has not been approved yet".into(),
+            },
+            Unmet::NoCapacity => format!(
+                "you have {} open assignments, the most at one time",
+                crate::assignments::model::MAX_OPEN
+            ),
+            Unmet::TooYoung { min_age } => {
+                format!("this job is for shoppers aged {min_age} or older")
+            }
+            Unmet::TooOld { max_age } => {
+                format!("this job is for shoppers aged {max_age} or younger")
+            }
+            Unmet::AgeUnknown => {
+                "this job has an age requirement: add your date of birth to your profile".into()
+            }
+            Unmet::NeedsVehicle => "requires a vehicle".into(),
+            Unmet::MissingLanguage(l) => format!(
+                "requires speaking {}",
+                symbols.name(*l).trim_start_matches("lang:")
+            ),
+            Unmet::MissingCertification(c) => format!(
+                "requires the certification {}",
+                symbols.name(*c).trim_start_matches("cert:")
+            ),
+            Unmet::RatingTooLow { min, have } => {
+                format!("requires a rating of {min:.1}; yours is {have:.1}")
+            }
+            Unmet::TooFewShops { min, have } => {
+                format!("requires {min} completed shops; you have {have}")
+            }
+            Unmet::Conflict { .. } => {
+                if said_conflict {
+                    continue;
+                }
+                said_conflict = true;
+                "this job is not available to you".into()
+            }
+            Unmet::VisitedRecently { on: Some(on), .. } => {
+                let again = *on + chrono::Duration::days(rotation_days);
+                format!(
+                    "you visited this location on {}; you can shop it again from {}",
+                    on.format("%-d %B %Y"),
+                    again.format("%-d %B %Y")
+                )
+            }
+            Unmet::VisitedRecently { on: None, .. } => "you visited this location recently".into(),
+        };
+        reasons.push(words);
+    }
+    reasons
 }
 
 /// The job's eligible shoppers and the nearest others with reasons; each listed shopper gets
@@ -506,7 +518,7 @@ fn reason(
 }
 
 /// The rows of each shopper.
-fn by_shopper<T>(rows: &[T], shopper: impl Fn(&T) -> i64) -> HashMap<i64, Vec<&T>> {
+pub(crate) fn by_shopper<T>(rows: &[T], shopper: impl Fn(&T) -> i64) -> HashMap<i64, Vec<&T>> {
     let mut grouped: HashMap<i64, Vec<&T>> = HashMap::new();
     for row in rows {
         grouped.entry(shopper(row)).or_default().push(row);
@@ -532,7 +544,7 @@ fn shoppers_near(
 }
 
 /// (shopper, organization id, organization name, relation) of ties that still count.
-fn ties_of(
+pub(crate) fn ties_of(
     conn: &mut DbConnection,
     ids: &[i64],
     today: NaiveDate,
@@ -559,7 +571,7 @@ fn ties_of(
 }
 
 /// (shopper, certification name) of certifications not expired.
-fn certifications_of(
+pub(crate) fn certifications_of(
     conn: &mut DbConnection,
     ids: &[i64],
     today: NaiveDate,

@@ -555,7 +555,168 @@ async fn two_shoppers_racing_for_a_job_exactly_one_wins(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_job_board_lists_what_the_rules_allow(backend: Backend) {
+    let Some(app) = spawn_app(backend, "job_board").await else {
+        return;
+    };
+    let (scheduler, client, chelsea, plain) = setup(&app, json!({"show_client_name": true})).await;
+    let store = |code: &str, street: &str, city: &str, zip: &str| json!({"client_id": client, "code": code, "name": code, "street": street, "city": city, "state": "NY", "zip": zip});
+    let mut ids = Vec::new();
+    for body in [
+        store("S3", "1 Court St", "Brooklyn", "11201"),
+        store("S2", "1 State St", "Albany", "12207"),
+    ] {
+        let r = app
+            .post_json_auth("/api/v1/locations", &scheduler, &body)
+            .await;
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let (brooklyn, albany) = (ids[0], ids[1]);
+    let r = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &scheduler,
+            &json!({"client_id": client, "name": "Drive", "max_km": 40, "vehicle": true, "rotation_days": 0, "fee_cents": 2000}),
+        )
+        .await;
+    let drive = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let j1 = job(&app, &scheduler, plain, chelsea, 1, 10).await;
+    let j2 = job(&app, &scheduler, drive, brooklyn, 1, 10).await;
+    let j3 = job(&app, &scheduler, plain, chelsea, 5, 6).await;
+    let j4 = job(&app, &scheduler, plain, brooklyn, 0, 3).await;
+    let far = job(&app, &scheduler, plain, albany, 1, 10).await;
+    let held = job(&app, &scheduler, plain, chelsea, 2, 9).await;
+    let (ana, ana_token) =
+        panel_member(&app, &scheduler, "ana", json!({"vehicle": false}), true).await;
+    let (cat, _) = panel_member(&app, &scheduler, "cat", json!({}), true).await;
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/jobs/{held}/assign"),
+        &scheduler,
+        json!({"shopper_id": cat}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let _ = ana;
+
+    let board = get_json(&app, "/api/v1/me/jobs", &ana_token).await;
+    let listed: Vec<i64> = board["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, [j1, j3, j4], "nearest first, then soonest: {board}");
+    assert_eq!(board["total"], 3);
+    assert_eq!(board["radius_km"], 30.0);
+    assert_eq!(
+        board["jobs"][0]["client_name"], "Burger Barn",
+        "the project shows the client"
+    );
+    assert_eq!(board["jobs"][0]["area"], "New York, NY");
+    assert!(board["jobs"][0].get("street").is_none() && board["jobs"][0].get("latitude").is_none());
+    let by_date = get_json(&app, "/api/v1/me/jobs?sort=date", &ana_token).await;
+    let listed: Vec<i64> = by_date["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, [j4, j1, j3]);
+    let r = app.get_auth("/api/v1/me/jobs?sort=price", &ana_token).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = get_json(&app, "/api/v1/me/jobs?page=2", &ana_token).await;
+    assert_eq!(empty["jobs"], json!([]));
+    assert_eq!(empty["pages"], 1);
+
+    // Each job's answer agrees with the board.
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{j1}"), &ana_token).await;
+    assert_eq!(detail["available"], true, "{detail}");
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{j2}"), &ana_token).await;
+    assert_eq!(detail["available"], false);
+    assert_eq!(detail["why_not"], json!(["requires a vehicle"]));
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{far}"), &ana_token).await;
+    assert_eq!(detail["available"], false);
+    assert!(
+        detail["why_not"][0]
+            .as_str()
+            .unwrap()
+            .contains("this job is for shoppers within 30.0 km"),
+        "{detail}"
+    );
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{held}"), &ana_token).await;
+    assert_eq!(
+        detail["why_not"],
+        json!(["another shopper has taken this job"])
+    );
+
+    // A shopper in conflict with the client sees the jobs as not available, names withheld.
+    let (_, ben_token) = panel_member(
+        &app,
+        &scheduler,
+        "ben",
+        json!({"affiliations": [{"organization": "Taco Town", "relation": "self"}], "vehicle": true}),
+        true,
+    )
+    .await;
+    let board = get_json(&app, "/api/v1/me/jobs", &ben_token).await;
+    assert_eq!(board["total"], 0, "{board}");
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{j1}"), &ben_token).await;
+    assert_eq!(
+        detail["why_not"],
+        json!(["this job is not available to you"])
+    );
+
+    // Staff and client reviewers have no board.
+    let r = app.get_auth("/api/v1/me/jobs", &scheduler).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+async fn the_board_pages_twenty_at_a_time(backend: Backend) {
+    let Some(app) = spawn_app(backend, "board_pages").await else {
+        return;
+    };
+    let (scheduler, _, _, project) = setup(&app, json!({})).await;
+    let mut csv = String::from("code,location_code,window_start,window_end\n");
+    for i in 0..25 {
+        csv.push_str(&format!("J{i},S1,{},{}\n", day(i % 7), day(20)));
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/import?project_id={project}")))
+        .bearer_auth(&scheduler)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let first = get_json(&app, "/api/v1/me/jobs?sort=date", &token).await;
+    assert_eq!(
+        (first["total"].as_u64(), first["pages"].as_u64()),
+        (Some(25), Some(2))
+    );
+    assert_eq!(first["jobs"].as_array().unwrap().len(), 20);
+    let second = get_json(&app, "/api/v1/me/jobs?sort=date&page=2", &token).await;
+    assert_eq!(second["jobs"].as_array().unwrap().len(), 5);
+    let starts: Vec<&str> = first["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["jobs"].as_array().unwrap())
+        .map(|j| j["window_start"].as_str().unwrap())
+        .collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    assert_eq!(starts, sorted, "soonest first across pages");
+    app.stop().await;
+}
+
 on_both_backends!(
+    the_job_board_lists_what_the_rules_allow,
+    the_board_pages_twenty_at_a_time,
     the_lifecycle_from_request_to_visit,
     rotation_and_conflicts_are_explained_without_names,
     staff_assign_and_shoppers_cancel_late_with_a_citation,

@@ -1,0 +1,457 @@
+//! The shopper's job board: the open jobs near them put through the matching engine, the ones
+//! they may take (nearest or soonest first) and the ones they may not, each with why in their
+//! own words.
+//!
+//! Rotation depends on the job's window, so each job carries its own rotation symbol
+//! (`rot:{job}`), and a visit of a store blocks exactly the jobs at that store whose window
+//! opens before the project's rotation period after the visit has passed.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Days, NaiveDate};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{MAX_OPEN, STATES, State};
+use crate::clients::candidates::{
+    by_shopper, cert_key, certifications_of, effective, shopper_words, ties_of,
+};
+use crate::clients::model::{JobRow, Location, ProjectRow};
+use crate::clients::store as clients;
+use crate::db::DbConnection;
+use crate::db::schema::{assignments, disqualifications, jobs, locations, projects};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::matching::{Coordinates, Engine, Job, Shopper, Symbols, Tags, Visit, explain};
+use crate::panel::model::{ShopperRow, Status, age_on};
+use crate::privacy::crypto::{self, SealedField};
+
+/// Jobs a page of the board lists.
+pub const PAGE_SIZE: usize = 20;
+
+/// A job as a shopper sees it on the board: the area, never the street; the client's name
+/// only where the project shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobCard {
+    pub id: i64,
+    pub code: String,
+    /// City and state of the store.
+    pub area: String,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub fee_cents: i64,
+    pub bonus_cents: i64,
+    pub reimbursement_cap_cents: i64,
+    pub client_name: Option<String>,
+    /// From the shopper's home, km (one decimal).
+    pub distance_km: f64,
+    /// Offset of the store from the shopper's home, km east and north (for the map; never
+    /// absolute coordinates).
+    #[serde(skip)]
+    pub east_km: f64,
+    #[serde(skip)]
+    pub north_km: f64,
+}
+
+/// A job the shopper may not take, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Unavailable {
+    #[serde(flatten)]
+    pub job: JobCard,
+    pub why_not: Vec<String>,
+}
+
+/// The board of one shopper.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Board {
+    /// The shopper's travel radius, km.
+    pub radius_km: f64,
+    /// Jobs the shopper may take, nearest first.
+    pub eligible: Vec<JobCard>,
+    /// Jobs within the radius the shopper may not take.
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// How a board is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Distance,
+    Date,
+}
+
+impl Board {
+    /// The eligible jobs in this order.
+    pub fn sorted(&mut self, sort: Sort) {
+        match sort {
+            Sort::Distance => self.eligible.sort_by(|a, b| {
+                a.distance_km
+                    .total_cmp(&b.distance_km)
+                    .then(a.window_start.cmp(&b.window_start))
+                    .then(a.id.cmp(&b.id))
+            }),
+            Sort::Date => self.eligible.sort_by(|a, b| {
+                a.window_start
+                    .cmp(&b.window_start)
+                    .then(a.distance_km.total_cmp(&b.distance_km))
+                    .then(a.id.cmp(&b.id))
+            }),
+        }
+    }
+}
+
+fn holding() -> Vec<&'static str> {
+    STATES
+        .iter()
+        .copied()
+        .filter(|s| s.holds_job())
+        .map(State::as_str)
+        .collect()
+}
+
+/// The open jobs whose store lies in the box around `at` holding every point within `km`,
+/// with no holder, their window not over.
+fn open_jobs_near(
+    conn: &mut DbConnection,
+    at: Coordinates,
+    km: f64,
+    today: NaiveDate,
+) -> QueryResult<Vec<(JobRow, Location, ProjectRow)>> {
+    let dlat = km / 111.0 + 0.01;
+    let cos = at.lat().to_radians().cos().max(0.05);
+    let dlon = km / (111.32 * cos) + 0.01;
+    let rows: Vec<(JobRow, Location, ProjectRow)> = jobs::table
+        .inner_join(locations::table)
+        .inner_join(projects::table)
+        .filter(jobs::status.eq("open"))
+        .filter(jobs::window_end.ge(today))
+        .filter(locations::latitude.between(at.lat() - dlat, at.lat() + dlat))
+        .filter(locations::longitude.between(at.lon() - dlon, at.lon() + dlon))
+        .select((
+            JobRow::as_select(),
+            Location::as_select(),
+            ProjectRow::as_select(),
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
+    let held: HashSet<i64> = assignments::table
+        .filter(assignments::job_id.eq_any(&ids))
+        .filter(assignments::state.eq_any(holding()))
+        .select(assignments::job_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| !held.contains(&r.0.id))
+        .collect())
+}
+
+/// (location, day) of the shopper's visits.
+fn visits_of(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<(i64, NaiveDate)>> {
+    let visited: Vec<&str> = STATES
+        .iter()
+        .copied()
+        .filter(|s| s.visited())
+        .map(State::as_str)
+        .collect();
+    let rows: Vec<(i64, Option<NaiveDate>)> = assignments::table
+        .inner_join(jobs::table)
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::state.eq_any(visited))
+        .select((jobs::location_id, assignments::visited_on))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(l, d)| Some((l, d?)))
+        .collect())
+}
+
+/// Offset of `to` from `from` in km (east, north), on a local flat map.
+fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
+    let north = (to.lat() - from.lat()) * 111.195;
+    let east = (to.lon() - from.lon()) * 111.195 * from.lat().to_radians().cos();
+    (east, north)
+}
+
+/// The shopper's board. 404 before the shopper has applied.
+pub fn board(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    shopper_id: i64,
+    today: NaiveDate,
+) -> AppResult<Board> {
+    let row = crate::panel::store::find_shopper(conn, shopper_id)?.ok_or_else(|| {
+        AppError::not_found("Send your application first: the board lists jobs near your address.")
+    })?;
+    let home = Coordinates::new(row.latitude, row.longitude)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let near = open_jobs_near(conn, home, row.travel_radius_km, today)?;
+    let (engine, cards, rotation) = build(conn, keys, &row, home, &near, today)?;
+    let Some(me) = engine.shopper_by_id(&shopper_id.to_string()) else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "the shopper was not indexed"
+        )));
+    };
+    let eligible_ids: HashSet<i64> = engine
+        .jobs_for(me)
+        .into_iter()
+        .filter_map(|hit| engine.job(hit.ix).and_then(|j| j.id.parse().ok()))
+        .collect();
+    let mut board = Board {
+        radius_km: row.travel_radius_km,
+        eligible: Vec::new(),
+        unavailable: Vec::new(),
+    };
+    let shopper = engine
+        .shopper(me)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper vanished")))?;
+    for (_, job) in engine.jobs() {
+        let Ok(id) = job.id.parse::<i64>() else {
+            continue;
+        };
+        let Some(card) = cards.get(&id) else { continue };
+        if eligible_ids.contains(&id) {
+            board.eligible.push(card.clone());
+        } else if card.distance_km <= row.travel_radius_km {
+            let why_not = shopper_words(
+                &explain(shopper, job),
+                &engine.symbols,
+                Some(row.status()),
+                rotation.get(&id).copied().unwrap_or(0),
+            );
+            board.unavailable.push(Unavailable {
+                job: card.clone(),
+                why_not,
+            });
+        }
+    }
+    board.sorted(Sort::Distance);
+    board.unavailable.sort_by(|a, b| {
+        a.job
+            .distance_km
+            .total_cmp(&b.job.distance_km)
+            .then(a.job.id.cmp(&b.job.id))
+    });
+    Ok(board)
+}
+
+type Built = (Engine, HashMap<i64, JobCard>, HashMap<i64, i64>);
+
+/// The engine holding the shopper and the jobs; the jobs' cards; each job's rotation days.
+fn build(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    row: &ShopperRow,
+    home: Coordinates,
+    near: &[(JobRow, Location, ProjectRow)],
+    today: NaiveDate,
+) -> AppResult<Built> {
+    let id = row.user_id;
+    let mut symbols = Symbols::default();
+    // Clients: their organization, name and competitors, once each.
+    let mut client_info: HashMap<i64, (String, Vec<String>)> = HashMap::new();
+    for (_, _, project) in near {
+        if client_info.contains_key(&project.client_id) {
+            continue;
+        }
+        let (_, org, _) = clients::find_client(conn, project.client_id)?;
+        let name = clients::find_organization(conn, org)?.name;
+        let mut blocked = vec![format!("org:{org}")];
+        blocked.extend(
+            clients::competitors_of(conn, project.client_id)?
+                .into_iter()
+                .map(|c| format!("org:{}", c.id)),
+        );
+        client_info.insert(project.client_id, (name, blocked));
+    }
+
+    let ties = ties_of(conn, &[id], today)?;
+    let certs = certifications_of(conn, &[id], today)?;
+    let certs = by_shopper(&certs, |c| c.0);
+    let disqualified: Vec<(i64, Option<i64>)> = disqualifications::table
+        .filter(disqualifications::shopper_id.eq(id))
+        .select((disqualifications::client_id, disqualifications::location_id))
+        .load(conn)?;
+    let rating = crate::panel::store::average_ratings(conn, &[id])?
+        .first()
+        .map_or(0.0, |r| r.1);
+    let work = super::store::work_of(conn, &[id], -1)?
+        .remove(&id)
+        .unwrap_or_default();
+    let visits = visits_of(conn, id)?;
+
+    let mut orgs: Vec<String> = ties.iter().map(|t| format!("org:{}", t.1)).collect();
+    for (client, location) in &disqualified {
+        orgs.push(match location {
+            None => format!("disq:client:{client}"),
+            Some(l) => format!("disq:location:{l}"),
+        });
+    }
+    let needs_age = near.iter().any(|(job, _, project)| {
+        let rules = effective(project, job);
+        rules.min_age.is_some() || rules.max_age.is_some()
+    });
+    let age = needs_age
+        .then(|| row.sealed(SealedField::DateOfBirth))
+        .flatten()
+        .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id, s).ok())
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        .and_then(|born| u32::try_from(age_on(born, today)).ok());
+
+    let mut engine_jobs = Vec::with_capacity(near.len());
+    let mut cards = HashMap::with_capacity(near.len());
+    let mut rotation = HashMap::with_capacity(near.len());
+    let mut recent = Vec::new();
+    for (job, location, project) in near {
+        let rules = effective(project, job);
+        let Some((client_name, client_blocked)) = client_info.get(&project.client_id) else {
+            continue;
+        };
+        let mut blocked = client_blocked.clone();
+        blocked.push(format!("disq:client:{}", project.client_id));
+        blocked.push(format!("disq:location:{}", location.id));
+        let rot = symbols.intern(&format!("rot:{}", job.id));
+        let days = Days::new(u64::try_from(project.rotation_days).unwrap_or(0));
+        if let Some(last) = visits
+            .iter()
+            .filter(|(l, _)| *l == location.id)
+            .map(|(_, d)| *d)
+            .max()
+            .filter(|on| {
+                on.checked_add_days(days)
+                    .is_some_and(|again| again > job.window_start)
+            })
+        {
+            recent.push(Visit {
+                location: rot,
+                on: Some(last),
+            });
+        }
+        let position = Coordinates::new(location.latitude, location.longitude)
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+        engine_jobs.push(Job {
+            id: job.id.to_string().into(),
+            location: rot,
+            position,
+            max_km: rules.max_km,
+            min_age: rules.min_age.and_then(|a| u32::try_from(a).ok()),
+            max_age: rules.max_age.and_then(|a| u32::try_from(a).ok()),
+            vehicle: rules.vehicle,
+            languages: symbols.intern_all(
+                &rules
+                    .languages
+                    .iter()
+                    .map(|l| format!("lang:{l}"))
+                    .collect::<Vec<_>>(),
+            ),
+            certs: symbols.intern_all(
+                &rules
+                    .certifications
+                    .iter()
+                    .map(|c| cert_key(c))
+                    .collect::<Vec<_>>(),
+            ),
+            min_rating: rules.min_rating.unwrap_or(0.0),
+            min_completed: u32::try_from(rules.min_completed).unwrap_or(0),
+            blocked_orgs: symbols.intern_all(&blocked),
+        });
+        let (east_km, north_km) = offset_km(home, position);
+        cards.insert(
+            job.id,
+            JobCard {
+                id: job.id,
+                code: job.code.clone(),
+                area: format!("{}, {}", location.city, location.state),
+                window_start: job.window_start,
+                window_end: job.window_end,
+                fee_cents: job.fee_cents,
+                bonus_cents: job.bonus_cents,
+                reimbursement_cap_cents: job.reimbursement_cap_cents,
+                client_name: project.show_client_name.then(|| client_name.clone()),
+                distance_km: (crate::matching::haversine_km(home, position) * 10.0).round() / 10.0,
+                east_km,
+                north_km,
+            },
+        );
+        rotation.insert(job.id, i64::from(project.rotation_days));
+    }
+    let languages = symbols.intern_all(
+        &row.languages()
+            .iter()
+            .map(|l| format!("lang:{l}"))
+            .collect::<Vec<_>>(),
+    );
+    let cert_syms = symbols.intern_all(
+        &certs
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(|c| cert_key(&c.1))
+            .collect::<Vec<_>>(),
+    );
+    let org_syms = symbols.intern_all(&orgs);
+    let shopper = Shopper {
+        id: id.to_string().into(),
+        position: home,
+        radius_km: row.travel_radius_km,
+        capacity: MAX_OPEN.saturating_sub(work.open),
+        rating,
+        completed: work.completed,
+        age,
+        vehicle: row.vehicle,
+        tags: Tags::new(&languages, &cert_syms, &org_syms),
+        recent: recent.into_boxed_slice(),
+        active: row.status() == Status::Active,
+    };
+    let engine = Engine::build(symbols, vec![shopper], engine_jobs)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+    Ok((engine, cards, rotation))
+}
+
+/// One job for the shopper: its card, and whether they may take it (and if not, why).
+pub fn job_for(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    shopper_id: i64,
+    job_id: i64,
+    today: NaiveDate,
+) -> AppResult<(JobCard, Vec<String>)> {
+    let row = crate::panel::store::find_shopper(conn, shopper_id)?.ok_or_else(|| {
+        AppError::not_found("Send your application first: the board lists jobs near your address.")
+    })?;
+    let home = Coordinates::new(row.latitude, row.longitude)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let job = clients::find_job(conn, job_id)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("No job has this id."))?;
+    let location = clients::find_location(conn, job.location_id)?;
+    let project = clients::find_project(conn, job.project_id)?;
+    let mut why_not = Vec::new();
+    if job.status != "open" || job.window_end < today {
+        why_not.push("this job is closed".to_string());
+    } else if super::store::holder(conn, job_id)?.is_some_and(|h| h.shopper_id != shopper_id) {
+        why_not.push("another shopper has taken this job".to_string());
+    }
+    let near = [(job, location, project)];
+    let (engine, mut cards, rotation) = build(conn, keys, &row, home, &near, today)?;
+    let card = cards
+        .remove(&job_id)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not indexed")))?;
+    if let (Some(s), Some(j)) = (
+        engine
+            .shopper_by_id(&shopper_id.to_string())
+            .and_then(|ix| engine.shopper(ix)),
+        engine
+            .job_by_id(&job_id.to_string())
+            .and_then(|ix| engine.job(ix)),
+    ) {
+        why_not.extend(shopper_words(
+            &explain(s, j),
+            &engine.symbols,
+            Some(row.status()),
+            rotation.get(&job_id).copied().unwrap_or(0),
+        ));
+    }
+    Ok((card, why_not))
+}
