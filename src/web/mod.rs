@@ -6,9 +6,11 @@
 //! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}`, `/privacy-notice` | anyone |
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
+//! | `/shopper/jobs`, `/shopper/jobs/{id}`, `/shopper/assignments`, `/shopper/assignments.ics` | shopper (own data) |
 //! | `/shopper/export` | signed in (own data) |
 //! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}` | scheduler, admin |
 
+mod jobs;
 mod pages;
 mod session;
 mod shopper;
@@ -27,6 +29,7 @@ use crate::error::AppError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
     shopper::routes(cfg);
+    jobs::routes(cfg);
     staff::routes(cfg);
 }
 

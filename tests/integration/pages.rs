@@ -834,3 +834,161 @@ async fn the_shopper_sees_where_their_address_was_sent() {
     assert!(!html.contains("Your data has not been sent to anyone."));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "job_pages").await else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Burger Barn").await;
+    let store = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &serde_json::json!({"client_id": client, "code": "S1", "name": "Chelsea", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let later = |days: u64| {
+        today
+            .checked_add_days(chrono::Days::new(days))
+            .unwrap()
+            .to_string()
+    };
+    let mut jobs = Vec::new();
+    for vehicle in [false, true] {
+        let project = app
+            .post_json_auth(
+                "/api/v1/projects",
+                &scheduler,
+                &serde_json::json!({"client_id": client, "name": format!("P{vehicle}"), "max_km": 40, "vehicle": vehicle, "rotation_days": 30, "fee_cents": 1550}),
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["id"]
+            .clone();
+        let job = app
+            .post_json_auth(
+                "/api/v1/jobs",
+                &scheduler,
+                &serde_json::json!({"project_id": project, "location_id": store, "window_start": later(1), "window_end": later(10)}),
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        jobs.push(job);
+    }
+    let (open, needs_car) = (jobs[0], jobs[1]);
+    let (ana, token) = panel_member(
+        &app,
+        &scheduler,
+        "ana",
+        serde_json::json!({"vehicle": false}),
+        true,
+    )
+    .await;
+    let mut browser = signed_in(&serde_json::json!({"access_token": token}));
+
+    // The board: a list and a map drawn on the server, with the radius and both jobs.
+    let (status, html, _) = browser.get(&app, "/shopper/jobs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("1 open job you can take within 30 km"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<svg") && html.contains(r#"class="radius""#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        r#"<a href="/shopper/jobs/{open}"><circle class="job""#
+    )));
+    assert!(html.contains(&format!(
+        r#"<a href="/shopper/jobs/{needs_car}"><circle class="job""#
+    )));
+    assert!(html.contains("$15.50") && html.contains("requires a vehicle"));
+    assert!(!html.contains("1 Broadway"), "no street on the board");
+
+    // A job she cannot take says why, with nothing to press.
+    let (_, html, _) = browser
+        .get(&app, &format!("/shopper/jobs/{needs_car}"))
+        .await;
+    assert!(html.contains("You cannot take this job") && html.contains("requires a vehicle"));
+    assert!(!html.contains("Ask for this job"));
+
+    // She asks for the open one; staff offer it; she accepts with a planned day.
+    let (_, html, _) = browser.get(&app, &format!("/shopper/jobs/{open}")).await;
+    let csrf = csrf_field(&html);
+    let (status, _, location) = browser
+        .post(
+            &app,
+            &format!("/shopper/jobs/{open}/request"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/shopper/assignments"));
+    let (_, html, _) = browser.get(&app, "/shopper/assignments").await;
+    assert!(
+        html.contains("requested") && html.contains("Withdraw my request"),
+        "{html}"
+    );
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/jobs/{open}/offer"),
+            &scheduler,
+            &serde_json::json!({"shopper_id": ana}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, html, _) = browser.get(&app, "/shopper/assignments").await;
+    assert!(
+        html.contains(">Accept</button>") && html.contains("answer by"),
+        "{html}"
+    );
+    let start = html.find("/shopper/assignments/").unwrap() + "/shopper/assignments/".len();
+    let id: i64 = html[start..].split('/').next().unwrap().parse().unwrap();
+    let (status, html, _) = browser
+        .post(
+            &app,
+            &format!("/shopper/assignments/{id}/accept"),
+            &[("csrf_token", &csrf), ("visit_on", "next week")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("visit_on: must be a date"), "{html}");
+    let (status, _, _) = browser
+        .post(
+            &app,
+            &format!("/shopper/assignments/{id}/accept"),
+            &[("csrf_token", &csrf), ("visit_on", &later(2))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = browser.get(&app, "/shopper/assignments").await;
+    assert!(html.contains("accepted") && html.contains(&format!("visit planned for {}", later(2))));
+    assert!(
+        html.contains("Chelsea, 1 Broadway"),
+        "the address once the job is hers"
+    );
+    let (status, ics, _) = browser.get(&app, "/shopper/assignments.ics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        ics.contains("BEGIN:VEVENT") && ics.contains(&later(2).replace('-', "")),
+        "{ics}"
+    );
+
+    // Staff have none of these pages.
+    let mut staff = signed_in(&serde_json::json!({"access_token": scheduler}));
+    let (status, _, _) = staff.get(&app, "/shopper/jobs").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}

@@ -1,0 +1,364 @@
+//! The shopper's job pages: the board as a list and a map (an SVG drawn here, so that it needs
+//! no network), a job with why not, and my assignments with their moves and calendar file.
+//! Shoppers only, their own data only.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
+use super::{PageError, html};
+use crate::app::AppState;
+use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
+use crate::assignments::service::{self, AssignmentView, MoveRequest};
+use crate::auth::Role;
+
+type PageResult = Result<HttpResponse, PageError>;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/shopper/jobs", web::get().to(board_page))
+        .route("/shopper/jobs/{id}", web::get().to(job_page))
+        .route("/shopper/jobs/{id}/request", web::post().to(request_job))
+        .route("/shopper/assignments", web::get().to(assignments_page))
+        .route("/shopper/assignments.ics", web::get().to(calendar))
+        .route(
+            "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit}",
+            web::post().to(move_assignment),
+        );
+}
+
+fn money(cents: &i64) -> String {
+    format!("${}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// Text for SVG/XML.
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The board as a map: the shopper's home in the middle, the travel radius as a circle, each
+/// job a dot at its offset (eligible filled, not available hollow), linked to its page. Drawn
+/// on the server: no tiles, no script, no network.
+pub fn map_svg(board: &Board) -> String {
+    let r = board.radius_km.max(1.0);
+    let extent = r * 1.15;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="img" viewBox="{:.2} {:.2} {:.2} {:.2}" aria-label="Jobs within {r:.0} km of your home">"##,
+        -extent,
+        -extent,
+        2.0 * extent,
+        2.0 * extent
+    );
+    let _ = write!(
+        svg,
+        r##"<title>Jobs within {r:.0} km of your home</title><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f6f7f9"/>"##,
+        -extent,
+        -extent,
+        2.0 * extent,
+        2.0 * extent
+    );
+    let _ = write!(
+        svg,
+        r##"<circle class="radius" cx="0" cy="0" r="{r:.2}" fill="#e8f0fe" stroke="#1a56db" stroke-width="{:.3}" stroke-dasharray="{:.3}"/>"##,
+        r / 150.0,
+        r / 40.0
+    );
+    let dot = r / 35.0;
+    let _ = write!(
+        svg,
+        r##"<g class="home"><title>Your home</title><rect x="{:.3}" y="{:.3}" width="{:.3}" height="{:.3}" fill="#111827"/></g>"##,
+        -dot,
+        -dot,
+        2.0 * dot,
+        2.0 * dot
+    );
+    let mut point = |card: &JobCard, eligible: bool| {
+        let (x, y) = (card.east_km, -card.north_km);
+        if x.abs() > extent || y.abs() > extent {
+            return;
+        }
+        let (fill, label) = if eligible {
+            ("#047857", "open to you")
+        } else {
+            ("#ffffff", "not available to you")
+        };
+        let _ = write!(
+            svg,
+            r##"<a href="/shopper/jobs/{}"><circle class="job" cx="{x:.3}" cy="{y:.3}" r="{dot:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"><title>{} · {} · {} km · {}</title></circle></a>"##,
+            card.id,
+            dot / 3.0,
+            xml(&card.code),
+            xml(&card.area),
+            card.distance_km,
+            label
+        );
+    };
+    for card in &board.eligible {
+        point(card, true);
+    }
+    for u in &board.unavailable {
+        point(&u.job, false);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[derive(Debug, Deserialize)]
+struct BoardQuery {
+    sort: Option<String>,
+    page: Option<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "shopper_jobs.html")]
+struct BoardPage {
+    email: String,
+    csrf: String,
+    sort: &'static str,
+    page: usize,
+    pages: usize,
+    total: usize,
+    radius_km: f64,
+    jobs: Vec<JobCard>,
+    unavailable: Vec<board::Unavailable>,
+    map: String,
+}
+
+impl BoardPage {
+    fn money(&self, cents: &i64) -> String {
+        money(cents)
+    }
+}
+
+async fn board_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<BoardQuery>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
+    let sort = match query.sort.as_deref() {
+        Some("date") => Sort::Date,
+        _ => Sort::Distance,
+    };
+    let keys = state.auth.keys.clone();
+    let today = service::now().date();
+    let id = user.id;
+    let mut board = state
+        .db
+        .run(move |conn| board::board(conn, &keys, id, today))
+        .await?;
+    board.sorted(sort);
+    let total = board.eligible.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let map = map_svg(&board);
+    let jobs = board
+        .eligible
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .cloned()
+        .collect();
+    let csrf = csrf(&req, &state);
+    let view = BoardPage {
+        email: user.email,
+        csrf: csrf.token.clone(),
+        sort: if sort == Sort::Date {
+            "date"
+        } else {
+            "distance"
+        },
+        page,
+        pages,
+        total,
+        radius_km: board.radius_km,
+        jobs,
+        unavailable: board.unavailable,
+        map,
+    };
+    Ok(super::pages::with_csrf(html(StatusCode::OK, &view)?, csrf))
+}
+
+#[derive(Template)]
+#[template(path = "shopper_job.html")]
+struct JobPage {
+    email: String,
+    csrf: String,
+    job: JobCard,
+    why_not: Vec<String>,
+    problem: String,
+}
+
+impl JobPage {
+    fn money(&self, cents: &i64) -> String {
+        money(cents)
+    }
+}
+
+async fn job_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    job_id: i64,
+    problem: String,
+) -> PageResult {
+    let user = page_user_in(req, state, &[Role::Shopper]).await?;
+    let keys = state.auth.keys.clone();
+    let today = service::now().date();
+    let id = user.id;
+    let (job, why_not) = state
+        .db
+        .run(move |conn| board::job_for(conn, &keys, id, job_id, today))
+        .await?;
+    let csrf = csrf(req, state);
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    let view = JobPage {
+        email: user.email,
+        csrf: csrf.token.clone(),
+        job,
+        why_not,
+        problem,
+    };
+    Ok(super::pages::with_csrf(html(status, &view)?, csrf))
+}
+
+async fn job_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    job_page_with(&req, &state, path.into_inner(), String::new()).await
+}
+
+async fn request_job(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, _) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let job_id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let outcome = state
+        .db
+        .run(move |conn| service::request(conn, &keys, user.id, job_id))
+        .await;
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/shopper/assignments"))
+            .finish()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            job_page_with(&req, &state, job_id, problem_text(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "shopper_assignments.html")]
+struct AssignmentsPage {
+    email: String,
+    csrf: String,
+    list: Vec<AssignmentView>,
+    problem: String,
+    today: String,
+}
+
+impl AssignmentsPage {
+    fn money(&self, cents: &i64) -> String {
+        money(cents)
+    }
+}
+
+async fn assignments_page_with(req: &HttpRequest, state: &AppState, problem: String) -> PageResult {
+    let user = page_user_in(req, state, &[Role::Shopper]).await?;
+    let id = user.id;
+    let list = state.db.run(move |conn| service::mine(conn, id)).await?;
+    let csrf = csrf(req, state);
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let view = AssignmentsPage {
+        email: user.email,
+        csrf: csrf.token.clone(),
+        list,
+        problem,
+        today: service::now().date().to_string(),
+    };
+    Ok(super::pages::with_csrf(html(status, &view)?, csrf))
+}
+
+async fn assignments_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    assignments_page_with(&req, &state, String::new()).await
+}
+
+async fn move_assignment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String)>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let (id, action) = path.into_inner();
+    let date = |name: &str| -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
+        form_text(&form, name)
+            .map(|v| {
+                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                    .map_err(|_| crate::error::AppError::field(name, "must be a date, YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    let request = match (date("visit_on"), date("visited_on")) {
+        (Ok(visit_on), Ok(visited_on)) => MoveRequest {
+            reason: form_text(&form, "reason"),
+            visit_on,
+            visited_on,
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            return assignments_page_with(&req, &state, problem_text(&e)).await;
+        }
+    };
+    let outcome = state
+        .db
+        .run(move |conn| service::act(conn, &user, id, &action, &request))
+        .await;
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/shopper/assignments"))
+            .finish()),
+        Err(e) if e.status.is_client_error() => {
+            assignments_page_with(&req, &state, problem_text(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn calendar(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
+    let text = state
+        .db
+        .run(move |conn| service::calendar(conn, user.id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"incognito.ics\"",
+        ))
+        .body(text))
+}
