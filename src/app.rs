@@ -167,6 +167,7 @@ impl Application {
             state.mail.clone(),
             shutdown_rx.clone(),
         ));
+        tokio::spawn(deadlines(state.clone(), shutdown_rx.clone()));
         tokio::spawn(housekeeping(state.clone(), shutdown_rx));
 
         let app_state = state.clone();
@@ -203,6 +204,29 @@ impl Application {
         let _ = self.shutdown.send(true);
         let _ = self.sender.await;
         result
+    }
+}
+
+/// Assignment deadlines, once a minute: lapsed offers expire, overdue visits are noted and,
+/// after the grace period, taken back. Safe with several servers (see `deadlines::sweep`).
+async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let now = chrono::Utc::now().naive_utc();
+        match state
+            .db
+            .run(move |conn| crate::assignments::deadlines::sweep(conn, now))
+            .await
+        {
+            Ok(report) if report != Default::default() => {
+                tracing::info!(?report, "assignment deadlines applied");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "assignment deadlines failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

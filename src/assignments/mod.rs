@@ -3,6 +3,7 @@
 //! the database), rotation and capacity fed back into matching, and the shopper's calendar.
 
 pub mod board;
+pub mod deadlines;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -714,7 +714,99 @@ async fn the_board_pages_twenty_at_a_time(backend: Backend) {
     app.stop().await;
 }
 
+async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) {
+    let Some(app) = spawn_app(backend, "deadlines").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"offer_hours": 1})).await;
+    let job = job(&app, &scheduler, project, store, -1, 1).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (ben, _) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = offered["id"].as_i64().unwrap();
+
+    // The clock is an argument: sweep as if it were later.
+    let pool = app.database();
+    let sweep = |hours: i64| {
+        let pool = pool.clone();
+        async move {
+            let at = Utc::now().naive_utc() + chrono::Duration::hours(hours);
+            pool.run(move |conn| incognito::assignments::deadlines::sweep(conn, at))
+                .await
+                .unwrap()
+        }
+    };
+    let report = sweep(0).await;
+    assert_eq!(report.expired_offers, 0, "not yet");
+    let report = sweep(2).await;
+    assert_eq!(report.expired_offers, 1);
+    assert_eq!(sweep(2).await.expired_offers, 0, "once only");
+    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    assert_eq!(mine[0]["state"], "expired");
+    assert_eq!(
+        mine[0]["history"][1]["note"],
+        "the offer was not accepted in time"
+    );
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["state"], "expired");
+
+    // The job is free again; Ben gets it and reports nothing.
+    let (status, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ben}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{assigned}");
+    let ben_id = assigned["id"].as_i64().unwrap();
+    let report = sweep(24).await;
+    assert_eq!(report.overdue, 0, "the window ends tomorrow");
+    let report = sweep(48).await;
+    assert_eq!((report.overdue, report.taken_back), (1, 0));
+    assert_eq!(sweep(48).await.overdue, 0, "noted once");
+    let report = sweep(24 * 5).await;
+    assert_eq!(report.taken_back, 1);
+    assert_eq!(sweep(24 * 5).await, Default::default());
+    let list = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+    let bens = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == ben_id)
+        .unwrap();
+    assert_eq!(bens["state"], "reassigned");
+    let citations = pool
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use incognito::db::schema::citations;
+            Ok(citations::table
+                .filter(citations::shopper_id.eq(ben))
+                .select(citations::citation)
+                .load::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(citations, ["overdue"]);
+    app.stop().await;
+}
+
 on_both_backends!(
+    deadlines_expire_offers_and_take_back_overdue_visits,
     the_job_board_lists_what_the_rules_allow,
     the_board_pages_twenty_at_a_time,
     the_lifecycle_from_request_to_visit,
