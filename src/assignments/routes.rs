@@ -25,7 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me/assignments", web::get().to(my_assignments))
         .route("/me/assignments.ics", web::get().to(my_calendar))
         .route(
-            "/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|reassign}",
+            "/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|reassign|location-closed}",
             web::post().to(move_assignment),
         );
 }
@@ -267,11 +267,12 @@ pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppRe
 
 /// Move an assignment. The shopper: `accept` (optionally `{visit_on}`) or `decline` an offer
 /// before its deadline, `reschedule` `{visit_on}` within the window, report the `visit`
-/// (`{visited_on}`, today when left out), `cancel` `{reason}` (late: a citation). Staff:
+/// (`{visited_on}`, today when left out), `cancel` `{reason}` (late: a citation), report the
+/// store closed (`location-closed`, `{reason?}`: no citation; the job is closed). Staff:
 /// `decline` a request, `cancel` or `reassign` `{reason}`. 409 with the current `state` when
 /// the move does not apply.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/{action}", tag = "assignments", request_body = MoveRequest,
-    params(("id" = i64, Path), ("action" = String, Path, description = "accept, decline, cancel, reschedule, visit or reassign")),
+    params(("id" = i64, Path), ("action" = String, Path, description = "accept, decline, cancel, reschedule, visit, reassign or location-closed")),
     responses((status = 200, body = AssignmentView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -326,7 +326,7 @@ fn permitted(user: &CurrentUser, row: &AssignmentRow, action: &str) -> AppResult
         return Err(AppError::not_found("No assignment has this id."));
     }
     let allowed = match action {
-        "accept" | "visit" | "reschedule" => owner,
+        "accept" | "visit" | "reschedule" | "location-closed" => owner,
         "decline" => true,
         "cancel" => true,
         "reassign" => staff,
@@ -502,6 +502,40 @@ pub fn act(
                 }
                 next(to, None, Some(&format!("visited on {day}")))?;
                 store::set_visited_on(conn, id, day)?;
+            }
+            "location-closed" => {
+                // The shopper found the store closed: the assignment ends without a citation
+                // and the job leaves the board until staff look into it.
+                let to = state.after(Action::Cancel).ok_or_else(illegal)?;
+                if !matches!(state, State::Offered | State::Accepted) {
+                    return Err(illegal());
+                }
+                let note = reason_text(request, false)?;
+                let reason = match note {
+                    Some(n) => format!("the shopper found the store closed: {n}"),
+                    None => "the shopper found the store closed".to_string(),
+                };
+                next(to, Some(&reason), None)?;
+                clients::set_job_status(conn, row.job_id, "closed", now)?;
+                for other in store::other_requests(conn, row.job_id, row.shopper_id)? {
+                    if store::set_state(
+                        conn,
+                        other.id,
+                        State::Requested,
+                        State::Expired,
+                        None,
+                        now,
+                    )? {
+                        store::add_event(
+                            conn,
+                            other.id,
+                            State::Expired,
+                            None,
+                            Some("the job was closed"),
+                            now,
+                        )?;
+                    }
+                }
             }
             _ => return Err(AppError::not_found("There is no such move.")),
         }

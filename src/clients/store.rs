@@ -273,6 +273,19 @@ pub fn insert_project(
 
 // Jobs
 
+/// Opens or closes a job (`open`, `closed`).
+pub fn set_job_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(jobs::table.find(id))
+        .set((jobs::status.eq(status), jobs::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn find_job(conn: &mut DbConnection, id: i64) -> QueryResult<JobRow> {
     jobs::table.find(id).select(JobRow::as_select()).first(conn)
 }

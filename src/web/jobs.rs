@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shopper/assignments", web::get().to(assignments_page))
         .route("/shopper/assignments.ics", web::get().to(calendar))
         .route(
-            "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit}",
+            "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|location-closed}",
             web::post().to(move_assignment),
         );
 }

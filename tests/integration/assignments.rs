@@ -496,6 +496,60 @@ async fn staff_assign_and_shoppers_cancel_late_with_a_citation(backend: Backend)
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = post(&app, "/api/v1/jobs/999999/request", &ben_token, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Ana finds the store of another job closed: no citation, and the job leaves the board.
+    let closed = crate::assignments::job(&app, &scheduler, project, store, 0, 8).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{closed}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let cid = assigned["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{cid}/location-closed"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not Ben's to report");
+    let (status, reported) = post(
+        &app,
+        &format!("/api/v1/assignments/{cid}/location-closed"),
+        &ana_token,
+        json!({"reason": "boarded up"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reported}");
+    assert_eq!(reported["state"], "cancelled");
+    assert_eq!(
+        reported["reason"],
+        "the shopper found the store closed: boarded up"
+    );
+    let detail = get_json(&app, &format!("/api/v1/me/jobs/{closed}"), &ben_token).await;
+    assert_eq!(detail["why_not"][0], "this job is closed");
+    let board = get_json(&app, "/api/v1/me/jobs", &ben_token).await;
+    assert!(
+        board["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["id"] != closed)
+    );
+    let count = pool
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use incognito::db::schema::citations;
+            Ok(citations::table
+                .filter(citations::shopper_id.eq(ana))
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "only the late cancel");
     app.stop().await;
 }
 
