@@ -95,7 +95,7 @@ pub struct ShopperRef {
 fn taken() -> AppError {
     AppError::conflict(
         "job_taken",
-        "Another shopper holds this job now; it is no longer available.",
+        "This job is held already (offered to or taken by a shopper); it is not available.",
     )
 }
 

@@ -68,6 +68,12 @@ pub struct Candidate {
     pub code: String,
     pub legal_name: String,
     pub km: f64,
+    /// The average of the shopper's ratings (0 when unrated).
+    pub rating: f64,
+    /// Assignments the shopper has open now (their load).
+    pub open_assignments: u32,
+    /// Reports the shopper has submitted.
+    pub completed: u32,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -83,6 +89,8 @@ pub struct NotEligible {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CandidatesView {
     pub job: JobRow,
+    /// Who holds the job now (offered, accepted, visited or submitted), if anyone.
+    pub holder: Option<i64>,
     pub requirements: Effective,
     /// Nearest first.
     pub eligible: Vec<Candidate>,
@@ -445,12 +453,16 @@ pub fn candidates(
         };
         let mut eligible = Vec::new();
         for hit in engine.candidates(matched.job_ix, Some(limit)) {
-            if let Some(row) = shopper_of(hit.ix) {
+            if let (Some(row), Some(s)) = (shopper_of(hit.ix), engine.shopper(hit.ix)) {
                 eligible.push(Candidate {
                     shopper_id: row.user_id,
                     code: row.code.clone(),
                     legal_name: row.legal_name.clone(),
                     km: (hit.km * 1000.0).round() / 1000.0,
+                    rating: (s.rating * 10.0).round() / 10.0,
+                    open_assignments: crate::assignments::model::MAX_OPEN
+                        .saturating_sub(s.capacity),
+                    completed: s.completed,
                 });
             }
         }
@@ -475,7 +487,9 @@ pub fn candidates(
         {
             access::record(conn, staff_id, id, CANDIDATE_CATEGORIES, &purpose, now)?;
         }
+        let holder = crate::assignments::store::holder(conn, job_id)?.map(|a| a.shopper_id);
         Ok(CandidatesView {
+            holder,
             job: matched.job.clone(),
             requirements: matched.rules.clone(),
             eligible,

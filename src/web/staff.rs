@@ -63,7 +63,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/projects/{id}", web::get().to(project_page))
         .route("/staff/projects/{id}/jobs", web::post().to(import_jobs))
         .route("/staff/projects/{id}/jobs/new", web::post().to(create_job))
-        .route("/staff/jobs/{id}", web::get().to(job_page));
+        .route("/staff/jobs/{id}", web::get().to(job_page))
+        .route("/staff/jobs/{id}/offer", web::post().to(offer_job));
 }
 
 async fn staff(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
@@ -709,6 +710,39 @@ async fn project_outcome(
 struct JobPage {
     f: Frame,
     view: CandidatesView,
+    assignments: Vec<crate::assignments::service::AssignmentView>,
+    problem: String,
+}
+
+async fn job_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    problem: String,
+) -> PageResult {
+    let (user, f, csrf) = frame(req, state).await?;
+    let keys = state.auth.keys.clone();
+    let (view, assignments) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                candidates::candidates(conn, &keys, user.id, id, 50)?,
+                crate::assignments::service::of_job(conn, id)?,
+            ))
+        })
+        .await?;
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    let page = JobPage {
+        f,
+        view,
+        assignments,
+        problem,
+    };
+    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
 }
 
 async fn job_page(
@@ -716,12 +750,40 @@ async fn job_page(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> PageResult {
-    let (user, f, csrf) = frame(&req, &state).await?;
-    let id = path.into_inner();
+    job_page_with(&req, &state, path.into_inner(), String::new()).await
+}
+
+/// Offer the job to a candidate, or assign it at once (`action` = `offer` | `assign`).
+async fn offer_job(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = staff_form(&req, &state, form).await?;
+    let job_id = path.into_inner();
+    let action = match form.get("action").map(String::as_str) {
+        Some("assign") => crate::assignments::model::Action::Assign,
+        _ => crate::assignments::model::Action::Offer,
+    };
+    let Some(shopper_id) = form_text(&form, "shopper_id").and_then(|v| v.parse::<i64>().ok())
+    else {
+        return job_page_with(&req, &state, job_id, "shopper_id: choose a shopper".into()).await;
+    };
     let keys = state.auth.keys.clone();
-    let view = state
+    let outcome = state
         .db
-        .run(move |conn| candidates::candidates(conn, &keys, user.id, id, 50))
-        .await?;
-    render(&JobPage { f, view }, csrf)
+        .run(move |conn| {
+            crate::assignments::service::offer_or_assign(
+                conn, &keys, user.id, job_id, shopper_id, action,
+            )
+        })
+        .await;
+    match outcome {
+        Ok(_) => see_other(&format!("/staff/jobs/{job_id}")),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            job_page_with(&req, &state, job_id, problem_text(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -715,6 +715,44 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Ada Lovelace"), "Ada is eligible: {html}");
     assert!(!html.contains("disqualified"));
+    // The matching desk: offer the job to Ada from the page.
+    assert!(
+        html.contains(">Offer</button>") && html.contains(">Assign</button>"),
+        "{html}"
+    );
+    let ada_number = ada_id.to_string();
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &format!("/staff/jobs/{job}/offer"),
+            &[
+                ("csrf_token", &csrf),
+                ("shopper_id", &ada_number),
+                ("action", "offer"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, Some(format!("/staff/jobs/{job}")));
+    let (_, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
+    assert!(html.contains("<td>offered</td>"), "{html}");
+    assert!(
+        !html.contains(">Offer</button>"),
+        "the job is held: no more offers"
+    );
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/jobs/{job}/offer"),
+            &[
+                ("csrf_token", &csrf),
+                ("shopper_id", &ada_number),
+                ("action", "assign"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("This job is held already"), "{html}");
 
     // Disqualified from the client on her page: the job page says why she is not eligible.
     let client_number = client.to_string();
