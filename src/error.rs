@@ -223,7 +223,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "illegal_transition",
         "The assignment's current state (given as `state`) does not allow this move.",
     ),
-    ("job_taken", "Another shopper holds this job now."),
+    (
+        "job_taken",
+        "The job is held already: offered to or taken by a shopper.",
+    ),
     (
         "not_available",
         "This job is not available to this shopper; the detail says why.",
