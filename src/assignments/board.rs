@@ -1,31 +1,26 @@
 //! The shopper's job board: the open jobs near them put through the matching engine, the ones
 //! they may take (nearest or soonest first) and the ones they may not, each with why in their
 //! own words.
-//!
-//! Rotation depends on the job's window, so each job carries its own rotation symbol
-//! (`rot:{job}`), and a visit of a store blocks exactly the jobs at that store whose window
-//! opens before the project's rotation period after the visit has passed.
+//! The engine is loaded by [`super::snapshot`].
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{MAX_OPEN, STATES, State};
-use crate::clients::candidates::{
-    by_shopper, cert_key, certifications_of, effective, shopper_words, ties_of,
-};
+use super::model::{STATES, State};
+use super::snapshot::{self, JobParts};
+use crate::clients::candidates::shopper_words;
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::clients::store as clients;
 use crate::db::DbConnection;
-use crate::db::schema::{assignments, disqualifications, jobs, locations, projects};
+use crate::db::schema::{assignments, jobs, locations, projects};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, Job, Shopper, Symbols, Tags, Visit, explain};
-use crate::panel::model::{ShopperRow, Status, age_on};
-use crate::privacy::crypto::{self, SealedField};
+use crate::matching::{Coordinates, Engine, explain};
+use crate::panel::model::ShopperRow;
 
 /// Jobs a page of the board lists.
 pub const PAGE_SIZE: usize = 20;
@@ -111,12 +106,12 @@ fn holding() -> Vec<&'static str> {
 
 /// The open jobs whose store lies in the box around `at` holding every point within `km`,
 /// with no holder, their window not over.
-fn open_jobs_near(
+pub fn open_jobs_near(
     conn: &mut DbConnection,
     at: Coordinates,
     km: f64,
     today: NaiveDate,
-) -> QueryResult<Vec<(JobRow, Location, ProjectRow)>> {
+) -> QueryResult<Vec<JobParts>> {
     let dlat = km / 111.0 + 0.01;
     let cos = at.lat().to_radians().cos().max(0.05);
     let dlon = km / (111.32 * cos) + 0.01;
@@ -147,26 +142,6 @@ fn open_jobs_near(
         .collect())
 }
 
-/// (location, day) of the shopper's visits.
-fn visits_of(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<(i64, NaiveDate)>> {
-    let visited: Vec<&str> = STATES
-        .iter()
-        .copied()
-        .filter(|s| s.visited())
-        .map(State::as_str)
-        .collect();
-    let rows: Vec<(i64, Option<NaiveDate>)> = assignments::table
-        .inner_join(jobs::table)
-        .filter(assignments::shopper_id.eq(shopper_id))
-        .filter(assignments::state.eq_any(visited))
-        .select((jobs::location_id, assignments::visited_on))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(l, d)| Some((l, d?)))
-        .collect())
-}
-
 /// Offset of `to` from `from` in km (east, north), on a local flat map.
 fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
     let north = (to.lat() - from.lat()) * 111.195;
@@ -187,7 +162,7 @@ pub fn board(
     let home = Coordinates::new(row.latitude, row.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let near = open_jobs_near(conn, home, row.travel_radius_km, today)?;
-    let (engine, cards, rotation) = build(conn, keys, &row, home, &near, today)?;
+    let (engine, cards, rotation) = build(conn, keys, &row, home, near, today)?;
     let Some(me) = engine.shopper_by_id(&shopper_id.to_string()) else {
         return Err(AppError::internal(anyhow::anyhow!(
             "the shopper was not indexed"
@@ -244,121 +219,22 @@ fn build(
     keys: &Keys,
     row: &ShopperRow,
     home: Coordinates,
-    near: &[(JobRow, Location, ProjectRow)],
+    near: Vec<JobParts>,
     today: NaiveDate,
 ) -> AppResult<Built> {
-    let id = row.user_id;
-    let mut symbols = Symbols::default();
-    // Clients: their organization, name and competitors, once each.
-    let mut client_info: HashMap<i64, (String, Vec<String>)> = HashMap::new();
-    for (_, _, project) in near {
-        if client_info.contains_key(&project.client_id) {
-            continue;
-        }
-        let (_, org, _) = clients::find_client(conn, project.client_id)?;
-        let name = clients::find_organization(conn, org)?.name;
-        let mut blocked = vec![format!("org:{org}")];
-        blocked.extend(
-            clients::competitors_of(conn, project.client_id)?
-                .into_iter()
-                .map(|c| format!("org:{}", c.id)),
-        );
-        client_info.insert(project.client_id, (name, blocked));
-    }
-
-    let ties = ties_of(conn, &[id], today)?;
-    let certs = certifications_of(conn, &[id], today)?;
-    let certs = by_shopper(&certs, |c| c.0);
-    let disqualified: Vec<(i64, Option<i64>)> = disqualifications::table
-        .filter(disqualifications::shopper_id.eq(id))
-        .select((disqualifications::client_id, disqualifications::location_id))
-        .load(conn)?;
-    let rating = crate::panel::store::average_ratings(conn, &[id])?
-        .first()
-        .map_or(0.0, |r| r.1);
-    let work = super::store::work_of(conn, &[id], -1)?
-        .remove(&id)
-        .unwrap_or_default();
-    let visits = visits_of(conn, id)?;
-
-    let mut orgs: Vec<String> = ties.iter().map(|t| format!("org:{}", t.1)).collect();
-    for (client, location) in &disqualified {
-        orgs.push(match location {
-            None => format!("disq:client:{client}"),
-            Some(l) => format!("disq:location:{l}"),
-        });
-    }
-    let needs_age = near.iter().any(|(job, _, project)| {
-        let rules = effective(project, job);
-        rules.min_age.is_some() || rules.max_age.is_some()
-    });
-    let age = needs_age
-        .then(|| row.sealed(SealedField::DateOfBirth))
-        .flatten()
-        .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id, s).ok())
-        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-        .and_then(|born| u32::try_from(age_on(born, today)).ok());
-
-    let mut engine_jobs = Vec::with_capacity(near.len());
-    let mut cards = HashMap::with_capacity(near.len());
-    let mut rotation = HashMap::with_capacity(near.len());
-    let mut recent = Vec::new();
-    for (job, location, project) in near {
-        let rules = effective(project, job);
-        let Some((client_name, client_blocked)) = client_info.get(&project.client_id) else {
-            continue;
-        };
-        let mut blocked = client_blocked.clone();
-        blocked.push(format!("disq:client:{}", project.client_id));
-        blocked.push(format!("disq:location:{}", location.id));
-        let rot = symbols.intern(&format!("rot:{}", job.id));
-        let days = Days::new(u64::try_from(project.rotation_days).unwrap_or(0));
-        if let Some(last) = visits
-            .iter()
-            .filter(|(l, _)| *l == location.id)
-            .map(|(_, d)| *d)
-            .max()
-            .filter(|on| {
-                on.checked_add_days(days)
-                    .is_some_and(|again| again > job.window_start)
-            })
-        {
-            recent.push(Visit {
-                location: rot,
-                on: Some(last),
-            });
-        }
+    let snap = snapshot::load(conn, keys, vec![row.clone()], near, today)?;
+    let mut cards = HashMap::with_capacity(snap.jobs.len());
+    let mut rotation = HashMap::with_capacity(snap.jobs.len());
+    for (id, (job, location, project)) in &snap.jobs {
         let position = Coordinates::new(location.latitude, location.longitude)
             .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-        engine_jobs.push(Job {
-            id: job.id.to_string().into(),
-            location: rot,
-            position,
-            max_km: rules.max_km,
-            min_age: rules.min_age.and_then(|a| u32::try_from(a).ok()),
-            max_age: rules.max_age.and_then(|a| u32::try_from(a).ok()),
-            vehicle: rules.vehicle,
-            languages: symbols.intern_all(
-                &rules
-                    .languages
-                    .iter()
-                    .map(|l| format!("lang:{l}"))
-                    .collect::<Vec<_>>(),
-            ),
-            certs: symbols.intern_all(
-                &rules
-                    .certifications
-                    .iter()
-                    .map(|c| cert_key(c))
-                    .collect::<Vec<_>>(),
-            ),
-            min_rating: rules.min_rating.unwrap_or(0.0),
-            min_completed: u32::try_from(rules.min_completed).unwrap_or(0),
-            blocked_orgs: symbols.intern_all(&blocked),
-        });
         let (east_km, north_km) = offset_km(home, position);
+        let client_name = project
+            .show_client_name
+            .then(|| snap.client_names.get(&project.client_id).cloned())
+            .flatten();
         cards.insert(
-            job.id,
+            *id,
             JobCard {
                 id: job.id,
                 code: job.code.clone(),
@@ -368,45 +244,15 @@ fn build(
                 fee_cents: job.fee_cents,
                 bonus_cents: job.bonus_cents,
                 reimbursement_cap_cents: job.reimbursement_cap_cents,
-                client_name: project.show_client_name.then(|| client_name.clone()),
+                client_name,
                 distance_km: (crate::matching::haversine_km(home, position) * 10.0).round() / 10.0,
                 east_km,
                 north_km,
             },
         );
-        rotation.insert(job.id, i64::from(project.rotation_days));
+        rotation.insert(*id, i64::from(project.rotation_days));
     }
-    let languages = symbols.intern_all(
-        &row.languages()
-            .iter()
-            .map(|l| format!("lang:{l}"))
-            .collect::<Vec<_>>(),
-    );
-    let cert_syms = symbols.intern_all(
-        &certs
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .map(|c| cert_key(&c.1))
-            .collect::<Vec<_>>(),
-    );
-    let org_syms = symbols.intern_all(&orgs);
-    let shopper = Shopper {
-        id: id.to_string().into(),
-        position: home,
-        radius_km: row.travel_radius_km,
-        capacity: MAX_OPEN.saturating_sub(work.open),
-        rating,
-        completed: work.completed,
-        age,
-        vehicle: row.vehicle,
-        tags: Tags::new(&languages, &cert_syms, &org_syms),
-        recent: recent.into_boxed_slice(),
-        active: row.status() == Status::Active,
-    };
-    let engine = Engine::build(symbols, vec![shopper], engine_jobs)
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
-    Ok((engine, cards, rotation))
+    Ok((snap.engine, cards, rotation))
 }
 
 /// One job for the shopper: its card, and whether they may take it (and if not, why).
@@ -433,8 +279,8 @@ pub fn job_for(
     } else if super::store::holder(conn, job_id)?.is_some_and(|h| h.shopper_id != shopper_id) {
         why_not.push("another shopper has taken this job".to_string());
     }
-    let near = [(job, location, project)];
-    let (engine, mut cards, rotation) = build(conn, keys, &row, home, &near, today)?;
+    let near = vec![(job, location, project)];
+    let (engine, mut cards, rotation) = build(conn, keys, &row, home, near, today)?;
     let card = cards
         .remove(&job_id)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not indexed")))?;

@@ -18,9 +18,8 @@ use crate::db::schema::{affiliations, certifications, disqualifications, organiz
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, Symbols, Tags, Unmet, Visit};
-use crate::panel::model::{ShopperRow, Status, age_on};
-use crate::privacy::crypto::{self, SealedField};
+use crate::matching::{Engine, JobIx, Symbols, Unmet};
+use crate::panel::model::{ShopperRow, Status};
 use crate::privacy::{access, inventory::Category};
 
 /// How long a tie to an organization still counts after it ended.
@@ -166,162 +165,54 @@ impl JobMatch {
         today: NaiveDate,
     ) -> AppResult<JobMatch> {
         let rules = effective(&project, &job);
-        let (_, client_org, _) = store::find_client(conn, project.client_id)?;
-        let client_name = store::find_organization(conn, client_org)?.name;
-        let competitors = store::competitors_of(conn, project.client_id)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+        let job_id = job.id;
+        let client_id = project.client_id;
+        let location_id = location.id;
+        let snap = crate::assignments::snapshot::load(
+            conn,
+            keys,
+            rows,
+            vec![(job.clone(), location.clone(), project.clone())],
+            today,
+        )?;
+        let client_name = snap.client_names.get(&client_id).cloned().unwrap_or_default();
 
-        let mut symbols = Symbols::default();
+        // Words for staff: what each blocked organization is to the client, and to each
+        // shopper.
+        let (_, client_org, _) = store::find_client(conn, client_id)?;
         let mut org_words: HashMap<String, String> = HashMap::new();
         org_words.insert(format!("org:{client_org}"), "the client itself".into());
-        for c in &competitors {
+        for c in store::competitors_of(conn, client_id)? {
             org_words.insert(
                 format!("org:{}", c.id),
                 format!("competitor of client {client_name}"),
             );
         }
-        let mut blocked: Vec<String> = org_words.keys().cloned().collect();
-        blocked.push(format!("disq:client:{}", project.client_id));
-        blocked.push(format!("disq:location:{}", location.id));
-
-        let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-        let ties = ties_of(conn, &ids, today)?;
-        let ties = by_shopper(&ties, |t| t.0);
-        let certs = certifications_of(conn, &ids, today)?;
-        let certs = by_shopper(&certs, |c| c.0);
-        let disqualified = disqualifications_of(conn, &ids, project.client_id, location.id)?;
-        let disqualified = by_shopper(&disqualified, |d| d.0);
-        // Dates of birth are opened only when the job has an age limit.
-        let needs_age = rules.min_age.is_some() || rules.max_age.is_some();
-        let ratings: HashMap<i64, f64> = crate::panel::store::average_ratings(conn, &ids)?
-            .into_iter()
-            .collect();
-        let work = crate::assignments::store::work_of(conn, &ids, location.id)?;
-        let location_sym = symbols.intern(&format!("loc:{}", location.id));
-        // A visit blocks the job when the rotation period after it reaches into the window.
-        let rotation = chrono::Days::new(u64::try_from(project.rotation_days).unwrap_or(0));
-
-        // Words for the reasons: per shopper, what each organization is to them.
         let mut tie_words: HashMap<(i64, String), String> = HashMap::new();
-        let mut engine_shoppers = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut orgs: Vec<String> = Vec::new();
-            for (shopper, org_id, org_name, relation) in
-                ties.get(&row.user_id).into_iter().flatten().copied()
-            {
-                let key = format!("org:{org_id}");
-                let who = if relation == "household" {
-                    "household member works or worked for"
-                } else {
-                    "works or worked for"
-                };
-                tie_words.insert((*shopper, key.clone()), format!("{who} {org_name}"));
-                orgs.push(key);
-            }
-            for (shopper, key, reason) in disqualified
-                .get(&row.user_id)
-                .into_iter()
-                .flatten()
-                .copied()
-            {
-                tie_words.insert((*shopper, key.clone()), reason.clone());
-                orgs.push(key.clone());
-            }
-            let language_syms = symbols.intern_all(
-                &row.languages()
-                    .iter()
-                    .map(|l| format!("lang:{l}"))
-                    .collect::<Vec<_>>(),
-            );
-            let cert_syms = symbols.intern_all(
-                &certs
-                    .get(&row.user_id)
-                    .into_iter()
-                    .flatten()
-                    .map(|c| cert_key(&c.1))
-                    .collect::<Vec<_>>(),
-            );
-            let org_syms = symbols.intern_all(&orgs);
-            let age = needs_age
-                .then(|| row.sealed(SealedField::DateOfBirth))
-                .flatten()
-                .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, row.user_id, s).ok())
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .and_then(|born| u32::try_from(age_on(born, today)).ok());
-            let position = Coordinates::new(row.latitude, row.longitude)
-                .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-            let mine = work.get(&row.user_id);
-            let recent: Box<[Visit]> = mine
-                .and_then(|w| w.last_visit)
-                .filter(|on| {
-                    on.checked_add_days(rotation)
-                        .is_some_and(|again| again > job.window_start)
-                })
-                .map(|on| {
-                    vec![Visit {
-                        location: location_sym,
-                        on: Some(on),
-                    }]
-                    .into_boxed_slice()
-                })
-                .unwrap_or_default();
-            let open = mine.map_or(0, |w| w.open);
-            engine_shoppers.push(Shopper {
-                id: row.user_id.to_string().into(),
-                position,
-                radius_km: row.travel_radius_km,
-                capacity: crate::assignments::model::MAX_OPEN.saturating_sub(open),
-                rating: ratings.get(&row.user_id).copied().unwrap_or(0.0),
-                completed: mine.map_or(0, |w| w.completed),
-                age,
-                vehicle: row.vehicle,
-                tags: Tags::new(&language_syms, &cert_syms, &org_syms),
-                recent,
-                active: row.status() == Status::Active,
-            });
+        for (shopper, org_id, org_name, relation) in ties_of(conn, &ids, today)? {
+            let who = if relation == "household" {
+                "household member works or worked for"
+            } else {
+                "works or worked for"
+            };
+            tie_words.insert((shopper, format!("org:{org_id}")), format!("{who} {org_name}"));
         }
-        let engine_job = Job {
-            id: job.id.to_string().into(),
-            location: location_sym,
-            position: Coordinates::new(location.latitude, location.longitude)
-                .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?,
-            max_km: rules.max_km,
-            min_age: rules.min_age.and_then(|a| u32::try_from(a).ok()),
-            max_age: rules.max_age.and_then(|a| u32::try_from(a).ok()),
-            vehicle: rules.vehicle,
-            languages: symbols.intern_all(
-                &rules
-                    .languages
-                    .iter()
-                    .map(|l| format!("lang:{l}"))
-                    .collect::<Vec<_>>(),
-            ),
-            certs: symbols.intern_all(
-                &rules
-                    .certifications
-                    .iter()
-                    .map(|c| cert_key(c))
-                    .collect::<Vec<_>>(),
-            ),
-            min_rating: rules.min_rating.unwrap_or(0.0),
-            min_completed: u32::try_from(rules.min_completed).unwrap_or(0),
-            blocked_orgs: symbols.intern_all(&blocked),
-        };
-        let engine = Engine::build(symbols, engine_shoppers, vec![engine_job])
-            .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
-        let Some((job_ix, _)) = engine.jobs().next() else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "the job was not indexed"
-            )));
-        };
+        for (shopper, key, reason) in disqualifications_of(conn, &ids, client_id, location_id)? {
+            tie_words.insert((shopper, key), reason);
+        }
+        let job_ix = snap
+            .job_ix(job_id)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not indexed")))?;
         Ok(JobMatch {
             job,
             project,
             location,
             rules,
             client_name,
-            engine,
+            engine: snap.engine,
             job_ix,
-            rows: rows.into_iter().map(|r| (r.user_id, r)).collect(),
+            rows: snap.shoppers,
             org_words,
             tie_words,
         })
