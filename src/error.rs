@@ -224,6 +224,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The assignment's current state (given as `state`) does not allow this move.",
     ),
     (
+        "already_sent",
+        "This batch was sent already; propose a new one for the jobs still open.",
+    ),
+    (
         "job_taken",
         "The job is held already: offered to or taken by a shopper.",
     ),

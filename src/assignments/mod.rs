@@ -2,6 +2,7 @@
 //! the rules of who may move it when (see `model`), the race for a job (one holder, enforced by
 //! the database), rotation and capacity fed back into matching, and the shopper's calendar.
 
+pub mod batch;
 pub mod board;
 pub mod deadlines;
 pub mod model;

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::batch::{self, BatchRequest, BatchView};
 use super::board::{self, JobCard, PAGE_SIZE, Sort};
 use super::model::Action;
 use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
@@ -19,6 +20,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/jobs", web::get().to(job_board))
         .route("/me/jobs/{id}", web::get().to(job_detail))
         .route("/jobs/{id}/request", web::post().to(request))
+        .route("/batches", web::post().to(create_batch))
+        .route("/batches/{id}", web::get().to(get_batch))
+        .route("/batches/{id}/send", web::post().to(send_batch))
         .route("/jobs/{id}/offer", web::post().to(offer))
         .route("/jobs/{id}/assign", web::post().to(assign))
         .route("/jobs/{id}/assignments", web::get().to(job_assignments))
@@ -136,6 +140,69 @@ pub async fn job_detail(
         available: why_not.is_empty(),
         why_not,
     }))
+}
+
+/// Propose the optimal assignment of these open jobs (staff): the most jobs filled, then the
+/// least travel, by the matching engine's optimiser. Nothing is offered until the batch is
+/// sent. Each proposed shopper gets an access record.
+#[utoipa::path(post, path = "/api/v1/batches", tag = "assignments", request_body = BatchRequest,
+    responses((status = 201, body = BatchView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<BatchRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let request = body.into_inner()?;
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| batch::propose(conn, &keys, user.id, &request))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// A batch: its proposal and, once sent, each offer's outcome (staff).
+#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "assignments",
+    responses((status = 200, body = BatchView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_batch(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let id = path.into_inner();
+    let view = state.db.run(move |conn| batch::view(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Send every offer of a batch in one step (staff). Each pair is checked again; one that no
+/// longer holds is reported in its `outcome`. 409 when the batch was sent already.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/send", tag = "assignments",
+    responses((status = 200, body = BatchView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn send_batch(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| batch::send(conn, &keys, user.id, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Ask for a job (shopper). Where the project lets shoppers rated at least its threshold take

@@ -99,7 +99,10 @@ pub fn load(
             continue;
         }
         let (_, org, _) = clients::find_client(conn, project.client_id)?;
-        client_names.insert(project.client_id, clients::find_organization(conn, org)?.name);
+        client_names.insert(
+            project.client_id,
+            clients::find_organization(conn, org)?.name,
+        );
         let mut blocked = vec![format!("org:{org}")];
         blocked.extend(
             clients::competitors_of(conn, project.client_id)?

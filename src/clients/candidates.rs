@@ -176,7 +176,11 @@ impl JobMatch {
             vec![(job.clone(), location.clone(), project.clone())],
             today,
         )?;
-        let client_name = snap.client_names.get(&client_id).cloned().unwrap_or_default();
+        let client_name = snap
+            .client_names
+            .get(&client_id)
+            .cloned()
+            .unwrap_or_default();
 
         // Words for staff: what each blocked organization is to the client, and to each
         // shopper.
@@ -196,7 +200,10 @@ impl JobMatch {
             } else {
                 "works or worked for"
             };
-            tie_words.insert((shopper, format!("org:{org_id}")), format!("{who} {org_name}"));
+            tie_words.insert(
+                (shopper, format!("org:{org_id}")),
+                format!("{who} {org_name}"),
+            );
         }
         for (shopper, key, reason) in disqualifications_of(conn, &ids, client_id, location_id)? {
             tie_words.insert((shopper, key), reason);

@@ -328,6 +328,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    batches (id) {
+        id -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    batch_items (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        job_id -> BigInt,
+        shopper_id -> Nullable<BigInt>,
+        metres -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(certifications -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> organizations (organization_id));
@@ -345,6 +366,8 @@ diesel::joinable!(assignments -> jobs (job_id));
 diesel::joinable!(assignments -> shoppers (shopper_id));
 diesel::joinable!(assignment_events -> assignments (assignment_id));
 diesel::joinable!(citations -> shoppers (shopper_id));
+diesel::joinable!(batch_items -> batches (batch_id));
+diesel::joinable!(batch_items -> jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -371,4 +394,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     assignment_events,
     citations,
+    batches,
+    batch_items,
 );

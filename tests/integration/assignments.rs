@@ -859,7 +859,135 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     app.stop().await;
 }
 
+async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
+    let Some(app) = spawn_app(backend, "batch").await else {
+        return;
+    };
+    let (scheduler, client, chelsea, project) = setup(&app, json!({})).await;
+    let mut stores = Vec::new();
+    for (code, street, city, zip) in [
+        ("S3", "1 Court St", "Brooklyn", "11201"),
+        ("S2", "1 State St", "Albany", "12207"),
+    ] {
+        let r = app
+            .post_json_auth(
+                "/api/v1/locations",
+                &scheduler,
+                &json!({"client_id": client, "code": code, "name": code, "street": street, "city": city, "state": "NY", "zip": zip}),
+            )
+            .await;
+        stores.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let (brooklyn, albany) = (stores[0], stores[1]);
+    let j1 = job(&app, &scheduler, project, chelsea, 1, 10).await;
+    let j2 = job(&app, &scheduler, project, brooklyn, 1, 10).await;
+    let j3 = job(&app, &scheduler, project, albany, 1, 10).await;
+    // Ana reaches both stores but has room for one more job (four open requests); Ben lives
+    // next to Chelsea and travels 3 km. Giving Chelsea to the nearer-or-equal Ana would leave
+    // Brooklyn empty: the optimum gives Chelsea to Ben and Brooklyn to Ana.
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (ben, ben_token) = panel_member(
+        &app,
+        &scheduler,
+        "ben",
+        json!({"travel_radius_km": 3}),
+        true,
+    )
+    .await;
+    for _ in 0..4 {
+        let filler = crate::assignments::job(&app, &scheduler, project, chelsea, 1, 10).await;
+        let (status, _) = post(
+            &app,
+            &format!("/api/v1/jobs/{filler}/request"),
+            &ana_token,
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, problem) = post(
+        &app,
+        "/api/v1/batches",
+        &ben_token,
+        json!({"job_ids": [j1]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let (status, problem) = post(
+        &app,
+        "/api/v1/batches",
+        &scheduler,
+        json!({"job_ids": [j1, 999999]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "job_ids");
+    let (status, batch) = post(
+        &app,
+        "/api/v1/batches",
+        &scheduler,
+        json!({"job_ids": [j3, j2, j1]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{batch}");
+    assert_eq!(
+        (batch["filled"].as_u64(), batch["unfilled"].as_u64()),
+        (Some(2), Some(1)),
+        "{batch}"
+    );
+    let item = |job: i64| {
+        batch["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["job_id"] == job)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item(j1)["shopper_id"], ben, "{batch}");
+    assert_eq!(item(j2)["shopper_id"], ana, "{batch}");
+    assert_eq!(item(j3)["reason"], "no eligible shopper within reach");
+    assert!(item(j2)["km"].as_f64().unwrap() > 1.0);
+    // Nothing is offered before the batch is sent.
+    let board = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    assert_eq!(board, json!([]));
+    let id = batch["id"].as_i64().unwrap();
+    let (status, sent) = post(
+        &app,
+        &format!("/api/v1/batches/{id}/send"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert!(sent["sent_at"].is_string());
+    let sent_item = sent["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["job_id"] == j1)
+        .unwrap()
+        .clone();
+    assert_eq!(sent_item["outcome"], "offered");
+    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    assert_eq!(mine[0]["state"], "offered");
+    assert_eq!(mine[0]["job"]["id"], j1);
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/batches/{id}/send"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["code"], "already_sent");
+    let again = get_json(&app, &format!("/api/v1/batches/{id}"), &scheduler).await;
+    assert_eq!(again["filled"], 2);
+    app.stop().await;
+}
+
 on_both_backends!(
+    a_batch_proposes_the_optimum_and_sends_the_offers,
     deadlines_expire_offers_and_take_back_overdue_visits,
     the_job_board_lists_what_the_rules_allow,
     the_board_pages_twenty_at_a_time,

@@ -46,3 +46,21 @@ CREATE TABLE citations (
     cited_on DATE NOT NULL
 );
 CREATE INDEX citations_shopper ON citations (shopper_id);
+
+-- A batch: the optimal assignment of a set of open jobs, proposed, then sent as offers.
+CREATE TABLE batches (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP
+);
+CREATE TABLE batch_items (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    batch_id BIGINT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    job_id BIGINT NOT NULL REFERENCES jobs (id),
+    shopper_id BIGINT REFERENCES shoppers (user_id) ON DELETE SET NULL,
+    metres BIGINT,
+    reason TEXT,
+    outcome TEXT
+);
+CREATE INDEX batch_items_batch ON batch_items (batch_id);

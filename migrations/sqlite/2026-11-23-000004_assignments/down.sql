@@ -1,3 +1,5 @@
+DROP TABLE batch_items;
+DROP TABLE batches;
 DROP TABLE citations;
 DROP TABLE assignment_events;
 DROP TABLE assignments;

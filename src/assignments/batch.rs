@@ -1,0 +1,352 @@
+//! Batches: staff pick open jobs, the engine proposes the assignment that fills the most of
+//! them with the least travel (the matching module's optimiser), staff review it (filled, and
+//! unfilled with why) and send every offer in one step.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::Action;
+use super::service::{self, now};
+use super::snapshot::{self, JobParts};
+use crate::clients::model::{JobRow, Location, ProjectRow};
+use crate::db::schema::{batch_items, batches, jobs, locations, projects, shoppers};
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::matching::{batch_edges, solve};
+use crate::panel::model::ShopperRow;
+use crate::privacy::{access, inventory::Category};
+
+/// Most jobs one batch takes.
+pub const MAX_JOBS: usize = 5000;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The open jobs to fill (1 to 5000).
+    pub job_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchItemView {
+    pub job_id: i64,
+    pub job_code: String,
+    pub area: String,
+    pub shopper_id: Option<i64>,
+    pub shopper_code: Option<String>,
+    pub legal_name: Option<String>,
+    /// From the proposed shopper's home to the store.
+    pub km: Option<f64>,
+    /// Why the job is left unfilled.
+    pub reason: Option<String>,
+    /// After sending: `offered`, or why the offer could not be made.
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchView {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub filled: usize,
+    pub unfilled: usize,
+    /// Travel of all proposed pairs, km.
+    pub total_km: f64,
+    pub items: Vec<BatchItemView>,
+}
+
+struct Proposed {
+    job_id: i64,
+    shopper_id: Option<i64>,
+    metres: Option<i64>,
+    reason: Option<String>,
+}
+
+/// Active shoppers living in the box around the store that holds every point within `km`.
+fn active_near(
+    conn: &mut DbConnection,
+    location: &Location,
+    km: f64,
+) -> QueryResult<Vec<ShopperRow>> {
+    let dlat = km / 111.0 + 0.01;
+    let cos = location.latitude.to_radians().cos().max(0.05);
+    let dlon = km / (111.32 * cos) + 0.01;
+    shoppers::table
+        .filter(shoppers::status.eq("active"))
+        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
+        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
+        .select(ShopperRow::as_select())
+        .load(conn)
+}
+
+/// Proposes the optimal assignment of the jobs and keeps it as a batch; each proposed shopper
+/// gets an access record (staff see their name and distance).
+pub fn propose(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    staff_id: i64,
+    request: &BatchRequest,
+) -> AppResult<BatchView> {
+    let mut ids = request.job_ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > MAX_JOBS {
+        return Err(AppError::field(
+            "job_ids",
+            format!("give 1 to {MAX_JOBS} job ids"),
+        ));
+    }
+    let now = now();
+    let today = now.date();
+    let found: Vec<JobParts> = jobs::table
+        .inner_join(locations::table)
+        .inner_join(projects::table)
+        .filter(jobs::id.eq_any(&ids))
+        .select((
+            JobRow::as_select(),
+            Location::as_select(),
+            ProjectRow::as_select(),
+        ))
+        .load(conn)?;
+    let known: HashSet<i64> = found.iter().map(|p| p.0.id).collect();
+    if let Some(missing) = ids.iter().find(|id| !known.contains(id)) {
+        return Err(AppError::field(
+            "job_ids",
+            format!("no job has id {missing}"),
+        ));
+    }
+    let mut proposed = Vec::with_capacity(found.len());
+    let mut usable = Vec::with_capacity(found.len());
+    for parts in found {
+        let job = &parts.0;
+        let reason = if job.status != "open" || job.window_end < today {
+            Some("the job is closed")
+        } else if super::store::holder(conn, job.id)?.is_some() {
+            Some("the job is held already")
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => proposed.push(Proposed {
+                job_id: job.id,
+                shopper_id: None,
+                metres: None,
+                reason: Some(r.to_string()),
+            }),
+            None => usable.push(parts),
+        }
+    }
+    // The active shoppers within reach of any of the jobs, once each.
+    let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
+    for (job, location, project) in &usable {
+        let km = job.max_km.unwrap_or(project.max_km);
+        for row in active_near(conn, location, km)? {
+            rows.entry(row.user_id).or_insert(row);
+        }
+    }
+    let usable_ids: Vec<i64> = usable.iter().map(|p| p.0.id).collect();
+    let snap = snapshot::load(conn, keys, rows.into_values().collect(), usable, today)?;
+    let job_ixs: Vec<_> = usable_ids
+        .iter()
+        .filter_map(|id| snap.job_ix(*id))
+        .collect();
+    let edges = batch_edges(&snap.engine, &job_ixs);
+    let capacity: Vec<u32> = (0..snap.engine.shopper_slots())
+        .map(|ix| snap.engine.shopper(ix).map_or(0, |s| s.capacity))
+        .collect();
+    let jobs_n = u32::try_from(job_ixs.len()).unwrap_or(u32::MAX);
+    let chosen = solve(&capacity, jobs_n, &edges);
+    let with_edges: HashSet<u32> = edges.iter().map(|e| e.job).collect();
+    let mut filled: HashMap<u32, (u32, u64)> = HashMap::new();
+    for pair in &chosen.pairs {
+        filled.insert(pair.job, (pair.shopper, pair.metres));
+    }
+    for (local, job_ix) in job_ixs.iter().enumerate() {
+        let local = u32::try_from(local).unwrap_or(u32::MAX);
+        let Some(job_id) = snap.job_id(*job_ix) else {
+            continue;
+        };
+        proposed.push(match filled.get(&local) {
+            Some((shopper, metres)) => Proposed {
+                job_id,
+                shopper_id: snap.shopper_id(*shopper),
+                metres: i64::try_from(*metres).ok(),
+                reason: None,
+            },
+            None if with_edges.contains(&local) => Proposed {
+                job_id,
+                shopper_id: None,
+                metres: None,
+                reason: Some("its eligible shoppers are proposed for other jobs".into()),
+            },
+            None => Proposed {
+                job_id,
+                shopper_id: None,
+                metres: None,
+                reason: Some("no eligible shopper within reach".into()),
+            },
+        });
+    }
+    proposed.sort_by_key(|p| p.job_id);
+    let id = write_transaction(conn, |conn| -> AppResult<i64> {
+        let id: i64 = diesel::insert_into(batches::table)
+            .values((
+                batches::created_by.eq(staff_id),
+                batches::created_at.eq(now),
+            ))
+            .returning(batches::id)
+            .get_result(conn)?;
+        for p in &proposed {
+            diesel::insert_into(batch_items::table)
+                .values((
+                    batch_items::batch_id.eq(id),
+                    batch_items::job_id.eq(p.job_id),
+                    batch_items::shopper_id.eq(p.shopper_id),
+                    batch_items::metres.eq(p.metres),
+                    batch_items::reason.eq(p.reason.as_deref()),
+                ))
+                .execute(conn)?;
+            if let Some(shopper) = p.shopper_id {
+                access::record(
+                    conn,
+                    staff_id,
+                    shopper,
+                    &[Category::A, Category::G],
+                    "POST /api/v1/batches (batch matching)",
+                    now,
+                )?;
+            }
+        }
+        Ok(id)
+    })?;
+    view(conn, id)
+}
+
+/// A batch as proposed (and, once sent, with each offer's outcome).
+pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
+    let (created_at, sent_at): (NaiveDateTime, Option<NaiveDateTime>) = batches::table
+        .find(id)
+        .select((batches::created_at, batches::sent_at))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("No batch has this id."))?;
+    type Item = (
+        i64,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let items: Vec<Item> = batch_items::table
+        .inner_join(jobs::table.inner_join(locations::table))
+        .filter(batch_items::batch_id.eq(id))
+        .order(batch_items::job_id)
+        .select((
+            batch_items::job_id,
+            jobs::code,
+            locations::city,
+            locations::state,
+            batch_items::shopper_id,
+            batch_items::metres,
+            batch_items::reason,
+            batch_items::outcome,
+        ))
+        .load(conn)?;
+    let shopper_ids: Vec<i64> = items.iter().filter_map(|i| i.4).collect();
+    let names: HashMap<i64, (String, String)> = shoppers::table
+        .filter(shoppers::user_id.eq_any(&shopper_ids))
+        .select((shoppers::user_id, shoppers::code, shoppers::legal_name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let mut total_m = 0i64;
+    let items: Vec<BatchItemView> = items
+        .into_iter()
+        .map(
+            |(job_id, job_code, city, state, shopper_id, metres, reason, outcome)| {
+                total_m += metres.unwrap_or(0);
+                let who = shopper_id.and_then(|s| names.get(&s));
+                BatchItemView {
+                    job_id,
+                    job_code,
+                    area: format!("{city}, {state}"),
+                    shopper_id,
+                    shopper_code: who.map(|w| w.0.clone()),
+                    legal_name: who.map(|w| w.1.clone()),
+                    km: metres.map(|m| (m as f64 / 100.0).round() / 10.0),
+                    reason,
+                    outcome,
+                }
+            },
+        )
+        .collect();
+    let filled = items.iter().filter(|i| i.shopper_id.is_some()).count();
+    Ok(BatchView {
+        id,
+        created_at,
+        sent_at,
+        filled,
+        unfilled: items.len() - filled,
+        total_km: (total_m as f64 / 100.0).round() / 10.0,
+        items,
+    })
+}
+
+/// Sends every proposed offer (each checked again: a shopper no longer eligible, or a job
+/// taken meanwhile, is reported in the item's outcome). Once only: 409 when sent already.
+pub fn send(conn: &mut DbConnection, keys: &Keys, staff_id: i64, id: i64) -> AppResult<BatchView> {
+    let now = now();
+    // Claim the batch first, so that two senders cannot both send it.
+    let claimed = write_transaction(conn, |conn| -> AppResult<usize> {
+        let exists: i64 = batches::table
+            .filter(batches::id.eq(id))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            return Err(AppError::not_found("No batch has this id."));
+        }
+        Ok(diesel::update(
+            batches::table
+                .filter(batches::id.eq(id))
+                .filter(batches::sent_at.is_null()),
+        )
+        .set(batches::sent_at.eq(now))
+        .execute(conn)?)
+    })?;
+    if claimed == 0 {
+        return Err(AppError::conflict(
+            "already_sent",
+            "This batch was sent already; propose a new one for the jobs still open.",
+        ));
+    }
+    let pairs: Vec<(i64, i64, i64)> = batch_items::table
+        .filter(batch_items::batch_id.eq(id))
+        .filter(batch_items::shopper_id.is_not_null())
+        .select((
+            batch_items::id,
+            batch_items::job_id,
+            batch_items::shopper_id.assume_not_null(),
+        ))
+        .load(conn)?;
+    for (item, job_id, shopper_id) in pairs {
+        let outcome =
+            match service::offer_or_assign(conn, keys, staff_id, job_id, shopper_id, Action::Offer)
+            {
+                Ok(_) => "offered".to_string(),
+                Err(e) if e.status.is_client_error() => e.detail,
+                Err(e) => return Err(e),
+            };
+        diesel::update(batch_items::table.find(item))
+            .set(batch_items::outcome.eq(outcome))
+            .execute(conn)?;
+    }
+    view(conn, id)
+}
