@@ -53,6 +53,8 @@ use crate::panel::routes as panel;
         assignments::job_board,
         assignments::job_detail,
         assignments::request,
+        assignments::coverage_report,
+        assignments::set_bonus,
         assignments::create_batch,
         assignments::get_batch,
         assignments::send_batch,

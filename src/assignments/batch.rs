@@ -66,23 +66,6 @@ struct Proposed {
     reason: Option<String>,
 }
 
-/// Active shoppers living in the box around the store that holds every point within `km`.
-fn active_near(
-    conn: &mut DbConnection,
-    location: &Location,
-    km: f64,
-) -> QueryResult<Vec<ShopperRow>> {
-    let dlat = km / 111.0 + 0.01;
-    let cos = location.latitude.to_radians().cos().max(0.05);
-    let dlon = km / (111.32 * cos) + 0.01;
-    shoppers::table
-        .filter(shoppers::status.eq("active"))
-        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
-        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
-        .select(ShopperRow::as_select())
-        .load(conn)
-}
-
 /// Proposes the optimal assignment of the jobs and keeps it as a batch; each proposed shopper
 /// gets an access record (staff see their name and distance).
 pub fn propose(
@@ -144,7 +127,7 @@ pub fn propose(
     let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
     for (job, location, project) in &usable {
         let km = job.max_km.unwrap_or(project.max_km);
-        for row in active_near(conn, location, km)? {
+        for row in snapshot::active_near(conn, location, km)? {
             rows.entry(row.user_id).or_insert(row);
         }
     }

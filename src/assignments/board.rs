@@ -10,13 +10,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{STATES, State};
 use super::snapshot::{self, JobParts};
 use crate::clients::candidates::shopper_words;
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::clients::store as clients;
 use crate::db::DbConnection;
-use crate::db::schema::{assignments, jobs, locations, projects};
+use crate::db::schema::{jobs, locations, projects};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, explain};
@@ -95,15 +94,6 @@ impl Board {
     }
 }
 
-fn holding() -> Vec<&'static str> {
-    STATES
-        .iter()
-        .copied()
-        .filter(|s| s.holds_job())
-        .map(State::as_str)
-        .collect()
-}
-
 /// The open jobs whose store lies in the box around `at` holding every point within `km`,
 /// with no holder, their window not over.
 pub fn open_jobs_near(
@@ -128,18 +118,7 @@ pub fn open_jobs_near(
             ProjectRow::as_select(),
         ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0.id).collect();
-    let held: HashSet<i64> = assignments::table
-        .filter(assignments::job_id.eq_any(&ids))
-        .filter(assignments::state.eq_any(holding()))
-        .select(assignments::job_id)
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter(|r| !held.contains(&r.0.id))
-        .collect())
+    snapshot::without_holder(conn, rows)
 }
 
 /// Offset of `to` from `from` in km (east, north), on a local flat map.

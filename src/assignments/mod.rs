@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod board;
+pub mod coverage;
 pub mod deadlines;
 pub mod model;
 pub mod routes;

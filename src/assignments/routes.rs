@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::batch::{self, BatchRequest, BatchView};
 use super::board::{self, JobCard, PAGE_SIZE, Sort};
+use super::coverage::{self, CoverageQuery, CoverageReport};
 use super::model::Action;
 use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
 use crate::app::AppState;
@@ -20,6 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/jobs", web::get().to(job_board))
         .route("/me/jobs/{id}", web::get().to(job_detail))
         .route("/jobs/{id}/request", web::post().to(request))
+        .route("/coverage", web::get().to(coverage_report))
+        .route("/jobs/{id}/bonus", web::post().to(set_bonus))
         .route("/batches", web::post().to(create_batch))
         .route("/batches/{id}", web::get().to(get_batch))
         .route("/batches/{id}/send", web::post().to(send_batch))
@@ -140,6 +143,57 @@ pub async fn job_detail(
         available: why_not.is_empty(),
         why_not,
     }))
+}
+
+/// Coverage (staff): every store with open, untaken jobs and how many active shoppers may take
+/// at least one of them, fewest first; `short` below the threshold (`below`, default 3).
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "assignments", params(CoverageQuery),
+    responses((status = 200, body = CoverageReport),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn coverage_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<CoverageQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let query = query.into_inner();
+    let keys = state.auth.keys.clone();
+    let report = state
+        .db
+        .run(move |conn| coverage::report(conn, &keys, &query))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BonusRequest {
+    /// The new bonus, in cents.
+    pub bonus_cents: i64,
+}
+
+/// Set a job's bonus (staff), e.g. for a store short of shoppers.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/bonus", tag = "assignments", request_body = BonusRequest,
+    responses((status = 200, body = crate::clients::model::JobRow),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_bonus(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<BonusRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(SCHEDULERS)?;
+    let bonus = body.into_inner()?.bonus_cents;
+    let id = path.into_inner();
+    let job = state
+        .db
+        .run(move |conn| coverage::set_bonus(conn, id, bonus))
+        .await?;
+    Ok(HttpResponse::Ok().json(job))
 }
 
 /// Propose the optimal assignment of these open jobs (staff): the most jobs filled, then the

@@ -16,7 +16,7 @@ use crate::clients::candidates::{by_shopper, cert_key, certifications_of, effect
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::clients::store as clients;
 use crate::db::DbConnection;
-use crate::db::schema::{assignments, disqualifications, jobs};
+use crate::db::schema::{assignments, disqualifications, jobs, shoppers};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Symbols, Tags, Visit};
@@ -77,6 +77,45 @@ fn visits_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64,
     Ok(rows
         .into_iter()
         .filter_map(|(s, l, d)| Some((s, l, d?)))
+        .collect())
+}
+
+/// Active shoppers living in the box around the store that holds every point within `km`.
+pub fn active_near(
+    conn: &mut DbConnection,
+    location: &Location,
+    km: f64,
+) -> QueryResult<Vec<ShopperRow>> {
+    let dlat = km / 111.0 + 0.01;
+    let cos = location.latitude.to_radians().cos().max(0.05);
+    let dlon = km / (111.32 * cos) + 0.01;
+    shoppers::table
+        .filter(shoppers::status.eq("active"))
+        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
+        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
+        .select(ShopperRow::as_select())
+        .load(conn)
+}
+
+/// The jobs nobody holds (no offered, accepted, visited or submitted assignment).
+pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResult<Vec<JobParts>> {
+    let holding: Vec<&str> = STATES
+        .iter()
+        .copied()
+        .filter(|s| s.holds_job())
+        .map(State::as_str)
+        .collect();
+    let ids: Vec<i64> = jobs.iter().map(|p| p.0.id).collect();
+    let held: std::collections::HashSet<i64> = assignments::table
+        .filter(assignments::job_id.eq_any(&ids))
+        .filter(assignments::state.eq_any(holding))
+        .select(assignments::job_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    Ok(jobs
+        .into_iter()
+        .filter(|p| !held.contains(&p.0.id))
         .collect())
 }
 

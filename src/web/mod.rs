@@ -8,8 +8,9 @@
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
 //! | `/shopper/jobs`, `/shopper/jobs/{id}`, `/shopper/assignments`, `/shopper/assignments.ics` | shopper (own data) |
 //! | `/shopper/export` | signed in (own data) |
-//! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}` | scheduler, admin |
+//! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}`, `/staff/batches…`, `/staff/coverage` | scheduler, admin |
 
+mod desk;
 mod jobs;
 mod pages;
 mod session;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
     shopper::routes(cfg);
     jobs::routes(cfg);
+    desk::routes(cfg);
     staff::routes(cfg);
 }
 

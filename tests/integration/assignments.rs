@@ -986,7 +986,95 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     app.stop().await;
 }
 
+async fn coverage_shows_stores_short_of_shoppers_and_bonus_can_rise(backend: Backend) {
+    let Some(app) = spawn_app(backend, "coverage").await else {
+        return;
+    };
+    let (scheduler, client, chelsea, project) = setup(&app, json!({})).await;
+    let r = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &json!({"client_id": client, "code": "S2", "name": "Albany", "street": "1 State St", "city": "Albany", "state": "NY", "zip": "12207"}),
+        )
+        .await;
+    let albany = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let near = job(&app, &scheduler, project, chelsea, 1, 10).await;
+    let far = job(&app, &scheduler, project, albany, 1, 10).await;
+    let (_, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    panel_member(&app, &scheduler, "cal", json!({}), false).await;
+
+    let report = get_json(&app, "/api/v1/coverage?below=2", &scheduler).await;
+    let stores = report["stores"].as_array().unwrap();
+    assert_eq!(stores.len(), 2, "{report}");
+    assert_eq!(stores[0]["location_id"], albany, "fewest first");
+    assert_eq!(
+        (
+            stores[0]["eligible_shoppers"].as_u64(),
+            stores[0]["short"].as_bool()
+        ),
+        (Some(0), Some(true))
+    );
+    assert_eq!(stores[1]["location_id"], chelsea);
+    assert_eq!(
+        stores[1]["eligible_shoppers"], 2,
+        "the applicant does not count: {report}"
+    );
+    assert_eq!(stores[1]["short"], false);
+    assert_eq!(stores[1]["jobs"][0]["id"], near);
+    assert_eq!(stores[1]["client_name"], "Burger Barn");
+
+    let (status, updated) = post(
+        &app,
+        &format!("/api/v1/jobs/{far}/bonus"),
+        &scheduler,
+        json!({"bonus_cents": 2500}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["bonus_cents"], 2500);
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/jobs/{far}/bonus"),
+        &scheduler,
+        json!({"bonus_cents": -5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "bonus_cents");
+    let (status, _) = post(
+        &app,
+        "/api/v1/jobs/999999/bonus",
+        &scheduler,
+        json!({"bonus_cents": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let report = get_json(
+        &app,
+        &format!("/api/v1/coverage?client_id={client}"),
+        &scheduler,
+    )
+    .await;
+    assert_eq!(report["stores"][0]["jobs"][0]["bonus_cents"], 2500);
+
+    // Shoppers see no coverage and set no bonus.
+    let r = app.get_auth("/api/v1/coverage", &ana_token).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/jobs/{far}/bonus"),
+        &ana_token,
+        json!({"bonus_cents": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
 on_both_backends!(
+    coverage_shows_stores_short_of_shoppers_and_bonus_can_rise,
     a_batch_proposes_the_optimum_and_sends_the_offers,
     deadlines_expire_offers_and_take_back_overdue_visits,
     the_job_board_lists_what_the_rules_allow,

@@ -1030,3 +1030,148 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "desk_pages").await else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Burger Barn").await;
+    let store = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &serde_json::json!({"client_id": client, "code": "S1", "name": "Chelsea", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .clone();
+    let project = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &scheduler,
+            &serde_json::json!({"client_id": client, "name": "Spring", "max_km": 40, "rotation_days": 30, "fee_cents": 1500}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let day = |n: u64| {
+        chrono::Utc::now()
+            .date_naive()
+            .checked_add_days(chrono::Days::new(n))
+            .unwrap()
+            .to_string()
+    };
+    let r = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            &scheduler,
+            &serde_json::json!({"project_id": project, "location_id": store, "window_start": day(1), "window_end": day(9)}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, shopper_token) =
+        panel_member(&app, &scheduler, "ana", serde_json::json!({}), true).await;
+    let mut staff = signed_in(&serde_json::json!({"access_token": scheduler}));
+
+    let (status, html, _) = staff.get(&app, "/staff/batches").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{project}">Burger Barn · Spring</option>"#
+        )),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let (status, _, location) = staff
+        .post(
+            &app,
+            "/staff/batches",
+            &[
+                ("csrf_token", &csrf),
+                ("project_id", &project.to_string()),
+                ("from", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{location:?}");
+    let (status, _, location) = staff
+        .post(
+            &app,
+            "/staff/batches",
+            &[("csrf_token", &csrf), ("project_id", &project.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let batch_page = location.unwrap();
+    let (_, html, _) = staff.get(&app, &batch_page).await;
+    assert!(
+        html.contains("1 filled, 0 unfilled") && html.contains("ana Tester"),
+        "{html}"
+    );
+    assert!(html.contains("Send the 1 offers"));
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &format!("{batch_page}/send"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &batch_page).await;
+    assert!(
+        html.contains("<td>offered</td>") && html.contains("Offers sent"),
+        "{html}"
+    );
+    assert!(!html.contains("Send the"));
+
+    // Coverage of the jobs still open (the offered one is held), and a bonus raised there.
+    let (_, html, _) = staff.get(&app, "/staff/coverage").await;
+    assert!(html.contains("No open jobs."), "{html}");
+    let job = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            &scheduler,
+            &serde_json::json!({"project_id": project, "location_id": store, "window_start": day(2), "window_end": day(9)}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, html, _) = staff.get(&app, "/staff/coverage").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Burger Barn · S1 Chelsea"), "{html}");
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &format!("/staff/jobs/{job}/bonus"),
+            &[("csrf_token", &csrf), ("bonus_dollars", "12.5")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let r = app
+        .get_auth(&format!("/api/v1/jobs?project_id={project}"), &scheduler)
+        .await;
+    let jobs: serde_json::Value = r.json().await.unwrap();
+    let raised = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == job)
+        .unwrap();
+    assert_eq!(raised["bonus_cents"], 1250);
+
+    let mut shopper = signed_in(&serde_json::json!({"access_token": shopper_token}));
+    for path in ["/staff/coverage", "/staff/batches", &batch_page] {
+        let (status, _, _) = shopper.get(&app, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    app.stop().await;
+}

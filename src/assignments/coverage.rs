@@ -1,0 +1,164 @@
+//! Coverage: for every store with open jobs, how many active shoppers may take at least one of
+//! them. Stores with too few are where recruiting should look, or where a bonus may help.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::snapshot::{self, JobParts};
+use crate::clients::model::{JobRow, Location, ProjectRow};
+use crate::db::DbConnection;
+use crate::db::schema::{jobs, locations, projects};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::panel::model::ShopperRow;
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct CoverageQuery {
+    /// Only this client's stores.
+    pub client_id: Option<i64>,
+    /// A store with fewer eligible shoppers than this is short (default 3).
+    pub below: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OpenJob {
+    pub id: i64,
+    pub code: String,
+    pub window_start: chrono::NaiveDate,
+    pub window_end: chrono::NaiveDate,
+    pub bonus_cents: i64,
+    /// Active shoppers who may take this job.
+    pub eligible_shoppers: usize,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoreCoverage {
+    pub location_id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub code: String,
+    pub name: String,
+    pub area: String,
+    /// Distinct active shoppers who may take at least one of the store's open jobs.
+    pub eligible_shoppers: usize,
+    /// Fewer than the threshold.
+    pub short: bool,
+    pub jobs: Vec<OpenJob>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoverageReport {
+    pub below: usize,
+    /// Fewest eligible shoppers first.
+    pub stores: Vec<StoreCoverage>,
+}
+
+/// Coverage of the open, untaken jobs (of one client, or all).
+pub fn report(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    query: &CoverageQuery,
+) -> AppResult<CoverageReport> {
+    let below = query.below.unwrap_or(3);
+    if below > 10_000 {
+        return Err(AppError::field("below", "must be at most 10000"));
+    }
+    let today = super::service::now().date();
+    let mut q = jobs::table
+        .inner_join(locations::table)
+        .inner_join(projects::table)
+        .filter(jobs::status.eq("open"))
+        .filter(jobs::window_end.ge(today))
+        .into_boxed();
+    if let Some(client) = query.client_id {
+        q = q.filter(projects::client_id.eq(client));
+    }
+    let found: Vec<JobParts> = q
+        .select((
+            JobRow::as_select(),
+            Location::as_select(),
+            ProjectRow::as_select(),
+        ))
+        .load(conn)?;
+    let open = snapshot::without_holder(conn, found)?;
+    // Active shoppers within reach of any open job, once each.
+    let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
+    for (job, location, project) in &open {
+        let km = job.max_km.unwrap_or(project.max_km);
+        let near = snapshot::active_near(conn, location, km)?;
+        for row in near {
+            rows.entry(row.user_id).or_insert(row);
+        }
+    }
+    let snap = snapshot::load(conn, keys, rows.into_values().collect(), open, today)?;
+    let mut stores: BTreeMap<i64, (StoreCoverage, HashSet<u32>)> = BTreeMap::new();
+    for (id, (job, location, project)) in &snap.jobs {
+        let Some(ix) = snap.job_ix(*id) else { continue };
+        let eligible: HashSet<u32> = snap
+            .engine
+            .candidates(ix, None)
+            .into_iter()
+            .map(|h| h.ix)
+            .collect();
+        let entry = stores.entry(location.id).or_insert_with(|| {
+            (
+                StoreCoverage {
+                    location_id: location.id,
+                    client_id: project.client_id,
+                    client_name: snap
+                        .client_names
+                        .get(&project.client_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    code: location.code.clone(),
+                    name: location.name.clone(),
+                    area: format!("{}, {}", location.city, location.state),
+                    eligible_shoppers: 0,
+                    short: false,
+                    jobs: Vec::new(),
+                },
+                HashSet::new(),
+            )
+        });
+        entry.0.jobs.push(OpenJob {
+            id: job.id,
+            code: job.code.clone(),
+            window_start: job.window_start,
+            window_end: job.window_end,
+            bonus_cents: job.bonus_cents,
+            eligible_shoppers: eligible.len(),
+        });
+        entry.1.extend(eligible);
+    }
+    let mut stores: Vec<StoreCoverage> = stores
+        .into_values()
+        .map(|(mut store, shoppers)| {
+            store.eligible_shoppers = shoppers.len();
+            store.short = store.eligible_shoppers < below;
+            store.jobs.sort_by_key(|j| (j.window_start, j.id));
+            store
+        })
+        .collect();
+    stores.sort_by_key(|s| (s.eligible_shoppers, s.location_id));
+    Ok(CoverageReport { below, stores })
+}
+
+/// Sets a job's bonus (cents, 0 to 1,000,000).
+pub fn set_bonus(conn: &mut DbConnection, job_id: i64, bonus_cents: i64) -> AppResult<JobRow> {
+    if !(0..=1_000_000).contains(&bonus_cents) {
+        return Err(AppError::field("bonus_cents", "must be 0 to 1000000"));
+    }
+    let n = diesel::update(jobs::table.find(job_id))
+        .set((
+            jobs::bonus_cents.eq(bonus_cents),
+            jobs::updated_at.eq(super::service::now()),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::not_found("No job has this id."));
+    }
+    Ok(crate::clients::store::find_job(conn, job_id)?)
+}

@@ -1,0 +1,286 @@
+//! Scheduling staff's desk pages beyond one job: batches (choose a project's open jobs, review
+//! the optimal proposal, send the offers) and coverage (stores short of shoppers, with a bonus
+//! form). Scheduling staff and admins only.
+
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
+use super::{PageError, html};
+use crate::app::AppState;
+use crate::assignments::batch::{self, BatchRequest, BatchView};
+use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
+use crate::assignments::service::SCHEDULERS;
+use crate::db::schema::{clients, jobs, organizations, projects};
+use crate::error::AppError;
+
+type PageResult = Result<HttpResponse, PageError>;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/staff/batches", web::get().to(batches_page))
+        .route("/staff/batches", web::post().to(propose))
+        .route("/staff/batches/{id}", web::get().to(batch_page))
+        .route("/staff/batches/{id}/send", web::post().to(send))
+        .route("/staff/coverage", web::get().to(coverage_page))
+        .route("/staff/jobs/{id}/bonus", web::post().to(set_bonus));
+}
+
+struct Frame {
+    email: String,
+    csrf: String,
+}
+
+fn see_other(location: &str) -> PageResult {
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "staff_batches.html")]
+struct BatchesPage {
+    f: Frame,
+    /// (project id, "client · project")
+    projects: Vec<(i64, String)>,
+    problem: String,
+}
+
+async fn batches_page_with(req: &HttpRequest, state: &AppState, problem: String) -> PageResult {
+    let user = page_user_in(req, state, SCHEDULERS).await?;
+    let projects = state
+        .db
+        .run(|conn| {
+            let rows: Vec<(i64, String, String)> = projects::table
+                .inner_join(clients::table.inner_join(organizations::table))
+                .order((organizations::name_key, projects::name))
+                .select((projects::id, organizations::name, projects::name))
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, client, project)| (id, format!("{client} · {project}")))
+                .collect())
+        })
+        .await?;
+    let csrf = csrf(req, state);
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = BatchesPage {
+        f: Frame {
+            email: user.email,
+            csrf: csrf.token.clone(),
+        },
+        projects,
+        problem,
+    };
+    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+}
+
+async fn batches_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    batches_page_with(&req, &state, String::new()).await
+}
+
+/// Proposes a batch of a project's open jobs, optionally those whose window starts within a
+/// date range.
+async fn propose(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, form) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let date = |name: &str| {
+        form_text(&form, name)
+            .map(|v| {
+                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                    .map_err(|_| AppError::field(name, "must be a date, YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    let project = form_text(&form, "project_id").and_then(|v| v.parse::<i64>().ok());
+    let (from, to) = match (date("from"), date("to"), project) {
+        (Ok(from), Ok(to), Some(_)) => (from, to),
+        (Err(e), _, _) | (_, Err(e), _) => {
+            return batches_page_with(&req, &state, problem_text(&e)).await;
+        }
+        (_, _, None) => {
+            return batches_page_with(&req, &state, "project_id: choose a project".into()).await;
+        }
+    };
+    let project = project.unwrap_or_default();
+    let keys = state.auth.keys.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let mut q = jobs::table
+                .filter(jobs::project_id.eq(project))
+                .filter(jobs::status.eq("open"))
+                .into_boxed();
+            if let Some(from) = from {
+                q = q.filter(jobs::window_start.ge(from));
+            }
+            if let Some(to) = to {
+                q = q.filter(jobs::window_start.le(to));
+            }
+            let job_ids: Vec<i64> = q.select(jobs::id).load(conn)?;
+            if job_ids.is_empty() {
+                return Err(AppError::field(
+                    "project_id",
+                    "the project has no open jobs in this range",
+                ));
+            }
+            batch::propose(conn, &keys, user.id, &BatchRequest { job_ids })
+        })
+        .await;
+    match outcome {
+        Ok(view) => see_other(&format!("/staff/batches/{}", view.id)),
+        Err(e) if e.status.is_client_error() => {
+            batches_page_with(&req, &state, problem_text(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_batch.html")]
+struct BatchPage {
+    f: Frame,
+    batch: BatchView,
+    problem: String,
+}
+
+async fn batch_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    problem: String,
+) -> PageResult {
+    let user = page_user_in(req, state, SCHEDULERS).await?;
+    let batch = state.db.run(move |conn| batch::view(conn, id)).await?;
+    let csrf = csrf(req, state);
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    let page = BatchPage {
+        f: Frame {
+            email: user.email,
+            csrf: csrf.token.clone(),
+        },
+        batch,
+        problem,
+    };
+    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+}
+
+async fn batch_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    batch_page_with(&req, &state, path.into_inner(), String::new()).await
+}
+
+async fn send(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, _) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let outcome = state
+        .db
+        .run(move |conn| batch::send(conn, &keys, user.id, id))
+        .await;
+    match outcome {
+        Ok(_) => see_other(&format!("/staff/batches/{id}")),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            batch_page_with(&req, &state, id, problem_text(&e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CoverageParams {
+    below: Option<usize>,
+    client_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_coverage.html")]
+struct CoveragePage {
+    f: Frame,
+    report: CoverageReport,
+}
+
+impl CoveragePage {
+    fn dollars(&self, cents: &i64) -> String {
+        format!("{}.{:02}", cents / 100, (cents % 100).abs())
+    }
+}
+
+async fn coverage_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<CoverageParams>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, SCHEDULERS).await?;
+    let query = CoverageQuery {
+        client_id: params.client_id,
+        below: params.below,
+    };
+    let keys = state.auth.keys.clone();
+    let report = state
+        .db
+        .run(move |conn| coverage::report(conn, &keys, &query))
+        .await?;
+    let csrf = csrf(&req, &state);
+    let page = CoveragePage {
+        f: Frame {
+            email: user.email,
+            csrf: csrf.token.clone(),
+        },
+        report,
+    };
+    Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+async fn set_bonus(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, form) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let id = path.into_inner();
+    let cents = form_text(&form, "bonus_dollars")
+        .and_then(|v| v.trim_start_matches('$').parse::<f64>().ok())
+        .filter(|d| d.is_finite())
+        .map(|d| (d * 100.0).round() as i64);
+    let outcome = match cents {
+        Some(cents) => {
+            state
+                .db
+                .run(move |conn| coverage::set_bonus(conn, id, cents))
+                .await
+        }
+        None => Err(AppError::field(
+            "bonus_dollars",
+            "must be an amount in dollars, e.g. 25",
+        )),
+    };
+    match outcome {
+        Ok(_) => see_other("/staff/coverage"),
+        Err(e) => Err(e.into()),
+    }
+}
