@@ -210,19 +210,41 @@ impl Application {
 /// Assignment deadlines, once a minute: lapsed offers expire, overdue visits are noted and,
 /// after the grace period, taken back. Safe with several servers (see `deadlines::sweep`).
 async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let mut round: u64 = 0;
     loop {
         let now = chrono::Utc::now().naive_utc();
+        let n = notifier.clone();
         match state
             .db
-            .run(move |conn| crate::assignments::deadlines::sweep(conn, now))
+            .run(move |conn| crate::assignments::deadlines::sweep(conn, &n, now))
             .await
         {
             Ok(report) if report != Default::default() => {
                 tracing::info!(?report, "assignment deadlines applied");
+                state.mail.wake();
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = ?e, "assignment deadlines failed"),
         }
+        // The daily digests: looked at every ten minutes, each shopper's sent once a day.
+        if round.is_multiple_of(10) {
+            let n = notifier.clone();
+            let keys = state.auth.keys.clone();
+            match state
+                .db
+                .run(move |conn| crate::assignments::deadlines::digests(conn, &keys, &n, now))
+                .await
+            {
+                Ok(0) => {}
+                Ok(sent) => {
+                    tracing::info!(sent, "daily digests queued");
+                    state.mail.wake();
+                }
+                Err(e) => tracing::warn!(error = ?e, "daily digests failed"),
+            }
+        }
+        round += 1;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = shutdown.changed() => return,

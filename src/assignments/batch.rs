@@ -285,7 +285,13 @@ pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
 
 /// Sends every proposed offer (each checked again: a shopper no longer eligible, or a job
 /// taken meanwhile, is reported in the item's outcome). Once only: 409 when sent already.
-pub fn send(conn: &mut DbConnection, keys: &Keys, staff_id: i64, id: i64) -> AppResult<BatchView> {
+pub fn send(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    notifier: &super::notify::Notifier,
+    staff_id: i64,
+    id: i64,
+) -> AppResult<BatchView> {
     let now = now();
     // Claim the batch first, so that two senders cannot both send it.
     let claimed = write_transaction(conn, |conn| -> AppResult<usize> {
@@ -320,13 +326,19 @@ pub fn send(conn: &mut DbConnection, keys: &Keys, staff_id: i64, id: i64) -> App
         ))
         .load(conn)?;
     for (item, job_id, shopper_id) in pairs {
-        let outcome =
-            match service::offer_or_assign(conn, keys, staff_id, job_id, shopper_id, Action::Offer)
-            {
-                Ok(_) => "offered".to_string(),
-                Err(e) if e.status.is_client_error() => e.detail,
-                Err(e) => return Err(e),
-            };
+        let outcome = match service::offer_or_assign(
+            conn,
+            keys,
+            notifier,
+            staff_id,
+            job_id,
+            shopper_id,
+            Action::Offer,
+        ) {
+            Ok(_) => "offered".to_string(),
+            Err(e) if e.status.is_client_error() => e.detail,
+            Err(e) => return Err(e),
+        };
         diesel::update(batch_items::table.find(item))
             .set(batch_items::outcome.eq(outcome))
             .execute(conn)?;

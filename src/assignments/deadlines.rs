@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::model::State;
+use super::notify::Notifier;
 use super::store;
 use crate::db::schema::{assignment_events, assignments, jobs};
 use crate::db::{DbConnection, write_transaction};
@@ -28,10 +29,15 @@ pub struct SweepReport {
     pub expired_offers: usize,
     pub overdue: usize,
     pub taken_back: usize,
+    pub reminders: usize,
 }
 
 /// Applies every deadline that has passed at `now`.
-pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<SweepReport> {
+pub fn sweep(
+    conn: &mut DbConnection,
+    notifier: &Notifier,
+    now: NaiveDateTime,
+) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
     let today = now.date();
 
@@ -51,6 +57,9 @@ pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<SweepRepo
                     Some("the offer was not accepted in time"),
                     now,
                 )?;
+                if let Some(row) = store::find(conn, id)? {
+                    notifier.expired(conn, &row, now)?;
+                }
                 report.expired_offers += 1;
             }
             Ok(())
@@ -79,6 +88,9 @@ pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<SweepRepo
                 if store::set_state(conn, id, state, State::Reassigned, Some(&reason), now)? {
                     store::add_event(conn, id, State::Reassigned, None, Some(&reason), now)?;
                     store::cite(conn, shopper_id, id, "overdue", &reason, None, today)?;
+                    if let Some(row) = store::find(conn, id)? {
+                        notifier.taken_back(conn, &row, now)?;
+                    }
                     report.taken_back += 1;
                 }
             } else {
@@ -90,11 +102,146 @@ pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<SweepRepo
                     .get_result(conn)?;
                 if noted == 0 {
                     store::add_event(conn, id, state, None, Some(OVERDUE_NOTE), now)?;
+                    if let Some(row) = store::find(conn, id)? {
+                        notifier.overdue(conn, &row, OVERDUE_GRACE_DAYS, now)?;
+                    }
                     report.overdue += 1;
                 }
             }
             Ok(())
         })?;
     }
+
+    // Accepted, the window ends tomorrow: one reminder.
+    let tomorrow = today + Duration::days(1);
+    let due: Vec<i64> = assignments::table
+        .inner_join(jobs::table)
+        .filter(assignments::state.eq(State::Accepted.as_str()))
+        .filter(jobs::window_end.eq(tomorrow))
+        .select(assignments::id)
+        .load(conn)?;
+    for id in due {
+        write_transaction(conn, |conn| -> AppResult<()> {
+            let noted: i64 = assignment_events::table
+                .filter(assignment_events::assignment_id.eq(id))
+                .filter(assignment_events::note.eq(REMINDER_NOTE))
+                .count()
+                .get_result(conn)?;
+            if noted == 0
+                && let Some(row) = store::find(conn, id)?
+            {
+                store::add_event(conn, id, State::Accepted, None, Some(REMINDER_NOTE), now)?;
+                notifier.reminder(conn, &row, now)?;
+                report.reminders += 1;
+            }
+            Ok(())
+        })?;
+    }
     Ok(report)
+}
+
+/// The note that marks a reminder sent (written once).
+const REMINDER_NOTE: &str = "reminder sent: the window ends tomorrow";
+
+/// Sends today's digest of new jobs to every active shopper who asked for it and has not had
+/// it yet today: the jobs on their board created since their last digest (or the last day).
+/// Each shopper is claimed for the day first, so several servers send it once.
+pub fn digests(
+    conn: &mut DbConnection,
+    keys: &crate::keys::Keys,
+    notifier: &Notifier,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    use crate::db::schema::{consents, digests, shoppers};
+    let today = now.date();
+    // The latest daily-digest choice of each user.
+    let choices: Vec<(i64, bool)> = consents::table
+        .filter(consents::purpose.eq(crate::privacy::consent::Purpose::DailyDigest.as_str()))
+        .order(consents::id.asc())
+        .select((consents::user_id, consents::granted))
+        .load(conn)?;
+    let mut latest: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+    for (user, granted) in choices {
+        latest.insert(user, granted);
+    }
+    let wanted: Vec<i64> = latest
+        .into_iter()
+        .filter(|(_, g)| *g)
+        .map(|(u, _)| u)
+        .collect();
+    let active: Vec<i64> = shoppers::table
+        .filter(shoppers::user_id.eq_any(&wanted))
+        .filter(shoppers::status.eq("active"))
+        .select(shoppers::user_id)
+        .load(conn)?;
+    let mut sent = 0;
+    for user in active {
+        // Claim today's digest for this shopper (an update that only one server wins, or the
+        // first insert).
+        let (claimed, last): (bool, Option<NaiveDateTime>) =
+            write_transaction(conn, |conn| -> AppResult<(bool, Option<NaiveDateTime>)> {
+                let row: Option<(NaiveDate, Option<NaiveDateTime>)> = digests::table
+                    .find(user)
+                    .select((digests::checked_on, digests::last_sent_at))
+                    .first(conn)
+                    .optional()?;
+                match row {
+                    Some((checked, _)) if checked >= today => Ok((false, None)),
+                    Some((_, last)) => {
+                        let n = diesel::update(
+                            digests::table
+                                .filter(digests::user_id.eq(user))
+                                .filter(digests::checked_on.lt(today)),
+                        )
+                        .set(digests::checked_on.eq(today))
+                        .execute(conn)?;
+                        Ok((n == 1, last))
+                    }
+                    None => {
+                        diesel::insert_into(digests::table)
+                            .values((digests::user_id.eq(user), digests::checked_on.eq(today)))
+                            .execute(conn)?;
+                        Ok((true, None))
+                    }
+                }
+            })
+            .or_else(|e| {
+                if e.code == "already_exists" {
+                    Ok((false, None))
+                } else {
+                    Err(e)
+                }
+            })?;
+        if !claimed {
+            continue;
+        }
+        let since = last.unwrap_or(now - Duration::days(1));
+        let board = super::board::board(conn, keys, user, today)?;
+        let ids: Vec<i64> = board.eligible.iter().map(|c| c.id).collect();
+        let new: std::collections::HashSet<i64> = jobs::table
+            .filter(jobs::id.eq_any(&ids))
+            .filter(jobs::created_at.gt(since))
+            .select(jobs::id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        let cards: Vec<_> = board
+            .eligible
+            .into_iter()
+            .filter(|c| new.contains(&c.id))
+            .take(20)
+            .collect();
+        if cards.is_empty() {
+            continue;
+        }
+        write_transaction(conn, |conn| -> AppResult<()> {
+            notifier.digest(conn, user, &cards, now)?;
+            diesel::update(digests::table.find(user))
+                .set(digests::last_sent_at.eq(now))
+                .execute(conn)?;
+            Ok(())
+        })?;
+        sent += 1;
+    }
+    Ok(sent)
 }

@@ -7,6 +7,7 @@ pub mod board;
 pub mod coverage;
 pub mod deadlines;
 pub mod model;
+pub mod notify;
 pub mod routes;
 pub mod service;
 pub mod snapshot;

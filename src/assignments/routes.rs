@@ -11,6 +11,7 @@ use super::batch::{self, BatchRequest, BatchView};
 use super::board::{self, JobCard, PAGE_SIZE, Sort};
 use super::coverage::{self, CoverageQuery, CoverageReport};
 use super::model::Action;
+use super::notify::Notifier;
 use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -252,10 +253,12 @@ pub async fn send_batch(
     user.require(SCHEDULERS)?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
+    let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| batch::send(conn, &keys, user.id, id))
+        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id))
         .await?;
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -275,10 +278,12 @@ pub async fn request(
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
+    let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::request(conn, &keys, user.id, job_id))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id))
         .await?;
+    state.mail.wake();
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -292,10 +297,14 @@ async fn staff_move(
     user.require(SCHEDULERS)?;
     let shopper_id = body.into_inner()?.shopper_id;
     let keys = state.auth.keys.clone();
+    let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::offer_or_assign(conn, &keys, user.id, job_id, shopper_id, action))
+        .run(move |conn| {
+            service::offer_or_assign(conn, &keys, &notifier, user.id, job_id, shopper_id, action)
+        })
         .await?;
+    state.mail.wake();
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -414,9 +423,11 @@ pub async fn move_assignment(
         parse_json(&body)?
     };
     let (id, action) = path.into_inner();
+    let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::act(conn, &user, id, &action, &request))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request))
         .await?;
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
 }

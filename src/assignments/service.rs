@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{Action, AssignmentRow, State};
+use super::notify::Notifier;
 use super::store::{self, NewAssignment};
 use crate::auth::{CurrentUser, Role};
 use crate::clients::candidates::JobMatch;
@@ -174,6 +175,7 @@ fn expire_other_requests(
 pub fn request(
     conn: &mut DbConnection,
     keys: &Keys,
+    notifier: &Notifier,
     shopper_id: i64,
     job_id: i64,
 ) -> AppResult<AssignmentView> {
@@ -225,6 +227,9 @@ pub fn request(
         if self_assign {
             // The shopper's own request, if any, is now this assignment.
             expire_other_requests(conn, job_id, shopper_id, now)?;
+            if let Some(row) = store::find(conn, id)? {
+                notifier.confirmed(conn, &row, now)?;
+            }
         }
         Ok(id)
     })?;
@@ -236,6 +241,7 @@ pub fn request(
 pub fn offer_or_assign(
     conn: &mut DbConnection,
     keys: &Keys,
+    notifier: &Notifier,
     staff_id: i64,
     job_id: i64,
     shopper_id: i64,
@@ -287,8 +293,13 @@ pub fn offer_or_assign(
             .map_err(|e| unique_as(e, taken))?,
         };
         store::add_event(conn, id, state, Some(staff_id), Some(note), now)?;
+        let row = store::find(conn, id)?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("assignment vanished")))?;
         if state == State::Accepted {
             expire_other_requests(conn, job_id, shopper_id, now)?;
+            notifier.confirmed(conn, &row, now)?;
+        } else {
+            notifier.offer_made(conn, &row, now)?;
         }
         Ok(id)
     })?;
@@ -296,7 +307,12 @@ pub fn offer_or_assign(
 }
 
 /// Lets a lapsed offer expire (idempotent; the deadline scheduler does the same for all).
-pub fn expire_if_lapsed(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> AppResult<()> {
+pub fn expire_if_lapsed(
+    conn: &mut DbConnection,
+    notifier: &Notifier,
+    id: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     write_transaction(conn, |conn| {
         let Some(row) = store::find(conn, id)? else {
             return Ok(());
@@ -312,6 +328,7 @@ pub fn expire_if_lapsed(conn: &mut DbConnection, id: i64, now: NaiveDateTime) ->
                 Some("the offer was not accepted in time"),
                 now,
             )?;
+            notifier.expired(conn, &row, now)?;
         }
         Ok(())
     })
@@ -360,6 +377,7 @@ fn reason_text(request: &MoveRequest, required: bool) -> AppResult<Option<String
 /// `reassign`. 409 with the current state when the move does not apply.
 pub fn act(
     conn: &mut DbConnection,
+    notifier: &Notifier,
     user: &CurrentUser,
     id: i64,
     action: &str,
@@ -367,7 +385,7 @@ pub fn act(
 ) -> AppResult<AssignmentView> {
     let now = now();
     let today = now.date();
-    expire_if_lapsed(conn, id, now)?;
+    expire_if_lapsed(conn, notifier, id, now)?;
     write_transaction(conn, |conn| {
         let row = store::find(conn, id)?
             .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
@@ -408,6 +426,7 @@ pub fn act(
                     store::set_visit_on(conn, id, day, now)?;
                 }
                 expire_other_requests(conn, row.job_id, row.shopper_id, now)?;
+                notifier.confirmed(conn, &row, now)?;
             }
             "decline" => {
                 // The shopper turns an offer down; staff turn a request down (to withdraw

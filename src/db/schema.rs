@@ -349,6 +349,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    digests (user_id) {
+        user_id -> BigInt,
+        checked_on -> Date,
+        last_sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(certifications -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> shoppers (shopper_id));
 diesel::joinable!(affiliations -> organizations (organization_id));
@@ -396,4 +404,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     citations,
     batches,
     batch_items,
+    digests,
 );

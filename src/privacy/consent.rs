@@ -70,6 +70,8 @@ pub enum Source {
     Api,
     /// A browser's Global Privacy Control signal, taken as a no to sharing.
     GlobalPrivacyControl,
+    /// The unsubscribe link of a mail.
+    UnsubscribeLink,
 }
 
 impl Source {
@@ -79,6 +81,7 @@ impl Source {
             Source::Profile => "profile",
             Source::Api => "api",
             Source::GlobalPrivacyControl => "gpc",
+            Source::UnsubscribeLink => "unsubscribe_link",
         }
     }
 }

@@ -703,6 +703,16 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "tell staff whether the offer to the proposed shopper went out",
         PANEL_LIFETIME,
     ),
+    // digests: the daily mail of new jobs
+    plain("digests", "user_id"),
+    plain("digests", "checked_on"),
+    personal(
+        "digests",
+        "last_sent_at",
+        Category::F,
+        "list in the next digest only the jobs that are new since the last one",
+        ACCOUNT_LIFETIME,
+    ),
     // citations: late cancellations and overdue visits
     plain("citations", "id"),
     plain("citations", "shopper_id"),

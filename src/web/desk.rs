@@ -197,10 +197,12 @@ async fn send(
     let (user, _) = form_post_in(&req, &state, SCHEDULERS, form).await?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| batch::send(conn, &keys, user.id, id))
+        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id))
         .await;
+    state.mail.wake();
     match outcome {
         Ok(_) => see_other(&format!("/staff/batches/{id}")),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {

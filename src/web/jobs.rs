@@ -14,6 +14,7 @@ use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
+use crate::assignments::notify::Notifier;
 use crate::assignments::service::{self, AssignmentView, MoveRequest};
 use crate::auth::Role;
 
@@ -25,6 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shopper/jobs/{id}/request", web::post().to(request_job))
         .route("/shopper/assignments", web::get().to(assignments_page))
         .route("/shopper/assignments.ics", web::get().to(calendar))
+        .route("/unsubscribe", web::get().to(unsubscribe_page))
+        .route("/unsubscribe", web::post().to(unsubscribe))
         .route(
             "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|location-closed}",
             web::post().to(move_assignment),
@@ -251,10 +254,12 @@ async fn request_job(
     let (user, _) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
+    let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::request(conn, &keys, user.id, job_id))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id))
         .await;
+    state.mail.wake();
     match outcome {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/shopper/assignments"))
@@ -332,10 +337,12 @@ async fn move_assignment(
             return assignments_page_with(&req, &state, problem_text(&e)).await;
         }
     };
+    let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::act(conn, &user, id, &action, &request))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request))
         .await;
+    state.mail.wake();
     match outcome {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/shopper/assignments"))
@@ -361,4 +368,91 @@ async fn calendar(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
             "attachment; filename=\"incognito.ics\"",
         ))
         .body(text))
+}
+
+#[derive(Debug, Deserialize)]
+struct UnsubscribeQuery {
+    token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    csrf: String,
+    token: String,
+    what: String,
+}
+
+fn bad_link() -> PageError {
+    PageError::shown(
+        StatusCode::BAD_REQUEST,
+        "This link is not valid",
+        "The unsubscribe link is incomplete or altered. Use the link of the mail again, or change your choices on your choices page after signing in.",
+    )
+}
+
+/// The page of an unsubscribe link: one button, so that mail scanners that open links do not
+/// unsubscribe anyone. No sign-in: the signed token names the person and the mail.
+async fn unsubscribe_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<UnsubscribeQuery>,
+) -> PageResult {
+    let token = query.token.clone().unwrap_or_default();
+    let notifier = Notifier::new(&state.auth);
+    let Some((_, purpose)) = notifier.check_unsubscribe(&token) else {
+        return Err(bad_link());
+    };
+    let csrf = csrf(&req, &state);
+    let page = UnsubscribePage {
+        csrf: csrf.token.clone(),
+        token,
+        what: format!("Stop this: “{}”", purpose.explanation()),
+    };
+    Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
+}
+
+async fn unsubscribe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let form = form.into_inner();
+    super::session::check_csrf(
+        &req,
+        &state,
+        form.get("csrf_token").map_or("", String::as_str),
+    )?;
+    let notifier = Notifier::new(&state.auth);
+    let Some((user_id, purpose)) = form
+        .get("token")
+        .and_then(|t| notifier.check_unsubscribe(t))
+    else {
+        return Err(bad_link());
+    };
+    state
+        .db
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                crate::privacy::consent::record(
+                    conn,
+                    user_id,
+                    purpose,
+                    false,
+                    crate::privacy::consent::Source::UnsubscribeLink,
+                    service::now(),
+                )
+                .map_err(crate::error::AppError::from)
+            })
+        })
+        .await?;
+    super::pages::message(
+        StatusCode::OK,
+        "Done",
+        &format!(
+            "You will get no more of these emails. Recorded in your choices: no to “{}”",
+            purpose.explanation()
+        ),
+        Some(("/", "Home")),
+    )
 }

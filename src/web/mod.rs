@@ -3,6 +3,7 @@
 //!
 //! | page | who |
 //! | --- | --- |
+//! | `/unsubscribe` (a signed link from a mail) | anyone holding the link |
 //! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}`, `/privacy-notice` | anyone |
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |

@@ -133,7 +133,7 @@ struct MessagePage<'a> {
     link: Option<(&'a str, &'a str)>,
 }
 
-fn message(
+pub(super) fn message(
     status: StatusCode,
     heading: &str,
     text: &str,

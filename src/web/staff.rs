@@ -771,14 +771,16 @@ async fn offer_job(
         return job_page_with(&req, &state, job_id, "shopper_id: choose a shopper".into()).await;
     };
     let keys = state.auth.keys.clone();
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
         .run(move |conn| {
             crate::assignments::service::offer_or_assign(
-                conn, &keys, user.id, job_id, shopper_id, action,
+                conn, &keys, &notifier, user.id, job_id, shopper_id, action,
             )
         })
         .await;
+    state.mail.wake();
     match outcome {
         Ok(_) => see_other(&format!("/staff/jobs/{job_id}")),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {

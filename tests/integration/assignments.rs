@@ -23,7 +23,7 @@ fn day(offset: i64) -> String {
 
 /// A client "Burger Barn" with competitor "Taco Town", a store in Chelsea and a project with
 /// these settings: (scheduler token, client id, store id, project id).
-async fn setup(app: &TestApp, project: Value) -> (String, i64, i64, i64) {
+pub(crate) async fn setup(app: &TestApp, project: Value) -> (String, i64, i64, i64) {
     let (scheduler, client) = scheduler_with_client(app, "Burger Barn").await;
     app.post_json_auth(
         &format!("/api/v1/clients/{client}/competitors"),
@@ -55,7 +55,14 @@ async fn setup(app: &TestApp, project: Value) -> (String, i64, i64, i64) {
     (scheduler, client, store, project)
 }
 
-async fn job(app: &TestApp, scheduler: &str, project: i64, store: i64, from: i64, to: i64) -> i64 {
+pub(crate) async fn job(
+    app: &TestApp,
+    scheduler: &str,
+    project: i64,
+    store: i64,
+    from: i64,
+    to: i64,
+) -> i64 {
     let r = app
         .post_json_auth(
             "/api/v1/jobs",
@@ -67,7 +74,12 @@ async fn job(app: &TestApp, scheduler: &str, project: i64, store: i64, from: i64
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let r = app.post_json_auth(path, token, &body).await;
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
@@ -788,11 +800,13 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
 
     // The clock is an argument: sweep as if it were later.
     let pool = app.database();
+    let notifier = incognito::assignments::notify::Notifier::new(&app.state.auth);
     let sweep = |hours: i64| {
         let pool = pool.clone();
+        let notifier = notifier.clone();
         async move {
             let at = Utc::now().naive_utc() + chrono::Duration::hours(hours);
-            pool.run(move |conn| incognito::assignments::deadlines::sweep(conn, at))
+            pool.run(move |conn| incognito::assignments::deadlines::sweep(conn, &notifier, at))
                 .await
                 .unwrap()
         }

@@ -109,6 +109,8 @@ impl Drop for PgTestDb {
 
 pub struct TestApp {
     pub address: String,
+    /// The running app's state: its database pool, keys and settings.
+    pub state: incognito::app::AppState,
     pub client: reqwest::Client,
     pub settings: Settings,
     pub data_dir: PathBuf,
@@ -163,10 +165,12 @@ pub async fn start(settings: Settings) -> TestApp {
         .await
         .expect("the app starts");
     let port = application.port();
+    let state = application.state().clone();
     let handle = application.handle();
     let join = tokio::spawn(application.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -359,6 +363,15 @@ fn read_messages(folders: &[PathBuf]) -> Vec<String> {
 }
 
 /// Messages to `to` that contain a link to `path`, once at least `count` of them arrived (10 s).
+/// Every mail delivered to `to` so far, decoded.
+pub fn mails_to(folders: &[PathBuf], to: &str) -> Vec<String> {
+    read_messages(folders)
+        .into_iter()
+        .map(|m| decode_quoted_printable(&m))
+        .filter(|m| addressed_to(m, to))
+        .collect()
+}
+
 pub async fn wait_for_mail(folders: &[PathBuf], to: &str, path: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

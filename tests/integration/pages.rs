@@ -1175,3 +1175,181 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn mail_tells_shoppers_about_offers_confirmations_reminders_and_new_jobs() {
+    use crate::assignments::{job, post, setup};
+    use serde_json::json;
+    let Some(app) = spawn_app(Backend::Sqlite, "assignment_mail").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let (ana, ana_token) = panel_member(
+        &app,
+        &scheduler,
+        "ana",
+        json!({"consents": {"job_offer_emails": true, "daily_digest": true}}),
+        true,
+    )
+    .await;
+    let (ben, _) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let email = |token: String| {
+        let app = &app;
+        async move {
+            get_json(app, "/api/v1/me", &token).await["email"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let ana_email = email(ana_token.clone()).await;
+    let folders = app.mail_folders();
+
+    // An offer (Ana asked for offer mail), with the page to answer it and an unsubscribe link.
+    let due_tomorrow = job(&app, &scheduler, project, store, 0, 1).await;
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{due_tomorrow}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mail = wait_for_mail(&folders, &ana_email, "A job is offered to you", 1)
+        .await
+        .pop()
+        .unwrap();
+    assert!(
+        mail.contains("/shopper/assignments") && mail.contains("Please answer by"),
+        "{mail}"
+    );
+    let start = mail.find("unsubscribe?token=").unwrap() + "unsubscribe?token=".len();
+    let token: String = mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+
+    // Accepted: a confirmation. The window ends tomorrow: one reminder, however often swept.
+    let id = offered["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for_mail(&folders, &ana_email, "Your assignment is confirmed", 1).await;
+    let notifier = incognito::assignments::notify::Notifier::new(&app.state.auth);
+    for _ in 0..2 {
+        let n = notifier.clone();
+        let now = chrono::Utc::now().naive_utc();
+        app.state
+            .db
+            .run(move |conn| incognito::assignments::deadlines::sweep(conn, &n, now))
+            .await
+            .unwrap();
+    }
+    app.state.mail.wake();
+    wait_for_mail(
+        &folders,
+        &ana_email,
+        "Reminder: your visit is due tomorrow",
+        1,
+    )
+    .await;
+    assert_eq!(
+        mails_to(&folders, &ana_email)
+            .iter()
+            .filter(|m| m.contains("Reminder: your visit"))
+            .count(),
+        1
+    );
+
+    // Ben never asked for offer mail: an offer to him sends none (his confirmation, sent
+    // after it, shows the sender got that far).
+    let ben_email = get_json(&app, &format!("/api/v1/shoppers/{ben}"), &scheduler).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = job(&app, &scheduler, project, store, 1, 9).await;
+    post(
+        &app,
+        &format!("/api/v1/jobs/{other}/offer"),
+        &scheduler,
+        json!({"shopper_id": ben}),
+    )
+    .await;
+    let third = job(&app, &scheduler, project, store, 2, 9).await;
+    post(
+        &app,
+        &format!("/api/v1/jobs/{third}/assign"),
+        &scheduler,
+        json!({"shopper_id": ben}),
+    )
+    .await;
+    wait_for_mail(&folders, &ben_email, "Your assignment is confirmed", 1).await;
+    assert!(
+        !mails_to(&folders, &ben_email)
+            .iter()
+            .any(|m| m.contains("A job is offered"))
+    );
+
+    // The daily digest lists new jobs Ana may take, once a day.
+    let fresh = job(&app, &scheduler, project, store, 3, 9).await;
+    let digest = |at: chrono::NaiveDateTime| {
+        let n = notifier.clone();
+        let keys = app.state.auth.keys.clone();
+        let db = app.state.db.clone();
+        async move {
+            db.run(move |conn| incognito::assignments::deadlines::digests(conn, &keys, &n, at))
+                .await
+                .unwrap()
+        }
+    };
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(digest(now).await, 1);
+    assert_eq!(digest(now).await, 0, "once a day");
+    app.state.mail.wake();
+    let mail = wait_for_mail(&folders, &ana_email, "new job", 1)
+        .await
+        .pop()
+        .unwrap();
+    assert!(mail.contains(&format!("/shopper/jobs/{fresh}")), "{mail}");
+    assert!(mail.contains("unsubscribe?token="));
+
+    // The unsubscribe link: a page with one button, then the choice is recorded.
+    let mut browser = Browser::default();
+    let (status, _, _) = browser
+        .get(&app, "/unsubscribe?token=1.job_offer_emails.00")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a forged token");
+    let (status, html, _) = browser
+        .get(&app, &format!("/unsubscribe?token={token}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Email me when a job is offered to me."),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let (status, html, _) = browser
+        .post(
+            &app,
+            "/unsubscribe",
+            &[("csrf_token", &csrf), ("token", &token)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let consents = get_json(&app, "/api/v1/me/consents", &ana_token).await;
+    let offers = consents["current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == "job_offer_emails")
+        .unwrap()
+        .clone();
+    assert_eq!(offers["granted"], false, "{consents}");
+    assert!(consents.to_string().contains("unsubscribe_link"));
+    app.stop().await;
+}

@@ -1,3 +1,4 @@
+DROP TABLE digests;
 DROP TABLE batch_items;
 DROP TABLE batches;
 DROP TABLE citations;

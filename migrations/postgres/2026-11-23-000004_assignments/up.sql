@@ -64,3 +64,10 @@ CREATE TABLE batch_items (
     outcome TEXT
 );
 CREATE INDEX batch_items_batch ON batch_items (batch_id);
+
+-- The daily digest of new jobs: when each opted-in shopper was last checked and mailed.
+CREATE TABLE digests (
+    user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    checked_on DATE NOT NULL,
+    last_sent_at TIMESTAMP
+);
