@@ -337,7 +337,12 @@ pub fn send(
         ) {
             Ok(_) => "offered".to_string(),
             Err(e) if e.status.is_client_error() => e.detail,
-            Err(e) => return Err(e),
+            // Logged; the other offers still go out, and this one can be made from the job's
+            // page.
+            Err(e) => {
+                tracing::error!(error = ?e, job_id, shopper_id, "a batch offer failed");
+                "not offered: an error on our side; offer it from the job's page".to_string()
+            }
         };
         diesel::update(batch_items::table.find(item))
             .set(batch_items::outcome.eq(outcome))

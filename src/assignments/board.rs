@@ -38,7 +38,7 @@ pub struct JobCard {
     pub bonus_cents: i64,
     pub reimbursement_cap_cents: i64,
     pub client_name: Option<String>,
-    /// From the shopper's home, km (one decimal).
+    /// From the shopper's home, km, to the half kilometre.
     pub distance_km: f64,
     /// Offset of the store from the shopper's home, km east and north (for the map; never
     /// absolute coordinates).
@@ -121,11 +121,16 @@ pub fn open_jobs_near(
     snapshot::without_holder(conn, rows)
 }
 
-/// Offset of `to` from `from` in km (east, north), on a local flat map.
+/// Where the map puts a store, km (east, north) of the shopper's home, on a 2 km grid: near
+/// enough to see where the work is, too coarse to find the store (its address is the
+/// shopper's only once the job is theirs).
+pub const MAP_GRID_KM: f64 = 2.0;
+
 fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
     let north = (to.lat() - from.lat()) * 111.195;
     let east = (to.lon() - from.lon()) * 111.195 * from.lat().to_radians().cos();
-    (east, north)
+    let snap = |v: f64| (v / MAP_GRID_KM).round() * MAP_GRID_KM;
+    (snap(east), snap(north))
 }
 
 /// The shopper's board. 404 before the shopper has applied.
@@ -224,7 +229,8 @@ fn build(
                 bonus_cents: job.bonus_cents,
                 reimbursement_cap_cents: job.reimbursement_cap_cents,
                 client_name,
-                distance_km: (crate::matching::haversine_km(home, position) * 10.0).round() / 10.0,
+                // Half-kilometres: enough to choose, too coarse to find the store.
+                distance_km: (crate::matching::haversine_km(home, position) * 2.0).round() / 2.0,
                 east_km,
                 north_km,
             },

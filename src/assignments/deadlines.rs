@@ -66,10 +66,41 @@ pub fn sweep(
         })?;
     }
 
-    // Accepted or visited, and the window is over: (assignment, shopper, state, window end).
+    // Requests and offers whose job's window is over lapse.
+    let stale: Vec<(i64, String)> = assignments::table
+        .inner_join(jobs::table)
+        .filter(assignments::state.eq_any([State::Requested.as_str(), State::Offered.as_str()]))
+        .filter(jobs::window_end.lt(today))
+        .select((assignments::id, assignments::state))
+        .load(conn)?;
+    for (id, state) in stale {
+        let state = State::parse(&state).unwrap_or(State::Cancelled);
+        write_transaction(conn, |conn| -> AppResult<()> {
+            if store::set_state(conn, id, state, State::Expired, None, now)? {
+                store::add_event(
+                    conn,
+                    id,
+                    State::Expired,
+                    None,
+                    Some("the job's window ended"),
+                    now,
+                )?;
+                if state == State::Offered
+                    && let Some(row) = store::find(conn, id)?
+                {
+                    notifier.expired(conn, &row, now)?;
+                }
+                report.expired_offers += 1;
+            }
+            Ok(())
+        })?;
+    }
+
+    // Accepted, not visited, and the window is over: (assignment, shopper, state, window end).
+    // (A reported visit waits for its report, which the deliverables bring.)
     let late: Vec<(i64, i64, String, NaiveDate)> = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::state.eq_any([State::Accepted.as_str(), State::Visited.as_str()]))
+        .filter(assignments::state.eq(State::Accepted.as_str()))
         .filter(jobs::window_end.lt(today))
         .select((
             assignments::id,
@@ -93,23 +124,15 @@ pub fn sweep(
                     }
                     report.taken_back += 1;
                 }
-            } else {
-                // Noted once; the conditional insert keeps a second sweep from noting again.
-                let noted: i64 = assignment_events::table
-                    .filter(assignment_events::assignment_id.eq(id))
-                    .filter(assignment_events::note.eq(OVERDUE_NOTE))
-                    .count()
-                    .get_result(conn)?;
-                if noted == 0 {
-                    store::add_event(conn, id, state, None, Some(OVERDUE_NOTE), now)?;
-                    if let Some(row) = store::find(conn, id)? {
-                        notifier.overdue(conn, &row, OVERDUE_GRACE_DAYS, now)?;
-                    }
-                    report.overdue += 1;
+            } else if note_once(conn, id, state, OVERDUE_NOTE, now)? {
+                if let Some(row) = store::find(conn, id)? {
+                    notifier.overdue(conn, &row, OVERDUE_GRACE_DAYS, now)?;
                 }
+                report.overdue += 1;
             }
             Ok(())
-        })?;
+        })
+        .or_else(already_done)?;
     }
 
     // Accepted, the window ends tomorrow: one reminder.
@@ -122,22 +145,47 @@ pub fn sweep(
         .load(conn)?;
     for id in due {
         write_transaction(conn, |conn| -> AppResult<()> {
-            let noted: i64 = assignment_events::table
-                .filter(assignment_events::assignment_id.eq(id))
-                .filter(assignment_events::note.eq(REMINDER_NOTE))
-                .count()
-                .get_result(conn)?;
-            if noted == 0
+            if note_once(conn, id, State::Accepted, REMINDER_NOTE, now)?
                 && let Some(row) = store::find(conn, id)?
             {
-                store::add_event(conn, id, State::Accepted, None, Some(REMINDER_NOTE), now)?;
                 notifier.reminder(conn, &row, now)?;
                 report.reminders += 1;
             }
             Ok(())
-        })?;
+        })
+        .or_else(already_done)?;
     }
     Ok(report)
+}
+
+/// Writes a note that may exist once per assignment (a unique index holds it to once, also
+/// with several servers sweeping together); false when it was written before.
+fn note_once(
+    conn: &mut DbConnection,
+    id: i64,
+    state: State,
+    note: &str,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    let noted: i64 = assignment_events::table
+        .filter(assignment_events::assignment_id.eq(id))
+        .filter(assignment_events::note.eq(note))
+        .count()
+        .get_result(conn)?;
+    if noted > 0 {
+        return Ok(false);
+    }
+    store::add_event(conn, id, state, None, Some(note), now)?;
+    Ok(true)
+}
+
+/// Another server wrote the same once-only note first: nothing more to do here.
+fn already_done(e: crate::error::AppError) -> AppResult<()> {
+    if e.code == "already_exists" {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }
 
 /// The note that marks a reminder sent (written once).

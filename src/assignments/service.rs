@@ -20,7 +20,7 @@ use crate::keys::Keys;
 use crate::panel::store as panel;
 
 /// Who schedules: they offer, assign, turn requests down, cancel and reassign.
-pub const SCHEDULERS: &[Role] = &[Role::Scheduler, Role::Admin];
+pub const SCHEDULERS: &[Role] = crate::clients::routes::STAFF;
 
 /// A cancellation this close to the end of the window (or to the planned visit) is late and
 /// earns a citation.
@@ -93,6 +93,13 @@ pub struct ShopperRef {
     pub shopper_id: i64,
 }
 
+fn changed_meanwhile() -> AppError {
+    AppError::conflict(
+        "illegal_transition",
+        "The assignment changed meanwhile; reload it and try again.",
+    )
+}
+
 fn taken() -> AppError {
     AppError::conflict(
         "job_taken",
@@ -144,7 +151,14 @@ fn check_pair(
     let row = panel::find_shopper(conn, shopper_id)?
         .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
     let matched = JobMatch::load(conn, keys, job_id, vec![row], today)?;
-    let unmet = matched.unmet(shopper_id).unwrap_or_default();
+    let mut unmet = matched.unmet(shopper_id).unwrap_or_default();
+    // The shopper's own request or offer for this job is the one being moved on: it does not
+    // count against their capacity for it.
+    let own = store::request_of(conn, job_id, shopper_id)?.is_some()
+        || store::holder(conn, job_id)?.is_some_and(|h| h.shopper_id == shopper_id);
+    if own {
+        unmet.retain(|u| *u != crate::matching::Unmet::NoCapacity);
+    }
     Ok((matched, unmet))
 }
 
@@ -213,11 +227,27 @@ pub fn request(
             visit_on: None,
             offer_expires_at: None,
         };
-        let id = store::insert(conn, &new, now).map_err(|e| {
-            unique_as(e, || {
-                AppError::conflict("already_exists", "You have asked for this job already.")
-            })
-        })?;
+        let own_request = if self_assign {
+            store::request_of(conn, job_id, shopper_id)?
+        } else {
+            None
+        };
+        let id = match own_request {
+            // The shopper's earlier request becomes the assignment.
+            Some(request) => {
+                if !store::set_state(conn, request.id, State::Requested, state, None, now)
+                    .map_err(|e| unique_as(e, taken))?
+                {
+                    return Err(changed_meanwhile());
+                }
+                request.id
+            }
+            None => store::insert(conn, &new, now).map_err(|e| {
+                unique_as(e, || {
+                    AppError::conflict("already_exists", "You have asked for this job already.")
+                })
+            })?,
+        };
         let note = if self_assign {
             "taken by the shopper (self-assign)"
         } else {
@@ -225,7 +255,6 @@ pub fn request(
         };
         store::add_event(conn, id, state, Some(shopper_id), Some(note), now)?;
         if self_assign {
-            // The shopper's own request, if any, is now this assignment.
             expire_other_requests(conn, job_id, shopper_id, now)?;
             if let Some(row) = store::find(conn, id)? {
                 notifier.confirmed(conn, &row, now)?;
@@ -265,15 +294,25 @@ pub fn offer_or_assign(
         if store::holder(conn, job_id)?.is_some() {
             return Err(taken());
         }
-        let deadline = now + Duration::hours(i64::from(matched.project.offer_hours));
+        // An offer lapses after the project's hours, and at the latest when the window ends.
+        let window_close = matched
+            .job
+            .window_end
+            .and_hms_opt(23, 59, 59)
+            .unwrap_or(now);
+        let deadline =
+            (now + Duration::hours(i64::from(matched.project.offer_hours))).min(window_close);
         let (state, note, deadline) = match action {
             Action::Offer => (State::Offered, "offered by staff", Some(deadline)),
             _ => (State::Accepted, "assigned by staff", None),
         };
         let id = match store::request_of(conn, job_id, shopper_id)? {
             Some(request) => {
-                store::set_state(conn, request.id, State::Requested, state, None, now)
-                    .map_err(|e| unique_as(e, taken))?;
+                if !store::set_state(conn, request.id, State::Requested, state, None, now)
+                    .map_err(|e| unique_as(e, taken))?
+                {
+                    return Err(changed_meanwhile());
+                }
                 if let Some(deadline) = deadline {
                     store::set_offer_deadline(conn, request.id, deadline)?;
                 }
@@ -385,6 +424,10 @@ pub fn act(
 ) -> AppResult<AssignmentView> {
     let now = now();
     let today = now.date();
+    // Who may act is checked before anything is written, the lapse of an offer included.
+    let row =
+        store::find(conn, id)?.ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    permitted(user, &row, action)?;
     expire_if_lapsed(conn, notifier, id, now)?;
     write_transaction(conn, |conn| {
         let row = store::find(conn, id)?
@@ -394,6 +437,18 @@ pub fn act(
         let state = row.state();
         let illegal = || AppError::illegal_transition(state.as_str(), action);
         let actor = Some(user.id);
+        if action == "accept" && state == State::Offered {
+            // The job must still be open, and the shopper still a panel member.
+            open_job(conn, row.job_id, today)?;
+            let active = panel::find_shopper(conn, row.shopper_id)?
+                .is_some_and(|s| s.status() == crate::panel::model::Status::Active);
+            if !active {
+                return Err(AppError::conflict(
+                    "not_available",
+                    "Only an active panel member can accept a job.",
+                ));
+            }
+        }
         let mut next = |to: State, reason: Option<&str>, note: Option<&str>| -> AppResult<()> {
             if !store::set_state(conn, id, state, to, reason, now)? {
                 // Someone else moved it first.
@@ -409,6 +464,7 @@ pub fn act(
         match action {
             "accept" => {
                 let to = state.after(Action::Accept).ok_or_else(illegal)?;
+
                 if let Some(day) = request.visit_on
                     && (!in_window(day) || day < today)
                 {
@@ -422,8 +478,10 @@ pub fn act(
                     ));
                 }
                 next(to, None, Some("accepted by the shopper"))?;
-                if let Some(day) = request.visit_on {
-                    store::set_visit_on(conn, id, day, now)?;
+                if let Some(day) = request.visit_on
+                    && !store::set_visit_on(conn, id, day, now)?
+                {
+                    return Err(changed_meanwhile());
                 }
                 expire_other_requests(conn, row.job_id, row.shopper_id, now)?;
                 notifier.confirmed(conn, &row, now)?;
@@ -496,7 +554,9 @@ pub fn act(
                         ),
                     ));
                 }
-                store::set_visit_on(conn, id, day, now)?;
+                if !store::set_visit_on(conn, id, day, now)? {
+                    return Err(changed_meanwhile());
+                }
                 store::add_event(
                     conn,
                     id,
@@ -526,7 +586,8 @@ pub fn act(
                 // The shopper found the store closed: the assignment ends without a citation
                 // and the job leaves the board until staff look into it.
                 let to = state.after(Action::Cancel).ok_or_else(illegal)?;
-                if !matches!(state, State::Offered | State::Accepted) {
+                // Only the shopper holding the job, who has its address, can find it closed.
+                if state != State::Accepted {
                     return Err(illegal());
                 }
                 let note = reason_text(request, false)?;

@@ -53,7 +53,8 @@ pub fn work_of(
         if state.is_open() {
             w.open += 1;
         }
-        if state == State::Submitted {
+        // A reported visit counts as a completed shop until reports come with the deliverables.
+        if state.visited() {
             w.completed += 1;
         }
         if state.visited() && location == location_id {
@@ -181,19 +182,24 @@ pub fn set_offer_deadline(
         .map(|_| ())
 }
 
+/// Plans the visit of an accepted assignment; false when it is no longer accepted.
 pub fn set_visit_on(
     conn: &mut DbConnection,
     id: i64,
     visit_on: NaiveDate,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(assignments::table.find(id))
-        .set((
-            assignments::visit_on.eq(visit_on),
-            assignments::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
+) -> QueryResult<bool> {
+    diesel::update(
+        assignments::table
+            .filter(assignments::id.eq(id))
+            .filter(assignments::state.eq(State::Accepted.as_str())),
+    )
+    .set((
+        assignments::visit_on.eq(visit_on),
+        assignments::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 pub fn set_visited_on(conn: &mut DbConnection, id: i64, on: NaiveDate) -> QueryResult<()> {

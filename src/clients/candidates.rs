@@ -274,7 +274,7 @@ pub fn shopper_words(
     for u in unmet {
         let words = match u {
             Unmet::TooFar { km, limit_km } => format!(
-                "the store is {km:.1} km from you; this job is for shoppers within {limit_km:.1} km"
+                "the store is about {km:.0} km from you; this job is for shoppers within {limit_km:.1} km"
             ),
             Unmet::Inactive => match status {
                 Some(Status::Suspended) => "your panel membership is suspended".into(),

@@ -430,22 +430,32 @@ async fn unsubscribe(
     else {
         return Err(bad_link());
     };
-    state
+    let recorded = state
         .db
         .run(move |conn| {
             crate::db::write_transaction(conn, |conn| {
-                crate::privacy::consent::record(
-                    conn,
-                    user_id,
-                    purpose,
-                    false,
-                    crate::privacy::consent::Source::UnsubscribeLink,
-                    service::now(),
-                )
-                .map_err(crate::error::AppError::from)
+                // The account may be gone (deleted since the mail): then there is nothing to stop.
+                let exists = diesel::OptionalExtension::optional(crate::auth::store::find_user(
+                    conn, user_id,
+                ))?
+                .is_some();
+                if exists {
+                    crate::privacy::consent::record(
+                        conn,
+                        user_id,
+                        purpose,
+                        false,
+                        crate::privacy::consent::Source::UnsubscribeLink,
+                        service::now(),
+                    )?;
+                }
+                Ok::<bool, crate::error::AppError>(exists)
             })
         })
         .await?;
+    if !recorded {
+        return Err(bad_link());
+    }
     super::pages::message(
         StatusCode::OK,
         "Done",

@@ -300,6 +300,17 @@ async fn rotation_and_conflicts_are_explained_without_names(backend: Backend) {
     let first = job(&app, &scheduler, project, store, -1, 10).await;
     let later = job(&app, &scheduler, project, store, 20, 30).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    // Unrated, Ana can only ask; rated 8, she takes the job herself, and her request is what
+    // becomes the assignment (no second one left behind).
+    let (status, asked) = post(
+        &app,
+        &format!("/api/v1/jobs/{first}/request"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["state"], "requested");
     rate(&app, &scheduler, ana, 8).await;
     let (status, taken) = post(
         &app,
@@ -309,6 +320,9 @@ async fn rotation_and_conflicts_are_explained_without_names(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{taken}");
+    assert_eq!(taken["id"], asked["id"]);
+    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(taken["state"], "accepted", "self-assigned");
     let id = taken["id"].as_i64().unwrap();
     let (status, _) = post(
@@ -784,7 +798,7 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     let Some(app) = spawn_app(backend, "deadlines").await else {
         return;
     };
-    let (scheduler, _, store, project) = setup(&app, json!({"offer_hours": 1})).await;
+    let (scheduler, client, store, project) = setup(&app, json!({"offer_hours": 1})).await;
     let job = job(&app, &scheduler, project, store, -1, 1).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let (ben, _) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
@@ -870,6 +884,70 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(citations, ["overdue"]);
+
+    // An offer lapses at the end of the window at the latest; requests and offers of a job
+    // whose window is over lapse; a reported visit is not taken back.
+    let r = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &scheduler,
+            &json!({"client_id": client, "name": "Long", "max_km": 40, "rotation_days": 0, "fee_cents": 100, "offer_hours": 720}),
+        )
+        .await;
+    let long = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (cal, _) = panel_member(&app, &scheduler, "cal", json!({}), true).await;
+    let (_, dan_token) = panel_member(&app, &scheduler, "dan", json!({}), true).await;
+    let ends_today = crate::assignments::job(&app, &scheduler, long, store, -1, 0).await;
+    let (_, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{ends_today}/offer"),
+        &scheduler,
+        json!({"shopper_id": cal}),
+    )
+    .await;
+    assert_eq!(
+        offered["offer_expires_at"],
+        format!("{}T23:59:59", day(0)),
+        "{offered}"
+    );
+    let asked_job = crate::assignments::job(&app, &scheduler, long, store, -1, 0).await;
+    let (_, asked) = post(
+        &app,
+        &format!("/api/v1/jobs/{asked_job}/request"),
+        &dan_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(asked["state"], "requested");
+    let done_job = crate::assignments::job(&app, &scheduler, long, store, -1, 0).await;
+    let (_, done) = post(
+        &app,
+        &format!("/api/v1/jobs/{done_job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let done_id = done["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{done_id}/visit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let report = sweep(24 * 4).await;
+    assert_eq!(report.expired_offers, 2, "{report:?}");
+    let dan = get_json(&app, "/api/v1/me/assignments", &dan_token).await;
+    assert_eq!(dan[0]["state"], "expired");
+    let ana_list = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let visited = ana_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == done_id)
+        .unwrap();
+    assert_eq!(visited["state"], "visited", "a reported visit stays");
     app.stop().await;
 }
 
@@ -997,6 +1075,25 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     assert_eq!(problem["code"], "already_sent");
     let again = get_json(&app, &format!("/api/v1/batches/{id}"), &scheduler).await;
     assert_eq!(again["filled"], 2);
+    // Ana now holds five open items (four requests and the offer). Offering her a job she
+    // asked for does not need a sixth slot: her request is what moves on.
+    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let asked = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["state"] == "requested")
+        .unwrap()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{asked}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{offered}");
     app.stop().await;
 }
 

@@ -34,6 +34,9 @@ CREATE TABLE assignment_events (
     at TIMESTAMP NOT NULL
 );
 CREATE INDEX assignment_events_assignment ON assignment_events (assignment_id);
+-- Notes the deadline sweep writes once per assignment, however many servers sweep.
+CREATE UNIQUE INDEX assignment_events_once ON assignment_events (assignment_id, note)
+    WHERE note IN ('overdue: the visit was due by the end of the window', 'reminder sent: the window ends tomorrow');
 
 -- Citations the service records itself (a late cancellation, an overdue visit), or staff.
 CREATE TABLE citations (
