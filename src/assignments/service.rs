@@ -26,6 +26,9 @@ pub const SCHEDULERS: &[Role] = crate::clients::routes::STAFF;
 /// earns a citation.
 pub const LATE_CANCEL_DAYS: i64 = 2;
 
+/// Hours after getting a job in which calling it off is never late.
+pub const CANCEL_GRACE_HOURS: i64 = 24;
+
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
@@ -514,7 +517,17 @@ pub fn act(
                 let reason = reason_text(request, true)?.unwrap_or_default();
                 next(to, Some(&reason), None)?;
                 let late_from = job.window_end - Duration::days(LATE_CANCEL_DAYS);
+                // Calling off within a day of getting the job (staff may assign it unasked)
+                // is never late.
+                let taken_at = store::events_of(conn, &[id])?
+                    .into_iter()
+                    .filter(|e| e.1 == State::Accepted.as_str())
+                    .map(|e| e.3)
+                    .min();
+                let fresh =
+                    taken_at.is_some_and(|at| now - at < Duration::hours(CANCEL_GRACE_HOURS));
                 let late = state == State::Accepted
+                    && !fresh
                     && (today >= late_from
                         || row.visit_on.is_some_and(|d| today >= d - Duration::days(1)));
                 if by_shopper && late {

@@ -470,6 +470,20 @@ async fn staff_assign_and_shoppers_cancel_late_with_a_citation(backend: Backend)
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "reason");
+    // Taken more than a day ago (the clock moved back for the test), and the window ends
+    // tomorrow: the cancel is late.
+    let pool = app.database();
+    pool.run(move |conn| {
+        use diesel::prelude::*;
+        use incognito::db::schema::assignment_events;
+        let earlier = Utc::now().naive_utc() - chrono::Duration::days(2);
+        diesel::update(assignment_events::table.filter(assignment_events::assignment_id.eq(id)))
+            .set(assignment_events::at.eq(earlier))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
     let (status, cancelled) = post(
         &app,
         &format!("/api/v1/assignments/{id}/cancel"),
@@ -481,7 +495,6 @@ async fn staff_assign_and_shoppers_cancel_late_with_a_citation(backend: Backend)
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(cancelled["reason"], "sick");
     // The late cancel is on record, and the job is free again.
-    let pool = app.database();
     let citations = pool
         .run(move |conn| {
             use diesel::prelude::*;
@@ -523,6 +536,24 @@ async fn staff_assign_and_shoppers_cancel_late_with_a_citation(backend: Backend)
     let (status, _) = post(&app, "/api/v1/jobs/999999/request", &ben_token, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // Calling off a job staff assigned a moment ago is never late, even near the window's end.
+    let fresh = crate::assignments::job(&app, &scheduler, project, store, -1, 1).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{fresh}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let fid = assigned["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{fid}/cancel"),
+        &ana_token,
+        json!({"reason": "cannot go"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     // Ana finds the store of another job closed: no citation, and the job leaves the board.
     let closed = crate::assignments::job(&app, &scheduler, project, store, 0, 8).await;
     let (_, assigned) = post(
