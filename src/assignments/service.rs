@@ -348,6 +348,35 @@ pub fn offer_or_assign(
     view(conn, id, false)
 }
 
+/// Withdraws a shopper's requests and offers (on suspension), in the caller's transaction.
+pub fn withdraw_open(
+    conn: &mut DbConnection,
+    shopper_id: i64,
+    staff_id: i64,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    let mut withdrawn = 0;
+    for row in store::of_shopper(conn, shopper_id)? {
+        let state = row.state();
+        if !matches!(state, State::Requested | State::Offered) {
+            continue;
+        }
+        let reason = "withdrawn: the shopper's panel membership is suspended";
+        if store::set_state(conn, row.id, state, State::Cancelled, Some(reason), now)? {
+            store::add_event(
+                conn,
+                row.id,
+                State::Cancelled,
+                Some(staff_id),
+                Some(reason),
+                now,
+            )?;
+            withdrawn += 1;
+        }
+    }
+    Ok(withdrawn)
+}
+
 /// Lets a lapsed offer expire (idempotent; the deadline scheduler does the same for all).
 pub fn expire_if_lapsed(
     conn: &mut DbConnection,

@@ -14,9 +14,10 @@ use diesel::prelude::*;
 use super::model::{MAX_OPEN, STATES, State};
 use crate::clients::candidates::{by_shopper, cert_key, certifications_of, effective, ties_of};
 use crate::clients::model::{JobRow, Location, ProjectRow};
-use crate::clients::store as clients;
 use crate::db::DbConnection;
-use crate::db::schema::{assignments, disqualifications, jobs, shoppers};
+use crate::db::schema::{
+    assignments, client_competitors, clients, disqualifications, jobs, organizations, shoppers,
+};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Symbols, Tags, Visit};
@@ -133,22 +134,30 @@ pub fn load(
     // Clients: blocked organizations (the client and its competitors) and names, once each.
     let mut client_blocked: HashMap<i64, Vec<String>> = HashMap::new();
     let mut client_names: HashMap<i64, String> = HashMap::new();
-    for (_, _, project) in &jobs {
-        if client_blocked.contains_key(&project.client_id) {
-            continue;
-        }
-        let (_, org, _) = clients::find_client(conn, project.client_id)?;
-        client_names.insert(
-            project.client_id,
-            clients::find_organization(conn, org)?.name,
-        );
-        let mut blocked = vec![format!("org:{org}")];
-        blocked.extend(
-            clients::competitors_of(conn, project.client_id)?
-                .into_iter()
-                .map(|c| format!("org:{}", c.id)),
-        );
-        client_blocked.insert(project.client_id, blocked);
+    let mut client_ids: Vec<i64> = jobs.iter().map(|(_, _, p)| p.client_id).collect();
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    let named: Vec<(i64, i64, String)> = clients::table
+        .inner_join(organizations::table)
+        .filter(clients::id.eq_any(&client_ids))
+        .select((clients::id, organizations::id, organizations::name))
+        .load(conn)?;
+    for (client, org, name) in named {
+        client_names.insert(client, name);
+        client_blocked.insert(client, vec![format!("org:{org}")]);
+    }
+    let competitors: Vec<(i64, i64)> = client_competitors::table
+        .filter(client_competitors::client_id.eq_any(&client_ids))
+        .select((
+            client_competitors::client_id,
+            client_competitors::organization_id,
+        ))
+        .load(conn)?;
+    for (client, org) in competitors {
+        client_blocked
+            .entry(client)
+            .or_default()
+            .push(format!("org:{org}"));
     }
 
     let ties = ties_of(conn, &ids, today)?;

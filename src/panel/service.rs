@@ -620,6 +620,11 @@ pub fn change_status(
         };
         store::set_status(conn, shopper_id, to.as_str(), now)?;
         store::add_status_change(conn, shopper_id, to.as_str(), reason, Some(staff_id), now)?;
+        if to == Status::Suspended {
+            // Requests and offers of a suspended shopper are withdrawn (accepted visits stay
+            // for staff to decide: reassign or let them be made).
+            crate::assignments::service::withdraw_open(conn, shopper_id, staff_id, now)?;
+        }
         Ok(())
     })
 }

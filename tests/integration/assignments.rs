@@ -282,6 +282,33 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
         ["requested", "offered", "accepted", "accepted", "visited"]
     );
 
+    // Suspending a shopper withdraws their requests and offers.
+    let spare = crate::assignments::job(&app, &scheduler, project, store, 1, 10).await;
+    let (status, asked) = post(
+        &app,
+        &format!("/api/v1/jobs/{spare}/request"),
+        &ben_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/shoppers/{ben}/suspend"),
+        &scheduler,
+        json!({"reason": "complaint"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    let withdrawn = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == asked["id"])
+        .unwrap();
+    assert_eq!(withdrawn["state"], "cancelled", "{mine}");
+
     // Staff see the job's assignments; shoppers do not.
     let list = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
     assert_eq!(list.as_array().unwrap().len(), 2);

@@ -74,3 +74,7 @@ CREATE TABLE digests (
     checked_on DATE NOT NULL,
     last_sent_at TIMESTAMP
 );
+
+-- Places near a point: stores near a shopper (the job board), shoppers near a store.
+CREATE INDEX locations_latitude ON locations (latitude);
+CREATE INDEX shoppers_latitude ON shoppers (latitude);

@@ -1,3 +1,5 @@
+DROP INDEX shoppers_latitude;
+DROP INDEX locations_latitude;
 DROP TABLE digests;
 DROP TABLE batch_items;
 DROP TABLE batches;
