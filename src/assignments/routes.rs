@@ -409,6 +409,7 @@ pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppRe
         (status = 409, description = "Not allowed in the current state (given as `state`)", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn move_assignment(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i64, String)>,
@@ -417,8 +418,15 @@ pub async fn move_assignment(
     let mut roles = SCHEDULERS.to_vec();
     roles.push(Role::Shopper);
     user.require(&roles)?;
+    // The body is optional; when there is one, it is JSON.
     let request: MoveRequest = if body.iter().all(u8::is_ascii_whitespace) {
         MoveRequest::default()
+    } else if !crate::http::is_json(&req) {
+        return Err(AppError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON, with Content-Type: application/json.",
+        ));
     } else {
         parse_json(&body)?
     };

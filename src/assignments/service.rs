@@ -130,6 +130,18 @@ fn unique_as(e: diesel::result::Error, otherwise: impl FnOnce() -> AppError) -> 
     }
 }
 
+/// Holds the shopper's row until the transaction ends, so that two requests of one shopper
+/// check their capacity one after the other. (SQLite's writers take turns anyway.)
+fn lock_shopper(conn: &mut DbConnection, shopper_id: i64) -> AppResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT 1 FROM shoppers WHERE user_id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(shopper_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 fn open_job(conn: &mut DbConnection, job_id: i64, today: NaiveDate) -> AppResult<()> {
     let job = clients::find_job(conn, job_id)
         .optional()?
@@ -199,6 +211,7 @@ pub fn request(
     let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
+        lock_shopper(conn, shopper_id)?;
         open_job(conn, job_id, today)?;
         let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
         if !unmet.is_empty() {
@@ -282,6 +295,7 @@ pub fn offer_or_assign(
     let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
+        lock_shopper(conn, shopper_id)?;
         open_job(conn, job_id, today)?;
         let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
         if !unmet.is_empty() {

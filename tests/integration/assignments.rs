@@ -179,6 +179,17 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A body that is not JSON is refused as such.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{id}/accept")))
+        .bearer_auth(&ana_token)
+        .header("content-type", "text/plain")
+        .body("yes please")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // A visit day outside the window is named.
     let (status, problem) = post(
         &app,
