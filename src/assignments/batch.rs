@@ -127,7 +127,7 @@ pub fn propose(
     let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
     for (job, location, project) in &usable {
         let km = job.max_km.unwrap_or(project.max_km);
-        for row in snapshot::active_near(conn, location, km)? {
+        for row in snapshot::shoppers_near(conn, location, km, true)? {
             rows.entry(row.user_id).or_insert(row);
         }
     }

@@ -102,16 +102,14 @@ pub fn open_jobs_near(
     km: f64,
     today: NaiveDate,
 ) -> QueryResult<Vec<JobParts>> {
-    let dlat = km / 111.0 + 0.01;
-    let cos = at.lat().to_radians().cos().max(0.05);
-    let dlon = km / (111.32 * cos) + 0.01;
+    let ((lat0, lat1), (lon0, lon1)) = crate::matching::geo::bounding_box(at, km);
     let rows: Vec<(JobRow, Location, ProjectRow)> = jobs::table
         .inner_join(locations::table)
         .inner_join(projects::table)
         .filter(jobs::status.eq("open"))
         .filter(jobs::window_end.ge(today))
-        .filter(locations::latitude.between(at.lat() - dlat, at.lat() + dlat))
-        .filter(locations::longitude.between(at.lon() - dlon, at.lon() + dlon))
+        .filter(locations::latitude.between(lat0, lat1))
+        .filter(locations::longitude.between(lon0, lon1))
         .select((
             JobRow::as_select(),
             Location::as_select(),

@@ -88,7 +88,7 @@ pub fn report(
     let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
     for (job, location, project) in &open {
         let km = job.max_km.unwrap_or(project.max_km);
-        let near = snapshot::active_near(conn, location, km)?;
+        let near = snapshot::shoppers_near(conn, location, km, true)?;
         for row in near {
             rows.entry(row.user_id).or_insert(row);
         }

@@ -47,23 +47,9 @@ pub fn sweep(
         .select(assignments::id)
         .load(conn)?;
     for id in lapsed {
-        write_transaction(conn, |conn| -> AppResult<()> {
-            if store::set_state(conn, id, State::Offered, State::Expired, None, now)? {
-                store::add_event(
-                    conn,
-                    id,
-                    State::Expired,
-                    None,
-                    Some("the offer was not accepted in time"),
-                    now,
-                )?;
-                if let Some(row) = store::find(conn, id)? {
-                    notifier.expired(conn, &row, now)?;
-                }
-                report.expired_offers += 1;
-            }
-            Ok(())
-        })?;
+        if super::service::expire_if_lapsed(conn, notifier, id, now)? {
+            report.expired_offers += 1;
+        }
     }
 
     // Requests and offers whose job's window is over lapse.

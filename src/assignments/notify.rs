@@ -11,6 +11,7 @@ use url::Url;
 
 use super::model::AssignmentRow;
 use crate::auth::service::Auth;
+use crate::clients::model::dollars;
 use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::db::schema::users;
@@ -85,20 +86,15 @@ fn job_lines(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<String> 
     let job = clients::find_job(conn, row.job_id)?;
     let location = clients::find_location(conn, job.location_id)?;
     Ok(format!(
-        "Job {} in {}, {}\nWindow: {} to {}\nFee: ${}.{:02}{}\n",
+        "Job {} in {}, {}\nWindow: {} to {}\nFee: {}{}\n",
         job.code,
         location.city,
         location.state,
         job.window_start,
         job.window_end,
-        job.fee_cents / 100,
-        job.fee_cents % 100,
+        dollars(job.fee_cents),
         if job.bonus_cents > 0 {
-            format!(
-                " + bonus ${}.{:02}",
-                job.bonus_cents / 100,
-                job.bonus_cents % 100
-            )
+            format!(" + bonus {}", dollars(job.bonus_cents))
         } else {
             String::new()
         }
@@ -148,6 +144,23 @@ impl Notifier {
         )
     }
 
+    /// A service mail about one job: `intro`, the job's lines, then `after`.
+    fn about_job(
+        &self,
+        conn: &mut DbConnection,
+        row: &AssignmentRow,
+        subject: &str,
+        intro: &str,
+        after: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        let body = format!(
+            "Hello,\n\n{intro}\n\n{}\n{after}\n\n— Incognito\n",
+            job_lines(conn, row)?
+        );
+        send(conn, row.shopper_id, subject.into(), body, now)
+    }
+
     /// The job is the shopper's: accepted, assigned by staff or taken themselves.
     pub fn confirmed(
         &self,
@@ -155,16 +168,17 @@ impl Notifier {
         row: &AssignmentRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let body = format!(
-            "Hello,\n\nThe job is yours:\n\n{}\nThe store's address and your calendar file are on your assignments page:\n{}\n\n— Incognito\n",
-            job_lines(conn, row)?,
-            self.page("shopper/assignments"),
+        let after = format!(
+            "The store's address and your calendar file are on your assignments page:\n{}",
+            self.page("shopper/assignments")
         );
-        send(
+        let intro = "The job is yours:";
+        self.about_job(
             conn,
-            row.shopper_id,
-            "Your assignment is confirmed".into(),
-            body,
+            row,
+            "Your assignment is confirmed",
+            intro,
+            &after,
             now,
         )
     }
@@ -176,18 +190,9 @@ impl Notifier {
         row: &AssignmentRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let body = format!(
-            "Hello,\n\nThe offer of this job lapsed because it was not accepted in time:\n\n{}\nMore jobs near you:\n{}\n\n— Incognito\n",
-            job_lines(conn, row)?,
-            self.page("shopper/jobs"),
-        );
-        send(
-            conn,
-            row.shopper_id,
-            "A job offer has expired".into(),
-            body,
-            now,
-        )
+        let after = format!("More jobs near you:\n{}", self.page("shopper/jobs"));
+        let intro = "The offer of this job lapsed because it was not accepted in time:";
+        self.about_job(conn, row, "A job offer has expired", intro, &after, now)
     }
 
     /// A day before the window ends, the visit not reported yet.
@@ -197,16 +202,17 @@ impl Notifier {
         row: &AssignmentRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let body = format!(
-            "Hello,\n\nThe window of this job ends tomorrow:\n\n{}\nPlease make the visit and report it on your assignments page:\n{}\n\n— Incognito\n",
-            job_lines(conn, row)?,
-            self.page("shopper/assignments"),
+        let after = format!(
+            "Please make the visit and report it on your assignments page:\n{}",
+            self.page("shopper/assignments")
         );
-        send(
+        let intro = "The window of this job ends tomorrow:";
+        self.about_job(
             conn,
-            row.shopper_id,
-            "Reminder: your visit is due tomorrow".into(),
-            body,
+            row,
+            "Reminder: your visit is due tomorrow",
+            intro,
+            &after,
             now,
         )
     }
@@ -219,18 +225,12 @@ impl Notifier {
         grace_days: i64,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let body = format!(
-            "Hello,\n\nThe window of this job has ended and the visit is not reported:\n\n{}\nIf you made the visit, report it now on your assignments page:\n{}\nAfter {grace_days} days the job is taken back and noted on your record.\n\n— Incognito\n",
-            job_lines(conn, row)?,
-            self.page("shopper/assignments"),
+        let after = format!(
+            "If you made the visit, report it now on your assignments page:\n{}\nAfter {grace_days} days the job is taken back and noted on your record.",
+            self.page("shopper/assignments")
         );
-        send(
-            conn,
-            row.shopper_id,
-            "Your visit is overdue".into(),
-            body,
-            now,
-        )
+        let intro = "The window of this job has ended and the visit is not reported:";
+        self.about_job(conn, row, "Your visit is overdue", intro, &after, now)
     }
 
     /// The visit was overdue past the grace period and the job was taken back.
@@ -240,15 +240,14 @@ impl Notifier {
         row: &AssignmentRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        let body = format!(
-            "Hello,\n\nNothing was reported for this job by the end of its window and the grace period after it, so it was taken back and noted on your record:\n\n{}\nIf this is a mistake, reply to your scheduler.\n\n— Incognito\n",
-            job_lines(conn, row)?,
-        );
-        send(
+        let intro = "Nothing was reported for this job by the end of its window and the grace period after it, so it was taken back and noted on your record:";
+        let after = "If this is a mistake, reply to your scheduler.";
+        self.about_job(
             conn,
-            row.shopper_id,
-            "An overdue assignment was taken back".into(),
-            body,
+            row,
+            "An overdue assignment was taken back",
+            intro,
+            after,
             now,
         )
     }
@@ -264,14 +263,13 @@ impl Notifier {
         let mut lines = String::new();
         for j in jobs {
             lines.push_str(&format!(
-                "- {} in {} ({} km), {} to {}, fee ${}.{:02}\n  {}\n",
+                "- {} in {} ({} km), {} to {}, fee {}\n  {}\n",
                 j.code,
                 j.area,
                 j.distance_km,
                 j.window_start,
                 j.window_end,
-                j.fee_cents / 100,
-                j.fee_cents % 100,
+                dollars(j.fee_cents),
                 self.page(&format!("shopper/jobs/{}", j.id)),
             ));
         }

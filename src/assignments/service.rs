@@ -177,27 +177,58 @@ fn check_pair(
     Ok((matched, unmet))
 }
 
+/// Checks, in the caller's transaction, that the shopper may take the job now: the shopper's
+/// row held (capacity is checked one at a time), the job open, every rule met (why not in the
+/// shopper's words, or staff's), nobody holding it.
+fn claimable(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    job_id: i64,
+    shopper_id: i64,
+    today: NaiveDate,
+    for_staff: bool,
+) -> AppResult<JobMatch> {
+    lock_shopper(conn, shopper_id)?;
+    open_job(conn, job_id, today)?;
+    let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
+    if !unmet.is_empty() {
+        let detail = if for_staff {
+            format!(
+                "The shopper is not eligible for this job: {}.",
+                matched.staff_reasons(shopper_id, &unmet).join("; ")
+            )
+        } else {
+            format!(
+                "This job is not available to you: {}.",
+                matched.shopper_reasons(shopper_id, &unmet).join("; ")
+            )
+        };
+        return Err(AppError::conflict("not_available", detail));
+    }
+    if store::holder(conn, job_id)?.is_some() {
+        return Err(taken());
+    }
+    Ok(matched)
+}
+
 /// Requests that lose their object when someone takes the job.
 fn expire_other_requests(
     conn: &mut DbConnection,
     job_id: i64,
     holder: i64,
+    note: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
     for other in store::other_requests(conn, job_id, holder)? {
         if store::set_state(conn, other.id, State::Requested, State::Expired, None, now)? {
-            store::add_event(
-                conn,
-                other.id,
-                State::Expired,
-                None,
-                Some("the job went to another shopper"),
-                now,
-            )?;
+            store::add_event(conn, other.id, State::Expired, None, Some(note), now)?;
         }
     }
     Ok(())
 }
+
+/// The note on requests that lapse because the job went to someone.
+const WENT_ELSEWHERE: &str = "the job went to another shopper";
 
 /// A shopper asks for a job. Where the project lets shoppers rated at least its threshold
 /// take jobs themselves, and this shopper is, the job is theirs at once (accepted).
@@ -211,22 +242,8 @@ pub fn request(
     let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
-        lock_shopper(conn, shopper_id)?;
-        open_job(conn, job_id, today)?;
-        let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
-        if !unmet.is_empty() {
-            let why = matched.shopper_reasons(shopper_id, &unmet);
-            return Err(AppError::conflict(
-                "not_available",
-                format!("This job is not available to you: {}.", why.join("; ")),
-            ));
-        }
-        if store::holder(conn, job_id)?.is_some() {
-            return Err(taken());
-        }
-        let rating = panel::average_ratings(conn, &[shopper_id])?
-            .first()
-            .map_or(0.0, |r| r.1);
+        let matched = claimable(conn, keys, job_id, shopper_id, today, false)?;
+        let rating = matched.rating(shopper_id).unwrap_or(0.0);
         let self_assign = matched
             .project
             .self_assign_min_rating
@@ -271,7 +288,7 @@ pub fn request(
         };
         store::add_event(conn, id, state, Some(shopper_id), Some(note), now)?;
         if self_assign {
-            expire_other_requests(conn, job_id, shopper_id, now)?;
+            expire_other_requests(conn, job_id, shopper_id, WENT_ELSEWHERE, now)?;
             if let Some(row) = store::find(conn, id)? {
                 notifier.confirmed(conn, &row, now)?;
             }
@@ -295,22 +312,7 @@ pub fn offer_or_assign(
     let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
-        lock_shopper(conn, shopper_id)?;
-        open_job(conn, job_id, today)?;
-        let (matched, unmet) = check_pair(conn, keys, job_id, shopper_id, today)?;
-        if !unmet.is_empty() {
-            let why = matched.staff_reasons(shopper_id, &unmet);
-            return Err(AppError::conflict(
-                "not_available",
-                format!(
-                    "The shopper is not eligible for this job: {}.",
-                    why.join("; ")
-                ),
-            ));
-        }
-        if store::holder(conn, job_id)?.is_some() {
-            return Err(taken());
-        }
+        let matched = claimable(conn, keys, job_id, shopper_id, today, true)?;
         // An offer lapses after the project's hours, and at the latest when the window ends.
         let window_close = matched
             .job
@@ -352,7 +354,7 @@ pub fn offer_or_assign(
         let row = store::find(conn, id)?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("assignment vanished")))?;
         if state == State::Accepted {
-            expire_other_requests(conn, job_id, shopper_id, now)?;
+            expire_other_requests(conn, job_id, shopper_id, WENT_ELSEWHERE, now)?;
             notifier.confirmed(conn, &row, now)?;
         } else {
             notifier.offer_made(conn, &row, now)?;
@@ -391,16 +393,17 @@ pub fn withdraw_open(
     Ok(withdrawn)
 }
 
-/// Lets a lapsed offer expire (idempotent; the deadline scheduler does the same for all).
+/// Lets a lapsed offer expire (idempotent; the deadline sweep calls it for every lapsed
+/// offer); true when this call expired it.
 pub fn expire_if_lapsed(
     conn: &mut DbConnection,
     notifier: &Notifier,
     id: i64,
     now: NaiveDateTime,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     write_transaction(conn, |conn| {
         let Some(row) = store::find(conn, id)? else {
-            return Ok(());
+            return Ok(false);
         };
         let lapsed =
             row.state() == State::Offered && row.offer_expires_at.is_some_and(|d| d <= now);
@@ -414,8 +417,9 @@ pub fn expire_if_lapsed(
                 now,
             )?;
             notifier.expired(conn, &row, now)?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     })
 }
 
@@ -529,7 +533,7 @@ pub fn act(
                 {
                     return Err(changed_meanwhile());
                 }
-                expire_other_requests(conn, row.job_id, row.shopper_id, now)?;
+                expire_other_requests(conn, row.job_id, row.shopper_id, WENT_ELSEWHERE, now)?;
                 notifier.confirmed(conn, &row, now)?;
             }
             "decline" => {
@@ -653,25 +657,7 @@ pub fn act(
                 };
                 next(to, Some(&reason), None)?;
                 clients::set_job_status(conn, row.job_id, "closed", now)?;
-                for other in store::other_requests(conn, row.job_id, row.shopper_id)? {
-                    if store::set_state(
-                        conn,
-                        other.id,
-                        State::Requested,
-                        State::Expired,
-                        None,
-                        now,
-                    )? {
-                        store::add_event(
-                            conn,
-                            other.id,
-                            State::Expired,
-                            None,
-                            Some("the job was closed"),
-                            now,
-                        )?;
-                    }
-                }
+                expire_other_requests(conn, row.job_id, row.shopper_id, "the job was closed", now)?;
             }
             _ => return Err(AppError::not_found("There is no such move.")),
         }
@@ -799,10 +785,10 @@ pub fn calendar(conn: &mut DbConnection, shopper_id: i64) -> AppResult<String> {
             format!(
                 "DESCRIPTION:{}",
                 ics_text(&format!(
-                    "Window {} to {}. Fee ${:.2}.",
+                    "Window {} to {}. Fee {}.",
                     a.job.window_start,
                     a.job.window_end,
-                    a.job.fee_cents as f64 / 100.0
+                    crate::clients::model::dollars(a.job.fee_cents)
                 ))
             ),
             "END:VEVENT".to_string(),

@@ -81,21 +81,25 @@ fn visits_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64,
         .collect())
 }
 
-/// Active shoppers living in the box around the store that holds every point within `km`.
-pub fn active_near(
+/// Shoppers (active ones only, or all) living in the box around the store that holds every
+/// point within `km` of it.
+pub fn shoppers_near(
     conn: &mut DbConnection,
     location: &Location,
     km: f64,
-) -> QueryResult<Vec<ShopperRow>> {
-    let dlat = km / 111.0 + 0.01;
-    let cos = location.latitude.to_radians().cos().max(0.05);
-    let dlon = km / (111.32 * cos) + 0.01;
-    shoppers::table
-        .filter(shoppers::status.eq("active"))
-        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
-        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
-        .select(ShopperRow::as_select())
-        .load(conn)
+    active_only: bool,
+) -> AppResult<Vec<ShopperRow>> {
+    let at = Coordinates::new(location.latitude, location.longitude)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let ((lat0, lat1), (lon0, lon1)) = crate::matching::geo::bounding_box(at, km);
+    let mut q = shoppers::table
+        .filter(shoppers::latitude.between(lat0, lat1))
+        .filter(shoppers::longitude.between(lon0, lon1))
+        .into_boxed();
+    if active_only {
+        q = q.filter(shoppers::status.eq("active"));
+    }
+    Ok(q.select(ShopperRow::as_select()).load(conn)?)
 }
 
 /// The jobs nobody holds (no offered, accepted, visited or submitted assignment).

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::model::{JobRow, Location, ProjectRow};
 use super::store;
-use crate::db::schema::{affiliations, certifications, disqualifications, organizations, shoppers};
+use crate::db::schema::{affiliations, certifications, disqualifications, organizations};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
@@ -151,7 +151,8 @@ impl JobMatch {
         let project = store::find_project(conn, job.project_id)?;
         let location = store::find_location(conn, job.location_id)?;
         let rules = effective(&project, &job);
-        let rows = shoppers_near(conn, &location, rules.max_km)?;
+        let rows =
+            crate::assignments::snapshot::shoppers_near(conn, &location, rules.max_km, false)?;
         JobMatch::build(conn, keys, job, project, location, rows, today)
     }
 
@@ -231,6 +232,12 @@ impl JobMatch {
         let shopper = self.engine.shopper(ix)?;
         let job = self.engine.job(self.job_ix)?;
         Some(crate::matching::explain(shopper, job))
+    }
+
+    /// The shopper's rating as matching saw it (the average of their ratings).
+    pub fn rating(&self, shopper_id: i64) -> Option<f64> {
+        let ix = self.engine.shopper_by_id(&shopper_id.to_string())?;
+        self.engine.shopper(ix).map(|s| s.rating)
     }
 
     /// Why a shopper may not take the job, in staff's words.
@@ -436,23 +443,6 @@ pub(crate) fn by_shopper<T>(rows: &[T], shopper: impl Fn(&T) -> i64) -> HashMap<
         grouped.entry(shopper(row)).or_default().push(row);
     }
     grouped
-}
-
-/// Shoppers whose home lies in the box around the store that holds every point within
-/// `max_km` of it (US latitudes: no wrap around the antimeridian).
-fn shoppers_near(
-    conn: &mut DbConnection,
-    location: &Location,
-    max_km: f64,
-) -> QueryResult<Vec<ShopperRow>> {
-    let dlat = max_km / 111.0 + 0.01;
-    let cos = location.latitude.to_radians().cos().max(0.05);
-    let dlon = max_km / (111.32 * cos) + 0.01;
-    shoppers::table
-        .filter(shoppers::latitude.between(location.latitude - dlat, location.latitude + dlat))
-        .filter(shoppers::longitude.between(location.longitude - dlon, location.longitude + dlon))
-        .select(ShopperRow::as_select())
-        .load(conn)
 }
 
 /// (shopper, organization id, organization name, relation) of ties that still count.

@@ -45,6 +45,17 @@ impl Coordinates {
 }
 
 /// Great-circle distance in kilometres (haversine).
+/// The latitude and longitude ranges of a box around `at` holding every point within `km`
+/// (with a margin; no wrap around the poles or the antimeridian, which US places never need).
+pub fn bounding_box(at: Coordinates, km: f64) -> ((f64, f64), (f64, f64)) {
+    let dlat = km / 111.0 + 0.01;
+    let dlon = km / (111.32 * at.lat().to_radians().cos().max(0.05)) + 0.01;
+    (
+        (at.lat() - dlat, at.lat() + dlat),
+        (at.lon() - dlon, at.lon() + dlon),
+    )
+}
+
 pub fn haversine_km(a: Coordinates, b: Coordinates) -> f64 {
     let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
     let dp = p2 - p1;

@@ -10,7 +10,7 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
+use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::assignments::batch::{self, BatchRequest, BatchView};
@@ -95,16 +95,8 @@ async fn propose(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let (user, form) = form_post_in(&req, &state, SCHEDULERS, form).await?;
-    let date = |name: &str| {
-        form_text(&form, name)
-            .map(|v| {
-                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                    .map_err(|_| AppError::field(name, "must be a date, YYYY-MM-DD"))
-            })
-            .transpose()
-    };
     let project = form_text(&form, "project_id").and_then(|v| v.parse::<i64>().ok());
-    let (from, to) = match (date("from"), date("to"), project) {
+    let (from, to) = match (form_date(&form, "from"), form_date(&form, "to"), project) {
         (Ok(from), Ok(to), Some(_)) => (from, to),
         (Err(e), _, _) | (_, Err(e), _) => {
             return batches_page_with(&req, &state, problem_text(&e)).await;
@@ -227,7 +219,7 @@ struct CoveragePage {
 
 impl CoveragePage {
     fn dollars(&self, cents: &i64) -> String {
-        format!("{}.{:02}", cents / 100, (cents % 100).abs())
+        crate::clients::model::dollars(*cents).replace('$', "")
     }
 }
 

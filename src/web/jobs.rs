@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
+use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::app::AppState;
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn money(cents: &i64) -> String {
-    format!("${}.{:02}", cents / 100, (cents % 100).abs())
+    crate::clients::model::dollars(*cents)
 }
 
 /// Text for SVG/XML.
@@ -319,15 +319,7 @@ async fn move_assignment(
 ) -> PageResult {
     let (user, form) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let (id, action) = path.into_inner();
-    let date = |name: &str| -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
-        form_text(&form, name)
-            .map(|v| {
-                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                    .map_err(|_| crate::error::AppError::field(name, "must be a date, YYYY-MM-DD"))
-            })
-            .transpose()
-    };
-    let request = match (date("visit_on"), date("visited_on")) {
+    let request = match (form_date(&form, "visit_on"), form_date(&form, "visited_on")) {
         (Ok(visit_on), Ok(visited_on)) => MoveRequest {
             reason: form_text(&form, "reason"),
             visit_on,

@@ -621,11 +621,10 @@ async fn create_job(
     let id = path.into_inner();
     let mut errors = Vec::new();
     let date = |name: &str, errors: &mut Vec<FieldError>| {
-        form_text(&form, name).and_then(|v| {
-            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                .map_err(|_| errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD")))
-                .ok()
-        })
+        super::session::form_date(&form, name)
+            .map_err(|e| errors.extend(e.fields))
+            .ok()
+            .flatten()
     };
     let window_start = date("window_start", &mut errors);
     let window_end = date("window_end", &mut errors);

@@ -1109,10 +1109,74 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     assert_eq!(item(j2)["shopper_id"], ana, "{batch}");
     assert_eq!(item(j3)["reason"], "no eligible shopper within reach");
     assert!(item(j2)["km"].as_f64().unwrap() > 1.0);
+    // Who may do what: shoppers have no batches, offers or coverage; staff have no board,
+    // assignments, calendar or disclosures of their own, and ask for no job.
+    let id = batch["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/v1/batches/{id}"),
+        "/api/v1/coverage".to_string(),
+    ] {
+        let r = app.get_auth(&path, &ben_token).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    for (path, body) in [
+        (format!("/api/v1/batches/{id}/send"), json!({})),
+        (
+            format!("/api/v1/jobs/{j1}/offer"),
+            json!({"shopper_id": ben}),
+        ),
+    ] {
+        let (status, _) = post(&app, &path, &ben_token, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    for path in [
+        "/api/v1/me/jobs",
+        "/api/v1/me/assignments",
+        "/api/v1/me/assignments.ics",
+        "/api/v1/me/disclosures",
+    ] {
+        let r = app.get_auth(path, &scheduler).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/jobs/{j1}/request"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Bad input is named.
+    for (path, body, field) in [
+        (
+            format!("/api/v1/jobs/{j1}/offer"),
+            json!({"shopper_id": "ben"}),
+            "shopper_id",
+        ),
+        (
+            "/api/v1/batches".to_string(),
+            json!({"job_ids": []}),
+            "job_ids",
+        ),
+        (
+            format!("/api/v1/jobs/{j1}/bonus"),
+            json!({"bonus_cents": 2_000_000}),
+            "bonus_cents",
+        ),
+    ] {
+        let (status, problem) = post(&app, &path, &scheduler, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(problem["errors"][0]["field"], field, "{path}");
+    }
+    let r = app
+        .get_auth("/api/v1/coverage?below=20000", &scheduler)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.get_auth("/api/v1/me/jobs?page=0", &ana_token).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Nothing is offered before the batch is sent.
     let board = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
     assert_eq!(board, json!([]));
-    let id = batch["id"].as_i64().unwrap();
     let (status, sent) = post(
         &app,
         &format!("/api/v1/batches/{id}/send"),
