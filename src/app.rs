@@ -30,6 +30,8 @@ pub struct AppState {
     pub auth: Auth,
     pub mail: MailWaker,
     pub metrics: Arc<Metrics>,
+    /// This server's live matching index (see `assignments::live`).
+    pub live: Arc<crate::assignments::live::Live>,
 }
 
 /// A failure to start, naming the setting at fault when there is one.
@@ -152,6 +154,7 @@ impl Application {
             db: pool,
             mail: MailWaker::default(),
             metrics: Arc::new(Metrics::default()),
+            live: Arc::new(crate::assignments::live::Live::new()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let policy = RetryPolicy {
@@ -231,9 +234,12 @@ async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
         if round.is_multiple_of(10) {
             let n = notifier.clone();
             let keys = state.auth.keys.clone();
+            let live = state.live.clone();
             match state
                 .db
-                .run(move |conn| crate::assignments::deadlines::digests(conn, &keys, &n, now))
+                .run(move |conn| {
+                    crate::assignments::deadlines::digests(conn, &keys, &live, &n, now)
+                })
                 .await
             {
                 Ok(0) => {}
@@ -262,6 +268,20 @@ async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) {
             .await
         {
             tracing::warn!(error = ?e, "housekeeping failed");
+        }
+        // The live index: built at start (the first round), kept warm, its change log pruned.
+        let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+        if let Err(e) = state
+            .db
+            .run(move |conn| {
+                let now = crate::assignments::service::now();
+                live.refresh(conn, &keys, now.date())?;
+                crate::assignments::live::prune(conn, now)?;
+                Ok(())
+            })
+            .await
+        {
+            tracing::warn!(error = ?e, "live index housekeeping failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(300)) => {}

@@ -1,9 +1,10 @@
 //! The shopper's job board: the open jobs near them put through the matching engine, the ones
 //! they may take (nearest or soonest first) and the ones they may not, each with why in their
 //! own words.
-//! The engine is loaded by [`super::snapshot`].
+//! The board itself comes from the live index ([`super::live`]); one job's page loads its
+//! engine by [`super::snapshot`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -12,14 +13,12 @@ use utoipa::ToSchema;
 
 use super::snapshot::{self, JobParts};
 use crate::clients::candidates::shopper_words;
-use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::clients::store as clients;
 use crate::db::DbConnection;
-use crate::db::schema::{jobs, locations, projects};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, explain};
-use crate::panel::model::ShopperRow;
+use crate::matching::{Coordinates, Engine, ShopperIx, explain};
+use crate::panel::model::{ShopperRow, Status};
 
 /// Jobs a page of the board lists.
 pub const PAGE_SIZE: usize = 20;
@@ -94,31 +93,6 @@ impl Board {
     }
 }
 
-/// The open jobs whose store lies in the box around `at` holding every point within `km`,
-/// with no holder, their window not over.
-pub fn open_jobs_near(
-    conn: &mut DbConnection,
-    at: Coordinates,
-    km: f64,
-    today: NaiveDate,
-) -> QueryResult<Vec<JobParts>> {
-    let ((lat0, lat1), (lon0, lon1)) = crate::matching::geo::bounding_box(at, km);
-    let rows: Vec<(JobRow, Location, ProjectRow)> = jobs::table
-        .inner_join(locations::table)
-        .inner_join(projects::table)
-        .filter(jobs::status.eq("open"))
-        .filter(jobs::window_end.ge(today))
-        .filter(locations::latitude.between(lat0, lat1))
-        .filter(locations::longitude.between(lon0, lon1))
-        .select((
-            JobRow::as_select(),
-            Location::as_select(),
-            ProjectRow::as_select(),
-        ))
-        .load(conn)?;
-    snapshot::without_holder(conn, rows)
-}
-
 /// Where the map puts a store, km (east, north) of the shopper's home, on a 2 km grid: near
 /// enough to see where the work is, too coarse to find the store (its address is the
 /// shopper's only once the job is theirs).
@@ -131,56 +105,67 @@ fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
     (snap(east), snap(north))
 }
 
-/// The shopper's board. 404 before the shopper has applied.
-pub fn board(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    shopper_id: i64,
-    today: NaiveDate,
-) -> AppResult<Board> {
-    let row = crate::panel::store::find_shopper(conn, shopper_id)?.ok_or_else(|| {
-        AppError::not_found("Send your application first: the board lists jobs near your address.")
-    })?;
-    let home = Coordinates::new(row.latitude, row.longitude)
+/// A job's card for a shopper living at `home`.
+pub fn card(
+    (job, location, _): &JobParts,
+    client_name: Option<String>,
+    home: Coordinates,
+) -> AppResult<JobCard> {
+    let position = Coordinates::new(location.latitude, location.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let near = open_jobs_near(conn, home, row.travel_radius_km, today)?;
-    let (engine, cards, rotation) = build(conn, keys, &row, home, near, today)?;
-    let Some(me) = engine.shopper_by_id(&shopper_id.to_string()) else {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "the shopper was not indexed"
-        )));
-    };
-    let eligible_ids: HashSet<i64> = engine
-        .jobs_for(me)
-        .into_iter()
-        .filter_map(|hit| engine.job(hit.ix).and_then(|j| j.id.parse().ok()))
-        .collect();
+    let (east_km, north_km) = offset_km(home, position);
+    Ok(JobCard {
+        id: job.id,
+        code: job.code.clone(),
+        area: format!("{}, {}", location.city, location.state),
+        window_start: job.window_start,
+        window_end: job.window_end,
+        fee_cents: job.fee_cents,
+        bonus_cents: job.bonus_cents,
+        reimbursement_cap_cents: job.reimbursement_cap_cents,
+        client_name,
+        // Half-kilometres: enough to choose, too coarse to find the store.
+        distance_km: (crate::matching::haversine_km(home, position) * 2.0).round() / 2.0,
+        east_km,
+        north_km,
+    })
+}
+
+/// The board of the engine's shopper `me`: the jobs they may take, and the other jobs within
+/// their travel radius with why not. `listed` gives a job's parts and the client name to show.
+pub fn board_of<'a>(
+    engine: &Engine,
+    me: ShopperIx,
+    status: Status,
+    listed: impl Fn(i64) -> Option<(&'a JobParts, Option<String>)>,
+) -> AppResult<Board> {
+    let shopper = engine
+        .shopper(me)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
     let mut board = Board {
-        radius_km: row.travel_radius_km,
+        radius_km: shopper.radius_km,
         eligible: Vec::new(),
         unavailable: Vec::new(),
     };
-    let shopper = engine
-        .shopper(me)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper vanished")))?;
-    for (_, job) in engine.jobs() {
-        let Ok(id) = job.id.parse::<i64>() else {
+    for hit in engine.jobs_within_radius(me) {
+        let Some(job) = engine.job(hit.ix) else {
             continue;
         };
-        let Some(card) = cards.get(&id) else { continue };
-        if eligible_ids.contains(&id) {
-            board.eligible.push(card.clone());
-        } else if card.distance_km <= row.travel_radius_km {
+        let Some((parts, client_name)) = job.id.parse().ok().and_then(&listed) else {
+            continue;
+        };
+        let card = card(parts, client_name, shopper.position)?;
+        let unmet = explain(shopper, job);
+        if unmet.is_empty() {
+            board.eligible.push(card);
+        } else {
             let why_not = shopper_words(
-                &explain(shopper, job),
+                &unmet,
                 &engine.symbols,
-                Some(row.status()),
-                rotation.get(&id).copied().unwrap_or(0),
+                Some(status),
+                i64::from(parts.2.rotation_days),
             );
-            board.unavailable.push(Unavailable {
-                job: card.clone(),
-                why_not,
-            });
+            board.unavailable.push(Unavailable { job: card, why_not });
         }
     }
     board.sorted(Sort::Distance);
@@ -207,32 +192,13 @@ fn build(
     let snap = snapshot::load(conn, keys, vec![row.clone()], near, today)?;
     let mut cards = HashMap::with_capacity(snap.jobs.len());
     let mut rotation = HashMap::with_capacity(snap.jobs.len());
-    for (id, (job, location, project)) in &snap.jobs {
-        let position = Coordinates::new(location.latitude, location.longitude)
-            .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-        let (east_km, north_km) = offset_km(home, position);
+    for (id, parts) in &snap.jobs {
+        let project = &parts.2;
         let client_name = project
             .show_client_name
             .then(|| snap.client_names.get(&project.client_id).cloned())
             .flatten();
-        cards.insert(
-            *id,
-            JobCard {
-                id: job.id,
-                code: job.code.clone(),
-                area: format!("{}, {}", location.city, location.state),
-                window_start: job.window_start,
-                window_end: job.window_end,
-                fee_cents: job.fee_cents,
-                bonus_cents: job.bonus_cents,
-                reimbursement_cap_cents: job.reimbursement_cap_cents,
-                client_name,
-                // Half-kilometres: enough to choose, too coarse to find the store.
-                distance_km: (crate::matching::haversine_km(home, position) * 2.0).round() / 2.0,
-                east_km,
-                north_km,
-            },
-        );
+        cards.insert(*id, card(parts, client_name, home)?);
         rotation.insert(*id, i64::from(project.rotation_days));
     }
     Ok((snap.engine, cards, rotation))

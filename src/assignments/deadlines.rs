@@ -183,6 +183,7 @@ const REMINDER_NOTE: &str = "reminder sent: the window ends tomorrow";
 pub fn digests(
     conn: &mut DbConnection,
     keys: &crate::keys::Keys,
+    live: &super::live::Live,
     notifier: &Notifier,
     now: NaiveDateTime,
 ) -> AppResult<usize> {
@@ -250,7 +251,7 @@ pub fn digests(
             continue;
         }
         let since = last.unwrap_or(now - Duration::days(1));
-        let board = super::board::board(conn, keys, user, today)?;
+        let board = live.board(conn, keys, user, today)?;
         let ids: Vec<i64> = board.eligible.iter().map(|c| c.id).collect();
         let new: std::collections::HashSet<i64> = jobs::table
             .filter(jobs::id.eq_any(&ids))

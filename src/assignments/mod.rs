@@ -6,6 +6,7 @@ pub mod batch;
 pub mod board;
 pub mod coverage;
 pub mod deadlines;
+pub mod live;
 pub mod model;
 pub mod notify;
 pub mod routes;

@@ -91,10 +91,11 @@ pub async fn job_board(
         return Err(AppError::field("page", "must be 1 or more"));
     }
     let keys = state.auth.keys.clone();
+    let live = state.live.clone();
     let today = service::now().date();
     let mut board = state
         .db
-        .run(move |conn| board::board(conn, &keys, user.id, today))
+        .run(move |conn| live.board(conn, &keys, user.id, today))
         .await?;
     board.sorted(sort);
     let total = board.eligible.len();

@@ -12,12 +12,12 @@ use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 
 use super::model::{MAX_OPEN, STATES, State};
-use crate::clients::candidates::{by_shopper, cert_key, certifications_of, effective, ties_of};
+use crate::clients::candidates::{cert_key, certifications_of, effective, ties_of};
 use crate::clients::model::{JobRow, Location, ProjectRow};
-use crate::db::DbConnection;
 use crate::db::schema::{
     assignments, client_competitors, clients, disqualifications, jobs, organizations, shoppers,
 };
+use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Symbols, Tags, Visit};
@@ -26,6 +26,12 @@ use crate::privacy::crypto::{self, SealedField};
 
 /// A job with its store and project.
 pub type JobParts = (JobRow, Location, ProjectRow);
+
+/// Ids a statement lists at most.
+pub const CHUNK: usize = 10_000;
+
+/// The jobs at each store, for the rotation rule: (job, window start, rotation period).
+pub type JobsAt = HashMap<i64, Vec<(i64, NaiveDate, Days)>>;
 
 pub struct Snapshot {
     pub engine: Engine,
@@ -58,23 +64,26 @@ impl Snapshot {
 }
 
 /// (shopper, location, day) of the shoppers' visits.
-fn visits_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64, NaiveDate)>> {
+fn visits_of(conn: &mut DbConnection, whose: Whose) -> QueryResult<Vec<(i64, i64, NaiveDate)>> {
     let visited: Vec<&str> = STATES
         .iter()
         .copied()
         .filter(|s| s.visited())
         .map(State::as_str)
         .collect();
-    let rows: Vec<(i64, i64, Option<NaiveDate>)> = assignments::table
+    let mut query = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::shopper_id.eq_any(ids))
         .filter(assignments::state.eq_any(visited))
         .select((
             assignments::shopper_id,
             jobs::location_id,
             assignments::visited_on,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Whose::Only(ids) = whose {
+        query = query.filter(assignments::shopper_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, i64, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(s, l, d)| Some((s, l, d?)))
@@ -111,98 +120,83 @@ pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResu
         .map(State::as_str)
         .collect();
     let ids: Vec<i64> = jobs.iter().map(|p| p.0.id).collect();
-    let held: std::collections::HashSet<i64> = assignments::table
-        .filter(assignments::job_id.eq_any(&ids))
-        .filter(assignments::state.eq_any(holding))
-        .select(assignments::job_id)
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect();
+    let mut held = std::collections::HashSet::new();
+    // In slices: PostgreSQL takes at most 65,535 parameters a statement.
+    for slice in ids.chunks(CHUNK) {
+        held.extend(
+            assignments::table
+                .filter(assignments::job_id.eq_any(slice))
+                .filter(assignments::state.eq_any(&holding))
+                .select(assignments::job_id)
+                .load::<i64>(conn)?,
+        );
+    }
     Ok(jobs
         .into_iter()
         .filter(|p| !held.contains(&p.0.id))
         .collect())
 }
 
-/// Loads the engine for these shoppers and jobs.
-pub fn load(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    rows: Vec<ShopperRow>,
-    jobs: Vec<JobParts>,
-    today: NaiveDate,
-) -> AppResult<Snapshot> {
-    let mut symbols = Symbols::default();
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+/// What the engine needs of a job's client: the organizations that conflict (the client and
+/// its competitors) and the client's name.
+#[derive(Debug, Default)]
+pub struct ClientFacts {
+    blocked: HashMap<i64, Vec<String>>,
+    /// Client id → the client's organization name.
+    pub names: HashMap<i64, String>,
+}
 
-    // Clients: blocked organizations (the client and its competitors) and names, once each.
-    let mut client_blocked: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut client_names: HashMap<i64, String> = HashMap::new();
-    let mut client_ids: Vec<i64> = jobs.iter().map(|(_, _, p)| p.client_id).collect();
-    client_ids.sort_unstable();
-    client_ids.dedup();
-    let named: Vec<(i64, i64, String)> = clients::table
-        .inner_join(organizations::table)
-        .filter(clients::id.eq_any(&client_ids))
-        .select((clients::id, organizations::id, organizations::name))
-        .load(conn)?;
-    for (client, org, name) in named {
-        client_names.insert(client, name);
-        client_blocked.insert(client, vec![format!("org:{org}")]);
+impl ClientFacts {
+    /// The facts of these clients, in two queries.
+    pub fn load(conn: &mut DbConnection, client_ids: &[i64]) -> QueryResult<Self> {
+        let mut facts = ClientFacts::default();
+        for slice in client_ids.chunks(CHUNK) {
+            let named: Vec<(i64, i64, String)> = clients::table
+                .inner_join(organizations::table)
+                .filter(clients::id.eq_any(slice))
+                .select((clients::id, organizations::id, organizations::name))
+                .load(conn)?;
+            for (client, org, name) in named {
+                facts.names.insert(client, name);
+                facts.blocked.insert(client, vec![format!("org:{org}")]);
+            }
+            let competitors: Vec<(i64, i64)> = client_competitors::table
+                .filter(client_competitors::client_id.eq_any(slice))
+                .select((
+                    client_competitors::client_id,
+                    client_competitors::organization_id,
+                ))
+                .load(conn)?;
+            for (client, org) in competitors {
+                facts
+                    .blocked
+                    .entry(client)
+                    .or_default()
+                    .push(format!("org:{org}"));
+            }
+        }
+        Ok(facts)
     }
-    let competitors: Vec<(i64, i64)> = client_competitors::table
-        .filter(client_competitors::client_id.eq_any(&client_ids))
-        .select((
-            client_competitors::client_id,
-            client_competitors::organization_id,
-        ))
-        .load(conn)?;
-    for (client, org) in competitors {
-        client_blocked
-            .entry(client)
-            .or_default()
-            .push(format!("org:{org}"));
+
+    /// The facts of the clients of these jobs.
+    pub fn of_jobs(conn: &mut DbConnection, jobs: &[JobParts]) -> QueryResult<Self> {
+        let mut ids: Vec<i64> = jobs.iter().map(|(_, _, p)| p.client_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Self::load(conn, &ids)
     }
 
-    let ties = ties_of(conn, &ids, today)?;
-    let ties = by_shopper(&ties, |t| t.0);
-    let certs = certifications_of(conn, &ids, today)?;
-    let certs = by_shopper(&certs, |c| c.0);
-    let disqualified: Vec<(i64, i64, Option<i64>)> = disqualifications::table
-        .filter(disqualifications::shopper_id.eq_any(&ids))
-        .select((
-            disqualifications::shopper_id,
-            disqualifications::client_id,
-            disqualifications::location_id,
-        ))
-        .load(conn)?;
-    let disqualified = by_shopper(&disqualified, |d| d.0);
-    let ratings: HashMap<i64, f64> = crate::panel::store::average_ratings(conn, &ids)?
-        .into_iter()
-        .collect();
-    let work = super::store::work_of(conn, &ids, -1)?;
-    let visits = visits_of(conn, &ids)?;
-    let visits = by_shopper(&visits, |v| v.0);
-
-    // Jobs: each with its own rotation symbol; grouped by store for the rotation rule.
-    let mut by_location: HashMap<i64, Vec<(i64, NaiveDate, Days)>> = HashMap::new();
-    let mut engine_jobs = Vec::with_capacity(jobs.len());
-    let mut needs_age = false;
-    for (job, location, project) in &jobs {
+    /// The engine's job, or None when its client is gone.
+    pub fn engine_job(&self, parts: &JobParts, symbols: &mut Symbols) -> AppResult<Option<Job>> {
+        let (job, location, project) = parts;
         let rules = effective(project, job);
-        needs_age |= rules.min_age.is_some() || rules.max_age.is_some();
-        let Some(blocked) = client_blocked.get(&project.client_id) else {
-            continue;
+        let Some(blocked) = self.blocked.get(&project.client_id) else {
+            return Ok(None);
         };
         let mut blocked = blocked.clone();
         blocked.push(format!("disq:client:{}", project.client_id));
         blocked.push(format!("disq:location:{}", location.id));
-        by_location.entry(location.id).or_default().push((
-            job.id,
-            job.window_start,
-            Days::new(u64::try_from(project.rotation_days).unwrap_or(0)),
-        ));
-        engine_jobs.push(Job {
+        Ok(Some(Job {
             id: job.id.to_string().into(),
             location: symbols.intern(&format!("rot:{}", job.id)),
             position: Coordinates::new(location.latitude, location.longitude)
@@ -228,33 +222,119 @@ pub fn load(
             min_rating: rules.min_rating.unwrap_or(0.0),
             min_completed: u32::try_from(rules.min_completed).unwrap_or(0),
             blocked_orgs: symbols.intern_all(&blocked),
-        });
+        }))
+    }
+}
+
+/// Whether any of these jobs asks for an age (only then are dates of birth opened).
+pub fn asks_age(jobs: &[JobParts]) -> bool {
+    jobs.iter().any(|(job, _, project)| {
+        let rules = effective(project, job);
+        rules.min_age.is_some() || rules.max_age.is_some()
+    })
+}
+
+/// Where a job goes in [`JobsAt`].
+pub fn rotation_of(parts: &JobParts) -> (i64, i64, NaiveDate, Days) {
+    let (job, location, project) = parts;
+    (
+        location.id,
+        job.id,
+        job.window_start,
+        Days::new(u64::try_from(project.rotation_days).unwrap_or(0)),
+    )
+}
+
+/// Everything the rules need of some shoppers (or all), loaded in bulk.
+#[derive(Debug, Default)]
+pub struct ShopperFacts {
+    /// Organization ties that still count: shopper → organization ids.
+    ties: HashMap<i64, Vec<i64>>,
+    /// Certifications not expired: shopper → names.
+    certs: HashMap<i64, Vec<String>>,
+    /// Staff disqualifications: shopper → (client, store if only one).
+    disqualified: HashMap<i64, Vec<(i64, Option<i64>)>>,
+    ratings: HashMap<i64, f64>,
+    work: HashMap<i64, super::store::Work>,
+    /// Reported visits: shopper → (store, day).
+    visits: HashMap<i64, Vec<(i64, NaiveDate)>>,
+}
+
+impl ShopperFacts {
+    pub fn load(conn: &mut DbConnection, whose: Whose, today: NaiveDate) -> QueryResult<Self> {
+        let mut facts = ShopperFacts::default();
+        for (shopper, org, _, _) in ties_of(conn, whose, today)? {
+            facts.ties.entry(shopper).or_default().push(org);
+        }
+        for (shopper, name) in certifications_of(conn, whose, today)? {
+            facts.certs.entry(shopper).or_default().push(name);
+        }
+        let mut query = disqualifications::table
+            .select((
+                disqualifications::shopper_id,
+                disqualifications::client_id,
+                disqualifications::location_id,
+            ))
+            .into_boxed();
+        if let Whose::Only(ids) = whose {
+            query = query.filter(disqualifications::shopper_id.eq_any(ids));
+        }
+        let disqualified: Vec<(i64, i64, Option<i64>)> = query.load(conn)?;
+        for (shopper, client, location) in disqualified {
+            facts
+                .disqualified
+                .entry(shopper)
+                .or_default()
+                .push((client, location));
+        }
+        facts.ratings = crate::panel::store::average_ratings(conn, whose)?
+            .into_iter()
+            .collect();
+        facts.work = super::store::work_of(conn, whose, -1)?;
+        for (shopper, location, day) in visits_of(conn, whose)? {
+            facts
+                .visits
+                .entry(shopper)
+                .or_default()
+                .push((location, day));
+        }
+        Ok(facts)
     }
 
-    let mut engine_shoppers = Vec::with_capacity(rows.len());
-    for row in &rows {
+    /// The engine's shopper for this row. Rotation: the last visit of each store blocks the
+    /// jobs there (`jobs_at`) whose window opens before the rotation period after it has passed.
+    /// The date of birth is opened only when `with_age`.
+    pub fn engine_shopper(
+        &self,
+        row: &ShopperRow,
+        keys: &Keys,
+        symbols: &mut Symbols,
+        jobs_at: &JobsAt,
+        today: NaiveDate,
+        with_age: bool,
+    ) -> AppResult<Shopper> {
         let id = row.user_id;
-        let mut orgs: Vec<String> = ties
+        let mut orgs: Vec<String> = self
+            .ties
             .get(&id)
             .into_iter()
             .flatten()
-            .map(|t| format!("org:{}", t.1))
+            .map(|org| format!("org:{org}"))
             .collect();
-        for (_, client, location) in disqualified.get(&id).into_iter().flatten().copied() {
+        for (client, location) in self.disqualified.get(&id).into_iter().flatten() {
             orgs.push(match location {
                 None => format!("disq:client:{client}"),
                 Some(l) => format!("disq:location:{l}"),
             });
         }
-        // The last visit of each store, then the jobs there it still blocks.
         let mut last: HashMap<i64, NaiveDate> = HashMap::new();
-        for (_, location, day) in visits.get(&id).into_iter().flatten().copied() {
+        for (location, day) in self.visits.get(&id).into_iter().flatten() {
             let entry = last.entry(*location).or_insert(*day);
             *entry = (*entry).max(*day);
         }
         let mut recent = Vec::new();
         for (location, on) in last {
-            for (job_id, window_start, days) in by_location.get(&location).into_iter().flatten() {
+            for (job_id, window_start, days) in jobs_at.get(&location).into_iter().flatten() {
                 if on
                     .checked_add_days(*days)
                     .is_some_and(|again| again > *window_start)
@@ -266,7 +346,7 @@ pub fn load(
                 }
             }
         }
-        let age = needs_age
+        let age = with_age
             .then(|| row.sealed(SealedField::DateOfBirth))
             .flatten()
             .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id, s).ok())
@@ -279,29 +359,68 @@ pub fn load(
                 .collect::<Vec<_>>(),
         );
         let cert_syms = symbols.intern_all(
-            &certs
+            &self
+                .certs
                 .get(&id)
                 .into_iter()
                 .flatten()
-                .map(|c| cert_key(&c.1))
+                .map(|c| cert_key(c))
                 .collect::<Vec<_>>(),
         );
         let org_syms = symbols.intern_all(&orgs);
-        let mine = work.get(&id).copied().unwrap_or_default();
-        engine_shoppers.push(Shopper {
+        let mine = self.work.get(&id).copied().unwrap_or_default();
+        Ok(Shopper {
             id: id.to_string().into(),
             position: Coordinates::new(row.latitude, row.longitude)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?,
             radius_km: row.travel_radius_km,
             capacity: MAX_OPEN.saturating_sub(mine.open),
-            rating: ratings.get(&id).copied().unwrap_or(0.0),
+            rating: self.ratings.get(&id).copied().unwrap_or(0.0),
             completed: mine.completed,
             age,
             vehicle: row.vehicle,
             tags: Tags::new(&languages, &cert_syms, &org_syms),
             recent: recent.into_boxed_slice(),
             active: row.status() == Status::Active,
-        });
+        })
+    }
+}
+
+/// Loads the engine for these shoppers and jobs.
+pub fn load(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    rows: Vec<ShopperRow>,
+    jobs: Vec<JobParts>,
+    today: NaiveDate,
+) -> AppResult<Snapshot> {
+    let mut symbols = Symbols::default();
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let clients = ClientFacts::of_jobs(conn, &jobs)?;
+    let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
+    let with_age = asks_age(&jobs);
+
+    // Jobs: each with its own rotation symbol; grouped by store for the rotation rule.
+    let mut jobs_at: JobsAt = HashMap::new();
+    let mut engine_jobs = Vec::with_capacity(jobs.len());
+    for parts in &jobs {
+        let Some(job) = clients.engine_job(parts, &mut symbols)? else {
+            continue;
+        };
+        let (location, id, start, days) = rotation_of(parts);
+        jobs_at.entry(location).or_default().push((id, start, days));
+        engine_jobs.push(job);
+    }
+    let mut engine_shoppers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        engine_shoppers.push(facts.engine_shopper(
+            row,
+            keys,
+            &mut symbols,
+            &jobs_at,
+            today,
+            with_age,
+        )?);
     }
     let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
@@ -309,6 +428,6 @@ pub fn load(
         engine,
         jobs: jobs.into_iter().map(|p| (p.0.id, p)).collect(),
         shoppers: rows.into_iter().map(|r| (r.user_id, r)).collect(),
-        client_names,
+        client_names: clients.names,
     })
 }

@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{AssignmentRow, STATES, State};
-use crate::db::DbConnection;
 use crate::db::schema::{assignment_events, assignments, citations, jobs};
+use crate::db::{DbConnection, Whose};
 
 /// What matching needs of a shopper's work.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,15 +29,14 @@ fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
         .collect()
 }
 
-/// The work of each shopper in `ids`, with their last visit of `location_id`.
+/// The work of each shopper, with their last visit of `location_id`.
 pub fn work_of(
     conn: &mut DbConnection,
-    ids: &[i64],
+    whose: Whose,
     location_id: i64,
 ) -> QueryResult<HashMap<i64, Work>> {
-    let rows: Vec<(i64, String, Option<NaiveDate>, i64)> = assignments::table
+    let mut query = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::shopper_id.eq_any(ids))
         .filter(assignments::state.eq_any(names(|s| s.is_open() || s.visited())))
         .select((
             assignments::shopper_id,
@@ -45,7 +44,11 @@ pub fn work_of(
             assignments::visited_on,
             jobs::location_id,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Whose::Only(ids) = whose {
+        query = query.filter(assignments::shopper_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, String, Option<NaiveDate>, i64)> = query.load(conn)?;
     let mut work: HashMap<i64, Work> = HashMap::new();
     for (shopper, state, visited_on, location) in rows {
         let w = work.entry(shopper).or_default();

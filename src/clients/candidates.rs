@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::model::{JobRow, Location, ProjectRow};
 use super::store;
 use crate::db::schema::{affiliations, certifications, disqualifications, organizations};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, Whose, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Engine, JobIx, Symbols, Unmet};
@@ -195,7 +195,7 @@ impl JobMatch {
             );
         }
         let mut tie_words: HashMap<(i64, String), String> = HashMap::new();
-        for (shopper, org_id, org_name, relation) in ties_of(conn, &ids, today)? {
+        for (shopper, org_id, org_name, relation) in ties_of(conn, Whose::Only(&ids), today)? {
             let who = if relation == "household" {
                 "household member works or worked for"
             } else {
@@ -436,27 +436,17 @@ fn reason(
     }
 }
 
-/// The rows of each shopper.
-pub(crate) fn by_shopper<T>(rows: &[T], shopper: impl Fn(&T) -> i64) -> HashMap<i64, Vec<&T>> {
-    let mut grouped: HashMap<i64, Vec<&T>> = HashMap::new();
-    for row in rows {
-        grouped.entry(shopper(row)).or_default().push(row);
-    }
-    grouped
-}
-
 /// (shopper, organization id, organization name, relation) of ties that still count.
 pub(crate) fn ties_of(
     conn: &mut DbConnection,
-    ids: &[i64],
+    whose: Whose,
     today: NaiveDate,
 ) -> QueryResult<Vec<(i64, i64, String, String)>> {
     let since = today
         .checked_sub_months(Months::new(CONFLICT_MONTHS_AFTER_END))
         .unwrap_or(today);
-    let rows: Vec<(i64, i64, String, String, Option<NaiveDate>)> = affiliations::table
+    let mut query = affiliations::table
         .inner_join(organizations::table)
-        .filter(affiliations::shopper_id.eq_any(ids))
         .select((
             affiliations::shopper_id,
             organizations::id,
@@ -464,7 +454,11 @@ pub(crate) fn ties_of(
             affiliations::relation,
             affiliations::ended_on,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Whose::Only(ids) = whose {
+        query = query.filter(affiliations::shopper_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, i64, String, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|r| r.4.is_none_or(|ended| ended >= since))
@@ -475,17 +469,20 @@ pub(crate) fn ties_of(
 /// (shopper, certification name) of certifications not expired.
 pub(crate) fn certifications_of(
     conn: &mut DbConnection,
-    ids: &[i64],
+    whose: Whose,
     today: NaiveDate,
 ) -> QueryResult<Vec<(i64, String)>> {
-    let rows: Vec<(i64, String, Option<NaiveDate>)> = certifications::table
-        .filter(certifications::shopper_id.eq_any(ids))
+    let mut query = certifications::table
         .select((
             certifications::shopper_id,
             certifications::name,
             certifications::expires_on,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Whose::Only(ids) = whose {
+        query = query.filter(certifications::shopper_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|c| c.2.is_none_or(|end| end >= today))

@@ -22,6 +22,13 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Whose rows a per-shopper query reads: everyone's (loading the live index) or a list's.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose<'a> {
+    Everyone,
+    Only(&'a [i64]),
+}
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

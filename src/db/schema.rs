@@ -377,6 +377,24 @@ diesel::joinable!(citations -> shoppers (shopper_id));
 diesel::joinable!(batch_items -> batches (batch_id));
 diesel::joinable!(batch_items -> jobs (job_id));
 
+diesel::table! {
+    index_version (id) {
+        id -> Integer,
+        version -> BigInt,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    index_changes (id) {
+        id -> BigInt,
+        kind -> Text,
+        ref_id -> BigInt,
+        version -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -405,4 +423,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     batches,
     batch_items,
     digests,
+    index_version,
+    index_changes,
 );

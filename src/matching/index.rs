@@ -324,6 +324,29 @@ impl Engine {
         Ok(ix)
     }
 
+    /// A job's terms changed (window, fee, rules, store): in place, keeping its position in the
+    /// engine.
+    pub fn update_job(
+        &mut self,
+        ix: JobIx,
+        change: impl FnOnce(&mut Job),
+    ) -> Result<(), EngineError> {
+        let j = self
+            .jobs
+            .get_mut(ix)
+            .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
+        let id = j.id.clone();
+        let before = j.position;
+        change(j);
+        j.id = id;
+        let after = j.position;
+        if before != after {
+            self.job_tree.remove(&entry(before, ix));
+            self.job_tree.insert(entry(after, ix));
+        }
+        Ok(())
+    }
+
     /// A job filled or closed leaves the board.
     pub fn remove_job(&mut self, ix: JobIx) -> Result<Job, EngineError> {
         let j = self
@@ -412,6 +435,22 @@ impl Engine {
                 }
                 let km = haversine_km(s.position, j.position);
                 is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
+            })
+            .collect()
+    }
+
+    /// Every job within the shopper's own travel radius, eligible or not, in no particular
+    /// order: what the board shows on the map.
+    pub fn jobs_within_radius(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
+        let Some(s) = self.shopper(shopper) else {
+            return Vec::new();
+        };
+        self.job_tree
+            .locate_within_distance(point(s.position), reach(s.radius_km))
+            .filter_map(|e| {
+                let j = self.job(e.data)?;
+                let km = haversine_km(s.position, j.position);
+                (km <= s.radius_km).then_some(Hit { ix: e.data, km })
             })
             .collect()
     }

@@ -501,7 +501,7 @@ pub fn search_shoppers(
     write_transaction(conn, |conn| {
         let rows = store::search(conn, text, status.map(Status::as_str), limit)?;
         let ids: Vec<i64> = rows.iter().map(|(r, _)| r.user_id).collect();
-        let ratings = store::average_ratings(conn, &ids)?;
+        let ratings = store::average_ratings(conn, crate::db::Whose::Only(&ids))?;
         let mut list = Vec::with_capacity(rows.len());
         for (row, email) in rows {
             access::record(

@@ -288,13 +288,16 @@ pub fn add_rating(
 /// The average rating of each of these shoppers that has one.
 pub fn average_ratings(
     conn: &mut DbConnection,
-    shopper_ids: &[i64],
+    whose: crate::db::Whose,
 ) -> QueryResult<Vec<(i64, f64)>> {
     use crate::db::schema::ratings;
-    let rows: Vec<(i64, i32)> = ratings::table
-        .filter(ratings::shopper_id.eq_any(shopper_ids))
+    let mut query = ratings::table
         .select((ratings::shopper_id, ratings::score))
-        .load(conn)?;
+        .into_boxed();
+    if let crate::db::Whose::Only(ids) = whose {
+        query = query.filter(ratings::shopper_id.eq_any(ids));
+    }
+    let rows: Vec<(i64, i32)> = query.load(conn)?;
     let mut sums: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
     for (id, score) in rows {
         let entry = sums.entry(id).or_default();

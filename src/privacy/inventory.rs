@@ -703,6 +703,16 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "tell staff whether the offer to the proposed shopper went out",
         PANEL_LIFETIME,
     ),
+    // the live index's change log: which shopper, job, store, project, client or organization
+    // changed (ids only), kept two days for the servers to catch up
+    plain("index_version", "id"),
+    plain("index_version", "version"),
+    plain("index_version", "pruned_through"),
+    plain("index_changes", "id"),
+    plain("index_changes", "kind"),
+    plain("index_changes", "ref_id"),
+    plain("index_changes", "version"),
+    plain("index_changes", "changed_at"),
     // digests: the daily mail of new jobs
     plain("digests", "user_id"),
     plain("digests", "checked_on"),

@@ -153,11 +153,12 @@ async fn board_page(
         _ => Sort::Distance,
     };
     let keys = state.auth.keys.clone();
+    let live = state.live.clone();
     let today = service::now().date();
     let id = user.id;
     let mut board = state
         .db
-        .run(move |conn| board::board(conn, &keys, id, today))
+        .run(move |conn| live.board(conn, &keys, id, today))
         .await?;
     board.sorted(sort);
     let total = board.eligible.len();

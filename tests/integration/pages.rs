@@ -1301,10 +1301,13 @@ async fn mail_tells_shoppers_about_offers_confirmations_reminders_and_new_jobs()
         let n = notifier.clone();
         let keys = app.state.auth.keys.clone();
         let db = app.state.db.clone();
+        let live = app.state.live.clone();
         async move {
-            db.run(move |conn| incognito::assignments::deadlines::digests(conn, &keys, &n, at))
-                .await
-                .unwrap()
+            db.run(move |conn| {
+                incognito::assignments::deadlines::digests(conn, &keys, &live, &n, at)
+            })
+            .await
+            .unwrap()
         }
     };
     let now = chrono::Utc::now().naive_utc();

@@ -1,0 +1,18 @@
+DROP TRIGGER organizations_organization_index ON organizations;
+DROP TRIGGER client_competitors_client_index ON client_competitors;
+DROP TRIGGER clients_client_index ON clients;
+DROP TRIGGER projects_project_index ON projects;
+DROP TRIGGER locations_location_index ON locations;
+DROP TRIGGER jobs_job_index ON jobs;
+DROP TRIGGER assignments_job_index ON assignments;
+DROP TRIGGER assignments_shopper_index ON assignments;
+DROP TRIGGER disqualifications_shopper_index ON disqualifications;
+DROP TRIGGER ratings_shopper_index ON ratings;
+DROP TRIGGER affiliations_shopper_index ON affiliations;
+DROP TRIGGER certifications_shopper_index ON certifications;
+DROP TRIGGER shoppers_shopper_index ON shoppers;
+DROP FUNCTION index_change();
+DROP TRIGGER index_changes_versioned ON index_changes;
+DROP FUNCTION index_changes_commit();
+DROP TABLE index_changes;
+DROP TABLE index_version;

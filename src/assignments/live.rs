@@ -1,0 +1,524 @@
+//! The live index: the matching engine of every shopper and every open job nobody holds, kept
+//! in this server's memory so that a job board is an index lookup, not a dozen queries.
+//!
+//! It is built from the database on first use (the server starts one at boot) and kept
+//! current from the change log: triggers on every table the rules read (shoppers, their
+//! certifications, ties, ratings and disqualifications, assignments, jobs, stores, projects,
+//! clients, competitors, organizations) write which thing changed, whichever program wrote it,
+//! and every committed transaction's changes take the next version (see the migration
+//! `live_index`). Each use asks the database for the version (one row); when it is newer than
+//! the version held, the changes since are read and only those shoppers and jobs reloaded.
+//! Several servers sharing one PostgreSQL each keep their own index this way, and a server
+//! answers from its index only once it holds every change committed before the request began,
+//! so a shopper sees their own moves at once, whichever server they reach.
+//!
+//! A new day (ages, ties that ended a year ago, certifications expiring, windows closing)
+//! rebuilds the index, as do more changes at once than [`REBUILD_OVER`] and a gap left by
+//! pruning the log.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, RwLock};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::board::{self, Board};
+use super::model::{STATES, State};
+use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
+use crate::clients::model::{JobRow, Location, ProjectRow};
+use crate::db::schema::{
+    assignments, clients, index_changes, index_version, jobs, locations, projects, shoppers,
+};
+use crate::db::{DbConnection, Whose};
+use crate::error::{AppError, AppResult};
+use crate::keys::Keys;
+use crate::matching::{Engine, Symbols};
+use crate::panel::model::{ShopperRow, Status};
+
+/// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
+pub const REBUILD_OVER: usize = 20_000;
+
+/// Days the change log keeps a change; a server that has not caught up by then rebuilds.
+pub const KEEP_CHANGES_DAYS: i64 = 2;
+
+/// An open job as the index lists it: its parts and, where the project shows it, the client's
+/// name.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub parts: JobParts,
+    pub client_name: Option<String>,
+}
+
+/// The index at one version of the database.
+struct Loaded {
+    version: i64,
+    day: NaiveDate,
+    engine: Engine,
+    jobs: HashMap<i64, Listed>,
+    jobs_at: JobsAt,
+    statuses: HashMap<i64, Status>,
+}
+
+/// This server's live index.
+#[derive(Default)]
+pub struct Live {
+    loaded: RwLock<Option<Loaded>>,
+    /// One refresh at a time; the others wait for it rather than repeat it.
+    refreshing: Mutex<()>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("version", &self.version())
+            .finish()
+    }
+}
+
+/// The database's version of the index, and the last version pruned from the change log.
+fn database_version(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    index_version::table
+        .find(1)
+        .select((index_version::version, index_version::pruned_through))
+        .first(conn)
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The version held, if the index is built.
+    pub fn version(&self) -> Option<i64> {
+        self.read_lock().as_ref().map(|l| l.version)
+    }
+
+    fn read_lock(&self) -> std::sync::RwLockReadGuard<'_, Option<Loaded>> {
+        self.loaded.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, Option<Loaded>> {
+        self.loaded.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn holds(&self, version: i64, today: NaiveDate) -> bool {
+        self.read_lock()
+            .as_ref()
+            .is_some_and(|l| l.version >= version && l.day == today)
+    }
+
+    /// Brings the index up to the database's current version (for `today`).
+    pub fn refresh(&self, conn: &mut DbConnection, keys: &Keys, today: NaiveDate) -> AppResult<()> {
+        let (version, pruned) = database_version(conn)?;
+        if self.holds(version, today) {
+            return Ok(());
+        }
+        let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.read_lock().as_ref().map(|l| (l.version, l.day));
+        match held {
+            Some((have, day)) if have >= version && day == today => Ok(()),
+            Some((have, day)) if day == today && have >= pruned => {
+                self.catch_up(conn, keys, today, have)
+            }
+            _ => self.rebuild(conn, keys, today, version),
+        }
+    }
+
+    /// Builds the whole index; `version` was read before anything was loaded, so a change
+    /// committed while loading is applied again on the next refresh.
+    fn rebuild(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        version: i64,
+    ) -> AppResult<()> {
+        let started = std::time::Instant::now();
+        let rows: Vec<ShopperRow> = shoppers::table.select(ShopperRow::as_select()).load(conn)?;
+        let jobs = open_jobs(conn, &JobsWhere::default(), today)?;
+        let clients = ClientFacts::of_jobs(conn, &jobs)?;
+        let facts = ShopperFacts::load(conn, Whose::Everyone, today)?;
+
+        let mut symbols = Symbols::default();
+        let mut listed = HashMap::with_capacity(jobs.len());
+        let mut jobs_at: JobsAt = HashMap::new();
+        let mut engine_jobs = Vec::with_capacity(jobs.len());
+        for parts in jobs {
+            let Some(job) = clients.engine_job(&parts, &mut symbols)? else {
+                continue;
+            };
+            let (location, id, start, days) = snapshot::rotation_of(&parts);
+            jobs_at.entry(location).or_default().push((id, start, days));
+            engine_jobs.push(job);
+            listed.insert(id, list(&clients, parts));
+        }
+        let mut engine_shoppers = Vec::with_capacity(rows.len());
+        let mut statuses = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            engine_shoppers.push(facts.engine_shopper(
+                row,
+                keys,
+                &mut symbols,
+                &jobs_at,
+                today,
+                true,
+            )?);
+            statuses.insert(row.user_id, row.status());
+        }
+        let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        tracing::info!(
+            version,
+            shoppers = engine.shopper_count(),
+            jobs = engine.job_count(),
+            ms = started.elapsed().as_millis() as u64,
+            "live index built"
+        );
+        *self.write_lock() = Some(Loaded {
+            version,
+            day: today,
+            engine,
+            jobs: listed,
+            jobs_at,
+            statuses,
+        });
+        Ok(())
+    }
+
+    /// Reloads what changed after version `have`.
+    fn catch_up(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        have: i64,
+    ) -> AppResult<()> {
+        let changes: Vec<(String, i64, Option<i64>)> = index_changes::table
+            .filter(index_changes::version.gt(have))
+            .select((
+                index_changes::kind,
+                index_changes::ref_id,
+                index_changes::version,
+            ))
+            .load(conn)?;
+        let upto = changes.iter().filter_map(|c| c.2).max().unwrap_or(have);
+        let mut what = JobsWhere::default();
+        let mut shopper_ids = BTreeSet::new();
+        let mut organizations = BTreeSet::new();
+        for (kind, id, _) in &changes {
+            match kind.as_str() {
+                "shopper" => {
+                    shopper_ids.insert(*id);
+                }
+                "job" => {
+                    what.jobs.insert(*id);
+                }
+                "location" => {
+                    what.locations.insert(*id);
+                }
+                "project" => {
+                    what.projects.insert(*id);
+                }
+                "client" => {
+                    what.clients.insert(*id);
+                }
+                "organization" => {
+                    organizations.insert(*id);
+                }
+                other => tracing::warn!(kind = other, "unknown change in the index log"),
+            }
+        }
+        if shopper_ids.len() + what.len() + organizations.len() > REBUILD_OVER {
+            return self.rebuild(conn, keys, today, upto);
+        }
+        // An organization's name is a client's name.
+        let orgs: Vec<i64> = organizations.into_iter().collect();
+        for slice in orgs.chunks(CHUNK) {
+            what.clients.extend(
+                clients::table
+                    .filter(clients::organization_id.eq_any(slice))
+                    .select(clients::id)
+                    .load::<i64>(conn)?,
+            );
+        }
+        let fresh = open_jobs(conn, &what, today)?;
+        let client_facts = ClientFacts::of_jobs(conn, &fresh)?;
+        // A job new at a store bears on the rotation of everyone who visited the store.
+        let stores: Vec<i64> = fresh.iter().map(|p| p.1.id).collect();
+        shopper_ids.extend(visitors_of(conn, &stores)?);
+        let ids: Vec<i64> = shopper_ids.iter().copied().collect();
+        let mut rows = Vec::with_capacity(ids.len());
+        for slice in ids.chunks(CHUNK) {
+            rows.extend(
+                shoppers::table
+                    .filter(shoppers::user_id.eq_any(slice))
+                    .select(ShopperRow::as_select())
+                    .load(conn)?,
+            );
+        }
+        let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
+
+        let mut guard = self.write_lock();
+        let Some(loaded) = guard.as_mut() else {
+            drop(guard);
+            return self.rebuild(conn, keys, today, upto);
+        };
+        // Jobs first: shoppers' rotation reads the jobs at each store.
+        let mut affected: HashSet<i64> = what.jobs.iter().copied().collect();
+        affected.extend(
+            loaded
+                .jobs
+                .iter()
+                .filter(|(_, l)| what.touches(&l.parts))
+                .map(|(id, _)| *id),
+        );
+        let mut kept = HashSet::with_capacity(fresh.len());
+        for parts in fresh {
+            let id = parts.0.id;
+            affected.insert(id);
+            if loaded.put_job(&client_facts, parts)? {
+                kept.insert(id);
+            }
+        }
+        for id in affected.difference(&kept) {
+            loaded.drop_job(*id)?;
+        }
+        let mut found = HashSet::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(row.user_id);
+            loaded.put_shopper(&facts, row, keys, today)?;
+        }
+        for id in ids.iter().filter(|id| !found.contains(id)) {
+            loaded.drop_shopper(*id)?;
+        }
+        loaded.version = upto;
+        Ok(())
+    }
+
+    /// The shopper's board, from an index brought up to date first. 404 before the shopper
+    /// has applied.
+    pub fn board(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        shopper_id: i64,
+        today: NaiveDate,
+    ) -> AppResult<Board> {
+        self.refresh(conn, keys, today)?;
+        let guard = self.read_lock();
+        let loaded = guard
+            .as_ref()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the live index is not built")))?;
+        let (Some(me), Some(status)) = (
+            loaded.engine.shopper_by_id(&shopper_id.to_string()),
+            loaded.statuses.get(&shopper_id),
+        ) else {
+            return Err(AppError::not_found(
+                "Send your application first: the board lists jobs near your address.",
+            ));
+        };
+        board::board_of(&loaded.engine, me, *status, |id| {
+            loaded
+                .jobs
+                .get(&id)
+                .map(|l| (&l.parts, l.client_name.clone()))
+        })
+    }
+}
+
+fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
+    let client_name = parts
+        .2
+        .show_client_name
+        .then(|| clients.names.get(&parts.2.client_id).cloned())
+        .flatten();
+    Listed { parts, client_name }
+}
+
+impl Loaded {
+    /// Puts a job in (or updates it); false when its client is gone.
+    fn put_job(&mut self, clients: &ClientFacts, parts: JobParts) -> AppResult<bool> {
+        let Some(job) = clients.engine_job(&parts, &mut self.engine.symbols)? else {
+            return Ok(false);
+        };
+        let id = parts.0.id;
+        self.unlist(id);
+        let (location, _, start, days) = snapshot::rotation_of(&parts);
+        self.jobs_at
+            .entry(location)
+            .or_default()
+            .push((id, start, days));
+        self.jobs.insert(id, list(clients, parts));
+        match self.engine.job_by_id(&job.id) {
+            Some(ix) => self.engine.update_job(ix, |j| *j = job),
+            None => self.engine.add_job(job).map(|_| ()),
+        }
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        Ok(true)
+    }
+
+    fn unlist(&mut self, id: i64) {
+        if let Some(old) = self.jobs.remove(&id)
+            && let Some(at) = self.jobs_at.get_mut(&old.parts.1.id)
+        {
+            at.retain(|(job, _, _)| *job != id);
+        }
+    }
+
+    /// Takes a job out (filled, closed, gone); nothing when it is not in.
+    fn drop_job(&mut self, id: i64) -> AppResult<()> {
+        self.unlist(id);
+        if let Some(ix) = self.engine.job_by_id(&id.to_string()) {
+            self.engine
+                .remove_job(ix)
+                .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        }
+        Ok(())
+    }
+
+    fn put_shopper(
+        &mut self,
+        facts: &ShopperFacts,
+        row: &ShopperRow,
+        keys: &Keys,
+        today: NaiveDate,
+    ) -> AppResult<()> {
+        let shopper = facts.engine_shopper(
+            row,
+            keys,
+            &mut self.engine.symbols,
+            &self.jobs_at,
+            today,
+            true,
+        )?;
+        self.statuses.insert(row.user_id, row.status());
+        match self.engine.shopper_by_id(&shopper.id) {
+            Some(ix) => self.engine.update_shopper(ix, |s| *s = shopper),
+            None => self.engine.add_shopper(shopper).map(|_| ()),
+        }
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))
+    }
+
+    fn drop_shopper(&mut self, id: i64) -> AppResult<()> {
+        self.statuses.remove(&id);
+        if let Some(ix) = self.engine.shopper_by_id(&id.to_string()) {
+            self.engine
+                .remove_shopper(ix)
+                .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        }
+        Ok(())
+    }
+}
+
+/// Which jobs to (re)load: these jobs, and every job at these stores, of these projects, of
+/// these clients. Empty means every open job.
+#[derive(Debug, Default)]
+struct JobsWhere {
+    jobs: BTreeSet<i64>,
+    locations: BTreeSet<i64>,
+    projects: BTreeSet<i64>,
+    clients: BTreeSet<i64>,
+}
+
+impl JobsWhere {
+    fn len(&self) -> usize {
+        self.jobs.len() + self.locations.len() + self.projects.len() + self.clients.len()
+    }
+
+    fn touches(&self, (job, location, project): &JobParts) -> bool {
+        self.jobs.contains(&job.id)
+            || self.locations.contains(&location.id)
+            || self.projects.contains(&project.id)
+            || self.clients.contains(&project.client_id)
+    }
+}
+
+/// The open jobs (window not over, nobody holding them) that `what` names, or all of them.
+fn open_jobs(
+    conn: &mut DbConnection,
+    what: &JobsWhere,
+    today: NaiveDate,
+) -> AppResult<Vec<JobParts>> {
+    let query = || {
+        jobs::table
+            .inner_join(locations::table)
+            .inner_join(projects::table)
+            .filter(jobs::status.eq("open"))
+            .filter(jobs::window_end.ge(today))
+            .select((
+                JobRow::as_select(),
+                Location::as_select(),
+                ProjectRow::as_select(),
+            ))
+            .into_boxed()
+    };
+    let mut found: Vec<JobParts> = Vec::new();
+    if what.len() == 0 {
+        found = query().load(conn)?;
+    } else {
+        let lists: [(&BTreeSet<i64>, u8); 4] = [
+            (&what.jobs, 0),
+            (&what.locations, 1),
+            (&what.projects, 2),
+            (&what.clients, 3),
+        ];
+        for (set, by) in lists {
+            let ids: Vec<i64> = set.iter().copied().collect();
+            for slice in ids.chunks(CHUNK) {
+                let q = match by {
+                    0 => query().filter(jobs::id.eq_any(slice)),
+                    1 => query().filter(jobs::location_id.eq_any(slice)),
+                    2 => query().filter(jobs::project_id.eq_any(slice)),
+                    _ => query().filter(projects::client_id.eq_any(slice)),
+                };
+                found.extend(q.load::<JobParts>(conn)?);
+            }
+        }
+        let mut seen = HashSet::new();
+        found.retain(|p| seen.insert(p.0.id));
+    }
+    Ok(snapshot::without_holder(conn, found)?)
+}
+
+/// Shoppers with a reported visit of any of these stores.
+fn visitors_of(conn: &mut DbConnection, stores: &[i64]) -> QueryResult<Vec<i64>> {
+    let visited: Vec<&str> = STATES
+        .iter()
+        .copied()
+        .filter(|s| s.visited())
+        .map(State::as_str)
+        .collect();
+    let mut ids = Vec::new();
+    for slice in stores.chunks(CHUNK) {
+        ids.extend(
+            assignments::table
+                .inner_join(jobs::table)
+                .filter(jobs::location_id.eq_any(slice))
+                .filter(assignments::state.eq_any(&visited))
+                .select(assignments::shopper_id)
+                .distinct()
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(ids)
+}
+
+/// Deletes changes older than [`KEEP_CHANGES_DAYS`]; a server holding a version from before
+/// them rebuilds (it sees `pruned_through` above its version). Returns the changes deleted.
+pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    let before = now - chrono::Duration::days(KEEP_CHANGES_DAYS);
+    crate::db::write_transaction(conn, |conn| {
+        let last: Option<i64> = index_changes::table
+            .filter(index_changes::changed_at.lt(before))
+            .select(diesel::dsl::max(index_changes::version))
+            .first(conn)?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        let (_, pruned) = database_version(conn)?;
+        diesel::update(index_version::table.find(1))
+            .set(index_version::pruned_through.eq(pruned.max(last)))
+            .execute(conn)?;
+        diesel::delete(index_changes::table.filter(index_changes::version.le(last))).execute(conn)
+    })
+}
