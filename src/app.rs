@@ -175,6 +175,7 @@ impl Application {
 
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()))
+            .workers(state.settings.http_workers)
             .listen(listener)
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
             .shutdown_timeout(30)

@@ -187,6 +187,9 @@ pub struct Settings {
     pub public_url: Url,
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
+    /// Threads answering HTTP. Database work and password hashing run on a separate pool, so
+    /// one is the fastest on a small machine (see README, "Job board under load").
+    pub http_workers: usize,
     pub mail_url: MailUrl,
     pub mail_from: String,
     /// Extra root certificate (PEM) trusted for SMTP over TLS, for a server with a private CA.
@@ -274,6 +277,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_PUBLIC_URL",
     "INCOGNITO_DATABASE_URL",
     "INCOGNITO_DATABASE_POOL_SIZE",
+    "INCOGNITO_HTTP_WORKERS",
     "INCOGNITO_MAIL_URL",
     "INCOGNITO_MAIL_FROM",
     "INCOGNITO_MAIL_CA_FILE",
@@ -301,6 +305,7 @@ impl Settings {
             public_url: public_url_for(bind),
             database_url: DatabaseUrl::Sqlite(data_dir.join("incognito.db")),
             database_pool_size: 8,
+            http_workers: 1,
             mail_url: MailUrl::Folder(data_dir.join("outbox")),
             mail_from: "Incognito <no-reply@incognito.localhost>".into(),
             mail_ca_file: None,
@@ -359,6 +364,9 @@ impl Settings {
         }
         if let Some(v) = get("INCOGNITO_DATABASE_POOL_SIZE") {
             s.database_pool_size = parse_number("INCOGNITO_DATABASE_POOL_SIZE", v, 1, 512)?;
+        }
+        if let Some(v) = get("INCOGNITO_HTTP_WORKERS") {
+            s.http_workers = parse_number("INCOGNITO_HTTP_WORKERS", v, 1, 256)?;
         }
         if let Some(v) = get("INCOGNITO_MAIL_URL") {
             s.mail_url =
@@ -681,6 +689,8 @@ mod tests {
             ("INCOGNITO_PUBLIC_URL", "ftp://x"),
             ("INCOGNITO_LOG_FORMAT", "xml"),
             ("INCOGNITO_DATABASE_POOL_SIZE", "0"),
+            ("INCOGNITO_HTTP_WORKERS", "0"),
+            ("INCOGNITO_HTTP_WORKERS", "many"),
             ("INCOGNITO_STORAGE_URL", "gopher://x"),
             ("INCOGNITO_TRUST_PROXY", "maybe"),
             ("INCOGNITO_LOG", "info,=[["),

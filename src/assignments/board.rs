@@ -73,24 +73,46 @@ pub enum Sort {
     Date,
 }
 
+/// What orders jobs: (distance shown, window start, id).
+pub type Order = (f64, NaiveDate, i64);
+
+impl Sort {
+    /// The order of two jobs.
+    pub fn compare(self, a: Order, b: Order) -> std::cmp::Ordering {
+        match self {
+            Sort::Distance => a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)),
+            Sort::Date => a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)).then(a.2.cmp(&b.2)),
+        }
+    }
+}
+
+impl JobCard {
+    fn order(&self) -> Order {
+        (self.distance_km, self.window_start, self.id)
+    }
+}
+
 impl Board {
     /// The eligible jobs in this order.
     pub fn sorted(&mut self, sort: Sort) {
-        match sort {
-            Sort::Distance => self.eligible.sort_by(|a, b| {
-                a.distance_km
-                    .total_cmp(&b.distance_km)
-                    .then(a.window_start.cmp(&b.window_start))
-                    .then(a.id.cmp(&b.id))
-            }),
-            Sort::Date => self.eligible.sort_by(|a, b| {
-                a.window_start
-                    .cmp(&b.window_start)
-                    .then(a.distance_km.total_cmp(&b.distance_km))
-                    .then(a.id.cmp(&b.id))
-            }),
-        }
+        self.eligible
+            .sort_by(|a, b| sort.compare(a.order(), b.order()));
     }
+}
+
+/// A distance as the shopper sees it: to the half kilometre, enough to choose, too coarse to
+/// find the store.
+pub fn shown_km(km: f64) -> f64 {
+    (km * 2.0).round() / 2.0
+}
+
+/// One page of the jobs a shopper may take.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub radius_km: f64,
+    /// Jobs open to the shopper in all.
+    pub total: usize,
+    pub jobs: Vec<JobCard>,
 }
 
 /// Where the map puts a store, km (east, north) of the shopper's home, on a 2 km grid: near
@@ -124,8 +146,7 @@ pub fn card(
         bonus_cents: job.bonus_cents,
         reimbursement_cap_cents: job.reimbursement_cap_cents,
         client_name,
-        // Half-kilometres: enough to choose, too coarse to find the store.
-        distance_km: (crate::matching::haversine_km(home, position) * 2.0).round() / 2.0,
+        distance_km: shown_km(crate::matching::haversine_km(home, position)),
         east_km,
         north_km,
     })
@@ -176,6 +197,46 @@ pub fn board_of<'a>(
             .then(a.job.id.cmp(&b.job.id))
     });
     Ok(board)
+}
+
+/// Page `page` (from 1) of the jobs the engine's shopper `me` may take, in `sort` order: the
+/// board's API, which lists no unavailable jobs, so only the page's cards are made.
+pub fn page_of<'a>(
+    engine: &Engine,
+    me: ShopperIx,
+    sort: Sort,
+    page: usize,
+    listed: impl Fn(i64) -> Option<(&'a JobParts, Option<String>)>,
+) -> AppResult<Page> {
+    let shopper = engine
+        .shopper(me)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
+    let mut keyed: Vec<(Order, &'a JobParts, Option<String>)> = engine
+        .eligible_jobs_unsorted(me)
+        .into_iter()
+        .filter_map(|hit| {
+            let id: i64 = engine.job(hit.ix)?.id.parse().ok()?;
+            let (parts, client_name) = listed(id)?;
+            Some((
+                (shown_km(hit.km), parts.0.window_start, id),
+                parts,
+                client_name,
+            ))
+        })
+        .collect();
+    keyed.sort_by(|a, b| sort.compare(a.0, b.0));
+    let total = keyed.len();
+    let jobs = keyed
+        .into_iter()
+        .skip(page.saturating_sub(1).saturating_mul(PAGE_SIZE))
+        .take(PAGE_SIZE)
+        .map(|(_, parts, client_name)| card(parts, client_name, shopper.position))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page {
+        radius_km: shopper.radius_km,
+        total,
+        jobs,
+    })
 }
 
 type Built = (Engine, HashMap<i64, JobCard>, HashMap<i64, i64>);

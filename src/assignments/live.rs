@@ -22,7 +22,7 @@ use std::sync::{Mutex, RwLock};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::board::{self, Board};
+use super::board::{self, Board, Page, Sort};
 use super::model::{STATES, State};
 use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
 use crate::clients::model::{JobRow, Location, ProjectRow};
@@ -32,7 +32,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, Symbols};
+use crate::matching::{Engine, ShopperIx, Symbols};
 use crate::panel::model::{ShopperRow, Status};
 
 /// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
@@ -295,16 +295,26 @@ impl Live {
         Ok(())
     }
 
-    /// The shopper's board, from an index brought up to date first. 404 before the shopper
-    /// has applied.
-    pub fn board(
+    /// Runs `read` on the index brought up to date first, with the shopper's place in it. 404
+    /// before the shopper has applied.
+    fn with_shopper<T>(
         &self,
         conn: &mut DbConnection,
         keys: &Keys,
         shopper_id: i64,
         today: NaiveDate,
-    ) -> AppResult<Board> {
+        read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
+    ) -> AppResult<T> {
         self.refresh(conn, keys, today)?;
+        self.read_shopper(shopper_id, read)
+    }
+
+    /// Runs `read` on the index as it is.
+    fn read_shopper<T>(
+        &self,
+        shopper_id: i64,
+        read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
+    ) -> AppResult<T> {
         let guard = self.read_lock();
         let loaded = guard
             .as_ref()
@@ -317,11 +327,53 @@ impl Live {
                 "Send your application first: the board lists jobs near your address.",
             ));
         };
-        board::board_of(&loaded.engine, me, *status, |id| {
-            loaded
-                .jobs
-                .get(&id)
-                .map(|l| (&l.parts, l.client_name.clone()))
+        read(loaded, me, *status)
+    }
+
+    /// The shopper's whole board (the jobs they may take and the others within their radius,
+    /// with why not).
+    pub fn board(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        shopper_id: i64,
+        today: NaiveDate,
+    ) -> AppResult<Board> {
+        self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
+            board::board_of(&loaded.engine, me, status, |id| loaded.listed(id))
+        })
+    }
+
+    /// One page of the jobs the shopper may take, without asking the database, when the index
+    /// already holds `version` (read by the request's authentication); None when it does not.
+    pub fn page_held(
+        &self,
+        version: i64,
+        shopper_id: i64,
+        today: NaiveDate,
+        sort: Sort,
+        page: usize,
+    ) -> Option<AppResult<Page>> {
+        self.holds(version, today).then(|| {
+            self.read_shopper(shopper_id, |loaded, me, _| {
+                board::page_of(&loaded.engine, me, sort, page, |id| loaded.listed(id))
+            })
+        })
+    }
+
+    /// One page of the jobs the shopper may take.
+    #[allow(clippy::too_many_arguments)]
+    pub fn page(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        shopper_id: i64,
+        today: NaiveDate,
+        sort: Sort,
+        page: usize,
+    ) -> AppResult<Page> {
+        self.with_shopper(conn, keys, shopper_id, today, |loaded, me, _| {
+            board::page_of(&loaded.engine, me, sort, page, |id| loaded.listed(id))
         })
     }
 }
@@ -336,6 +388,12 @@ fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
 }
 
 impl Loaded {
+    fn listed(&self, id: i64) -> Option<(&JobParts, Option<String>)> {
+        self.jobs
+            .get(&id)
+            .map(|l| (&l.parts, l.client_name.clone()))
+    }
+
     /// Puts a job in (or updates it); false when its client is gone.
     fn put_job(&mut self, clients: &ClientFacts, parts: JobParts) -> AppResult<bool> {
         let Some(job) = clients.engine_job(&parts, &mut self.engine.symbols)? else {

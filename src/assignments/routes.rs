@@ -93,18 +93,20 @@ pub async fn job_board(
     let keys = state.auth.keys.clone();
     let live = state.live.clone();
     let today = service::now().date();
-    let mut board = state
-        .db
-        .run(move |conn| live.board(conn, &keys, user.id, today))
-        .await?;
-    board.sorted(sort);
-    let total = board.eligible.len();
-    let jobs = board
-        .eligible
-        .into_iter()
-        .skip((page - 1).saturating_mul(PAGE_SIZE))
-        .take(PAGE_SIZE)
-        .collect();
+    // Straight from memory when the index holds every change committed before this request
+    // (the version came with the session); otherwise it catches up first.
+    let held = user
+        .index_version
+        .and_then(|v| live.page_held(v, user.id, today, sort, page));
+    let found = match held {
+        Some(found) => found?,
+        None => {
+            state
+                .db
+                .run(move |conn| live.page(conn, &keys, user.id, today, sort, page))
+                .await?
+        }
+    };
     Ok(HttpResponse::Ok().json(BoardPage {
         sort: if sort == Sort::Date {
             "date"
@@ -113,10 +115,10 @@ pub async fn job_board(
         }
         .into(),
         page,
-        pages: total.div_ceil(PAGE_SIZE).max(1),
-        total,
-        radius_km: board.radius_km,
-        jobs,
+        pages: found.total.div_ceil(PAGE_SIZE).max(1),
+        total: found.total,
+        radius_km: found.radius_km,
+        jobs: found.jobs,
     }))
 }
 

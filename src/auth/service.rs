@@ -110,6 +110,9 @@ pub struct CurrentUser {
     pub session_id: i64,
     /// The client a client reviewer is bound to; None for every other role.
     pub client_id: Option<i64>,
+    /// The live index's version in the database when the request was authenticated: answers
+    /// from the index must be at least this fresh. None where unknown.
+    pub index_version: Option<i64>,
 }
 
 impl CurrentUser {
@@ -415,6 +418,7 @@ fn current_user(user: &User, session_id: i64) -> CurrentUser {
         role: user.role(),
         session_id,
         client_id: user.client_id,
+        index_version: None,
     }
 }
 
@@ -471,7 +475,7 @@ pub fn refresh(
     let outcome = write_transaction::<_, AppError, _>(conn, |conn| {
         let token = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))?
             .ok_or_else(invalid_refresh)?;
-        let (session, user) =
+        let (session, user, _) =
             store::find_session_with_user(conn, token.session_id)?.ok_or_else(invalid_refresh)?;
         if session.revoked_at.is_some()
             || session.expires_at <= naive(t)
@@ -544,7 +548,8 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
             "This session has ended (signed out, password changed, or expired). Sign in again.",
         )
     };
-    let (session, user) = store::find_session_with_user(conn, session_id)?.ok_or_else(refused)?;
+    let (session, user, index_version) =
+        store::find_session_with_user(conn, session_id)?.ok_or_else(refused)?;
     if session.revoked_at.is_some()
         || session.expires_at <= naive(now())
         || user.disabled_at.is_some()
@@ -552,7 +557,10 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     {
         return Err(refused());
     }
-    Ok(current_user(&user, session.id))
+    Ok(CurrentUser {
+        index_version,
+        ..current_user(&user, session.id)
+    })
 }
 
 /// Mails a reset link if the address has an account; answers the same either way.

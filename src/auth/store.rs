@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::model::{NewUser, User};
 use crate::db::DbConnection;
-use crate::db::schema::{login_failures, one_time_tokens, refresh_tokens, sessions, users};
+use crate::db::schema::{
+    index_version, login_failures, one_time_tokens, refresh_tokens, sessions, users,
+};
 
 pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
     users::table
@@ -91,14 +93,25 @@ pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Sess
 }
 
 /// The session and its user, for authenticating a request.
+/// The session and its user, with the live index's version in the database at this moment
+/// (in the same statement): a handler answering from the index knows how fresh it must be
+/// without asking again (see `assignments::live`).
 pub fn find_session_with_user(
     conn: &mut DbConnection,
     session_id: i64,
-) -> QueryResult<Option<(Session, User)>> {
+) -> QueryResult<Option<(Session, User, Option<i64>)>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
-        .select((Session::as_select(), User::as_select()))
+        .select((
+            Session::as_select(),
+            User::as_select(),
+            // A subquery in the DSL (not SQL text), so the statement stays a cached prepared one.
+            index_version::table
+                .filter(index_version::id.eq(1))
+                .select(index_version::version)
+                .single_value(),
+        ))
         .first(conn)
         .optional()
 }

@@ -86,6 +86,9 @@ impl ManageConnection for DbConnectionManager {
 pub struct DbPool {
     inner: r2d2::Pool<DbConnectionManager>,
     backend: &'static str,
+    /// One permit a connection, handed out first come, first served: r2d2 wakes waiters in no
+    /// order, so under load some requests waited seconds while others went through.
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl DbPool {
@@ -105,7 +108,11 @@ impl DbPool {
             .connection_timeout(timeout)
             .build(manager)
             .map_err(|e| e.to_string())?;
-        Ok(Self { inner, backend })
+        Ok(Self {
+            inner,
+            backend,
+            turns: std::sync::Arc::new(tokio::sync::Semaphore::new(size as usize)),
+        })
     }
 
     pub fn get(&self) -> Result<r2d2::PooledConnection<DbConnectionManager>, r2d2::PoolError> {
@@ -144,12 +151,22 @@ impl DbPool {
         T: Send + 'static,
     {
         let pool = self.inner.clone();
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
         // The request's span goes along, so log lines from the work carry its request id.
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            work(&mut conn)
+            let done = work(&mut conn);
+            // The connection goes back before the turn passes on.
+            drop(conn);
+            drop(turn);
+            done
         })
         .await?
     }

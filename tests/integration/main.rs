@@ -8,6 +8,7 @@ mod accounts;
 mod assignments;
 mod bad_input;
 mod clients;
+mod live;
 mod mail;
 mod matching_cli;
 mod operations;

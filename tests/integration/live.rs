@@ -1,0 +1,233 @@
+//! The live index: a second server's index (its own memory, the same database) follows every
+//! change, whoever writes it: through the API of the first server, or by SQL from another
+//! program; what it catches up to equals an index built from scratch, and the API's board
+//! agrees with both.
+
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::assignments::{job, post, setup};
+use crate::helpers::*;
+use incognito::assignments::live::{self, Live};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The board of `shopper` from `index` (brought up to date from the database first), as JSON.
+async fn board(app: &TestApp, index: &Arc<Live>, shopper: i64) -> Value {
+    let keys = app.state.auth.keys.clone();
+    let index = index.clone();
+    let found = app
+        .state
+        .db
+        .run(move |conn| index.board(conn, &keys, shopper, today()))
+        .await
+        .unwrap();
+    serde_json::to_value(found).unwrap()
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The other server's board, checked against an index built from scratch now and against the
+/// first server's API; returns (ids open to the shopper, the unavailable jobs with why not).
+async fn agreed(
+    app: &TestApp,
+    other: &Arc<Live>,
+    shopper: i64,
+    token: &str,
+) -> (Vec<i64>, Vec<(i64, Value)>) {
+    let caught_up = board(app, other, shopper).await;
+    let scratch = board(app, &Arc::new(Live::new()), shopper).await;
+    assert_eq!(
+        caught_up, scratch,
+        "the index that caught up equals one built now"
+    );
+    let api = get_json(app, "/api/v1/me/jobs", token).await;
+    assert_eq!(ids(&api["jobs"]), ids(&caught_up["eligible"]), "{api}");
+    let unavailable = caught_up["unavailable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_i64().unwrap(), u["why_not"].clone()))
+        .collect();
+    (ids(&caught_up["eligible"]), unavailable)
+}
+
+async fn the_index_follows_every_change_on_every_server(backend: Backend) {
+    let Some(app) = spawn_app(backend, "live_follows").await else {
+        return;
+    };
+    let (scheduler, client, chelsea, project) = setup(&app, json!({})).await;
+    let j1 = job(&app, &scheduler, project, chelsea, 1, 10).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (cat, _) = panel_member(&app, &scheduler, "cat", json!({}), true).await;
+    // The second server: its own index over the same database.
+    let other = Arc::new(Live::new());
+    assert_eq!(agreed(&app, &other, ana, &ana_token).await.0, [j1]);
+    let first = other.version().unwrap();
+
+    // A job opened on the first server.
+    let j2 = job(&app, &scheduler, project, chelsea, 2, 12).await;
+    assert_eq!(agreed(&app, &other, ana, &ana_token).await.0, [j1, j2]);
+    assert!(
+        other.version().unwrap() > first,
+        "it caught up to a newer version"
+    );
+
+    // Filled: another shopper was assigned it.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/jobs/{j2}/assign"),
+        &scheduler,
+        json!({"shopper_id": cat}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
+    assert_eq!(open, [j1]);
+    assert!(
+        unavailable.is_empty(),
+        "a taken job leaves the board: {unavailable:?}"
+    );
+
+    // Ana disqualified from the client: the job stays on her map, not open to her, and the
+    // reason is not named.
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/shoppers/{ana}/disqualifications"),
+            &scheduler,
+            &json!({"client_id": client, "reason": "rude to staff"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
+    assert!(open.is_empty());
+    assert_eq!(
+        unavailable,
+        [(j1, json!(["this job is not available to you"]))]
+    );
+
+    // Suspended, then reinstated: the board follows her status.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/shoppers/{cat}/suspend"),
+        &scheduler,
+        json!({"reason": "complaint"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let cat_board = board(&app, &other, cat).await;
+    assert_eq!(
+        ids(&cat_board["eligible"]),
+        Vec::<i64>::new(),
+        "{cat_board}"
+    );
+
+    // Another program writes the database directly: the triggers record it all the same.
+    let (db, j3) = (
+        app.state.db.clone(),
+        job(&app, &scheduler, project, chelsea, 3, 9).await,
+    );
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "DELETE FROM disqualifications WHERE shopper_id = {ana}"
+        ))
+        .execute(conn)?;
+        diesel::sql_query(format!("UPDATE jobs SET status = 'closed' WHERE id = {j1}"))
+            .execute(conn)?;
+        diesel::sql_query(format!("UPDATE jobs SET fee_cents = 4321 WHERE id = {j3}"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (open, _) = agreed(&app, &other, ana, &ana_token).await;
+    assert_eq!(open, [j3], "closed job gone, disqualification lifted");
+    let shown = board(&app, &other, ana).await;
+    assert_eq!(shown["eligible"][0]["fee_cents"], 4321, "the new fee shows");
+
+    // A store moved far away takes its jobs with it.
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE locations SET latitude = 42.65, longitude = -73.75 WHERE id = {chelsea}"
+        ))
+        .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
+    assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
+
+    // Changes older than the log keeps are pruned; an index behind them rebuilds, and is
+    // right again.
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE locations SET latitude = 40.75, longitude = -73.99 WHERE id = {chelsea}"
+        ))
+        .execute(conn)?;
+        diesel::sql_query("UPDATE index_changes SET changed_at = '2000-01-01 00:00:00'")
+            .execute(conn)?;
+        let pruned = live::prune(conn, Utc::now().naive_utc())?;
+        assert!(pruned > 0);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (open, _) = agreed(&app, &other, ana, &ana_token).await;
+    assert_eq!(open, [j3], "the store is back");
+    app.stop().await;
+}
+
+async fn a_new_day_rebuilds_the_index(backend: Backend) {
+    let Some(app) = spawn_app(backend, "live_new_day").await else {
+        return;
+    };
+    let (scheduler, _, chelsea, project) = setup(&app, json!({})).await;
+    let short = job(&app, &scheduler, project, chelsea, 0, 1).await;
+    let long = job(&app, &scheduler, project, chelsea, 0, 5).await;
+    let (ana, _) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let index = Arc::new(Live::new());
+    let keys = app.state.auth.keys.clone();
+    let on = |day: NaiveDate| {
+        let (index, keys) = (index.clone(), keys.clone());
+        let db = app.state.db.clone();
+        async move {
+            let b = db
+                .run(move |conn| index.board(conn, &keys, ana, day))
+                .await
+                .unwrap();
+            b.eligible.iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    let mut listed = on(today()).await;
+    listed.sort_unstable();
+    assert_eq!(listed, [short, long]);
+    // Two days on, the short window is over: nothing changed in the database, the day did.
+    let later = today().checked_add_days(Days::new(2)).unwrap();
+    assert_eq!(on(later).await, [long]);
+    app.stop().await;
+}
+
+on_both_backends!(
+    the_index_follows_every_change_on_every_server,
+    a_new_day_rebuilds_the_index,
+);
