@@ -32,7 +32,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, ShopperIx, Symbols};
+use crate::matching::{Engine, ShopperIx};
 use crate::panel::model::{ShopperRow, Status};
 
 /// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
@@ -139,34 +139,14 @@ impl Live {
         let clients = ClientFacts::of_jobs(conn, &jobs)?;
         let facts = ShopperFacts::load(conn, Whose::Everyone, today)?;
 
-        let mut symbols = Symbols::default();
-        let mut listed = HashMap::with_capacity(jobs.len());
-        let mut jobs_at: JobsAt = HashMap::new();
-        let mut engine_jobs = Vec::with_capacity(jobs.len());
-        for parts in jobs {
-            let Some(job) = clients.engine_job(&parts, &mut symbols)? else {
-                continue;
-            };
-            let (location, id, start, days) = snapshot::rotation_of(&parts);
-            jobs_at.entry(location).or_default().push((id, start, days));
-            engine_jobs.push(job);
-            listed.insert(id, list(&clients, parts));
-        }
-        let mut engine_shoppers = Vec::with_capacity(rows.len());
-        let mut statuses = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            engine_shoppers.push(facts.engine_shopper(
-                row,
-                keys,
-                &mut symbols,
-                &jobs_at,
-                today,
-                true,
-            )?);
-            statuses.insert(row.user_id, row.status());
-        }
-        let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
-            .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        let (engine, jobs_at) =
+            snapshot::build_engine(keys, &clients, &facts, &rows, &jobs, today, true)?;
+        let statuses = rows.iter().map(|r| (r.user_id, r.status())).collect();
+        let listed = jobs
+            .into_iter()
+            .filter(|p| engine.job_by_id(&p.0.id.to_string()).is_some())
+            .map(|p| (p.0.id, list(&clients, p)))
+            .collect();
         tracing::info!(
             version,
             shoppers = engine.shopper_count(),

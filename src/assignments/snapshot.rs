@@ -386,24 +386,23 @@ impl ShopperFacts {
     }
 }
 
-/// Loads the engine for these shoppers and jobs.
-pub fn load(
-    conn: &mut DbConnection,
+/// The engine of these shoppers and jobs (a job whose client is gone is left out), and the
+/// jobs at each store. Each job has its own rotation symbol; shoppers' visits block the jobs at
+/// the store they visited (see [`ShopperFacts::engine_shopper`]).
+#[allow(clippy::too_many_arguments)]
+pub fn build_engine(
     keys: &Keys,
-    rows: Vec<ShopperRow>,
-    jobs: Vec<JobParts>,
+    clients: &ClientFacts,
+    facts: &ShopperFacts,
+    rows: &[ShopperRow],
+    jobs: &[JobParts],
     today: NaiveDate,
-) -> AppResult<Snapshot> {
+    with_age: bool,
+) -> AppResult<(Engine, JobsAt)> {
     let mut symbols = Symbols::default();
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-    let clients = ClientFacts::of_jobs(conn, &jobs)?;
-    let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
-    let with_age = asks_age(&jobs);
-
-    // Jobs: each with its own rotation symbol; grouped by store for the rotation rule.
     let mut jobs_at: JobsAt = HashMap::new();
     let mut engine_jobs = Vec::with_capacity(jobs.len());
-    for parts in &jobs {
+    for parts in jobs {
         let Some(job) = clients.engine_job(parts, &mut symbols)? else {
             continue;
         };
@@ -412,7 +411,7 @@ pub fn load(
         engine_jobs.push(job);
     }
     let mut engine_shoppers = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         engine_shoppers.push(facts.engine_shopper(
             row,
             keys,
@@ -424,6 +423,23 @@ pub fn load(
     }
     let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+    Ok((engine, jobs_at))
+}
+
+/// Loads the engine for these shoppers and jobs.
+pub fn load(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    rows: Vec<ShopperRow>,
+    jobs: Vec<JobParts>,
+    today: NaiveDate,
+) -> AppResult<Snapshot> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let clients = ClientFacts::of_jobs(conn, &jobs)?;
+    let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
+    let with_age = asks_age(&jobs);
+
+    let (engine, _) = build_engine(keys, &clients, &facts, &rows, &jobs, today, with_age)?;
     Ok(Snapshot {
         engine,
         jobs: jobs.into_iter().map(|p| (p.0.id, p)).collect(),

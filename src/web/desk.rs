@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::assignments::batch::{self, BatchRequest, BatchView};
 use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
 use crate::assignments::service::SCHEDULERS;
-use crate::db::schema::{clients, jobs, organizations, projects};
+use crate::db::schema::{clients, jobs, locations, organizations, projects};
 use crate::error::AppError;
 
 type PageResult = Result<HttpResponse, PageError>;
@@ -106,14 +106,34 @@ async fn propose(
         }
     };
     let project = project.unwrap_or_default();
+    // The region: stores in a state, and in a city of it if given.
+    let region_state = form_text(&form, "state").map(|s| s.to_ascii_uppercase());
+    if region_state
+        .as_deref()
+        .is_some_and(|s| s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return batches_page_with(&req, &state, "state: two letters, e.g. NY".into()).await;
+    }
+    let city = form_text(&form, "city");
+    if city.is_some() && region_state.is_none() {
+        return batches_page_with(&req, &state, "state: give the state of the city too".into())
+            .await;
+    }
     let keys = state.auth.keys.clone();
     let outcome = state
         .db
         .run(move |conn| {
             let mut q = jobs::table
+                .inner_join(locations::table)
                 .filter(jobs::project_id.eq(project))
                 .filter(jobs::status.eq("open"))
                 .into_boxed();
+            if let Some(region) = region_state {
+                q = q.filter(locations::state.eq(region));
+            }
+            if let Some(city) = city {
+                q = q.filter(locations::city.eq(city));
+            }
             if let Some(from) = from {
                 q = q.filter(jobs::window_start.ge(from));
             }
@@ -124,7 +144,7 @@ async fn propose(
             if job_ids.is_empty() {
                 return Err(AppError::field(
                     "project_id",
-                    "the project has no open jobs in this range",
+                    "the project has no open jobs in this range and region",
                 ));
             }
             batch::propose(conn, &keys, user.id, &BatchRequest { job_ids })

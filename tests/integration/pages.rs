@@ -1100,11 +1100,38 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{location:?}");
+    // A region: stores in a state (and a city of it); none of the project's jobs are in NJ.
+    let project_id = project.to_string();
+    for (region, problem) in [
+        (
+            [("state", "New"), ("city", "")],
+            "state: two letters, e.g. NY",
+        ),
+        (
+            [("state", ""), ("city", "New York")],
+            "state: give the state of the city too",
+        ),
+        (
+            [("state", "nj"), ("city", "")],
+            "no open jobs in this range and region",
+        ),
+    ] {
+        let mut fields = vec![("csrf_token", csrf.as_str()), ("project_id", &project_id)];
+        fields.extend(region);
+        let (status, html, _) = staff.post(&app, "/staff/batches", &fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{region:?}");
+        assert!(html.contains(problem), "{problem}: {html}");
+    }
     let (status, _, location) = staff
         .post(
             &app,
             "/staff/batches",
-            &[("csrf_token", &csrf), ("project_id", &project.to_string())],
+            &[
+                ("csrf_token", &csrf),
+                ("project_id", &project_id),
+                ("state", "ny"),
+                ("city", "New York"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
