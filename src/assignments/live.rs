@@ -23,7 +23,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::board::{self, Board, Page, Sort};
-use super::model::{STATES, State};
+use super::model::State;
 use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{
@@ -520,12 +520,7 @@ fn open_jobs(
 
 /// Shoppers with a reported visit of any of these stores.
 fn visitors_of(conn: &mut DbConnection, stores: &[i64]) -> QueryResult<Vec<i64>> {
-    let visited: Vec<&str> = STATES
-        .iter()
-        .copied()
-        .filter(|s| s.visited())
-        .map(State::as_str)
-        .collect();
+    let visited = super::store::names(State::visited);
     let mut ids = Vec::new();
     for slice in stores.chunks(CHUNK) {
         ids.extend(

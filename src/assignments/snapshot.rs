@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 
-use super::model::{MAX_OPEN, STATES, State};
+use super::model::{MAX_OPEN, State};
 use crate::clients::candidates::{cert_key, certifications_of, effective, ties_of};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{
@@ -65,12 +65,7 @@ impl Snapshot {
 
 /// (shopper, location, day) of the shoppers' visits.
 fn visits_of(conn: &mut DbConnection, whose: Whose) -> QueryResult<Vec<(i64, i64, NaiveDate)>> {
-    let visited: Vec<&str> = STATES
-        .iter()
-        .copied()
-        .filter(|s| s.visited())
-        .map(State::as_str)
-        .collect();
+    let visited = super::store::names(State::visited);
     let mut query = assignments::table
         .inner_join(jobs::table)
         .filter(assignments::state.eq_any(visited))
@@ -113,12 +108,7 @@ pub fn shoppers_near(
 
 /// The jobs nobody holds (no offered, accepted, visited or submitted assignment).
 pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResult<Vec<JobParts>> {
-    let holding: Vec<&str> = STATES
-        .iter()
-        .copied()
-        .filter(|s| s.holds_job())
-        .map(State::as_str)
-        .collect();
+    let holding = super::store::names(State::holds_job);
     let ids: Vec<i64> = jobs.iter().map(|p| p.0.id).collect();
     let mut held = std::collections::HashSet::new();
     // In slices: PostgreSQL takes at most 65,535 parameters a statement.

@@ -20,7 +20,8 @@ pub struct Work {
     pub last_visit: Option<NaiveDate>,
 }
 
-fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
+/// The names of the states `pick` chooses, for queries.
+pub(crate) fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
     STATES
         .iter()
         .copied()
