@@ -660,6 +660,52 @@ mod tests {
                 prop_assert_eq!(mine, expected);
             }
         }
+
+        #[test]
+        fn jobs_within_radius_are_every_job_that_near((shoppers, jobs) in panel()) {
+            let engine = build(&shoppers, &jobs);
+            for (s, shopper) in engine.shoppers() {
+                let mut found: Vec<JobIx> = engine.jobs_within_radius(s).iter().map(|h| h.ix).collect();
+                found.sort_unstable();
+                let expected: Vec<JobIx> = engine
+                    .jobs()
+                    .filter(|(_, j)| haversine_km(shopper.position, j.position) <= shopper.radius_km)
+                    .map(|(j, _)| j)
+                    .collect();
+                prop_assert_eq!(found, expected);
+            }
+        }
+    }
+
+    #[test]
+    fn a_job_updated_in_place_is_found_where_it_now_is() {
+        let mut engine = build(
+            &[(40.0, -74.0, 40.0, 1, 0, true, 2)],
+            &[(40.01, -74.0, 30.0, 9, false, 0)],
+        );
+        let s = engine.shopper_by_id("S000").unwrap();
+        engine
+            .update_shopper(s, |s| s.recent = Box::new([]))
+            .unwrap();
+        let job = engine.job_by_id("J0").unwrap();
+        assert_eq!(engine.jobs_for(s).len(), 1);
+        // Moved 100 km north: out of reach, still in the engine under its position.
+        engine
+            .update_job(job, |j| j.position = point(40.9, -74.0))
+            .unwrap();
+        assert!(engine.jobs_for(s).is_empty());
+        assert!(engine.jobs_within_radius(s).is_empty());
+        assert!(engine.candidates(job, None).is_empty());
+        // Back, and now needing a vehicle the shopper has: the same slot, eligible again.
+        engine
+            .update_job(job, |j| {
+                j.position = point(40.01, -74.0);
+                j.vehicle = true;
+            })
+            .unwrap();
+        assert_eq!(engine.job_by_id("J0"), Some(job));
+        assert_eq!(engine.jobs_for(s).len(), 1);
+        assert!(engine.update_job(job + 1, |_| {}).is_err(), "no such job");
     }
 
     #[test]

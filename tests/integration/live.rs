@@ -227,6 +227,53 @@ async fn a_new_day_rebuilds_the_index(backend: Backend) {
     app.stop().await;
 }
 
+/// On PostgreSQL a transaction that began first may commit last. Its change must still reach
+/// a server that caught up in between: versions are taken at commit, not at the write.
+#[tokio::test]
+async fn a_transaction_that_commits_late_is_not_missed() {
+    let Some(app) = spawn_app(Backend::Postgres, "live_late_commit").await else {
+        return;
+    };
+    let (scheduler, _, chelsea, project) = setup(&app, json!({})).await;
+    let j1 = job(&app, &scheduler, project, chelsea, 1, 10).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let other = Arc::new(Live::new());
+    assert_eq!(agreed(&app, &other, ana, &ana_token).await.0, [j1]);
+
+    let incognito::config::DatabaseUrl::Postgres(url) = &app.settings.database_url else {
+        panic!("a PostgreSQL test");
+    };
+    let url = url.expose().to_string();
+    let (written, write) = std::sync::mpsc::channel();
+    let (commit, go) = std::sync::mpsc::channel::<()>();
+    let slow = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, PgConnection};
+        let mut conn = PgConnection::establish(&url).unwrap();
+        conn.batch_execute(&format!(
+            "BEGIN; UPDATE jobs SET status = 'closed' WHERE id = {j1};"
+        ))
+        .unwrap();
+        written.send(()).unwrap();
+        go.recv().unwrap();
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    write.recv().unwrap();
+    // Meanwhile a job opens and commits; the other server catches up past it.
+    let j2 = job(&app, &scheduler, project, chelsea, 2, 10).await;
+    assert_eq!(agreed(&app, &other, ana, &ana_token).await.0, [j1, j2]);
+    let caught_up = other.version().unwrap();
+    commit.send(()).unwrap();
+    slow.join().unwrap();
+    assert_eq!(
+        agreed(&app, &other, ana, &ana_token).await.0,
+        [j2],
+        "the late commit's closed job left the board"
+    );
+    assert!(other.version().unwrap() > caught_up);
+    app.stop().await;
+}
+
 on_both_backends!(
     the_index_follows_every_change_on_every_server,
     a_new_day_rebuilds_the_index,
