@@ -53,6 +53,8 @@ pub struct Listed {
 struct Loaded {
     version: i64,
     day: NaiveDate,
+    /// Whether shoppers' ages are known (some open job asked for one at the last build).
+    with_age: bool,
     engine: Engine,
     jobs: HashMap<i64, Listed>,
     jobs_at: JobsAt,
@@ -116,7 +118,9 @@ impl Live {
         let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let held = self.read_lock().as_ref().map(|l| (l.version, l.day));
         match held {
-            Some((have, day)) if have >= version && day == today => Ok(()),
+            // A database restored to an earlier version: the index is ahead of it.
+            Some((have, _)) if have > version => self.rebuild(conn, keys, today, version),
+            Some((have, day)) if have == version && day == today => Ok(()),
             Some((have, day)) if day == today && have >= pruned => {
                 self.catch_up(conn, keys, today, have)
             }
@@ -135,12 +139,14 @@ impl Live {
     ) -> AppResult<()> {
         let started = std::time::Instant::now();
         let rows: Vec<ShopperRow> = shoppers::table.select(ShopperRow::as_select()).load(conn)?;
-        let jobs = open_jobs(conn, &JobsWhere::default(), today)?;
+        let jobs = open_jobs(conn, None, today)?;
         let clients = ClientFacts::of_jobs(conn, &jobs)?;
         let facts = ShopperFacts::load(conn, Whose::Everyone, today)?;
 
+        // Dates of birth are opened only while some open job asks for an age.
+        let with_age = snapshot::asks_age(&jobs);
         let (engine, jobs_at) =
-            snapshot::build_engine(keys, &clients, &facts, &rows, &jobs, today, true)?;
+            snapshot::build_engine(keys, &clients, &facts, &rows, &jobs, today, with_age)?;
         let statuses = rows.iter().map(|r| (r.user_id, r.status())).collect();
         let listed = jobs
             .into_iter()
@@ -157,6 +163,7 @@ impl Live {
         *self.write_lock() = Some(Loaded {
             version,
             day: today,
+            with_age,
             engine,
             jobs: listed,
             jobs_at,
@@ -221,11 +228,33 @@ impl Live {
                     .load::<i64>(conn)?,
             );
         }
-        let fresh = open_jobs(conn, &what, today)?;
+        // Jobs (none when no change names one), and the stores they are at now and were at.
+        let fresh = if what.len() == 0 {
+            Vec::new()
+        } else {
+            open_jobs(conn, Some(&what), today)?
+        };
+        if !self.read_lock().as_ref().is_some_and(|l| l.with_age) && snapshot::asks_age(&fresh) {
+            // A job asks for an age: ages were not opened; they are now, for everyone.
+            return self.rebuild(conn, keys, today, upto);
+        }
         let client_facts = ClientFacts::of_jobs(conn, &fresh)?;
-        // A job new at a store bears on the rotation of everyone who visited the store.
-        let stores: Vec<i64> = fresh.iter().map(|p| p.1.id).collect();
+        let mut stores: BTreeSet<i64> = fresh.iter().map(|p| p.1.id).collect();
+        if let Some(loaded) = self.read_lock().as_ref() {
+            stores.extend(
+                loaded
+                    .jobs
+                    .iter()
+                    .filter(|(id, l)| what.jobs.contains(id) || what.touches(&l.parts))
+                    .map(|(_, l)| l.parts.1.id),
+            );
+        }
+        // A job new at a store (or gone from one) bears on the rotation of its visitors.
+        let stores: Vec<i64> = stores.into_iter().collect();
         shopper_ids.extend(visitors_of(conn, &stores)?);
+        if shopper_ids.len() + what.len() > REBUILD_OVER {
+            return self.rebuild(conn, keys, today, upto);
+        }
         let ids: Vec<i64> = shopper_ids.iter().copied().collect();
         let mut rows = Vec::with_capacity(ids.len());
         for slice in ids.chunks(CHUNK) {
@@ -237,6 +266,11 @@ impl Live {
             );
         }
         let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
+        // A prune that committed after the changes were read may have taken some of them.
+        let (_, pruned) = database_version(conn)?;
+        if pruned > have {
+            return self.rebuild(conn, keys, today, upto);
+        }
 
         let mut guard = self.write_lock();
         let Some(loaded) = guard.as_mut() else {
@@ -376,8 +410,14 @@ impl Loaded {
 
     /// Puts a job in (or updates it); false when its client is gone.
     fn put_job(&mut self, clients: &ClientFacts, parts: JobParts) -> AppResult<bool> {
-        let Some(job) = clients.engine_job(&parts, &mut self.engine.symbols)? else {
-            return Ok(false);
+        let job = match clients.engine_job(&parts, &mut self.engine.symbols) {
+            Ok(Some(job)) => job,
+            Ok(None) => return Ok(false),
+            Err(e) => {
+                // One bad row (written around the service) costs its own job, not the board.
+                tracing::warn!(job = parts.0.id, error = ?e, "job left out of the live index");
+                return Ok(false);
+            }
         };
         let id = parts.0.id;
         self.unlist(id);
@@ -421,14 +461,21 @@ impl Loaded {
         keys: &Keys,
         today: NaiveDate,
     ) -> AppResult<()> {
-        let shopper = facts.engine_shopper(
+        let with_age = self.with_age;
+        let shopper = match facts.engine_shopper(
             row,
             keys,
             &mut self.engine.symbols,
             &self.jobs_at,
             today,
-            true,
-        )?;
+            with_age,
+        ) {
+            Ok(shopper) => shopper,
+            Err(e) => {
+                tracing::warn!(shopper = row.user_id, error = ?e, "shopper left out of the live index");
+                return self.drop_shopper(row.user_id);
+            }
+        };
         self.statuses.insert(row.user_id, row.status());
         match self.engine.shopper_by_id(&shopper.id) {
             Some(ix) => self.engine.update_shopper(ix, |s| *s = shopper),
@@ -449,7 +496,7 @@ impl Loaded {
 }
 
 /// Which jobs to (re)load: these jobs, and every job at these stores, of these projects, of
-/// these clients. Empty means every open job.
+/// these clients.
 #[derive(Debug, Default)]
 struct JobsWhere {
     jobs: BTreeSet<i64>,
@@ -471,10 +518,11 @@ impl JobsWhere {
     }
 }
 
-/// The open jobs (window not over, nobody holding them) that `what` names, or all of them.
+/// The open jobs (window not over, nobody holding them) that `what` names, or all of them
+/// (None).
 fn open_jobs(
     conn: &mut DbConnection,
-    what: &JobsWhere,
+    what: Option<&JobsWhere>,
     today: NaiveDate,
 ) -> AppResult<Vec<JobParts>> {
     let query = || {
@@ -491,9 +539,7 @@ fn open_jobs(
             .into_boxed()
     };
     let mut found: Vec<JobParts> = Vec::new();
-    if what.len() == 0 {
-        found = query().load(conn)?;
-    } else {
+    if let Some(what) = what {
         let lists: [(&BTreeSet<i64>, u8); 4] = [
             (&what.jobs, 0),
             (&what.locations, 1),
@@ -514,6 +560,8 @@ fn open_jobs(
         }
         let mut seen = HashSet::new();
         found.retain(|p| seen.insert(p.0.id));
+    } else {
+        found = query().load(conn)?;
     }
     Ok(snapshot::without_holder(conn, found)?)
 }
@@ -548,10 +596,14 @@ pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> 
         let Some(last) = last else {
             return Ok(0);
         };
+        // The delete first: the version row's lock, which every commit of a change waits for,
+        // is then held only for the update.
+        let deleted = diesel::delete(index_changes::table.filter(index_changes::version.le(last)))
+            .execute(conn)?;
         let (_, pruned) = database_version(conn)?;
         diesel::update(index_version::table.find(1))
             .set(index_version::pruned_through.eq(pruned.max(last)))
             .execute(conn)?;
-        diesel::delete(index_changes::table.filter(index_changes::version.le(last))).execute(conn)
+        Ok(deleted)
     })
 }

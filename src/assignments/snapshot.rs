@@ -393,8 +393,14 @@ pub fn build_engine(
     let mut jobs_at: JobsAt = HashMap::new();
     let mut engine_jobs = Vec::with_capacity(jobs.len());
     for parts in jobs {
-        let Some(job) = clients.engine_job(parts, &mut symbols)? else {
-            continue;
+        // A bad row (written around the service) costs its own job or shopper, not the engine.
+        let job = match clients.engine_job(parts, &mut symbols) {
+            Ok(Some(job)) => job,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(job = parts.0.id, error = ?e, "job left out of the engine");
+                continue;
+            }
         };
         let (location, id, start, days) = rotation_of(parts);
         jobs_at.entry(location).or_default().push((id, start, days));
@@ -402,14 +408,12 @@ pub fn build_engine(
     }
     let mut engine_shoppers = Vec::with_capacity(rows.len());
     for row in rows {
-        engine_shoppers.push(facts.engine_shopper(
-            row,
-            keys,
-            &mut symbols,
-            &jobs_at,
-            today,
-            with_age,
-        )?);
+        match facts.engine_shopper(row, keys, &mut symbols, &jobs_at, today, with_age) {
+            Ok(shopper) => engine_shoppers.push(shopper),
+            Err(e) => {
+                tracing::warn!(shopper = row.user_id, error = ?e, "shopper left out of the engine");
+            }
+        }
     }
     let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;

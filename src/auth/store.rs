@@ -92,8 +92,7 @@ pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Sess
         .optional()
 }
 
-/// The session and its user, for authenticating a request.
-/// The session and its user, with the live index's version in the database at this moment
+/// The session and its user, for authenticating a request, with the live index's version in the database at this moment
 /// (in the same statement): a handler answering from the index knows how fresh it must be
 /// without asking again (see `assignments::live`).
 pub fn find_session_with_user(

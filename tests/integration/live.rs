@@ -176,6 +176,21 @@ async fn the_index_follows_every_change_on_every_server(backend: Backend) {
     let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
     assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
 
+    // A row no form would accept (written around the service) costs its own jobs, not the
+    // board.
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE locations SET latitude = 95 WHERE id = {chelsea}"
+        ))
+        .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
+    assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
+
     // Changes older than the log keeps are pruned; an index behind them rebuilds, and is
     // right again.
     db.run(move |conn| {
