@@ -16,7 +16,7 @@ trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS incognito_bench" -c "CREATE DATABASE incognito_bench"
 export INCOGNITO_DATA_DIR="$WORK/data" INCOGNITO_DATABASE_URL="$DB" INCOGNITO_BIND="127.0.0.1:$PORT"
-export INCOGNITO_DATABASE_POOL_SIZE=${BENCH_POOL:-16} INCOGNITO_LOG=warn
+export INCOGNITO_DATABASE_POOL_SIZE=${BENCH_POOL:-8} INCOGNITO_LOG=warn
 PASSWORD='correct horse battery staple 1'
 "$BIN" migrate > /dev/null
 "$BIN" create-admin --email bench-admin@bench.test --password "$PASSWORD" > /dev/null
