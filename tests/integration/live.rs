@@ -30,6 +30,19 @@ async fn board(app: &TestApp, index: &Arc<Live>, shopper: i64) -> Value {
     serde_json::to_value(found).unwrap()
 }
 
+/// Runs SQL as another program would, around the service.
+async fn sql<const N: usize>(db: &incognito::db::DbPool, statements: [String; N]) {
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        for statement in statements {
+            diesel::sql_query(statement).execute(conn)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
 fn ids(list: &Value) -> Vec<i64> {
     list.as_array()
         .unwrap()
@@ -143,70 +156,47 @@ async fn the_index_follows_every_change_on_every_server(backend: Backend) {
         app.state.db.clone(),
         job(&app, &scheduler, project, chelsea, 3, 9).await,
     );
-    db.run(move |conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(format!(
-            "DELETE FROM disqualifications WHERE shopper_id = {ana}"
-        ))
-        .execute(conn)?;
-        diesel::sql_query(format!("UPDATE jobs SET status = 'closed' WHERE id = {j1}"))
-            .execute(conn)?;
-        diesel::sql_query(format!("UPDATE jobs SET fee_cents = 4321 WHERE id = {j3}"))
-            .execute(conn)?;
-        Ok(())
-    })
-    .await
-    .unwrap();
+    sql(
+        &db,
+        [
+            format!("DELETE FROM disqualifications WHERE shopper_id = {ana}"),
+            format!("UPDATE jobs SET status = 'closed' WHERE id = {j1}"),
+            format!("UPDATE jobs SET fee_cents = 4321 WHERE id = {j3}"),
+        ],
+    )
+    .await;
     let (open, _) = agreed(&app, &other, ana, &ana_token).await;
     assert_eq!(open, [j3], "closed job gone, disqualification lifted");
     let shown = board(&app, &other, ana).await;
     assert_eq!(shown["eligible"][0]["fee_cents"], 4321, "the new fee shows");
 
     // A store moved far away takes its jobs with it.
-    db.run(move |conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(format!(
-            "UPDATE locations SET latitude = 42.65, longitude = -73.75 WHERE id = {chelsea}"
-        ))
-        .execute(conn)?;
-        Ok(())
-    })
-    .await
-    .unwrap();
+    let place = |at: &str| format!("UPDATE locations SET {at} WHERE id = {chelsea}");
+    sql(&db, [place("latitude = 42.65, longitude = -73.75")]).await;
     let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
     assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
 
     // A row no form would accept (written around the service) costs its own jobs, not the
     // board.
-    db.run(move |conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(format!(
-            "UPDATE locations SET latitude = 95 WHERE id = {chelsea}"
-        ))
-        .execute(conn)?;
-        Ok(())
-    })
-    .await
-    .unwrap();
+    sql(&db, [place("latitude = 95")]).await;
     let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
     assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
 
     // Changes older than the log keeps are pruned; an index behind them rebuilds, and is
     // right again.
-    db.run(move |conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query(format!(
-            "UPDATE locations SET latitude = 40.75, longitude = -73.99 WHERE id = {chelsea}"
-        ))
-        .execute(conn)?;
-        diesel::sql_query("UPDATE index_changes SET changed_at = '2000-01-01 00:00:00'")
-            .execute(conn)?;
-        let pruned = live::prune(conn, Utc::now().naive_utc())?;
-        assert!(pruned > 0);
-        Ok(())
-    })
-    .await
-    .unwrap();
+    sql(
+        &db,
+        [
+            place("latitude = 40.75, longitude = -73.99"),
+            "UPDATE index_changes SET changed_at = '2000-01-01 00:00:00'".into(),
+        ],
+    )
+    .await;
+    let pruned = db
+        .run(|conn| Ok(live::prune(conn, Utc::now().naive_utc())?))
+        .await
+        .unwrap();
+    assert!(pruned > 0);
     let (open, _) = agreed(&app, &other, ana, &ana_token).await;
     assert_eq!(open, [j3], "the store is back");
     app.stop().await;
