@@ -4,8 +4,6 @@
 //! The board itself comes from the live index ([`super::live`]); one job's page loads its
 //! engine by [`super::snapshot`].
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -18,7 +16,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, ShopperIx, explain};
-use crate::panel::model::{ShopperRow, Status};
+use crate::panel::model::Status;
 
 /// Jobs a page of the board lists.
 pub const PAGE_SIZE: usize = 20;
@@ -239,32 +237,6 @@ pub fn page_of<'a>(
     })
 }
 
-type Built = (Engine, HashMap<i64, JobCard>, HashMap<i64, i64>);
-
-/// The engine holding the shopper and the jobs; the jobs' cards; each job's rotation days.
-fn build(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    row: &ShopperRow,
-    home: Coordinates,
-    near: Vec<JobParts>,
-    today: NaiveDate,
-) -> AppResult<Built> {
-    let snap = snapshot::load(conn, keys, vec![row.clone()], near, today)?;
-    let mut cards = HashMap::with_capacity(snap.jobs.len());
-    let mut rotation = HashMap::with_capacity(snap.jobs.len());
-    for (id, parts) in &snap.jobs {
-        let project = &parts.2;
-        let client_name = project
-            .show_client_name
-            .then(|| snap.client_names.get(&project.client_id).cloned())
-            .flatten();
-        cards.insert(*id, card(parts, client_name, home)?);
-        rotation.insert(*id, i64::from(project.rotation_days));
-    }
-    Ok((snap.engine, cards, rotation))
-}
-
 /// One job for the shopper: its card, and whether they may take it (and if not, why).
 pub fn job_for(
     conn: &mut DbConnection,
@@ -289,24 +261,34 @@ pub fn job_for(
     } else if super::store::holder(conn, job_id)?.is_some_and(|h| h.shopper_id != shopper_id) {
         why_not.push("another shopper has taken this job".to_string());
     }
-    let near = vec![(job, location, project)];
-    let (engine, mut cards, rotation) = build(conn, keys, &row, home, near, today)?;
-    let card = cards
-        .remove(&job_id)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not indexed")))?;
+    let snap = snapshot::load(
+        conn,
+        keys,
+        vec![row.clone()],
+        vec![(job, location, project)],
+        today,
+    )?;
+    let parts = snap
+        .jobs
+        .get(&job_id)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not loaded")))?;
+    let project = &parts.2;
+    let client_name = project
+        .show_client_name
+        .then(|| snap.client_names.get(&project.client_id).cloned())
+        .flatten();
+    let card = card(parts, client_name, home)?;
+    let engine = &snap.engine;
     if let (Some(s), Some(j)) = (
-        engine
-            .shopper_by_id(&shopper_id.to_string())
+        snap.shopper_ix(shopper_id)
             .and_then(|ix| engine.shopper(ix)),
-        engine
-            .job_by_id(&job_id.to_string())
-            .and_then(|ix| engine.job(ix)),
+        snap.job_ix(job_id).and_then(|ix| engine.job(ix)),
     ) {
         why_not.extend(shopper_words(
             &explain(s, j),
             &engine.symbols,
             Some(row.status()),
-            rotation.get(&job_id).copied().unwrap_or(0),
+            i64::from(project.rotation_days),
         ));
     }
     Ok((card, why_not))

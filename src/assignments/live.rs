@@ -234,21 +234,27 @@ impl Live {
         } else {
             open_jobs(conn, Some(&what), today)?
         };
-        if !self.read_lock().as_ref().is_some_and(|l| l.with_age) && snapshot::asks_age(&fresh) {
+        let mut stores: BTreeSet<i64> = fresh.iter().map(|p| p.1.id).collect();
+        let with_age = {
+            let guard = self.read_lock();
+            let Some(loaded) = guard.as_ref() else {
+                drop(guard);
+                return self.rebuild(conn, keys, today, upto);
+            };
+            stores.extend(
+                loaded
+                    .jobs
+                    .values()
+                    .filter(|l| what.touches(&l.parts))
+                    .map(|l| l.parts.1.id),
+            );
+            loaded.with_age
+        };
+        if !with_age && snapshot::asks_age(&fresh) {
             // A job asks for an age: ages were not opened; they are now, for everyone.
             return self.rebuild(conn, keys, today, upto);
         }
         let client_facts = ClientFacts::of_jobs(conn, &fresh)?;
-        let mut stores: BTreeSet<i64> = fresh.iter().map(|p| p.1.id).collect();
-        if let Some(loaded) = self.read_lock().as_ref() {
-            stores.extend(
-                loaded
-                    .jobs
-                    .iter()
-                    .filter(|(id, l)| what.jobs.contains(id) || what.touches(&l.parts))
-                    .map(|(_, l)| l.parts.1.id),
-            );
-        }
         // A job new at a store (or gone from one) bears on the rotation of its visitors.
         let stores: Vec<i64> = stores.into_iter().collect();
         shopper_ids.extend(visitors_of(conn, &stores)?);

@@ -15,7 +15,7 @@ use super::model::{MAX_OPEN, State};
 use crate::clients::candidates::{cert_key, certifications_of, effective, ties_of};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{
-    assignments, client_competitors, clients, disqualifications, jobs, organizations, shoppers,
+    assignments, client_competitors, clients, disqualifications, organizations, shoppers,
 };
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
@@ -61,28 +61,6 @@ impl Snapshot {
     pub fn job_id(&self, ix: JobIx) -> Option<i64> {
         self.engine.job(ix).and_then(|j| j.id.parse().ok())
     }
-}
-
-/// (shopper, location, day) of the shoppers' visits.
-fn visits_of(conn: &mut DbConnection, whose: Whose) -> QueryResult<Vec<(i64, i64, NaiveDate)>> {
-    let visited = super::store::names(State::visited);
-    let mut query = assignments::table
-        .inner_join(jobs::table)
-        .filter(assignments::state.eq_any(visited))
-        .select((
-            assignments::shopper_id,
-            jobs::location_id,
-            assignments::visited_on,
-        ))
-        .into_boxed();
-    if let Whose::Only(ids) = whose {
-        query = query.filter(assignments::shopper_id.eq_any(ids));
-    }
-    let rows: Vec<(i64, i64, Option<NaiveDate>)> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, l, d)| Some((s, l, d?)))
-        .collect())
 }
 
 /// Shoppers (active ones only, or all) living in the box around the store that holds every
@@ -280,8 +258,9 @@ impl ShopperFacts {
         facts.ratings = crate::panel::store::average_ratings(conn, whose)?
             .into_iter()
             .collect();
-        facts.work = super::store::work_of(conn, whose, -1)?;
-        for (shopper, location, day) in visits_of(conn, whose)? {
+        let (work, visits) = super::store::work_and_visits(conn, whose)?;
+        facts.work = work;
+        for (shopper, location, day) in visits {
             facts
                 .visits
                 .entry(shopper)

@@ -16,9 +16,10 @@ pub struct Work {
     pub open: u32,
     /// Reports submitted.
     pub completed: u32,
-    /// The last visit of the store in question.
-    pub last_visit: Option<NaiveDate>,
 }
+
+/// (shopper, store, day) of a reported visit (rotation).
+pub type VisitRow = (i64, i64, NaiveDate);
 
 /// The names of the states `pick` chooses, for queries.
 pub(crate) fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
@@ -30,12 +31,11 @@ pub(crate) fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
         .collect()
 }
 
-/// The work of each shopper, with their last visit of `location_id`.
-pub fn work_of(
+/// The work of each shopper and their reported visits, in one query.
+pub fn work_and_visits(
     conn: &mut DbConnection,
     whose: Whose,
-    location_id: i64,
-) -> QueryResult<HashMap<i64, Work>> {
+) -> QueryResult<(HashMap<i64, Work>, Vec<VisitRow>)> {
     let mut query = assignments::table
         .inner_join(jobs::table)
         .filter(assignments::state.eq_any(names(|s| s.is_open() || s.visited())))
@@ -51,6 +51,7 @@ pub fn work_of(
     }
     let rows: Vec<(i64, String, Option<NaiveDate>, i64)> = query.load(conn)?;
     let mut work: HashMap<i64, Work> = HashMap::new();
+    let mut visits = Vec::new();
     for (shopper, state, visited_on, location) in rows {
         let w = work.entry(shopper).or_default();
         let state = State::parse(&state).unwrap_or(State::Cancelled);
@@ -60,12 +61,12 @@ pub fn work_of(
         // A reported visit counts as a completed shop until reports come with the deliverables.
         if state.visited() {
             w.completed += 1;
-        }
-        if state.visited() && location == location_id {
-            w.last_visit = w.last_visit.max(visited_on);
+            if let Some(day) = visited_on {
+                visits.push((shopper, location, day));
+            }
         }
     }
-    Ok(work)
+    Ok((work, visits))
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AssignmentRow>> {
