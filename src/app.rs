@@ -14,6 +14,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::{MailUrl, Settings, StorageUrl};
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
@@ -21,18 +22,7 @@ use crate::keys::Keys;
 use crate::mail::{self, MailTransport, MailWaker, RetryPolicy};
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
-
-/// What every handler may reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: DbPool,
-    pub auth: Auth,
-    pub mail: MailWaker,
-    pub metrics: Arc<Metrics>,
-    /// This server's live matching index (see `assignments::live`).
-    pub live: Arc<crate::assignments::live::Live>,
-}
+use crate::state::AppState;
 
 /// A failure to start, naming the setting at fault when there is one.
 #[derive(Debug)]
@@ -119,6 +109,11 @@ pub struct Application {
 impl Application {
     /// Prepares everything that can fail with a bad setting, then binds. Port 0 picks a free port.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As `build`, on the given clock (tests pass a test clock and move it).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         prepare_data_dir(&settings)?;
         let keys =
             Keys::load_or_create(&settings.keys_dir()).map_err(startup("INCOGNITO_DATA_DIR"))?;
@@ -149,7 +144,8 @@ impl Application {
             })??;
 
         let state = AppState {
-            auth: Auth::new(&settings, keys),
+            auth: Auth::new(&settings, keys, clock.clone()),
+            clock,
             settings: Arc::new(settings),
             db: pool,
             mail: MailWaker::default(),
@@ -168,6 +164,7 @@ impl Application {
             from,
             policy,
             state.mail.clone(),
+            state.clock.clone(),
             shutdown_rx.clone(),
         ));
         tokio::spawn(deadlines(state.clone(), shutdown_rx.clone()));
@@ -217,7 +214,7 @@ async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let mut round: u64 = 0;
     loop {
-        let now = chrono::Utc::now().naive_utc();
+        let now = state.clock.naive();
         let n = notifier.clone();
         match state
             .db
@@ -272,10 +269,10 @@ async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         // The live index: built at start (the first round), kept warm, its change log pruned.
         let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+        let now = state.clock.naive();
         if let Err(e) = state
             .db
             .run(move |conn| {
-                let now = crate::assignments::service::now();
                 live.refresh(conn, &keys, now.date())?;
                 crate::assignments::live::prune(conn, now)?;
                 Ok(())

@@ -261,7 +261,7 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let auth = auth::Auth::new(settings, keys);
+    let auth = auth::Auth::new(settings, keys, incognito::clock::Clock::system());
     let hash = match auth::password::hash(&password) {
         Ok(h) => h,
         Err(e) => return fail(&e),

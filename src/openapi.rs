@@ -48,7 +48,6 @@ use crate::panel::routes as panel;
         clients::list_jobs,
         clients::create_job,
         clients::import_jobs,
-        clients::job_candidates,
         clients::disqualify,
         assignments::job_board,
         assignments::job_detail,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::Action;
-use super::service::{self, now};
+use super::service;
 use super::snapshot::{self, JobParts};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{batch_items, batches, jobs, locations, projects, shoppers};
@@ -73,6 +73,7 @@ pub fn propose(
     keys: &Keys,
     staff_id: i64,
     request: &BatchRequest,
+    now: NaiveDateTime,
 ) -> AppResult<BatchView> {
     let mut ids = request.job_ids.clone();
     ids.sort_unstable();
@@ -83,7 +84,6 @@ pub fn propose(
             format!("give 1 to {MAX_JOBS} job ids"),
         ));
     }
-    let now = now();
     let today = now.date();
     let found: Vec<JobParts> = jobs::table
         .inner_join(locations::table)
@@ -291,8 +291,8 @@ pub fn send(
     notifier: &super::notify::Notifier,
     staff_id: i64,
     id: i64,
+    now: NaiveDateTime,
 ) -> AppResult<BatchView> {
-    let now = now();
     // Claim the batch first, so that two senders cannot both send it.
     let claimed = write_transaction(conn, |conn| -> AppResult<usize> {
         let exists: i64 = batches::table
@@ -334,6 +334,7 @@ pub fn send(
             job_id,
             shopper_id,
             Action::Offer,
+            now,
         ) {
             Ok(_) => "offered".to_string(),
             Err(e) if e.status.is_client_error() => e.detail,

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::candidates::shopper_words;
 use super::snapshot::{self, JobParts};
-use crate::clients::candidates::shopper_words;
 use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -61,12 +62,13 @@ pub fn report(
     conn: &mut DbConnection,
     keys: &Keys,
     query: &CoverageQuery,
+    now: NaiveDateTime,
 ) -> AppResult<CoverageReport> {
     let below = query.below.unwrap_or(3);
     if below > 10_000 {
         return Err(AppError::field("below", "must be at most 10000"));
     }
-    let today = super::service::now().date();
+    let today = now.date();
     let mut q = jobs::table
         .inner_join(locations::table)
         .inner_join(projects::table)
@@ -147,15 +149,17 @@ pub fn report(
 }
 
 /// Sets a job's bonus (cents, 0 to 1,000,000).
-pub fn set_bonus(conn: &mut DbConnection, job_id: i64, bonus_cents: i64) -> AppResult<JobRow> {
+pub fn set_bonus(
+    conn: &mut DbConnection,
+    job_id: i64,
+    bonus_cents: i64,
+    now: NaiveDateTime,
+) -> AppResult<JobRow> {
     if !(0..=1_000_000).contains(&bonus_cents) {
         return Err(AppError::field("bonus_cents", "must be 0 to 1000000"));
     }
     let n = diesel::update(jobs::table.find(job_id))
-        .set((
-            jobs::bonus_cents.eq(bonus_cents),
-            jobs::updated_at.eq(super::service::now()),
-        ))
+        .set((jobs::bonus_cents.eq(bonus_cents), jobs::updated_at.eq(now)))
         .execute(conn)?;
     if n == 0 {
         return Err(AppError::not_found("No job has this id."));

@@ -12,11 +12,11 @@ use super::board::{self, JobCard, PAGE_SIZE, Sort};
 use super::coverage::{self, CoverageQuery, CoverageReport};
 use super::model::Action;
 use super::notify::Notifier;
-use super::service::{self, AssignmentView, MoveRequest, SCHEDULERS, ShopperRef};
-use crate::app::AppState;
+use super::service::{self, AssignmentView, MoveRequest, ShopperRef};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, parse_json};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/jobs", web::get().to(job_board))
@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}/offer", web::post().to(offer))
         .route("/jobs/{id}/assign", web::post().to(assign))
         .route("/jobs/{id}/assignments", web::get().to(job_assignments))
+        .route("/jobs/{id}/candidates", web::get().to(job_candidates))
         .route("/me/assignments", web::get().to(my_assignments))
         .route("/me/assignments.ics", web::get().to(my_calendar))
         .route(
@@ -92,7 +93,7 @@ pub async fn job_board(
     }
     let keys = state.auth.keys.clone();
     let live = state.live.clone();
-    let today = service::now().date();
+    let today = state.clock.today();
     // Straight from memory when the index holds every change committed before this request
     // (the version came with the session); otherwise it catches up first.
     let held = user
@@ -137,7 +138,7 @@ pub async fn job_detail(
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
-    let today = service::now().date();
+    let today = state.clock.today();
     let (job, why_not) = state
         .db
         .run(move |conn| board::job_for(conn, &keys, user.id, job_id, today))
@@ -160,12 +161,13 @@ pub async fn coverage_report(
     user: CurrentUser,
     query: web::Query<CoverageQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let query = query.into_inner();
     let keys = state.auth.keys.clone();
     let report = state
         .db
-        .run(move |conn| coverage::report(conn, &keys, &query))
+        .run(move |conn| coverage::report(conn, &keys, &query, now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -190,12 +192,13 @@ pub async fn set_bonus(
     path: web::Path<i64>,
     body: ApiJson<BonusRequest>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let bonus = body.into_inner()?.bonus_cents;
     let id = path.into_inner();
     let job = state
         .db
-        .run(move |conn| coverage::set_bonus(conn, id, bonus))
+        .run(move |conn| coverage::set_bonus(conn, id, bonus, now))
         .await?;
     Ok(HttpResponse::Ok().json(job))
 }
@@ -213,12 +216,13 @@ pub async fn create_batch(
     user: CurrentUser,
     body: ApiJson<BatchRequest>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let request = body.into_inner()?;
     let keys = state.auth.keys.clone();
     let view = state
         .db
-        .run(move |conn| batch::propose(conn, &keys, user.id, &request))
+        .run(move |conn| batch::propose(conn, &keys, user.id, &request, now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -234,7 +238,7 @@ pub async fn get_batch(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let view = state.db.run(move |conn| batch::view(conn, id)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -253,13 +257,14 @@ pub async fn send_batch(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id))
+        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id, now))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
@@ -278,13 +283,14 @@ pub async fn request(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id, now))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(view))
@@ -297,14 +303,17 @@ async fn staff_move(
     body: ApiJson<ShopperRef>,
     action: Action,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let shopper_id = body.into_inner()?.shopper_id;
     let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
         .run(move |conn| {
-            service::offer_or_assign(conn, &keys, &notifier, user.id, job_id, shopper_id, action)
+            service::offer_or_assign(
+                conn, &keys, &notifier, user.id, job_id, shopper_id, action, now,
+            )
         })
         .await?;
     state.mail.wake();
@@ -352,7 +361,7 @@ pub async fn job_assignments(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(SCHEDULERS)?;
+    user.require(Role::SCHEDULING)?;
     let job_id = path.into_inner();
     let list = state
         .db
@@ -384,10 +393,11 @@ pub async fn my_assignments(
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     user.require(&[Role::Shopper])?;
     let text = state
         .db
-        .run(move |conn| service::calendar(conn, user.id))
+        .run(move |conn| service::calendar(conn, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
@@ -418,7 +428,8 @@ pub async fn move_assignment(
     path: web::Path<(i64, String)>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let mut roles = SCHEDULERS.to_vec();
+    let now = state.clock.naive();
+    let mut roles = Role::SCHEDULING.to_vec();
     roles.push(Role::Shopper);
     user.require(&roles)?;
     // The body is optional; when there is one, it is JSON.
@@ -437,8 +448,46 @@ pub async fn move_assignment(
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request, now))
         .await?;
     state.mail.wake();
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesQuery {
+    /// How many of each list, 1–200 (default 50).
+    pub limit: Option<usize>,
+}
+
+/// The job's eligible shoppers, nearest first, and the nearest shoppers within reach who are
+/// not eligible, with every reason (distance, requirements, conflicts with the client or its
+/// competitors, staff disqualifications, status). Each listed shopper gets an access record.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "assignments",
+    params(("id" = i64, Path, description = "The job's id"), CandidatesQuery),
+    responses((status = 200, body = super::candidates::CandidatesView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn job_candidates(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    query: web::Query<CandidatesQuery>,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(crate::error::AppError::field("limit", "must be 1 to 200"));
+    }
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let view = state
+        .db
+        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit, now))
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -3,24 +3,21 @@
 //! the visit or cancels. Every move checks the state machine of [`super::model`] and runs in
 //! one transaction; the database lets one shopper at a time hold a job.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::candidates::JobMatch;
 use super::model::{Action, AssignmentRow, State};
 use super::notify::Notifier;
 use super::store::{self, NewAssignment};
 use crate::auth::{CurrentUser, Role};
-use crate::clients::candidates::JobMatch;
 use crate::clients::store as clients;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::panel::store as panel;
-
-/// Who schedules: they offer, assign, turn requests down, cancel and reassign.
-pub const SCHEDULERS: &[Role] = crate::clients::routes::STAFF;
 
 /// A cancellation this close to the end of the window (or to the planned visit) is late and
 /// earns a citation.
@@ -28,10 +25,6 @@ pub const LATE_CANCEL_DAYS: i64 = 2;
 
 /// Hours after getting a job in which calling it off is never late.
 pub const CANCEL_GRACE_HOURS: i64 = 24;
-
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
 
 /// The job of an assignment, as its shopper sees it: the store's street only once the job is
 /// theirs, the client's name only where the project shows it.
@@ -238,8 +231,8 @@ pub fn request(
     notifier: &Notifier,
     shopper_id: i64,
     job_id: i64,
+    now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
-    let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
         let matched = claimable(conn, keys, job_id, shopper_id, today, false)?;
@@ -308,8 +301,8 @@ pub fn offer_or_assign(
     job_id: i64,
     shopper_id: i64,
     action: Action,
+    now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
-    let now = now();
     let today = now.date();
     let id = write_transaction(conn, |conn| {
         let matched = claimable(conn, keys, job_id, shopper_id, today, true)?;
@@ -364,8 +357,29 @@ pub fn offer_or_assign(
     view(conn, id, false)
 }
 
+/// Approves, suspends or reinstates a shopper (`panel::service::change_status`); a suspension
+/// also withdraws the shopper's requests and offers, in the same transaction (accepted visits
+/// stay for staff to decide: reassign or let them be made).
+pub fn change_shopper_status(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    shopper_id: i64,
+    action: crate::panel::service::StatusAction,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    write_transaction(conn, |conn| {
+        let to =
+            crate::panel::service::change_status(conn, staff_id, shopper_id, action, reason, now)?;
+        if to == crate::panel::model::Status::Suspended {
+            withdraw_open(conn, shopper_id, staff_id, now)?;
+        }
+        Ok(())
+    })
+}
+
 /// Withdraws a shopper's requests and offers (on suspension), in the caller's transaction.
-pub fn withdraw_open(
+fn withdraw_open(
     conn: &mut DbConnection,
     shopper_id: i64,
     staff_id: i64,
@@ -426,7 +440,7 @@ pub fn expire_if_lapsed(
 /// What a user may do to an assignment: the shopper to their own, schedulers to any.
 fn permitted(user: &CurrentUser, row: &AssignmentRow, action: &str) -> AppResult<bool> {
     let owner = user.role == Role::Shopper && row.shopper_id == user.id;
-    let staff = SCHEDULERS.contains(&user.role);
+    let staff = Role::SCHEDULING.contains(&user.role);
     if !owner && !staff {
         // Another shopper's assignment does not exist, as far as this user can tell.
         return Err(AppError::not_found("No assignment has this id."));
@@ -471,8 +485,8 @@ pub fn act(
     id: i64,
     action: &str,
     request: &MoveRequest,
+    now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
-    let now = now();
     let today = now.date();
     // Who may act is checked before anything is written, the lapse of an offer included.
     let row =
@@ -703,7 +717,7 @@ fn views(
         let location = clients::find_location(conn, job.location_id)?;
         let client_name = if project.show_client_name || !for_shopper {
             let (_, org, _) = clients::find_client(conn, project.client_id)?;
-            Some(clients::find_organization(conn, org)?.name)
+            Some(crate::organizations::store::find_organization(conn, org)?.name)
         } else {
             None
         };
@@ -757,9 +771,9 @@ fn ics_text(s: &str) -> String {
 
 /// The shopper's accepted visits as an iCalendar file: one all-day event over the planned
 /// day, or over the whole window when no day is planned.
-pub fn calendar(conn: &mut DbConnection, shopper_id: i64) -> AppResult<String> {
+pub fn calendar(conn: &mut DbConnection, shopper_id: i64, now: NaiveDateTime) -> AppResult<String> {
     let list = mine(conn, shopper_id)?;
-    let stamp = now().format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".to_string(),

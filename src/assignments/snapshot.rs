@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 
+use super::candidates::{cert_key, certifications_of, effective, ties_of};
 use super::model::{MAX_OPEN, State};
-use crate::clients::candidates::{cert_key, certifications_of, effective, ties_of};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{
     assignments, client_competitors, clients, disqualifications, organizations, shoppers,

@@ -31,6 +31,9 @@ impl Role {
         Role::Admin,
     ];
 
+    /// The scheduling staff: who runs clients, stores, jobs and shoppers' assignments.
+    pub const SCHEDULING: &'static [Role] = &[Role::Scheduler, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Shopper => "shopper",

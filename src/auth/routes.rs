@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 
 use super::model::{Password, Role};
 use super::service::{self, CurrentUser, TokenPair, parse_credentials};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, bearer_token, client_address};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/register", web::post().to(register))
@@ -195,9 +195,10 @@ pub async fn refresh(
     ),
     security(("bearer" = [])))]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     state
         .db
-        .run(move |conn| service::logout(conn, &user))
+        .run(move |conn| service::logout(conn, &user, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

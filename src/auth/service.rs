@@ -15,6 +15,7 @@ use super::model::{Email, NewUser, Password, Role, User};
 use super::password;
 use super::store;
 use super::tokens::{TokenKind, TokenService};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
@@ -43,16 +44,19 @@ pub struct Auth {
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
     pub failure_window: Duration,
+    /// The service's clock (see `clock`): token times and session expiry read it.
+    pub clock: Clock,
     /// argon2 takes ~20 MiB and tens of milliseconds: at most this many run at once, and never
     /// while holding a database connection.
     hashing: Arc<Semaphore>,
 }
 
 impl Auth {
-    pub fn new(settings: &Settings, keys: Keys) -> Self {
+    pub fn new(settings: &Settings, keys: Keys, clock: Clock) -> Self {
         let keys = Arc::new(keys);
         Self {
-            tokens: TokenService::new(keys.clone(), settings.token_issuer()),
+            tokens: TokenService::new(keys.clone(), settings.token_issuer(), clock.clone()),
+            clock,
             keys,
             public_url: settings.public_url.clone(),
             access_ttl: settings.access_token_ttl,
@@ -139,10 +143,6 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-fn now() -> DateTime<Utc> {
-    Utc::now()
-}
-
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
@@ -182,7 +182,7 @@ pub fn parse_credentials(
 /// Registers a shopper and mails a verification link. An address already registered gets a
 /// notice instead, and the answer is the same, so nobody learns who has an account.
 pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str) -> AppResult<()> {
-    let t = now();
+    let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if let Some(user) = store::find_user_by_email(conn, email.as_str())? {
             // At most a few notices an hour, so the form cannot be used to flood a mailbox.
@@ -283,7 +283,7 @@ fn already_registered_mail(auth: &Auth, email: &Email) -> Outgoing {
 pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppResult<()> {
     let claims = auth.tokens.verify(token, TokenKind::VerifyEmail)?;
     let user_id = claims.user_id().unwrap_or_default();
-    let t = naive(now());
+    let t = auth.clock.naive();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if !store::use_one_time_token(conn, &claims.jti, user_id, "verify", t)? {
             return Err(AppError::bad_request(
@@ -368,7 +368,7 @@ pub async fn login(
     if password.expose().is_empty() {
         return Err(AppError::field("password", "is required"));
     }
-    let t = now();
+    let t = auth.clock.now();
     let subjects = throttle_subjects(auth, email.as_str(), client_address);
     let (a, s, e) = (auth.clone(), subjects.clone(), email.clone());
     let (attempt, user) = db
@@ -471,7 +471,7 @@ pub fn refresh(
     auth: &Auth,
     refresh_token: &str,
 ) -> AppResult<(CurrentUser, TokenPair)> {
-    let t = now();
+    let t = auth.clock.now();
     let outcome = write_transaction::<_, AppError, _>(conn, |conn| {
         let token = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))?
             .ok_or_else(invalid_refresh)?;
@@ -525,15 +525,19 @@ pub fn refresh(
 }
 
 /// Closes the session an access token belongs to; its tokens stop working at once.
-pub fn logout(conn: &mut DbConnection, user: &CurrentUser) -> AppResult<()> {
-    store::revoke_session(conn, user.session_id, naive(now()), "logout")?;
+pub fn logout(conn: &mut DbConnection, user: &CurrentUser, now: NaiveDateTime) -> AppResult<()> {
+    store::revoke_session(conn, user.session_id, now, "logout")?;
     Ok(())
 }
 
 /// Closes the session a refresh token belongs to (sign-out when the access token has expired).
-pub fn logout_by_refresh_token(conn: &mut DbConnection, refresh_token: &str) -> AppResult<()> {
+pub fn logout_by_refresh_token(
+    conn: &mut DbConnection,
+    refresh_token: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     if let Some(token) = store::find_refresh_token(conn, &hash_refresh_token(refresh_token))? {
-        store::revoke_session(conn, token.session_id, naive(now()), "logout")?;
+        store::revoke_session(conn, token.session_id, now, "logout")?;
     }
     Ok(())
 }
@@ -551,7 +555,7 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     let (session, user, index_version) =
         store::find_session_with_user(conn, session_id)?.ok_or_else(refused)?;
     if session.revoked_at.is_some()
-        || session.expires_at <= naive(now())
+        || session.expires_at <= auth.clock.naive()
         || user.disabled_at.is_some()
         || Some(user.id) != claims.user_id()
     {
@@ -570,7 +574,7 @@ pub fn request_password_reset(
     email_raw: &str,
 ) -> AppResult<()> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
-    let t = now();
+    let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
         let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
             return Ok(());
@@ -647,7 +651,7 @@ pub async fn confirm_password_reset(
         .check_strength("password", email.as_ref())
         .map_err(|e| AppError::validation(vec![e]))?;
     let hash = auth.hash_password(new_password).await?;
-    let t = naive(now());
+    let t = auth.clock.naive();
     db.run(move |conn| {
         write_transaction::<_, AppError, _>(conn, |conn| {
             if !store::use_one_time_token(conn, &claims.jti, user_id, "reset", t)? {
@@ -691,7 +695,7 @@ pub async fn change_password(
         .check_strength("new_password", email.as_ref())
         .map_err(|e| AppError::validation(vec![e]))?;
     let hash = auth.hash_password(new_password).await?;
-    let t = naive(now());
+    let t = auth.clock.naive();
     db.run(move |conn| {
         write_transaction::<_, AppError, _>(conn, |conn| {
             store::set_password(conn, user_id, &hash, t)?;
@@ -712,7 +716,7 @@ pub fn create_account(
     role: Role,
     client_id: Option<i64>,
 ) -> AppResult<User> {
-    let t = now();
+    let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if store::find_user_by_email(conn, email.as_str())?.is_some() {
             return Err(AppError::conflict(
@@ -761,7 +765,7 @@ pub const ENDED_SESSION_RETENTION_DAYS: i64 = 30;
 /// sessions and mailed-link tokens ended more than 30 days ago.
 pub fn purge_expired(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
     let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
-    let t = naive(now());
+    let t = auth.clock.naive();
     let failures = store::purge_login_failures_before(conn, t - window)?;
     let ended = store::purge_ended_before(conn, t - TimeDelta::days(ENDED_SESSION_RETENTION_DAYS))?;
     Ok(failures + ended)

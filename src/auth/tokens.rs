@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::error::AppError;
 use crate::keys::Keys;
 
@@ -67,6 +68,8 @@ pub struct TokenService {
     /// time is checked again on every use, and the session behind it is always read from the
     /// database (so signing out still takes effect at once).
     checked: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
+    /// Token times are checked against the service's clock, not the library's system time.
+    clock: Clock,
 }
 
 /// Checked access tokens remembered at most (then the memory starts again).
@@ -76,11 +79,12 @@ const CHECKED_TOKENS: usize = 10_000;
 const LEEWAY: i64 = 5;
 
 impl TokenService {
-    pub fn new(keys: std::sync::Arc<Keys>, issuer: String) -> Self {
+    pub fn new(keys: std::sync::Arc<Keys>, issuer: String, clock: Clock) -> Self {
         Self {
             keys,
             issuer,
             checked: Default::default(),
+            clock,
         }
     }
 
@@ -122,11 +126,16 @@ impl TokenService {
 
     /// Checks signature, algorithm, time, issuer, audience and type.
     pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AppError> {
-        if kind != TokenKind::Access {
-            return self.verify_signed(token, kind);
-        }
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let in_time = |c: &Claims| c.nbf <= now + LEEWAY && c.exp >= now - LEEWAY;
+        if kind != TokenKind::Access {
+            let claims = self.verify_signed(token, kind)?;
+            return if in_time(&claims) {
+                Ok(claims)
+            } else {
+                Err(invalid(kind))
+            };
+        }
         let remembered = self
             .checked
             .lock()
@@ -141,6 +150,9 @@ impl TokenService {
             };
         }
         let claims = self.verify_signed(token, kind)?;
+        if !in_time(&claims) {
+            return Err(invalid(kind));
+        }
         let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
         if checked.len() >= CHECKED_TOKENS {
             checked.clear();
@@ -154,8 +166,9 @@ impl TokenService {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[kind.audience(&self.issuer)]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY.unsigned_abs();
+        // Times are checked by the caller against the service's clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         let data = decode::<Claims>(token, &self.keys.decoding, &validation).map_err(|e| {
             tracing::debug!(error = %e, "token refused");
             invalid(kind)

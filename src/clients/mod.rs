@@ -1,7 +1,7 @@
-//! Clients and their work: organizations (clients, competitors, friendly competitors,
-//! shoppers' employers), de-duplicated by a normalised name; later locations, projects, jobs.
+//! Clients and their work: clients and their competitors, stores (locations), projects and
+//! jobs, one by one or imported from CSV. Organizations live in `organizations`; who may take a
+//! job (candidates) in `assignments`.
 
-pub mod candidates;
 pub mod csv_import;
 pub mod model;
 pub mod routes;

@@ -7,18 +7,16 @@ use serde::Deserialize;
 
 use super::csv_import::ImportReport;
 use super::model::{
-    ClientView, JobInput, JobRow, Location, LocationInput, NewOrganizationRequest, Organization,
-    OrganizationRef, ProjectInput, ProjectRow,
+    ClientView, JobInput, JobRow, Location, LocationInput, NewOrganizationRequest, OrganizationRef,
+    ProjectInput, ProjectRow,
 };
 use super::service;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppResult, Problem};
 use crate::geocode::Geocoder;
 use crate::http::{ApiJson, CsvText};
-
-/// Who runs clients and their work.
-pub const STAFF: &[Role] = &[Role::Scheduler, Role::Admin];
+use crate::organizations::Organization;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organizations", web::get().to(list_organizations))
@@ -35,7 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/jobs", web::get().to(list_jobs))
         .route("/jobs", web::post().to(create_job))
         .route("/jobs/import", web::post().to(import_jobs))
-        .route("/jobs/{id}/candidates", web::get().to(job_candidates))
         .route(
             "/shoppers/{id}/disqualifications",
             web::post().to(disqualify),
@@ -58,10 +55,10 @@ pub async fn list_organizations(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let list = state
         .db
-        .run(|conn| Ok(super::store::list_organizations(conn)?))
+        .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -78,12 +75,13 @@ pub async fn create_organization(
     user: CurrentUser,
     body: ApiJson<NewOrganizationRequest>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let request = body.into_inner()?;
     let (organization, created) = state
         .db
         .run(move |conn| {
-            service::create_organization(conn, &request.name, request.friendly_competitor)
+            service::create_organization(conn, &request.name, request.friendly_competitor, now)
         })
         .await?;
     Ok(created_or_found(created, organization))
@@ -97,7 +95,7 @@ pub async fn list_clients(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let list = state.db.run(service::list_clients).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -114,11 +112,12 @@ pub async fn create_client(
     user: CurrentUser,
     body: ApiJson<OrganizationRef>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let named = body.into_inner()?;
     let (client, created) = state
         .db
-        .run(move |conn| service::create_client(conn, &named))
+        .run(move |conn| service::create_client(conn, &named, now))
         .await?;
     Ok(created_or_found(created, client))
 }
@@ -133,7 +132,7 @@ pub async fn get_client(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let client = state
         .db
@@ -156,12 +155,13 @@ pub async fn add_competitor(
     path: web::Path<i64>,
     body: ApiJson<OrganizationRef>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let named = body.into_inner()?;
     let client = state
         .db
-        .run(move |conn| service::add_competitor(conn, id, &named))
+        .run(move |conn| service::add_competitor(conn, id, &named, now))
         .await?;
     Ok(HttpResponse::Ok().json(client))
 }
@@ -189,7 +189,7 @@ pub async fn list_locations(
     user: CurrentUser,
     query: web::Query<ClientQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let client_id = query.client_id;
     let list = state
         .db
@@ -210,10 +210,11 @@ pub async fn create_location(
     user: CurrentUser,
     body: ApiJson<LocationInput>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let input = body.into_inner()?;
     let geocoder = Geocoder::from_settings(&state.settings);
-    let location = service::create_location(&state.db, geocoder, input).await?;
+    let location = service::create_location(&state.db, geocoder, input, now).await?;
     Ok(HttpResponse::Created().json(location))
 }
 
@@ -232,11 +233,12 @@ pub async fn import_locations(
     query: web::Query<ClientQuery>,
     body: CsvText,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let client_id = query.client_id;
     let text = body.into_inner()?;
     let geocoder = Geocoder::from_settings(&state.settings);
-    let report = service::import_locations(&state.db, geocoder, client_id, text).await?;
+    let report = service::import_locations(&state.db, geocoder, client_id, text, now).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -249,7 +251,7 @@ pub async fn list_projects(
     user: CurrentUser,
     query: web::Query<ClientQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let client_id = query.client_id;
     let list = state
         .db
@@ -268,11 +270,12 @@ pub async fn create_project(
     user: CurrentUser,
     body: ApiJson<ProjectInput>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let input = body.into_inner()?;
     let project = state
         .db
-        .run(move |conn| service::create_project(conn, &input))
+        .run(move |conn| service::create_project(conn, &input, now))
         .await?;
     Ok(HttpResponse::Created().json(project))
 }
@@ -286,7 +289,7 @@ pub async fn list_jobs(
     user: CurrentUser,
     query: web::Query<ProjectQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    user.require(Role::SCHEDULING)?;
     let project_id = query.project_id;
     let list = state
         .db
@@ -307,11 +310,12 @@ pub async fn create_job(
     user: CurrentUser,
     body: ApiJson<JobInput>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let input = body.into_inner()?;
     let job = state
         .db
-        .run(move |conn| service::create_job(conn, &input))
+        .run(move |conn| service::create_job(conn, &input, now))
         .await?;
     Ok(HttpResponse::Created().json(job))
 }
@@ -332,51 +336,15 @@ pub async fn import_jobs(
     query: web::Query<ProjectQuery>,
     body: CsvText,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let project_id = query.project_id;
     let text = body.into_inner()?;
     let report = state
         .db
-        .run(move |conn| service::import_jobs(conn, project_id, &text))
+        .run(move |conn| service::import_jobs(conn, project_id, &text, now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct CandidatesQuery {
-    /// How many of each list, 1–200 (default 50).
-    pub limit: Option<usize>,
-}
-
-/// The job's eligible shoppers, nearest first, and the nearest shoppers within reach who are
-/// not eligible, with every reason (distance, requirements, conflicts with the client or its
-/// competitors, staff disqualifications, status). Each listed shopper gets an access record.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "clients",
-    params(("id" = i64, Path, description = "The job's id"), CandidatesQuery),
-    responses((status = 200, body = super::candidates::CandidatesView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn job_candidates(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<i64>,
-    query: web::Query<CandidatesQuery>,
-) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(crate::error::AppError::field("limit", "must be 1 to 200"));
-    }
-    let id = path.into_inner();
-    let keys = state.auth.keys.clone();
-    let view = state
-        .db
-        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Keep a shopper away from a client's jobs, or one store's, with a reason.
@@ -394,12 +362,13 @@ pub async fn disqualify(
     path: web::Path<i64>,
     body: ApiJson<service::DisqualificationRequest>,
 ) -> AppResult<HttpResponse> {
-    user.require(STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let request = body.into_inner()?;
     state
         .db
-        .run(move |conn| service::disqualify(conn, user.id, id, &request))
+        .run(move |conn| service::disqualify(conn, user.id, id, &request, now))
         .await?;
     Ok(HttpResponse::Created().finish())
 }

@@ -1,34 +1,36 @@
 //! Decisions about organizations and clients: one organization per normalised name, one client
 //! per organization, competitors that are other organizations.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::OptionalExtension;
 
 use std::collections::HashMap;
 
 use super::csv_import::{self, ImportReport, RowError};
 use super::model::{
-    CheckedLocation, ClientView, JobInput, JobRow, Location, LocationInput, Organization,
-    OrganizationRef, ProjectInput, ProjectRow, parse_organization_name,
+    CheckedLocation, ClientView, JobInput, JobRow, Location, LocationInput, OrganizationRef,
+    ProjectInput, ProjectRow, parse_organization_name,
 };
 use super::store;
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::geocode::Geocoder;
-
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
+use crate::organizations::Organization;
+use crate::organizations::store as organizations;
 
 /// The organization a request names: by id (which must exist) or by name (found or created).
-pub fn resolve(conn: &mut DbConnection, named: &OrganizationRef) -> AppResult<Organization> {
+pub fn resolve(
+    conn: &mut DbConnection,
+    named: &OrganizationRef,
+    now: NaiveDateTime,
+) -> AppResult<Organization> {
     match (named.organization_id, named.name.as_deref()) {
-        (Some(id), None) => store::find_organization(conn, id)
+        (Some(id), None) => organizations::find_organization(conn, id)
             .optional()?
             .ok_or_else(|| AppError::field("organization_id", "no organization has this id")),
         (None, Some(name)) => {
             let name = parse_organization_name(name, "name")?;
-            Ok(store::find_or_create_organization(conn, &name, now())?.0)
+            Ok(organizations::find_or_create_organization(conn, &name, now)?.0)
         }
         _ => Err(AppError::field(
             "organization_id",
@@ -42,12 +44,14 @@ pub fn create_organization(
     conn: &mut DbConnection,
     name: &str,
     friendly_competitor: bool,
+    now: NaiveDateTime,
 ) -> AppResult<(Organization, bool)> {
     let name = parse_organization_name(name, "name")?;
     write_transaction(conn, |conn| {
-        let (mut organization, created) = store::find_or_create_organization(conn, &name, now())?;
+        let (mut organization, created) =
+            organizations::find_or_create_organization(conn, &name, now)?;
         if friendly_competitor && !organization.friendly_competitor {
-            store::set_friendly_competitor(conn, organization.id, true)?;
+            organizations::set_friendly_competitor(conn, organization.id, true)?;
             organization.friendly_competitor = true;
         }
         Ok((organization, created))
@@ -58,7 +62,7 @@ pub fn client_view(conn: &mut DbConnection, client_id: i64) -> AppResult<ClientV
     let (id, organization_id, created_at) = store::find_client(conn, client_id)
         .optional()?
         .ok_or_else(|| AppError::not_found("No client has this id."))?;
-    let organization = store::find_organization(conn, organization_id)?;
+    let organization = organizations::find_organization(conn, organization_id)?;
     Ok(ClientView {
         id,
         organization_id,
@@ -72,13 +76,14 @@ pub fn client_view(conn: &mut DbConnection, client_id: i64) -> AppResult<ClientV
 pub fn create_client(
     conn: &mut DbConnection,
     named: &OrganizationRef,
+    now: NaiveDateTime,
 ) -> AppResult<(ClientView, bool)> {
     write_transaction(conn, |conn| {
-        let organization = resolve(conn, named)?;
+        let organization = resolve(conn, named, now)?;
         if let Some(id) = store::client_of_organization(conn, organization.id)? {
             return Ok((client_view(conn, id)?, false));
         }
-        let id = store::insert_client(conn, organization.id, now())?;
+        let id = store::insert_client(conn, organization.id, now)?;
         Ok((client_view(conn, id)?, true))
     })
 }
@@ -88,19 +93,20 @@ pub fn add_competitor(
     conn: &mut DbConnection,
     client_id: i64,
     named: &OrganizationRef,
+    now: NaiveDateTime,
 ) -> AppResult<ClientView> {
     write_transaction(conn, |conn| {
         let (_, own, _) = store::find_client(conn, client_id)
             .optional()?
             .ok_or_else(|| AppError::not_found("No client has this id."))?;
-        let organization = resolve(conn, named)?;
+        let organization = resolve(conn, named, now)?;
         if organization.id == own {
             return Err(AppError::field(
                 "name",
                 "a client cannot be its own competitor",
             ));
         }
-        store::add_competitor(conn, client_id, organization.id, now())?;
+        store::add_competitor(conn, client_id, organization.id, now)?;
         client_view(conn, client_id)
     })
 }
@@ -126,6 +132,7 @@ pub async fn create_location(
     db: &DbPool,
     geocoder: Geocoder,
     input: LocationInput,
+    now: NaiveDateTime,
 ) -> AppResult<Location> {
     let (client_id, checked) = match (input.client_id, input.validate()) {
         (Some(id), Ok(checked)) => (id, checked),
@@ -156,7 +163,7 @@ pub async fn create_location(
                     ),
                 ));
             }
-            let (id, _) = store::upsert_location(conn, client_id, &checked, now())?;
+            let (id, _) = store::upsert_location(conn, client_id, &checked, now)?;
             Ok(store::find_location(conn, id)?)
         })
     })
@@ -174,6 +181,7 @@ pub async fn import_locations(
     geocoder: Geocoder,
     client_id: i64,
     text: String,
+    now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
     // An unknown client is one error, found before any address goes to a geocoder.
     db.run(move |conn| find_client_or_field(conn, client_id, "client_id"))
@@ -184,7 +192,6 @@ pub async fn import_locations(
     db.run(move |conn| {
         write_transaction(conn, |conn| {
             find_client_or_field(conn, client_id, "client_id")?;
-            let now = now();
             for location in &good {
                 let (_, created) = store::upsert_location(conn, client_id, location, now)?;
                 if created {
@@ -279,7 +286,11 @@ fn clean_names(list: Option<&Vec<String>>) -> Vec<String> {
     names
 }
 
-pub fn create_project(conn: &mut DbConnection, input: &ProjectInput) -> AppResult<ProjectRow> {
+pub fn create_project(
+    conn: &mut DbConnection,
+    input: &ProjectInput,
+    now: NaiveDateTime,
+) -> AppResult<ProjectRow> {
     let mut errors = Vec::new();
     let requirements = input.requirements();
     let name = input.name.trim();
@@ -339,7 +350,7 @@ pub fn create_project(conn: &mut DbConnection, input: &ProjectInput) -> AppResul
                 offer_hours,
                 self_assign_min_rating: input.self_assign_min_rating,
             },
-            now(),
+            now,
         )?;
         Ok(store::find_project(conn, id)?)
     })
@@ -426,7 +437,11 @@ fn project_or_field(conn: &mut DbConnection, project_id: i64) -> AppResult<Proje
         .ok_or_else(|| AppError::field("project_id", "no project has this id"))
 }
 
-pub fn create_job(conn: &mut DbConnection, input: &JobInput) -> AppResult<JobRow> {
+pub fn create_job(
+    conn: &mut DbConnection,
+    input: &JobInput,
+    now: NaiveDateTime,
+) -> AppResult<JobRow> {
     let Some(project_id) = input.project_id else {
         return Err(AppError::field("project_id", "is required"));
     };
@@ -466,7 +481,7 @@ pub fn create_job(conn: &mut DbConnection, input: &JobInput) -> AppResult<JobRow
                 format!("The project has a job with code {} already.", values.code),
             ));
         }
-        let (id, _) = store::upsert_job(conn, project_id, &values, now())?;
+        let (id, _) = store::upsert_job(conn, project_id, &values, now)?;
         Ok(store::find_job(conn, id)?)
     })
 }
@@ -507,6 +522,7 @@ pub fn import_jobs(
     conn: &mut DbConnection,
     project_id: i64,
     text: &str,
+    now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
     let rows = csv_import::read(text, JOB_COLUMNS, JOB_OPTIONAL_COLUMNS)?;
     write_transaction(conn, |conn| {
@@ -587,7 +603,6 @@ pub fn import_jobs(
                 }
             }
         }
-        let now = now();
         for values in &good {
             let (_, created) = store::upsert_job(conn, project_id, values, now)?;
             if created {
@@ -617,6 +632,7 @@ pub fn disqualify(
     staff_id: i64,
     shopper_id: i64,
     request: &DisqualificationRequest,
+    now: NaiveDateTime,
 ) -> AppResult<()> {
     use crate::db::schema::disqualifications;
     use diesel::prelude::*;
@@ -649,7 +665,7 @@ pub fn disqualify(
                 disqualifications::location_id.eq(request.location_id),
                 disqualifications::reason.eq(reason),
                 disqualifications::created_by.eq(staff_id),
-                disqualifications::created_at.eq(now()),
+                disqualifications::created_at.eq(now),
             ))
             .execute(conn)?;
         Ok(())

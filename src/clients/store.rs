@@ -1,64 +1,12 @@
-//! Organization queries.
+//! Client, competitor, store, project and job queries.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::{CheckedLocation, JobRow, Location, Organization, ProjectRow, name_key};
+use super::model::{CheckedLocation, JobRow, Location, ProjectRow};
 use crate::db::DbConnection;
 use crate::db::schema::{client_competitors, clients, jobs, locations, organizations, projects};
-
-pub fn find_organization(conn: &mut DbConnection, id: i64) -> QueryResult<Organization> {
-    organizations::table
-        .find(id)
-        .select(Organization::as_select())
-        .first(conn)
-}
-
-/// The organization of this name (by its key), created if the panel does not know it yet;
-/// true when created.
-pub fn find_or_create_organization(
-    conn: &mut DbConnection,
-    name: &str,
-    now: NaiveDateTime,
-) -> QueryResult<(Organization, bool)> {
-    let key = name_key(name);
-    let existing = organizations::table
-        .filter(organizations::name_key.eq(&key))
-        .select(Organization::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(found) = existing {
-        return Ok((found, false));
-    }
-    let id: i64 = diesel::insert_into(organizations::table)
-        .values((
-            organizations::name.eq(name.trim()),
-            organizations::name_key.eq(&key),
-            organizations::friendly_competitor.eq(false),
-            organizations::created_at.eq(now),
-        ))
-        .returning(organizations::id)
-        .get_result(conn)?;
-    Ok((find_organization(conn, id)?, true))
-}
-
-pub fn set_friendly_competitor(
-    conn: &mut DbConnection,
-    id: i64,
-    friendly: bool,
-) -> QueryResult<()> {
-    diesel::update(organizations::table.find(id))
-        .set(organizations::friendly_competitor.eq(friendly))
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn list_organizations(conn: &mut DbConnection) -> QueryResult<Vec<Organization>> {
-    organizations::table
-        .order(organizations::name_key.asc())
-        .select(Organization::as_select())
-        .load(conn)
-}
+use crate::organizations::Organization;
 
 /// (client id, organization id, created at).
 pub fn find_client(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64, NaiveDateTime)> {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, SubsecRound, TimeDelta, Utc};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::MailWaker;
 use super::store::{self, OutboxMessage};
+use crate::clock::Clock;
 use crate::config::{MailUrl, SettingError};
 use crate::db::DbPool;
 
@@ -122,19 +123,21 @@ pub async fn run_sender(
     from: Mailbox,
     policy: RetryPolicy,
     waker: MailWaker,
+    clock: Clock,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let transport = std::sync::Arc::new(transport);
     let mut last_purge: Option<NaiveDateTime> = None;
     loop {
-        let (p, t, f) = (pool.clone(), transport.clone(), from.clone());
-        let outcome = tokio::task::spawn_blocking(move || deliver_due(&p, &t, &f, policy)).await;
+        let (p, t, f, c) = (pool.clone(), transport.clone(), from.clone(), clock.clone());
+        let outcome =
+            tokio::task::spawn_blocking(move || deliver_due(&p, &t, &f, policy, &c)).await;
         match outcome {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "mail sender could not reach the outbox"),
             Err(e) => tracing::error!(error = %e, "mail sender task failed"),
         }
-        let now = Utc::now().naive_utc();
+        let now = clock.naive();
         if last_purge.is_none_or(|at| now - at > TimeDelta::hours(1)) {
             last_purge = Some(now);
             let (p, t2) = (pool.clone(), transport.clone());
@@ -192,10 +195,11 @@ pub fn deliver_due(
     transport: &MailTransport,
     from: &Mailbox,
     policy: RetryPolicy,
+    clock: &Clock,
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     loop {
-        let now = Utc::now().naive_utc();
+        let now = clock.naive();
         // Millisecond precision: the lease is compared for equality, and PostgreSQL keeps
         // microseconds where chrono has nanoseconds.
         let lease = (now + CLAIM_LEASE).trunc_subsecs(3);
@@ -208,7 +212,7 @@ pub fn deliver_due(
         };
         let result = build(&message, from).and_then(|m| transport.send(&m));
         let mut conn = pool.get()?;
-        let now = Utc::now().naive_utc();
+        let now = clock.naive();
         let recorded = match &result {
             Ok(()) => {
                 sent += 1;

@@ -11,13 +11,13 @@ use super::model::{
     StaffShopperView, Status, StatusChangeRequest,
 };
 use super::service;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
 use crate::privacy::access::{self, AccessView};
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::disclosure::{self, DisclosureView};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/profile", web::get().to(get_profile))
@@ -37,8 +37,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Who manages the panel's shoppers.
-pub const PANEL_STAFF: &[Role] = &[Role::Scheduler, Role::Admin];
 /// Who may rate a shopper's work.
 pub const RATERS: &[Role] = &[Role::Scheduler, Role::Qa, Role::Admin];
 
@@ -82,6 +80,7 @@ pub async fn put_profile(
     user: CurrentUser,
     body: ApiJson<ProfileRequest>,
 ) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     shopper(&user)?;
     let request = body.into_inner()?;
     let keys = state.auth.keys.clone();
@@ -92,6 +91,7 @@ pub async fn put_profile(
         user.id,
         request,
         Source::Api,
+        now,
     )
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -162,6 +162,7 @@ pub async fn post_consents(
     user: CurrentUser,
     body: ApiJson<ConsentChoices>,
 ) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     shopper(&user)?;
     let choices = body.into_inner()?.given();
     if choices.is_empty() {
@@ -188,14 +189,7 @@ pub async fn post_consents(
         .collect();
     state
         .db
-        .run(move |conn| {
-            Ok(consent::record_choices(
-                conn,
-                user_id,
-                &choices,
-                service::now(),
-            )?)
-        })
+        .run(move |conn| Ok(consent::record_choices(conn, user_id, &choices, now)?))
         .await?;
     Ok(HttpResponse::Ok().json(consents_response(&state, user.id).await?))
 }
@@ -244,10 +238,11 @@ pub async fn disclosures(state: web::Data<AppState>, user: CurrentUser) -> AppRe
     ),
     security(("bearer" = [])))]
 pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     let keys = state.auth.keys.clone();
     let document = state
         .db
-        .run(move |conn| service::export(conn, &keys, user.id))
+        .run(move |conn| service::export(conn, &keys, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((
@@ -279,7 +274,8 @@ pub async fn search_shoppers(
     user: CurrentUser,
     query: web::Query<SearchQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(PANEL_STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let SearchQuery { q, status, limit } = query.into_inner();
     let mut errors = Vec::new();
     let status = match status.as_deref() {
@@ -302,7 +298,7 @@ pub async fn search_shoppers(
     let q = q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     let list = state
         .db
-        .run(move |conn| service::search_shoppers(conn, user.id, q.as_deref(), status, limit))
+        .run(move |conn| service::search_shoppers(conn, user.id, q.as_deref(), status, limit, now))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -319,7 +315,8 @@ pub async fn get_shopper(
     user: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(PANEL_STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let view = state
@@ -331,6 +328,7 @@ pub async fn get_shopper(
                 user.id,
                 id,
                 "GET /api/v1/shoppers/{id} (shopper record)",
+                now,
             )
         })
         .await?;
@@ -361,7 +359,8 @@ pub async fn change_status(
     path: web::Path<StatusPath>,
     body: ApiJson<StatusChangeRequest>,
 ) -> AppResult<HttpResponse> {
-    user.require(PANEL_STAFF)?;
+    let now = state.clock.naive();
+    user.require(Role::SCHEDULING)?;
     let StatusPath { id, action } = path.into_inner();
     let action = match action.as_str() {
         "approve" => service::StatusAction::Approve,
@@ -375,8 +374,22 @@ pub async fn change_status(
     let view = state
         .db
         .run(move |conn| {
-            service::change_status(conn, user.id, id, action, reason.as_deref())?;
-            service::staff_view(conn, &keys, user.id, id, "status change (shopper record)")
+            crate::assignments::service::change_shopper_status(
+                conn,
+                user.id,
+                id,
+                action,
+                reason.as_deref(),
+                now,
+            )?;
+            service::staff_view(
+                conn,
+                &keys,
+                user.id,
+                id,
+                "status change (shopper record)",
+                now,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -396,12 +409,13 @@ pub async fn rate(
     path: web::Path<i64>,
     body: ApiJson<RatingRequest>,
 ) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     user.require(RATERS)?;
     let id = path.into_inner();
     let request = body.into_inner()?;
     state
         .db
-        .run(move |conn| service::add_rating(conn, user.id, id, &request))
+        .run(move |conn| service::add_rating(conn, user.id, id, &request, now))
         .await?;
     Ok(HttpResponse::Created().finish())
 }
@@ -428,6 +442,7 @@ pub async fn reveal(
     path: web::Path<i64>,
     body: ApiJson<RevealRequest>,
 ) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
     user.require(&[Role::Admin])?;
     let id = path.into_inner();
     let request = body.into_inner()?;
@@ -435,7 +450,7 @@ pub async fn reveal(
     let field = request.field.clone();
     let value = state
         .db
-        .run(move |conn| service::reveal(conn, &keys, user.id, id, &request))
+        .run(move |conn| service::reveal(conn, &keys, user.id, id, &request, now))
         .await?;
     Ok(HttpResponse::Ok().json(RevealResponse { field, value }))
 }

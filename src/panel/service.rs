@@ -1,7 +1,7 @@
 //! What happens to a shopper's application and profile: sealing the sensitive values, placing
 //! the address, recording consents, and the shopper's own export.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -12,8 +12,8 @@ use super::model::{
 };
 use super::store::{self, NewShopper, ShopperChanges};
 use crate::auth::store as accounts;
-use crate::clients::store as organizations;
 use crate::config::ApprovalRule;
+use crate::organizations::store as organizations;
 use std::sync::Arc;
 
 use crate::config::Settings;
@@ -25,10 +25,6 @@ use crate::privacy::consent::{self, NOTICE_VERSION, Source};
 use crate::privacy::crypto::{self, SealedField};
 use crate::privacy::inventory::Category;
 use crate::privacy::{access, disclosure};
-
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
 
 /// A pseudonym for clients: `IMS-` and eight letters and digits that are hard to misread.
 fn new_code(conn: &mut DbConnection) -> AppResult<String> {
@@ -73,11 +69,12 @@ pub async fn submit_profile(
     user_id: i64,
     request: ProfileRequest,
     source: Source,
+    now: NaiveDateTime,
 ) -> AppResult<ProfileView> {
     let applying = db
         .run(move |conn| Ok(store::find_shopper(conn, user_id)?.is_none()))
         .await?;
-    let mut profile = request.validate(now().date(), applying)?;
+    let mut profile = request.validate(now.date(), applying)?;
     let geocoder = Geocoder::from_settings(settings);
     if let Some(recipient) = geocoder.recipient() {
         db.run(move |conn| {
@@ -87,7 +84,7 @@ pub async fn submit_profile(
                 &recipient,
                 &[Category::B],
                 "place your street address on the map, to find jobs near you",
-                now(),
+                now,
             )?)
         })
         .await?;
@@ -104,6 +101,7 @@ pub async fn submit_profile(
             &profile,
             source,
             auto_approve.as_deref(),
+            now,
         )
     })
     .await
@@ -118,13 +116,14 @@ pub fn apply_or_update(
     profile: &Profile,
     source: Source,
     auto_approve: Option<&[ApprovalRule]>,
+    now: NaiveDateTime,
 ) -> AppResult<ProfileView> {
     write_transaction(conn, |conn| {
-        let view = save_profile(conn, keys, user_id, profile, source)?;
+        let view = save_profile(conn, keys, user_id, profile, source, now)?;
         let Some(rules) = auto_approve else {
             return Ok(view);
         };
-        if view.status != Status::Applicant || !rules.iter().all(|r| meets(&view, *r)) {
+        if view.status != Status::Applicant || !rules.iter().all(|r| meets(&view, *r, now)) {
             return Ok(view);
         }
         let names: Vec<&str> = rules.iter().map(|r| r.as_str()).collect();
@@ -136,7 +135,6 @@ pub fn apply_or_update(
                 names.join(", ")
             )
         };
-        let now = now();
         store::set_status(conn, user_id, Status::Active.as_str(), now)?;
         store::add_status_change(conn, user_id, Status::Active.as_str(), &reason, None, now)?;
         profile_view(conn, keys, user_id)?
@@ -145,8 +143,8 @@ pub fn apply_or_update(
 }
 
 /// Whether a saved profile meets an approval rule.
-fn meets(view: &ProfileView, rule: ApprovalRule) -> bool {
-    let today = now().date();
+fn meets(view: &ProfileView, rule: ApprovalRule, now: NaiveDateTime) -> bool {
+    let today = now.date();
     match rule {
         ApprovalRule::DateOfBirth => view.date_of_birth.is_some(),
         ApprovalRule::TaxId => view.tax_id.is_some(),
@@ -166,8 +164,8 @@ pub fn save_profile(
     user_id: i64,
     profile: &Profile,
     source: Source,
+    now: NaiveDateTime,
 ) -> AppResult<ProfileView> {
-    let now = now();
     write_transaction(conn, |conn| {
         let existing = store::find_shopper(conn, user_id)?;
         if existing.is_none() && !profile.accept_agreement {
@@ -330,7 +328,12 @@ pub fn profile_view(
 
 /// Everything the platform holds about the person, in the clear (it is their own), as JSON:
 /// the right to know and to data portability.
-pub fn export(conn: &mut DbConnection, keys: &Keys, user_id: i64) -> AppResult<Value> {
+pub fn export(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> AppResult<Value> {
     let user = accounts::find_user(conn, user_id)?;
     let shopper = match store::find_shopper(conn, user_id)? {
         None => Value::Null,
@@ -382,7 +385,7 @@ pub fn export(conn: &mut DbConnection, keys: &Keys, user_id: i64) -> AppResult<V
         }
     };
     Ok(json!({
-        "exported_at": now(),
+        "exported_at": now,
         "account": {
             "email": user.email,
             "role": user.role,
@@ -496,8 +499,8 @@ pub fn search_shoppers(
     text: Option<&str>,
     status: Option<Status>,
     limit: i64,
+    now: NaiveDateTime,
 ) -> AppResult<Vec<ShopperSummary>> {
-    let now = now();
     write_transaction(conn, |conn| {
         let rows = store::search(conn, text, status.map(Status::as_str), limit)?;
         let ids: Vec<i64> = rows.iter().map(|(r, _)| r.user_id).collect();
@@ -538,8 +541,8 @@ pub fn staff_view(
     staff_id: i64,
     shopper_id: i64,
     purpose: &str,
+    now: NaiveDateTime,
 ) -> AppResult<StaffShopperView> {
-    let now = now();
     write_transaction(conn, |conn| {
         let profile = profile_view(conn, keys, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
@@ -583,14 +586,17 @@ pub enum StatusAction {
     Reinstate,
 }
 
-/// Approves, suspends or reinstates, with a reason kept in the history.
+/// Approves, suspends or reinstates, with a reason kept in the history; the new status.
+/// What a suspension means for open assignments is decided above the panel
+/// (`assignments::service::change_shopper_status`).
 pub fn change_status(
     conn: &mut DbConnection,
     staff_id: i64,
     shopper_id: i64,
     action: StatusAction,
     reason: Option<&str>,
-) -> AppResult<()> {
+    now: NaiveDateTime,
+) -> AppResult<Status> {
     let reason = reason.map(str::trim).unwrap_or_default();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::field(
@@ -598,7 +604,6 @@ pub fn change_status(
             "say why, in 1 to 1000 characters",
         ));
     }
-    let now = now();
     write_transaction(conn, |conn| {
         let row = store::find_shopper(conn, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
@@ -620,12 +625,7 @@ pub fn change_status(
         };
         store::set_status(conn, shopper_id, to.as_str(), now)?;
         store::add_status_change(conn, shopper_id, to.as_str(), reason, Some(staff_id), now)?;
-        if to == Status::Suspended {
-            // Requests and offers of a suspended shopper are withdrawn (accepted visits stay
-            // for staff to decide: reassign or let them be made).
-            crate::assignments::service::withdraw_open(conn, shopper_id, staff_id, now)?;
-        }
-        Ok(())
+        Ok(to)
     })
 }
 
@@ -634,6 +634,7 @@ pub fn add_rating(
     staff_id: i64,
     shopper_id: i64,
     request: &RatingRequest,
+    now: NaiveDateTime,
 ) -> AppResult<()> {
     let mut errors = Vec::new();
     if !(1..=10).contains(&request.score) {
@@ -655,7 +656,7 @@ pub fn add_rating(
     if note.is_some_and(|n| n.chars().count() > 2000) {
         errors.push(FieldError::new("note", "at most 2000 characters"));
     }
-    let today = now().date();
+    let today = now.date();
     let rated_on = request.rated_on.unwrap_or(today);
     if rated_on > today {
         errors.push(FieldError::new("rated_on", "must not be in the future"));
@@ -689,6 +690,7 @@ pub fn reveal(
     admin_id: i64,
     shopper_id: i64,
     request: &RevealRequest,
+    now: NaiveDateTime,
 ) -> AppResult<Option<String>> {
     let mut errors = Vec::new();
     let field = SealedField::parse(&request.field);
@@ -708,7 +710,6 @@ pub fn reveal(
     let (Some(field), true) = (field, errors.is_empty()) else {
         return Err(AppError::validation(errors));
     };
-    let now = now();
     write_transaction(conn, |conn| {
         let row = store::find_shopper(conn, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;

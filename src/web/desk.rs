@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
-use crate::app::AppState;
 use crate::assignments::batch::{self, BatchRequest, BatchView};
 use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
-use crate::assignments::service::SCHEDULERS;
+use crate::auth::Role;
 use crate::db::schema::{clients, jobs, locations, organizations, projects};
 use crate::error::AppError;
+use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -51,7 +51,7 @@ struct BatchesPage {
 }
 
 async fn batches_page_with(req: &HttpRequest, state: &AppState, problem: String) -> PageResult {
-    let user = page_user_in(req, state, SCHEDULERS).await?;
+    let user = page_user_in(req, state, Role::SCHEDULING).await?;
     let projects = state
         .db
         .run(|conn| {
@@ -94,7 +94,8 @@ async fn propose(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
-    let (user, form) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let now = state.clock.naive();
+    let (user, form) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let project = form_text(&form, "project_id").and_then(|v| v.parse::<i64>().ok());
     let (from, to) = match (form_date(&form, "from"), form_date(&form, "to"), project) {
         (Ok(from), Ok(to), Some(_)) => (from, to),
@@ -147,7 +148,7 @@ async fn propose(
                     "the project has no open jobs in this range and region",
                 ));
             }
-            batch::propose(conn, &keys, user.id, &BatchRequest { job_ids })
+            batch::propose(conn, &keys, user.id, &BatchRequest { job_ids }, now)
         })
         .await;
     match outcome {
@@ -173,7 +174,7 @@ async fn batch_page_with(
     id: i64,
     problem: String,
 ) -> PageResult {
-    let user = page_user_in(req, state, SCHEDULERS).await?;
+    let user = page_user_in(req, state, Role::SCHEDULING).await?;
     let batch = state.db.run(move |conn| batch::view(conn, id)).await?;
     let csrf = csrf(req, state);
     let status = if problem.is_empty() {
@@ -206,13 +207,14 @@ async fn send(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
-    let (user, _) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let now = state.clock.naive();
+    let (user, _) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id))
+        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id, now))
         .await;
     state.mail.wake();
     match outcome {
@@ -248,7 +250,8 @@ async fn coverage_page(
     state: web::Data<AppState>,
     params: web::Query<CoverageParams>,
 ) -> PageResult {
-    let user = page_user_in(&req, &state, SCHEDULERS).await?;
+    let now = state.clock.naive();
+    let user = page_user_in(&req, &state, Role::SCHEDULING).await?;
     let query = CoverageQuery {
         client_id: params.client_id,
         below: params.below,
@@ -256,7 +259,7 @@ async fn coverage_page(
     let keys = state.auth.keys.clone();
     let report = state
         .db
-        .run(move |conn| coverage::report(conn, &keys, &query))
+        .run(move |conn| coverage::report(conn, &keys, &query, now))
         .await?;
     let csrf = csrf(&req, &state);
     let page = CoveragePage {
@@ -275,7 +278,8 @@ async fn set_bonus(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
-    let (_, form) = form_post_in(&req, &state, SCHEDULERS, form).await?;
+    let now = state.clock.naive();
+    let (_, form) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
     let cents = form_text(&form, "bonus_dollars")
         .and_then(|v| v.trim_start_matches('$').parse::<f64>().ok())
@@ -285,7 +289,7 @@ async fn set_bonus(
         Some(cents) => {
             state
                 .db
-                .run(move |conn| coverage::set_bonus(conn, id, cents))
+                .run(move |conn| coverage::set_bonus(conn, id, cents, now))
                 .await
         }
         None => Err(AppError::field(

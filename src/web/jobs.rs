@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
-use crate::app::AppState;
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
 use crate::assignments::notify::Notifier;
 use crate::assignments::service::{self, AssignmentView, MoveRequest};
 use crate::auth::Role;
+use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -154,7 +154,7 @@ async fn board_page(
     };
     let keys = state.auth.keys.clone();
     let live = state.live.clone();
-    let today = service::now().date();
+    let today = state.clock.today();
     let id = user.id;
     let mut board = state
         .db
@@ -216,7 +216,7 @@ async fn job_page_with(
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
     let keys = state.auth.keys.clone();
-    let today = service::now().date();
+    let today = state.clock.today();
     let id = user.id;
     let (job, why_not) = state
         .db
@@ -252,13 +252,14 @@ async fn request_job(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, _) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id, now))
         .await;
     state.mail.wake();
     match outcome {
@@ -303,7 +304,7 @@ async fn assignments_page_with(req: &HttpRequest, state: &AppState, problem: Str
         csrf: csrf.token.clone(),
         list,
         problem,
-        today: service::now().date().to_string(),
+        today: state.clock.today().to_string(),
     };
     Ok(super::pages::with_csrf(html(status, &view)?, csrf))
 }
@@ -318,6 +319,7 @@ async fn move_assignment(
     path: web::Path<(i64, String)>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let (id, action) = path.into_inner();
     let request = match (form_date(&form, "visit_on"), form_date(&form, "visited_on")) {
@@ -333,7 +335,7 @@ async fn move_assignment(
     let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request, now))
         .await;
     state.mail.wake();
     match outcome {
@@ -348,10 +350,11 @@ async fn move_assignment(
 }
 
 async fn calendar(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let now = state.clock.naive();
     let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
     let text = state
         .db
-        .run(move |conn| service::calendar(conn, user.id))
+        .run(move |conn| service::calendar(conn, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
@@ -410,6 +413,7 @@ async fn unsubscribe(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let form = form.into_inner();
     super::session::check_csrf(
         &req,
@@ -439,7 +443,7 @@ async fn unsubscribe(
                         purpose,
                         false,
                         crate::privacy::consent::Source::UnsubscribeLink,
-                        service::now(),
+                        now,
                     )?;
                 }
                 Ok::<bool, crate::error::AppError>(exists)

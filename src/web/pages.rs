@@ -9,11 +9,11 @@ use super::session::{
     self, Csrf, check_csrf, cleared_cookies, csrf, page_user, safe_next, token_cookies,
 };
 use super::{PageError, html};
-use crate::app::AppState;
 use crate::auth::model::{Password, Role};
 use crate::auth::service::{self, parse_credentials};
 use crate::error::{AppError, FieldError};
 use crate::http::client_address;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -411,6 +411,7 @@ async fn signout(
     state: web::Data<AppState>,
     form: web::Form<CsrfOnly>,
 ) -> PageResult {
+    let now = state.clock.naive();
     check_csrf(&req, &state, &form.csrf_token)?;
     let access = req
         .cookie(session::ACCESS_COOKIE)
@@ -423,10 +424,10 @@ async fn signout(
         .db
         .run(move |conn| {
             if let Some(user) = access.and_then(|t| service::authenticate(conn, &auth, &t).ok()) {
-                service::logout(conn, &user)?;
+                service::logout(conn, &user, now)?;
             }
             if let Some(t) = refresh {
-                service::logout_by_refresh_token(conn, &t)?;
+                service::logout_by_refresh_token(conn, &t, now)?;
             }
             Ok(())
         })

@@ -4,9 +4,9 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 use super::PageError;
-use crate::app::AppState;
 use crate::auth::service::{self, CurrentUser, TokenPair};
 use crate::keys::random_token;
+use crate::state::AppState;
 
 pub const ACCESS_COOKIE: &str = "incognito_access";
 pub const REFRESH_COOKIE: &str = "incognito_refresh";

@@ -10,7 +10,6 @@ use askama::Template;
 
 use super::session::{csrf, form_post_in, form_text, page_user, page_user_in};
 use super::{PageError, html};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::FieldError;
 use crate::panel::model::{
@@ -20,6 +19,7 @@ use crate::panel::service;
 use crate::privacy::access::AccessView;
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::inventory::{Classification, lookup};
+use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -454,6 +454,7 @@ async fn save_profile(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = shopper_form(&req, &state, form).await?;
     let settings = state.settings.clone();
     let keys = state.auth.keys.clone();
@@ -465,7 +466,16 @@ async fn save_profile(
     let outcome = match request_from(&form, applying) {
         Err(e) => Err(crate::error::AppError::validation(vec![e])),
         Ok(request) => {
-            service::submit_profile(&state.db, keys, &settings, id, request, Source::Profile).await
+            service::submit_profile(
+                &state.db,
+                keys,
+                &settings,
+                id,
+                request,
+                Source::Profile,
+                now,
+            )
+            .await
         }
     };
     match outcome {
@@ -543,6 +553,7 @@ async fn save_consents(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = shopper_form(&req, &state, form).await?;
     let signal = crate::http::gpc(&req);
     let choices: Vec<(Purpose, bool)> = Purpose::ALL
@@ -570,7 +581,7 @@ async fn save_consents(
     let id = user.id;
     state
         .db
-        .run(move |conn| Ok(consent::record_choices(conn, id, &choices, service::now())?))
+        .run(move |conn| Ok(consent::record_choices(conn, id, &choices, now)?))
         .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/shopper/consents"))
@@ -610,11 +621,12 @@ async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult
 
 /// The data download, as the API gives it, for the signed-in person (any role).
 async fn export(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let now = state.clock.naive();
     let user = page_user(&req, &state).await?;
     let keys = state.auth.keys.clone();
     let document = state
         .db
-        .run(move |conn| service::export(conn, &keys, user.id))
+        .run(move |conn| service::export(conn, &keys, user.id, now))
         .await?;
     let body = serde_json::to_string_pretty(&document)
         .map_err(|e| PageError::from(crate::error::AppError::internal(e)))?;

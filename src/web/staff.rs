@@ -14,19 +14,20 @@ use serde::Deserialize;
 use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::upload::staff_upload;
 use super::{PageError, html};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
-use crate::clients::candidates::{self, CandidatesView};
+use crate::assignments::candidates::{self, CandidatesView};
+use crate::auth::{CurrentUser, Role};
 use crate::clients::csv_import::ImportReport;
 use crate::clients::model::{
-    ClientView, JobInput, JobRow, Location, LocationInput, Organization, OrganizationRef,
-    ProjectInput, ProjectRow,
+    ClientView, JobInput, JobRow, Location, LocationInput, OrganizationRef, ProjectInput,
+    ProjectRow,
 };
-use crate::clients::{routes::STAFF, service as clients, store as client_store};
+use crate::clients::{service as clients, store as client_store};
 use crate::error::{AppError, FieldError};
 use crate::http::CSV_LIMIT;
+use crate::organizations::Organization;
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
+use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -68,7 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn staff(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
-    page_user_in(req, state, STAFF).await
+    page_user_in(req, state, Role::SCHEDULING).await
 }
 
 async fn staff_form(
@@ -76,7 +77,7 @@ async fn staff_form(
     state: &AppState,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<(CurrentUser, HashMap<String, String>), PageError> {
-    form_post_in(req, state, STAFF, form).await
+    form_post_in(req, state, Role::SCHEDULING, form).await
 }
 
 fn see_other(location: &str) -> PageResult {
@@ -128,6 +129,7 @@ async fn shoppers(
     state: web::Data<AppState>,
     query: web::Query<SearchQuery>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, f, csrf) = frame(&req, &state).await?;
     let SearchQuery { q, status } = query.into_inner();
     let q = q.unwrap_or_default().trim().to_string();
@@ -135,7 +137,9 @@ async fn shoppers(
     let text = (!q.is_empty()).then(|| q.clone());
     let list = state
         .db
-        .run(move |conn| panel::search_shoppers(conn, user.id, text.as_deref(), status_filter, 100))
+        .run(move |conn| {
+            panel::search_shoppers(conn, user.id, text.as_deref(), status_filter, 100, now)
+        })
         .await?;
     let page = ShoppersPage {
         f,
@@ -155,6 +159,7 @@ struct ShopperPage {
 }
 
 async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>) -> PageResult {
+    let now = state.clock.naive();
     let (user, f, csrf) = frame(&req, &state).await?;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
@@ -167,6 +172,7 @@ async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i
                 user.id,
                 id,
                 "GET /staff/shoppers/{id} (shopper record page)",
+                now,
             )
         })
         .await?;
@@ -196,6 +202,7 @@ async fn change_status(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let action = match form.get("action").map(String::as_str) {
@@ -207,7 +214,16 @@ async fn change_status(
     let reason = form_text(&form, "reason");
     let outcome = state
         .db
-        .run(move |conn| panel::change_status(conn, user.id, id, action, reason.as_deref()))
+        .run(move |conn| {
+            crate::assignments::service::change_shopper_status(
+                conn,
+                user.id,
+                id,
+                action,
+                reason.as_deref(),
+                now,
+            )
+        })
         .await;
     back_to_shopper(id, outcome)
 }
@@ -218,6 +234,7 @@ async fn rate(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let request = RatingRequest {
@@ -230,7 +247,7 @@ async fn rate(
     };
     let outcome = state
         .db
-        .run(move |conn| panel::add_rating(conn, user.id, id, &request))
+        .run(move |conn| panel::add_rating(conn, user.id, id, &request, now))
         .await;
     back_to_shopper(id, outcome)
 }
@@ -241,6 +258,7 @@ async fn disqualify(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<i64>().ok());
@@ -251,7 +269,7 @@ async fn disqualify(
     };
     let outcome = state
         .db
-        .run(move |conn| clients::disqualify(conn, user.id, id, &request))
+        .run(move |conn| clients::disqualify(conn, user.id, id, &request, now))
         .await;
     back_to_shopper(id, outcome)
 }
@@ -267,7 +285,7 @@ async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResu
     let (_, f, csrf) = frame(&req, &state).await?;
     let organizations = state
         .db
-        .run(|conn| Ok(client_store::list_organizations(conn)?))
+        .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
         .await?;
     render(&OrganizationsPage { f, organizations }, csrf)
 }
@@ -277,12 +295,13 @@ async fn create_organization(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let name = form.get("name").cloned().unwrap_or_default();
     let friendly = form.get("friendly_competitor").is_some_and(|v| v == "on");
     state
         .db
-        .run(move |conn| clients::create_organization(conn, &name, friendly))
+        .run(move |conn| clients::create_organization(conn, &name, friendly, now))
         .await?;
     see_other("/staff/organizations")
 }
@@ -313,6 +332,7 @@ async fn create_client(
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let named = OrganizationRef {
         organization_id: None,
@@ -320,7 +340,7 @@ async fn create_client(
     };
     let outcome = state
         .db
-        .run(move |conn| clients::create_client(conn, &named))
+        .run(move |conn| clients::create_client(conn, &named, now))
         .await;
     match outcome {
         Ok((client, _)) => see_other(&format!("/staff/clients/{}", client.id)),
@@ -428,6 +448,7 @@ async fn add_competitor(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let named = OrganizationRef {
@@ -436,7 +457,9 @@ async fn add_competitor(
     };
     let outcome = state
         .db
-        .run(move |conn| clients::add_competitor(conn, id, &named).map(|_| None::<ImportReport>))
+        .run(move |conn| {
+            clients::add_competitor(conn, id, &named, now).map(|_| None::<ImportReport>)
+        })
         .await;
     match outcome {
         Ok(_) => see_other(&format!("/staff/clients/{id}")),
@@ -451,11 +474,13 @@ async fn import_locations(
     path: web::Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
-    let (_, mut upload) = staff_upload(&req, &state, STAFF, multipart, "file", CSV_LIMIT).await?;
+    let now = state.clock.naive();
+    let (_, mut upload) =
+        staff_upload(&req, &state, Role::SCHEDULING, multipart, "file", CSV_LIMIT).await?;
     let id = path.into_inner();
     let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
     let outcome = match upload.csv() {
-        Ok(csv) => clients::import_locations(&state.db, geocoder, id, csv)
+        Ok(csv) => clients::import_locations(&state.db, geocoder, id, csv, now)
             .await
             .map(Some),
         Err(e) => Err(e),
@@ -470,6 +495,7 @@ async fn create_location(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let number = |name: &str| form_text(&form, name).map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
@@ -485,7 +511,7 @@ async fn create_location(
         longitude: number("longitude"),
     };
     let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
-    match clients::create_location(&state.db, geocoder, input).await {
+    match clients::create_location(&state.db, geocoder, input, now).await {
         Ok(_) => see_other(&format!("/staff/clients/{id}")),
         Err(e) => client_page_with(&req, &state, id, Err(e)).await,
     }
@@ -497,6 +523,7 @@ async fn create_project(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<f64>().ok());
@@ -528,7 +555,7 @@ async fn create_project(
     };
     let outcome = state
         .db
-        .run(move |conn| clients::create_project(conn, &input))
+        .run(move |conn| clients::create_project(conn, &input, now))
         .await;
     match outcome {
         Ok(project) => see_other(&format!("/staff/projects/{}", project.id)),
@@ -595,14 +622,15 @@ async fn import_jobs(
     path: web::Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, mut upload) =
-        staff_upload(&req, &state, STAFF, multipart, "file", CSV_LIMIT).await?;
+        staff_upload(&req, &state, Role::SCHEDULING, multipart, "file", CSV_LIMIT).await?;
     let id = path.into_inner();
     let outcome = match upload.csv() {
         Ok(csv) => {
             state
                 .db
-                .run(move |conn| clients::import_jobs(conn, id, &csv))
+                .run(move |conn| clients::import_jobs(conn, id, &csv, now))
                 .await
         }
         Err(e) => Err(e),
@@ -617,6 +645,7 @@ async fn create_job(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let mut errors = Vec::new();
@@ -669,7 +698,7 @@ async fn create_job(
     let outcome = if errors.is_empty() {
         state
             .db
-            .run(move |conn| clients::create_job(conn, &input))
+            .run(move |conn| clients::create_job(conn, &input, now))
             .await
             .map(|_| None::<ImportReport>)
     } else {
@@ -719,13 +748,14 @@ async fn job_page_with(
     id: i64,
     problem: String,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, f, csrf) = frame(req, state).await?;
     let keys = state.auth.keys.clone();
     let (view, assignments) = state
         .db
         .run(move |conn| {
             Ok((
-                candidates::candidates(conn, &keys, user.id, id, 50)?,
+                candidates::candidates(conn, &keys, user.id, id, 50, now)?,
                 crate::assignments::service::of_job(conn, id)?,
             ))
         })
@@ -759,6 +789,7 @@ async fn offer_job(
     path: web::Path<i64>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
+    let now = state.clock.naive();
     let (user, form) = staff_form(&req, &state, form).await?;
     let job_id = path.into_inner();
     let action = match form.get("action").map(String::as_str) {
@@ -775,7 +806,7 @@ async fn offer_job(
         .db
         .run(move |conn| {
             crate::assignments::service::offer_or_assign(
-                conn, &keys, &notifier, user.id, job_id, shopper_id, action,
+                conn, &keys, &notifier, user.id, job_id, shopper_id, action, now,
             )
         })
         .await;

@@ -9,9 +9,9 @@ use futures_util::StreamExt;
 
 use super::PageError;
 use super::session::{check_csrf, page_user_in};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// A posted form: its text fields and the content of its file field (None when no file was
 /// chosen).

@@ -502,7 +502,7 @@ async fn ended_sessions_and_their_tokens_are_deleted_after_their_retention() {
     .execute(&mut conn)
     .unwrap();
     let keys = incognito::keys::Keys::load_or_create(&app.settings.keys_dir()).unwrap();
-    let auth = incognito::auth::Auth::new(&app.settings, keys);
+    let auth = incognito::auth::Auth::new(&app.settings, keys, app.state.clock.clone());
     incognito::auth::service::purge_expired(&mut conn, &auth).unwrap();
 
     assert_eq!(

@@ -1317,7 +1317,54 @@ async fn coverage_shows_stores_short_of_shoppers_and_bonus_can_rise(backend: Bac
     app.stop().await;
 }
 
+/// The service reads one clock: moved forward, an offer's deadline passes for the running
+/// server (no sweep called by the test), and an access token expires.
+async fn the_service_clock_moves_deadlines(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, "service_clock", |s| {
+        s.access_token_ttl = std::time::Duration::from_secs(86_400);
+    })
+    .await
+    else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"offer_hours": 1})).await;
+    let job = job(&app, &scheduler, project, store, -1, 3).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = offered["id"].as_i64().unwrap();
+
+    // Two hours later by the service's clock.
+    app.state
+        .clock
+        .advance(chrono::TimeDelta::hours(2))
+        .unwrap();
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/accept"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["state"], "expired");
+    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    assert_eq!(mine[0]["state"], "expired");
+    // Two days on, the day-long access token has expired too.
+    app.state.clock.advance(chrono::TimeDelta::days(2)).unwrap();
+    let r = app.get_auth("/api/v1/me/assignments", &ana_token).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
 on_both_backends!(
+    the_service_clock_moves_deadlines,
     coverage_shows_stores_short_of_shoppers_and_bonus_can_rise,
     a_batch_proposes_the_optimum_and_sends_the_offers,
     deadlines_expire_offers_and_take_back_overdue_visits,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use incognito::app::Application;
+use incognito::clock::Clock;
 use incognito::config::{DatabaseUrl, MailUrl, Secret, Settings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -110,7 +111,7 @@ impl Drop for PgTestDb {
 pub struct TestApp {
     pub address: String,
     /// The running app's state: its database pool, keys and settings.
-    pub state: incognito::app::AppState,
+    pub state: incognito::state::AppState,
     pub client: reqwest::Client,
     pub settings: Settings,
     pub data_dir: PathBuf,
@@ -161,7 +162,8 @@ pub async fn spawn_app_with(
 /// Starts the app on exactly these settings (e.g. a second start on the same data).
 pub async fn start(settings: Settings) -> TestApp {
     let data_dir = settings.data_dir.clone();
-    let application = Application::build(settings.clone())
+    // A test clock: it runs with the system clock and tests move it (`app.state.clock`).
+    let application = Application::build_with_clock(settings.clone(), Clock::test())
         .await
         .expect("the app starts");
     let port = application.port();

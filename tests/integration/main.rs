@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod architecture;
 mod assignments;
 mod bad_input;
 mod clients;

@@ -8,12 +8,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{Months, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::model::{JobRow, Location, ProjectRow};
-use super::store;
+use crate::clients::model::{JobRow, Location, ProjectRow};
+use crate::clients::store;
 use crate::db::schema::{affiliations, certifications, disqualifications, organizations};
 use crate::db::{DbConnection, Whose, write_transaction};
 use crate::error::{AppError, AppResult};
@@ -151,8 +151,7 @@ impl JobMatch {
         let project = store::find_project(conn, job.project_id)?;
         let location = store::find_location(conn, job.location_id)?;
         let rules = effective(&project, &job);
-        let rows =
-            crate::assignments::snapshot::shoppers_near(conn, &location, rules.max_km, false)?;
+        let rows = super::snapshot::shoppers_near(conn, &location, rules.max_km, false)?;
         JobMatch::build(conn, keys, job, project, location, rows, today)
     }
 
@@ -170,7 +169,7 @@ impl JobMatch {
         let job_id = job.id;
         let client_id = project.client_id;
         let location_id = location.id;
-        let snap = crate::assignments::snapshot::load(
+        let snap = super::snapshot::load(
             conn,
             keys,
             rows,
@@ -289,7 +288,7 @@ pub fn shopper_words(
             },
             Unmet::NoCapacity => format!(
                 "you have {} open assignments, the most at one time",
-                crate::assignments::model::MAX_OPEN
+                super::model::MAX_OPEN
             ),
             Unmet::TooYoung { min_age } => {
                 format!("this job is for shoppers aged {min_age} or older")
@@ -345,8 +344,8 @@ pub fn candidates(
     staff_id: i64,
     job_id: i64,
     limit: usize,
+    now: NaiveDateTime,
 ) -> AppResult<CandidatesView> {
-    let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| {
         let matched = JobMatch::near(conn, keys, job_id, now.date())?;
         let engine = &matched.engine;
@@ -365,8 +364,7 @@ pub fn candidates(
                     legal_name: row.legal_name.clone(),
                     km: (hit.km * 1000.0).round() / 1000.0,
                     rating: (s.rating * 10.0).round() / 10.0,
-                    open_assignments: crate::assignments::model::MAX_OPEN
-                        .saturating_sub(s.capacity),
+                    open_assignments: super::model::MAX_OPEN.saturating_sub(s.capacity),
                     completed: s.completed,
                 });
             }
@@ -392,7 +390,7 @@ pub fn candidates(
         {
             access::record(conn, staff_id, id, CANDIDATE_CATEGORIES, &purpose, now)?;
         }
-        let holder = crate::assignments::store::holder(conn, job_id)?.map(|a| a.shopper_id);
+        let holder = super::store::holder(conn, job_id)?.map(|a| a.shopper_id);
         Ok(CandidatesView {
             holder,
             job: matched.job.clone(),
