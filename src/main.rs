@@ -57,6 +57,13 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Fill an empty database with a small demo panel (clients, stores, jobs, 500 shoppers,
+    /// assignments in every state) and print a sign-in for each role.
+    Demo {
+        /// The same seed gives the same panel (the password is new every time).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Create an administrator account (its address counts as confirmed).
     CreateAdmin {
         #[arg(long)]
@@ -135,6 +142,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
+        Command::Demo { seed } => demo(&settings, seed),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
@@ -277,6 +285,60 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
     match result {
         Ok(user) => {
             println!("admin account {} created (id {})", user.email, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(problem) => fail(&problem),
+    }
+}
+
+fn demo(settings: &Settings, seed: u64) -> ExitCode {
+    if let Err(e) = app::prepare_data_dir(settings) {
+        return fail(&e);
+    }
+    let keys = match Keys::load_or_create(&settings.keys_dir()) {
+        Ok(k) => k,
+        Err(e) => return fail(&format!("INCOGNITO_DATA_DIR: {e}")),
+    };
+    let pool = match app::open_database(settings) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let clock = incognito::clock::Clock::system();
+    let auth = auth::Auth::new(settings, keys, clock.clone());
+    // One password for every demo account, new each time, printed once.
+    let password = format!("demo-{}", incognito::keys::random_token(9));
+    let hash = match auth::password::hash(&Password::new(&password)) {
+        Ok(h) => h,
+        Err(e) => return fail(&e),
+    };
+    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        incognito::demo::fill(&mut conn, &auth, &hash, seed, clock.naive()).map_err(|e| {
+            match e.source {
+                Some(cause) => format!("{}: {cause:#}", e.code),
+                None => e.detail,
+            }
+        })
+    });
+    match result {
+        Ok(panel) => {
+            println!(
+                "Demo panel ready: {} clients, {} stores, {} jobs, {} shoppers.",
+                panel.clients, panel.stores, panel.jobs, panel.shoppers
+            );
+            let states: Vec<String> = panel
+                .assignments
+                .iter()
+                .map(|(state, n)| format!("{n} {state}"))
+                .collect();
+            println!("Assignments: {}.", states.join(", "));
+            println!();
+            println!(
+                "Sign in at {}signin with password {password}",
+                settings.public_url
+            );
+            for (role, email) in &panel.sign_ins {
+                println!("  {:<18} {email}", role.label());
+            }
             ExitCode::SUCCESS
         }
         Err(problem) => fail(&problem),

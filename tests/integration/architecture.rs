@@ -31,7 +31,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["organizations", "panel", "clients", "assignments"],
     ),
     ("deliverables", &["reports", "media", "qa", "portal", "pay"]),
-    ("edges", &["state", "routes", "openapi", "web", "app"]),
+    (
+        "edges",
+        &["state", "demo", "routes", "openapi", "web", "app"],
+    ),
 ];
 
 /// Where a unit stands: (layer, position in it).

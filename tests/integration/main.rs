@@ -9,6 +9,7 @@ mod architecture;
 mod assignments;
 mod bad_input;
 mod clients;
+mod demo;
 mod live;
 mod mail;
 mod matching_cli;
