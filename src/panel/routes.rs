@@ -171,22 +171,8 @@ pub async fn post_consents(
             "send at least one of share_name_address, share_contact, job_offer_emails, daily_digest",
         ));
     }
-    let gpc = crate::http::gpc(&req);
-    if gpc
-        && choices
-            .iter()
-            .any(|(p, g)| *g && matches!(p, Purpose::ShareNameAddress | Purpose::ShareContact))
-    {
-        return Err(AppError::field(
-            "share_name_address",
-            "your browser sends a Global Privacy Control signal, which we honour as a no to sharing",
-        ));
-    }
+    let choices = consent::honour_gpc(choices, crate::http::gpc(&req), Source::Api)?;
     let user_id = user.id;
-    let choices: Vec<_> = choices
-        .into_iter()
-        .map(|(p, g)| (p, g, Source::Api))
-        .collect();
     state
         .db
         .run(move |conn| Ok(consent::record_choices(conn, user_id, &choices, now)?))

@@ -136,6 +136,37 @@ pub fn record(
     Ok(true)
 }
 
+/// What a Global Privacy Control signal means for choices a person sends: a yes to sharing
+/// is refused (the signal is a no, and we honour it), and each no to sharing is recorded as
+/// the signal's. The one rule for the API and the pages alike.
+pub fn honour_gpc(
+    choices: Vec<(Purpose, bool)>,
+    signal: bool,
+    source: Source,
+) -> Result<Vec<(Purpose, bool, Source)>, crate::error::AppError> {
+    let sharing = |p: Purpose| matches!(p, Purpose::ShareNameAddress | Purpose::ShareContact);
+    if let Some((purpose, _)) = choices
+        .iter()
+        .find(|(p, yes)| signal && *yes && sharing(*p))
+    {
+        return Err(crate::error::AppError::field(purpose.as_str(), GPC_REFUSAL));
+    }
+    Ok(choices
+        .into_iter()
+        .map(|(p, yes)| {
+            let source = if signal && sharing(p) {
+                Source::GlobalPrivacyControl
+            } else {
+                source
+            };
+            (p, yes, source)
+        })
+        .collect())
+}
+
+pub const GPC_REFUSAL: &str = "Your browser sends a Global Privacy Control signal, which we honour \
+    as a no to sharing. To share, turn the signal off in your browser first.";
+
 /// Records several choices in one transaction.
 pub fn record_choices(
     conn: &mut DbConnection,
@@ -194,4 +225,41 @@ pub fn history(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<Consent
         .order(consents::id.asc())
         .select(ConsentRecord::as_select())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_privacy_signal_refuses_a_yes_to_sharing_and_keeps_other_choices() {
+        let yes_to_sharing = vec![
+            (Purpose::JobOfferEmails, true),
+            (Purpose::ShareContact, true),
+        ];
+        let refused = honour_gpc(yes_to_sharing.clone(), true, Source::Profile).unwrap_err();
+        assert_eq!(refused.fields[0].field, "share_contact");
+        // Without the signal the same choices are recorded as sent.
+        let kept = honour_gpc(yes_to_sharing, false, Source::Profile).unwrap();
+        assert!(kept.iter().all(|(_, yes, s)| *yes && *s == Source::Profile));
+        // With it, a no to sharing is the signal's; other purposes keep their source.
+        let noes = honour_gpc(
+            vec![
+                (Purpose::ShareNameAddress, false),
+                (Purpose::DailyDigest, true),
+            ],
+            true,
+            Source::Api,
+        )
+        .unwrap();
+        assert_eq!(
+            noes[0],
+            (
+                Purpose::ShareNameAddress,
+                false,
+                Source::GlobalPrivacyControl
+            )
+        );
+        assert_eq!(noes[1], (Purpose::DailyDigest, true, Source::Api));
+    }
 }

@@ -524,6 +524,8 @@ struct ConsentsPage {
     history: Vec<ConsentRecord>,
     gpc: bool,
     notice: String,
+    /// Why the choices sent could not be saved.
+    problem: Option<String>,
 }
 
 async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -544,6 +546,7 @@ async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResu
         history,
         gpc: crate::http::gpc(&req),
         notice: notice("consents", "granted"),
+        problem: None,
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
 }
@@ -556,28 +559,40 @@ async fn save_consents(
     let now = state.clock.naive();
     let (user, form) = shopper_form(&req, &state, form).await?;
     let signal = crate::http::gpc(&req);
-    let choices: Vec<(Purpose, bool)> = Purpose::ALL
+    let typed: Vec<(Purpose, bool)> = Purpose::ALL
         .into_iter()
         .map(|p| {
             let yes = form
                 .get(&format!("consent_{}", p.as_str()))
                 .is_some_and(|v| v == "on");
-            // The browser's Global Privacy Control signal is a no to sharing.
-            let sharing = matches!(p, Purpose::ShareNameAddress | Purpose::ShareContact);
-            (p, yes && !(signal && sharing))
+            (p, yes)
         })
         .collect();
-    let choices: Vec<_> = choices
-        .into_iter()
-        .map(|(p, granted)| {
-            let source = if signal && !granted {
-                Source::GlobalPrivacyControl
-            } else {
-                Source::Profile
+    let choices = match consent::honour_gpc(typed.clone(), signal, Source::Profile) {
+        Ok(choices) => choices,
+        Err(refused) => {
+            // The same page again, with what was ticked and why it cannot be saved.
+            let id = user.id;
+            let history = state
+                .db
+                .run(move |conn| Ok(consent::history(conn, id)?))
+                .await?;
+            let csrf = csrf(&req, &state);
+            let page = ConsentsPage {
+                csrf: csrf.token.clone(),
+                email: user.email,
+                consents: consent_boxes(&typed),
+                history,
+                gpc: signal,
+                notice: notice("consents", "granted"),
+                problem: refused.fields.first().map(|f| f.message.clone()),
             };
-            (p, granted, source)
-        })
-        .collect();
+            return Ok(super::pages::with_csrf(
+                html(StatusCode::UNPROCESSABLE_ENTITY, &page)?,
+                csrf,
+            ));
+        }
+    };
     let id = user.id;
     state
         .db

@@ -54,14 +54,26 @@ impl Browser {
         path: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, String, Option<String>) {
-        let r = app
+        self.post_with(app, path, form, &[]).await
+    }
+
+    /// Posts a form with extra request headers (e.g. the browser's `Sec-GPC: 1`).
+    async fn post_with(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let mut request = app
             .client
             .post(app.url(path))
             .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+            .form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request.send().await.unwrap();
         self.finish(r).await
     }
 
@@ -417,6 +429,29 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
         6,
         "4 at sign-up, 2 changes"
     );
+
+    // With the browser's privacy signal a yes to sharing is refused, as in the API: the page
+    // comes back with why and with what was ticked, and nothing is recorded.
+    let csrf = csrf_field(&html);
+    let (status, html, _) = browser
+        .post_with(
+            &app,
+            "/shopper/consents",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("consent_share_name_address", "on"),
+                ("consent_daily_digest", "on"),
+            ],
+            &[("Sec-GPC", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Your choices were not saved"), "{html}");
+    assert!(html.contains("Global Privacy Control signal"));
+    assert!(html.contains("name=\"consent_share_name_address\" checked"));
+    assert!(html.contains("name=\"consent_daily_digest\" checked"));
+    let (_, html, _) = browser.get(&app, "/shopper/consents").await;
+    assert_eq!(html.matches("<tr><td>").count(), 6, "nothing recorded");
 
     let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
     assert_eq!(status, StatusCode::OK);
