@@ -18,6 +18,7 @@ pub mod keys;
 pub mod mail;
 pub mod matching;
 pub mod metrics;
+pub mod money;
 pub mod openapi;
 pub mod organizations;
 pub mod panel;

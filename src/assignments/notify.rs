@@ -11,13 +11,13 @@ use url::Url;
 
 use super::model::AssignmentRow;
 use crate::auth::service::Auth;
-use crate::clients::model::dollars;
 use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::db::schema::users;
 use crate::error::AppResult;
 use crate::keys::Keys;
 use crate::mail::{Outgoing, store as outbox};
+use crate::money::Money;
 use crate::privacy::consent::{self, Purpose};
 
 /// What mail needs: where the service is, and the key that signs unsubscribe links.
@@ -92,9 +92,9 @@ fn job_lines(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<String> 
         location.state,
         job.window_start,
         job.window_end,
-        dollars(job.fee_cents),
+        Money::from_cents(job.fee_cents),
         if job.bonus_cents > 0 {
-            format!(" + bonus {}", dollars(job.bonus_cents))
+            format!(" + bonus {}", Money::from_cents(job.bonus_cents))
         } else {
             String::new()
         }
@@ -269,7 +269,7 @@ impl Notifier {
                 j.distance_km,
                 j.window_start,
                 j.window_end,
-                dollars(j.fee_cents),
+                Money::from_cents(j.fee_cents),
                 self.page(&format!("shopper/jobs/{}", j.id)),
             ));
         }

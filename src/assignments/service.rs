@@ -802,7 +802,7 @@ pub fn calendar(conn: &mut DbConnection, shopper_id: i64, now: NaiveDateTime) ->
                     "Window {} to {}. Fee {}.",
                     a.job.window_start,
                     a.job.window_end,
-                    crate::clients::model::dollars(a.job.fee_cents)
+                    crate::money::Money::from_cents(a.job.fee_cents)
                 ))
             ),
             "END:VEVENT".to_string(),

@@ -67,13 +67,6 @@ pub struct LocationInput {
     pub longitude: Option<f64>,
 }
 
-/// An amount of money for people: 1550 cents is "$15.50".
-pub fn dollars(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}${}.{:02}", cents / 100, cents % 100)
-}
-
 /// A checked location.
 #[derive(Debug, Clone)]
 pub struct CheckedLocation {

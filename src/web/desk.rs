@@ -17,6 +17,7 @@ use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
 use crate::auth::Role;
 use crate::db::schema::{clients, jobs, locations, organizations, projects};
 use crate::error::AppError;
+use crate::money::Money;
 use crate::state::AppState;
 
 type PageResult = Result<HttpResponse, PageError>;
@@ -241,7 +242,7 @@ struct CoveragePage {
 
 impl CoveragePage {
     fn dollars(&self, cents: &i64) -> String {
-        crate::clients::model::dollars(*cents).replace('$', "")
+        Money::from_cents(*cents).plain()
     }
 }
 
@@ -281,21 +282,15 @@ async fn set_bonus(
     let now = state.clock.naive();
     let (_, form) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
-    let cents = form_text(&form, "bonus_dollars")
-        .and_then(|v| v.trim_start_matches('$').parse::<f64>().ok())
-        .filter(|d| d.is_finite())
-        .map(|d| (d * 100.0).round() as i64);
+    let cents = Money::parse(&form_text(&form, "bonus_dollars").unwrap_or_default());
     let outcome = match cents {
-        Some(cents) => {
+        Ok(cents) => {
             state
                 .db
-                .run(move |conn| coverage::set_bonus(conn, id, cents, now))
+                .run(move |conn| coverage::set_bonus(conn, id, cents.cents(), now))
                 .await
         }
-        None => Err(AppError::field(
-            "bonus_dollars",
-            "must be an amount in dollars, e.g. 25",
-        )),
+        Err(message) => Err(AppError::field("bonus_dollars", message)),
     };
     match outcome {
         Ok(_) => see_other("/staff/coverage"),

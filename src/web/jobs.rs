@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn money(cents: &i64) -> String {
-    crate::clients::model::dollars(*cents)
+    crate::money::Money::from_cents(*cents).to_string()
 }
 
 /// Text for SVG/XML.

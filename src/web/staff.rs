@@ -24,6 +24,7 @@ use crate::clients::model::{
 use crate::clients::{service as clients, store as client_store};
 use crate::error::{AppError, FieldError};
 use crate::http::CSV_LIMIT;
+use crate::money::Money;
 use crate::organizations::Organization;
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
@@ -535,6 +536,21 @@ async fn create_project(
                 .collect()
         })
     };
+    // Dollars as typed ("25", "$25.50", "1,250"), each bad amount named.
+    let mut money_errors = Vec::new();
+    let mut amount = |name: &str, required: &str| match form_text(&form, name) {
+        None if !required.is_empty() => {
+            money_errors.push(FieldError::new(name, required));
+            None
+        }
+        None => None,
+        Some(v) => Money::parse(&v)
+            .map_err(|m| money_errors.push(FieldError::new(name, m)))
+            .ok()
+            .map(Money::cents),
+    };
+    let fee_cents = amount("fee_dollars", "Enter the fee in dollars, like 25 or 25.50");
+    let cap_cents = amount("cap_dollars", "");
     let input = ProjectInput {
         client_id: id,
         name: form.get("name").cloned().unwrap_or_default(),
@@ -547,16 +563,20 @@ async fn create_project(
         min_rating: number("min_rating"),
         min_completed: number("min_completed").map(|v| v as i32),
         rotation_days: number("rotation_days").map_or(-1, |v| v as i32),
-        fee_cents: number("fee_dollars").map_or(-1, |d| (d * 100.0).round() as i64),
-        reimbursement_cap_cents: number("cap_dollars").map_or(0, |d| (d * 100.0).round() as i64),
+        fee_cents: fee_cents.unwrap_or(0),
+        reimbursement_cap_cents: cap_cents.unwrap_or(0),
         show_client_name: form.get("show_client_name").is_some_and(|v| v == "on"),
         offer_hours: number("offer_hours").map(|v| v as i32),
         self_assign_min_rating: number("self_assign_min_rating"),
     };
-    let outcome = state
-        .db
-        .run(move |conn| clients::create_project(conn, &input, now))
-        .await;
+    let outcome = if money_errors.is_empty() {
+        state
+            .db
+            .run(move |conn| clients::create_project(conn, &input, now))
+            .await
+    } else {
+        Err(AppError::validation(money_errors))
+    };
     match outcome {
         Ok(project) => see_other(&format!("/staff/projects/{}", project.id)),
         Err(e) => client_page_with(&req, &state, id, Err(e)).await,
@@ -573,6 +593,12 @@ struct ProjectPage {
     locations: Vec<Location>,
     report: Option<ImportReport>,
     problem: String,
+}
+
+impl ProjectPage {
+    fn money(&self, cents: &i64) -> String {
+        Money::from_cents(*cents).to_string()
+    }
 }
 
 async fn project_page_with(
@@ -659,18 +685,10 @@ async fn create_job(
     let window_end = date("window_end", &mut errors);
     let cents = |name: &str, errors: &mut Vec<FieldError>| {
         form_text(&form, name).and_then(|v| {
-            v.trim_start_matches('$')
-                .parse::<f64>()
+            Money::parse(&v)
+                .map_err(|m| errors.push(FieldError::new(name, m)))
                 .ok()
-                .filter(|d| d.is_finite())
-                .map(|d| (d * 100.0).round() as i64)
-                .or_else(|| {
-                    errors.push(FieldError::new(
-                        name,
-                        "must be an amount in dollars, e.g. 12.50",
-                    ));
-                    None
-                })
+                .map(Money::cents)
         })
     };
     let fee_cents = cents("fee_dollars", &mut errors);

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "matching",
             "clock",
+            "money",
             "config",
             "error",
             "keys",

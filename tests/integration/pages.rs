@@ -659,6 +659,28 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(location, Some(format!("/staff/clients/{client}")));
     let (_, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
     assert!(html.contains("4 Lenox Ave, New York, NY 10026"), "{html}");
+    // Money is typed in dollars; a bad amount is named in the typist's words, never as cents.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/projects"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Q1"),
+                ("max_km", "40"),
+                ("rotation_days", "90"),
+                ("fee_dollars", "twenty"),
+                ("cap_dollars", "-5"),
+            ],
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(
+        html.contains("Enter an amount in dollars, like 25 or 25.50"),
+        "{html}"
+    );
+    assert!(html.contains("Enter an amount of zero or more"), "{html}");
+    assert!(!html.contains("fee_cents"), "{html}");
     let (status, _, location) = staff
         .post(
             &app,
@@ -668,13 +690,15 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("name", "Q1"),
                 ("max_km", "40"),
                 ("rotation_days", "90"),
-                ("fee_dollars", "15"),
+                ("fee_dollars", "$1,250.5"),
                 ("languages", "es"),
             ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let project = id_in(&location, "projects");
+    let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
+    assert!(html.contains("fee $1,250.50"), "{html}");
     let csv = "code,location_code,window_start,window_end\nJ1,S1,2026-12-01,2026-12-15\n";
     let (status, html, _) = staff
         .upload(
