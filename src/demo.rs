@@ -83,7 +83,16 @@ const METROS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// (client, its competitors, store name stem, project name, fee in cents, rotation days).
-const CLIENTS: &[(&str, &[&str], &str, &str, i64, i32)] = &[
+type DemoClient = (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    i64,
+    i32,
+);
+
+const CLIENTS: &[DemoClient] = &[
     (
         "Burger Barn",
         &["Taco Town", "Pizza Palace"],
@@ -444,7 +453,6 @@ impl Demo<'_> {
                 "offered" => {
                     assignments::offer_or_assign(
                         self.conn,
-                        &self.auth.keys,
                         &notifier,
                         scheduler,
                         *job,
@@ -458,7 +466,6 @@ impl Demo<'_> {
                     let then = now - TimeDelta::days(3);
                     let a = assignments::offer_or_assign(
                         self.conn,
-                        &self.auth.keys,
                         &notifier,
                         scheduler,
                         *job,
@@ -471,7 +478,6 @@ impl Demo<'_> {
                 "declined" => {
                     let a = assignments::offer_or_assign(
                         self.conn,
-                        &self.auth.keys,
                         &notifier,
                         scheduler,
                         *job,
@@ -492,7 +498,6 @@ impl Demo<'_> {
                 other => {
                     let a = assignments::offer_or_assign(
                         self.conn,
-                        &self.auth.keys,
                         &notifier,
                         scheduler,
                         *job,

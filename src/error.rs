@@ -299,6 +299,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("already_exists", "This exists already."),
     (
+        "not_empty",
+        "The demo fills only an empty database; this one holds accounts already.",
+    ),
+    (
         "malformed_csv",
         "The CSV file could not be read as UTF-8 text; save it as CSV UTF-8.",
     ),

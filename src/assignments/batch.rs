@@ -287,7 +287,6 @@ pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
 /// taken meanwhile, is reported in the item's outcome). Once only: 409 when sent already.
 pub fn send(
     conn: &mut DbConnection,
-    keys: &Keys,
     notifier: &super::notify::Notifier,
     staff_id: i64,
     id: i64,
@@ -328,7 +327,6 @@ pub fn send(
     for (item, job_id, shopper_id) in pairs {
         let outcome = match service::offer_or_assign(
             conn,
-            keys,
             notifier,
             staff_id,
             job_id,

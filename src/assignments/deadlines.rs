@@ -60,7 +60,7 @@ pub fn sweep(
         .select((assignments::id, assignments::state))
         .load(conn)?;
     for (id, state) in stale {
-        let state = State::parse(&state).unwrap_or(State::Cancelled);
+        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         write_transaction(conn, |conn| -> AppResult<()> {
             if store::set_state(conn, id, state, State::Expired, None, now)? {
                 store::add_event(
@@ -96,7 +96,7 @@ pub fn sweep(
         ))
         .load(conn)?;
     for (id, shopper_id, state, window_end) in late {
-        let state = State::parse(&state).unwrap_or(State::Cancelled);
+        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         write_transaction(conn, |conn| -> AppResult<()> {
             if today > window_end + Duration::days(OVERDUE_GRACE_DAYS) {
                 let reason = format!(

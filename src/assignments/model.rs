@@ -106,6 +106,11 @@ impl State {
         STATES.iter().copied().find(|st| st.as_str() == s)
     }
 
+    /// A state as stored; an unknown one is an error.
+    pub fn stored(s: &str) -> Result<State, crate::db::UnknownStored> {
+        State::parse(s).ok_or_else(|| crate::db::UnknownStored::new("assignment state", s))
+    }
+
     /// Whether an assignment in this state holds the job (no one else may take it). The
     /// database enforces one holder per job with a unique index over these states.
     pub fn holds_job(self) -> bool {
@@ -170,7 +175,9 @@ pub struct AssignmentRow {
     pub id: i64,
     pub job_id: i64,
     pub shopper_id: i64,
-    pub state: String,
+    /// Read through `State::try_from`: an unknown stored state is an error.
+    #[diesel(deserialize_as = String)]
+    pub state: State,
     pub visit_on: Option<NaiveDate>,
     pub visited_on: Option<NaiveDate>,
     pub offer_expires_at: Option<NaiveDateTime>,
@@ -179,10 +186,16 @@ pub struct AssignmentRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl TryFrom<String> for State {
+    type Error = crate::db::UnknownStored;
+    fn try_from(s: String) -> Result<State, Self::Error> {
+        State::stored(&s)
+    }
+}
+
 impl AssignmentRow {
-    /// The stored state; an unknown one (never written by this code) reads as cancelled.
     pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Cancelled)
+        self.state
     }
 }
 

@@ -260,11 +260,10 @@ pub async fn send_batch(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
-    let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id, now))
+        .run(move |conn| batch::send(conn, &notifier, user.id, id, now))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
@@ -306,14 +305,11 @@ async fn staff_move(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let shopper_id = body.into_inner()?.shopper_id;
-    let keys = state.auth.keys.clone();
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
         .run(move |conn| {
-            service::offer_or_assign(
-                conn, &keys, &notifier, user.id, job_id, shopper_id, action, now,
-            )
+            service::offer_or_assign(conn, &notifier, user.id, job_id, shopper_id, action, now)
         })
         .await?;
     state.mail.wake();

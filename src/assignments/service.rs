@@ -295,7 +295,6 @@ pub fn request(
 /// eligible; their request, if any, moves on; otherwise a new assignment starts.
 pub fn offer_or_assign(
     conn: &mut DbConnection,
-    keys: &Keys,
     notifier: &Notifier,
     staff_id: i64,
     job_id: i64,
@@ -303,6 +302,7 @@ pub fn offer_or_assign(
     action: Action,
     now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
+    let keys = &*notifier.keys;
     let today = now.date();
     let id = write_transaction(conn, |conn| {
         let matched = claimable(conn, keys, job_id, shopper_id, today, true)?;
@@ -727,12 +727,15 @@ fn views(
         let history = events
             .iter()
             .filter(|e| e.0 == row.id)
-            .map(|(_, s, note, at)| EventView {
-                state: State::parse(s).unwrap_or(State::Cancelled),
-                note: note.clone(),
-                at: *at,
+            .map(|(_, s, note, at)| {
+                Ok(EventView {
+                    state: State::stored(s)?,
+                    note: note.clone(),
+                    at: *at,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, crate::db::UnknownStored>>()
+            .map_err(diesel::result::Error::from)?;
         out.push(AssignmentView {
             id: row.id,
             shopper_id: row.shopper_id,

@@ -54,7 +54,7 @@ pub fn work_and_visits(
     let mut visits = Vec::new();
     for (shopper, state, visited_on, location) in rows {
         let w = work.entry(shopper).or_default();
-        let state = State::parse(&state).unwrap_or(State::Cancelled);
+        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         if state.is_open() {
             w.open += 1;
         }

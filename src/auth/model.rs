@@ -49,6 +49,11 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == value)
     }
 
+    /// A role as stored; an unknown one is an error (never a default role).
+    pub fn stored(value: &str) -> Result<Role, crate::db::UnknownStored> {
+        Role::parse(value).ok_or_else(|| crate::db::UnknownStored::new("role", value))
+    }
+
     /// A person-facing name for pages.
     pub fn label(self) -> &'static str {
         match self {
@@ -191,7 +196,9 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    /// Read through `Role::try_from`: an unknown stored role is an error.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub email_verified_at: Option<NaiveDateTime>,
     pub disabled_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
@@ -199,10 +206,16 @@ pub struct User {
     pub client_id: Option<i64>,
 }
 
+impl TryFrom<String> for Role {
+    type Error = crate::db::UnknownStored;
+    fn try_from(s: String) -> Result<Role, Self::Error> {
+        Role::stored(&s)
+    }
+}
+
 impl User {
-    /// Unknown roles cannot be stored (a CHECK constraint); treat one as the least privilege.
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Shopper)
+        self.role
     }
 }
 

@@ -38,6 +38,18 @@ impl Status {
             .into_iter()
             .find(|s| s.as_str() == value)
     }
+
+    /// A status as stored; an unknown one is an error.
+    pub fn stored(value: &str) -> Result<Status, crate::db::UnknownStored> {
+        Status::parse(value).ok_or_else(|| crate::db::UnknownStored::new("shopper status", value))
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = crate::db::UnknownStored;
+    fn try_from(s: String) -> Result<Status, Self::Error> {
+        Status::stored(&s)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -504,7 +516,9 @@ impl ProfileRequest {
 pub struct ShopperRow {
     pub user_id: i64,
     pub code: String,
-    pub status: String,
+    /// Read through `Status::try_from`: an unknown stored status is an error.
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub legal_name: String,
     pub street: String,
     pub city: String,
@@ -529,7 +543,7 @@ pub struct ShopperRow {
 
 impl ShopperRow {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Applicant)
+        self.status
     }
 
     pub fn languages(&self) -> Vec<String> {

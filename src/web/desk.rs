@@ -211,11 +211,10 @@ async fn send(
     let now = state.clock.naive();
     let (user, _) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
-    let keys = state.auth.keys.clone();
     let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| batch::send(conn, &keys, &notifier, user.id, id, now))
+        .run(move |conn| batch::send(conn, &notifier, user.id, id, now))
         .await;
     state.mail.wake();
     match outcome {

@@ -818,13 +818,12 @@ async fn offer_job(
     else {
         return job_page_with(&req, &state, job_id, "shopper_id: choose a shopper".into()).await;
     };
-    let keys = state.auth.keys.clone();
     let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
         .run(move |conn| {
             crate::assignments::service::offer_or_assign(
-                conn, &keys, &notifier, user.id, job_id, shopper_id, action, now,
+                conn, &notifier, user.id, job_id, shopper_id, action, now,
             )
         })
         .await;

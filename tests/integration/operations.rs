@@ -223,3 +223,141 @@ fn sigterm_stops_the_server_cleanly_and_json_logs_carry_the_request_id() {
         lines.join("\n")
     );
 }
+
+/// A role or state in the database that this code does not know (written by another program,
+/// or a newer version) is a server error, logged with the value, never read as a default; the
+/// answer does not carry the cause.
+#[tokio::test]
+async fn an_unknown_stored_value_is_a_logged_server_error_not_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .args(["demo", "--seed", "5"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INCOGNITO_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let out = String::from_utf8_lossy(&demo.stdout).to_string();
+    let password = out
+        .split("with password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    {
+        use diesel::prelude::*;
+        let mut conn =
+            diesel::SqliteConnection::establish(&dir.path().join("incognito.db").to_string_lossy())
+                .unwrap();
+        diesel::sql_query("PRAGMA ignore_check_constraints = ON")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(
+            "UPDATE assignments SET state = 'teleported' WHERE id = (SELECT min(id) FROM assignments)",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        diesel::sql_query(
+            "UPDATE users SET role = 'superuser' WHERE email = 'qa@demo.example.com'",
+        )
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let job: i64 = {
+        use diesel::prelude::*;
+        let mut conn =
+            diesel::SqliteConnection::establish(&dir.path().join("incognito.db").to_string_lossy())
+                .unwrap();
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            job_id: i64,
+        }
+        diesel::sql_query("SELECT job_id FROM assignments WHERE state = 'teleported'")
+            .get_result::<Row>(&mut conn)
+            .unwrap()
+            .job_id
+    };
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INCOGNITO_DATA_DIR", dir.path())
+        .env("INCOGNITO_BIND", format!("127.0.0.1:{port}"))
+        .env("INCOGNITO_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log as it comes, so that a full pipe never stops the server.
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut logs = String::new();
+        let _ = stderr.read_to_string(&mut logs);
+        logs
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login = |email: &'static str| {
+        let (client, base, password) = (client.clone(), base.clone(), password.clone());
+        async move {
+            client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = login("scheduler@demo.example.com").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client
+        .get(format!("{base}/api/v1/jobs/{job}/assignments"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = r.text().await.unwrap();
+    assert!(
+        !body.contains("teleported"),
+        "the cause stays in the log: {body}"
+    );
+    // The account whose role is unknown is not signed in as anything.
+    let r = login("qa@demo.example.com").await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let logs = reader.join().unwrap();
+    assert!(
+        logs.contains("unknown assignment state stored in the database")
+            && logs.contains("teleported"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("unknown role stored in the database"),
+        "{logs}"
+    );
+}
