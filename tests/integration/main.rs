@@ -8,6 +8,7 @@ mod accounts;
 mod architecture;
 mod assignments;
 mod bad_input;
+mod browser;
 mod clients;
 mod demo;
 mod live;

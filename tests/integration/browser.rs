@@ -1,0 +1,310 @@
+//! Pages in a real browser: Debian's headless Chromium driven through WebDriver (chromedriver,
+//! `INCOGNITO_TEST_CHROMEDRIVER`), by a small client over the W3C protocol. The harness the
+//! journeys of later issues use: sign in as a person would, open pages at a phone's and a desk's
+//! width, measure what a person would see, take screenshots.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// One browser session behind its own chromedriver.
+pub struct Browser {
+    driver: Child,
+    endpoint: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium `width` CSS pixels wide; None (skipped) when
+    /// `INCOGNITO_TEST_CHROMEDRIVER` is unset off CI.
+    pub async fn start(test: &str, width: u32) -> Option<Browser> {
+        let driver_path = required_var("INCOGNITO_TEST_CHROMEDRIVER", test)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(&driver_path)
+            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{endpoint}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let binary = std::env::var("INCOGNITO_TEST_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
+        // The machine's network is closed: no background traffic, no first-run, no GPU.
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--hide-scrollbars".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={width},900"),
+        ];
+        let created: Value = http
+            .post(format!("{endpoint}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": binary, "args": args},
+            }}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {created}"))
+            .to_string();
+        let browser = Browser {
+            driver,
+            endpoint,
+            session,
+            http,
+            _profile: profile,
+        };
+        // The window size flag sets the outer window; make the page itself `width` wide.
+        let inner = browser.eval("return window.innerWidth", json!([])).await;
+        let outer = browser.eval("return window.outerWidth", json!([])).await;
+        let extra = outer.as_i64().unwrap_or(0) - inner.as_i64().unwrap_or(0);
+        browser
+            .command(
+                "window/rect",
+                json!({"width": i64::from(width) + extra.max(0), "height": 900}),
+            )
+            .await;
+        Some(browser)
+    }
+
+    async fn command(&self, path: &str, body: Value) -> Value {
+        let r: Value = self
+            .http
+            .post(format!("{}/session/{}/{path}", self.endpoint, self.session))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            r["value"].get("error").is_none(),
+            "WebDriver {path} failed: {r}"
+        );
+        r["value"].clone()
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.command("url", json!({"url": url})).await;
+    }
+
+    /// Runs a script in the page (its `return` value comes back).
+    pub async fn eval(&self, script: &str, args: Value) -> Value {
+        self.command("execute/sync", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// Fills the named fields of the page's form that holds the first of them, and submits it.
+    pub async fn submit_form(&self, fields: &[(&str, &str)]) {
+        let fields: Vec<Value> = fields.iter().map(|(k, v)| json!([k, v])).collect();
+        self.eval(
+            "const [fields] = arguments;
+             let form = null;
+             for (const [name, value] of fields) {
+               const input = document.querySelector(`[name=\"${name}\"]`);
+               input.value = value;
+               form = form || input.form;
+             }
+             form.requestSubmit();",
+            json!([fields]),
+        )
+        .await;
+        // Wait for the next page.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let ready = self.eval("return document.readyState", json!([])).await;
+            if ready == "complete" || Instant::now() > deadline {
+                break;
+            }
+        }
+    }
+
+    /// Saves a PNG of what the window shows.
+    pub async fn screenshot(&self, to: &std::path::Path) {
+        let r: Value = self
+            .http
+            .get(format!(
+                "{}/session/{}/screenshot",
+                self.endpoint, self.session
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(r["value"].as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::write(to, png).unwrap();
+    }
+
+    /// What sticks out sideways: the page wider than the window, or any element that scrolls
+    /// sideways or ends past the window's right edge (each named by tag, class and text).
+    pub async fn sideways(&self) -> Vec<String> {
+        let found = self
+            .eval(
+                "const width = document.documentElement.clientWidth;
+                 const out = [];
+                 if (document.documentElement.scrollWidth > width + 1)
+                   out.push(`page is ${document.documentElement.scrollWidth}px wide in ${width}px`);
+                 // Visually hidden on purpose (clipped to a pixel, for screen readers only).
+                 const hidden = (el) => {
+                   for (let a = el; a; a = a.parentElement) {
+                     const s = getComputedStyle(a);
+                     if (a.getBoundingClientRect().width <= 1 && s.overflow === 'hidden') return true;
+                   }
+                   return false;
+                 };
+                 for (const el of document.body.querySelectorAll('*')) {
+                   if (hidden(el)) continue;
+                   const r = el.getBoundingClientRect();
+                   const name = `${el.tagName.toLowerCase()}.${el.className} \"${(el.textContent || '').trim().slice(0, 30)}\"`;
+                   if (r.width > 0 && r.right > width + 1) out.push(`${name} ends at ${Math.round(r.right)}px`);
+                   else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible')
+                     out.push(`${name} scrolls sideways (${el.scrollWidth}px in ${el.clientWidth}px)`);
+                 }
+                 return out.slice(0, 20);",
+                json!([]),
+            )
+            .await;
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Where screenshots go: `INCOGNITO_TEST_SCREENSHOTS`, or a folder under the target directory.
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var("INCOGNITO_TEST_SCREENSHOTS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Every page each role reaches from the navigation, at a phone's width (390 px) and a desk's
+/// (1366 px), on the demo panel: nothing wider than the screen, nothing scrolling sideways.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_a_desk() {
+    let Some(app) = spawn_app(Backend::Sqlite, "pages in a browser").await else {
+        return;
+    };
+    let password = "demo browser walk 2026";
+    let hash = incognito::auth::password::hash(&incognito::auth::Password::new(password)).unwrap();
+    let auth = app.state.auth.clone();
+    let now = app.state.clock.naive();
+    let panel = app
+        .database()
+        .run(move |conn| incognito::demo::fill(conn, &auth, &hash, 1, now))
+        .await
+        .unwrap();
+    let shopper = panel
+        .sign_ins
+        .iter()
+        .find(|(r, _)| *r == incognito::auth::Role::Shopper)
+        .unwrap()
+        .1
+        .clone();
+    let walks: Vec<(String, Vec<&str>)> = vec![
+        (
+            shopper,
+            vec![
+                "/dashboard",
+                "/shopper/profile",
+                "/shopper/jobs",
+                "/shopper/assignments",
+                "/shopper/consents",
+                "/shopper/access-log",
+            ],
+        ),
+        (
+            "scheduler@demo.example.com".into(),
+            vec![
+                "/dashboard",
+                "/staff/shoppers",
+                "/staff/clients",
+                "/staff/organizations",
+                "/staff/batches",
+                "/staff/coverage",
+            ],
+        ),
+    ];
+    let dir = screenshot_dir();
+    let mut problems = Vec::new();
+    for width in [390, 1366] {
+        for (email, pages) in &walks {
+            let Some(browser) = Browser::start("pages in a browser", width).await else {
+                return;
+            };
+            browser.open(&app.url("/signin")).await;
+            browser
+                .submit_form(&[("email", email), ("password", password)])
+                .await;
+            for page in pages {
+                browser.open(&app.url(page)).await;
+                let title = browser.eval("return document.title", json!([])).await;
+                let name = format!("{}-{width}.png", page.trim_matches('/').replace('/', "-"));
+                browser.screenshot(&dir.join(&name)).await;
+                assert!(
+                    !title.as_str().unwrap_or_default().contains("Sign in"),
+                    "{email} is not signed in at {page}"
+                );
+                for p in browser.sideways().await {
+                    problems.push(format!("{page} at {width}px: {p}"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "sideways (screenshots in {}):\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
+    app.stop().await;
+}
