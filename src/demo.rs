@@ -196,6 +196,13 @@ impl Demo<'_> {
         .unwrap_or(today)
     }
 
+    /// A street address: a house number in `numbers` on one of the demo streets.
+    fn street(&mut self, numbers: std::ops::Range<u32>) -> String {
+        let number = self.rng.gen_range(numbers);
+        let street = STREETS.choose(&mut self.rng).unwrap_or(&"Main St");
+        format!("{number} {street}")
+    }
+
     fn account(&mut self, email: &str, role: Role, client_id: Option<i64>) -> AppResult<i64> {
         let email = Email::parse(email).map_err(|m| AppError::field("email", m))?;
         let user = crate::auth::service::create_account(
@@ -262,11 +269,7 @@ impl Demo<'_> {
                     n + 1
                 )),
                 name: Some(format!("{} {} #{}", CLIENTS[c].2, city, n + 1)),
-                street: Some(format!(
-                    "{} {}",
-                    self.rng.gen_range(10..2000),
-                    STREETS.choose(&mut self.rng).unwrap_or(&"Main St")
-                )),
+                street: Some(self.street(10..2000)),
                 city: Some(city.to_string()),
                 state: Some(state.to_string()),
                 zip: Some(zip.to_string()),
@@ -317,11 +320,7 @@ impl Demo<'_> {
             let user = self.account(&email, Role::Shopper, None)?;
             let request = ProfileRequest {
                 legal_name: Some(format!("{first} {last}")),
-                street: Some(format!(
-                    "{} {}",
-                    self.rng.gen_range(1..900),
-                    STREETS.choose(&mut self.rng).unwrap_or(&"Main St")
-                )),
+                street: Some(self.street(1..900)),
                 city: Some(city.to_string()),
                 state: Some(state.to_string()),
                 zip: Some(zip.to_string()),

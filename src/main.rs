@@ -258,18 +258,10 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
                 return fail(&problems.join("; "));
             }
         };
-    if let Err(e) = app::prepare_data_dir(settings) {
-        return fail(&e);
-    }
-    let keys = match Keys::load_or_create(&settings.keys_dir()) {
-        Ok(k) => k,
-        Err(e) => return fail(&format!("INCOGNITO_DATA_DIR: {e}")),
+    let (pool, auth) = match open_for_command(settings) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    let pool = match app::open_database(settings) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
-    };
-    let auth = auth::Auth::new(settings, keys, incognito::clock::Clock::system());
     let hash = match auth::password::hash(&password) {
         Ok(h) => h,
         Err(e) => return fail(&e),
@@ -292,19 +284,11 @@ fn create_admin(settings: &Settings, email: &str, password: Option<String>) -> E
 }
 
 fn demo(settings: &Settings, seed: u64) -> ExitCode {
-    if let Err(e) = app::prepare_data_dir(settings) {
-        return fail(&e);
-    }
-    let keys = match Keys::load_or_create(&settings.keys_dir()) {
-        Ok(k) => k,
-        Err(e) => return fail(&format!("INCOGNITO_DATA_DIR: {e}")),
+    let (pool, auth) = match open_for_command(settings) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    let pool = match app::open_database(settings) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
-    };
-    let clock = incognito::clock::Clock::system();
-    let auth = auth::Auth::new(settings, keys, clock.clone());
+    let clock = auth.clock.clone();
     // One password for every demo account, new each time, printed once.
     let password = format!("demo-{}", incognito::keys::random_token(9));
     let hash = match auth::password::hash(&Password::new(&password)) {
@@ -343,4 +327,15 @@ fn demo(settings: &Settings, seed: u64) -> ExitCode {
         }
         Err(problem) => fail(&problem),
     }
+}
+
+/// What a command that writes accounts needs: the data directory, the keys, the migrated
+/// database and the accounts service on the system clock; a failure is printed.
+fn open_for_command(settings: &Settings) -> Result<(incognito::db::DbPool, auth::Auth), ExitCode> {
+    app::prepare_data_dir(settings).map_err(|e| fail(&e))?;
+    let keys = Keys::load_or_create(&settings.keys_dir())
+        .map_err(|e| fail(&format!("INCOGNITO_DATA_DIR: {e}")))?;
+    let pool = app::open_database(settings).map_err(|e| fail(&e))?;
+    let auth = auth::Auth::new(settings, keys, incognito::clock::Clock::system());
+    Ok((pool, auth))
 }

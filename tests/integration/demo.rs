@@ -13,12 +13,7 @@ async fn the_demo_fills_an_empty_panel_and_refuses_a_second_time(backend: Backen
     };
     let out = run_incognito(&["demo", "--seed", "3"], &app.settings);
     assert!(out.contains("3 clients"), "{out}");
-    let password = out
-        .split("with password ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the password is printed")
-        .to_string();
+    let password = demo_password(&out);
 
     // Every state the platform reaches today is there.
     let pool = app.database();

@@ -585,3 +585,12 @@ pub async fn panel_member(
     }
     (id, token)
 }
+
+/// The password `incognito demo` printed for its accounts.
+pub fn demo_password(out: &str) -> String {
+    out.split("with password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password printed: {out}"))
+        .to_string()
+}

@@ -140,21 +140,7 @@ async fn the_openapi_document_describes_every_json_route() {
 #[test]
 fn sigterm_stops_the_server_cleanly_and_json_logs_carry_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_incognito"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("INCOGNITO_DATA_DIR", dir.path())
-        .env("INCOGNITO_BIND", format!("127.0.0.1:{port}"))
-        .env("INCOGNITO_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = serve_binary(dir.path());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -242,13 +228,7 @@ async fn an_unknown_stored_value_is_a_logged_server_error_not_a_default() {
         "{}",
         String::from_utf8_lossy(&demo.stderr)
     );
-    let out = String::from_utf8_lossy(&demo.stdout).to_string();
-    let password = out
-        .split("with password ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let password = demo_password(&String::from_utf8_lossy(&demo.stdout));
     {
         use diesel::prelude::*;
         let mut conn =
@@ -284,21 +264,7 @@ async fn an_unknown_stored_value_is_a_logged_server_error_not_a_default() {
             .job_id
     };
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_incognito"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("INCOGNITO_DATA_DIR", dir.path())
-        .env("INCOGNITO_BIND", format!("127.0.0.1:{port}"))
-        .env("INCOGNITO_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = serve_binary(dir.path());
     // Read the log as it comes, so that a full pipe never stops the server.
     let mut stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -360,4 +326,25 @@ async fn an_unknown_stored_value_is_a_logged_server_error_not_a_default() {
         logs.contains("unknown role stored in the database"),
         "{logs}"
     );
+}
+
+/// Starts `incognito serve` as an operator would, on this data directory, a free port and JSON
+/// logs on a piped standard error.
+fn serve_binary(data_dir: &std::path::Path) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_incognito"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("INCOGNITO_DATA_DIR", data_dir)
+        .env("INCOGNITO_BIND", format!("127.0.0.1:{port}"))
+        .env("INCOGNITO_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, port)
 }
