@@ -199,7 +199,7 @@ pub fn propose(
                     staff_id,
                     shopper,
                     &[Category::A, Category::G],
-                    "POST /api/v1/batches (batch matching)",
+                    "proposing shoppers for a batch of store visits",
                     now,
                 )?;
             }

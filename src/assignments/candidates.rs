@@ -382,7 +382,7 @@ pub fn candidates(
                 reasons: matched.staff_reasons(row.user_id, &unmet),
             });
         }
-        let purpose = format!("GET /api/v1/jobs/{job_id}/candidates (matching)");
+        let purpose = format!("finding shoppers who can take a store visit (job {job_id})");
         for id in eligible
             .iter()
             .map(|c| c.shopper_id)

@@ -512,7 +512,7 @@ pub fn search_shoppers(
                 staff_id,
                 row.user_id,
                 &[Category::A, Category::B],
-                "GET /api/v1/shoppers (panel search)",
+                "searching the panel for shoppers",
                 now,
             )?;
             list.push(ShopperSummary {

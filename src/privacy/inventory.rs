@@ -34,6 +34,71 @@ pub enum Category {
     K,
 }
 
+impl Category {
+    pub const ALL: [Category; 11] = [
+        Category::A,
+        Category::B,
+        Category::C,
+        Category::D,
+        Category::E,
+        Category::F,
+        Category::G,
+        Category::H,
+        Category::I,
+        Category::J,
+        Category::K,
+    ];
+
+    /// The category in a person's words (the law's names, without the letter).
+    pub fn words(self) -> &'static str {
+        match self {
+            Category::A => "identifiers",
+            Category::B => "customer records",
+            Category::C => "protected classifications",
+            Category::D => "commercial information",
+            Category::E => "biometric information",
+            Category::F => "internet or network activity",
+            Category::G => "geolocation",
+            Category::H => "sensory data",
+            Category::I => "professional information",
+            Category::J => "education information",
+            Category::K => "inferences",
+        }
+    }
+
+    pub fn letter(self) -> char {
+        match self {
+            Category::A => 'A',
+            Category::B => 'B',
+            Category::C => 'C',
+            Category::D => 'D',
+            Category::E => 'E',
+            Category::F => 'F',
+            Category::G => 'G',
+            Category::H => 'H',
+            Category::I => 'I',
+            Category::J => 'J',
+            Category::K => 'K',
+        }
+    }
+}
+
+/// Stored category letters (`A,G`) in a person's words (`identifiers, geolocation`).
+pub fn categories_in_words(stored: &str) -> String {
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|letter| {
+            Category::ALL
+                .into_iter()
+                .find(|c| c.letter().to_string() == letter)
+                .map_or_else(|| letter.to_string(), |c| c.words().to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Classification {
     Personal {
@@ -771,4 +836,17 @@ pub fn compare(columns: &[(String, String)]) -> (Vec<String>, Vec<String>) {
         .map(|e| format!("{}.{}", e.table, e.column))
         .collect();
     (unclassified, stale)
+}
+
+#[cfg(test)]
+mod words_tests {
+    #[test]
+    fn category_letters_read_in_plain_words() {
+        assert_eq!(
+            super::categories_in_words("A,G"),
+            "identifiers, geolocation"
+        );
+        assert_eq!(super::categories_in_words("B"), "customer records");
+        assert_eq!(super::categories_in_words(""), "");
+    }
 }

@@ -76,19 +76,7 @@ struct PrivacyNoticePage {
 /// data the service stores, with its category, purpose and retention.
 async fn privacy_notice() -> PageResult {
     use crate::privacy::inventory::{Category, Classification, INVENTORY};
-    let label = |c: Category| match c {
-        Category::A => "A: identifiers",
-        Category::B => "B: customer records",
-        Category::C => "C: protected classifications",
-        Category::D => "D: commercial information",
-        Category::E => "E: biometric information",
-        Category::F => "F: internet or network activity",
-        Category::G => "G: geolocation",
-        Category::H => "H: sensory data",
-        Category::I => "I: professional information",
-        Category::J => "J: education information",
-        Category::K => "K: inferences",
-    };
+    let label = |c: Category| format!("{}: {}", c.letter(), c.words());
     let rows = INVENTORY
         .iter()
         .filter_map(|e| match e.classification {

@@ -612,6 +612,19 @@ struct AccessPage {
     disclosures: Vec<crate::privacy::disclosure::DisclosureView>,
 }
 
+impl AccessPage {
+    /// `A,G` as `identifiers, geolocation`.
+    fn words(&self, categories: &str) -> String {
+        crate::privacy::inventory::categories_in_words(categories)
+    }
+
+    /// `scheduler` as `Scheduling staff`.
+    fn role(&self, stored: &str) -> String {
+        crate::auth::Role::parse(stored)
+            .map_or_else(|| stored.to_string(), |r| r.label().to_string())
+    }
+}
+
 async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = shopper(&req, &state).await?;
     let id = user.id;

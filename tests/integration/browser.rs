@@ -294,6 +294,20 @@ async fn every_page_fits_a_phone_and_a_desk() {
                     !title.as_str().unwrap_or_default().contains("Sign in"),
                     "{email} is not signed in at {page}"
                 );
+                if *page == "/shopper/access-log" {
+                    // Who read my data, and why, in plain words: no letters, no API paths.
+                    let text = browser
+                        .eval("return document.body.innerText", json!([]))
+                        .await;
+                    let text = text.as_str().unwrap_or_default();
+                    assert!(text.contains("identifiers, geolocation"), "{text}");
+                    assert!(text.contains("Scheduling staff"), "{text}");
+                    assert!(
+                        text.contains("finding shoppers who can take a store visit"),
+                        "{text}"
+                    );
+                    assert!(!text.contains("/api/v1") && !text.contains("A,G"), "{text}");
+                }
                 for p in browser.sideways().await {
                     problems.push(format!("{page} at {width}px: {p}"));
                 }

@@ -552,7 +552,13 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
 
     // Ben can see that staff looked at him for matching; he cannot call the staff route.
     let log = get_json(&app, "/api/v1/me/access-log", &ben_token).await;
-    assert!(log[0]["purpose"].as_str().unwrap().contains("candidates"));
+    assert_eq!(
+        log[0]["purpose"],
+        format!(
+            "finding shoppers who can take a store visit (job {})",
+            job["id"]
+        )
+    );
     let r = app
         .get_auth(
             &format!("/api/v1/jobs/{}/candidates", job["id"]),

@@ -929,7 +929,7 @@ async fn the_shopper_sees_where_their_address_was_sent() {
     let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        cells(&html).contains("<td>geocoder at 127.0.0.1</td><td>B</td>"),
+        cells(&html).contains("<td>geocoder at 127.0.0.1</td><td>customer records</td>"),
         "{html}"
     );
     assert!(!html.contains("Your data has not been sent to anyone."));
