@@ -356,17 +356,28 @@ pub fn create_project(
     })
 }
 
-/// Checks a job against its project; `location` is the store, found by the caller.
+/// Checks a job against its project; `location` is the store, found by the caller. A window
+/// that is over already (it ended before `today`) is refused: nobody could take the job.
 fn check_job(
     input: &JobInput,
     project: &ProjectRow,
     location_id: Option<i64>,
     code: String,
+    today: chrono::NaiveDate,
 ) -> Result<store::JobValues, Vec<FieldError>> {
     let mut errors = Vec::new();
     let overrides = input.requirements();
     overrides.check(&mut errors);
     let dates = match (input.window_start, input.window_end) {
+        (Some(_), Some(end)) if end < today => {
+            errors.push(FieldError::new(
+                "window_end",
+                format!(
+                    "the window is over already (it ended on {end}): end it on {today} or later"
+                ),
+            ));
+            None
+        }
         (Some(start), Some(end)) if start <= end => Some((start, end)),
         (Some(_), Some(_)) => {
             errors.push(FieldError::new(
@@ -466,7 +477,7 @@ pub fn create_job(
             Ok(id) => (Some(id), Vec::new()),
             Err(e) => (None, vec![e]),
         };
-        let values = check_job(input, &project, location_id, code);
+        let values = check_job(input, &project, location_id, code, now.date());
         let values = match values {
             Ok(v) if errors.is_empty() => v,
             Ok(_) => return Err(AppError::validation(errors)),
@@ -584,7 +595,7 @@ pub fn import_jobs(
                 report.errors.extend(csv_import::row_errors(row.line, e));
                 continue;
             };
-            match check_job(&input, &project, location, code) {
+            match check_job(&input, &project, location, code, now.date()) {
                 Ok(values) if e.is_empty() => {
                     if let Some(first) = seen.insert(values.code.clone(), row.line) {
                         report.errors.push(RowError {

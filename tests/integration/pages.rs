@@ -703,7 +703,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let project = id_in(&location, "projects");
     let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
     assert!(html.contains("fee $1,250.50"), "{html}");
-    let csv = "code,location_code,window_start,window_end\nJ1,S1,2026-12-01,2026-12-15\n";
+    let csv = "code,location_code,window_start,window_end\nJ1,S1,2036-12-01,2036-12-15\n";
     let (status, html, _) = staff
         .upload(
             &app,
@@ -727,8 +727,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("location_id", &store),
                 ("code", "J2"),
-                ("window_start", "2026-12-20"),
-                ("window_end", "2026-12-10"),
+                ("window_start", "2036-12-20"),
+                ("window_end", "2036-12-10"),
                 ("bonus_dollars", "5"),
             ],
         )
@@ -744,8 +744,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("location_id", &store),
                 ("code", "J2"),
-                ("window_start", "2026-12-10"),
-                ("window_end", "2026-12-20"),
+                ("window_start", "2036-12-10"),
+                ("window_end", "2036-12-20"),
                 ("bonus_dollars", "five"),
             ],
         )
@@ -759,8 +759,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("location_id", &store),
                 ("code", "J2"),
-                ("window_start", "2026-12-10"),
-                ("window_end", "2026-12-20"),
+                ("window_start", "2036-12-10"),
+                ("window_end", "2036-12-20"),
                 ("bonus_dollars", "5"),
             ],
         )
@@ -769,7 +769,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(location, Some(format!("/staff/projects/{project}")));
     let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
     assert!(
-        html.contains(">J2<") && html.contains("2026-12-10 – 2026-12-20"),
+        html.contains(">J2<") && html.contains("2036-12-10 – 2036-12-20"),
         "{html}"
     );
     let start = html.find("/staff/jobs/").unwrap() + "/staff/jobs/".len();
