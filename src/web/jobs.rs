@@ -281,11 +281,23 @@ struct AssignmentsPage {
     list: Vec<AssignmentView>,
     problem: String,
     today: String,
+    today_date: chrono::NaiveDate,
 }
 
 impl AssignmentsPage {
     fn money(&self, cents: &i64) -> String {
         money(cents)
+    }
+
+    /// A visit can be reported once its window has opened (a day within the window, up to
+    /// today).
+    fn visit_open(&self, a: &AssignmentView) -> bool {
+        a.job.window_start <= self.today_date
+    }
+
+    /// The last day a visit can have been made: today, or the window's end if that is earlier.
+    fn last_visit_day(&self, a: &AssignmentView) -> String {
+        self.today_date.min(a.job.window_end).to_string()
     }
 }
 
@@ -305,6 +317,7 @@ async fn assignments_page_with(req: &HttpRequest, state: &AppState, problem: Str
         list,
         problem,
         today: state.clock.today().to_string(),
+        today_date: state.clock.today(),
     };
     Ok(super::pages::with_csrf(html(status, &view)?, csrf))
 }

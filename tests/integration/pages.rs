@@ -1080,6 +1080,15 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
         html.contains("Chelsea, 1 Broadway"),
         "the address once the job is hers"
     );
+    // The window opens tomorrow: "I made the visit" is not offered yet, and she is told when.
+    assert!(
+        !html.contains(&format!("/shopper/assignments/{id}/visit")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("You can report the visit from {}", later(1))),
+        "{html}"
+    );
     let (status, ics, _) = browser.get(&app, "/shopper/assignments.ics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
