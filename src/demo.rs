@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::assignments::model::Action;
+use crate::assignments::model::{Action, State};
 use crate::assignments::notify::Notifier;
 use crate::assignments::{candidates, service as assignments};
 use crate::auth::{Auth, CurrentUser, Email, Role, store as accounts};
@@ -213,11 +213,10 @@ impl Demo<'_> {
 
     fn run(mut self) -> AppResult<DemoPanel> {
         let now = self.now;
-        let admin = self.account("admin@demo.example.com", Role::Admin, None)?;
+        self.account("admin@demo.example.com", Role::Admin, None)?;
         let scheduler = self.account("scheduler@demo.example.com", Role::Scheduler, None)?;
         self.account("qa@demo.example.com", Role::Qa, None)?;
         self.account("privacy@demo.example.com", Role::PrivacyOfficer, None)?;
-        let _ = admin;
 
         // Clients, their competitors and a project each.
         let mut client_ids = Vec::new();
@@ -397,31 +396,26 @@ impl Demo<'_> {
     /// Assignments in every state reachable today: each state on a few of the open jobs, with
     /// the nearest eligible shopper, moved there through the same service calls as the pages.
     fn assignments(&mut self, scheduler: i64, jobs: &[i64]) -> AppResult<BTreeMap<String, usize>> {
+        const STATES: [State; 8] = [
+            State::Requested,
+            State::Offered,
+            State::Accepted,
+            State::Visited,
+            State::Declined,
+            State::Expired,
+            State::Cancelled,
+            State::Reassigned,
+        ];
         let notifier = Notifier::new(self.auth);
         let staff = user(scheduler, Role::Scheduler);
-        let plans = [
-            "requested",
-            "offered",
-            "accepted",
-            "visited",
-            "declined",
-            "expired",
-            "cancelled",
-            "reassigned",
-        ];
+        let now = self.now;
         let mut counts = BTreeMap::new();
         let mut used = std::collections::HashSet::new();
-        let open_now: Vec<i64> = jobs
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| k % 4 != 3)
-            .map(|(_, j)| *j)
-            .collect();
-        let mut plan = plans.iter().cycle();
-        for job in open_now.iter().take(plans.len() * 6) {
-            let Some(state) = plan.next() else { break };
+        // Jobs open now (every fourth job opens later in the month), six for each state.
+        let open_now = jobs.iter().enumerate().filter(|(k, _)| k % 4 != 3);
+        for ((_, job), state) in open_now.zip(STATES.iter().cycle()).take(STATES.len() * 6) {
             let view =
-                candidates::candidates(self.conn, &self.auth.keys, scheduler, *job, 20, self.now)?;
+                candidates::candidates(self.conn, &self.auth.keys, scheduler, *job, 20, now)?;
             let Some(shopper) = view
                 .eligible
                 .iter()
@@ -431,110 +425,41 @@ impl Demo<'_> {
                 continue;
             };
             used.insert(shopper);
-            let me = user(shopper, Role::Shopper);
-            let now = self.now;
-            let none = assignments::MoveRequest::default();
-            let reason = |r: &str| assignments::MoveRequest {
-                reason: Some(r.to_string()),
-                ..Default::default()
-            };
-            match *state {
-                "requested" => {
-                    assignments::request(
-                        self.conn,
-                        &self.auth.keys,
-                        &notifier,
-                        shopper,
-                        *job,
-                        now,
-                    )?;
-                }
-                "offered" => {
-                    assignments::offer_or_assign(
-                        self.conn,
-                        &notifier,
-                        scheduler,
-                        *job,
-                        shopper,
-                        Action::Offer,
-                        now,
-                    )?;
-                }
-                "expired" => {
-                    // Offered three days ago; the offer lapsed after 48 hours.
-                    let then = now - TimeDelta::days(3);
-                    let a = assignments::offer_or_assign(
-                        self.conn,
-                        &notifier,
-                        scheduler,
-                        *job,
-                        shopper,
-                        Action::Offer,
-                        then,
-                    )?;
+            if *state == State::Requested {
+                assignments::request(self.conn, &self.auth.keys, &notifier, shopper, *job, now)?;
+            } else {
+                // Offered (and then answered or let lapse), or assigned (and then moved on).
+                let (action, at) = match state {
+                    State::Offered | State::Declined => (Action::Offer, now),
+                    // Offered three days ago: the 48-hour offer has lapsed.
+                    State::Expired => (Action::Offer, now - TimeDelta::days(3)),
+                    _ => (Action::Assign, now),
+                };
+                let a = assignments::offer_or_assign(
+                    self.conn, &notifier, scheduler, *job, shopper, action, at,
+                )?;
+                let me = user(shopper, Role::Shopper);
+                let then = match state {
+                    State::Declined => Some((&me, "decline", "I am away that week")),
+                    State::Visited => Some((&me, "visit", "")),
+                    State::Cancelled => Some((&me, "cancel", "My car broke down")),
+                    State::Reassigned => {
+                        Some((&staff, "reassign", "Moved to a shopper nearer the store"))
+                    }
+                    _ => None,
+                };
+                if *state == State::Expired {
                     assignments::expire_if_lapsed(self.conn, &notifier, a.id, now)?;
                 }
-                "declined" => {
-                    let a = assignments::offer_or_assign(
-                        self.conn,
-                        &notifier,
-                        scheduler,
-                        *job,
-                        shopper,
-                        Action::Offer,
-                        now,
-                    )?;
-                    assignments::act(
-                        self.conn,
-                        &notifier,
-                        &me,
-                        a.id,
-                        "decline",
-                        &reason("I am away that week"),
-                        now,
-                    )?;
-                }
-                other => {
-                    let a = assignments::offer_or_assign(
-                        self.conn,
-                        &notifier,
-                        scheduler,
-                        *job,
-                        shopper,
-                        Action::Assign,
-                        now,
-                    )?;
-                    match other {
-                        "visited" => {
-                            assignments::act(self.conn, &notifier, &me, a.id, "visit", &none, now)?;
-                        }
-                        "cancelled" => {
-                            assignments::act(
-                                self.conn,
-                                &notifier,
-                                &me,
-                                a.id,
-                                "cancel",
-                                &reason("My car broke down"),
-                                now,
-                            )?;
-                        }
-                        "reassigned" => {
-                            assignments::act(
-                                self.conn,
-                                &notifier,
-                                &staff,
-                                a.id,
-                                "reassign",
-                                &reason("Moved to a shopper nearer the store"),
-                                now,
-                            )?;
-                        }
-                        _ => {}
-                    }
+                if let Some((who, action, reason)) = then {
+                    let request = assignments::MoveRequest {
+                        reason: (!reason.is_empty()).then(|| reason.to_string()),
+                        ..Default::default()
+                    };
+                    assignments::act(self.conn, &notifier, who, a.id, action, &request, now)?;
                 }
             }
-            *counts.entry((*state).to_string()).or_insert(0) += 1;
+            *counts.entry(state.as_str().to_string()).or_insert(0) += 1;
         }
         Ok(counts)
     }

@@ -13,6 +13,8 @@ pub struct Money(i64);
 /// The message for an amount a person typed that is not one.
 pub const NOT_AN_AMOUNT: &str = "Enter an amount in dollars, like 25 or 25.50";
 
+const TOO_LARGE: &str = "Enter an amount up to $1,000,000";
+
 impl Money {
     /// The largest amount typed on a page: one million dollars.
     pub const MAX_TYPED: Money = Money(100_000_000);
@@ -52,12 +54,12 @@ impl Money {
         } else {
             whole.to_string()
         };
-        if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 9 {
-            return Err(if digits.chars().all(|c| c.is_ascii_digit()) {
-                "Enter an amount up to $1,000,000"
-            } else {
-                NOT_AN_AMOUNT
-            });
+        if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(NOT_AN_AMOUNT);
+        }
+        // More than seven digits of dollars is above the largest amount (and could overflow).
+        if digits.len() > 7 {
+            return Err(TOO_LARGE);
         }
         let dollars: i64 = if digits.is_empty() {
             0
@@ -77,7 +79,7 @@ impl Money {
         };
         let amount = Money(dollars * 100 + cents);
         if amount > Self::MAX_TYPED {
-            return Err("Enter an amount up to $1,000,000");
+            return Err(TOO_LARGE);
         }
         Ok(amount)
     }

@@ -530,6 +530,18 @@ struct ConsentsPage {
 
 async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = shopper(&req, &state).await?;
+    consents_page_with(&req, &state, user, None, None).await
+}
+
+/// The choices page: the current choices, or those just sent (`typed`) with why they were not
+/// saved.
+async fn consents_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    typed: Option<Vec<(Purpose, bool)>>,
+    problem: Option<String>,
+) -> PageResult {
     let id = user.id;
     let (current, history) = state
         .db
@@ -538,17 +550,22 @@ async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResu
             Ok((consent::current_from(&history), history))
         })
         .await?;
-    let csrf = csrf(&req, &state);
+    let csrf = csrf(req, state);
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = ConsentsPage {
         csrf: csrf.token.clone(),
         email: user.email,
-        consents: consent_boxes(&current),
+        consents: consent_boxes(typed.as_deref().unwrap_or(&current)),
         history,
-        gpc: crate::http::gpc(&req),
+        gpc: crate::http::gpc(req),
         notice: notice("consents", "granted"),
-        problem: None,
+        problem,
     };
-    Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
+    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
 }
 
 async fn save_consents(
@@ -572,25 +589,8 @@ async fn save_consents(
         Ok(choices) => choices,
         Err(refused) => {
             // The same page again, with what was ticked and why it cannot be saved.
-            let id = user.id;
-            let history = state
-                .db
-                .run(move |conn| Ok(consent::history(conn, id)?))
-                .await?;
-            let csrf = csrf(&req, &state);
-            let page = ConsentsPage {
-                csrf: csrf.token.clone(),
-                email: user.email,
-                consents: consent_boxes(&typed),
-                history,
-                gpc: signal,
-                notice: notice("consents", "granted"),
-                problem: refused.fields.first().map(|f| f.message.clone()),
-            };
-            return Ok(super::pages::with_csrf(
-                html(StatusCode::UNPROCESSABLE_ENTITY, &page)?,
-                csrf,
-            ));
+            let problem = refused.fields.first().map(|f| f.message.clone());
+            return consents_page_with(&req, &state, user, Some(typed), problem).await;
         }
     };
     let id = user.id;
