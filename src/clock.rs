@@ -90,4 +90,60 @@ mod tests {
         assert!(clock.now() - before >= TimeDelta::days(3) + TimeDelta::hours(1));
         assert!(Clock::system().advance(TimeDelta::days(1)).is_err());
     }
+
+    #[test]
+    fn api_times_carry_their_offset() {
+        use chrono::Timelike;
+        #[derive(serde::Serialize)]
+        struct At {
+            #[serde(serialize_with = "rfc3339::serialize")]
+            at: NaiveDateTime,
+            #[serde(serialize_with = "rfc3339::option::serialize")]
+            maybe: Option<NaiveDateTime>,
+        }
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_micro_opt(20, 3, 24, 841_321)
+            .unwrap();
+        let json = serde_json::to_value(At { at, maybe: None }).unwrap();
+        assert_eq!(json["at"], "2026-12-01T20:03:24.841321Z");
+        assert!(json["maybe"].is_null());
+        let whole = At {
+            at: at.with_nanosecond(0).unwrap(),
+            maybe: Some(at),
+        };
+        let json = serde_json::to_value(whole).unwrap();
+        assert_eq!(json["at"], "2026-12-01T20:03:24Z");
+        assert_eq!(json["maybe"], "2026-12-01T20:03:24.841321Z");
+        // What is written reads back as RFC 3339.
+        assert!(chrono::DateTime::parse_from_rfc3339(json["maybe"].as_str().unwrap()).is_ok());
+    }
+}
+
+/// Times in the JSON API, which are UTC, written as RFC 3339 with their offset
+/// (`2026-12-01T20:03:24.841321Z`), as the OpenAPI `date-time` format requires; use with
+/// `#[serde(serialize_with = "crate::clock::rfc3339::serialize")]`.
+pub mod rfc3339 {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+
+    /// The same for a time that may be absent (`null`).
+    pub mod option {
+        use chrono::NaiveDateTime;
+        use serde::Serializer;
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<NaiveDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => super::serialize(at, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::assignments::model::{Action, State};
+use crate::assignments::model::{Action, Move, State};
 use crate::assignments::notify::Notifier;
 use crate::assignments::{candidates, service as assignments};
 use crate::auth::{Auth, CurrentUser, Email, Role, store as accounts};
@@ -439,24 +439,34 @@ impl Demo<'_> {
                     self.conn, &notifier, scheduler, *job, shopper, action, at,
                 )?;
                 let me = user(shopper, Role::Shopper);
+                let reason = |r: &str| r.to_string();
                 let then = match state {
-                    State::Declined => Some((&me, "decline", "I am away that week")),
-                    State::Visited => Some((&me, "visit", "")),
-                    State::Cancelled => Some((&me, "cancel", "My car broke down")),
-                    State::Reassigned => {
-                        Some((&staff, "reassign", "Moved to a shopper nearer the store"))
-                    }
+                    State::Declined => Some((
+                        &me,
+                        Move::Decline {
+                            reason: Some(reason("I am away that week")),
+                        },
+                    )),
+                    State::Visited => Some((&me, Move::Visit { visited_on: None })),
+                    State::Cancelled => Some((
+                        &me,
+                        Move::Cancel {
+                            reason: reason("My car broke down"),
+                        },
+                    )),
+                    State::Reassigned => Some((
+                        &staff,
+                        Move::Reassign {
+                            reason: reason("Moved to a shopper nearer the store"),
+                        },
+                    )),
                     _ => None,
                 };
                 if *state == State::Expired {
                     assignments::expire_if_lapsed(self.conn, &notifier, a.id, now)?;
                 }
-                if let Some((who, action, reason)) = then {
-                    let request = assignments::MoveRequest {
-                        reason: (!reason.is_empty()).then(|| reason.to_string()),
-                        ..Default::default()
-                    };
-                    assignments::act(self.conn, &notifier, who, a.id, action, &request, now)?;
+                if let Some((who, mv)) = then {
+                    assignments::act(self.conn, &notifier, who, a.id, &mv, now)?;
                 }
             }
             *counts.entry(state.as_str().to_string()).or_insert(0) += 1;

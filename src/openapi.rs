@@ -31,7 +31,9 @@ use crate::panel::routes as panel;
         panel::export,
         panel::search_shoppers,
         panel::get_shopper,
-        panel::change_status,
+        panel::approve,
+        panel::suspend,
+        panel::reinstate,
         panel::rate,
         panel::reveal,
         clients::list_organizations,
@@ -62,7 +64,14 @@ use crate::panel::routes as panel;
         assignments::job_assignments,
         assignments::my_assignments,
         assignments::my_calendar,
-        assignments::move_assignment,
+        assignments::job_candidates,
+        assignments::accept,
+        assignments::decline,
+        assignments::cancel,
+        assignments::reschedule,
+        assignments::visit,
+        assignments::reassign,
+        assignments::location_closed,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
@@ -87,25 +96,75 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The problem answers every JSON route may give, added where a route does not name them:
-/// 400/413/415/422 for a body that is malformed, too large, not JSON or of the wrong shape;
-/// 503 when the database is unavailable; 500 for an unexpected failure.
+/// The problem answers many operations share, declared once under `components/responses`
+/// and referred to from each operation that may give them (where the operation does not
+/// describe its own):
+/// - every operation: 500 (an unexpected failure) and 503 (the database is unavailable);
+/// - with a path or query parameter: 400 (a part of the address is not valid: an id that is
+///   not a number, an unknown query parameter);
+/// - with a path parameter: 404 (nothing has this id);
+/// - with a body: 400 (not JSON), 413 (too large), 415 (not sent as JSON), 422 (a field is
+///   missing or not valid; every bad field is named); with query parameters also 422;
+/// - signed in: 401 (no valid access token) and 403 (the role may not do this).
 struct CommonProblems;
+
+/// The shared answers: (name, status, description).
+const SHARED: &[(&str, &str, &str)] = &[
+    (
+        "BadRequest",
+        "400",
+        "The address or the body is not valid (an id that is not a number, an unknown query parameter, a body that is not JSON); the detail says which",
+    ),
+    (
+        "Unauthorized",
+        "401",
+        "No valid access token: sign in (or refresh the token) and send it as `Authorization: Bearer …`",
+    ),
+    ("Forbidden", "403", "Your role may not do this"),
+    (
+        "NotFound",
+        "404",
+        "Nothing has this id (or it is not yours to see)",
+    ),
+    ("TooLarge", "413", "The body is too large"),
+    ("NotJson", "415", "The body is not sent as application/json"),
+    (
+        "Invalid",
+        "422",
+        "A field is missing or not valid; every bad field is named in `errors`",
+    ),
+    (
+        "ServerError",
+        "500",
+        "An unexpected failure (logged; the answer carries no detail)",
+    ),
+    (
+        "Unavailable",
+        "503",
+        "The database is busy or unreachable; try again shortly",
+    ),
+];
 
 impl Modify for CommonProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let problem = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, _, description) in SHARED {
+            let response = ResponseBuilder::new()
+                .description(*description)
                 .content(
                     "application/problem+json",
                     ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("Problem")))
                         .build(),
                 )
-                .build()
-        };
+                .build();
+            components
+                .responses
+                .insert((*name).to_string(), RefOr::T(response));
+        }
+        let global_security = openapi.security.as_ref().is_some_and(|s| !s.is_empty());
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -117,26 +176,39 @@ impl Modify for CommonProblems {
             .into_iter()
             .flatten()
             {
-                let mut add = |status: &str, description: &str| {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_string())
-                        .or_insert_with(|| problem(description).into());
+                let params = operation.parameters.as_deref().unwrap_or_default();
+                let has = |place: ParameterIn| {
+                    params
+                        .iter()
+                        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
                 };
-                add(
-                    "500",
-                    "An unexpected failure (logged; the answer carries no detail)",
-                );
-                add("503", "The database is busy or unreachable");
-                if operation.request_body.is_some() {
-                    add("400", "The body is not valid JSON");
-                    add("413", "The body is too large");
-                    add("415", "The body is not sent as application/json");
-                    add(
-                        "422",
-                        "A field is missing or not valid; every bad field is named",
-                    );
+                let (in_path, in_query) = (has(ParameterIn::Path), has(ParameterIn::Query));
+                let body = operation.request_body.is_some();
+                let signed_in = operation
+                    .security
+                    .as_ref()
+                    .map_or(global_security, |s| !s.is_empty());
+                let wanted = [
+                    ("BadRequest", in_path || in_query || body),
+                    ("Unauthorized", signed_in),
+                    ("Forbidden", signed_in),
+                    ("NotFound", in_path),
+                    ("TooLarge", body),
+                    ("NotJson", body),
+                    ("Invalid", body || in_query),
+                    ("ServerError", true),
+                    ("Unavailable", true),
+                ];
+                for (name, status, _) in SHARED {
+                    if wanted.iter().any(|(n, w)| n == name && *w) {
+                        operation
+                            .responses
+                            .responses
+                            .entry((*status).to_string())
+                            .or_insert_with(|| {
+                                RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                            });
+                    }
                 }
             }
         }

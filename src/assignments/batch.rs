@@ -50,7 +50,9 @@ pub struct BatchItemView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchView {
     pub id: i64,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::rfc3339::option::serialize")]
     pub sent_at: Option<NaiveDateTime>,
     pub filled: usize,
     pub unfilled: usize,

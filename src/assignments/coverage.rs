@@ -17,6 +17,7 @@ use crate::keys::Keys;
 use crate::panel::model::ShopperRow;
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// Only this client's stores.
     pub client_id: Option<i64>,

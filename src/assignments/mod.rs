@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod board;
+pub mod calendar;
 pub mod candidates;
 pub mod coverage;
 pub mod deadlines;

@@ -11,8 +11,12 @@ use super::batch::{self, BatchRequest, BatchView};
 use super::board::{self, JobCard, PAGE_SIZE, Sort};
 use super::coverage::{self, CoverageQuery, CoverageReport};
 use super::model::Action;
+use super::model::{
+    AcceptRequest, AssignmentView, Move, MoveRequest, OptionalReason, RequiredReason,
+    RescheduleRequest, ShopperRef, VisitRequest,
+};
 use super::notify::Notifier;
-use super::service::{self, AssignmentView, MoveRequest, ShopperRef};
+use super::service;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, parse_json};
@@ -33,13 +37,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/jobs/{id}/candidates", web::get().to(job_candidates))
         .route("/me/assignments", web::get().to(my_assignments))
         .route("/me/assignments.ics", web::get().to(my_calendar))
+        .route("/assignments/{id}/accept", web::post().to(accept))
+        .route("/assignments/{id}/decline", web::post().to(decline))
+        .route("/assignments/{id}/cancel", web::post().to(cancel))
+        .route("/assignments/{id}/reschedule", web::post().to(reschedule))
+        .route("/assignments/{id}/visit", web::post().to(visit))
+        .route("/assignments/{id}/reassign", web::post().to(reassign))
         .route(
-            "/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|reassign|location-closed}",
-            web::post().to(move_assignment),
+            "/assignments/{id}/location-closed",
+            web::post().to(location_closed),
         );
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// `distance` (nearest first, the default) or `date` (soonest window first).
     pub sort: Option<String>,
@@ -72,9 +83,7 @@ pub struct JobDetail {
 /// conflict, rotation, capacity), 20 a page.
 #[utoipa::path(get, path = "/api/v1/me/jobs", tag = "assignments", params(BoardQuery),
     responses((status = 200, body = BoardPage),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No application yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "No application yet", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn job_board(
     state: web::Data<AppState>,
@@ -126,9 +135,8 @@ pub async fn job_board(
 /// One job: whether I may take it, and if not, why, in my words (never a client's or
 /// competitor's name, never the reason of a conflict).
 #[utoipa::path(get, path = "/api/v1/me/jobs/{id}", tag = "assignments",
-    responses((status = 200, body = JobDetail),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+    params(("id" = i64, Path, description = "The job's id")),
+    responses((status = 200, body = JobDetail)),
     security(("bearer" = [])))]
 pub async fn job_detail(
     state: web::Data<AppState>,
@@ -153,8 +161,7 @@ pub async fn job_detail(
 /// Coverage (staff): every store with open, untaken jobs and how many active shoppers may take
 /// at least one of them, fewest first; `short` below the threshold (`below`, default 3).
 #[utoipa::path(get, path = "/api/v1/coverage", tag = "assignments", params(CoverageQuery),
-    responses((status = 200, body = CoverageReport),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = CoverageReport)),
     security(("bearer" = [])))]
 pub async fn coverage_report(
     state: web::Data<AppState>,
@@ -180,11 +187,9 @@ pub struct BonusRequest {
 }
 
 /// Set a job's bonus (staff), e.g. for a store short of shoppers.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/bonus", tag = "assignments", request_body = BonusRequest,
-    responses((status = 200, body = crate::clients::model::JobRow),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/bonus", tag = "assignments",
+    params(("id" = i64, Path, description = "The job's id")), request_body = BonusRequest,
+    responses((status = 200, body = crate::clients::model::JobRow)),
     security(("bearer" = [])))]
 pub async fn set_bonus(
     state: web::Data<AppState>,
@@ -207,9 +212,7 @@ pub async fn set_bonus(
 /// least travel, by the matching engine's optimiser. Nothing is offered until the batch is
 /// sent. Each proposed shopper gets an access record.
 #[utoipa::path(post, path = "/api/v1/batches", tag = "assignments", request_body = BatchRequest,
-    responses((status = 201, body = BatchView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = BatchView)),
     security(("bearer" = [])))]
 pub async fn create_batch(
     state: web::Data<AppState>,
@@ -229,9 +232,8 @@ pub async fn create_batch(
 
 /// A batch: its proposal and, once sent, each offer's outcome (staff).
 #[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "assignments",
-    responses((status = 200, body = BatchView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+    params(("id" = i64, Path, description = "The batch's id")),
+    responses((status = 200, body = BatchView)),
     security(("bearer" = [])))]
 pub async fn get_batch(
     state: web::Data<AppState>,
@@ -247,10 +249,9 @@ pub async fn get_batch(
 /// Send every offer of a batch in one step (staff). Each pair is checked again; one that no
 /// longer holds is reported in its `outcome`. 409 when the batch was sent already.
 #[utoipa::path(post, path = "/api/v1/batches/{id}/send", tag = "assignments",
+    params(("id" = i64, Path, description = "The batch's id")),
     responses((status = 200, body = BatchView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")),
+        (status = 409, description = "The batch was sent already", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn send_batch(
     state: web::Data<AppState>,
@@ -273,8 +274,8 @@ pub async fn send_batch(
 /// jobs themselves, and you are, the job is yours at once (`accepted`); otherwise the request
 /// waits for staff (`requested`).
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/request", tag = "assignments",
+    params(("id" = i64, Path, description = "The job's id")),
     responses((status = 201, body = AssignmentView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not available to you (the detail says why), taken, or asked for already", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn request(
@@ -318,9 +319,9 @@ async fn staff_move(
 
 /// Offer a job to an eligible shopper (staff); the offer lapses after the project's
 /// `offer_hours`. The shopper's request, if any, becomes the offer.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/offer", tag = "assignments", request_body = ShopperRef,
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/offer", tag = "assignments",
+    params(("id" = i64, Path, description = "The job's id")), request_body = ShopperRef,
     responses((status = 201, body = AssignmentView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not eligible (reasons in the detail), or the job is taken", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn offer(
@@ -333,9 +334,9 @@ pub async fn offer(
 }
 
 /// Give a job to an eligible shopper at once (staff): `accepted` without an offer.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/assign", tag = "assignments", request_body = ShopperRef,
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/assign", tag = "assignments",
+    params(("id" = i64, Path, description = "The job's id")), request_body = ShopperRef,
     responses((status = 201, body = AssignmentView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not eligible (reasons in the detail), or the job is taken", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn assign(
@@ -349,8 +350,8 @@ pub async fn assign(
 
 /// A job's assignments, newest first, each with its history (staff).
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/assignments", tag = "assignments",
-    responses((status = 200, body = [AssignmentView]),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
+    params(("id" = i64, Path, description = "The job's id")),
+    responses((status = 200, body = [AssignmentView])),
     security(("bearer" = [])))]
 pub async fn job_assignments(
     state: web::Data<AppState>,
@@ -368,8 +369,7 @@ pub async fn job_assignments(
 
 /// My assignments with their states, dates and history, newest first (shopper).
 #[utoipa::path(get, path = "/api/v1/me/assignments", tag = "assignments",
-    responses((status = 200, body = [AssignmentView]),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [AssignmentView])),
     security(("bearer" = [])))]
 pub async fn my_assignments(
     state: web::Data<AppState>,
@@ -385,15 +385,14 @@ pub async fn my_assignments(
 
 /// My accepted visits as an iCalendar file (`text/calendar`), for any calendar app.
 #[utoipa::path(get, path = "/api/v1/me/assignments.ics", tag = "assignments",
-    responses((status = 200, content_type = "text/calendar", body = String),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, content_type = "text/calendar", body = String)),
     security(("bearer" = [])))]
 pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     user.require(&[Role::Shopper])?;
     let text = state
         .db
-        .run(move |conn| service::calendar(conn, user.id, now))
+        .run(move |conn| super::calendar::calendar(conn, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
@@ -404,56 +403,164 @@ pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppRe
         .body(text))
 }
 
-/// Move an assignment. The shopper: `accept` (optionally `{visit_on}`) or `decline` an offer
-/// before its deadline, `reschedule` `{visit_on}` within the window, report the `visit`
-/// (`{visited_on}`, today when left out), `cancel` `{reason}` (late: a citation), report the
-/// store closed (`location-closed`, `{reason?}`: no citation; the job is closed). Staff:
-/// `decline` a request, `cancel` or `reassign` `{reason}`. 409 with the current `state` when
-/// the move does not apply.
-#[utoipa::path(post, path = "/api/v1/assignments/{id}/{action}", tag = "assignments", request_body = MoveRequest,
-    params(("id" = i64, Path), ("action" = String, Path, description = "accept, decline, cancel, reschedule, visit, reassign or location-closed")),
-    responses((status = 200, body = AssignmentView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed in the current state (given as `state`)", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn move_assignment(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<(i64, String)>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let now = state.clock.naive();
-    let mut roles = Role::SCHEDULING.to_vec();
-    roles.push(Role::Shopper);
-    user.require(&roles)?;
-    // The body is optional; when there is one, it is JSON.
-    let request: MoveRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        MoveRequest::default()
-    } else if !crate::http::is_json(&req) {
-        return Err(AppError::new(
+/// Reads a move's body: none (or only spaces) reads as `{}`, so that a required field is
+/// named; otherwise JSON.
+fn move_body<T: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+    body: &[u8],
+) -> AppResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        parse_json(b"{}")
+    } else if !crate::http::is_json(req) {
+        Err(AppError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Send the body as JSON, with Content-Type: application/json.",
-        ));
+        ))
     } else {
-        parse_json(&body)?
+        parse_json(body)
+    }
+}
+
+/// Every move, whichever route it came by: the shopper holding the assignment or schedulers
+/// (see [`Move::mover`]); another shopper's assignment is not found.
+async fn make_move(
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+    name: &str,
+    request: MoveRequest,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
+    let Some(mv) = Move::parse(name, &request) else {
+        return Err(AppError::not_found("There is no such move."));
     };
-    let (id, action) = path.into_inner();
+    let mv = mv?;
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request, now))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &mv, now))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The roles that may move an assignment at all: the shopper (their own) and schedulers.
+fn may_move(user: &CurrentUser) -> AppResult<()> {
+    let mut roles = Role::SCHEDULING.to_vec();
+    roles.push(Role::Shopper);
+    user.require(&roles)
+}
+
+/// One route per move, each with its own body; they share [`make_move`].
+macro_rules! move_route {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $move:literal, $body:ty) => {
+        $(#[$doc])*
+        pub async fn $name(
+            req: actix_web::HttpRequest,
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            path: web::Path<i64>,
+            body: web::Bytes,
+        ) -> AppResult<HttpResponse> {
+            may_move(&user)?;
+            let request: $body = move_body(&req, &body)?;
+            make_move(&state, user, path.into_inner(), $move, request.into()).await
+        }
+    };
+}
+
+move_route!(
+    /// The shopper takes an offer before its deadline, optionally planning the day.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/accept", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body(content = Option<AcceptRequest>, description = "May be left out"),
+        responses((status = 200, body = AssignmentView),
+            (status = 403, description = "Staff cannot accept for a shopper", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not an open offer (the current `state` is given), or the job is taken", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    accept, "/assignments/{id}/accept", "accept", AcceptRequest
+);
+
+move_route!(
+    /// The shopper turns an offer down; staff turn a request down.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/decline", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body(content = Option<OptionalReason>, description = "May be left out"),
+        responses((status = 200, body = AssignmentView),
+            (status = 409, description = "Not an offer (shopper) or a request (staff); the current `state` is given", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    decline, "/assignments/{id}/decline", "decline", OptionalReason
+);
+
+move_route!(
+    /// Calls the assignment off, with a reason. A shopper calling off an accepted job late
+    /// (two days before the window ends or the day before the planned visit, and not within
+    /// a day of getting it) earns a citation.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/cancel", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body = RequiredReason,
+        responses((status = 200, body = AssignmentView),
+            (status = 409, description = "Already over (the current `state` is given)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    cancel, "/assignments/{id}/cancel", "cancel", RequiredReason
+);
+
+move_route!(
+    /// The shopper plans another day for an accepted visit, within the window.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/reschedule", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body = RescheduleRequest,
+        responses((status = 200, body = AssignmentView),
+            (status = 403, description = "Only the shopper plans the visit", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not accepted (the current `state` is given)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    reschedule, "/assignments/{id}/reschedule", "reschedule", RescheduleRequest
+);
+
+move_route!(
+    /// The shopper reports the visit made (today, or the day given).
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/visit", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body(content = Option<VisitRequest>, description = "May be left out"),
+        responses((status = 200, body = AssignmentView),
+            (status = 403, description = "Only the shopper reports the visit", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not accepted (the current `state` is given)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    visit, "/assignments/{id}/visit", "visit", VisitRequest
+);
+
+move_route!(
+    /// Staff take an accepted or visited job back to give it to someone else, with a reason.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/reassign", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body = RequiredReason,
+        responses((status = 200, body = AssignmentView),
+            (status = 403, description = "Only staff reassign", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not accepted or visited (the current `state` is given)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    reassign, "/assignments/{id}/reassign", "reassign", RequiredReason
+);
+
+move_route!(
+    /// The shopper found the store closed: the assignment ends without a citation, and the
+    /// job is closed until staff look into it.
+    #[utoipa::path(post, path = "/api/v1/assignments/{id}/location-closed", tag = "assignments",
+        params(("id" = i64, Path, description = "The assignment's id")),
+        request_body(content = Option<OptionalReason>, description = "May be left out"),
+        responses((status = 200, body = AssignmentView),
+            (status = 403, description = "Only the shopper holding the job reports it", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not accepted (the current `state` is given)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    location_closed, "/assignments/{id}/location-closed", "location-closed", OptionalReason
+);
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CandidatesQuery {
     /// How many of each list, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -462,10 +569,7 @@ pub struct CandidatesQuery {
 /// competitors, staff disqualifications, status). Each listed shopper gets an access record.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/candidates", tag = "assignments",
     params(("id" = i64, Path, description = "The job's id"), CandidatesQuery),
-    responses((status = 200, body = super::candidates::CandidatesView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = super::candidates::CandidatesView)),
     security(("bearer" = [])))]
 pub async fn job_candidates(
     state: web::Data<AppState>,

@@ -3,13 +3,14 @@
 //! the visit or cancels. Every move checks the state machine of [`super::model`] and runs in
 //! one transaction; the database lets one shopper at a time hold a job.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::OptionalExtension;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::candidates::JobMatch;
-use super::model::{Action, AssignmentRow, State};
+use super::model::{
+    Action, AssignmentRow, AssignmentView, EventView, JobSummary, Move, Mover, State,
+    cancel_is_late, offer_deadline, plannable_days, reportable_days, self_assigns,
+};
 use super::notify::Notifier;
 use super::store::{self, NewAssignment};
 use crate::auth::{CurrentUser, Role};
@@ -18,76 +19,6 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::panel::store as panel;
-
-/// A cancellation this close to the end of the window (or to the planned visit) is late and
-/// earns a citation.
-pub const LATE_CANCEL_DAYS: i64 = 2;
-
-/// Hours after getting a job in which calling it off is never late.
-pub const CANCEL_GRACE_HOURS: i64 = 24;
-
-/// The job of an assignment, as its shopper sees it: the store's street only once the job is
-/// theirs, the client's name only where the project shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct JobSummary {
-    pub id: i64,
-    pub code: String,
-    /// City and state of the store.
-    pub area: String,
-    /// The store's name and street; only for an accepted or visited assignment.
-    pub address: Option<String>,
-    pub window_start: NaiveDate,
-    pub window_end: NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
-    pub reimbursement_cap_cents: i64,
-    /// Only where the project shows the client's name to shoppers.
-    pub client_name: Option<String>,
-}
-
-/// One step of an assignment's history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventView {
-    pub state: State,
-    pub note: Option<String>,
-    pub at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AssignmentView {
-    pub id: i64,
-    pub shopper_id: i64,
-    pub state: State,
-    /// The planned day of the visit.
-    pub visit_on: Option<NaiveDate>,
-    pub visited_on: Option<NaiveDate>,
-    /// An offer lapses at this time (UTC) unless accepted.
-    pub offer_expires_at: Option<NaiveDateTime>,
-    pub reason: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub job: JobSummary,
-    pub history: Vec<EventView>,
-}
-
-/// The optional body of a move.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveRequest {
-    /// Why (required to cancel or reassign; optional to decline).
-    pub reason: Option<String>,
-    /// The new planned day (reschedule), or the planned day when accepting.
-    pub visit_on: Option<NaiveDate>,
-    /// The day of the visit (visit); today when left out.
-    pub visited_on: Option<NaiveDate>,
-}
-
-/// `{shopper_id}`: whom staff offer or assign a job.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShopperRef {
-    pub shopper_id: i64,
-}
 
 fn changed_meanwhile() -> AppError {
     AppError::conflict(
@@ -237,10 +168,7 @@ pub fn request(
     let id = write_transaction(conn, |conn| {
         let matched = claimable(conn, keys, job_id, shopper_id, today, false)?;
         let rating = matched.rating(shopper_id).unwrap_or(0.0);
-        let self_assign = matched
-            .project
-            .self_assign_min_rating
-            .is_some_and(|min| rating >= min);
+        let self_assign = self_assigns(matched.project.self_assign_min_rating, rating);
         let state = if self_assign {
             State::Accepted
         } else {
@@ -306,14 +234,7 @@ pub fn offer_or_assign(
     let today = now.date();
     let id = write_transaction(conn, |conn| {
         let matched = claimable(conn, keys, job_id, shopper_id, today, true)?;
-        // An offer lapses after the project's hours, and at the latest when the window ends.
-        let window_close = matched
-            .job
-            .window_end
-            .and_hms_opt(23, 59, 59)
-            .unwrap_or(now);
-        let deadline =
-            (now + Duration::hours(i64::from(matched.project.offer_hours))).min(window_close);
+        let deadline = offer_deadline(now, matched.project.offer_hours, matched.job.window_end);
         let (state, note, deadline) = match action {
             Action::Offer => (State::Offered, "offered by staff", Some(deadline)),
             _ => (State::Accepted, "assigned by staff", None),
@@ -438,111 +359,98 @@ pub fn expire_if_lapsed(
 }
 
 /// What a user may do to an assignment: the shopper to their own, schedulers to any.
-fn permitted(user: &CurrentUser, row: &AssignmentRow, action: &str) -> AppResult<bool> {
-    let owner = user.role == Role::Shopper && row.shopper_id == user.id;
+/// `Ok(true)` when the user is the shopper holding it.
+fn permitted(user: &CurrentUser, row: &AssignmentRow, mv: &Move) -> AppResult<bool> {
+    let holder = user.role == Role::Shopper && row.shopper_id == user.id;
     let staff = Role::SCHEDULING.contains(&user.role);
-    if !owner && !staff {
+    if !holder && !staff {
         // Another shopper's assignment does not exist, as far as this user can tell.
         return Err(AppError::not_found("No assignment has this id."));
     }
-    let allowed = match action {
-        "accept" | "visit" | "reschedule" | "location-closed" => owner,
-        "decline" => true,
-        "cancel" => true,
-        "reassign" => staff,
-        _ => false,
+    let allowed = match mv.mover() {
+        Mover::Holder => holder,
+        Mover::Staff => staff,
+        Mover::Either => true,
     };
     if !allowed {
         return Err(AppError::forbidden(
             "forbidden",
-            format!("Your role does not allow you to {action} this assignment."),
+            format!(
+                "Your role does not allow you to {} this assignment.",
+                mv.name().replace('-', " ")
+            ),
         ));
     }
-    Ok(owner)
+    Ok(holder)
 }
 
-fn reason_text(request: &MoveRequest, required: bool) -> AppResult<Option<String>> {
-    let reason = request
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    match reason {
-        None if required => Err(AppError::field("reason", "is required")),
-        Some(r) if r.chars().count() > 1000 => {
-            Err(AppError::field("reason", "at most 1000 characters"))
-        }
-        r => Ok(r.map(str::to_string)),
-    }
+fn day_outside(field: &str, (from, to): (NaiveDate, NaiveDate)) -> AppError {
+    AppError::field(
+        field,
+        if from > to {
+            "No day is left for this visit.".to_string()
+        } else {
+            format!("Choose a day from {from} to {to}.")
+        },
+    )
 }
 
-/// A move of an assignment: `accept`, `decline`, `cancel`, `reschedule`, `visit` or
-/// `reassign`. 409 with the current state when the move does not apply.
+/// Makes a move of an assignment (see [`Move`]). 409 with the current state when the move
+/// does not apply.
 pub fn act(
     conn: &mut DbConnection,
     notifier: &Notifier,
     user: &CurrentUser,
     id: i64,
-    action: &str,
-    request: &MoveRequest,
+    mv: &Move,
     now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
     let today = now.date();
     // Who may act is checked before anything is written, the lapse of an offer included.
     let row =
         store::find(conn, id)?.ok_or_else(|| AppError::not_found("No assignment has this id."))?;
-    permitted(user, &row, action)?;
+    permitted(user, &row, mv)?;
     expire_if_lapsed(conn, notifier, id, now)?;
     write_transaction(conn, |conn| {
         let row = store::find(conn, id)?
             .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
-        let by_shopper = permitted(user, &row, action)?;
+        let by_holder = permitted(user, &row, mv)?;
         let job = clients::find_job(conn, row.job_id)?;
         let state = row.state();
-        let illegal = || AppError::illegal_transition(state.as_str(), action);
+        let to = mv
+            .from(state, by_holder)
+            .ok_or_else(|| AppError::illegal_transition(state.as_str(), mv.name()))?;
         let actor = Some(user.id);
-        if action == "accept" && state == State::Offered {
-            // The job must still be open, and the shopper still a panel member.
-            open_job(conn, row.job_id, today)?;
-            let active = panel::find_shopper(conn, row.shopper_id)?
-                .is_some_and(|s| s.status() == crate::panel::model::Status::Active);
-            if !active {
-                return Err(AppError::conflict(
-                    "not_available",
-                    "Only an active panel member can accept a job.",
-                ));
-            }
-        }
-        let mut next = |to: State, reason: Option<&str>, note: Option<&str>| -> AppResult<()> {
-            if !store::set_state(conn, id, state, to, reason, now)? {
-                // Someone else moved it first.
-                return Err(AppError::conflict(
-                    "illegal_transition",
-                    "The assignment changed meanwhile; reload it and try again.",
-                ));
-            }
-            store::add_event(conn, id, to, actor, note.or(reason), now)?;
-            Ok(())
-        };
-        let in_window = |day: NaiveDate| day >= job.window_start && day <= job.window_end;
-        match action {
-            "accept" => {
-                let to = state.after(Action::Accept).ok_or_else(illegal)?;
-
-                if let Some(day) = request.visit_on
-                    && (!in_window(day) || day < today)
-                {
-                    return Err(AppError::field(
-                        "visit_on",
-                        format!(
-                            "must be a day from {} to {}",
-                            today.max(job.window_start),
-                            job.window_end
-                        ),
+        let next =
+            |conn: &mut DbConnection, reason: Option<&str>, note: Option<&str>| -> AppResult<()> {
+                if !store::set_state(conn, id, state, to, reason, now)? {
+                    // Someone else moved it first.
+                    return Err(changed_meanwhile());
+                }
+                store::add_event(conn, id, to, actor, note.or(reason), now)?;
+                Ok(())
+            };
+        let plannable = plannable_days(job.window_start, job.window_end, today);
+        let within = |day: NaiveDate, (from, to): (NaiveDate, NaiveDate)| day >= from && day <= to;
+        match mv {
+            Move::Accept { visit_on } => {
+                // The job must still be open, and the shopper still a panel member.
+                open_job(conn, row.job_id, today)?;
+                let active = panel::find_shopper(conn, row.shopper_id)?
+                    .is_some_and(|s| s.status() == crate::panel::model::Status::Active);
+                if !active {
+                    return Err(AppError::conflict(
+                        "not_available",
+                        "Only an active panel member can accept a job.",
                     ));
                 }
-                next(to, None, Some("accepted by the shopper"))?;
-                if let Some(day) = request.visit_on
+                if let Some(day) = *visit_on
+                    && !within(day, plannable)
+                {
+                    return Err(day_outside("visit_on", plannable));
+                }
+                next(conn, None, Some("accepted by the shopper"))?;
+                if let Some(day) = *visit_on
                     && !store::set_visit_on(conn, id, day, now)?
                 {
                     return Err(changed_meanwhile());
@@ -550,48 +458,27 @@ pub fn act(
                 expire_other_requests(conn, row.job_id, row.shopper_id, WENT_ELSEWHERE, now)?;
                 notifier.confirmed(conn, &row, now)?;
             }
-            "decline" => {
-                // The shopper turns an offer down; staff turn a request down (to withdraw
-                // their own offer, staff cancel it).
-                let theirs = if by_shopper {
-                    State::Offered
-                } else {
-                    State::Requested
-                };
-                if state != theirs {
-                    return Err(illegal());
-                }
-                let to = state.after(Action::Decline).ok_or_else(illegal)?;
-                let reason = reason_text(request, false)?;
+            Move::Decline { reason } => {
                 next(
-                    to,
+                    conn,
                     reason.as_deref(),
-                    Some(if by_shopper {
+                    Some(if by_holder {
                         "declined by the shopper"
                     } else {
                         "turned down by staff"
                     }),
                 )?;
             }
-            "cancel" => {
-                let to = state.after(Action::Cancel).ok_or_else(illegal)?;
-                let reason = reason_text(request, true)?.unwrap_or_default();
-                next(to, Some(&reason), None)?;
-                let late_from = job.window_end - Duration::days(LATE_CANCEL_DAYS);
-                // Calling off within a day of getting the job (staff may assign it unasked)
-                // is never late.
+            Move::Cancel { reason } => {
+                // When the assignment was accepted: calling off within a day of that is
+                // never late.
                 let taken_at = store::events_of(conn, &[id])?
                     .into_iter()
                     .filter(|e| e.1 == State::Accepted.as_str())
                     .map(|e| e.3)
                     .min();
-                let fresh =
-                    taken_at.is_some_and(|at| now - at < Duration::hours(CANCEL_GRACE_HOURS));
-                let late = state == State::Accepted
-                    && !fresh
-                    && (today >= late_from
-                        || row.visit_on.is_some_and(|d| today >= d - Duration::days(1)));
-                if by_shopper && late {
+                next(conn, Some(reason), None)?;
+                if by_holder && cancel_is_late(state, job.window_end, row.visit_on, taken_at, now) {
                     store::cite(
                         conn,
                         row.shopper_id,
@@ -606,27 +493,11 @@ pub fn act(
                     )?;
                 }
             }
-            "reassign" => {
-                let to = state.after(Action::Reassign).ok_or_else(illegal)?;
-                let reason = reason_text(request, true)?;
-                next(to, reason.as_deref(), None)?;
-            }
-            "reschedule" => {
-                if state != State::Accepted {
-                    return Err(illegal());
-                }
-                let Some(day) = request.visit_on else {
-                    return Err(AppError::field("visit_on", "is required (YYYY-MM-DD)"));
-                };
-                if !in_window(day) || day < today {
-                    return Err(AppError::field(
-                        "visit_on",
-                        format!(
-                            "must be a day from {} to {}",
-                            today.max(job.window_start),
-                            job.window_end
-                        ),
-                    ));
+            Move::Reassign { reason } => next(conn, Some(reason), None)?,
+            Move::Reschedule { visit_on } => {
+                let day = *visit_on;
+                if !within(day, plannable) {
+                    return Err(day_outside("visit_on", plannable));
                 }
                 if !store::set_visit_on(conn, id, day, now)? {
                     return Err(changed_meanwhile());
@@ -640,40 +511,26 @@ pub fn act(
                     now,
                 )?;
             }
-            "visit" => {
-                let to = state.after(Action::Visit).ok_or_else(illegal)?;
-                let day = request.visited_on.unwrap_or(today);
-                if !in_window(day) || day > today {
-                    return Err(AppError::field(
-                        "visited_on",
-                        format!(
-                            "must be a day from {} to {}",
-                            job.window_start,
-                            today.min(job.window_end)
-                        ),
-                    ));
+            Move::Visit { visited_on } => {
+                let day = visited_on.unwrap_or(today);
+                let reportable = reportable_days(job.window_start, job.window_end, today);
+                if !within(day, reportable) {
+                    return Err(day_outside("visited_on", reportable));
                 }
-                next(to, None, Some(&format!("visited on {day}")))?;
+                next(conn, None, Some(&format!("visited on {day}")))?;
                 store::set_visited_on(conn, id, day)?;
             }
-            "location-closed" => {
+            Move::LocationClosed { reason } => {
                 // The shopper found the store closed: the assignment ends without a citation
                 // and the job leaves the board until staff look into it.
-                let to = state.after(Action::Cancel).ok_or_else(illegal)?;
-                // Only the shopper holding the job, who has its address, can find it closed.
-                if state != State::Accepted {
-                    return Err(illegal());
-                }
-                let note = reason_text(request, false)?;
-                let reason = match note {
+                let reason = match reason {
                     Some(n) => format!("the shopper found the store closed: {n}"),
                     None => "the shopper found the store closed".to_string(),
                 };
-                next(to, Some(&reason), None)?;
+                next(conn, Some(&reason), None)?;
                 clients::set_job_status(conn, row.job_id, "closed", now)?;
                 expire_other_requests(conn, row.job_id, row.shopper_id, "the job was closed", now)?;
             }
-            _ => return Err(AppError::not_found("There is no such move.")),
         }
         Ok(())
     })?;
@@ -762,55 +619,4 @@ fn views(
         });
     }
     Ok(out)
-}
-
-/// Escapes text for an iCalendar property value (RFC 5545 §3.3.11).
-fn ics_text(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
-}
-
-/// The shopper's accepted visits as an iCalendar file: one all-day event over the planned
-/// day, or over the whole window when no day is planned.
-pub fn calendar(conn: &mut DbConnection, shopper_id: i64, now: NaiveDateTime) -> AppResult<String> {
-    let list = mine(conn, shopper_id)?;
-    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        "PRODID:-//Incognito//Assignments//EN".to_string(),
-        "CALSCALE:GREGORIAN".to_string(),
-    ];
-    for a in list.iter().filter(|a| a.state == State::Accepted) {
-        let (start, end) = match a.visit_on {
-            Some(day) => (day, day),
-            None => (a.job.window_start, a.job.window_end),
-        };
-        let end = end + Duration::days(1);
-        let title = format!("Mystery shop {} ({})", a.job.code, a.job.area);
-        let place = a.job.address.clone().unwrap_or_else(|| a.job.area.clone());
-        lines.extend([
-            "BEGIN:VEVENT".to_string(),
-            format!("UID:assignment-{}@incognito", a.id),
-            format!("DTSTAMP:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", start.format("%Y%m%d")),
-            format!("DTEND;VALUE=DATE:{}", end.format("%Y%m%d")),
-            format!("SUMMARY:{}", ics_text(&title)),
-            format!("LOCATION:{}", ics_text(&place)),
-            format!(
-                "DESCRIPTION:{}",
-                ics_text(&format!(
-                    "Window {} to {}. Fee {}.",
-                    a.job.window_start,
-                    a.job.window_end,
-                    crate::money::Money::from_cents(a.job.fee_cents)
-                ))
-            ),
-            "END:VEVENT".to_string(),
-        ]);
-    }
-    lines.push("END:VCALENDAR".to_string());
-    Ok(lines.join("\r\n") + "\r\n")
 }

@@ -13,6 +13,7 @@ pub struct ClientView {
     pub organization_id: i64,
     pub name: String,
     pub competitors: Vec<Organization>,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -191,7 +192,9 @@ pub struct Location {
     pub zip: String,
     pub latitude: f64,
     pub longitude: f64,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -267,7 +270,8 @@ impl Requirements {
 pub struct ProjectInput {
     pub client_id: i64,
     pub name: String,
-    /// Farthest a shopper may travel, km (1–500).
+    /// Farthest a shopper may travel, km (1–500). Required.
+    #[schema(required = true, value_type = f64, minimum = 1, maximum = 500)]
     pub max_km: Option<f64>,
     pub min_age: Option<i32>,
     pub max_age: Option<i32>,
@@ -332,6 +336,7 @@ pub struct ProjectRow {
     pub fee_cents: i64,
     pub reimbursement_cap_cents: i64,
     pub show_client_name: bool,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
@@ -410,6 +415,8 @@ pub struct JobRow {
     pub min_rating: Option<f64>,
     pub min_completed: Option<i32>,
     pub status: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub updated_at: NaiveDateTime,
 }

@@ -49,7 +49,7 @@ fn created_or_found<T: serde::Serialize>(created: bool, body: T) -> HttpResponse
 
 /// Every organization the panel knows, by name.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "clients",
-    responses((status = 200, body = [Organization]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [Organization])),
     security(("bearer" = [])))]
 pub async fn list_organizations(
     state: web::Data<AppState>,
@@ -66,9 +66,7 @@ pub async fn list_organizations(
 /// Add an organization. 201 when new; 200 with the existing one when its normalised name is
 /// known already ("ACME, Inc." is "Acme").
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "clients", request_body = NewOrganizationRequest,
-    responses((status = 201, body = Organization), (status = 200, body = Organization),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = Organization), (status = 200, body = Organization)),
     security(("bearer" = [])))]
 pub async fn create_organization(
     state: web::Data<AppState>,
@@ -89,7 +87,7 @@ pub async fn create_organization(
 
 /// Every client with its competitors.
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
-    responses((status = 200, body = [ClientView]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [ClientView])),
     security(("bearer" = [])))]
 pub async fn list_clients(
     state: web::Data<AppState>,
@@ -103,9 +101,7 @@ pub async fn list_clients(
 /// Make an organization a client: `{"name": "…"}` or `{"organization_id": N}`. 201 when new,
 /// 200 when it is a client already.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = OrganizationRef,
-    responses((status = 201, body = ClientView), (status = 200, body = ClientView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = ClientView), (status = 200, body = ClientView)),
     security(("bearer" = [])))]
 pub async fn create_client(
     state: web::Data<AppState>,
@@ -124,8 +120,7 @@ pub async fn create_client(
 
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = i64, Path, description = "The client's id")),
-    responses((status = 200, body = ClientView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ClientView)),
     security(("bearer" = [])))]
 pub async fn get_client(
     state: web::Data<AppState>,
@@ -145,9 +140,7 @@ pub async fn get_client(
 /// affiliated with it are in conflict for this client's jobs.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/competitors", tag = "clients", request_body = OrganizationRef,
     params(("id" = i64, Path, description = "The client's id")),
-    responses((status = 200, body = ClientView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ClientView)),
     security(("bearer" = [])))]
 pub async fn add_competitor(
     state: web::Data<AppState>,
@@ -167,6 +160,7 @@ pub async fn add_competitor(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClientQuery {
     /// The client.
@@ -174,6 +168,7 @@ pub struct ClientQuery {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectQuery {
     /// The project.
@@ -182,7 +177,7 @@ pub struct ProjectQuery {
 
 /// A client's stores.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "clients", params(ClientQuery),
-    responses((status = 200, body = [Location]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [Location])),
     security(("bearer" = [])))]
 pub async fn list_locations(
     state: web::Data<AppState>,
@@ -201,9 +196,8 @@ pub async fn list_locations(
 /// Add one store. Its coordinates are the ZIP code's centre unless given; 409 when the client
 /// has a store with this code (a CSV import updates instead).
 #[utoipa::path(post, path = "/api/v1/locations", tag = "clients", request_body = LocationInput,
-    responses((status = 201, body = Location), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = Location),
+        (status = 409, description = "The client has a store with this code already", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_location(
     state: web::Data<AppState>,
@@ -223,8 +217,7 @@ pub async fn create_location(
 /// is updated), each bad row is reported with its line, field and reason.
 #[utoipa::path(post, path = "/api/v1/locations/import", tag = "clients", params(ClientQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = ImportReport),
         (status = 422, description = "Bad header, no rows, or unknown client", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn import_locations(
@@ -244,7 +237,7 @@ pub async fn import_locations(
 
 /// A client's projects.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "clients", params(ClientQuery),
-    responses((status = 200, body = [ProjectRow]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [ProjectRow])),
     security(("bearer" = [])))]
 pub async fn list_projects(
     state: web::Data<AppState>,
@@ -262,8 +255,7 @@ pub async fn list_projects(
 
 /// Add a client's programme: requirements, rotation, fee, reimbursement cap.
 #[utoipa::path(post, path = "/api/v1/projects", tag = "clients", request_body = ProjectInput,
-    responses((status = 201, body = ProjectRow), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = ProjectRow)),
     security(("bearer" = [])))]
 pub async fn create_project(
     state: web::Data<AppState>,
@@ -282,7 +274,7 @@ pub async fn create_project(
 
 /// A project's jobs.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "clients", params(ProjectQuery),
-    responses((status = 200, body = [JobRow]), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [JobRow])),
     security(("bearer" = [])))]
 pub async fn list_jobs(
     state: web::Data<AppState>,
@@ -301,9 +293,8 @@ pub async fn list_jobs(
 /// Add one job: a visit of one of the client's stores in a date window; the fee and cap
 /// default to the project's, requirement fields override the project's for this job.
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "clients", request_body = JobInput,
-    responses((status = 201, body = JobRow), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = JobRow),
+        (status = 409, description = "The project has a job with this code already", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_job(
     state: web::Data<AppState>,
@@ -326,9 +317,7 @@ pub async fn create_job(
 /// min_rating, min_completed` (lists separated by `;`).
 #[utoipa::path(post, path = "/api/v1/jobs/import", tag = "clients", params(ProjectQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ImportReport)),
     security(("bearer" = [])))]
 pub async fn import_jobs(
     state: web::Data<AppState>,
@@ -351,10 +340,7 @@ pub async fn import_jobs(
 #[utoipa::path(post, path = "/api/v1/shoppers/{id}/disqualifications", tag = "clients",
     params(("id" = i64, Path, description = "The shopper's id")),
     request_body = service::DisqualificationRequest,
-    responses((status = 201, description = "Recorded"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "Recorded")),
     security(("bearer" = [])))]
 pub async fn disqualify(
     state: web::Data<AppState>,

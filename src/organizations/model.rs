@@ -50,6 +50,7 @@ pub struct Organization {
     #[serde(skip)]
     pub name_key: String,
     pub friendly_competitor: bool,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
 }
 

@@ -39,9 +39,41 @@ impl Status {
             .find(|s| s.as_str() == value)
     }
 
+    /// The status a change leads to, or `None` where it does not apply: approve an
+    /// applicant, suspend an applicant or a member, reinstate a suspended shopper.
+    pub fn after(self, action: StatusAction) -> Option<Status> {
+        match (action, self) {
+            (StatusAction::Approve, Status::Applicant)
+            | (StatusAction::Reinstate, Status::Suspended) => Some(Status::Active),
+            (StatusAction::Suspend, Status::Applicant | Status::Active) => Some(Status::Suspended),
+            _ => None,
+        }
+    }
+
     /// A status as stored; an unknown one is an error.
     pub fn stored(value: &str) -> Result<Status, crate::db::UnknownStored> {
         Status::parse(value).ok_or_else(|| crate::db::UnknownStored::new("shopper status", value))
+    }
+}
+
+/// What staff do to a shopper's place in the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    /// applicant → active
+    Approve,
+    /// applicant or active → suspended
+    Suspend,
+    /// suspended → active
+    Reinstate,
+}
+
+impl StatusAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusAction::Approve => "approve",
+            StatusAction::Suspend => "suspend",
+            StatusAction::Reinstate => "reinstate",
+        }
     }
 }
 
@@ -597,6 +629,7 @@ pub struct ProfileView {
     pub certifications: Vec<CertificationView>,
     pub affiliations: Vec<AffiliationView>,
     pub agreement_version: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub agreed_at: NaiveDateTime,
 }
 
@@ -618,6 +651,27 @@ mod tests {
             travel_radius_km: Some(25.0),
             accept_agreement: Some(true),
             ..ProfileRequest::default()
+        }
+    }
+
+    #[test]
+    fn status_changes_and_the_ones_refused() {
+        use Status as S;
+        use StatusAction as A;
+        let allowed = [
+            (S::Applicant, A::Approve, S::Active),
+            (S::Applicant, A::Suspend, S::Suspended),
+            (S::Active, A::Suspend, S::Suspended),
+            (S::Suspended, A::Reinstate, S::Active),
+        ];
+        for from in [S::Applicant, S::Active, S::Suspended] {
+            for action in [A::Approve, A::Suspend, A::Reinstate] {
+                let expected = allowed
+                    .iter()
+                    .find(|(f, a, _)| *f == from && *a == action)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(from.after(action), expected, "{from:?} {action:?}");
+            }
         }
     }
 
@@ -713,6 +767,7 @@ pub struct ShopperSummary {
     pub state: String,
     /// The average of the ratings, 1–10; None before the first.
     pub rating: Option<f64>,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
 }
 
@@ -720,6 +775,7 @@ pub struct ShopperSummary {
 pub struct StatusChangeView {
     pub status: String,
     pub reason: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub changed_at: NaiveDateTime,
 }
 

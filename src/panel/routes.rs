@@ -31,10 +31,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shoppers/{id}", web::get().to(get_shopper))
         .route("/shoppers/{id}/ratings", web::post().to(rate))
         .route("/shoppers/{id}/reveal", web::post().to(reveal))
-        .route(
-            "/shoppers/{id}/{action:approve|suspend|reinstate}",
-            web::post().to(change_status),
-        );
+        .route("/shoppers/{id}/approve", web::post().to(approve))
+        .route("/shoppers/{id}/suspend", web::post().to(suspend))
+        .route("/shoppers/{id}/reinstate", web::post().to(reinstate));
 }
 
 /// Who may rate a shopper's work.
@@ -49,7 +48,6 @@ fn shopper(user: &CurrentUser) -> AppResult<()> {
 #[utoipa::path(get, path = "/api/v1/me/profile", tag = "panel",
     responses(
         (status = 200, body = ProfileView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No application yet", body = Problem, content_type = "application/problem+json"),
     ),
@@ -70,7 +68,6 @@ pub async fn get_profile(state: web::Data<AppState>, user: CurrentUser) -> AppRe
 #[utoipa::path(put, path = "/api/v1/me/profile", tag = "panel", request_body = ProfileRequest,
     responses(
         (status = 200, body = ProfileView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
     ),
@@ -134,8 +131,6 @@ async fn consents_response(state: &AppState, user_id: i64) -> AppResult<Consents
 #[utoipa::path(get, path = "/api/v1/me/consents", tag = "panel",
     responses(
         (status = 200, body = ConsentsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn get_consents(
@@ -151,9 +146,6 @@ pub async fn get_consents(
 #[utoipa::path(post, path = "/api/v1/me/consents", tag = "panel", request_body = ConsentChoices,
     responses(
         (status = 200, body = ConsentsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn post_consents(
@@ -184,8 +176,6 @@ pub async fn post_consents(
 #[utoipa::path(get, path = "/api/v1/me/access-log", tag = "panel",
     responses(
         (status = 200, body = [AccessView]),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn access_log(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -202,8 +192,6 @@ pub async fn access_log(state: web::Data<AppState>, user: CurrentUser) -> AppRes
 #[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "panel",
     responses(
         (status = 200, body = [DisclosureView]),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn disclosures(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -220,7 +208,6 @@ pub async fn disclosures(state: web::Data<AppState>, user: CurrentUser) -> AppRe
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "panel",
     responses(
         (status = 200, description = "A JSON document", content_type = "application/json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -239,6 +226,7 @@ pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Part of a name, an email address or a shopper code.
@@ -251,9 +239,7 @@ pub struct SearchQuery {
 
 /// Search the panel (staff). Every shopper listed gets an access record: staff read their name.
 #[utoipa::path(get, path = "/api/v1/shoppers", tag = "panel", params(SearchQuery),
-    responses((status = 200, body = [ShopperSummary]),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = [ShopperSummary])),
     security(("bearer" = [])))]
 pub async fn search_shoppers(
     state: web::Data<AppState>,
@@ -292,9 +278,7 @@ pub async fn search_shoppers(
 /// One shopper as staff see them (sealed values masked). Writes an access record.
 #[utoipa::path(get, path = "/api/v1/shoppers/{id}", tag = "panel",
     params(("id" = i64, Path, description = "The shopper's id")),
-    responses((status = 200, body = StaffShopperView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = StaffShopperView)),
     security(("bearer" = [])))]
 pub async fn get_shopper(
     state: web::Data<AppState>,
@@ -321,40 +305,16 @@ pub async fn get_shopper(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct StatusPath {
-    /// The shopper's id.
-    pub id: i64,
-    /// `approve` (applicant → active), `suspend` (applicant or active → suspended) or
-    /// `reinstate` (suspended → active).
-    pub action: String,
-}
-
-/// Approve an applicant, suspend, or reinstate, with a reason (for an approval, the note).
-#[utoipa::path(post, path = "/api/v1/shoppers/{id}/{action}", tag = "panel", request_body = StatusChangeRequest,
-    params(StatusPath),
-    responses((status = 200, body = StaffShopperView),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The change does not apply to the shopper's status", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn change_status(
-    state: web::Data<AppState>,
+/// Every status change, whichever route it came by (schedulers only).
+async fn change_status(
+    state: &AppState,
     user: CurrentUser,
-    path: web::Path<StatusPath>,
+    id: i64,
+    action: service::StatusAction,
     body: ApiJson<StatusChangeRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
-    let StatusPath { id, action } = path.into_inner();
-    let action = match action.as_str() {
-        "approve" => service::StatusAction::Approve,
-        "suspend" => service::StatusAction::Suspend,
-        "reinstate" => service::StatusAction::Reinstate,
-        // The route admits only the three actions.
-        _ => return Err(AppError::not_found("There is nothing at this address.")),
-    };
     let reason = body.into_inner()?.reason;
     let keys = state.auth.keys.clone();
     let view = state
@@ -381,13 +341,56 @@ pub async fn change_status(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// One route per change, each a thin door to [`change_status`].
+macro_rules! status_route {
+    ($(#[$doc:meta])* $name:ident, $action:expr) => {
+        $(#[$doc])*
+        pub async fn $name(
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            path: web::Path<i64>,
+            body: ApiJson<StatusChangeRequest>,
+        ) -> AppResult<HttpResponse> {
+            change_status(&state, user, path.into_inner(), $action, body).await
+        }
+    };
+}
+
+status_route!(
+    /// Approve an applicant (applicant → active), with a note; the shopper is mailed.
+    #[utoipa::path(post, path = "/api/v1/shoppers/{id}/approve", tag = "panel", request_body = StatusChangeRequest,
+        params(("id" = i64, Path, description = "The shopper's id")),
+        responses((status = 200, body = StaffShopperView),
+            (status = 409, description = "Not an applicant (the detail gives the status)", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    approve, service::StatusAction::Approve
+);
+
+status_route!(
+    /// Suspend an applicant or a member, with a reason: their open requests and offers are
+    /// withdrawn.
+    #[utoipa::path(post, path = "/api/v1/shoppers/{id}/suspend", tag = "panel", request_body = StatusChangeRequest,
+        params(("id" = i64, Path, description = "The shopper's id")),
+        responses((status = 200, body = StaffShopperView),
+            (status = 409, description = "Suspended already", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    suspend, service::StatusAction::Suspend
+);
+
+status_route!(
+    /// Reinstate a suspended shopper (suspended → active), with a reason.
+    #[utoipa::path(post, path = "/api/v1/shoppers/{id}/reinstate", tag = "panel", request_body = StatusChangeRequest,
+        params(("id" = i64, Path, description = "The shopper's id")),
+        responses((status = 200, body = StaffShopperView),
+            (status = 409, description = "Not suspended", body = Problem, content_type = "application/problem+json")),
+        security(("bearer" = [])))]
+    reinstate, service::StatusAction::Reinstate
+);
+
 /// Rate a shopper's work, 1–10, optionally citing what it was for.
 #[utoipa::path(post, path = "/api/v1/shoppers/{id}/ratings", tag = "panel", request_body = RatingRequest,
     params(("id" = i64, Path, description = "The shopper's id")),
-    responses((status = 201, description = "Recorded"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, description = "Recorded")),
     security(("bearer" = [])))]
 pub async fn rate(
     state: web::Data<AppState>,
@@ -418,9 +421,7 @@ pub struct RevealResponse {
 #[utoipa::path(post, path = "/api/v1/shoppers/{id}/reveal", tag = "panel", request_body = RevealRequest,
     params(("id" = i64, Path, description = "The shopper's id")),
     responses((status = 200, body = RevealResponse),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn reveal(
     state: web::Data<AppState>,

@@ -575,16 +575,7 @@ pub fn staff_view(
     })
 }
 
-/// What staff do to a shopper's place in the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusAction {
-    /// applicant → active
-    Approve,
-    /// applicant or active → suspended
-    Suspend,
-    /// suspended → active
-    Reinstate,
-}
+pub use super::model::StatusAction;
 
 /// Approves, suspends or reinstates, with a reason kept in the history; the new status.
 /// What a suspension means for open assignments is decided above the panel
@@ -608,20 +599,15 @@ pub fn change_status(
         let row = store::find_shopper(conn, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
         let from = row.status();
-        let to = match (action, from) {
-            (StatusAction::Approve, Status::Applicant)
-            | (StatusAction::Reinstate, Status::Suspended) => Status::Active,
-            (StatusAction::Suspend, Status::Applicant | Status::Active) => Status::Suspended,
-            _ => {
-                return Err(AppError::conflict(
-                    "status_unchanged",
-                    format!(
-                        "The shopper is {}: {} does not apply.",
-                        from.as_str(),
-                        format!("{action:?}").to_lowercase()
-                    ),
-                ));
-            }
+        let Some(to) = from.after(action) else {
+            return Err(AppError::conflict(
+                "status_unchanged",
+                format!(
+                    "The shopper is {}: {} does not apply.",
+                    from.as_str(),
+                    action.as_str()
+                ),
+            ));
         };
         store::set_status(conn, shopper_id, to.as_str(), now)?;
         store::add_status_change(conn, shopper_id, to.as_str(), reason, Some(staff_id), now)?;

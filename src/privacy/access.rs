@@ -56,6 +56,7 @@ pub struct AccessView {
     /// CCPA category letters, e.g. `A,B,G`.
     pub categories: String,
     pub purpose: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub accessed_at: NaiveDateTime,
 }
 

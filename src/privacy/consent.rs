@@ -97,6 +97,7 @@ pub struct ConsentRecord {
     pub granted: bool,
     pub source: String,
     pub notice_version: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub recorded_at: NaiveDateTime,
 }
 

@@ -49,6 +49,7 @@ pub struct DisclosureView {
     /// CCPA category letters, e.g. `A,B,G`.
     pub categories: String,
     pub purpose: String,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub disclosed_at: NaiveDateTime,
 }
 

@@ -13,8 +13,9 @@ use serde::Deserialize;
 use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
+use crate::assignments::model::{AssignmentView, Move, MoveRequest};
 use crate::assignments::notify::Notifier;
-use crate::assignments::service::{self, AssignmentView, MoveRequest};
+use crate::assignments::service;
 use crate::auth::Role;
 use crate::state::AppState;
 
@@ -335,20 +336,26 @@ async fn move_assignment(
     let now = state.clock.naive();
     let (user, form) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let (id, action) = path.into_inner();
-    let request = match (form_date(&form, "visit_on"), form_date(&form, "visited_on")) {
-        (Ok(visit_on), Ok(visited_on)) => MoveRequest {
-            reason: form_text(&form, "reason"),
-            visit_on,
-            visited_on,
-        },
-        (Err(e), _) | (_, Err(e)) => {
-            return assignments_page_with(&req, &state, problem_text(&e)).await;
-        }
+    let parsed = match (form_date(&form, "visit_on"), form_date(&form, "visited_on")) {
+        (Ok(visit_on), Ok(visited_on)) => Move::parse(
+            &action,
+            &MoveRequest {
+                reason: form_text(&form, "reason"),
+                visit_on,
+                visited_on,
+            },
+        ),
+        (Err(e), _) | (_, Err(e)) => Some(Err(e)),
+    };
+    let mv = match parsed {
+        None => return Err(crate::error::AppError::not_found("There is no such move.").into()),
+        Some(Err(e)) => return assignments_page_with(&req, &state, problem_text(&e)).await,
+        Some(Ok(mv)) => mv,
     };
     let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::act(conn, &notifier, &user, id, &action, &request, now))
+        .run(move |conn| service::act(conn, &notifier, &user, id, &mv, now))
         .await;
     state.mail.wake();
     match outcome {
@@ -367,7 +374,7 @@ async fn calendar(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
     let text = state
         .db
-        .run(move |conn| service::calendar(conn, user.id, now))
+        .run(move |conn| crate::assignments::calendar::calendar(conn, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

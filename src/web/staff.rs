@@ -756,7 +756,7 @@ async fn project_outcome(
 struct JobPage {
     f: Frame,
     view: CandidatesView,
-    assignments: Vec<crate::assignments::service::AssignmentView>,
+    assignments: Vec<crate::assignments::model::AssignmentView>,
     problem: String,
 }
 

@@ -211,6 +211,23 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
     assert_eq!(accepted["state"], "accepted");
     assert_eq!(accepted["visit_on"], day(3));
     assert_eq!(accepted["job"]["address"], "Chelsea, 1 Broadway");
+    // Times are RFC 3339 with their offset, as the document's `date-time` says.
+    for at in [&accepted["created_at"], &accepted["history"][0]["at"]] {
+        let at = at.as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(at).is_ok(),
+            "{at} is not RFC 3339"
+        );
+    }
+    // A move's own body: an unknown field of another move is refused, not ignored.
+    let (status, problem) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/reschedule"),
+        &ana_token,
+        json!({"visited_on": day(3)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     // Ben's request lapsed when the job went to Ana.
     let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
     assert_eq!(mine[0]["id"], ben_asked["id"]);
@@ -976,7 +993,7 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     .await;
     assert_eq!(
         offered["offer_expires_at"],
-        format!("{}T23:59:59", day(0)),
+        format!("{}T23:59:59Z", day(0)),
         "{offered}"
     );
     let asked_job = crate::assignments::job(&app, &scheduler, long, store, -1, 0).await;

@@ -134,6 +134,114 @@ async fn the_openapi_document_describes_every_json_route() {
         "bearer"
     );
     assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_array());
+
+    // One operation per move, each with its own body; no catch-all path.
+    let paths = doc["paths"].as_object().unwrap();
+    for action in [
+        "accept",
+        "decline",
+        "cancel",
+        "reschedule",
+        "visit",
+        "reassign",
+        "location-closed",
+    ] {
+        let op = &doc["paths"][format!("/api/v1/assignments/{{id}}/{action}")]["post"];
+        assert!(op["requestBody"].is_object(), "{action}: {op}");
+    }
+    for action in ["approve", "suspend", "reinstate"] {
+        let op = &doc["paths"][format!("/api/v1/shoppers/{{id}}/{action}")]["post"];
+        assert!(op["requestBody"].is_object(), "{action}");
+    }
+    assert!(
+        !paths.keys().any(|p| p.contains("{action}")),
+        "a catch-all move path is left"
+    );
+    let body_of = |name: &str| {
+        doc["paths"][format!("/api/v1/assignments/{{id}}/{name}")]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"]
+            .to_string()
+    };
+    assert_ne!(body_of("accept"), body_of("cancel"));
+    assert!(
+        doc["components"]["schemas"]["RequiredReason"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("reason"))
+    );
+
+    // The document is true to the routes: every path parameter declared, no query parameter
+    // passed off as one, and every shared answer an operation may give listed (declared once).
+    let shared = doc["components"]["responses"].as_object().unwrap();
+    for name in [
+        "BadRequest",
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "Invalid",
+    ] {
+        assert!(shared.contains_key(name), "{name} is not declared");
+    }
+    let mut problems = Vec::new();
+    for (path, item) in paths {
+        let template: std::collections::BTreeSet<String> = path
+            .split('/')
+            .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+            .map(str::to_string)
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path: std::collections::BTreeSet<String> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect();
+            if in_path != template {
+                problems.push(format!("{method} {path}: path parameters {in_path:?}"));
+            }
+            let answers = op["responses"].as_object().unwrap();
+            let mut expected = vec!["500", "503"];
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                expected.extend(["401", "403"]);
+            }
+            if !template.is_empty() {
+                expected.extend(["400", "404"]);
+            }
+            if op["requestBody"].is_object() {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            for status in expected {
+                if !answers.contains_key(status) {
+                    problems.push(format!("{method} {path}: {status} is not documented"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // Shared answers are referred to, not written out again and again.
+    let text = doc.to_string();
+    assert!(
+        text.matches("#/components/responses/").count() > 100,
+        "shared answers are not referred to"
+    );
+    // A problem answer written out in an operation says something of its own.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                if answer["content"]["application/problem+json"].is_object() {
+                    let said = answer["description"].as_str().unwrap_or_default();
+                    let generic = said.is_empty()
+                        || shared
+                            .values()
+                            .any(|s| s["description"].as_str() == Some(said));
+                    assert!(
+                        !generic,
+                        "{method} {path} {status}: write it once, refer to it"
+                    );
+                }
+            }
+        }
+    }
     app.stop().await;
 }
 
