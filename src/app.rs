@@ -367,6 +367,7 @@ pub fn build_app(
                 Ok(res)
             }
         })
+        .wrap(actix_web::middleware::from_fn(crate::web::signed_in_errors))
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))

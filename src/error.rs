@@ -220,6 +220,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("malformed_json", "The body is not valid JSON, or is empty."),
     (
+        "no_application",
+        "There is no shopper application for this account yet: send it first (`PUT /api/v1/me/profile`, or the application page).",
+    ),
+    (
         "illegal_transition",
         "The assignment's current state (given as `state`) does not allow this move.",
     ),

@@ -245,9 +245,8 @@ pub fn job_for(
     job_id: i64,
     today: NaiveDate,
 ) -> AppResult<(JobCard, Vec<String>)> {
-    let row = crate::panel::store::find_shopper(conn, shopper_id)?.ok_or_else(|| {
-        AppError::not_found("Send your application first: the board lists jobs near your address.")
-    })?;
+    let row = crate::panel::store::find_shopper(conn, shopper_id)?
+        .ok_or_else(crate::panel::model::no_application)?;
     let home = Coordinates::new(row.latitude, row.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let job = clients::find_job(conn, job_id)

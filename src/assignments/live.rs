@@ -343,9 +343,7 @@ impl Live {
             loaded.engine.shopper_by_id(&shopper_id.to_string()),
             loaded.statuses.get(&shopper_id),
         ) else {
-            return Err(AppError::not_found(
-                "Send your application first: the board lists jobs near your address.",
-            ));
+            return Err(crate::panel::model::no_application());
         };
         read(loaded, me, *status)
     }

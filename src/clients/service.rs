@@ -286,11 +286,8 @@ fn clean_names(list: Option<&Vec<String>>) -> Vec<String> {
     names
 }
 
-pub fn create_project(
-    conn: &mut DbConnection,
-    input: &ProjectInput,
-    now: NaiveDateTime,
-) -> AppResult<ProjectRow> {
+/// Everything wrong with a new project, each bad field named (nothing is read or written).
+pub fn project_errors(input: &ProjectInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let requirements = input.requirements();
     let name = input.name.trim();
@@ -323,6 +320,18 @@ pub fn create_project(
     {
         errors.push(FieldError::new("self_assign_min_rating", "must be 1 to 10"));
     }
+    errors
+}
+
+pub fn create_project(
+    conn: &mut DbConnection,
+    input: &ProjectInput,
+    now: NaiveDateTime,
+) -> AppResult<ProjectRow> {
+    let errors = project_errors(input);
+    let requirements = input.requirements();
+    let name = input.name.trim();
+    let offer_hours = input.offer_hours.unwrap_or(48);
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }

@@ -13,6 +13,15 @@ use crate::matching::Coordinates;
 use crate::privacy::consent::Purpose;
 use crate::privacy::crypto::SealedField;
 
+/// What a shopper without an application hears where the application is needed first.
+pub fn no_application() -> crate::error::AppError {
+    crate::error::AppError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "no_application",
+        "Send your application first: the board lists jobs near your address.",
+    )
+}
+
 /// A shopper's place in the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -12,6 +12,7 @@
 //! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}`, `/staff/batches…`, `/staff/coverage` | scheduler, admin |
 
 mod desk;
+pub mod form;
 mod jobs;
 mod pages;
 mod session;
@@ -19,14 +20,19 @@ mod shopper;
 mod staff;
 mod upload;
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
 pub use session::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 
+use crate::auth::Role;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
@@ -36,11 +42,50 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     staff::routes(cfg);
 }
 
+/// Who the error page is drawn for: their navigation, or sign-in links when nobody is.
+#[derive(Default)]
+struct NavFrame {
+    email: String,
+    csrf: String,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     title: &'a str,
     detail: &'a str,
+    /// What to do next: (address, words).
+    next: Option<(&'a str, &'a str)>,
+    /// `shopper`, `staff`, `other` (another signed-in role) or empty (nobody signed in).
+    kind: &'static str,
+    email: String,
+    csrf: String,
+    f: NavFrame,
+}
+
+/// An error page's words, kept on the response so that [`signed_in_errors`] can draw the
+/// page again with the navigation of the user who is signed in.
+#[derive(Debug, Clone)]
+struct ShownError {
+    title: String,
+    detail: String,
+    next: Option<(&'static str, &'static str)>,
+}
+
+impl ShownError {
+    fn body(&self, kind: &'static str, email: String, csrf: String) -> String {
+        let page = ErrorPage {
+            title: &self.title,
+            detail: &self.detail,
+            next: self.next,
+            kind,
+            email: email.clone(),
+            csrf: csrf.clone(),
+            f: NavFrame { email, csrf },
+        };
+        page.render()
+            .unwrap_or_else(|_| format!("{}\n\n{}\n", self.title, self.detail))
+    }
 }
 
 /// An error on a page: a friendly page, or a redirect to sign in.
@@ -52,7 +97,34 @@ pub enum PageError {
         status: StatusCode,
         title: String,
         detail: String,
+        /// A link to what to do next: (address, words).
+        next: Option<(&'static str, &'static str)>,
     },
+}
+
+/// A page's title for an error, in words (not "Unprocessable Entity").
+fn title_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "This could not be read",
+        401 => "Please sign in",
+        403 => "Not for your role",
+        404 => "Not found",
+        409 => "That cannot be done now",
+        413 => "That is too large",
+        422 => "Please check what you sent",
+        429 => "Too many tries",
+        s if s >= 500 => "Something went wrong on our side",
+        _ => "That did not work",
+    }
+}
+
+/// Where a problem of this code sends the user next.
+fn next_for(code: &str) -> Option<(&'static str, &'static str)> {
+    match code {
+        "no_application" => Some(("/shopper/profile", "Fill in your application")),
+        "forbidden" => Some(("/dashboard", "Go to your home page")),
+        _ => None,
+    }
 }
 
 impl PageError {
@@ -73,11 +145,12 @@ impl PageError {
     }
 
     pub fn forbidden() -> Self {
-        Self::shown(
-            StatusCode::FORBIDDEN,
-            "Not for your role",
-            "Your account does not have access to this page.",
-        )
+        Self::Shown {
+            status: StatusCode::FORBIDDEN,
+            title: "Not for your role".into(),
+            detail: "Your account does not have access to this page.".into(),
+            next: next_for("forbidden"),
+        }
     }
 
     pub fn shown(status: StatusCode, title: &str, detail: &str) -> Self {
@@ -85,6 +158,7 @@ impl PageError {
             status,
             title: title.to_string(),
             detail: detail.to_string(),
+            next: None,
         }
     }
 }
@@ -103,10 +177,23 @@ impl From<AppError> for PageError {
         if e.status.is_server_error() {
             tracing::error!(error = ?e, "page failed");
         }
+        let detail = if e.status.is_server_error() {
+            "Please try again in a moment. If it keeps happening, tell us what you were doing."
+                .to_string()
+        } else if e.fields.is_empty() {
+            e.detail.clone()
+        } else {
+            e.fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         Self::Shown {
             status: e.status,
-            title: e.title().to_string(),
-            detail: e.detail,
+            title: title_for(e.status).to_string(),
+            detail,
+            next: next_for(e.code),
         }
     }
 }
@@ -128,16 +215,70 @@ impl ResponseError for PageError {
                 status,
                 title,
                 detail,
+                next,
             } => {
-                let body = ErrorPage { title, detail }
-                    .render()
-                    .unwrap_or_else(|_| format!("{title}\n\n{detail}\n"));
-                HttpResponse::build(*status)
+                let shown = ShownError {
+                    title: title.clone(),
+                    detail: detail.clone(),
+                    next: *next,
+                };
+                let mut response = HttpResponse::build(*status)
                     .content_type("text/html; charset=utf-8")
-                    .body(body)
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .body(shown.body("", String::new(), String::new()));
+                response.extensions_mut().insert(shown);
+                response
             }
         }
     }
+}
+
+/// Error pages keep the navigation of the user who is signed in (not "Sign in / Sign up"):
+/// an error page drawn for a request with a valid access cookie is drawn again with it.
+pub async fn signed_in_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let shown = res.response().extensions().get::<ShownError>().cloned();
+    let token = res
+        .request()
+        .cookie(ACCESS_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|t| !t.is_empty());
+    let state = res.request().app_data::<web::Data<AppState>>().cloned();
+    let (Some(shown), Some(token), Some(state)) = (shown, token, state) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let auth = state.auth.clone();
+    let Ok(user) = state
+        .db
+        .run(move |conn| crate::auth::service::authenticate(conn, &auth, &token))
+        .await
+    else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let kind = if user.role == Role::Shopper {
+        "shopper"
+    } else if Role::SCHEDULING.contains(&user.role) {
+        "staff"
+    } else {
+        "other"
+    };
+    let request = res.request().clone();
+    let csrf = session::csrf(&request, &state);
+    let status = res.status();
+    let body = shown.body(kind, user.email, csrf.token.clone());
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body);
+    // Cookies the handler set (a renewed session, a new CSRF secret) are kept.
+    for cookie in res.response().cookies() {
+        let _ = response.add_cookie(&cookie);
+    }
+    let response = pages::with_csrf(response, csrf);
+    Ok(ServiceResponse::new(request, response))
 }
 
 /// Renders a template as an HTML response.

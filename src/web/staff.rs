@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::form::{self, FormState, Reader};
 use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::upload::staff_upload;
 use super::{PageError, html};
@@ -87,10 +88,12 @@ fn see_other(location: &str) -> PageResult {
         .finish())
 }
 
-/// A page's common parts.
+/// A page's common parts: who is signed in, the form token, and the one-time confirmation of
+/// the form sent just before, if any.
 struct Frame {
     email: String,
     csrf: String,
+    notice: Option<String>,
 }
 
 async fn frame(
@@ -102,12 +105,18 @@ async fn frame(
     let frame = Frame {
         email: user.email.clone(),
         csrf: csrf.token.clone(),
+        notice: form::notice(req),
     };
     Ok((user, frame, csrf))
 }
 
 fn render(page: &impl Template, csrf: super::session::Csrf) -> PageResult {
     Ok(super::pages::with_csrf(html(StatusCode::OK, page)?, csrf))
+}
+
+/// A page that shows the confirmation of the form before: said once, then forgotten.
+fn render_shown(req: &HttpRequest, page: &impl Template, csrf: super::session::Csrf) -> PageResult {
+    Ok(form::shown(req, render(page, csrf)?))
 }
 
 #[derive(Template)]
@@ -148,7 +157,7 @@ async fn shoppers(
         status: status_filter.map_or(String::new(), |s| s.as_str().to_string()),
         list,
     };
-    render(&page, csrf)
+    render_shown(&req, &page, csrf)
 }
 
 #[derive(Template)]
@@ -181,13 +190,18 @@ async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i
         .ok()
         .and_then(|q| q.get("problem").cloned())
         .unwrap_or_default();
-    render(&ShopperPage { f, s, problem }, csrf)
+    render_shown(&req, &ShopperPage { f, s, problem }, csrf)
 }
 
 /// Redirects back to the shopper's page, with the problem of a refused change shown there.
-fn back_to_shopper(id: i64, outcome: Result<(), AppError>) -> PageResult {
+fn back_to_shopper(
+    state: &AppState,
+    id: i64,
+    outcome: Result<(), AppError>,
+    done: &str,
+) -> PageResult {
     match outcome {
-        Ok(()) => see_other(&format!("/staff/shoppers/{id}")),
+        Ok(()) => Ok(form::done(state, &format!("/staff/shoppers/{id}"), done)),
         Err(e) if e.status.is_client_error() => {
             let detail = problem_text(&e);
             let encoded: String = url::form_urlencoded::byte_serialize(detail.as_bytes()).collect();
@@ -226,7 +240,12 @@ async fn change_status(
             )
         })
         .await;
-    back_to_shopper(id, outcome)
+    let done = match action {
+        StatusAction::Approve => "Approved: the shopper is on the panel now.",
+        StatusAction::Suspend => "Suspended: their open requests and offers are withdrawn.",
+        StatusAction::Reinstate => "Reinstated: the shopper is on the panel again.",
+    };
+    back_to_shopper(&state, id, outcome.map(|_| ()), done)
 }
 
 async fn rate(
@@ -250,7 +269,7 @@ async fn rate(
         .db
         .run(move |conn| panel::add_rating(conn, user.id, id, &request, now))
         .await;
-    back_to_shopper(id, outcome)
+    back_to_shopper(&state, id, outcome, "Rating saved.")
 }
 
 async fn disqualify(
@@ -272,7 +291,7 @@ async fn disqualify(
         .db
         .run(move |conn| clients::disqualify(conn, user.id, id, &request, now))
         .await;
-    back_to_shopper(id, outcome)
+    back_to_shopper(&state, id, outcome.map(|_| ()), "Disqualification saved.")
 }
 
 #[derive(Template)]
@@ -288,7 +307,7 @@ async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResu
         .db
         .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
         .await?;
-    render(&OrganizationsPage { f, organizations }, csrf)
+    render_shown(&req, &OrganizationsPage { f, organizations }, csrf)
 }
 
 async fn create_organization(
@@ -318,7 +337,8 @@ struct ClientsPage {
 async fn client_list(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
     let clients = state.db.run(clients::list_clients).await?;
-    render(
+    render_shown(
+        &req,
         &ClientsPage {
             f,
             clients,
@@ -344,12 +364,13 @@ async fn create_client(
         .run(move |conn| clients::create_client(conn, &named, now))
         .await;
     match outcome {
-        Ok((client, _)) => see_other(&format!("/staff/clients/{}", client.id)),
+        Ok((client, _)) => Ok(form::done(
+            &state,
+            &format!("/staff/clients/{}", client.id),
+            &format!("Client {} added.", client.name),
+        )),
         Err(e) if e.status.is_client_error() => {
-            let f = Frame {
-                email: String::new(),
-                csrf: csrf(&req, &state).token,
-            };
+            let (_, f, _) = frame(&req, &state).await?;
             let clients = state.db.run(clients::list_clients).await?;
             let problem = e
                 .fields
@@ -376,8 +397,54 @@ struct ClientPage {
     locations: Vec<Location>,
     projects: Vec<ProjectRow>,
     report: Option<ImportReport>,
+    /// A refused import.
     problem: String,
+    competitor: FormState,
+    store: FormState,
+    project: FormState,
 }
+
+/// The forms of the client's page, and the one that was refused.
+enum ClientForm {
+    Import(Result<Option<ImportReport>, AppError>),
+    Competitor(FormState),
+    Store(FormState),
+    Project(FormState),
+}
+
+const STORE_FIELDS: &[&str] = &[
+    "code",
+    "name",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "latitude",
+    "longitude",
+];
+
+const PROJECT_FIELDS: &[&str] = &[
+    "name",
+    "max_km",
+    "rotation_days",
+    "fee_dollars",
+    "cap_dollars",
+    "languages",
+    "certifications",
+    "min_age",
+    "max_age",
+    "min_rating",
+    "offer_hours",
+    "self_assign_min_rating",
+    "vehicle",
+    "show_client_name",
+];
+
+/// The project form's inputs that carry an API field under another name.
+const PROJECT_RENAMED: &[(&str, &str)] = &[
+    ("fee_cents", "fee_dollars"),
+    ("reimbursement_cap_cents", "cap_dollars"),
+];
 
 async fn client_view_parts(
     state: &AppState,
@@ -409,38 +476,64 @@ async fn client_page(
         projects,
         report: None,
         problem: String::new(),
+        competitor: FormState::blank(),
+        store: FormState::blank(),
+        project: FormState::blank(),
     };
-    render(&page, csrf)
+    render_shown(&req, &page, csrf)
 }
 
-/// Shows the client's page again with an import report or a problem (status 200 or 422).
+/// Shows the client's page again: with an import's report, or with the refused form, every
+/// typed value kept and each problem beside its field (422).
 async fn client_page_with(
     req: &HttpRequest,
     state: &AppState,
     id: i64,
-    outcome: Result<Option<ImportReport>, AppError>,
+    outcome: ClientForm,
 ) -> PageResult {
-    let (status, report, problem) = match outcome {
-        Ok(report) => (StatusCode::OK, report, String::new()),
-        Err(e) if e.status.is_client_error() => {
-            let problem = problem_text(&e);
-            (StatusCode::UNPROCESSABLE_ENTITY, None, problem)
+    let (_, f, csrf) = frame(req, state).await?;
+    let mut page_status = StatusCode::UNPROCESSABLE_ENTITY;
+    let (mut report, mut problem) = (None, String::new());
+    let (mut competitor, mut store, mut project) =
+        (FormState::blank(), FormState::blank(), FormState::blank());
+    match outcome {
+        ClientForm::Import(Ok(r)) => {
+            page_status = StatusCode::OK;
+            report = r;
         }
-        Err(e) => return Err(e.into()),
-    };
+        ClientForm::Import(Err(e)) if e.status.is_client_error() => problem = problem_text(&e),
+        ClientForm::Import(Err(e)) => return Err(e.into()),
+        ClientForm::Competitor(form) => competitor = form,
+        ClientForm::Store(form) => store = form,
+        ClientForm::Project(form) => project = form,
+    }
     let (client, locations, projects) = client_view_parts(state, id).await?;
     let page = ClientPage {
-        f: Frame {
-            email: String::new(),
-            csrf: csrf(req, state).token,
-        },
+        f,
         client,
         locations,
         projects,
         report,
         problem,
+        competitor,
+        store,
+        project,
     };
-    html(status, &page)
+    Ok(super::pages::with_csrf(html(page_status, &page)?, csrf))
+}
+
+/// The refused form, or the error for a failure that is not the user's.
+fn refused(
+    form: &HashMap<String, String>,
+    e: AppError,
+    fields: &[&str],
+    renamed: &[(&str, &str)],
+) -> Result<FormState, PageError> {
+    if e.status.is_client_error() {
+        Ok(FormState::refused(form, &e, fields, renamed, &[]))
+    } else {
+        Err(e.into())
+    }
 }
 
 async fn add_competitor(
@@ -463,8 +556,15 @@ async fn add_competitor(
         })
         .await;
     match outcome {
-        Ok(_) => see_other(&format!("/staff/clients/{id}")),
-        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+        Ok(_) => Ok(form::done(
+            &state,
+            &format!("/staff/clients/{id}"),
+            "Competitor added.",
+        )),
+        Err(e) => {
+            let form = refused(&form, e, &["name"], &[])?;
+            client_page_with(&req, &state, id, ClientForm::Competitor(form)).await
+        }
     }
 }
 
@@ -486,7 +586,7 @@ async fn import_locations(
             .map(Some),
         Err(e) => Err(e),
     };
-    client_page_with(&req, &state, id, outcome).await
+    client_page_with(&req, &state, id, ClientForm::Import(outcome)).await
 }
 
 /// One store, from the form on the client's page.
@@ -499,22 +599,42 @@ async fn create_location(
     let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let number = |name: &str| form_text(&form, name).map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
+    let mut read = Reader::new(&form);
     let input = LocationInput {
         client_id: Some(id),
-        code: form_text(&form, "code"),
-        name: form_text(&form, "name"),
-        street: form_text(&form, "street"),
-        city: form_text(&form, "city"),
-        state: form_text(&form, "state"),
-        zip: form_text(&form, "zip"),
-        latitude: number("latitude"),
-        longitude: number("longitude"),
+        code: read.text("code"),
+        name: read.text("name"),
+        street: read.text("street"),
+        city: read.text("city"),
+        state: read.text("state"),
+        zip: read.text("zip"),
+        latitude: read.number("latitude"),
+        longitude: read.number("longitude"),
     };
-    let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
-    match clients::create_location(&state.db, geocoder, input, now).await {
-        Ok(_) => see_other(&format!("/staff/clients/{id}")),
-        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+    let outcome = if read.errors.is_empty() {
+        let geocoder = crate::geocode::Geocoder::from_settings(&state.settings);
+        clients::create_location(&state.db, geocoder, input, now).await
+    } else {
+        // What cannot be read is named together with what the service refuses.
+        let mut errors = std::mem::take(&mut read.errors);
+        if let Err(more) = input.validate() {
+            errors.extend(
+                more.into_iter()
+                    .filter(|e| e.field != "latitude" && e.field != "longitude"),
+            );
+        }
+        Err(AppError::validation(errors))
+    };
+    match outcome {
+        Ok(store) => Ok(form::done(
+            &state,
+            &format!("/staff/clients/{id}"),
+            &format!("Store {} added.", store.code),
+        )),
+        Err(e) => {
+            let form = refused(&form, e, STORE_FIELDS, &[])?;
+            client_page_with(&req, &state, id, ClientForm::Store(form)).await
+        }
     }
 }
 
@@ -527,59 +647,57 @@ async fn create_project(
     let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<f64>().ok());
-    let list = |name: &str| {
-        form_text(&form, name).map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-    };
-    // Dollars as typed ("25", "$25.50", "1,250"), each bad amount named.
-    let mut money_errors = Vec::new();
-    let mut amount = |name: &str, required: &str| match form_text(&form, name) {
-        None if !required.is_empty() => {
-            money_errors.push(FieldError::new(name, required));
-            None
-        }
-        None => None,
-        Some(v) => Money::parse(&v)
-            .map_err(|m| money_errors.push(FieldError::new(name, m)))
-            .ok()
-            .map(Money::cents),
-    };
-    let fee_cents = amount("fee_dollars", "Enter the fee in dollars, like 25 or 25.50");
-    let cap_cents = amount("cap_dollars", "");
+    let mut read = Reader::new(&form);
+    let fee_cents = read.money("fee_dollars", "Type the fee in dollars, like 25 or 25.50.");
+    let cap_cents = read.money("cap_dollars", "");
     let input = ProjectInput {
         client_id: id,
-        name: form.get("name").cloned().unwrap_or_default(),
-        max_km: number("max_km"),
-        min_age: number("min_age").map(|v| v as i32),
-        max_age: number("max_age").map(|v| v as i32),
-        vehicle: Some(form.get("vehicle").is_some_and(|v| v == "on")),
-        languages: list("languages"),
-        certifications: list("certifications"),
-        min_rating: number("min_rating"),
-        min_completed: number("min_completed").map(|v| v as i32),
-        rotation_days: number("rotation_days").map_or(-1, |v| v as i32),
+        name: read.raw("name"),
+        max_km: read.number("max_km"),
+        min_age: read.whole("min_age"),
+        max_age: read.whole("max_age"),
+        vehicle: Some(read.ticked("vehicle")),
+        languages: read.list("languages"),
+        certifications: read.list("certifications"),
+        min_rating: read.number("min_rating"),
+        min_completed: read.whole("min_completed"),
+        rotation_days: read.whole("rotation_days").unwrap_or(-1),
         fee_cents: fee_cents.unwrap_or(0),
         reimbursement_cap_cents: cap_cents.unwrap_or(0),
-        show_client_name: form.get("show_client_name").is_some_and(|v| v == "on"),
-        offer_hours: number("offer_hours").map(|v| v as i32),
-        self_assign_min_rating: number("self_assign_min_rating"),
+        show_client_name: read.ticked("show_client_name"),
+        offer_hours: read.whole("offer_hours"),
+        self_assign_min_rating: read.number("self_assign_min_rating"),
     };
-    let outcome = if money_errors.is_empty() {
+    // Every problem at once: what cannot be read, and what the rules refuse of the rest
+    // (a field already named is not named twice).
+    let mut errors = std::mem::take(&mut read.errors);
+    for e in clients::project_errors(&input) {
+        let form_name = PROJECT_RENAMED
+            .iter()
+            .find(|(api, _)| *api == e.field)
+            .map_or(e.field.as_str(), |(_, f)| *f);
+        if !errors.iter().any(|known| known.field == form_name) {
+            errors.push(e);
+        }
+    }
+    let outcome = if errors.is_empty() {
         state
             .db
             .run(move |conn| clients::create_project(conn, &input, now))
             .await
     } else {
-        Err(AppError::validation(money_errors))
+        Err(AppError::validation(errors))
     };
     match outcome {
-        Ok(project) => see_other(&format!("/staff/projects/{}", project.id)),
-        Err(e) => client_page_with(&req, &state, id, Err(e)).await,
+        Ok(project) => Ok(form::done(
+            &state,
+            &format!("/staff/projects/{}", project.id),
+            &format!("Project {} added.", project.name),
+        )),
+        Err(e) => {
+            let form = refused(&form, e, PROJECT_FIELDS, PROJECT_RENAMED)?;
+            client_page_with(&req, &state, id, ClientForm::Project(form)).await
+        }
     }
 }
 
@@ -638,7 +756,7 @@ async fn project_page(
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
     let page = project_page_with(&req, &state, path.into_inner(), f, None, String::new()).await?;
-    render(&page, csrf)
+    render_shown(&req, &page, csrf)
 }
 
 /// A job import: a CSV file chosen on the page, or CSV text pasted.
@@ -746,6 +864,7 @@ async fn project_outcome(
     let f = Frame {
         email: user.email,
         csrf: csrf(req, state).token,
+        notice: None,
     };
     let page = project_page_with(req, state, id, f, report, problem).await?;
     html(status, &page)
@@ -789,7 +908,10 @@ async fn job_page_with(
         assignments,
         problem,
     };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
 }
 
 async fn job_page(
@@ -824,12 +946,22 @@ async fn offer_job(
         .run(move |conn| {
             crate::assignments::service::offer_or_assign(
                 conn, &notifier, user.id, job_id, shopper_id, action, now,
-            )
+            )?;
+            let code = crate::panel::store::find_shopper(conn, shopper_id)?
+                .map_or_else(|| format!("shopper {shopper_id}"), |s| s.code);
+            Ok(code)
         })
         .await;
     state.mail.wake();
     match outcome {
-        Ok(_) => see_other(&format!("/staff/jobs/{job_id}")),
+        Ok(code) => Ok(form::done(
+            &state,
+            &format!("/staff/jobs/{job_id}"),
+            &match action {
+                crate::assignments::model::Action::Assign => format!("Job assigned to {code}."),
+                _ => format!("Offer sent to {code}."),
+            },
+        )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             job_page_with(&req, &state, job_id, problem_text(&e)).await
         }

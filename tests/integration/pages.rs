@@ -642,8 +642,10 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("zip: 94110 is in CA, not in NY"), "{html}");
-    assert!(!html.contains("Harlem"));
+    assert!(html.contains("94110 is in CA, not in NY"), "{html}");
+    // Nothing is added, and what was typed is kept in the form.
+    assert!(!html.contains("4 Lenox Ave, New York"), "{html}");
+    assert!(html.contains(r#"value="Harlem""#), "{html}");
     let (status, _, location) = staff
         .post(
             &app,
@@ -663,6 +665,10 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(location, Some(format!("/staff/clients/{client}")));
     let (_, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
     assert!(html.contains("4 Lenox Ave, New York, NY 10026"), "{html}");
+    // The page says so, once.
+    assert!(html.contains("Store S4 added."), "{html}");
+    let (_, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
+    assert!(!html.contains("Store S4 added."), "said twice: {html}");
     // Money is typed in dollars; a bad amount is named in the typist's words, never as cents.
     let (status, html, _) = staff
         .post(
@@ -879,6 +885,128 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+/// The form mechanism, as a scheduler meets it: a refused form comes back with every bad
+/// field's message beside that field and every typed value kept; a form that worked says so
+/// once; an error page keeps the signed-in navigation and says what to do next.
+#[tokio::test]
+async fn a_refused_form_keeps_what_was_typed_and_names_every_bad_field() {
+    let Some(app) = spawn_app(Backend::Sqlite, "form_mechanism").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let mut staff = Browser::default();
+    staff.cookies.insert("incognito_access".into(), scheduler);
+    let (_, html, _) = staff.get(&app, "/staff/clients").await;
+    let csrf = csrf_field(&html);
+    let (_, _, location) = staff
+        .post(
+            &app,
+            "/staff/clients",
+            &[("csrf_token", &csrf), ("name", "Burger Barn")],
+        )
+        .await;
+    let client = id_in(&location, "clients");
+    let (_, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
+    assert!(html.contains("Client Burger Barn added."), "{html}");
+
+    // Three bad fields at once: no name, a ZIP that is no ZIP, a latitude that is no number.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/locations/new"),
+            &[
+                ("csrf_token", &csrf),
+                ("code", "S9"),
+                ("name", ""),
+                ("street", "9 Lenox Ave"),
+                ("city", "New York"),
+                ("state", "NY"),
+                ("zip", "1002"),
+                ("latitude", "north"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Please correct the 3 fields marked below."),
+        "{html}"
+    );
+    for (id, kept) in [
+        ("lcode", "S9"),
+        ("lstreet", "9 Lenox Ave"),
+        ("lzip", "1002"),
+        ("llat", "north"),
+    ] {
+        assert!(
+            html.contains(&format!(r#"id="{id}" name="#))
+                && html.contains(&format!(r#"value="{kept}""#)),
+            "{id} lost what was typed: {html}"
+        );
+    }
+    for id in ["lname", "lzip", "llat"] {
+        assert!(
+            html.contains(&format!(r#"<p class="field-error" id="{id}-error">"#)),
+            "no message beside {id}: {html}"
+        );
+    }
+    assert!(html.contains("Type a number here, not “north”."), "{html}");
+    assert!(
+        !html.contains(r#"id="lcity-error""#),
+        "a good field is not marked"
+    );
+    // Required inputs are marked as such.
+    assert!(html.contains(r#"Street address <span class="req">(required)</span>"#));
+    // The page keeps the signed-in navigation, not "Sign in / Sign up".
+    assert!(
+        html.contains("Sign out") && !html.contains(">Sign up<"),
+        "{html}"
+    );
+
+    // The project form: every bad field at once, money in dollars, no internal names.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/clients/{client}/projects"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Spring"),
+                ("max_km", ""),
+                ("rotation_days", "ninety"),
+                ("fee_dollars", "twenty"),
+                ("min_age", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["max_km", "rotation_days", "fee_dollars", "min_age"] {
+        assert!(
+            html.contains(&format!(r#"id="{id}-error""#)),
+            "no message beside {id}: {html}"
+        );
+    }
+    assert!(html.contains(r#"value="Spring""#) && html.contains(r#"value="twenty""#));
+    assert!(
+        !html.contains("fee_cents") && !html.contains("max_km:"),
+        "{html}"
+    );
+
+    // An error page of a signed-in user: their navigation, words instead of a status, and a
+    // way on.
+    let shopper = access(&app.signed_up_shopper(&unique_email("newbie")).await);
+    let mut newbie = Browser::default();
+    newbie.cookies.insert("incognito_access".into(), shopper);
+    let (status, html, _) = newbie.get(&app, "/shopper/jobs/1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("Send your application first"), "{html}");
+    assert!(html.contains(r#"href="/shopper/profile""#), "{html}");
+    assert!(html.contains(r#"href="/shopper/assignments""#) && html.contains("Sign out"));
+    assert!(
+        !html.contains(">Sign up<") && !html.contains("Not Found<"),
+        "{html}"
+    );
     app.stop().await;
 }
 
