@@ -14,6 +14,26 @@ use crate::error::{AppError, FieldError};
 use crate::money::Money;
 use crate::state::AppState;
 
+/// A field's message as a sentence beside its input: the service's short forms ("is
+/// required", "must be 1 to 500") read as "Fill this in." and "This must be 1 to 500."
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut text = if message == "is required" || message.starts_with("is required ") {
+        format!("Fill this in{}", &message["is required".len()..])
+    } else if message.starts_with("must ") || message.starts_with("is ") {
+        format!("This {message}")
+    } else {
+        let mut chars = message.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect()
+        })
+    };
+    if !text.ends_with(['.', '!', '?', ')']) {
+        text.push('.');
+    }
+    text
+}
+
 /// The cookie carrying a one-time confirmation to the page after a redirect.
 pub const NOTICE_COOKIE: &str = "incognito_notice";
 
@@ -75,9 +95,9 @@ impl FormState {
                     .errors
                     .entry(name.to_string())
                     .or_default()
-                    .push(field.message.clone());
+                    .push(sentence(&field.message));
             } else {
-                state.other.push(field.message.clone());
+                state.other.push(sentence(&field.message));
             }
         }
         state
@@ -334,6 +354,17 @@ mod tests {
         let named: Vec<&str> = read.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["max_km", "min_age", "cap", "bonus"]);
         assert!(read.errors[0].message.contains("thirty"));
+    }
+
+    #[test]
+    fn short_messages_read_as_sentences() {
+        assert_eq!(sentence("is required"), "Fill this in.");
+        assert_eq!(sentence("must be 1 to 500"), "This must be 1 to 500.");
+        assert_eq!(
+            sentence("94110 is in CA, not in NY"),
+            "94110 is in CA, not in NY."
+        );
+        assert_eq!(sentence("Type a number."), "Type a number.");
     }
 
     #[test]

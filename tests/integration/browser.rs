@@ -314,6 +314,74 @@ async fn every_page_fits_a_phone_and_a_desk() {
             }
         }
     }
+    // A refused form on a phone and a desk: every message beside its field, what was typed
+    // kept, nothing wider than the screen.
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("pages in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[
+                ("email", "scheduler@demo.example.com"),
+                ("password", password),
+            ])
+            .await;
+        browser.open(&app.url("/staff/clients")).await;
+        let client = browser
+            .eval(
+                "return document.querySelector('a[href^=\"/staff/clients/\"]').getAttribute('href')",
+                json!([]),
+            )
+            .await;
+        browser.open(&app.url(client.as_str().unwrap())).await;
+        browser
+            .eval(
+                "const form = document.querySelector('form[action$=\"/locations/new\"]');
+                 const set = (n, v) => { form.querySelector(`[name=\"${n}\"]`).value = v; };
+                 set('code', 'S-NEW'); set('name', ''); set('street', '12 Main St');
+                 set('city', 'Springfield'); set('state', 'IL'); set('zip', '6270');
+                 set('latitude', 'north');
+                 form.requestSubmit();",
+                json!([]),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for _ in 0..50 {
+            let ready = browser.eval("return document.readyState", json!([])).await;
+            if ready == "complete" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        browser
+            .eval(
+                "document.querySelector('form[action$=\"/locations/new\"]').scrollIntoView()",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("client-store-refused-{width}.png")))
+            .await;
+        let errors = browser
+            .eval(
+                "return [...document.querySelectorAll('.field-error')].map(e => e.id)",
+                json!([]),
+            )
+            .await;
+        assert_eq!(
+            errors,
+            json!(["lname-error", "lzip-error", "llat-error"]),
+            "at {width}px"
+        );
+        let kept = browser
+            .eval("return document.getElementById('lstreet').value", json!([]))
+            .await;
+        assert_eq!(kept, "12 Main St", "at {width}px");
+        for p in browser.sideways().await {
+            problems.push(format!("refused store form at {width}px: {p}"));
+        }
+    }
     assert!(
         problems.is_empty(),
         "sideways (screenshots in {}):\n{}",
