@@ -34,6 +34,59 @@ fn sentence(message: &str) -> String {
     text
 }
 
+/// What a field is called on the pages, for a problem said in one line.
+fn field_words(field: &str) -> String {
+    let known = [
+        ("visit_on", "the day of the visit"),
+        ("visited_on", "the day of the visit"),
+        ("window_start", "the opening day of the window"),
+        ("window_end", "the closing day of the window"),
+        ("fee_cents", "the fee"),
+        ("bonus_cents", "the bonus"),
+        ("reimbursement_cap_cents", "the reimbursement cap"),
+        ("max_km", "the farthest distance"),
+        ("location_id", "the store"),
+        ("shopper_id", "the shopper"),
+        ("client_id", "the client"),
+        ("reason", "the reason"),
+    ];
+    known.iter().find(|(name, _)| *name == field).map_or_else(
+        || field.replace('_', " "),
+        |(_, words)| (*words).to_string(),
+    )
+}
+
+/// A refused request's problem in one line of words: each field's message, the field named in
+/// words where the message does not say it on its own ("Choose a day from …" stands alone).
+pub fn problem_in_words(e: &AppError) -> String {
+    if e.fields.is_empty() {
+        return e.detail.clone();
+    }
+    e.fields
+        .iter()
+        .map(|f| {
+            let message = sentence(&f.message);
+            let stands_alone = f.message.starts_with(|c: char| c.is_uppercase());
+            if stands_alone {
+                message
+            } else {
+                let mut about = field_words(&f.field);
+                if let Some(first) = about.get(..1) {
+                    about = first.to_uppercase() + &about[1..];
+                }
+                let raw = f.message.trim();
+                if raw.starts_with("must ") || raw.starts_with("is ") {
+                    // "The fee" + "must not be negative" reads as one sentence.
+                    sentence(&format!("{about} {raw}"))
+                } else {
+                    format!("{about}: {message}")
+                }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The cookie carrying a one-time confirmation to the page after a redirect.
 pub const NOTICE_COOKIE: &str = "incognito_notice";
 
@@ -236,6 +289,33 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A day (`2036-12-01`, as `<input type="date">` sends it).
+    pub fn date(&mut self, name: &str) -> Option<chrono::NaiveDate> {
+        let text = self.text(name)?;
+        match chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                self.errors.push(FieldError::new(
+                    name,
+                    format!("Type a date like 2036-12-01, not “{text}”."),
+                ));
+                None
+            }
+        }
+    }
+
+    /// The id chosen in a list (a store, a shopper); `message` when it is not one.
+    pub fn id(&mut self, name: &str, message: &str) -> Option<i64> {
+        let text = self.text(name)?;
+        match text.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                self.errors.push(FieldError::new(name, message));
+                None
+            }
+        }
+    }
+
     /// A comma-separated list (`es, en`), without empty entries.
     pub fn list(&self, name: &str) -> Option<Vec<String>> {
         self.text(name).map(|v| {
@@ -354,6 +434,21 @@ mod tests {
         let named: Vec<&str> = read.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["max_km", "min_age", "cap", "bonus"]);
         assert!(read.errors[0].message.contains("thirty"));
+    }
+
+    #[test]
+    fn a_problem_in_one_line_names_no_internal_field() {
+        let e = AppError::validation(vec![
+            FieldError::new("visit_on", "Choose a day from 2036-06-01 to 2036-06-30."),
+            FieldError::new("window_end", "must be on or after the opening day"),
+            FieldError::new("fee_cents", "must not be negative"),
+        ]);
+        let line = problem_in_words(&e);
+        assert_eq!(
+            line,
+            "Choose a day from 2036-06-01 to 2036-06-30. The closing day of the window must be on or after the opening day. The fee must not be negative."
+        );
+        assert!(!line.contains('_'));
     }
 
     #[test]

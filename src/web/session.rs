@@ -207,17 +207,9 @@ pub fn form_text(form: &std::collections::HashMap<String, String>, name: &str) -
         .filter(|v| !v.is_empty())
 }
 
-/// The problem of a refused request in one line: its fields and what is wrong, or its detail.
+/// The problem of a refused request in one line of words (see [`super::form::problem_in_words`]).
 pub fn problem_text(e: &crate::error::AppError) -> String {
-    if e.fields.is_empty() {
-        e.detail.clone()
-    } else {
-        e.fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
+    super::form::problem_in_words(e)
 }
 
 #[cfg(test)]

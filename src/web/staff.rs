@@ -23,7 +23,7 @@ use crate::clients::model::{
     ProjectRow,
 };
 use crate::clients::{service as clients, store as client_store};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::http::CSV_LIMIT;
 use crate::money::Money;
 use crate::organizations::Organization;
@@ -710,8 +710,27 @@ struct ProjectPage {
     /// The client's stores, for the new-job form.
     locations: Vec<Location>,
     report: Option<ImportReport>,
+    /// A refused import.
     problem: String,
+    /// The new-job form.
+    job: FormState,
 }
+
+const JOB_FIELDS: &[&str] = &[
+    "location_id",
+    "code",
+    "window_start",
+    "window_end",
+    "fee_dollars",
+    "bonus_dollars",
+    "cap_dollars",
+];
+
+const JOB_RENAMED: &[(&str, &str)] = &[
+    ("fee_cents", "fee_dollars"),
+    ("bonus_cents", "bonus_dollars"),
+    ("reimbursement_cap_cents", "cap_dollars"),
+];
 
 impl ProjectPage {
     fn money(&self, cents: &i64) -> String {
@@ -726,6 +745,7 @@ async fn project_page_with(
     f: Frame,
     report: Option<ImportReport>,
     problem: String,
+    job: FormState,
 ) -> Result<ProjectPage, PageError> {
     let _ = req;
     let (project, jobs, locations) = state
@@ -746,6 +766,7 @@ async fn project_page_with(
         locations,
         report,
         problem,
+        job,
     })
 }
 
@@ -755,7 +776,16 @@ async fn project_page(
     path: web::Path<i64>,
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
-    let page = project_page_with(&req, &state, path.into_inner(), f, None, String::new()).await?;
+    let page = project_page_with(
+        &req,
+        &state,
+        path.into_inner(),
+        f,
+        None,
+        String::new(),
+        FormState::blank(),
+    )
+    .await?;
     render_shown(&req, &page, csrf)
 }
 
@@ -790,59 +820,43 @@ async fn create_job(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = staff_form(&req, &state, form).await?;
+    let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let mut errors = Vec::new();
-    let date = |name: &str, errors: &mut Vec<FieldError>| {
-        super::session::form_date(&form, name)
-            .map_err(|e| errors.extend(e.fields))
-            .ok()
-            .flatten()
-    };
-    let window_start = date("window_start", &mut errors);
-    let window_end = date("window_end", &mut errors);
-    let cents = |name: &str, errors: &mut Vec<FieldError>| {
-        form_text(&form, name).and_then(|v| {
-            Money::parse(&v)
-                .map_err(|m| errors.push(FieldError::new(name, m)))
-                .ok()
-                .map(Money::cents)
-        })
-    };
-    let fee_cents = cents("fee_dollars", &mut errors);
-    let bonus_cents = cents("bonus_dollars", &mut errors);
-    let reimbursement_cap_cents = cents("cap_dollars", &mut errors);
-    let location_id = match form_text(&form, "location_id").map(|v| v.parse::<i64>()) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => {
-            errors.push(FieldError::new("location_id", "choose a store"));
-            None
-        }
-        None => None,
-    };
+    let mut read = Reader::new(&form);
     let input = JobInput {
         project_id: Some(id),
-        location_id,
-        code: form_text(&form, "code"),
-        window_start,
-        window_end,
-        fee_cents,
-        bonus_cents,
-        reimbursement_cap_cents,
+        location_id: read.id("location_id", "Choose a store."),
+        code: read.text("code"),
+        window_start: read.date("window_start"),
+        window_end: read.date("window_end"),
+        fee_cents: read.money("fee_dollars", ""),
+        bonus_cents: read.money("bonus_dollars", ""),
+        reimbursement_cap_cents: read.money("cap_dollars", ""),
         ..JobInput::default()
     };
-    let outcome = if errors.is_empty() {
+    let outcome = if read.errors.is_empty() {
         state
             .db
             .run(move |conn| clients::create_job(conn, &input, now))
             .await
-            .map(|_| None::<ImportReport>)
     } else {
-        Err(AppError::validation(errors))
+        Err(AppError::validation(std::mem::take(&mut read.errors)))
     };
     match outcome {
-        Ok(_) => see_other(&format!("/staff/projects/{id}")),
-        Err(e) => project_outcome(&req, &state, user, id, Err(e)).await,
+        Ok(job) => Ok(form::done(
+            &state,
+            &format!("/staff/projects/{id}"),
+            &format!("Job {} added.", job.code),
+        )),
+        Err(e) => {
+            let job = refused(&form, e, JOB_FIELDS, JOB_RENAMED)?;
+            let (_, f, csrf) = frame(&req, &state).await?;
+            let page = project_page_with(&req, &state, id, f, None, String::new(), job).await?;
+            Ok(super::pages::with_csrf(
+                html(StatusCode::UNPROCESSABLE_ENTITY, &page)?,
+                csrf,
+            ))
+        }
     }
 }
 
@@ -866,7 +880,7 @@ async fn project_outcome(
         csrf: csrf(req, state).token,
         notice: None,
     };
-    let page = project_page_with(req, state, id, f, report, problem).await?;
+    let page = project_page_with(req, state, id, f, report, problem, FormState::blank()).await?;
     html(status, &page)
 }
 

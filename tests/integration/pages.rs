@@ -740,7 +740,10 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("window_end"), "{html}");
+    // Named beside the closing day, in words, with what was typed kept.
+    assert!(html.contains(r#"id="jend-error""#), "{html}");
+    assert!(html.contains(r#"value="2036-12-20""#) && html.contains(r#"value="J2""#));
+    assert!(!html.contains("window_end:"), "{html}");
     assert!(!html.contains(">J2<"));
     let (status, _, location) = staff
         .post(
@@ -1193,7 +1196,12 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("visit_on: must be a date"), "{html}");
+    // Said in words, without the form's internal name.
+    assert!(
+        html.contains("The day of the visit must be a date, YYYY-MM-DD."),
+        "{html}"
+    );
+    assert!(!html.contains("visit_on:"), "{html}");
     let (status, _, _) = browser
         .post(
             &app,
