@@ -215,6 +215,8 @@ pub struct Settings {
     pub auto_approve: Option<Vec<ApprovalRule>>,
     /// A Nominatim-compatible geocoder; None: addresses are placed at their ZIP code's centre.
     pub geocoder_url: Option<Url>,
+    /// The unit of distances on the pages (miles by default); the API keeps kilometres.
+    pub distance_unit: crate::units::DistanceUnit,
 }
 
 /// What an application must hold to be approved without a staff review.
@@ -294,6 +296,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
     "INCOGNITO_AUTO_APPROVE",
     "INCOGNITO_GEOCODER_URL",
+    "INCOGNITO_DISTANCE_UNIT",
 ];
 
 impl Settings {
@@ -323,6 +326,7 @@ impl Settings {
             mail_poll_interval: Duration::from_secs(2),
             auto_approve: None,
             geocoder_url: None,
+            distance_unit: crate::units::DistanceUnit::Mi,
             bind,
             data_dir,
         }
@@ -411,6 +415,14 @@ impl Settings {
                 ));
             }
             s.geocoder_url = Some(url);
+        }
+        if let Some(v) = get("INCOGNITO_DISTANCE_UNIT") {
+            s.distance_unit = crate::units::DistanceUnit::parse(v).ok_or_else(|| {
+                SettingError::new(
+                    "INCOGNITO_DISTANCE_UNIT",
+                    format!("`{v}` is not a unit: use mi (miles) or km"),
+                )
+            })?;
         }
         if let Some(v) = get("INCOGNITO_AUTO_APPROVE") {
             s.auto_approve = ApprovalRule::parse_setting(v)
@@ -696,6 +708,7 @@ mod tests {
             ("INCOGNITO_LOG", "info,=[["),
             ("INCOGNITO_AUTO_APPROVE", "tax_id,shoe_size"),
             ("INCOGNITO_GEOCODER_URL", "ftp://geo"),
+            ("INCOGNITO_DISTANCE_UNIT", "miles"),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

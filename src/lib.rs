@@ -25,4 +25,5 @@ pub mod panel;
 pub mod privacy;
 pub mod state;
 pub mod telemetry;
+pub mod units;
 pub mod web;

@@ -34,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct Frame {
     email: String,
     csrf: String,
+    /// The unit of distances on the pages.
+    unit: crate::units::DistanceUnit,
 }
 
 fn see_other(location: &str) -> PageResult {
@@ -77,6 +79,7 @@ async fn batches_page_with(req: &HttpRequest, state: &AppState, problem: String)
         f: Frame {
             email: user.email,
             csrf: csrf.token.clone(),
+            unit: state.settings.distance_unit,
         },
         projects,
         problem,
@@ -187,6 +190,7 @@ async fn batch_page_with(
         f: Frame {
             email: user.email,
             csrf: csrf.token.clone(),
+            unit: state.settings.distance_unit,
         },
         batch,
         problem,
@@ -266,6 +270,7 @@ async fn coverage_page(
         f: Frame {
             email: user.email,
             csrf: csrf.token.clone(),
+            unit: state.settings.distance_unit,
         },
         report,
     };

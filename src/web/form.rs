@@ -13,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::error::{AppError, FieldError};
 use crate::money::Money;
 use crate::state::AppState;
+use crate::units::DistanceUnit;
 
 /// A field's message as a sentence beside its input: the service's short forms ("is
 /// required", "must be 1 to 500") read as "Fill this in." and "This must be 1 to 500."
@@ -210,6 +211,7 @@ fn encode(text: &str) -> String {
 /// that they are all shown at once with the service's own checks.
 pub struct Reader<'a> {
     form: &'a HashMap<String, String>,
+    unit: DistanceUnit,
     pub errors: Vec<FieldError>,
 }
 
@@ -217,7 +219,27 @@ impl<'a> Reader<'a> {
     pub fn new(form: &'a HashMap<String, String>) -> Self {
         Self {
             form,
+            unit: DistanceUnit::default(),
             errors: Vec::new(),
+        }
+    }
+
+    /// Distances are typed in `unit` (the pages' setting).
+    pub fn in_unit(mut self, unit: DistanceUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// A distance typed in the pages' unit, within `min_km`–`max_km`, in kilometres; the
+    /// message names the range in the unit typed.
+    pub fn distance(&mut self, name: &str, min_km: f64, max_km: f64) -> Option<f64> {
+        let value = self.number(name)?;
+        match self.unit.typed_within(value, min_km, max_km) {
+            Ok(km) => Some(km),
+            Err(message) => {
+                self.errors.push(FieldError::new(name, message));
+                None
+            }
         }
     }
 

@@ -18,6 +18,7 @@ use crate::assignments::notify::Notifier;
 use crate::assignments::service;
 use crate::auth::Role;
 use crate::state::AppState;
+use crate::units::DistanceUnit;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -50,13 +51,14 @@ fn xml(s: &str) -> String {
 /// The board as a map: the shopper's home in the middle, the travel radius as a circle, each
 /// job a dot at its offset (eligible filled, not available hollow), linked to its page. Drawn
 /// on the server: no tiles, no script, no network.
-pub fn map_svg(board: &Board) -> String {
+pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
     let r = board.radius_km.max(1.0);
+    let reach = unit.show(r);
     let extent = r * 1.15;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="img" viewBox="{:.2} {:.2} {:.2} {:.2}" aria-label="Jobs within {r:.0} km of your home">"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="map" role="img" viewBox="{:.2} {:.2} {:.2} {:.2}" aria-label="Jobs within {reach} of your home">"##,
         -extent,
         -extent,
         2.0 * extent,
@@ -64,7 +66,7 @@ pub fn map_svg(board: &Board) -> String {
     );
     let _ = write!(
         svg,
-        r##"<title>Jobs within {r:.0} km of your home</title><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f6f7f9"/>"##,
+        r##"<title>Jobs within {reach} of your home</title><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#f6f7f9"/>"##,
         -extent,
         -extent,
         2.0 * extent,
@@ -97,12 +99,12 @@ pub fn map_svg(board: &Board) -> String {
         };
         let _ = write!(
             svg,
-            r##"<a href="/shopper/jobs/{}"><circle class="job" cx="{x:.3}" cy="{y:.3}" r="{dot:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"><title>{} · {} · {} km · {}</title></circle></a>"##,
+            r##"<a href="/shopper/jobs/{}"><circle class="job" cx="{x:.3}" cy="{y:.3}" r="{dot:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"><title>{} · {} · {} · {}</title></circle></a>"##,
             card.id,
             dot / 3.0,
             xml(&card.code),
             xml(&card.area),
-            card.distance_km,
+            unit.show(card.distance_km),
             label
         );
     };
@@ -132,6 +134,7 @@ struct BoardPage {
     pages: usize,
     total: usize,
     radius_km: f64,
+    unit: DistanceUnit,
     jobs: Vec<JobCard>,
     unavailable: Vec<board::Unavailable>,
     map: String,
@@ -165,7 +168,8 @@ async fn board_page(
     let total = board.eligible.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
-    let map = map_svg(&board);
+    let unit = state.settings.distance_unit;
+    let map = map_svg(&board, unit);
     let jobs = board
         .eligible
         .iter()
@@ -186,6 +190,7 @@ async fn board_page(
         pages,
         total,
         radius_km: board.radius_km,
+        unit,
         jobs,
         unavailable: board.unavailable,
         map,
@@ -201,6 +206,7 @@ struct JobPage {
     job: JobCard,
     why_not: Vec<String>,
     problem: String,
+    unit: DistanceUnit,
 }
 
 impl JobPage {
@@ -235,6 +241,7 @@ async fn job_page_with(
         job,
         why_not,
         problem,
+        unit: state.settings.distance_unit,
     };
     Ok(super::pages::with_csrf(html(status, &view)?, csrf))
 }

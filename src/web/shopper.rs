@@ -20,6 +20,7 @@ use crate::privacy::access::AccessView;
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::inventory::{Classification, lookup};
 use crate::state::AppState;
+use crate::units::DistanceUnit;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -110,6 +111,7 @@ fn field(
 fn form_fields(
     view: Option<&ProfileView>,
     sent: Option<&HashMap<String, String>>,
+    unit: DistanceUnit,
 ) -> (Vec<Field>, Vec<Vec<Field>>, Vec<Vec<Field>>) {
     let v = |f: fn(&ProfileView) -> Option<String>| view.and_then(f);
     let s = "shoppers";
@@ -188,9 +190,12 @@ fn form_fields(
         ),
         field(
             "travel_radius_km",
-            "How far you will travel (km)",
+            match unit {
+                DistanceUnit::Mi => "How far you will travel (miles)",
+                DistanceUnit::Km => "How far you will travel (km)",
+            },
             "number",
-            v(|p| Some(p.travel_radius_km.to_string())),
+            view.map(|p| unit.typed(p.travel_radius_km)),
             false,
             (s, "travel_radius_km"),
         ),
@@ -364,7 +369,8 @@ async fn profile_form(req: HttpRequest, state: web::Data<AppState>) -> PageResul
         })
         .await?;
     let csrf = csrf(&req, &state);
-    let (fields, certifications, affiliations) = form_fields(view.as_ref(), None);
+    let (fields, certifications, affiliations) =
+        form_fields(view.as_ref(), None, state.settings.distance_unit);
     let saved = req.query_string().contains("saved=1");
     let page = ProfilePage {
         csrf: csrf.token.clone(),
@@ -390,14 +396,14 @@ async fn profile_form(req: HttpRequest, state: web::Data<AppState>) -> PageResul
 fn request_from(
     form: &HashMap<String, String>,
     applying: bool,
+    unit: DistanceUnit,
 ) -> Result<ProfileRequest, FieldError> {
-    let radius =
-        match form_text(form, "travel_radius_km") {
-            None => None,
-            Some(r) => Some(r.parse::<f64>().map_err(|_| {
-                FieldError::new("travel_radius_km", "must be a number of kilometres")
-            })?),
-        };
+    // Typed in the pages' unit; the service keeps kilometres (1–500).
+    let mut read = super::form::Reader::new(form).in_unit(unit);
+    let radius = read.distance("travel_radius_km", 1.0, 500.0);
+    if let Some(e) = read.errors.pop() {
+        return Err(e);
+    }
     let sealed = |name: &str| form.get(name).map(|v| v.trim().to_string());
     let languages = form_text(form, "languages").map(|l| {
         l.split([',', ' '])
@@ -463,7 +469,7 @@ async fn save_profile(
         .db
         .run(move |conn| Ok(crate::panel::store::find_shopper(conn, id)?.is_none()))
         .await?;
-    let outcome = match request_from(&form, applying) {
+    let outcome = match request_from(&form, applying, state.settings.distance_unit) {
         Err(e) => Err(crate::error::AppError::validation(vec![e])),
         Ok(request) => {
             service::submit_profile(
@@ -483,7 +489,7 @@ async fn save_profile(
             .insert_header((header::LOCATION, "/shopper/profile?saved=1"))
             .finish()),
         Err(e) if !e.fields.is_empty() => {
-            let mut fields = form_fields(None, Some(&form));
+            let mut fields = form_fields(None, Some(&form), state.settings.distance_unit);
             let other_errors = place_errors(e.fields, &mut fields);
             let current: Vec<(Purpose, bool)> = Purpose::ALL
                 .into_iter()

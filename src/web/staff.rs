@@ -30,6 +30,7 @@ use crate::organizations::Organization;
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
 use crate::state::AppState;
+use crate::units::DistanceUnit;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -94,6 +95,8 @@ struct Frame {
     email: String,
     csrf: String,
     notice: Option<String>,
+    /// The unit of distances on the pages.
+    unit: DistanceUnit,
 }
 
 async fn frame(
@@ -106,6 +109,7 @@ async fn frame(
         email: user.email.clone(),
         csrf: csrf.token.clone(),
         notice: form::notice(req),
+        unit: state.settings.distance_unit,
     };
     Ok((user, frame, csrf))
 }
@@ -402,6 +406,12 @@ struct ClientPage {
     competitor: FormState,
     store: FormState,
     project: FormState,
+    /// "Farthest a shopper travels (miles)".
+    max_km_label: String,
+}
+
+fn max_km_label(unit: DistanceUnit) -> String {
+    format!("Farthest a shopper travels ({})", unit.words())
 }
 
 /// The forms of the client's page, and the one that was refused.
@@ -479,6 +489,7 @@ async fn client_page(
         competitor: FormState::blank(),
         store: FormState::blank(),
         project: FormState::blank(),
+        max_km_label: max_km_label(state.settings.distance_unit),
     };
     render_shown(&req, &page, csrf)
 }
@@ -518,6 +529,7 @@ async fn client_page_with(
         competitor,
         store,
         project,
+        max_km_label: max_km_label(state.settings.distance_unit),
     };
     Ok(super::pages::with_csrf(html(page_status, &page)?, csrf))
 }
@@ -647,13 +659,13 @@ async fn create_project(
     let now = state.clock.naive();
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let mut read = Reader::new(&form);
+    let mut read = Reader::new(&form).in_unit(state.settings.distance_unit);
     let fee_cents = read.money("fee_dollars", "Type the fee in dollars, like 25 or 25.50.");
     let cap_cents = read.money("cap_dollars", "");
     let input = ProjectInput {
         client_id: id,
         name: read.raw("name"),
-        max_km: read.number("max_km"),
+        max_km: read.distance("max_km", 1.0, 500.0),
         min_age: read.whole("min_age"),
         max_age: read.whole("max_age"),
         vehicle: Some(read.ticked("vehicle")),
@@ -879,6 +891,7 @@ async fn project_outcome(
         email: user.email,
         csrf: csrf(req, state).token,
         notice: None,
+        unit: state.settings.distance_unit,
     };
     let page = project_page_with(req, state, id, f, report, problem, FormState::blank()).await?;
     html(status, &page)

@@ -1013,6 +1013,46 @@ async fn a_refused_form_keeps_what_was_typed_and_names_every_bad_field() {
     app.stop().await;
 }
 
+/// `INCOGNITO_DISTANCE_UNIT`: the pages type and show distances in miles by default, in
+/// kilometres when set; the API keeps kilometres either way.
+#[tokio::test]
+async fn distances_are_shown_in_the_pages_unit_and_kept_in_km_by_the_api() {
+    for (unit, reach, typed) in [
+        (
+            incognito::units::DistanceUnit::Mi,
+            "within 19 mi",
+            r#"value="18.64""#,
+        ),
+        (
+            incognito::units::DistanceUnit::Km,
+            "within 30 km",
+            r#"value="30""#,
+        ),
+    ] {
+        let Some(app) = spawn_app_with(Backend::Sqlite, "distance_unit", |s| {
+            s.distance_unit = unit;
+        })
+        .await
+        else {
+            return;
+        };
+        let (_, scheduler) = admin_and_scheduler(&app).await;
+        let (_, token) = panel_member(&app, &scheduler, "dee", serde_json::json!({}), true).await;
+        let profile = get_json(&app, "/api/v1/me/profile", &token).await;
+        assert_eq!(profile["travel_radius_km"], 30.0, "{profile}");
+        let mut browser = signed_in(&serde_json::json!({"access_token": token}));
+        let (_, html, _) = browser.get(&app, "/shopper/jobs").await;
+        assert!(html.contains(reach), "{unit:?}: {html}");
+        let (_, html, _) = browser.get(&app, "/shopper/profile").await;
+        assert!(html.contains(typed), "{unit:?}: {html}");
+        assert!(
+            html.contains(&format!("How far you will travel ({})", unit.words())),
+            "{html}"
+        );
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_holds() {
     use incognito::privacy::inventory::{Classification, INVENTORY};
@@ -1133,7 +1173,7 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
     let (status, html, _) = browser.get(&app, "/shopper/jobs").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("1 open job you can take within 30 km"),
+        html.contains("1 open job you can take within 19 mi"),
         "{html}"
     );
     assert!(
