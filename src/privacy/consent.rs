@@ -47,6 +47,16 @@ impl Purpose {
         Purpose::ALL.into_iter().find(|p| p.as_str() == value)
     }
 
+    /// The choice named in a few words, as the history lists it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Purpose::ShareNameAddress => "sharing my name and street address",
+            Purpose::ShareContact => "sharing my email and phone",
+            Purpose::JobOfferEmails => "emails about job offers",
+            Purpose::DailyDigest => "the daily digest of new jobs",
+        }
+    }
+
     /// What saying yes means, in the words the forms show.
     pub fn explanation(self) -> &'static str {
         match self {
@@ -75,6 +85,25 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 5] = [
+        Source::SignUp,
+        Source::Profile,
+        Source::Api,
+        Source::GlobalPrivacyControl,
+        Source::UnsubscribeLink,
+    ];
+
+    /// Where the choice was made, in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Source::SignUp => "when I signed up",
+            Source::Profile => "on these pages",
+            Source::Api => "through the API",
+            Source::GlobalPrivacyControl => "my browser's privacy signal (GPC)",
+            Source::UnsubscribeLink => "the unsubscribe link in a mail",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::SignUp => "signup",
@@ -99,6 +128,24 @@ pub struct ConsentRecord {
     pub notice_version: String,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub recorded_at: NaiveDateTime,
+}
+
+impl ConsentRecord {
+    /// The choice in words (the stored name where it is not known).
+    pub fn purpose_words(&self) -> &str {
+        match Purpose::parse(&self.purpose) {
+            Some(p) => p.words(),
+            None => &self.purpose,
+        }
+    }
+
+    /// Where it was made, in words (the stored name where it is not known).
+    pub fn source_words(&self) -> &str {
+        match Source::ALL.into_iter().find(|s| s.as_str() == self.source) {
+            Some(s) => s.words(),
+            None => &self.source,
+        }
+    }
 }
 
 #[derive(Insertable)]

@@ -429,6 +429,16 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
         6,
         "4 at sign-up, 2 changes"
     );
+    // The history in words, not stored names.
+    let history = cells(&html);
+    assert!(
+        history.contains("sharing my email and phone") && history.contains("on these pages"),
+        "{history}"
+    );
+    assert!(
+        !history.contains("<td>share_contact</td>") && !history.contains("<td>profile</td>"),
+        "{history}"
+    );
 
     // With the browser's privacy signal a yes to sharing is refused, as in the API: the page
     // comes back with why and with what was ticked, and nothing is recorded.
