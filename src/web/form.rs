@@ -109,14 +109,6 @@ impl FormState {
         Self::default()
     }
 
-    /// A form filled in with these values (e.g. what is stored).
-    pub fn with_values(values: impl IntoIterator<Item = (String, String)>) -> Self {
-        Self {
-            values: values.into_iter().collect(),
-            ..Self::default()
-        }
-    }
-
     /// The form as it was sent and refused: every value kept except the `sealed` ones, each
     /// of the error's fields placed beside the input of that name (`renamed` maps the API's
     /// field names to the form's where they differ: `("fee_cents", "fee")`), the rest, or
