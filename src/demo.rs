@@ -363,6 +363,7 @@ impl Demo<'_> {
                 if n % 50 == 48 {
                     assignments::change_shopper_status(
                         self.conn,
+                        &Notifier::new(self.auth),
                         scheduler,
                         user,
                         StatusAction::Suspend,

@@ -6,11 +6,12 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use incognito::app::{self, Application};
+use incognito::app::Application;
 use incognito::auth::{self, Email, Password, Role};
 use incognito::config::Settings;
 use incognito::keys::Keys;
 use incognito::matching;
+use incognito::startup;
 use std::path::PathBuf;
 
 /// mimalloc returns freed memory to the system and fragments less than the system allocator
@@ -179,10 +180,10 @@ fn serve(settings: Settings) -> ExitCode {
 }
 
 fn migrate(settings: &Settings) -> ExitCode {
-    if let Err(e) = app::prepare_data_dir(settings) {
+    if let Err(e) = startup::prepare_data_dir(settings) {
         return fail(&e);
     }
-    match app::open_database(settings) {
+    match startup::open_database(settings) {
         Ok(_) => {
             println!(
                 "migrations are up to date ({})",
@@ -195,11 +196,11 @@ fn migrate(settings: &Settings) -> ExitCode {
 }
 
 fn rotate_keys(settings: &Settings) -> ExitCode {
-    if let Err(e) = app::prepare_data_dir(settings) {
+    if let Err(e) = startup::prepare_data_dir(settings) {
         return fail(&e);
     }
     // Open the database first: a bad URL must not leave a new key behind for nothing.
-    let pool = match app::open_database(settings) {
+    let pool = match startup::open_database(settings) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
@@ -332,10 +333,10 @@ fn demo(settings: &Settings, seed: u64) -> ExitCode {
 /// What a command that writes accounts needs: the data directory, the keys, the migrated
 /// database and the accounts service on the system clock; a failure is printed.
 fn open_for_command(settings: &Settings) -> Result<(incognito::db::DbPool, auth::Auth), ExitCode> {
-    app::prepare_data_dir(settings).map_err(|e| fail(&e))?;
+    startup::prepare_data_dir(settings).map_err(|e| fail(&e))?;
     let keys = Keys::load_or_create(&settings.keys_dir())
         .map_err(|e| fail(&format!("INCOGNITO_DATA_DIR: {e}")))?;
-    let pool = app::open_database(settings).map_err(|e| fail(&e))?;
+    let pool = startup::open_database(settings).map_err(|e| fail(&e))?;
     let auth = auth::Auth::new(settings, keys, incognito::clock::Clock::system());
     Ok((pool, auth))
 }

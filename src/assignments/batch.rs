@@ -15,7 +15,7 @@ use super::snapshot::{self, JobParts};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{batch_items, batches, jobs, locations, projects, shoppers};
 use crate::db::{DbConnection, write_transaction};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::Keys;
 use crate::matching::{batch_edges, solve};
 use crate::panel::model::ShopperRow;
@@ -29,6 +29,94 @@ pub const MAX_JOBS: usize = 5000;
 pub struct BatchRequest {
     /// The open jobs to fill (1 to 5000).
     pub job_ids: Vec<i64>,
+}
+
+/// Which of a project's open jobs a batch takes, as the batch page chooses them: those whose
+/// window opens within the days given, at stores in a state (and a city of it) if given.
+#[derive(Debug, Clone, Default)]
+pub struct JobSelection {
+    pub project_id: Option<i64>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    /// Two letters, e.g. NY.
+    pub state: Option<String>,
+    pub city: Option<String>,
+}
+
+impl JobSelection {
+    /// Every problem with the selection at once, in the page's field names.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.project_id.is_none() {
+            errors.push(FieldError::new("project_id", "Choose a project."));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && to < from
+        {
+            errors.push(FieldError::new(
+                "to",
+                "This must be on or after the first day.",
+            ));
+        }
+        if let Some(state) = &self.state
+            && (state.len() != 2 || !state.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            errors.push(FieldError::new(
+                "state",
+                "Type the state's two letters, e.g. NY.",
+            ));
+        }
+        if self.city.is_some() && self.state.is_none() {
+            errors.push(FieldError::new("state", "Give the state of the city too."));
+        }
+        errors
+    }
+
+    /// The ids of the open jobs selected; a problem when the selection is not valid or holds
+    /// no open job.
+    pub fn open_jobs(&self, conn: &mut DbConnection) -> AppResult<Vec<i64>> {
+        let errors = self.check();
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        let mut q = jobs::table
+            .inner_join(locations::table)
+            .filter(jobs::project_id.eq(self.project_id.unwrap_or_default()))
+            .filter(jobs::status.eq("open"))
+            .into_boxed();
+        if let Some(state) = &self.state {
+            q = q.filter(locations::state.eq(state.to_ascii_uppercase()));
+        }
+        if let Some(city) = &self.city {
+            q = q.filter(locations::city.eq(city.clone()));
+        }
+        if let Some(from) = self.from {
+            q = q.filter(jobs::window_start.ge(from));
+        }
+        if let Some(to) = self.to {
+            q = q.filter(jobs::window_start.le(to));
+        }
+        let ids: Vec<i64> = q
+            .order(jobs::window_start)
+            .select(jobs::id)
+            .limit(MAX_JOBS as i64 + 1)
+            .load(conn)?;
+        if ids.is_empty() {
+            return Err(AppError::field(
+                "project_id",
+                "The project has no open jobs in these days and this region.",
+            ));
+        }
+        if ids.len() > MAX_JOBS {
+            return Err(AppError::field(
+                "project_id",
+                format!(
+                    "More than {MAX_JOBS} open jobs are selected; choose fewer days or a region."
+                ),
+            ));
+        }
+        Ok(ids)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::panel::model::ShopperRow;
 
-#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// Only this client's stores.
@@ -157,7 +157,7 @@ pub fn set_bonus(
     now: NaiveDateTime,
 ) -> AppResult<JobRow> {
     if !(0..=1_000_000).contains(&bonus_cents) {
-        return Err(AppError::field("bonus_cents", "must be 0 to 1000000"));
+        return Err(AppError::field("bonus_cents", "must be from $0 to $10,000"));
     }
     let n = diesel::update(jobs::table.find(job_id))
         .set((jobs::bonus_cents.eq(bonus_cents), jobs::updated_at.eq(now)))

@@ -75,6 +75,36 @@ impl Notifier {
                 == 0;
         same.then_some((user_id, purpose))
     }
+
+    /// Carries out a genuine unsubscribe token: records a no to its purpose, from the link.
+    /// `None` when the token is not genuine or its account is gone (deleted since the mail).
+    pub fn unsubscribe(
+        &self,
+        conn: &mut DbConnection,
+        token: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<Option<Purpose>> {
+        let Some((user_id, purpose)) = self.check_unsubscribe(token) else {
+            return Ok(None);
+        };
+        crate::db::write_transaction(conn, |conn| {
+            if crate::auth::store::find_user(conn, user_id)
+                .optional()?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            consent::record(
+                conn,
+                user_id,
+                purpose,
+                false,
+                consent::Source::UnsubscribeLink,
+                now,
+            )?;
+            Ok(Some(purpose))
+        })
+    }
 }
 
 fn email_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<String> {
@@ -114,6 +144,24 @@ fn send(
 }
 
 impl Notifier {
+    /// An applicant approved: they are on the panel and may take jobs now. A service mail,
+    /// sent whatever the mail choices (it is about the account itself).
+    pub fn approved(
+        &self,
+        conn: &mut DbConnection,
+        shopper_id: i64,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        let body = format!(
+            "Hello,\n\nWelcome to the panel: your application is approved, and you may take jobs now.\n\n\
+             The jobs near you that you qualify for:\n{}\n\n\
+             Keep your profile up to date, so that the jobs you see fit you:\n{}\n\n— Incognito\n",
+            self.page("shopper/jobs"),
+            self.page("shopper/profile"),
+        );
+        send(conn, shopper_id, "You are on the panel".into(), body, now)
+    }
+
     /// An offer, with the page to accept it, if the shopper wants offer mail.
     pub fn offer_made(
         &self,

@@ -280,9 +280,10 @@ pub fn offer_or_assign(
 
 /// Approves, suspends or reinstates a shopper (`panel::service::change_status`); a suspension
 /// also withdraws the shopper's requests and offers, in the same transaction (accepted visits
-/// stay for staff to decide: reassign or let them be made).
+/// stay for staff to decide: reassign or let them be made); an approval mails the shopper.
 pub fn change_shopper_status(
     conn: &mut DbConnection,
+    notifier: &super::notify::Notifier,
     staff_id: i64,
     shopper_id: i64,
     action: crate::panel::service::StatusAction,
@@ -292,8 +293,16 @@ pub fn change_shopper_status(
     write_transaction(conn, |conn| {
         let to =
             crate::panel::service::change_status(conn, staff_id, shopper_id, action, reason, now)?;
-        if to == crate::panel::model::Status::Suspended {
-            withdraw_open(conn, shopper_id, staff_id, now)?;
+        match to {
+            crate::panel::model::Status::Suspended => {
+                withdraw_open(conn, shopper_id, staff_id, now)?;
+            }
+            crate::panel::model::Status::Active
+                if action == crate::panel::service::StatusAction::Approve =>
+            {
+                notifier.approved(conn, shopper_id, now)?;
+            }
+            _ => {}
         }
         Ok(())
     })

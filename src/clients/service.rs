@@ -646,6 +646,21 @@ pub struct DisqualificationRequest {
     pub reason: String,
 }
 
+impl DisqualificationRequest {
+    /// The problems that need no database: the reason.
+    pub fn check(&self) -> Vec<FieldError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 1000 {
+            vec![FieldError::new(
+                "reason",
+                "say why, in 1 to 1000 characters",
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Keeps a shopper away from a client's (or one store's) jobs, with a reason.
 pub fn disqualify(
     conn: &mut DbConnection,
@@ -657,26 +672,28 @@ pub fn disqualify(
     use crate::db::schema::disqualifications;
     use diesel::prelude::*;
     let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(AppError::field(
-            "reason",
-            "say why, in 1 to 1000 characters",
-        ));
-    }
     write_transaction(conn, |conn| {
         crate::panel::store::find_shopper(conn, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
-        find_client_or_field(conn, request.client_id, "client_id")?;
-        if let Some(id) = request.location_id {
-            match store::find_location(conn, id).optional()? {
-                Some(l) if l.client_id == request.client_id => {}
-                _ => {
-                    return Err(AppError::field(
-                        "location_id",
-                        "is not a store of this client",
-                    ));
-                }
-            }
+        // Every problem at once: the reason, the client, the store.
+        let mut errors = request.check();
+        let client = store::find_client(conn, request.client_id).optional()?;
+        if client.is_none() {
+            errors.push(FieldError::new("client_id", "no client has this id"));
+        }
+        if let Some(id) = request.location_id
+            && client.is_some()
+            && store::find_location(conn, id)
+                .optional()?
+                .is_none_or(|l| l.client_id != request.client_id)
+        {
+            errors.push(FieldError::new(
+                "location_id",
+                "is not a store of this client",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
         }
         diesel::insert_into(disqualifications::table)
             .values((

@@ -317,11 +317,13 @@ async fn change_status(
     user.require(Role::SCHEDULING)?;
     let reason = body.into_inner()?.reason;
     let keys = state.auth.keys.clone();
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let view = state
         .db
         .run(move |conn| {
             crate::assignments::service::change_shopper_status(
                 conn,
+                &notifier,
                 user.id,
                 id,
                 action,
@@ -338,6 +340,7 @@ async fn change_status(
             )
         })
         .await?;
+    state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
 }
 

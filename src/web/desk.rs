@@ -4,18 +4,19 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
+use super::form::{self, FormState, Reader};
+use super::session::{Csrf, csrf, form_post_in, page_user_in};
 use super::{PageError, html};
-use crate::assignments::batch::{self, BatchRequest, BatchView};
+use crate::assignments::batch::{self, BatchRequest, BatchView, JobSelection};
 use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
 use crate::auth::Role;
-use crate::db::schema::{clients, jobs, locations, organizations, projects};
+use crate::db::schema::{clients, organizations, projects};
 use crate::error::AppError;
 use crate::money::Money;
 use crate::state::AppState;
@@ -31,17 +32,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/jobs/{id}/bonus", web::post().to(set_bonus));
 }
 
+/// A page's common parts: who is signed in, the form token, the confirmation of the form sent
+/// just before (said once), and the unit of distances.
 struct Frame {
     email: String,
     csrf: String,
-    /// The unit of distances on the pages.
+    notice: Option<String>,
     unit: crate::units::DistanceUnit,
 }
 
-fn see_other(location: &str) -> PageResult {
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
+async fn frame(req: &HttpRequest, state: &AppState) -> Result<(Frame, Csrf), PageError> {
+    let user = page_user_in(req, state, Role::SCHEDULING).await?;
+    let csrf = csrf(req, state);
+    let frame = Frame {
+        email: user.email,
+        csrf: csrf.token.clone(),
+        notice: form::notice(req),
+        unit: state.settings.distance_unit,
+    };
+    Ok((frame, csrf))
+}
+
+/// The page, with the status of a refused form when it shows one; the confirmation it shows
+/// is forgotten.
+fn render(req: &HttpRequest, page: &impl Template, refused: bool, csrf: Csrf) -> PageResult {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, page)?, csrf),
+    ))
 }
 
 #[derive(Template)]
@@ -49,12 +72,14 @@ fn see_other(location: &str) -> PageResult {
 struct BatchesPage {
     f: Frame,
     /// (project id, "client · project")
-    projects: Vec<(i64, String)>,
-    problem: String,
+    projects: Vec<(String, String)>,
+    form: FormState,
 }
 
-async fn batches_page_with(req: &HttpRequest, state: &AppState, problem: String) -> PageResult {
-    let user = page_user_in(req, state, Role::SCHEDULING).await?;
+const SELECTION_FIELDS: &[&str] = &["project_id", "from", "to", "state", "city"];
+
+async fn batches_page_with(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+    let (f, csrf) = frame(req, state).await?;
     let projects = state
         .db
         .run(|conn| {
@@ -65,103 +90,84 @@ async fn batches_page_with(req: &HttpRequest, state: &AppState, problem: String)
                 .load(conn)?;
             Ok(rows
                 .into_iter()
-                .map(|(id, client, project)| (id, format!("{client} · {project}")))
+                .map(|(id, client, project)| (id.to_string(), format!("{client} · {project}")))
                 .collect())
         })
         .await?;
-    let csrf = csrf(req, state);
-    let status = if problem.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = BatchesPage {
-        f: Frame {
-            email: user.email,
-            csrf: csrf.token.clone(),
-            unit: state.settings.distance_unit,
-        },
-        projects,
-        problem,
-    };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    let refused = form.failed();
+    let page = BatchesPage { f, projects, form };
+    render(req, &page, refused, csrf)
 }
 
 async fn batches_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    batches_page_with(&req, &state, String::new()).await
+    batches_page_with(&req, &state, FormState::blank()).await
 }
 
-/// Proposes a batch of a project's open jobs, optionally those whose window starts within a
-/// date range.
+/// Proposes a batch of a project's open jobs, optionally those whose window opens within the
+/// days given, at stores of a region.
 async fn propose(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
-    let project = form_text(&form, "project_id").and_then(|v| v.parse::<i64>().ok());
-    let (from, to) = match (form_date(&form, "from"), form_date(&form, "to"), project) {
-        (Ok(from), Ok(to), Some(_)) => (from, to),
-        (Err(e), _, _) | (_, Err(e), _) => {
-            return batches_page_with(&req, &state, problem_text(&e)).await;
-        }
-        (_, _, None) => {
-            return batches_page_with(&req, &state, "project_id: choose a project".into()).await;
-        }
+    let (user, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
+    let mut read = Reader::new(&sent);
+    let selection = JobSelection {
+        project_id: read.id("project_id", "Choose a project."),
+        from: read.date("from"),
+        to: read.date("to"),
+        state: read.text("state"),
+        city: read.text("city"),
     };
-    let project = project.unwrap_or_default();
-    // The region: stores in a state, and in a city of it if given.
-    let region_state = form_text(&form, "state").map(|s| s.to_ascii_uppercase());
-    if region_state
-        .as_deref()
-        .is_some_and(|s| s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()))
-    {
-        return batches_page_with(&req, &state, "state: two letters, e.g. NY".into()).await;
+    let mut errors = read.errors;
+    for e in selection.check() {
+        if !errors.iter().any(|seen| seen.field == e.field) {
+            errors.push(e);
+        }
     }
-    let city = form_text(&form, "city");
-    if city.is_some() && region_state.is_none() {
-        return batches_page_with(&req, &state, "state: give the state of the city too".into())
-            .await;
-    }
-    let keys = state.auth.keys.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let mut q = jobs::table
-                .inner_join(locations::table)
-                .filter(jobs::project_id.eq(project))
-                .filter(jobs::status.eq("open"))
-                .into_boxed();
-            if let Some(region) = region_state {
-                q = q.filter(locations::state.eq(region));
-            }
-            if let Some(city) = city {
-                q = q.filter(locations::city.eq(city));
-            }
-            if let Some(from) = from {
-                q = q.filter(jobs::window_start.ge(from));
-            }
-            if let Some(to) = to {
-                q = q.filter(jobs::window_start.le(to));
-            }
-            let job_ids: Vec<i64> = q.select(jobs::id).load(conn)?;
-            if job_ids.is_empty() {
-                return Err(AppError::field(
-                    "project_id",
-                    "the project has no open jobs in this range and region",
-                ));
-            }
-            batch::propose(conn, &keys, user.id, &BatchRequest { job_ids }, now)
-        })
-        .await;
+    let outcome = if errors.is_empty() {
+        let keys = state.auth.keys.clone();
+        state
+            .db
+            .run(move |conn| {
+                let job_ids = selection.open_jobs(conn)?;
+                batch::propose(conn, &keys, user.id, &BatchRequest { job_ids }, now)
+            })
+            .await
+    } else {
+        Err(AppError::validation(errors))
+    };
     match outcome {
-        Ok(view) => see_other(&format!("/staff/batches/{}", view.id)),
+        Ok(view) => Ok(form::done(
+            &state,
+            &format!("/staff/batches/{}", view.id),
+            &proposed_words(&view),
+        )),
         Err(e) if e.status.is_client_error() => {
-            batches_page_with(&req, &state, problem_text(&e)).await
+            let form = FormState::refused(&sent, &e, SELECTION_FIELDS, &[], &[]);
+            batches_page_with(&req, &state, form).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// "Proposed: 12 jobs filled, 3 unfilled. Review it, then send the offers."
+fn proposed_words(view: &BatchView) -> String {
+    let jobs = |n: usize| if n == 1 { "job" } else { "jobs" };
+    if view.filled == 0 {
+        return format!(
+            "No shopper can take any of the {} {} selected; see why below.",
+            view.unfilled,
+            jobs(view.unfilled)
+        );
+    }
+    format!(
+        "Proposed: {} {} filled, {} unfilled. Review it, then send the offers.",
+        view.filled,
+        jobs(view.filled),
+        view.unfilled
+    )
 }
 
 #[derive(Template)]
@@ -178,24 +184,18 @@ async fn batch_page_with(
     id: i64,
     problem: String,
 ) -> PageResult {
-    let user = page_user_in(req, state, Role::SCHEDULING).await?;
+    let (f, csrf) = frame(req, state).await?;
     let batch = state.db.run(move |conn| batch::view(conn, id)).await?;
-    let csrf = csrf(req, state);
     let status = if problem.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::CONFLICT
     };
-    let page = BatchPage {
-        f: Frame {
-            email: user.email,
-            csrf: csrf.token.clone(),
-            unit: state.settings.distance_unit,
-        },
-        batch,
-        problem,
-    };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    let page = BatchPage { f, batch, problem };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
 }
 
 async fn batch_page(
@@ -222,9 +222,25 @@ async fn send(
         .await;
     state.mail.wake();
     match outcome {
-        Ok(_) => see_other(&format!("/staff/batches/{id}")),
+        Ok(view) => {
+            let sent = view
+                .items
+                .iter()
+                .filter(|i| i.outcome.as_deref() == Some("offered"))
+                .count();
+            let offers = if view.filled == 1 { "offer" } else { "offers" };
+            let words = if sent == view.filled {
+                format!("{sent} {offers} sent.")
+            } else {
+                format!(
+                    "{sent} of {} {offers} sent; the outcome column says why the others were not.",
+                    view.filled
+                )
+            };
+            Ok(form::done(&state, &format!("/staff/batches/{id}"), &words))
+        }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            batch_page_with(&req, &state, id, problem_text(&e)).await
+            batch_page_with(&req, &state, id, form::problem_in_words(&e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -241,12 +257,44 @@ struct CoverageParams {
 struct CoveragePage {
     f: Frame,
     report: CoverageReport,
+    /// A refused bonus: the job and its form.
+    bonus: Option<(i64, FormState)>,
 }
 
 impl CoveragePage {
-    fn dollars(&self, cents: &i64) -> String {
-        Money::from_cents(*cents).plain()
+    /// The bonus to show in the job's input: as typed when refused, else the job's bonus.
+    fn bonus_value(&self, job_id: &i64, cents: &i64) -> String {
+        match &self.bonus {
+            Some((id, form)) if id == job_id => form.value("bonus_dollars").to_string(),
+            _ => Money::from_cents(*cents).plain(),
+        }
     }
+
+    /// What is wrong with the job's bonus (empty when nothing is).
+    fn bonus_error(&self, job_id: &i64) -> String {
+        match &self.bonus {
+            Some((id, form)) if id == job_id => form.error("bonus_dollars"),
+            _ => String::new(),
+        }
+    }
+}
+
+async fn coverage_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    query: CoverageQuery,
+    bonus: Option<(i64, FormState)>,
+) -> PageResult {
+    let now = state.clock.naive();
+    let (f, csrf) = frame(req, state).await?;
+    let keys = state.auth.keys.clone();
+    let report = state
+        .db
+        .run(move |conn| coverage::report(conn, &keys, &query, now))
+        .await?;
+    let refused = bonus.is_some();
+    let page = CoveragePage { f, report, bonus };
+    render(req, &page, refused, csrf)
 }
 
 async fn coverage_page(
@@ -254,27 +302,11 @@ async fn coverage_page(
     state: web::Data<AppState>,
     params: web::Query<CoverageParams>,
 ) -> PageResult {
-    let now = state.clock.naive();
-    let user = page_user_in(&req, &state, Role::SCHEDULING).await?;
     let query = CoverageQuery {
         client_id: params.client_id,
         below: params.below,
     };
-    let keys = state.auth.keys.clone();
-    let report = state
-        .db
-        .run(move |conn| coverage::report(conn, &keys, &query, now))
-        .await?;
-    let csrf = csrf(&req, &state);
-    let page = CoveragePage {
-        f: Frame {
-            email: user.email,
-            csrf: csrf.token.clone(),
-            unit: state.settings.distance_unit,
-        },
-        report,
-    };
-    Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
+    coverage_page_with(&req, &state, query, None).await
 }
 
 async fn set_bonus(
@@ -284,20 +316,39 @@ async fn set_bonus(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (_, form) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
+    let (_, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
-    let cents = Money::parse(&form_text(&form, "bonus_dollars").unwrap_or_default());
+    let mut read = Reader::new(&sent);
+    let cents = read.money("bonus_dollars", "Type the bonus in dollars; 0 for none.");
     let outcome = match cents {
-        Ok(cents) => {
+        Some(cents) => {
             state
                 .db
-                .run(move |conn| coverage::set_bonus(conn, id, cents.cents(), now))
+                .run(move |conn| coverage::set_bonus(conn, id, cents, now))
                 .await
         }
-        Err(message) => Err(AppError::field("bonus_dollars", message)),
+        None => Err(AppError::validation(read.errors)),
     };
     match outcome {
-        Ok(_) => see_other("/staff/coverage"),
+        Ok(job) => Ok(form::done(
+            &state,
+            "/staff/coverage",
+            &format!(
+                "Bonus for {} set to {}.",
+                job.code,
+                Money::from_cents(job.bonus_cents)
+            ),
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let form = FormState::refused(
+                &sent,
+                &e,
+                &["bonus_dollars"],
+                &[("bonus_cents", "bonus_dollars")],
+                &[],
+            );
+            coverage_page_with(&req, &state, CoverageQuery::default(), Some((id, form))).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -448,38 +448,14 @@ async fn unsubscribe(
         form.get("csrf_token").map_or("", String::as_str),
     )?;
     let notifier = Notifier::new(&state.auth);
-    let Some((user_id, purpose)) = form
-        .get("token")
-        .and_then(|t| notifier.check_unsubscribe(t))
+    let token = form.get("token").cloned().unwrap_or_default();
+    let Some(purpose) = state
+        .db
+        .run(move |conn| notifier.unsubscribe(conn, &token, now))
+        .await?
     else {
         return Err(bad_link());
     };
-    let recorded = state
-        .db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                // The account may be gone (deleted since the mail): then there is nothing to stop.
-                let exists = diesel::OptionalExtension::optional(crate::auth::store::find_user(
-                    conn, user_id,
-                ))?
-                .is_some();
-                if exists {
-                    crate::privacy::consent::record(
-                        conn,
-                        user_id,
-                        purpose,
-                        false,
-                        crate::privacy::consent::Source::UnsubscribeLink,
-                        now,
-                    )?;
-                }
-                Ok::<bool, crate::error::AppError>(exists)
-            })
-        })
-        .await?;
-    if !recorded {
-        return Err(bad_link());
-    }
     super::pages::message(
         StatusCode::OK,
         "Done",

@@ -169,47 +169,103 @@ async fn shoppers(
 struct ShopperPage {
     f: Frame,
     s: StaffShopperView,
-    problem: String,
+    /// The clients a shopper may be kept away from: (id, name).
+    clients: Vec<(String, String)>,
+    /// The citations a rating may carry: (value, words).
+    citations: Vec<(String, String)>,
+    status: FormState,
+    disqualify: FormState,
+    rating: FormState,
+}
+
+/// The forms of the shopper's record, and the one that was refused.
+enum ShopperForm {
+    None,
+    Status(FormState),
+    Disqualify(FormState),
+    Rating(FormState),
+}
+
+/// A citation in words: `no_show` reads "no show".
+fn citation_words(citation: &str) -> String {
+    citation.replace('_', " ")
+}
+
+async fn shopper_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    shown: ShopperForm,
+) -> PageResult {
+    let now = state.clock.naive();
+    let (user, f, csrf) = frame(req, state).await?;
+    let keys = state.auth.keys.clone();
+    let reason = match shown {
+        ShopperForm::None => "GET /staff/shoppers/{id} (shopper record page)",
+        _ => "POST /staff/shoppers/{id} (shopper record page, a change refused)",
+    };
+    let (s, clients) = state
+        .db
+        .run(move |conn| {
+            let s = panel::staff_view(conn, &keys, user.id, id, reason, now)?;
+            Ok((s, clients::list_clients(conn)?))
+        })
+        .await?;
+    let clients = clients
+        .into_iter()
+        .map(|c| (c.id.to_string(), c.name))
+        .collect();
+    let citations = crate::panel::model::CITATIONS
+        .iter()
+        .map(|c| ((*c).to_string(), citation_words(c)))
+        .collect();
+    let (mut status, mut disqualify, mut rating) =
+        (FormState::blank(), FormState::blank(), FormState::blank());
+    let refused = !matches!(shown, ShopperForm::None);
+    match shown {
+        ShopperForm::None => {}
+        ShopperForm::Status(form) => status = form,
+        ShopperForm::Disqualify(form) => disqualify = form,
+        ShopperForm::Rating(form) => rating = form,
+    }
+    let page = ShopperPage {
+        f,
+        s,
+        clients,
+        citations,
+        status,
+        disqualify,
+        rating,
+    };
+    let code = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(code, &page)?, csrf),
+    ))
 }
 
 async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>) -> PageResult {
-    let now = state.clock.naive();
-    let (user, f, csrf) = frame(&req, &state).await?;
-    let id = path.into_inner();
-    let keys = state.auth.keys.clone();
-    let s = state
-        .db
-        .run(move |conn| {
-            panel::staff_view(
-                conn,
-                &keys,
-                user.id,
-                id,
-                "GET /staff/shoppers/{id} (shopper record page)",
-                now,
-            )
-        })
-        .await?;
-    let problem = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("problem").cloned())
-        .unwrap_or_default();
-    render_shown(&req, &ShopperPage { f, s, problem }, csrf)
+    shopper_page_with(&req, &state, path.into_inner(), ShopperForm::None).await
 }
 
-/// Redirects back to the shopper's page, with the problem of a refused change shown there.
-fn back_to_shopper(
+/// After a change on the shopper's record: back to it with a confirmation, or the record again
+/// with the refused form, as typed, each problem beside its field.
+async fn back_to_shopper(
+    req: &HttpRequest,
     state: &AppState,
     id: i64,
     outcome: Result<(), AppError>,
     done: &str,
+    refused: impl FnOnce(&AppError) -> ShopperForm,
 ) -> PageResult {
     match outcome {
         Ok(()) => Ok(form::done(state, &format!("/staff/shoppers/{id}"), done)),
-        Err(e) if e.status.is_client_error() => {
-            let detail = problem_text(&e);
-            let encoded: String = url::form_urlencoded::byte_serialize(detail.as_bytes()).collect();
-            see_other(&format!("/staff/shoppers/{id}?problem={encoded}"))
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            shopper_page_with(req, state, id, refused(&e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -222,20 +278,22 @@ async fn change_status(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = staff_form(&req, &state, form).await?;
+    let (user, sent) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let action = match form.get("action").map(String::as_str) {
+    let action = match sent.get("action").map(String::as_str) {
         Some("approve") => StatusAction::Approve,
         Some("suspend") => StatusAction::Suspend,
         Some("reinstate") => StatusAction::Reinstate,
         _ => return Err(PageError::bad_form(&req, "unknown action")),
     };
-    let reason = form_text(&form, "reason");
+    let reason = form_text(&sent, "reason");
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state
         .db
         .run(move |conn| {
             crate::assignments::service::change_shopper_status(
                 conn,
+                &notifier,
                 user.id,
                 id,
                 action,
@@ -244,12 +302,16 @@ async fn change_status(
             )
         })
         .await;
+    state.mail.wake();
     let done = match action {
-        StatusAction::Approve => "Approved: the shopper is on the panel now.",
+        StatusAction::Approve => "Approved: the shopper is on the panel now, and was told by mail.",
         StatusAction::Suspend => "Suspended: their open requests and offers are withdrawn.",
         StatusAction::Reinstate => "Reinstated: the shopper is on the panel again.",
     };
-    back_to_shopper(&state, id, outcome.map(|_| ()), done)
+    back_to_shopper(&req, &state, id, outcome.map(|_| ()), done, |e| {
+        ShopperForm::Status(FormState::refused(&sent, e, &["reason"], &[], &[]))
+    })
+    .await
 }
 
 async fn rate(
@@ -259,21 +321,34 @@ async fn rate(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = staff_form(&req, &state, form).await?;
+    let (user, sent) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
+    let mut read = Reader::new(&sent);
+    let score = read.whole("score");
     let request = RatingRequest {
-        score: form_text(&form, "score")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0),
-        citation: form_text(&form, "citation"),
-        note: form_text(&form, "note"),
+        score: score.unwrap_or(0),
+        citation: read.text("citation"),
+        note: read.text("note"),
         rated_on: None,
     };
-    let outcome = state
-        .db
-        .run(move |conn| panel::add_rating(conn, user.id, id, &request, now))
-        .await;
-    back_to_shopper(&state, id, outcome, "Rating saved.")
+    let outcome = if read.errors.is_empty() {
+        state
+            .db
+            .run(move |conn| panel::add_rating(conn, user.id, id, &request, now))
+            .await
+    } else {
+        Err(AppError::validation(read.errors))
+    };
+    back_to_shopper(&req, &state, id, outcome, "Rating saved.", |e| {
+        ShopperForm::Rating(FormState::refused(
+            &sent,
+            e,
+            &["score", "citation", "note"],
+            &[],
+            &[],
+        ))
+    })
+    .await
 }
 
 async fn disqualify(
@@ -283,19 +358,47 @@ async fn disqualify(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = staff_form(&req, &state, form).await?;
+    let (user, sent) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
-    let number = |name: &str| form_text(&form, name).and_then(|v| v.parse::<i64>().ok());
+    let mut read = Reader::new(&sent);
+    let client_id = read.id("client_id", "Choose a client.");
+    let location_id = read.id("location_id", "Type the store's number, e.g. 12.");
     let request = clients::DisqualificationRequest {
-        client_id: number("client_id").unwrap_or(0),
-        location_id: number("location_id"),
-        reason: form.get("reason").cloned().unwrap_or_default(),
+        client_id: client_id.unwrap_or(0),
+        location_id,
+        reason: read.raw("reason"),
     };
-    let outcome = state
-        .db
-        .run(move |conn| clients::disqualify(conn, user.id, id, &request, now))
-        .await;
-    back_to_shopper(&state, id, outcome.map(|_| ()), "Disqualification saved.")
+    // What could not be read is said with what the request itself gets wrong; the service,
+    // which checks the client and store too, runs only on a form read whole.
+    let outcome = if read.errors.is_empty() {
+        state
+            .db
+            .run(move |conn| clients::disqualify(conn, user.id, id, &request, now))
+            .await
+    } else {
+        let mut errors = read.errors;
+        errors.extend(request.check());
+        Err(AppError::validation(errors))
+    };
+    let outcome = outcome.map_err(|mut e| {
+        // "No client has this id" reads on the page as the list's "Choose a client."
+        for f in &mut e.fields {
+            if f.field == "client_id" {
+                f.message = "Choose a client.".into();
+            }
+        }
+        e
+    });
+    back_to_shopper(&req, &state, id, outcome, "Disqualification saved.", |e| {
+        ShopperForm::Disqualify(FormState::refused(
+            &sent,
+            e,
+            &["client_id", "location_id", "reason"],
+            &[],
+            &[],
+        ))
+    })
+    .await
 }
 
 #[derive(Template)]

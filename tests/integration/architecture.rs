@@ -35,7 +35,18 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("deliverables", &["reports", "media", "qa", "portal", "pay"]),
     (
         "edges",
-        &["state", "demo", "routes", "openapi", "web", "app"],
+        &[
+            "startup",
+            "state",
+            "background",
+            "demo",
+            "routes",
+            "openapi",
+            "health",
+            "web",
+            "middleware",
+            "app",
+        ],
     ),
 ];
 

@@ -231,7 +231,7 @@ impl TestApp {
 
     /// A connection to the app's database, as an operator (or an attacker with a copy) has it.
     pub fn database(&self) -> incognito::db::DbPool {
-        incognito::app::open_database(&self.settings).unwrap()
+        incognito::startup::open_database(&self.settings).unwrap()
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
@@ -364,16 +364,7 @@ fn read_messages(folders: &[PathBuf]) -> Vec<String> {
     out
 }
 
-/// Messages to `to` that contain a link to `path`, once at least `count` of them arrived (10 s).
-/// Every mail delivered to `to` so far, decoded.
-pub fn mails_to(folders: &[PathBuf], to: &str) -> Vec<String> {
-    read_messages(folders)
-        .into_iter()
-        .map(|m| decode_quoted_printable(&m))
-        .filter(|m| addressed_to(m, to))
-        .collect()
-}
-
+/// Messages to `to` that contain a link to `path`, once at least `count` of them arrived (15 s).
 pub async fn wait_for_mail(folders: &[PathBuf], to: &str, path: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -394,7 +385,7 @@ pub async fn wait_for_mail(folders: &[PathBuf], to: &str, path: &str, count: usi
     }
 }
 
-/// All messages to `to`, as they are now.
+/// Every mail delivered to `to` so far, decoded.
 pub fn mail_to(folders: &[PathBuf], to: &str) -> Vec<String> {
     read_messages(folders)
         .into_iter()

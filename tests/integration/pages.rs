@@ -504,7 +504,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         .insert("incognito_access".into(), scheduler.clone());
 
     // An applicant to review.
-    let ada = access(&app.signed_up_shopper(&unique_email("ada")).await);
+    let ada_email = unique_email("ada");
+    let ada = access(&app.signed_up_shopper(&ada_email).await);
     let r = app
         .put_json_auth(
             "/api/v1/me/profile",
@@ -526,16 +527,61 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert!(html.contains("•••-••-6789") && !html.contains("123-45-6789"));
     let csrf = csrf_field(&html);
     let status_path = format!("/staff/shoppers/{ada_id}/status");
-    let (_, _, location) = staff
+    let (status, html, _) = staff
         .post(
             &app,
             &status_path,
-            &[("csrf_token", &csrf), ("action", "approve"), ("reason", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("action", "approve"),
+                ("reason", " "),
+            ],
         )
         .await;
-    assert!(
-        location.unwrap().contains("problem="),
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "a reason is required"
+    );
+    assert!(
+        html.contains(
+            r#"<p class="field-error" id="reason-error">Say why, in 1 to 1000 characters.</p>"#
+        ) && html.contains("<strong>applicant</strong>"),
+        "the record again, the problem beside the reason: {html}"
+    );
+    // A rating that is not a number, a citation not in the list: both said, the note kept.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/shoppers/{ada_id}/ratings"),
+            &[
+                ("csrf_token", &csrf),
+                ("score", "nine"),
+                ("citation", "hero"),
+                ("note", "kept me waiting"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Type a whole number here, not “nine”.")
+            && html.contains(r#"value="kept me waiting""#)
+            && html.contains(r#"<option value="hero" selected>hero</option>"#),
+        "{html}"
+    );
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/shoppers/{ada_id}/disqualifications"),
+            &[("csrf_token", &csrf), ("client_id", ""), ("reason", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Please correct the 2 fields marked below.")
+            && html.contains("Choose a client.")
+            && html.contains("Say why, in 1 to 1000 characters."),
+        "{html}"
     );
     let (status, _, _) = staff
         .post(
@@ -558,6 +604,13 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         .await;
     let (_, html, _) = staff.get(&app, &format!("/staff/shoppers/{ada_id}")).await;
     assert!(html.contains("<strong>active</strong>") && html.contains("interview done"));
+    // The approved applicant is told by mail, with the way to the jobs.
+    let welcome = wait_for_mail(&app.mail_folders(), &ada_email, "/shopper/jobs", 1).await;
+    assert!(
+        welcome[0].contains("You are on the panel"),
+        "{}",
+        welcome[0]
+    );
     assert!(html.contains("(average 9.0)"), "{html}");
 
     // A client, a competitor, stores by CSV (with a report), a project, jobs by CSV.
@@ -1358,20 +1411,43 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{location:?}");
+    // Every bad field at once, beside its input, with what was typed kept.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            "/staff/batches",
+            &[
+                ("csrf_token", &csrf),
+                ("project_id", &project.to_string()),
+                ("from", "soon"),
+                ("state", "New"),
+                ("city", "Newark"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Please correct the 2 fields marked below.")
+            && html.contains("Type a date like 2036-12-01, not “soon”.")
+            && html.contains("Type the state&#39;s two letters, e.g. NY.")
+            && html.contains(r#"value="Newark""#)
+            && html.contains(&format!(r#"<option value="{project}" selected>"#)),
+        "{html}"
+    );
     // A region: stores in a state (and a city of it); none of the project's jobs are in NJ.
     let project_id = project.to_string();
     for (region, problem) in [
         (
             [("state", "New"), ("city", "")],
-            "state: two letters, e.g. NY",
+            "Type the state&#39;s two letters, e.g. NY.",
         ),
         (
             [("state", ""), ("city", "New York")],
-            "state: give the state of the city too",
+            "Give the state of the city too.",
         ),
         (
             [("state", "nj"), ("city", "")],
-            "no open jobs in this range and region",
+            "The project has no open jobs in these days and this region.",
         ),
     ] {
         let mut fields = vec![("csrf_token", csrf.as_str()), ("project_id", &project_id)];
@@ -1399,7 +1475,13 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         html.contains("1 filled, 0 unfilled") && html.contains("ana Tester"),
         "{html}"
     );
-    assert!(html.contains("Send the 1 offers"));
+    assert!(
+        html.contains("Proposed: 1 job filled, 0 unfilled. Review it, then send the offers."),
+        "the proposal is confirmed once: {html}"
+    );
+    assert!(html.contains("Send the offer"));
+    let (_, html, _) = staff.get(&app, &batch_page).await;
+    assert!(!html.contains("Proposed:"), "said once only");
     let (status, _, _) = staff
         .post(
             &app,
@@ -1410,7 +1492,9 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html, _) = staff.get(&app, &batch_page).await;
     assert!(
-        cells(&html).contains("<td>offered</td>") && html.contains("Offers sent"),
+        cells(&html).contains("<td>offered</td>")
+            && html.contains("Offers sent")
+            && html.contains("1 offer sent."),
         "{html}"
     );
     assert!(!html.contains("Send the"));
@@ -1452,6 +1536,30 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         .find(|j| j["id"] == job)
         .unwrap();
     assert_eq!(raised["bonus_cents"], 1250);
+    let (_, html, _) = staff.get(&app, "/staff/coverage").await;
+    assert!(html.contains("set to $12.50."), "{html}");
+    // A bonus that is not money comes back beside its job, as typed, and changes nothing.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/jobs/{job}/bonus"),
+            &[("csrf_token", &csrf), ("bonus_dollars", "a lot")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"value="a lot""#) && html.contains(r#"class="field-error""#),
+        "{html}"
+    );
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/jobs/{job}/bonus"),
+            &[("csrf_token", &csrf), ("bonus_dollars", "20000")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("This must be from $0 to $10,000."), "{html}");
 
     let mut shopper = signed_in(&serde_json::json!({"access_token": shopper_token}));
     for path in ["/staff/coverage", "/staff/batches", &batch_page] {
@@ -1544,7 +1652,7 @@ async fn mail_tells_shoppers_about_offers_confirmations_reminders_and_new_jobs()
     )
     .await;
     assert_eq!(
-        mails_to(&folders, &ana_email)
+        mail_to(&folders, &ana_email)
             .iter()
             .filter(|m| m.contains("Reminder: your visit"))
             .count(),
@@ -1575,7 +1683,7 @@ async fn mail_tells_shoppers_about_offers_confirmations_reminders_and_new_jobs()
     .await;
     wait_for_mail(&folders, &ben_email, "Your assignment is confirmed", 1).await;
     assert!(
-        !mails_to(&folders, &ben_email)
+        !mail_to(&folders, &ben_email)
             .iter()
             .any(|m| m.contains("A job is offered"))
     );

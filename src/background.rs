@@ -1,0 +1,88 @@
+//! The service's background rounds, started with the server and stopped with it: assignment
+//! deadlines and daily digests every minute, retention clean-up and the live index every five.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::state::AppState;
+
+/// Assignment deadlines, once a minute: lapsed offers expire, overdue visits are noted and,
+/// after the grace period, taken back. Safe with several servers (see `deadlines::sweep`).
+pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let mut round: u64 = 0;
+    loop {
+        let now = state.clock.naive();
+        let n = notifier.clone();
+        match state
+            .db
+            .run(move |conn| crate::assignments::deadlines::sweep(conn, &n, now))
+            .await
+        {
+            Ok(report) if report != Default::default() => {
+                tracing::info!(?report, "assignment deadlines applied");
+                state.mail.wake();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "assignment deadlines failed"),
+        }
+        // The daily digests: looked at every ten minutes, each shopper's sent once a day.
+        if round.is_multiple_of(10) {
+            let n = notifier.clone();
+            let keys = state.auth.keys.clone();
+            let live = state.live.clone();
+            match state
+                .db
+                .run(move |conn| {
+                    crate::assignments::deadlines::digests(conn, &keys, &live, &n, now)
+                })
+                .await
+            {
+                Ok(0) => {}
+                Ok(sent) => {
+                    tracing::info!(sent, "daily digests queued");
+                    state.mail.wake();
+                }
+                Err(e) => tracing::warn!(error = ?e, "daily digests failed"),
+            }
+        }
+        round += 1;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Periodic clean-up that the data inventory's retention rules call for.
+pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let auth = state.auth.clone();
+        if let Err(e) = state
+            .db
+            .run(move |conn| crate::auth::service::purge_expired(conn, &auth))
+            .await
+        {
+            tracing::warn!(error = ?e, "housekeeping failed");
+        }
+        // The live index: built at start (the first round), kept warm, its change log pruned.
+        let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+        let now = state.clock.naive();
+        if let Err(e) = state
+            .db
+            .run(move |conn| {
+                live.refresh(conn, &keys, now.date())?;
+                crate::assignments::live::prune(conn, now)?;
+                Ok(())
+            })
+            .await
+        {
+            tracing::warn!(error = ?e, "live index housekeeping failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

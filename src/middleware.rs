@@ -1,0 +1,90 @@
+//! What wraps every answer: each request counted in the metrics, its request id and the
+//! security headers set; and the answers for an address that is malformed or leads nowhere, a
+//! problem document for the API and a friendly page elsewhere.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Counts the request under its route pattern, and sets the request id and the security
+/// headers on the answer.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+    let mut res = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_string());
+        metrics.observe(
+            known_method(&method),
+            &route,
+            res.status().as_u16(),
+            started.elapsed(),
+        );
+    }
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
+    let headers = res.headers_mut();
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        headers.insert(HeaderName::from_static("x-request-id"), id);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    Ok(res)
+}
+
+/// Metric labels must stay few: any method outside the standard ones counts as OTHER.
+fn known_method(method: &str) -> &str {
+    match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    }
+}
+
+/// A malformed path or query: a problem document for the API, a friendly page elsewhere.
+pub fn bad_address(req: &HttpRequest, code: &'static str, detail: String) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        AppError::bad_request(code, detail).into()
+    } else {
+        crate::web::PageError::shown(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "This address is not valid",
+            &detail,
+        )
+        .into()
+    }
+}
+
+/// An address no route answers.
+pub async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    if req.path().starts_with("/api/") {
+        Err(AppError::not_found(format!("There is no {} {}.", req.method(), req.path())).into())
+    } else {
+        Err(crate::web::PageError::not_found(&req).into())
+    }
+}
