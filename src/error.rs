@@ -303,6 +303,14 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("already_exists", "This exists already."),
     (
+        "own_account",
+        "An admin cannot disable their own account; another admin can.",
+    ),
+    (
+        "shopper_account",
+        "A shopper's account is not disabled here: staff suspend the shopper on their record.",
+    ),
+    (
         "not_empty",
         "The demo fills only an empty database; this one holds accounts already.",
     ),

@@ -14,6 +14,7 @@ use crate::panel::routes as panel;
     paths(
         auth::register,
         auth::verify,
+        auth::resend_verification,
         auth::login,
         auth::refresh,
         auth::logout,
@@ -21,7 +22,10 @@ use crate::panel::routes as panel;
         auth::password_reset_confirm,
         auth::me,
         auth::change_password,
+        auth::list_users,
         auth::create_user,
+        auth::disable_user,
+        auth::enable_user,
         panel::get_profile,
         panel::put_profile,
         panel::get_consents,

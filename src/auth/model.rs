@@ -298,3 +298,38 @@ mod tests {
         assert_eq!(Role::parse("root"), None);
     }
 }
+
+/// A staff account as the admin's pages and API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StaffAccount {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// The client of a client reviewer.
+    pub client_id: Option<i64>,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+/// One page of the staff accounts.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StaffPage {
+    pub accounts: Vec<StaffAccount>,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+/// A new account made by an admin.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CreateUserRequest {
+    pub email: String,
+    /// The first password, given to the person to change at their first sign-in.
+    pub password: String,
+    pub role: String,
+    /// Required for `client_reviewer` (the one client whose released reports they see);
+    /// not allowed for other roles.
+    pub client_id: Option<i64>,
+}

@@ -2,13 +2,12 @@
 //!
 //! | route | who |
 //! | --- | --- |
-//! | `POST /auth/register`, `/auth/verify`, `/auth/login`, `/auth/refresh`, `/auth/password-reset`, `/auth/password-reset/confirm` | anyone |
+//! | `POST /auth/register`, `/auth/verify`, `/auth/verify/resend`, `/auth/login`, `/auth/refresh`, `/auth/password-reset`, `/auth/password-reset/confirm` | anyone |
 //! | `POST /auth/logout`, `GET /me`, `POST /me/password` | any signed-in user, on their own account |
-//! | `POST /users` | admin |
+//! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `/enable` | admin (staff accounts; not their own to disable) |
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use diesel::OptionalExtension;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -32,7 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/me", web::get().to(me))
         .route("/me/password", web::post().to(change_password))
-        .route("/users", web::post().to(create_user));
+        .route("/auth/verify/resend", web::post().to(resend_verification))
+        .route("/users", web::get().to(list_users))
+        .route("/users", web::post().to(create_user))
+        .route("/users/{id}/disable", web::post().to(disable_user))
+        .route("/users/{id}/enable", web::post().to(enable_user));
 }
 
 /// The signed-in user of an API request, from `Authorization: Bearer`. 401 without a valid one.
@@ -226,6 +229,26 @@ pub async fn password_reset(
     Ok(HttpResponse::Accepted().finish())
 }
 
+/// Ask for a new confirmation link. The answer is the same whether or not the address has an
+/// account waiting for confirmation; at most three links an hour go to one account.
+#[utoipa::path(post, path = "/api/v1/auth/verify/resend", tag = "auth", request_body = ResetRequest,
+    responses(
+        (status = 202, description = "If the address has an account waiting for confirmation, a link was mailed"),
+    ))]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    body: ApiJson<ResetRequest>,
+) -> AppResult<HttpResponse> {
+    let email = body.into_inner()?.email;
+    let auth = state.auth.clone();
+    state
+        .db
+        .run(move |conn| service::resend_verification(conn, &auth, &email))
+        .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Accepted().finish())
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ResetConfirmRequest {
     pub token: String,
@@ -302,18 +325,8 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CreateUserRequest {
-    pub email: String,
-    pub password: String,
-    pub role: String,
-    /// Required for `client_reviewer` (the one client whose released reports they see);
-    /// not allowed for other roles.
-    pub client_id: Option<i64>,
-}
-
 /// Create a staff (or any) account. Admins only.
-#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = CreateUserRequest,
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = super::model::CreateUserRequest,
     responses(
         (status = 201, body = MeResponse),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -323,55 +336,87 @@ pub struct CreateUserRequest {
 pub async fn create_user(
     state: web::Data<AppState>,
     user: CurrentUser,
-    body: ApiJson<CreateUserRequest>,
+    body: ApiJson<super::model::CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let CreateUserRequest {
-        email,
-        password,
-        role,
-        client_id,
-    } = body.into_inner()?;
-    let parsed = parse_credentials(&email, &password, "password");
-    let role = Role::parse(&role);
-    let client_problem = match (role, client_id) {
-        (Some(Role::ClientReviewer), None) => Some("is required for a client reviewer"),
-        (Some(r), Some(_)) if r != Role::ClientReviewer => Some("is only for client reviewers"),
-        _ => None,
-    };
-    let (email, password, role) = match (parsed, role, client_problem) {
-        (Ok((e, p)), Some(r), None) => (e, p, r),
-        (parsed, role, client_problem) => {
-            let mut fields = parsed.err().map(|e| e.fields).unwrap_or_default();
-            if role.is_none() {
-                fields.push(crate::error::FieldError::new(
-                    "role",
-                    "must be one of shopper, scheduler, qa, client_reviewer, privacy_officer, admin",
-                ));
-            }
-            if let Some(problem) = client_problem {
-                fields.push(crate::error::FieldError::new("client_id", problem));
-            }
-            return Err(AppError::validation(fields));
-        }
-    };
-    let hash = state.auth.hash_password(password).await?;
-    let auth = state.auth.clone();
-    let created = state
-        .db
-        .run(move |conn| {
-            if let Some(id) = client_id {
-                crate::clients::store::find_client(conn, id)
-                    .optional()?
-                    .ok_or_else(|| AppError::field("client_id", "no client has this id"))?;
-            }
-            service::create_account(conn, &auth, &email, &hash, role, client_id)
-        })
-        .await?;
+    let created = service::create_staff(&state.db, &state.auth, body.into_inner()?).await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(MeResponse {
         id: created.id,
         email: created.email.clone(),
         role: created.role(),
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    /// 1 and up; 50 accounts a page.
+    pub page: Option<i64>,
+}
+
+/// The staff accounts (every role but shopper), 50 a page, by email. Admins only.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(UsersQuery),
+    responses((status = 200, body = super::model::StaffPage)),
+    security(("bearer" = [])))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<UsersQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let page = query.page.unwrap_or(1);
+    let found = state
+        .db
+        .run(move |conn| service::staff_accounts(conn, page))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+async fn set_disabled(
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+    disabled: bool,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let now = state.clock.naive();
+    let account = state
+        .db
+        .run(move |conn| service::set_account_disabled(conn, &user, id, disabled, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(account))
+}
+
+/// Disable a staff account: its sessions end at once and it cannot sign in. Admins only; not
+/// their own account, and not a shopper's (shoppers are suspended on their record).
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "accounts",
+    params(("id" = i64, Path, description = "The account's id")),
+    responses(
+        (status = 200, body = super::model::StaffAccount),
+        (status = 409, description = "Your own account, or a shopper's", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_disabled(&state, user, path.into_inner(), true).await
+}
+
+/// Enable a disabled staff account again. Admins only.
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "accounts",
+    params(("id" = i64, Path, description = "The account's id")),
+    responses(
+        (status = 200, body = super::model::StaffAccount),
+        (status = 409, description = "A shopper's account", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_disabled(&state, user, path.into_inner(), false).await
 }

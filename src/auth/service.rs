@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::model::{Email, NewUser, Password, Role, User};
+use super::model::{Email, NewUser, Password, Role, StaffAccount, StaffPage, User};
 use super::password;
 use super::store;
 use super::tokens::{TokenKind, TokenService};
@@ -31,6 +31,12 @@ const RESET_MAILS_PER_HOUR: i64 = 3;
 const REFRESH_GRACE: TimeDelta = TimeDelta::seconds(2);
 /// "Someone tried to sign up with your address" notices an account may receive per hour.
 const NOTICES_PER_HOUR: i64 = 3;
+
+/// Most confirmation links one account is sent in an hour (at sign-up and asked again).
+const VERIFY_MAILS_PER_HOUR: i64 = 3;
+
+/// Staff accounts listed on one page.
+pub const STAFF_PAGE_SIZE: i64 = 50;
 
 /// Everything the flows need besides a connection. Cheap to clone into blocking tasks.
 #[derive(Clone)]
@@ -705,6 +711,166 @@ pub async fn change_password(
         })
     })
     .await
+}
+
+/// Sends a new confirmation link to an account still waiting for one, at most
+/// `VERIFY_MAILS_PER_HOUR` an hour; nothing for an address without such an account. The
+/// caller answers the same either way, so that nobody learns which addresses have accounts.
+pub fn resend_verification(conn: &mut DbConnection, auth: &Auth, email_raw: &str) -> AppResult<()> {
+    let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
+    let t = auth.clock.now();
+    write_transaction::<_, AppError, _>(conn, |conn| {
+        let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
+            return Ok(());
+        };
+        if user.email_verified_at.is_some()
+            || user.disabled_at.is_some()
+            || store::count_one_time_tokens_since(
+                conn,
+                user.id,
+                "verify",
+                naive(t) - TimeDelta::hours(1),
+            )? >= VERIFY_MAILS_PER_HOUR
+        {
+            return Ok(());
+        }
+        send_verification(conn, auth, user.id, &user.email, t)
+    })
+}
+
+/// One page of the staff accounts, by email (page from 1).
+pub fn staff_accounts(conn: &mut DbConnection, page: i64) -> AppResult<StaffPage> {
+    if page < 1 {
+        return Err(AppError::field("page", "must be 1 or more"));
+    }
+    let total = store::count_staff(conn)?;
+    let pages = ((total + STAFF_PAGE_SIZE - 1) / STAFF_PAGE_SIZE).max(1);
+    let accounts = store::list_staff(
+        conn,
+        (page.min(pages) - 1) * STAFF_PAGE_SIZE,
+        STAFF_PAGE_SIZE,
+    )?
+    .into_iter()
+    .map(|u| StaffAccount {
+        id: u.id,
+        email: u.email,
+        role: u.role,
+        client_id: u.client_id,
+        disabled: u.disabled_at.is_some(),
+        created_at: u.created_at,
+    })
+    .collect();
+    Ok(StaffPage {
+        accounts,
+        page: page.min(pages),
+        pages,
+        total,
+    })
+}
+
+/// Disables a staff account (its sessions end at once; it cannot sign in), or enables it
+/// again. An admin cannot disable their own account, and shoppers leave the panel by
+/// suspension on their record, not here.
+pub fn set_account_disabled(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    id: i64,
+    disabled: bool,
+    now: NaiveDateTime,
+) -> AppResult<StaffAccount> {
+    write_transaction::<_, AppError, _>(conn, |conn| {
+        let user = store::find_user(conn, id)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("No account has this id."))?;
+        if user.role == Role::Shopper {
+            return Err(AppError::conflict(
+                "shopper_account",
+                "This is a shopper's account: suspend the shopper on their record instead.",
+            ));
+        }
+        if disabled && id == admin.id {
+            return Err(AppError::conflict(
+                "own_account",
+                "You cannot disable your own account; another admin can.",
+            ));
+        }
+        store::set_disabled(conn, id, disabled.then_some(now))?;
+        if disabled {
+            store::revoke_all_sessions(conn, id, now, "disabled")?;
+        }
+        Ok(StaffAccount {
+            id: user.id,
+            email: user.email,
+            role: user.role,
+            client_id: user.client_id,
+            disabled,
+            created_at: user.created_at,
+        })
+    })
+}
+
+/// What is wrong with a new account's request that needs no database, every field at once;
+/// the parsed address, password and role when nothing is.
+pub fn check_new_account(
+    request: &super::model::CreateUserRequest,
+) -> Result<(Email, Password, Role), Vec<FieldError>> {
+    let parsed = parse_credentials(&request.email, &request.password, "password");
+    let role = Role::parse(&request.role);
+    let mut fields = match &parsed {
+        Err(e) => e.fields.clone(),
+        Ok(_) => Vec::new(),
+    };
+    if role.is_none() {
+        fields.push(FieldError::new(
+            "role",
+            "must be one of shopper, scheduler, qa, client_reviewer, privacy_officer, admin",
+        ));
+    }
+    match (role, request.client_id) {
+        (Some(Role::ClientReviewer), None) => fields.push(FieldError::new(
+            "client_id",
+            "is required for a client reviewer",
+        )),
+        (Some(r), Some(_)) if r != Role::ClientReviewer => {
+            fields.push(FieldError::new("client_id", "is only for client reviewers"))
+        }
+        _ => {}
+    }
+    match (parsed, role) {
+        (Ok((email, password)), Some(role)) if fields.is_empty() => Ok((email, password, role)),
+        _ => Err(fields),
+    }
+}
+
+/// Creates the account an admin asks for, after checking every field at once: the address,
+/// the password's strength, the role, and the client of a client reviewer (which must exist).
+pub async fn create_staff(
+    db: &DbPool,
+    auth: &Auth,
+    request: super::model::CreateUserRequest,
+) -> AppResult<User> {
+    let client_id = request.client_id;
+    let checked = check_new_account(&request);
+    let client_known = match (client_id, &checked) {
+        (Some(id), Ok(_)) => {
+            db.run(move |conn| {
+                use crate::db::schema::clients;
+                use diesel::prelude::*;
+                Ok(clients::table.find(id).count().get_result::<i64>(conn)? > 0)
+            })
+            .await?
+        }
+        _ => true,
+    };
+    let (email, password, role) = match (checked, client_known) {
+        (Ok(ok), true) => ok,
+        (Ok(_), false) => return Err(AppError::field("client_id", "no client has this id")),
+        (Err(fields), _) => return Err(AppError::validation(fields)),
+    };
+    let hash = auth.hash_password(password).await?;
+    let auth = auth.clone();
+    db.run(move |conn| create_account(conn, &auth, &email, &hash, role, client_id))
+        .await
 }
 
 /// Creates an account with a role, its address taken as verified (staff, or the first admin).

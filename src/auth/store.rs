@@ -375,3 +375,32 @@ pub fn purge_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Que
             .execute(conn)?;
     Ok(sessions_deleted + tokens_deleted)
 }
+
+/// A page of staff accounts (every role but shopper), by email.
+pub fn list_staff(conn: &mut DbConnection, offset: i64, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::role.ne(super::model::Role::Shopper.as_str()))
+        .order(users::email)
+        .offset(offset)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+}
+
+pub fn count_staff(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.ne(super::model::Role::Shopper.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Disables the account (`Some(when)`) or enables it again (`None`).
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: i64,
+    at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::disabled_at.eq(at))
+        .execute(conn)
+}

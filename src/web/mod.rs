@@ -4,13 +4,17 @@
 //! | page | who |
 //! | --- | --- |
 //! | `/unsubscribe` (a signed link from a mail) | anyone holding the link |
-//! | `/`, `/signup`, `/verify`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}`, `/privacy-notice` | anyone |
+//! | `/`, `/signup`, `/verify`, `/verify/resend`, `/signin`, `/password/forgot`, `/password/reset`, `/problems/{code}`, `/privacy-notice` | anyone |
+//! | `/account/password` | signed in (own account) |
+//! | `/admin/staff…` | admin |
 //! | `/dashboard` and the role pages `/shopper`, `/staff`, `/client`, `/privacy`, `/admin` | the roles each names |
 //! | `/shopper/profile`, `/shopper/consents`, `/shopper/access-log` | shopper (own data) |
 //! | `/shopper/jobs`, `/shopper/jobs/{id}`, `/shopper/assignments`, `/shopper/assignments.ics` | shopper (own data) |
 //! | `/shopper/export` | signed in (own data) |
 //! | `/staff/shoppers…`, `/staff/clients…`, `/staff/projects/{id}`, `/staff/jobs/{id}`, `/staff/batches…`, `/staff/coverage` | scheduler, admin |
 
+mod account;
+mod admin;
 mod desk;
 pub mod form;
 mod jobs;
@@ -36,6 +40,8 @@ use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     pages::routes(cfg);
+    account::routes(cfg);
+    admin::routes(cfg);
     shopper::routes(cfg);
     jobs::routes(cfg);
     desk::routes(cfg);
@@ -258,13 +264,7 @@ pub async fn signed_in_errors(
     else {
         return Ok(res.map_into_boxed_body());
     };
-    let kind = if user.role == Role::Shopper {
-        "shopper"
-    } else if Role::SCHEDULING.contains(&user.role) {
-        "staff"
-    } else {
-        "other"
-    };
+    let kind = nav_kind(user.role);
     let request = res.request().clone();
     let csrf = session::csrf(&request, &state);
     let status = res.status();
@@ -279,6 +279,18 @@ pub async fn signed_in_errors(
     }
     let response = pages::with_csrf(response, csrf);
     Ok(ServiceResponse::new(request, response))
+}
+
+/// Which navigation a signed-in user's pages show: `shopper`, `staff` (scheduling roles) or
+/// `other` (a home link and sign-out).
+fn nav_kind(role: Role) -> &'static str {
+    if role == Role::Shopper {
+        "shopper"
+    } else if Role::SCHEDULING.contains(&role) {
+        "staff"
+    } else {
+        "other"
+    }
 }
 
 /// Renders a template as an HTML response.

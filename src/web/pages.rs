@@ -197,8 +197,8 @@ async fn signup(
     message(
         StatusCode::OK,
         "Check your mail",
-        "We mailed a confirmation link to the address you gave. Follow it to finish signing up; it works once, for 24 hours.",
-        None,
+        "We mailed a confirmation link to the address you gave. Follow it to finish signing up; it works once, for 24 hours. Nothing arrived after a few minutes? Look in the spam folder, or ask for a new link.",
+        Some(("/verify/resend", "Mail me a new link")),
     )
 }
 
@@ -232,8 +232,11 @@ async fn verify(state: web::Data<AppState>, query: web::Query<TokenQuery>) -> Pa
         Err(e) if e.status.is_client_error() => message(
             e.status,
             "This link does not work",
-            &e.detail,
-            Some(("/signin", "Sign in")),
+            &format!(
+                "{} If your address is not confirmed yet, ask for a new link.",
+                e.detail
+            ),
+            Some(("/verify/resend", "Mail me a new link")),
         ),
         Err(e) => Err(e.into()),
     }
@@ -246,6 +249,10 @@ struct SignInPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// The confirmation of what was done just before (a changed password).
+    notice: Option<String>,
+    /// The account waits for its address to be confirmed: offer a new link.
+    unconfirmed: bool,
 }
 
 #[derive(Deserialize)]
@@ -269,8 +276,13 @@ async fn signin_form(
         email: String::new(),
         next: safe_next(query.next.as_deref()),
         error: None,
+        notice: super::form::notice(&req),
+        unconfirmed: false,
     };
-    Ok(with_csrf(html(StatusCode::OK, &page)?, csrf))
+    Ok(super::form::shown(
+        &req,
+        with_csrf(html(StatusCode::OK, &page)?, csrf),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -315,6 +327,8 @@ async fn signin(
                     email: form.email,
                     next: safe_next(form.next.as_deref()),
                     error: Some(sign_in_problem(&e)),
+                    notice: None,
+                    unconfirmed: e.code == "email_not_verified",
                 },
             )?;
             if let Some(secs) = e.retry_after_secs

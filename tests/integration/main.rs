@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account_pages;
 mod accounts;
 mod architecture;
 mod assignments;

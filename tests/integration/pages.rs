@@ -9,8 +9,8 @@ use crate::helpers::*;
 
 /// A minimal cookie jar: name → value, and the raw Set-Cookie lines last seen per name.
 #[derive(Default)]
-struct Browser {
-    cookies: HashMap<String, String>,
+pub(crate) struct Browser {
+    pub(crate) cookies: HashMap<String, String>,
     attributes: HashMap<String, String>,
 }
 
@@ -37,7 +37,11 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn get(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+    ) -> (StatusCode, String, Option<String>) {
         let r = app
             .client
             .get(app.url(path))
@@ -48,7 +52,7 @@ impl Browser {
         self.finish(r).await
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         app: &TestApp,
         path: &str,
@@ -116,7 +120,7 @@ impl Browser {
     }
 }
 
-fn csrf_field(html: &str) -> String {
+pub(crate) fn csrf_field(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;
     let start = html.find(marker).expect("a csrf field") + marker.len();
     html[start..].split('"').next().unwrap().to_string()
@@ -336,7 +340,7 @@ async fn password_reset_works_on_the_pages() {
 }
 
 /// A browser signed in with these API tokens (the pages use the same tokens in cookies).
-fn signed_in(tokens: &serde_json::Value) -> Browser {
+pub(crate) fn signed_in(tokens: &serde_json::Value) -> Browser {
     let mut browser = Browser::default();
     browser.cookies.insert(
         "incognito_access".into(),

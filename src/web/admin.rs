@@ -1,0 +1,245 @@
+//! The admin's pages for staff accounts: list them (50 a page), create one with its role (and
+//! a client reviewer's client), disable one or enable it again. Admins only.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{self, FormState, Reader};
+use super::session::{Csrf, csrf, form_post_in, page_user_in};
+use super::{PageError, html};
+use crate::auth::Role;
+use crate::auth::model::{CreateUserRequest, StaffPage};
+use crate::auth::service;
+use crate::error::AppError;
+use crate::state::AppState;
+
+type PageResult = Result<HttpResponse, PageError>;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/staff", web::get().to(staff_page))
+        .route("/admin/staff", web::post().to(create))
+        .route("/admin/staff/{id}/disable", web::post().to(disable))
+        .route("/admin/staff/{id}/enable", web::post().to(enable));
+}
+
+/// The roles a staff account may have, in the order the form offers them.
+const STAFF_ROLES: [Role; 5] = [
+    Role::Scheduler,
+    Role::Qa,
+    Role::ClientReviewer,
+    Role::PrivacyOfficer,
+    Role::Admin,
+];
+
+struct Frame {
+    email: String,
+    csrf: String,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_staff.html")]
+struct StaffAccountsPage {
+    f: Frame,
+    list: StaffPage,
+    /// The id of the admin looking: their own account cannot be disabled.
+    me: i64,
+    /// (id, name) of every client, for a client reviewer's.
+    clients: Vec<(String, String)>,
+    roles: Vec<(String, String)>,
+    form: FormState,
+}
+
+impl StaffAccountsPage {
+    fn client_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|id| {
+            self.clients
+                .iter()
+                .find(|(c, _)| *c == id.to_string())
+                .map(|(_, name)| name.clone())
+        })
+        .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+async fn staff_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    page: i64,
+    form: FormState,
+) -> PageResult {
+    let user = page_user_in(req, state, &[Role::Admin]).await?;
+    let csrf: Csrf = csrf(req, state);
+    let (list, clients) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                service::staff_accounts(conn, page.max(1))?,
+                crate::clients::service::list_clients(conn)?,
+            ))
+        })
+        .await?;
+    let refused = form.failed();
+    let page = StaffAccountsPage {
+        f: Frame {
+            email: user.email,
+            csrf: csrf.token.clone(),
+            notice: form::notice(req),
+        },
+        list,
+        me: user.id,
+        clients: clients
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name))
+            .collect(),
+        roles: STAFF_ROLES
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.label().to_string()))
+            .collect(),
+        form,
+    };
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
+}
+
+async fn staff_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> PageResult {
+    staff_page_with(&req, &state, query.page.unwrap_or(1), FormState::blank()).await
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, sent) = form_post_in(&req, &state, &[Role::Admin], form).await?;
+    let mut read = Reader::new(&sent);
+    let client_id = read.id("client_id", "Choose a client.");
+    let mut role = read.raw("role");
+    if !STAFF_ROLES.iter().any(|r| r.as_str() == role) {
+        // Shoppers sign up themselves; anything else is not a role.
+        role.clear();
+    }
+    let request = CreateUserRequest {
+        email: read.raw("email"),
+        password: read.raw("password"),
+        role,
+        client_id,
+    };
+    // Every problem at once: what could not be read, and what the request gets wrong.
+    let mut errors = read.errors;
+    if let Err(fields) = service::check_new_account(&request) {
+        for f in fields {
+            if !errors.iter().any(|e| e.field == f.field) {
+                errors.push(f);
+            }
+        }
+    }
+    let outcome = if errors.is_empty() {
+        service::create_staff(&state.db, &state.auth, request).await
+    } else {
+        Err(AppError::validation(errors))
+    };
+    match outcome {
+        Ok(created) => {
+            state.mail.wake();
+            Ok(form::done(
+                &state,
+                "/admin/staff",
+                &format!(
+                    "Account {} created ({}); it was mailed how to sign in. Give the first password in person or by phone.",
+                    created.email,
+                    created.role.label()
+                ),
+            ))
+        }
+        Err(mut e) if e.status.is_client_error() => {
+            for f in &mut e.fields {
+                match (f.field.as_str(), f.message.as_str()) {
+                    ("client_id", "is required for a client reviewer") => {
+                        f.message = "Choose the client whose reports this reviewer sees.".into();
+                    }
+                    ("client_id", "is only for client reviewers") => {
+                        f.message = "Only a client reviewer has a client; leave this empty.".into();
+                    }
+                    ("client_id", "no client has this id") => {
+                        f.message = "Choose a client.".into();
+                    }
+                    ("role", _) => f.message = "Choose a role.".into(),
+                    _ => {}
+                }
+            }
+            let form = FormState::refused(
+                &sent,
+                &e,
+                &["email", "role", "client_id", "password"],
+                &[],
+                &["password"],
+            );
+            staff_page_with(&req, &state, 1, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_disabled(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+    disabled: bool,
+) -> PageResult {
+    let (user, _) = form_post_in(&req, &state, &[Role::Admin], form).await?;
+    let id = path.into_inner();
+    let now = state.clock.naive();
+    let account = state
+        .db
+        .run(move |conn| service::set_account_disabled(conn, &user, id, disabled, now))
+        .await?;
+    let words = if disabled {
+        format!(
+            "{} is disabled: signed out everywhere, and cannot sign in.",
+            account.email
+        )
+    } else {
+        format!("{} is enabled again and may sign in.", account.email)
+    };
+    Ok(form::done(&state, "/admin/staff", &words))
+}
+
+async fn disable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    set_disabled(req, state, path, form, true).await
+}
+
+async fn enable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    set_disabled(req, state, path, form, false).await
+}
