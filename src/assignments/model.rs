@@ -107,6 +107,32 @@ impl State {
         STATES.iter().copied().find(|st| st.as_str() == s)
     }
 
+    /// The state in the shopper's and staff's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            State::Requested => "requested",
+            State::Offered => "offered",
+            State::Accepted => "accepted",
+            State::Visited => "visited",
+            State::Submitted => "report handed in",
+            State::Declined => "declined",
+            State::Expired => "offer lapsed",
+            State::Cancelled => "cancelled",
+            State::Reassigned => "given to someone else",
+        }
+    }
+
+    /// The badge class a page shows the state with: waiting, going, done, or ended.
+    pub fn badge(self) -> &'static str {
+        match self {
+            State::Requested | State::Offered => "badge-wait",
+            State::Accepted | State::Visited | State::Submitted => "badge-ok",
+            State::Declined | State::Expired | State::Cancelled | State::Reassigned => {
+                "badge-muted"
+            }
+        }
+    }
+
     /// A state as stored; an unknown one is an error.
     pub fn stored(s: &str) -> Result<State, crate::db::UnknownStored> {
         State::parse(s).ok_or_else(|| crate::db::UnknownStored::new("assignment state", s))

@@ -146,14 +146,12 @@ async fn create(
         client_id,
     };
     // Every problem at once: what could not be read, and what the request gets wrong.
-    let mut errors = read.errors;
-    if let Err(fields) = service::check_new_account(&request) {
-        for f in fields {
-            if !errors.iter().any(|e| e.field == f.field) {
-                errors.push(f);
-            }
-        }
-    }
+    let errors = form::merged(
+        read.errors,
+        service::check_new_account(&request)
+            .err()
+            .unwrap_or_default(),
+    );
     let outcome = if errors.is_empty() {
         service::create_staff(&state.db, &state.auth, request).await
     } else {

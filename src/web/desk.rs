@@ -120,12 +120,7 @@ async fn propose(
         state: read.text("state"),
         city: read.text("city"),
     };
-    let mut errors = read.errors;
-    for e in selection.check() {
-        if !errors.iter().any(|seen| seen.field == e.field) {
-            errors.push(e);
-        }
-    }
+    let errors = form::merged(read.errors, selection.check());
     let outcome = if errors.is_empty() {
         let keys = state.auth.keys.clone();
         state

@@ -341,6 +341,18 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The problems of a form in one list: what could not be read first, then the service's or
+/// the request's own, for the fields not named yet (one message a field).
+pub fn merged(unread: Vec<FieldError>, more: Vec<FieldError>) -> Vec<FieldError> {
+    let mut all = unread;
+    for f in more {
+        if !all.iter().any(|seen| seen.field == f.field) {
+            all.push(f);
+        }
+    }
+    all
+}
+
 /// After a form that worked: to `location`, where the page says `notice` once.
 pub fn done(state: &AppState, location: &str, notice: &str) -> HttpResponse {
     let notice: String = notice.chars().take(MAX_NOTICE).collect();

@@ -10,7 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::{csrf, form_date, form_post_in, form_text, page_user_in, problem_text};
+use super::form::FormState;
+use super::session::{csrf, form_post_in, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
 use crate::assignments::model::{AssignmentView, Move, MoveRequest};
@@ -287,7 +288,10 @@ struct AssignmentsPage {
     email: String,
     csrf: String,
     list: Vec<AssignmentView>,
-    problem: String,
+    /// The confirmation of the move made just before.
+    notice: Option<String>,
+    /// A refused move: the assignment, the move, and its form as sent.
+    refused: Option<(i64, String, FormState)>,
     today: String,
     today_date: chrono::NaiveDate,
 }
@@ -307,32 +311,87 @@ impl AssignmentsPage {
     fn last_visit_day(&self, a: &AssignmentView) -> String {
         self.today_date.min(a.job.window_end).to_string()
     }
+
+    fn refused_form(&self, id: i64, action: &str) -> Option<&FormState> {
+        match &self.refused {
+            Some((i, a, form)) if *i == id && a == action => Some(form),
+            _ => None,
+        }
+    }
+
+    /// What was typed in the input `name` of this assignment's `action` form, if it was refused.
+    fn typed(&self, id: &i64, action: &str, name: &str) -> String {
+        self.refused_form(*id, action)
+            .map(|f| f.value(name).to_string())
+            .unwrap_or_default()
+    }
+
+    /// The problem of the input `name` of this assignment's `action` form (empty: none).
+    fn problem(&self, id: &i64, action: &str, name: &str) -> String {
+        self.refused_form(*id, action)
+            .map(|f| f.error(name))
+            .unwrap_or_default()
+    }
+
+    /// What was wrong with this assignment's `action` that belongs to no input.
+    fn other_problem(&self, id: &i64, action: &str) -> String {
+        self.refused_form(*id, action)
+            .map(|f| f.other.join(" "))
+            .unwrap_or_default()
+    }
 }
 
-async fn assignments_page_with(req: &HttpRequest, state: &AppState, problem: String) -> PageResult {
+async fn assignments_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    refused: Option<(i64, String, FormState)>,
+) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
     let id = user.id;
     let list = state.db.run(move |conn| service::mine(conn, id)).await?;
     let csrf = csrf(req, state);
-    let status = if problem.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let status = match &refused {
+        None => StatusCode::OK,
+        Some((_, _, form)) if form.invalid_count() > 0 => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(_) => StatusCode::CONFLICT,
     };
     let view = AssignmentsPage {
         email: user.email,
         csrf: csrf.token.clone(),
         list,
-        problem,
+        notice: super::form::notice(req),
+        refused,
         today: state.clock.today().to_string(),
         today_date: state.clock.today(),
     };
-    Ok(super::pages::with_csrf(html(status, &view)?, csrf))
+    Ok(super::form::shown(
+        req,
+        super::pages::with_csrf(html(status, &view)?, csrf),
+    ))
 }
 
 async fn assignments_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    assignments_page_with(&req, &state, String::new()).await
+    assignments_page_with(&req, &state, None).await
 }
+
+/// What the page says after a move that worked.
+fn moved_words(mv: &Move, code: &str) -> String {
+    match mv {
+        Move::Accept { .. } => {
+            format!("Accepted: {code} is yours. Plan the visit within its window.")
+        }
+        Move::Decline { .. } => format!("Declined: {code} goes back to other shoppers."),
+        Move::Cancel { .. } => format!("{code} is called off."),
+        Move::Reschedule { visit_on } => format!("The visit to {code} is planned for {visit_on}."),
+        Move::Visit { .. } => format!("Visit to {code} reported. Thank you!"),
+        Move::Reassign { .. } => format!("{code} is taken back."),
+        Move::LocationClosed { .. } => {
+            format!("Thank you: {code} is closed, and staff will look at the store.")
+        }
+    }
+}
+
+const MOVE_FIELDS: &[&str] = &["visit_on", "visited_on", "reason"];
 
 async fn move_assignment(
     req: HttpRequest,
@@ -341,36 +400,45 @@ async fn move_assignment(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (user, form) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let (user, sent) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let (id, action) = path.into_inner();
-    let parsed = match (form_date(&form, "visit_on"), form_date(&form, "visited_on")) {
-        (Ok(visit_on), Ok(visited_on)) => Move::parse(
-            &action,
-            &MoveRequest {
-                reason: form_text(&form, "reason"),
-                visit_on,
-                visited_on,
-            },
-        ),
-        (Err(e), _) | (_, Err(e)) => Some(Err(e)),
-    };
+    let mut read = super::form::Reader::new(&sent);
+    let visit_on = read.date("visit_on");
+    let visited_on = read.date("visited_on");
+    let parsed = Move::parse(
+        &action,
+        &MoveRequest {
+            reason: read.text("reason"),
+            visit_on,
+            visited_on,
+        },
+    );
     let mv = match parsed {
         None => return Err(crate::error::AppError::not_found("There is no such move.").into()),
-        Some(Err(e)) => return assignments_page_with(&req, &state, problem_text(&e)).await,
-        Some(Ok(mv)) => mv,
+        Some(Ok(mv)) if read.errors.is_empty() => mv,
+        Some(outcome) => {
+            let more = outcome.err().map(|e| e.fields).unwrap_or_default();
+            let e = crate::error::AppError::validation(super::form::merged(read.errors, more));
+            let form = FormState::refused(&sent, &e, MOVE_FIELDS, &[], &[]);
+            return assignments_page_with(&req, &state, Some((id, action, form))).await;
+        }
     };
     let notifier = Notifier::new(&state.auth);
+    let words = mv.clone();
     let outcome = state
         .db
         .run(move |conn| service::act(conn, &notifier, &user, id, &mv, now))
         .await;
     state.mail.wake();
     match outcome {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/shopper/assignments"))
-            .finish()),
-        Err(e) if e.status.is_client_error() => {
-            assignments_page_with(&req, &state, problem_text(&e)).await
+        Ok(view) => Ok(super::form::done(
+            &state,
+            "/shopper/assignments",
+            &moved_words(&words, &view.job.code),
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let form = FormState::refused(&sent, &e, MOVE_FIELDS, &[], &[]);
+            assignments_page_with(&req, &state, Some((id, action, form))).await
         }
         Err(e) => Err(e.into()),
     }

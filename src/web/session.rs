@@ -187,19 +187,6 @@ pub async fn form_post_in(
     Ok((user, form))
 }
 
-/// A date field (`YYYY-MM-DD`, as `<input type="date">` sends it); None when left empty.
-pub fn form_date(
-    form: &std::collections::HashMap<String, String>,
-    name: &str,
-) -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
-    form_text(form, name)
-        .map(|v| {
-            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                .map_err(|_| crate::error::AppError::field(name, "must be a date, YYYY-MM-DD"))
-        })
-        .transpose()
-}
-
 /// A form field, trimmed; None when missing or empty.
 pub fn form_text(form: &std::collections::HashMap<String, String>, name: &str) -> Option<String> {
     form.get(name)

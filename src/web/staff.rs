@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -81,12 +81,6 @@ async fn staff_form(
     form: web::Form<HashMap<String, String>>,
 ) -> Result<(CurrentUser, HashMap<String, String>), PageError> {
     form_post_in(req, state, Role::SCHEDULING, form).await
-}
-
-fn see_other(location: &str) -> PageResult {
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
 }
 
 /// A page's common parts: who is signed in, the form token, and the one-time confirmation of
@@ -406,15 +400,33 @@ async fn disqualify(
 struct OrganizationsPage {
     f: Frame,
     organizations: Vec<Organization>,
+    form: FormState,
 }
 
-async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    let (_, f, csrf) = frame(&req, &state).await?;
+async fn organizations_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+    let (_, f, csrf) = frame(req, state).await?;
     let organizations = state
         .db
         .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
         .await?;
-    render_shown(&req, &OrganizationsPage { f, organizations }, csrf)
+    let status = if form.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = OrganizationsPage {
+        f,
+        organizations,
+        form,
+    };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
+}
+
+async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    organizations_page(&req, &state, FormState::blank()).await
 }
 
 async fn create_organization(
@@ -423,14 +435,24 @@ async fn create_organization(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (_, form) = staff_form(&req, &state, form).await?;
-    let name = form.get("name").cloned().unwrap_or_default();
-    let friendly = form.get("friendly_competitor").is_some_and(|v| v == "on");
-    state
+    let (_, sent) = staff_form(&req, &state, form).await?;
+    let name = sent.get("name").cloned().unwrap_or_default();
+    let friendly = sent.get("friendly_competitor").is_some_and(|v| v == "on");
+    let outcome = state
         .db
         .run(move |conn| clients::create_organization(conn, &name, friendly, now))
-        .await?;
-    see_other("/staff/organizations")
+        .await;
+    match outcome {
+        Ok((organization, _)) => Ok(form::done(
+            &state,
+            "/staff/organizations",
+            &format!("{} is on the list.", organization.name),
+        )),
+        Err(e) => {
+            let form = refused(&sent, e, &["name", "friendly_competitor"], &[])?;
+            organizations_page(&req, &state, form).await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -438,21 +460,26 @@ async fn create_organization(
 struct ClientsPage {
     f: Frame,
     clients: Vec<ClientView>,
-    problem: String,
+    form: FormState,
+}
+
+async fn clients_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+    let (_, f, csrf) = frame(req, state).await?;
+    let clients = state.db.run(clients::list_clients).await?;
+    let status = if form.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ClientsPage { f, clients, form };
+    Ok(form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
 }
 
 async fn client_list(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    let (_, f, csrf) = frame(&req, &state).await?;
-    let clients = state.db.run(clients::list_clients).await?;
-    render_shown(
-        &req,
-        &ClientsPage {
-            f,
-            clients,
-            problem: String::new(),
-        },
-        csrf,
-    )
+    clients_page(&req, &state, FormState::blank()).await
 }
 
 async fn create_client(
@@ -461,10 +488,10 @@ async fn create_client(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
-    let (_, form) = staff_form(&req, &state, form).await?;
+    let (_, sent) = staff_form(&req, &state, form).await?;
     let named = OrganizationRef {
         organization_id: None,
-        name: Some(form.get("name").cloned().unwrap_or_default()),
+        name: Some(sent.get("name").cloned().unwrap_or_default()),
     };
     let outcome = state
         .db
@@ -476,23 +503,10 @@ async fn create_client(
             &format!("/staff/clients/{}", client.id),
             &format!("Client {} added.", client.name),
         )),
-        Err(e) if e.status.is_client_error() => {
-            let (_, f, _) = frame(&req, &state).await?;
-            let clients = state.db.run(clients::list_clients).await?;
-            let problem = e
-                .fields
-                .first()
-                .map_or(e.detail.clone(), |f| f.message.clone());
-            html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ClientsPage {
-                    f,
-                    clients,
-                    problem: format!("Client name {problem}"),
-                },
-            )
+        Err(e) => {
+            let form = refused(&sent, e, &["name"], &[])?;
+            clients_page(&req, &state, form).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -1068,7 +1082,13 @@ async fn offer_job(
     };
     let Some(shopper_id) = form_text(&form, "shopper_id").and_then(|v| v.parse::<i64>().ok())
     else {
-        return job_page_with(&req, &state, job_id, "shopper_id: choose a shopper".into()).await;
+        return job_page_with(
+            &req,
+            &state,
+            job_id,
+            "Choose a shopper from the list below.".into(),
+        )
+        .await;
     };
     let notifier = crate::assignments::notify::Notifier::new(&state.auth);
     let outcome = state

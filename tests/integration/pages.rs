@@ -874,7 +874,10 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, Some(format!("/staff/jobs/{job}")));
     let (_, html, _) = staff.get(&app, &format!("/staff/jobs/{job}")).await;
-    assert!(cells(&html).contains("<td>offered</td>"), "{html}");
+    assert!(
+        cells(&html).contains(r#"<td><span class="badge badge-wait">offered</span></td>"#),
+        "{html}"
+    );
     assert!(
         !html.contains(">Offer</button>"),
         "the job is held: no more offers"
@@ -926,9 +929,33 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
             .await;
     }
     let (_, html, _) = staff.get(&app, "/staff/organizations").await;
-    assert_eq!(html.matches("Mystery Co").count(), 1, "{html}");
+    assert_eq!(
+        html.matches(r#"<td data-label="Name">Mystery Co"#).count(),
+        1,
+        "{html}"
+    );
     assert!(
-        cells(&html).contains("<td>Mystery Co, Inc.</td><td>yes</td>"),
+        cells(&html).contains(
+            r#"<td>Mystery Co, Inc.</td><td><span class="badge badge-ok">yes</span></td>"#
+        ) && html.contains("Mystery Co, Inc. is on the list."),
+        "{html}"
+    );
+    // A name that is not one comes back beside its input, the box still ticked.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            "/staff/organizations",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "  "),
+                ("friendly_competitor", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="name-error""#)
+            && html.contains(r#"<input type="checkbox" name="friendly_competitor" checked>"#),
         "{html}"
     );
 
@@ -1303,12 +1330,30 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    // Said in words, without the form's internal name.
+    // Said in words beside the day, as typed, without the form's internal name.
     assert!(
-        html.contains("The day of the visit must be a date, YYYY-MM-DD."),
+        html.contains(&format!(
+            r#"<p class="field-error" id="visit-{id}-error">Type a date like 2036-12-01, not “next week”.</p>"#
+        )) && html.contains(r#"value="next week""#),
         "{html}"
     );
     assert!(!html.contains("visit_on:"), "{html}");
+    // A reason too long to keep, on the decline form of the same offer: said there.
+    let long = "x".repeat(1001);
+    let (status, html, _) = browser
+        .post(
+            &app,
+            &format!("/shopper/assignments/{id}/decline"),
+            &[("csrf_token", &csrf), ("reason", &long)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(&format!(
+            r#"id="why-{id}-error">Keep the reason to 1000 characters or fewer."#
+        )),
+        "{html}"
+    );
     let (status, _, _) = browser
         .post(
             &app,
@@ -1319,6 +1364,10 @@ async fn a_shopper_finds_asks_for_and_accepts_a_job_on_the_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html, _) = browser.get(&app, "/shopper/assignments").await;
     assert!(html.contains("accepted") && html.contains(&format!("visit planned for {}", later(2))));
+    assert!(
+        html.contains("is yours. Plan the visit within its window."),
+        "the move is confirmed: {html}"
+    );
     assert!(
         html.contains("Chelsea, 1 Broadway"),
         "the address once the job is hers"
