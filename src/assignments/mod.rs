@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod candidates;
 pub mod coverage;
 pub mod deadlines;
+pub mod job_list;
 pub mod live;
 pub mod model;
 pub mod notify;

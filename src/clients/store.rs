@@ -4,8 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{CheckedLocation, JobRow, Location, ProjectRow};
-use crate::db::DbConnection;
 use crate::db::schema::{client_competitors, clients, jobs, locations, organizations, projects};
+use crate::db::{DbConnection, lower};
 use crate::organizations::Organization;
 
 /// (client id, organization id, created at).
@@ -111,6 +111,83 @@ pub fn list_locations(conn: &mut DbConnection, client_id: i64) -> QueryResult<Ve
         .order(locations::code.asc())
         .select(Location::as_select())
         .load(conn)
+}
+
+/// How a client's stores are listed on a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LocationSort {
+    #[default]
+    Code,
+    Name,
+    City,
+}
+
+impl LocationSort {
+    pub fn parse(value: &str) -> Option<LocationSort> {
+        match value {
+            "code" => Some(LocationSort::Code),
+            "name" => Some(LocationSort::Name),
+            "city" => Some(LocationSort::City),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationSort::Code => "code",
+            LocationSort::Name => "name",
+            LocationSort::City => "city",
+        }
+    }
+}
+
+/// The client's stores whose code, name, city or ZIP contains `q` (any case), as a boxed query.
+macro_rules! matching_locations {
+    ($client_id:expr, $q:expr) => {{
+        let mut query = locations::table
+            .filter(locations::client_id.eq($client_id))
+            .into_boxed();
+        if let Some(q) = $q.filter(|q: &&str| !q.trim().is_empty()) {
+            let p = crate::db::contains_pattern(q);
+            query = query.filter(
+                lower(locations::code)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(locations::name).like(p.clone()).escape('\\'))
+                    .or(lower(locations::city).like(p.clone()).escape('\\'))
+                    .or(locations::zip.like(p).escape('\\')),
+            );
+        }
+        query
+    }};
+}
+
+/// One page of the client's stores matching `q`, in `sort` order, and how many match in all.
+pub fn page_locations(
+    conn: &mut DbConnection,
+    client_id: i64,
+    q: Option<&str>,
+    sort: LocationSort,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Location>, i64)> {
+    let total: i64 = matching_locations!(client_id, q).count().get_result(conn)?;
+    let query = matching_locations!(client_id, q);
+    let query = match sort {
+        LocationSort::Code => query.order(locations::code.asc()),
+        LocationSort::Name => query.order((locations::name.asc(), locations::code.asc())),
+        LocationSort::City => query.order((
+            locations::state.asc(),
+            locations::city.asc(),
+            locations::code.asc(),
+        )),
+    };
+    let rows = query
+        .offset(offset)
+        .limit(limit)
+        .select(Location::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 /// Adds the location, or updates the one with the same code: (id, created).

@@ -184,6 +184,23 @@ fn with_connect_timeout(url: &str) -> String {
     }
 }
 
+diesel::define_sql_function!(
+    /// Lower case, for searching text without regard to case on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
+
+/// A `LIKE` pattern (escape `\\`) that finds `text` anywhere, in lower case: match it against
+/// `lower(column)`.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// A transaction that will write. On SQLite it takes the write lock at its first statement:
 /// a deferred transaction that reads and then writes fails at once ("database is locked")
 /// when another connection wrote in between, and waiting (busy_timeout) cannot help it.

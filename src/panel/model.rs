@@ -34,6 +34,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// The badge class a page shows the status with.
+    pub fn badge(self) -> &'static str {
+        match self {
+            Status::Applicant => "badge-wait",
+            Status::Active => "badge-ok",
+            Status::Suspended => "badge-bad",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Applicant => "applicant",

@@ -270,7 +270,20 @@ pub async fn search_shoppers(
     let q = q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     let list = state
         .db
-        .run(move |conn| service::search_shoppers(conn, user.id, q.as_deref(), status, limit, now))
+        .run(move |conn| {
+            service::search_shoppers(
+                conn,
+                user.id,
+                &service::ShopperSearch {
+                    text: q.as_deref(),
+                    status,
+                    sort: crate::panel::store::ShopperSort::Newest,
+                    offset: 0,
+                    limit,
+                },
+                now,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

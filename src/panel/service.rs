@@ -491,18 +491,33 @@ fn average(list: &[super::store::RatingTuple]) -> Option<f64> {
     Some(sum as f64 / list.len() as f64)
 }
 
+/// A staff search of the panel: part of a name, email or code, a status, the order and the page.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopperSearch<'a> {
+    pub text: Option<&'a str>,
+    pub status: Option<Status>,
+    pub sort: store::ShopperSort,
+    pub offset: i64,
+    pub limit: i64,
+}
+
 /// Staff search the panel. Each shopper listed is a read of their name and email: an access
 /// record is written for each.
 pub fn search_shoppers(
     conn: &mut DbConnection,
     staff_id: i64,
-    text: Option<&str>,
-    status: Option<Status>,
-    limit: i64,
+    search: &ShopperSearch<'_>,
     now: NaiveDateTime,
 ) -> AppResult<Vec<ShopperSummary>> {
+    let ShopperSearch {
+        text,
+        status,
+        sort,
+        offset,
+        limit,
+    } = *search;
     write_transaction(conn, |conn| {
-        let rows = store::search(conn, text, status.map(Status::as_str), limit)?;
+        let rows = store::search(conn, text, status.map(Status::as_str), sort, offset, limit)?;
         let ids: Vec<i64> = rows.iter().map(|(r, _)| r.user_id).collect();
         let ratings = store::average_ratings(conn, crate::db::Whose::Only(&ids))?;
         let mut list = Vec::with_capacity(rows.len());

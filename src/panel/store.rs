@@ -195,42 +195,73 @@ pub fn replace_affiliations(
     Ok(())
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+/// Narrows a staff search of shoppers (joined with their email) by name, email or code
+/// (case-insensitive, part of it), and by status.
+macro_rules! narrowed {
+    ($query:expr, $text:expr, $status:expr) => {{
+        use crate::db::schema::users;
+        let mut query = $query;
+        if let Some(status) = $status {
+            query = query.filter(shoppers::status.eq(status.to_string()));
+        }
+        if let Some(text) = $text {
+            let pattern = crate::db::contains_pattern(text);
+            query = query.filter(
+                crate::db::lower(shoppers::legal_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(users::email.like(pattern.clone()).escape('\\'))
+                    .or(crate::db::lower(shoppers::code).like(pattern).escape('\\')),
+            );
+        }
+        query
+    }};
+}
 
-/// (shopper, email) for the staff's list: by name, email or code (case-insensitive, part of
-/// it), and by status; newest first.
+/// The order of the staff's list of shoppers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShopperSort {
+    /// Newest applications first.
+    #[default]
+    Newest,
+    Name,
+}
+
+/// (shopper, email) for the staff's list, a page of it (`offset`, `limit`).
 pub fn search(
     conn: &mut DbConnection,
     text: Option<&str>,
     status: Option<&str>,
+    sort: ShopperSort,
+    offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<(ShopperRow, String)>> {
     use crate::db::schema::users;
-    let mut query = shoppers::table
+    let query = shoppers::table
         .inner_join(users::table)
         .select((ShopperRow::as_select(), users::email))
-        .order(shoppers::created_at.desc())
+        .offset(offset)
         .limit(limit)
         .into_boxed();
-    if let Some(status) = status {
-        query = query.filter(shoppers::status.eq(status.to_string()));
-    }
-    if let Some(text) = text {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        query = query.filter(
-            lower(shoppers::legal_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(users::email.like(pattern.clone()).escape('\\'))
-                .or(lower(shoppers::code).like(pattern).escape('\\')),
-        );
-    }
-    query.load(conn)
+    let query = match sort {
+        ShopperSort::Newest => query.order((shoppers::created_at.desc(), shoppers::user_id.desc())),
+        ShopperSort::Name => query.order((shoppers::legal_name.asc(), shoppers::user_id.asc())),
+    };
+    narrowed!(query, text, status).load(conn)
+}
+
+/// How many shoppers a staff search matches.
+pub fn count_matching(
+    conn: &mut DbConnection,
+    text: Option<&str>,
+    status: Option<&str>,
+) -> QueryResult<i64> {
+    use crate::db::schema::users;
+    let query = shoppers::table
+        .inner_join(users::table)
+        .select(diesel::dsl::count_star())
+        .into_boxed();
+    narrowed!(query, text, status).get_result(conn)
 }
 
 pub fn set_status(

@@ -104,9 +104,17 @@ pub struct FormState {
 }
 
 impl FormState {
-    /// A form not yet sent: empty, or with the values given.
+    /// A form not yet sent, empty.
     pub fn blank() -> Self {
         Self::default()
+    }
+
+    /// A form not yet sent with one value filled in (a store chosen from a search).
+    pub fn with_value(name: &str, value: &str) -> Self {
+        Self {
+            values: HashMap::from([(name.to_string(), value.to_string())]),
+            ..Self::default()
+        }
     }
 
     /// The form as it was sent and refused: every value kept except the `sealed` ones, each

@@ -16,12 +16,13 @@ use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::upload::staff_upload;
 use super::{PageError, html};
 use crate::assignments::candidates::{self, CandidatesView};
+use crate::assignments::job_list::{self, JobListPage, JobListQuery, JobSort, StateFilter};
 use crate::auth::{CurrentUser, Role};
 use crate::clients::csv_import::ImportReport;
 use crate::clients::model::{
-    ClientView, JobInput, JobRow, Location, LocationInput, OrganizationRef, ProjectInput,
-    ProjectRow,
+    ClientView, JobInput, Location, LocationInput, OrganizationRef, ProjectInput, ProjectRow,
 };
+use crate::clients::store::LocationSort;
 use crate::clients::{service as clients, store as client_store};
 use crate::error::AppError;
 use crate::http::CSV_LIMIT;
@@ -123,13 +124,34 @@ struct ShoppersPage {
     f: Frame,
     q: String,
     status: String,
+    sort: &'static str,
     list: Vec<ShopperSummary>,
+    page: i64,
+    pages: i64,
+    total: i64,
 }
+
+impl ShoppersPage {
+    /// The list's address for page `page`, the search kept.
+    fn page_link(&self, page: i64) -> String {
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        link.append_pair("q", &self.q)
+            .append_pair("status", &self.status)
+            .append_pair("sort", self.sort)
+            .append_pair("page", &page.to_string());
+        format!("/staff/shoppers?{}", link.finish())
+    }
+}
+
+/// Shoppers on one page of the staff's list.
+const SHOPPERS_PAGE: i64 = 50;
 
 #[derive(Deserialize)]
 struct SearchQuery {
     q: Option<String>,
     status: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
 }
 
 async fn shoppers(
@@ -137,23 +159,61 @@ async fn shoppers(
     state: web::Data<AppState>,
     query: web::Query<SearchQuery>,
 ) -> PageResult {
+    use crate::panel::store::{self as panel_store, ShopperSort};
     let now = state.clock.naive();
     let (user, f, csrf) = frame(&req, &state).await?;
-    let SearchQuery { q, status } = query.into_inner();
+    let SearchQuery {
+        q,
+        status,
+        sort,
+        page,
+    } = query.into_inner();
     let q = q.unwrap_or_default().trim().to_string();
     let status_filter = status.as_deref().and_then(Status::parse);
+    let sort = match sort.as_deref() {
+        Some("name") => ShopperSort::Name,
+        _ => ShopperSort::Newest,
+    };
+    let wanted = page.unwrap_or(1).max(1);
     let text = (!q.is_empty()).then(|| q.clone());
-    let list = state
+    let (list, page, pages, total) = state
         .db
         .run(move |conn| {
-            panel::search_shoppers(conn, user.id, text.as_deref(), status_filter, 100, now)
+            let total = panel_store::count_matching(
+                conn,
+                text.as_deref(),
+                status_filter.map(Status::as_str),
+            )?;
+            let pages = ((total + SHOPPERS_PAGE - 1) / SHOPPERS_PAGE).max(1);
+            let page = wanted.min(pages);
+            let list = panel::search_shoppers(
+                conn,
+                user.id,
+                &panel::ShopperSearch {
+                    text: text.as_deref(),
+                    status: status_filter,
+                    sort,
+                    offset: (page - 1) * SHOPPERS_PAGE,
+                    limit: SHOPPERS_PAGE,
+                },
+                now,
+            )?;
+            Ok((list, page, pages, total))
         })
         .await?;
     let page = ShoppersPage {
         f,
         q,
         status: status_filter.map_or(String::new(), |s| s.as_str().to_string()),
+        sort: if sort == ShopperSort::Name {
+            "name"
+        } else {
+            "newest"
+        },
         list,
+        page,
+        pages,
+        total,
     };
     render_shown(&req, &page, csrf)
 }
@@ -515,7 +575,7 @@ async fn create_client(
 struct ClientPage {
     f: Frame,
     client: ClientView,
-    locations: Vec<Location>,
+    stores: StoreList,
     projects: Vec<ProjectRow>,
     report: Option<ImportReport>,
     /// A refused import.
@@ -573,18 +633,82 @@ const PROJECT_RENAMED: &[(&str, &str)] = &[
     ("reimbursement_cap_cents", "cap_dollars"),
 ];
 
+/// Stores on one page of the client's list.
+const STORES_PAGE: i64 = 50;
+
+/// The client page's address: its store list's search, order and page.
+#[derive(Debug, Default, Deserialize)]
+struct StoresQuery {
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+/// The client's stores as its page lists them.
+struct StoreList {
+    shown: Vec<Location>,
+    q: String,
+    sort: &'static str,
+    page: i64,
+    pages: i64,
+    /// Matching the search, in all.
+    total: i64,
+    /// The client's, in all.
+    all: i64,
+}
+
+impl StoreList {
+    /// The list's address for page `page`, the search and order kept.
+    fn link(&self, client_id: &i64, page: i64) -> String {
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            link.append_pair("q", &self.q);
+        }
+        link.append_pair("sort", self.sort)
+            .append_pair("page", &page.to_string());
+        format!("/staff/clients/{client_id}?{}#stores", link.finish())
+    }
+}
+
 async fn client_view_parts(
     state: &AppState,
     id: i64,
-) -> Result<(ClientView, Vec<Location>, Vec<ProjectRow>), PageError> {
+    query: &StoresQuery,
+) -> Result<(ClientView, StoreList, Vec<ProjectRow>), PageError> {
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let sort = query
+        .sort
+        .as_deref()
+        .and_then(LocationSort::parse)
+        .unwrap_or_default();
+    let wanted = query.page.unwrap_or(1).max(1);
     Ok(state
         .db
         .run(move |conn| {
-            Ok((
-                clients::client_view(conn, id)?,
-                client_store::list_locations(conn, id)?,
-                client_store::list_projects(conn, id)?,
-            ))
+            let client = clients::client_view(conn, id)?;
+            let search = (!q.is_empty()).then_some(q.as_str());
+            let (_, all) = client_store::page_locations(conn, id, None, LocationSort::Code, 0, 0)?;
+            let (_, total) = client_store::page_locations(conn, id, search, sort, 0, 0)?;
+            let pages = ((total + STORES_PAGE - 1) / STORES_PAGE).max(1);
+            let page = wanted.min(pages);
+            let (shown, _) = client_store::page_locations(
+                conn,
+                id,
+                search,
+                sort,
+                (page - 1) * STORES_PAGE,
+                STORES_PAGE,
+            )?;
+            let list = StoreList {
+                shown,
+                q,
+                sort: sort.as_str(),
+                page,
+                pages,
+                total,
+                all,
+            };
+            Ok((client, list, client_store::list_projects(conn, id)?))
         })
         .await?)
 }
@@ -593,13 +717,14 @@ async fn client_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
+    query: web::Query<StoresQuery>,
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
-    let (client, locations, projects) = client_view_parts(&state, path.into_inner()).await?;
+    let (client, stores, projects) = client_view_parts(&state, path.into_inner(), &query).await?;
     let page = ClientPage {
         f,
         client,
-        locations,
+        stores,
         projects,
         report: None,
         problem: String::new(),
@@ -635,11 +760,11 @@ async fn client_page_with(
         ClientForm::Store(form) => store = form,
         ClientForm::Project(form) => project = form,
     }
-    let (client, locations, projects) = client_view_parts(state, id).await?;
+    let (client, stores, projects) = client_view_parts(state, id, &StoresQuery::default()).await?;
     let page = ClientPage {
         f,
         client,
-        locations,
+        stores,
         projects,
         report,
         problem,
@@ -835,9 +960,17 @@ async fn create_project(
 struct ProjectPage {
     f: Frame,
     project: ProjectRow,
-    jobs: Vec<JobRow>,
-    /// The client's stores, for the new-job form.
-    locations: Vec<Location>,
+    /// The page of jobs the filter shows.
+    jobs: JobListPage,
+    /// The filter, as the list's form shows it.
+    q: String,
+    state: &'static str,
+    sort: &'static str,
+    /// How many stores the client has.
+    store_count: i64,
+    /// The store search of the new-job form, and the stores it found: (code, words, link).
+    store_q: String,
+    store_matches: Vec<(String, String, String)>,
     report: Option<ImportReport>,
     /// A refused import.
     problem: String,
@@ -846,7 +979,7 @@ struct ProjectPage {
 }
 
 const JOB_FIELDS: &[&str] = &[
-    "location_id",
+    "store",
     "code",
     "window_start",
     "window_end",
@@ -856,43 +989,129 @@ const JOB_FIELDS: &[&str] = &[
 ];
 
 const JOB_RENAMED: &[(&str, &str)] = &[
+    ("location_id", "store"),
     ("fee_cents", "fee_dollars"),
     ("bonus_cents", "bonus_dollars"),
     ("reimbursement_cap_cents", "cap_dollars"),
 ];
 
+/// Most stores the new-job form's store search lists.
+const STORE_MATCHES: i64 = 20;
+
 impl ProjectPage {
     fn money(&self, cents: &i64) -> String {
         Money::from_cents(*cents).to_string()
     }
+
+    /// The list's address for page `page`, with the filter kept.
+    fn page_link(&self, page: i64) -> String {
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            link.append_pair("q", &self.q);
+        }
+        link.append_pair("state", self.state)
+            .append_pair("sort", self.sort)
+            .append_pair("page", &page.to_string());
+        format!("/staff/projects/{}?{}#jobs", self.project.id, link.finish())
+    }
+}
+
+/// The project page's address: its job list's filter and page, and the new-job form's store
+/// search or chosen store.
+#[derive(Debug, Default, Deserialize)]
+struct ProjectQuery {
+    q: Option<String>,
+    state: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+    store_q: Option<String>,
+    store: Option<String>,
 }
 
 async fn project_page_with(
-    req: &HttpRequest,
     state: &AppState,
     id: i64,
     f: Frame,
     report: Option<ImportReport>,
     problem: String,
     job: FormState,
+    query: &ProjectQuery,
 ) -> Result<ProjectPage, PageError> {
-    let _ = req;
-    let (project, jobs, locations) = state
-        .db
-        .run(move |conn| {
-            use diesel::OptionalExtension;
-            let project = client_store::find_project(conn, id)
-                .optional()?
-                .ok_or_else(|| AppError::not_found("No project has this id."))?;
-            let locations = client_store::list_locations(conn, project.client_id)?;
-            Ok((project, client_store::list_jobs(conn, id)?, locations))
+    let list = JobListQuery {
+        q: query.q.clone().filter(|q| !q.trim().is_empty()),
+        state: query
+            .state
+            .as_deref()
+            .and_then(StateFilter::parse)
+            .unwrap_or_default(),
+        sort: query
+            .sort
+            .as_deref()
+            .and_then(JobSort::parse)
+            .unwrap_or_default(),
+        page: query.page.unwrap_or(1).max(1),
+    };
+    let store_q = query.store_q.clone().unwrap_or_default().trim().to_string();
+    let today = state.clock.today();
+    let (project, jobs, store_count, found, list) = {
+        let store_q = store_q.clone();
+        state
+            .db
+            .run(move |conn| {
+                use diesel::OptionalExtension;
+                let project = client_store::find_project(conn, id)
+                    .optional()?
+                    .ok_or_else(|| AppError::not_found("No project has this id."))?;
+                let (_, store_count) = client_store::page_locations(
+                    conn,
+                    project.client_id,
+                    None,
+                    LocationSort::Code,
+                    0,
+                    0,
+                )?;
+                let found = if store_q.is_empty() {
+                    Vec::new()
+                } else {
+                    client_store::page_locations(
+                        conn,
+                        project.client_id,
+                        Some(&store_q),
+                        LocationSort::Code,
+                        0,
+                        STORE_MATCHES,
+                    )?
+                    .0
+                };
+                let jobs = job_list::project_jobs(conn, id, &list, today)?;
+                Ok((project, jobs, store_count, found, list))
+            })
+            .await?
+    };
+    let store_matches = found
+        .into_iter()
+        .map(|l| {
+            let chosen: String = url::form_urlencoded::byte_serialize(l.code.as_bytes()).collect();
+            let words = format!("{} · {}, {} {}", l.code, l.name, l.city, l.state);
+            let link = format!("/staff/projects/{id}?store={chosen}#new-job");
+            (l.code, words, link)
         })
-        .await?;
+        .collect();
+    // A store chosen from the search fills the form's store.
+    let job = match &query.store {
+        Some(code) if !job.failed() => FormState::with_value("store", code),
+        _ => job,
+    };
     Ok(ProjectPage {
         f,
         project,
         jobs,
-        locations,
+        q: list.q.unwrap_or_default(),
+        state: list.state.as_str(),
+        sort: list.sort.as_str(),
+        store_count,
+        store_q,
+        store_matches,
         report,
         problem,
         job,
@@ -903,16 +1122,17 @@ async fn project_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
+    query: web::Query<ProjectQuery>,
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
     let page = project_page_with(
-        &req,
         &state,
         path.into_inner(),
         f,
         None,
         String::new(),
         FormState::blank(),
+        &query,
     )
     .await?;
     render_shown(&req, &page, csrf)
@@ -941,7 +1161,7 @@ async fn import_jobs(
     project_outcome(&req, &state, user, id, outcome.map(Some)).await
 }
 
-/// One job, from the form on the project's page.
+/// One job, from the form on the project's page; the store is named by its code.
 async fn create_job(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -952,9 +1172,9 @@ async fn create_job(
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let mut read = Reader::new(&form);
-    let input = JobInput {
+    let store = read.text("store");
+    let mut input = JobInput {
         project_id: Some(id),
-        location_id: read.id("location_id", "Choose a store."),
         code: read.text("code"),
         window_start: read.date("window_start"),
         window_end: read.date("window_end"),
@@ -963,14 +1183,50 @@ async fn create_job(
         reimbursement_cap_cents: read.money("cap_dollars", ""),
         ..JobInput::default()
     };
-    let outcome = if read.errors.is_empty() {
-        state
-            .db
-            .run(move |conn| clients::create_job(conn, &input, now))
-            .await
-    } else {
-        Err(AppError::validation(std::mem::take(&mut read.errors)))
-    };
+    let unread = std::mem::take(&mut read.errors);
+    let outcome = state
+        .db
+        .run(move |conn| {
+            use diesel::OptionalExtension;
+            let project = client_store::find_project(conn, id)
+                .optional()?
+                .ok_or_else(|| AppError::not_found("No project has this id."))?;
+            let unknown = match &store {
+                Some(code) => {
+                    input.location_id =
+                        client_store::location_by_code(conn, project.client_id, code)?
+                            .map(|l| l.id);
+                    input.location_id.is_none().then(|| code.clone())
+                }
+                None => None,
+            };
+            // A form with a value that could not be read is not written: the service is asked
+            // without a store, which it always refuses, so that its other problems are said too.
+            let known_store = input.location_id.is_some();
+            let dry_run = !unread.is_empty();
+            if dry_run {
+                input.location_id = None;
+            }
+            clients::create_job(conn, &input, now).map_err(|mut e| {
+                if dry_run && known_store {
+                    e.fields.retain(|f| f.field != "location_id");
+                }
+                for f in &mut e.fields {
+                    if f.field == "location_id" {
+                        f.message = match &unknown {
+                            Some(code) => format!(
+                                "No store of this client has the code “{code}”; find it with the search above."
+                            ),
+                            None => "Type the store's code, or find it with the search above."
+                                .to_string(),
+                        };
+                    }
+                }
+                e.fields = form::merged(unread, e.fields);
+                e
+            })
+        })
+        .await;
     match outcome {
         Ok(job) => Ok(form::done(
             &state,
@@ -980,7 +1236,16 @@ async fn create_job(
         Err(e) => {
             let job = refused(&form, e, JOB_FIELDS, JOB_RENAMED)?;
             let (_, f, csrf) = frame(&req, &state).await?;
-            let page = project_page_with(&req, &state, id, f, None, String::new(), job).await?;
+            let page = project_page_with(
+                &state,
+                id,
+                f,
+                None,
+                String::new(),
+                job,
+                &ProjectQuery::default(),
+            )
+            .await?;
             Ok(super::pages::with_csrf(
                 html(StatusCode::UNPROCESSABLE_ENTITY, &page)?,
                 csrf,
@@ -1010,7 +1275,16 @@ async fn project_outcome(
         notice: None,
         unit: state.settings.distance_unit,
     };
-    let page = project_page_with(req, state, id, f, report, problem, FormState::blank()).await?;
+    let page = project_page_with(
+        state,
+        id,
+        f,
+        report,
+        problem,
+        FormState::blank(),
+        &ProjectQuery::default(),
+    )
+    .await?;
     html(status, &page)
 }
 

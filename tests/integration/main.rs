@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod clients;
 mod demo;
+mod lists;
 mod live;
 mod mail;
 mod matching_cli;

@@ -522,7 +522,9 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let (status, html, _) = staff.get(&app, "/staff/shoppers?q=lovelace").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("Ada Lovelace") && html.contains("applicant"),
+        html.contains("Ada Lovelace")
+            && html.contains(r#"<span class="badge badge-wait">applicant</span>"#)
+            && html.contains("1 shopper."),
         "{html}"
     );
     let start = html.find("/staff/shoppers/").unwrap() + "/staff/shoppers/".len();
@@ -787,10 +789,25 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Imported: 1 new"), "{html}");
-    // One job by the form: the store is chosen from the client's; a window closing before
-    // it opens is named.
-    let start = html.find("<option value=\"").unwrap() + "<option value=\"".len();
-    let store: String = html[start..].split('"').next().unwrap().to_string();
+    // One job by the form: the store is found by a search and named by its code; a window
+    // closing before it opens is named, and so is a store the client does not have.
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?store_q=chel"))
+        .await;
+    assert!(
+        html.contains(&format!(
+            r#"<a href="/staff/projects/{project}?store=S1#new-job">S1 · Chelsea, New York NY</a>"#
+        )) && html.contains("the client has 3)"),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?store=S1"))
+        .await;
+    assert!(
+        html.contains(r#"name="store" type="text" value="S1""#),
+        "the chosen store fills the form: {html}"
+    );
+    let store = "S1".to_string();
     let new_job = format!("/staff/projects/{project}/jobs/new");
     let (status, html, _) = staff
         .post(
@@ -798,7 +815,28 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
             &new_job,
             &[
                 ("csrf_token", &csrf),
-                ("location_id", &store),
+                ("store", "S9"),
+                ("code", "J2"),
+                ("window_start", "2036-12-10"),
+                ("window_end", "2036-12-20"),
+                ("bonus_dollars", "five"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("No store of this client has the code “S9”; find it with the search above.")
+            && html.contains(r#"id="jbonus-error""#)
+            && html.contains("Please correct the 2 fields marked below."),
+        "both at once: {html}"
+    );
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &new_job,
+            &[
+                ("csrf_token", &csrf),
+                ("store", &store),
                 ("code", "J2"),
                 ("window_start", "2036-12-20"),
                 ("window_end", "2036-12-10"),
@@ -818,7 +856,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
             &new_job,
             &[
                 ("csrf_token", &csrf),
-                ("location_id", &store),
+                ("store", &store),
                 ("code", "J2"),
                 ("window_start", "2036-12-10"),
                 ("window_end", "2036-12-20"),
@@ -833,7 +871,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
             &new_job,
             &[
                 ("csrf_token", &csrf),
-                ("location_id", &store),
+                ("store", &store),
                 ("code", "J2"),
                 ("window_start", "2036-12-10"),
                 ("window_end", "2036-12-20"),
@@ -846,6 +884,26 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
     assert!(
         html.contains(">J2<") && html.contains("2036-12-10 – 2036-12-20"),
+        "{html}"
+    );
+    // Each job with its store and its real state; filtered by state and text.
+    assert!(
+        cells(&html).contains(r#"<td>S1 Chelsea, New York NY</td>"#)
+            && cells(&html).contains(r#"<td><span class="badge badge-wait">open</span></td>"#),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?state=held"))
+        .await;
+    assert!(
+        html.contains("No job matches this filter.") && html.contains("0 of 2 jobs"),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?q=j2&state=open"))
+        .await;
+    assert!(
+        html.contains("1 of 2 jobs") && html.contains(">J2<") && !html.contains(">J1<"),
         "{html}"
     );
     let start = html.find("/staff/jobs/").unwrap() + "/staff/jobs/".len();
@@ -877,6 +935,13 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert!(
         cells(&html).contains(r#"<td><span class="badge badge-wait">offered</span></td>"#),
         "{html}"
+    );
+    let (_, list, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?state=held"))
+        .await;
+    assert!(
+        list.contains(r#"<span class="badge badge-wait">offered to IMS-"#),
+        "the project's list says who holds the job: {list}"
     );
     assert!(
         !html.contains(">Offer</button>"),

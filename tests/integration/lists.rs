@@ -1,0 +1,107 @@
+//! Long lists on the staff pages: a client's stores and a project's jobs come a page at a
+//! time, searched and ordered, and the new-job form finds its store by a search instead of a
+//! drop-down of every store.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::pages::signed_in;
+
+#[tokio::test]
+async fn a_client_with_many_stores_is_paged_and_searched_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "long_lists").await else {
+        return;
+    };
+    let (token, client) = scheduler_with_client(&app, "Burger Barn").await;
+    let mut csv = String::from("code,name,street,city,state,zip\n");
+    for n in 1..=120 {
+        let (city, zip) = if n % 2 == 0 {
+            ("New York", "10001")
+        } else {
+            ("Brooklyn", "11201")
+        };
+        csv.push_str(&format!("S{n:03},Store {n},{n} Broadway,{city},NY,{zip}\n"));
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/locations/import?client_id={client}")))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut staff = signed_in(&serde_json::json!({ "access_token": token }));
+
+    // 50 a page, with a way on; the second page goes on where the first stopped.
+    let (status, html, _) = staff.get(&app, &format!("/staff/clients/{client}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("120 of 120 stores; page 1 of 3.")
+            && html.contains(">S050<")
+            && !html.contains(">S051<"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"href="/staff/clients/{client}?sort=code&#38;page=2#stores">Next</a>"#
+        )),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?sort=code&page=2"))
+        .await;
+    assert!(
+        html.contains(">S051<") && html.contains(">S100<") && !html.contains(">S050<"),
+        "{html}"
+    );
+    // A page past the end shows the last one.
+    let (status, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?page=99"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("page 3 of 3") && html.contains(">S120<"),
+        "{html}"
+    );
+    // Searched by city, in any case.
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?q=brook"))
+        .await;
+    assert!(
+        html.contains("60 of 120 stores") && html.contains(">S001<") && !html.contains(">S002<"),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?q=S11"))
+        .await;
+    assert!(html.contains("10 of 120 stores"), "S110–S119: {html}");
+    // A search that is a LIKE wildcard matches itself only.
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?q=%25"))
+        .await;
+    assert!(html.contains("No store matches “%”."), "{html}");
+
+    // The new-job form never lists every store: the search finds at most 20.
+    let r = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &token,
+            &serde_json::json!({"client_id": client, "name": "Spring", "max_km": 40, "rotation_days": 30, "fee_cents": 1500}),
+        )
+        .await;
+    let project = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
+    assert!(
+        !html.contains("<option value=\"S0") && html.contains("the client has 120"),
+        "{html}"
+    );
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}?store_q=store"))
+        .await;
+    assert_eq!(html.matches("?store=S").count(), 20, "{html}");
+    app.stop().await;
+}
