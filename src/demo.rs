@@ -5,6 +5,7 @@
 //! services (the same checks as the pages), in one transaction; a database that holds accounts
 //! is refused. Deterministic for a seed, except the password, which is new every time.
 
+use crate::ids::{ClientId, JobId, UserId};
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
@@ -203,7 +204,12 @@ impl Demo<'_> {
         format!("{number} {street}")
     }
 
-    fn account(&mut self, email: &str, role: Role, client_id: Option<i64>) -> AppResult<i64> {
+    fn account(
+        &mut self,
+        email: &str,
+        role: Role,
+        client_id: Option<ClientId>,
+    ) -> AppResult<UserId> {
         let email = Email::parse(email).map_err(|m| AppError::field("email", m))?;
         let user = crate::auth::service::create_account(
             self.conn, self.auth, &email, self.hash, role, client_id,
@@ -355,7 +361,7 @@ impl Demo<'_> {
                 panel::change_status(
                     self.conn,
                     scheduler,
-                    user,
+                    user.into(),
                     StatusAction::Approve,
                     Some("demo panel: complete application"),
                     now,
@@ -365,7 +371,7 @@ impl Demo<'_> {
                         self.conn,
                         &Notifier::new(self.auth),
                         scheduler,
-                        user,
+                        user.into(),
                         StatusAction::Suspend,
                         Some("demo panel: a missed visit under review"),
                         now,
@@ -396,7 +402,11 @@ impl Demo<'_> {
 
     /// Assignments in every state reachable today: each state on a few of the open jobs, with
     /// the nearest eligible shopper, moved there through the same service calls as the pages.
-    fn assignments(&mut self, scheduler: i64, jobs: &[i64]) -> AppResult<BTreeMap<String, usize>> {
+    fn assignments(
+        &mut self,
+        scheduler: UserId,
+        jobs: &[JobId],
+    ) -> AppResult<BTreeMap<String, usize>> {
         const STATES: [State; 8] = [
             State::Requested,
             State::Offered,
@@ -439,7 +449,7 @@ impl Demo<'_> {
                 let a = assignments::offer_or_assign(
                     self.conn, &notifier, scheduler, *job, shopper, action, at,
                 )?;
-                let me = user(shopper, Role::Shopper);
+                let me = user(shopper.into(), Role::Shopper);
                 let reason = |r: &str| r.to_string();
                 let then = match state {
                     State::Declined => Some((
@@ -483,7 +493,7 @@ fn named(name: &str) -> OrganizationRef {
     }
 }
 
-fn user(id: i64, role: Role) -> CurrentUser {
+fn user(id: UserId, role: Role) -> CurrentUser {
     CurrentUser {
         id,
         email: String::new(),

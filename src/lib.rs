@@ -16,6 +16,7 @@ pub mod error;
 pub mod geocode;
 pub mod health;
 pub mod http;
+pub mod ids;
 pub mod keys;
 pub mod mail;
 pub mod matching;

@@ -1,14 +1,58 @@
 //! Money: integer cents in the database and the API, typed and shown in dollars on pages and in
 //! mail. One parser (`25`, `25.5`, `$25.50`, `1,250`) and one formatter (`$1,250.00`).
 
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 
 /// An amount of US money in whole cents.
+/// Stored and sent as a number of cents (`BIGINT`, a JSON integer).
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+    utoipa::ToSchema,
 )]
 #[serde(transparent)]
+#[diesel(sql_type = BigInt)]
 pub struct Money(i64);
+
+impl<DB: Backend> FromSql<BigInt, DB> for Money
+where
+    i64: FromSql<BigInt, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        i64::from_sql(bytes).map(Money)
+    }
+}
+
+impl<DB: Backend> ToSql<BigInt, DB> for Money
+where
+    i64: ToSql<BigInt, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.0.to_sql(out)
+    }
+}
+
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+}
 
 /// The message for an amount a person typed that is not one.
 pub const NOT_AN_AMOUNT: &str = "Enter an amount in dollars, like 25 or 25.50";
@@ -25,6 +69,10 @@ impl Money {
 
     pub const fn cents(self) -> i64 {
         self.0
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
     }
 
     /// Parses dollars as people type them: `25`, `25.5`, `25.50`, `$25.50`, `1,250`,

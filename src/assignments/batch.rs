@@ -2,6 +2,7 @@
 //! them with the least travel (the matching module's optimiser), staff review it (filled, and
 //! unfilled with why) and send every offer in one step.
 
+use crate::ids::{JobId, ProjectId, ShopperId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use super::model::Action;
 use super::service;
 use super::snapshot::{self, JobParts};
+use crate::clients::model::JobStatus;
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{batch_items, batches, jobs, locations, projects, shoppers};
 use crate::db::{DbConnection, write_transaction};
@@ -28,14 +30,14 @@ pub const MAX_JOBS: usize = 5000;
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The open jobs to fill (1 to 5000).
-    pub job_ids: Vec<i64>,
+    pub job_ids: Vec<JobId>,
 }
 
 /// Which of a project's open jobs a batch takes, as the batch page chooses them: those whose
 /// window opens within the days given, at stores in a state (and a city of it) if given.
 #[derive(Debug, Clone, Default)]
 pub struct JobSelection {
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
     /// Two letters, e.g. NY.
@@ -74,15 +76,15 @@ impl JobSelection {
 
     /// The ids of the open jobs selected; a problem when the selection is not valid or holds
     /// no open job.
-    pub fn open_jobs(&self, conn: &mut DbConnection) -> AppResult<Vec<i64>> {
+    pub fn open_jobs(&self, conn: &mut DbConnection) -> AppResult<Vec<JobId>> {
         let errors = self.check();
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
         let mut q = jobs::table
             .inner_join(locations::table)
-            .filter(jobs::project_id.eq(self.project_id.unwrap_or_default()))
-            .filter(jobs::status.eq("open"))
+            .filter(jobs::project_id.eq(self.project_id.unwrap_or(ProjectId(0))))
+            .filter(jobs::status.eq(JobStatus::Open))
             .into_boxed();
         if let Some(state) = &self.state {
             q = q.filter(locations::state.eq(state.to_ascii_uppercase()));
@@ -96,7 +98,7 @@ impl JobSelection {
         if let Some(to) = self.to {
             q = q.filter(jobs::window_start.le(to));
         }
-        let ids: Vec<i64> = q
+        let ids: Vec<JobId> = q
             .order(jobs::window_start)
             .select(jobs::id)
             .limit(MAX_JOBS as i64 + 1)
@@ -121,10 +123,10 @@ impl JobSelection {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchItemView {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub job_code: String,
     pub area: String,
-    pub shopper_id: Option<i64>,
+    pub shopper_id: Option<ShopperId>,
     pub shopper_code: Option<String>,
     pub legal_name: Option<String>,
     /// From the proposed shopper's home to the store.
@@ -150,8 +152,8 @@ pub struct BatchView {
 }
 
 struct Proposed {
-    job_id: i64,
-    shopper_id: Option<i64>,
+    job_id: JobId,
+    shopper_id: Option<ShopperId>,
     metres: Option<i64>,
     reason: Option<String>,
 }
@@ -161,7 +163,7 @@ struct Proposed {
 pub fn propose(
     conn: &mut DbConnection,
     keys: &Keys,
-    staff_id: i64,
+    staff_id: UserId,
     request: &BatchRequest,
     now: NaiveDateTime,
 ) -> AppResult<BatchView> {
@@ -185,7 +187,7 @@ pub fn propose(
             ProjectRow::as_select(),
         ))
         .load(conn)?;
-    let known: HashSet<i64> = found.iter().map(|p| p.0.id).collect();
+    let known: HashSet<JobId> = found.iter().map(|p| p.0.id).collect();
     if let Some(missing) = ids.iter().find(|id| !known.contains(id)) {
         return Err(AppError::field(
             "job_ids",
@@ -196,7 +198,7 @@ pub fn propose(
     let mut usable = Vec::with_capacity(found.len());
     for parts in found {
         let job = &parts.0;
-        let reason = if job.status != "open" || job.window_end < today {
+        let reason = if job.status != JobStatus::Open || job.window_end < today {
             Some("the job is closed")
         } else if super::store::holder(conn, job.id)?.is_some() {
             Some("the job is held already")
@@ -214,14 +216,14 @@ pub fn propose(
         }
     }
     // The active shoppers within reach of any of the jobs, once each.
-    let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
+    let mut rows: HashMap<ShopperId, ShopperRow> = HashMap::new();
     for (job, location, project) in &usable {
         let km = job.max_km.unwrap_or(project.max_km);
         for row in snapshot::shoppers_near(conn, location, km, true)? {
             rows.entry(row.user_id).or_insert(row);
         }
     }
-    let usable_ids: Vec<i64> = usable.iter().map(|p| p.0.id).collect();
+    let usable_ids: Vec<JobId> = usable.iter().map(|p| p.0.id).collect();
     let snap = snapshot::load(conn, keys, rows.into_values().collect(), usable, today)?;
     let job_ixs: Vec<_> = usable_ids
         .iter()
@@ -287,7 +289,7 @@ pub fn propose(
                 access::record(
                     conn,
                     staff_id,
-                    shopper,
+                    shopper.into(),
                     &[Category::A, Category::G],
                     "proposing shoppers for a batch of store visits",
                     now,
@@ -308,11 +310,11 @@ pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
         .optional()?
         .ok_or_else(|| AppError::not_found("No batch has this id."))?;
     type Item = (
-        i64,
+        JobId,
         String,
         String,
         String,
-        Option<i64>,
+        Option<ShopperId>,
         Option<i64>,
         Option<String>,
         Option<String>,
@@ -332,11 +334,11 @@ pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
             batch_items::outcome,
         ))
         .load(conn)?;
-    let shopper_ids: Vec<i64> = items.iter().filter_map(|i| i.4).collect();
-    let names: HashMap<i64, (String, String)> = shoppers::table
+    let shopper_ids: Vec<ShopperId> = items.iter().filter_map(|i| i.4).collect();
+    let names: HashMap<ShopperId, (String, String)> = shoppers::table
         .filter(shoppers::user_id.eq_any(&shopper_ids))
         .select((shoppers::user_id, shoppers::code, shoppers::legal_name))
-        .load::<(i64, String, String)>(conn)?
+        .load::<(ShopperId, String, String)>(conn)?
         .into_iter()
         .map(|(id, code, name)| (id, (code, name)))
         .collect();
@@ -378,7 +380,7 @@ pub fn view(conn: &mut DbConnection, id: i64) -> AppResult<BatchView> {
 pub fn send(
     conn: &mut DbConnection,
     notifier: &super::notify::Notifier,
-    staff_id: i64,
+    staff_id: UserId,
     id: i64,
     now: NaiveDateTime,
 ) -> AppResult<BatchView> {
@@ -405,7 +407,7 @@ pub fn send(
             "This batch was sent already; propose a new one for the jobs still open.",
         ));
     }
-    let pairs: Vec<(i64, i64, i64)> = batch_items::table
+    let pairs: Vec<(i64, JobId, ShopperId)> = batch_items::table
         .filter(batch_items::batch_id.eq(id))
         .filter(batch_items::shopper_id.is_not_null())
         .select((
@@ -429,7 +431,7 @@ pub fn send(
             // Logged; the other offers still go out, and this one can be made from the job's
             // page.
             Err(e) => {
-                tracing::error!(error = ?e, job_id, shopper_id, "a batch offer failed");
+                tracing::error!(error = ?e, %job_id, %shopper_id, "a batch offer failed");
                 "not offered: an error on our side; offer it from the job's page".to_string()
             }
         };

@@ -4,6 +4,8 @@
 //! The board itself comes from the live index ([`super::live`]); one job's page loads its
 //! engine by [`super::snapshot`].
 
+use crate::ids::{JobId, ShopperId};
+use crate::money::Money;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -11,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::candidates::shopper_words;
 use super::snapshot::{self, JobParts};
+use crate::clients::model::JobStatus;
 use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -25,15 +28,15 @@ pub const PAGE_SIZE: usize = 20;
 /// only where the project shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobCard {
-    pub id: i64,
+    pub id: JobId,
     pub code: String,
     /// City and state of the store.
     pub area: String,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
+    pub reimbursement_cap_cents: Money,
     pub client_name: Option<String>,
     /// From the shopper's home, km, to the half kilometre.
     pub distance_km: f64,
@@ -72,7 +75,7 @@ pub enum Sort {
 }
 
 /// What orders jobs: (distance shown, window start, id).
-pub type Order = (f64, NaiveDate, i64);
+pub type Order = (f64, NaiveDate, JobId);
 
 impl Sort {
     /// The order of two jobs.
@@ -156,7 +159,7 @@ pub fn board_of<'a>(
     engine: &Engine,
     me: ShopperIx,
     status: Status,
-    listed: impl Fn(i64) -> Option<(&'a JobParts, Option<String>)>,
+    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
 ) -> AppResult<Board> {
     let shopper = engine
         .shopper(me)
@@ -204,7 +207,7 @@ pub fn page_of<'a>(
     me: ShopperIx,
     sort: Sort,
     page: usize,
-    listed: impl Fn(i64) -> Option<(&'a JobParts, Option<String>)>,
+    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
 ) -> AppResult<Page> {
     let shopper = engine
         .shopper(me)
@@ -213,7 +216,7 @@ pub fn page_of<'a>(
         .eligible_jobs_unsorted(me)
         .into_iter()
         .filter_map(|hit| {
-            let id: i64 = engine.job(hit.ix)?.id.parse().ok()?;
+            let id: JobId = engine.job(hit.ix)?.id.parse().ok()?;
             let (parts, client_name) = listed(id)?;
             Some((
                 (shown_km(hit.km), parts.0.window_start, id),
@@ -241,8 +244,8 @@ pub fn page_of<'a>(
 pub fn job_for(
     conn: &mut DbConnection,
     keys: &Keys,
-    shopper_id: i64,
-    job_id: i64,
+    shopper_id: ShopperId,
+    job_id: JobId,
     today: NaiveDate,
 ) -> AppResult<(JobCard, Vec<String>)> {
     let row = crate::panel::store::find_shopper(conn, shopper_id)?
@@ -255,7 +258,7 @@ pub fn job_for(
     let location = clients::find_location(conn, job.location_id)?;
     let project = clients::find_project(conn, job.project_id)?;
     let mut why_not = Vec::new();
-    if job.status != "open" || job.window_end < today {
+    if job.status != JobStatus::Open || job.window_end < today {
         why_not.push("this job is closed".to_string());
     } else if super::store::holder(conn, job_id)?.is_some_and(|h| h.shopper_id != shopper_id) {
         why_not.push("another shopper has taken this job".to_string());

@@ -1,5 +1,6 @@
 //! The shopper's accepted visits as an iCalendar file (RFC 5545), for any calendar app.
 
+use crate::ids::ShopperId;
 use chrono::{Duration, NaiveDateTime};
 
 use super::model::State;
@@ -17,7 +18,11 @@ fn ics_text(s: &str) -> String {
 
 /// The shopper's accepted visits as an iCalendar file: one all-day event over the planned
 /// day, or over the whole window when no day is planned.
-pub fn calendar(conn: &mut DbConnection, shopper_id: i64, now: NaiveDateTime) -> AppResult<String> {
+pub fn calendar(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+    now: NaiveDateTime,
+) -> AppResult<String> {
     let list = mine(conn, shopper_id)?;
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut lines = vec![
@@ -46,9 +51,7 @@ pub fn calendar(conn: &mut DbConnection, shopper_id: i64, now: NaiveDateTime) ->
                 "DESCRIPTION:{}",
                 ics_text(&format!(
                     "Window {} to {}. Fee {}.",
-                    a.job.window_start,
-                    a.job.window_end,
-                    crate::money::Money::from_cents(a.job.fee_cents)
+                    a.job.window_start, a.job.window_end, a.job.fee_cents
                 ))
             ),
             "END:VEVENT".to_string(),

@@ -6,6 +6,7 @@
 //! ended within 12 months) are their organizations; a job blocks its client, the client's
 //! competitors, and the staff's disqualifications (as `disq:` names only they carry).
 
+use crate::ids::{ClientId, JobId, LocationId, ShopperId, UserId};
 use std::collections::HashMap;
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
@@ -63,7 +64,7 @@ pub fn effective(project: &ProjectRow, job: &JobRow) -> Effective {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
-    pub shopper_id: i64,
+    pub shopper_id: ShopperId,
     pub code: String,
     pub legal_name: String,
     pub km: f64,
@@ -77,7 +78,7 @@ pub struct Candidate {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotEligible {
-    pub shopper_id: i64,
+    pub shopper_id: ShopperId,
     pub code: String,
     pub legal_name: String,
     pub km: f64,
@@ -89,7 +90,7 @@ pub struct NotEligible {
 pub struct CandidatesView {
     pub job: JobRow,
     /// Who holds the job now (offered, accepted, visited or submitted), if anyone.
-    pub holder: Option<i64>,
+    pub holder: Option<ShopperId>,
     pub requirements: Effective,
     /// Nearest first.
     pub eligible: Vec<Candidate>,
@@ -114,9 +115,9 @@ pub struct JobMatch {
     pub client_name: String,
     engine: Engine,
     job_ix: JobIx,
-    rows: HashMap<i64, ShopperRow>,
+    rows: HashMap<ShopperId, ShopperRow>,
     org_words: HashMap<String, String>,
-    tie_words: HashMap<(i64, String), String>,
+    tie_words: HashMap<(ShopperId, String), String>,
 }
 
 impl JobMatch {
@@ -126,7 +127,7 @@ impl JobMatch {
     pub fn load(
         conn: &mut DbConnection,
         keys: &Keys,
-        job_id: i64,
+        job_id: JobId,
         rows: Vec<ShopperRow>,
         today: NaiveDate,
     ) -> AppResult<JobMatch> {
@@ -142,7 +143,7 @@ impl JobMatch {
     pub fn near(
         conn: &mut DbConnection,
         keys: &Keys,
-        job_id: i64,
+        job_id: JobId,
         today: NaiveDate,
     ) -> AppResult<JobMatch> {
         let job = store::find_job(conn, job_id)
@@ -165,7 +166,7 @@ impl JobMatch {
         today: NaiveDate,
     ) -> AppResult<JobMatch> {
         let rules = effective(&project, &job);
-        let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+        let ids: Vec<ShopperId> = rows.iter().map(|r| r.user_id).collect();
         let job_id = job.id;
         let client_id = project.client_id;
         let location_id = location.id;
@@ -193,7 +194,7 @@ impl JobMatch {
                 format!("competitor of client {client_name}"),
             );
         }
-        let mut tie_words: HashMap<(i64, String), String> = HashMap::new();
+        let mut tie_words: HashMap<(ShopperId, String), String> = HashMap::new();
         for (shopper, org_id, org_name, relation) in ties_of(conn, Whose::Only(&ids), today)? {
             let who = if relation == "household" {
                 "household member works or worked for"
@@ -226,7 +227,7 @@ impl JobMatch {
     }
 
     /// Every rule `shopper_id` does not meet (empty: eligible); None for a shopper not loaded.
-    pub fn unmet(&self, shopper_id: i64) -> Option<Vec<Unmet>> {
+    pub fn unmet(&self, shopper_id: ShopperId) -> Option<Vec<Unmet>> {
         let ix = self.engine.shopper_by_id(&shopper_id.to_string())?;
         let shopper = self.engine.shopper(ix)?;
         let job = self.engine.job(self.job_ix)?;
@@ -234,13 +235,13 @@ impl JobMatch {
     }
 
     /// The shopper's rating as matching saw it (the average of their ratings).
-    pub fn rating(&self, shopper_id: i64) -> Option<f64> {
+    pub fn rating(&self, shopper_id: ShopperId) -> Option<f64> {
         let ix = self.engine.shopper_by_id(&shopper_id.to_string())?;
         self.engine.shopper(ix).map(|s| s.rating)
     }
 
     /// Why a shopper may not take the job, in staff's words.
-    pub fn staff_reasons(&self, shopper_id: i64, unmet: &[Unmet]) -> Vec<String> {
+    pub fn staff_reasons(&self, shopper_id: ShopperId, unmet: &[Unmet]) -> Vec<String> {
         unmet
             .iter()
             .map(|u| {
@@ -257,7 +258,7 @@ impl JobMatch {
 
     /// Why the shopper may not take the job, in the shopper's words: never a client's or
     /// competitor's name, never the reason of a conflict.
-    pub fn shopper_reasons(&self, shopper_id: i64, unmet: &[Unmet]) -> Vec<String> {
+    pub fn shopper_reasons(&self, shopper_id: ShopperId, unmet: &[Unmet]) -> Vec<String> {
         shopper_words(
             unmet,
             &self.engine.symbols,
@@ -341,8 +342,8 @@ pub fn shopper_words(
 pub fn candidates(
     conn: &mut DbConnection,
     keys: &Keys,
-    staff_id: i64,
-    job_id: i64,
+    staff_id: UserId,
+    job_id: JobId,
     limit: usize,
     now: NaiveDateTime,
 ) -> AppResult<CandidatesView> {
@@ -352,7 +353,7 @@ pub fn candidates(
         let shopper_of = |ix| {
             engine
                 .shopper(ix)
-                .and_then(|s| s.id.parse::<i64>().ok())
+                .and_then(|s| s.id.parse::<ShopperId>().ok())
                 .and_then(|id| matched.rows.get(&id))
         };
         let mut eligible = Vec::new();
@@ -388,7 +389,14 @@ pub fn candidates(
             .map(|c| c.shopper_id)
             .chain(not_eligible.iter().map(|n| n.shopper_id))
         {
-            access::record(conn, staff_id, id, CANDIDATE_CATEGORIES, &purpose, now)?;
+            access::record(
+                conn,
+                staff_id,
+                id.into(),
+                CANDIDATE_CATEGORIES,
+                &purpose,
+                now,
+            )?;
         }
         let holder = super::store::holder(conn, job_id)?.map(|a| a.shopper_id);
         Ok(CandidatesView {
@@ -405,10 +413,10 @@ pub fn candidates(
 /// to the client.
 fn reason(
     unmet: &Unmet,
-    shopper_id: i64,
+    shopper_id: ShopperId,
     symbols: &Symbols,
     org_words: &HashMap<String, String>,
-    tie_words: &HashMap<(i64, String), String>,
+    tie_words: &HashMap<(ShopperId, String), String>,
 ) -> String {
     match unmet {
         Unmet::Conflict { organization } => {
@@ -439,7 +447,7 @@ pub(crate) fn ties_of(
     conn: &mut DbConnection,
     whose: Whose,
     today: NaiveDate,
-) -> QueryResult<Vec<(i64, i64, String, String)>> {
+) -> QueryResult<Vec<(ShopperId, i64, String, String)>> {
     let since = today
         .checked_sub_months(Months::new(CONFLICT_MONTHS_AFTER_END))
         .unwrap_or(today);
@@ -456,7 +464,7 @@ pub(crate) fn ties_of(
     if let Whose::Only(ids) = whose {
         query = query.filter(affiliations::shopper_id.eq_any(ids));
     }
-    let rows: Vec<(i64, i64, String, String, Option<NaiveDate>)> = query.load(conn)?;
+    let rows: Vec<(ShopperId, i64, String, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|r| r.4.is_none_or(|ended| ended >= since))
@@ -469,7 +477,7 @@ pub(crate) fn certifications_of(
     conn: &mut DbConnection,
     whose: Whose,
     today: NaiveDate,
-) -> QueryResult<Vec<(i64, String)>> {
+) -> QueryResult<Vec<(ShopperId, String)>> {
     let mut query = certifications::table
         .select((
             certifications::shopper_id,
@@ -480,7 +488,7 @@ pub(crate) fn certifications_of(
     if let Whose::Only(ids) = whose {
         query = query.filter(certifications::shopper_id.eq_any(ids));
     }
-    let rows: Vec<(i64, String, Option<NaiveDate>)> = query.load(conn)?;
+    let rows: Vec<(ShopperId, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|c| c.2.is_none_or(|end| end >= today))
@@ -491,20 +499,21 @@ pub(crate) fn certifications_of(
 /// (shopper, blocked name, words) of staff disqualifications from this client or store.
 fn disqualifications_of(
     conn: &mut DbConnection,
-    ids: &[i64],
-    client_id: i64,
-    location_id: i64,
-) -> QueryResult<Vec<(i64, String, String)>> {
-    let rows: Vec<(i64, Option<i64>, String, NaiveDateTime)> = disqualifications::table
-        .filter(disqualifications::shopper_id.eq_any(ids))
-        .filter(disqualifications::client_id.eq(client_id))
-        .select((
-            disqualifications::shopper_id,
-            disqualifications::location_id,
-            disqualifications::reason,
-            disqualifications::created_at,
-        ))
-        .load(conn)?;
+    ids: &[ShopperId],
+    client_id: ClientId,
+    location_id: LocationId,
+) -> QueryResult<Vec<(ShopperId, String, String)>> {
+    let rows: Vec<(ShopperId, Option<LocationId>, String, NaiveDateTime)> =
+        disqualifications::table
+            .filter(disqualifications::shopper_id.eq_any(ids))
+            .filter(disqualifications::client_id.eq(client_id))
+            .select((
+                disqualifications::shopper_id,
+                disqualifications::location_id,
+                disqualifications::reason,
+                disqualifications::created_at,
+            ))
+            .load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|r| r.1.is_none_or(|l| l == location_id))

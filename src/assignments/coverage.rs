@@ -1,6 +1,8 @@
 //! Coverage: for every store with open jobs, how many active shoppers may take at least one of
 //! them. Stores with too few are where recruiting should look, or where a bonus may help.
 
+use crate::ids::{ClientId, JobId, LocationId, ShopperId};
+use crate::money::Money;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::snapshot::{self, JobParts};
+use crate::clients::model::JobStatus;
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::DbConnection;
 use crate::db::schema::{jobs, locations, projects};
@@ -20,26 +23,26 @@ use crate::panel::model::ShopperRow;
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// Only this client's stores.
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// A store with fewer eligible shoppers than this is short (default 3).
     pub below: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OpenJob {
-    pub id: i64,
+    pub id: JobId,
     pub code: String,
     pub window_start: chrono::NaiveDate,
     pub window_end: chrono::NaiveDate,
-    pub bonus_cents: i64,
+    pub bonus_cents: Money,
     /// Active shoppers who may take this job.
     pub eligible_shoppers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StoreCoverage {
-    pub location_id: i64,
-    pub client_id: i64,
+    pub location_id: LocationId,
+    pub client_id: ClientId,
     pub client_name: String,
     pub code: String,
     pub name: String,
@@ -73,7 +76,7 @@ pub fn report(
     let mut q = jobs::table
         .inner_join(locations::table)
         .inner_join(projects::table)
-        .filter(jobs::status.eq("open"))
+        .filter(jobs::status.eq(JobStatus::Open))
         .filter(jobs::window_end.ge(today))
         .into_boxed();
     if let Some(client) = query.client_id {
@@ -88,7 +91,7 @@ pub fn report(
         .load(conn)?;
     let open = snapshot::without_holder(conn, found)?;
     // Active shoppers within reach of any open job, once each.
-    let mut rows: HashMap<i64, ShopperRow> = HashMap::new();
+    let mut rows: HashMap<ShopperId, ShopperRow> = HashMap::new();
     for (job, location, project) in &open {
         let km = job.max_km.unwrap_or(project.max_km);
         let near = snapshot::shoppers_near(conn, location, km, true)?;
@@ -97,7 +100,7 @@ pub fn report(
         }
     }
     let snap = snapshot::load(conn, keys, rows.into_values().collect(), open, today)?;
-    let mut stores: BTreeMap<i64, (StoreCoverage, HashSet<u32>)> = BTreeMap::new();
+    let mut stores: BTreeMap<LocationId, (StoreCoverage, HashSet<u32>)> = BTreeMap::new();
     for (id, (job, location, project)) in &snap.jobs {
         let Some(ix) = snap.job_ix(*id) else { continue };
         let eligible: HashSet<u32> = snap
@@ -152,7 +155,7 @@ pub fn report(
 /// Sets a job's bonus (cents, 0 to 1,000,000).
 pub fn set_bonus(
     conn: &mut DbConnection,
-    job_id: i64,
+    job_id: JobId,
     bonus_cents: i64,
     now: NaiveDateTime,
 ) -> AppResult<JobRow> {

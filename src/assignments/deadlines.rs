@@ -6,6 +6,7 @@
 //! conditional update from the state it expects, written with its event only when it applied:
 //! running the sweep twice, or on several app servers at once, changes each assignment once.
 
+use crate::ids::{AssignmentId, JobId, ShopperId, UserId};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -41,8 +42,8 @@ pub fn sweep(
     let mut report = SweepReport::default();
     let today = now.date();
 
-    let lapsed: Vec<i64> = assignments::table
-        .filter(assignments::state.eq(State::Offered.as_str()))
+    let lapsed: Vec<AssignmentId> = assignments::table
+        .filter(assignments::state.eq(State::Offered))
         .filter(assignments::offer_expires_at.le(now))
         .select(assignments::id)
         .load(conn)?;
@@ -53,14 +54,13 @@ pub fn sweep(
     }
 
     // Requests and offers whose job's window is over lapse.
-    let stale: Vec<(i64, String)> = assignments::table
+    let stale: Vec<(AssignmentId, State)> = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::state.eq_any([State::Requested.as_str(), State::Offered.as_str()]))
+        .filter(assignments::state.eq_any([State::Requested, State::Offered]))
         .filter(jobs::window_end.lt(today))
         .select((assignments::id, assignments::state))
         .load(conn)?;
     for (id, state) in stale {
-        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         write_transaction(conn, |conn| -> AppResult<()> {
             if store::set_state(conn, id, state, State::Expired, None, now)? {
                 store::add_event(
@@ -84,9 +84,9 @@ pub fn sweep(
 
     // Accepted, not visited, and the window is over: (assignment, shopper, state, window end).
     // (A reported visit waits for its report, which the deliverables bring.)
-    let late: Vec<(i64, i64, String, NaiveDate)> = assignments::table
+    let late: Vec<(AssignmentId, ShopperId, State, NaiveDate)> = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::state.eq(State::Accepted.as_str()))
+        .filter(assignments::state.eq(State::Accepted))
         .filter(jobs::window_end.lt(today))
         .select((
             assignments::id,
@@ -96,7 +96,6 @@ pub fn sweep(
         ))
         .load(conn)?;
     for (id, shopper_id, state, window_end) in late {
-        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         write_transaction(conn, |conn| -> AppResult<()> {
             if today > window_end + Duration::days(OVERDUE_GRACE_DAYS) {
                 let reason = format!(
@@ -123,9 +122,9 @@ pub fn sweep(
 
     // Accepted, the window ends tomorrow: one reminder.
     let tomorrow = today + Duration::days(1);
-    let due: Vec<i64> = assignments::table
+    let due: Vec<AssignmentId> = assignments::table
         .inner_join(jobs::table)
-        .filter(assignments::state.eq(State::Accepted.as_str()))
+        .filter(assignments::state.eq(State::Accepted))
         .filter(jobs::window_end.eq(tomorrow))
         .select(assignments::id)
         .load(conn)?;
@@ -148,7 +147,7 @@ pub fn sweep(
 /// with several servers sweeping together); false when it was written before.
 fn note_once(
     conn: &mut DbConnection,
-    id: i64,
+    id: AssignmentId,
     state: State,
     note: &str,
     now: NaiveDateTime,
@@ -190,21 +189,21 @@ pub fn digests(
     use crate::db::schema::{consents, digests, shoppers};
     let today = now.date();
     // The latest daily-digest choice of each user.
-    let choices: Vec<(i64, bool)> = consents::table
+    let choices: Vec<(UserId, bool)> = consents::table
         .filter(consents::purpose.eq(crate::privacy::consent::Purpose::DailyDigest.as_str()))
         .order(consents::id.asc())
         .select((consents::user_id, consents::granted))
         .load(conn)?;
-    let mut latest: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+    let mut latest: std::collections::HashMap<UserId, bool> = std::collections::HashMap::new();
     for (user, granted) in choices {
         latest.insert(user, granted);
     }
-    let wanted: Vec<i64> = latest
+    let wanted: Vec<UserId> = latest
         .into_iter()
         .filter(|(_, g)| *g)
         .map(|(u, _)| u)
         .collect();
-    let active: Vec<i64> = shoppers::table
+    let active: Vec<ShopperId> = shoppers::table
         .filter(shoppers::user_id.eq_any(&wanted))
         .filter(shoppers::status.eq("active"))
         .select(shoppers::user_id)
@@ -252,12 +251,12 @@ pub fn digests(
         }
         let since = last.unwrap_or(now - Duration::days(1));
         let board = live.board(conn, keys, user, today)?;
-        let ids: Vec<i64> = board.eligible.iter().map(|c| c.id).collect();
-        let new: std::collections::HashSet<i64> = jobs::table
+        let ids: Vec<JobId> = board.eligible.iter().map(|c| c.id).collect();
+        let new: std::collections::HashSet<JobId> = jobs::table
             .filter(jobs::id.eq_any(&ids))
             .filter(jobs::created_at.gt(since))
             .select(jobs::id)
-            .load::<i64>(conn)?
+            .load::<JobId>(conn)?
             .into_iter()
             .collect();
         let cards: Vec<_> = board

@@ -2,10 +2,13 @@
 //! to a shopper, accepted, visited, report handed in, closed, or past its window unfilled), 50
 //! a page, filtered by state and by text, in window or code order.
 
+use crate::ids::{JobId, ProjectId};
+use crate::money::Money;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::model::State;
+use crate::clients::model::JobStatus;
 use crate::db::schema::{assignments, jobs, locations, shoppers};
 use crate::db::{DbConnection, contains_pattern, lower};
 use crate::error::{AppError, AppResult};
@@ -85,12 +88,12 @@ pub struct JobListQuery {
 /// One job of the list.
 #[derive(Debug, Clone)]
 pub struct JobLine {
-    pub id: i64,
+    pub id: JobId,
     pub code: String,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
     /// "S12 Chelsea, New York NY"
     pub store: String,
     /// The state in words: "open", "offered to S-1042", "window over, unfilled".
@@ -134,10 +137,10 @@ macro_rules! matching_jobs {
         q = match $query.state {
             StateFilter::All => q,
             StateFilter::Open => q
-                .filter(jobs::status.eq("open"))
+                .filter(jobs::status.eq(JobStatus::Open))
                 .filter(diesel::dsl::not(jobs::id.eq_any(held))),
             StateFilter::Held => q.filter(jobs::id.eq_any(held)),
-            StateFilter::Closed => q.filter(jobs::status.ne("open")),
+            StateFilter::Closed => q.filter(jobs::status.ne(JobStatus::Open)),
         };
         q
     }};
@@ -146,7 +149,7 @@ macro_rules! matching_jobs {
 /// One page of the project's jobs; `today` tells a window that is over.
 pub fn project_jobs(
     conn: &mut DbConnection,
-    project_id: i64,
+    project_id: ProjectId,
     query: &JobListQuery,
     today: NaiveDate,
 ) -> AppResult<JobListPage> {
@@ -169,13 +172,13 @@ pub fn project_jobs(
         JobSort::Code => matching_jobs!(project_id, query, holding).order(jobs::code.asc()),
     };
     type Row = (
-        i64,
+        JobId,
         String,
         NaiveDate,
         NaiveDate,
-        i64,
-        i64,
-        String,
+        Money,
+        Money,
+        JobStatus,
         String,
         String,
         String,
@@ -198,23 +201,19 @@ pub fn project_jobs(
             locations::state,
         ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let holders: Vec<(i64, State, String)> = assignments::table
+    let ids: Vec<JobId> = rows.iter().map(|r| r.0).collect();
+    let holders: Vec<(JobId, State, String)> = assignments::table
         .inner_join(shoppers::table)
         .filter(assignments::job_id.eq_any(&ids))
         .filter(assignments::state.eq_any(&holding))
         .select((assignments::job_id, assignments::state, shoppers::code))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(job, state, code)| Ok((job, State::stored(&state)?, code)))
-        .collect::<Result<_, crate::db::UnknownStored>>()
-        .map_err(AppError::internal)?;
+        .load(conn)?;
     let lines = rows
         .into_iter()
         .map(|r| {
             let holder = holders.iter().find(|(job, _, _)| *job == r.0);
             let (state, badge) =
-                line_state(&r.6, holder.map(|(_, s, c)| (*s, c.as_str())), r.3, today);
+                line_state(r.6, holder.map(|(_, s, c)| (*s, c.as_str())), r.3, today);
             JobLine {
                 id: r.0,
                 code: r.1,
@@ -240,7 +239,7 @@ pub fn project_jobs(
 /// A job's state in words, with its badge: who holds it, else closed, else whether its window
 /// is still ahead.
 pub fn line_state(
-    status: &str,
+    status: JobStatus,
     holder: Option<(State, &str)>,
     window_end: NaiveDate,
     today: NaiveDate,
@@ -248,7 +247,7 @@ pub fn line_state(
     match holder {
         Some((State::Offered, code)) => (format!("offered to {code}"), State::Offered.badge()),
         Some((state, code)) => (format!("{} by {code}", state.words()), state.badge()),
-        None if status != "open" => ("closed".to_string(), "badge-muted"),
+        None if status != JobStatus::Open => ("closed".to_string(), "badge-muted"),
         None if window_end < today => ("window over, unfilled".to_string(), "badge-bad"),
         None => ("open".to_string(), "badge-wait"),
     }
@@ -266,19 +265,33 @@ mod tests {
     fn a_job_says_who_holds_it_or_why_it_is_not_taken() {
         let today = day(10);
         assert_eq!(
-            line_state("open", Some((State::Offered, "S-1042")), day(20), today),
+            line_state(
+                JobStatus::Open,
+                Some((State::Offered, "S-1042")),
+                day(20),
+                today
+            ),
             ("offered to S-1042".to_string(), "badge-wait")
         );
         assert_eq!(
-            line_state("open", Some((State::Accepted, "S-7")), day(20), today).0,
+            line_state(
+                JobStatus::Open,
+                Some((State::Accepted, "S-7")),
+                day(20),
+                today
+            )
+            .0,
             "accepted by S-7"
         );
-        assert_eq!(line_state("closed", None, day(20), today).0, "closed");
         assert_eq!(
-            line_state("open", None, day(9), today),
+            line_state(JobStatus::Closed, None, day(20), today).0,
+            "closed"
+        );
+        assert_eq!(
+            line_state(JobStatus::Open, None, day(9), today),
             ("window over, unfilled".to_string(), "badge-bad")
         );
-        assert_eq!(line_state("open", None, day(10), today).0, "open");
+        assert_eq!(line_state(JobStatus::Open, None, day(10), today).0, "open");
         assert_eq!(StateFilter::parse("held"), Some(StateFilter::Held));
         assert_eq!(StateFilter::parse("gone"), None);
     }

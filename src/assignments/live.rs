@@ -16,6 +16,7 @@
 //! rebuilds the index, as do more changes at once than [`REBUILD_OVER`] and a gap left by
 //! pruning the log.
 
+use crate::ids::{ClientId, JobId, LocationId, ProjectId, ShopperId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
@@ -25,6 +26,7 @@ use diesel::prelude::*;
 use super::board::{self, Board, Page, Sort};
 use super::model::State;
 use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
+use crate::clients::model::JobStatus;
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::db::schema::{
     assignments, clients, index_changes, index_version, jobs, locations, projects, shoppers,
@@ -56,9 +58,9 @@ struct Loaded {
     /// Whether shoppers' ages are known (some open job asked for one at the last build).
     with_age: bool,
     engine: Engine,
-    jobs: HashMap<i64, Listed>,
+    jobs: HashMap<JobId, Listed>,
     jobs_at: JobsAt,
-    statuses: HashMap<i64, Status>,
+    statuses: HashMap<ShopperId, Status>,
 }
 
 /// This server's live index.
@@ -195,19 +197,19 @@ impl Live {
         for (kind, id, _) in &changes {
             match kind.as_str() {
                 "shopper" => {
-                    shopper_ids.insert(*id);
+                    shopper_ids.insert(ShopperId(*id));
                 }
                 "job" => {
-                    what.jobs.insert(*id);
+                    what.jobs.insert(JobId(*id));
                 }
                 "location" => {
-                    what.locations.insert(*id);
+                    what.locations.insert(LocationId(*id));
                 }
                 "project" => {
-                    what.projects.insert(*id);
+                    what.projects.insert(ProjectId(*id));
                 }
                 "client" => {
-                    what.clients.insert(*id);
+                    what.clients.insert(ClientId(*id));
                 }
                 "organization" => {
                     organizations.insert(*id);
@@ -225,7 +227,7 @@ impl Live {
                 clients::table
                     .filter(clients::organization_id.eq_any(slice))
                     .select(clients::id)
-                    .load::<i64>(conn)?,
+                    .load::<ClientId>(conn)?,
             );
         }
         // Jobs (none when no change names one), and the stores they are at now and were at.
@@ -234,7 +236,7 @@ impl Live {
         } else {
             open_jobs(conn, Some(&what), today)?
         };
-        let mut stores: BTreeSet<i64> = fresh.iter().map(|p| p.1.id).collect();
+        let mut stores: BTreeSet<LocationId> = fresh.iter().map(|p| p.1.id).collect();
         let with_age = {
             let guard = self.read_lock();
             let Some(loaded) = guard.as_ref() else {
@@ -256,12 +258,12 @@ impl Live {
         }
         let client_facts = ClientFacts::of_jobs(conn, &fresh)?;
         // A job new at a store (or gone from one) bears on the rotation of its visitors.
-        let stores: Vec<i64> = stores.into_iter().collect();
+        let stores: Vec<LocationId> = stores.into_iter().collect();
         shopper_ids.extend(visitors_of(conn, &stores)?);
         if shopper_ids.len() + what.len() > REBUILD_OVER {
             return self.rebuild(conn, keys, today, upto);
         }
-        let ids: Vec<i64> = shopper_ids.iter().copied().collect();
+        let ids: Vec<ShopperId> = shopper_ids.iter().copied().collect();
         let mut rows = Vec::with_capacity(ids.len());
         for slice in ids.chunks(CHUNK) {
             rows.extend(
@@ -284,7 +286,7 @@ impl Live {
             return self.rebuild(conn, keys, today, upto);
         };
         // Jobs first: shoppers' rotation reads the jobs at each store.
-        let mut affected: HashSet<i64> = what.jobs.iter().copied().collect();
+        let mut affected: HashSet<JobId> = what.jobs.iter().copied().collect();
         affected.extend(
             loaded
                 .jobs
@@ -321,7 +323,7 @@ impl Live {
         &self,
         conn: &mut DbConnection,
         keys: &Keys,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         today: NaiveDate,
         read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
     ) -> AppResult<T> {
@@ -332,7 +334,7 @@ impl Live {
     /// Runs `read` on the index as it is.
     fn read_shopper<T>(
         &self,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
     ) -> AppResult<T> {
         let guard = self.read_lock();
@@ -354,7 +356,7 @@ impl Live {
         &self,
         conn: &mut DbConnection,
         keys: &Keys,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         today: NaiveDate,
     ) -> AppResult<Board> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
@@ -367,7 +369,7 @@ impl Live {
     pub fn page_held(
         &self,
         version: i64,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         today: NaiveDate,
         sort: Sort,
         page: usize,
@@ -385,7 +387,7 @@ impl Live {
         &self,
         conn: &mut DbConnection,
         keys: &Keys,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         today: NaiveDate,
         sort: Sort,
         page: usize,
@@ -406,7 +408,7 @@ fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
 }
 
 impl Loaded {
-    fn listed(&self, id: i64) -> Option<(&JobParts, Option<String>)> {
+    fn listed(&self, id: JobId) -> Option<(&JobParts, Option<String>)> {
         self.jobs
             .get(&id)
             .map(|l| (&l.parts, l.client_name.clone()))
@@ -419,7 +421,7 @@ impl Loaded {
             Ok(None) => return Ok(false),
             Err(e) => {
                 // One bad row (written around the service) costs its own job, not the board.
-                tracing::warn!(job = parts.0.id, error = ?e, "job left out of the live index");
+                tracing::warn!(job = %parts.0.id, error = ?e, "job left out of the live index");
                 return Ok(false);
             }
         };
@@ -439,7 +441,7 @@ impl Loaded {
         Ok(true)
     }
 
-    fn unlist(&mut self, id: i64) {
+    fn unlist(&mut self, id: JobId) {
         if let Some(old) = self.jobs.remove(&id)
             && let Some(at) = self.jobs_at.get_mut(&old.parts.1.id)
         {
@@ -448,7 +450,7 @@ impl Loaded {
     }
 
     /// Takes a job out (filled, closed, gone); nothing when it is not in.
-    fn drop_job(&mut self, id: i64) -> AppResult<()> {
+    fn drop_job(&mut self, id: JobId) -> AppResult<()> {
         self.unlist(id);
         if let Some(ix) = self.engine.job_by_id(&id.to_string()) {
             self.engine
@@ -476,7 +478,7 @@ impl Loaded {
         ) {
             Ok(shopper) => shopper,
             Err(e) => {
-                tracing::warn!(shopper = row.user_id, error = ?e, "shopper left out of the live index");
+                tracing::warn!(shopper = %row.user_id, error = ?e, "shopper left out of the live index");
                 return self.drop_shopper(row.user_id);
             }
         };
@@ -488,7 +490,7 @@ impl Loaded {
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))
     }
 
-    fn drop_shopper(&mut self, id: i64) -> AppResult<()> {
+    fn drop_shopper(&mut self, id: ShopperId) -> AppResult<()> {
         self.statuses.remove(&id);
         if let Some(ix) = self.engine.shopper_by_id(&id.to_string()) {
             self.engine
@@ -503,10 +505,10 @@ impl Loaded {
 /// these clients.
 #[derive(Debug, Default)]
 struct JobsWhere {
-    jobs: BTreeSet<i64>,
-    locations: BTreeSet<i64>,
-    projects: BTreeSet<i64>,
-    clients: BTreeSet<i64>,
+    jobs: BTreeSet<JobId>,
+    locations: BTreeSet<LocationId>,
+    projects: BTreeSet<ProjectId>,
+    clients: BTreeSet<ClientId>,
 }
 
 impl JobsWhere {
@@ -533,7 +535,7 @@ fn open_jobs(
         jobs::table
             .inner_join(locations::table)
             .inner_join(projects::table)
-            .filter(jobs::status.eq("open"))
+            .filter(jobs::status.eq(JobStatus::Open))
             .filter(jobs::window_end.ge(today))
             .select((
                 JobRow::as_select(),
@@ -544,14 +546,14 @@ fn open_jobs(
     };
     let mut found: Vec<JobParts> = Vec::new();
     if let Some(what) = what {
-        let lists: [(&BTreeSet<i64>, u8); 4] = [
-            (&what.jobs, 0),
-            (&what.locations, 1),
-            (&what.projects, 2),
-            (&what.clients, 3),
+        // The four kinds of id, as the numbers the four filters compare.
+        let lists: [(Vec<i64>, u8); 4] = [
+            (what.jobs.iter().map(|i| i.0).collect(), 0),
+            (what.locations.iter().map(|i| i.0).collect(), 1),
+            (what.projects.iter().map(|i| i.0).collect(), 2),
+            (what.clients.iter().map(|i| i.0).collect(), 3),
         ];
-        for (set, by) in lists {
-            let ids: Vec<i64> = set.iter().copied().collect();
+        for (ids, by) in lists {
             for slice in ids.chunks(CHUNK) {
                 let q = match by {
                     0 => query().filter(jobs::id.eq_any(slice)),
@@ -571,7 +573,7 @@ fn open_jobs(
 }
 
 /// Shoppers with a reported visit of any of these stores.
-fn visitors_of(conn: &mut DbConnection, stores: &[i64]) -> QueryResult<Vec<i64>> {
+fn visitors_of(conn: &mut DbConnection, stores: &[LocationId]) -> QueryResult<Vec<ShopperId>> {
     let visited = super::store::names(State::visited);
     let mut ids = Vec::new();
     for slice in stores.chunks(CHUNK) {
@@ -582,7 +584,7 @@ fn visitors_of(conn: &mut DbConnection, stores: &[i64]) -> QueryResult<Vec<i64>>
                 .filter(assignments::state.eq_any(&visited))
                 .select(assignments::shopper_id)
                 .distinct()
-                .load::<i64>(conn)?,
+                .load::<ShopperId>(conn)?,
         );
     }
     Ok(ids)

@@ -13,6 +13,8 @@
 //! Staff may also assign directly (a new assignment starts `accepted`), and a shopper may
 //! self-assign where the project allows it (the same).
 
+use crate::ids::{AssignmentId, JobId, ShopperId};
+use crate::money::Money;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -25,8 +27,21 @@ use crate::error::{AppError, AppResult};
 /// the capacity rule of matching.
 pub const MAX_OPEN: u32 = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum State {
     /// The shopper asked for the job; staff have not answered.
     Requested,
@@ -387,7 +402,7 @@ impl Move {
 /// theirs, the client's name only where the project shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobSummary {
-    pub id: i64,
+    pub id: JobId,
     pub code: String,
     /// City and state of the store.
     pub area: String,
@@ -395,9 +410,9 @@ pub struct JobSummary {
     pub address: Option<String>,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
+    pub reimbursement_cap_cents: Money,
     /// Only where the project shows the client's name to shoppers.
     pub client_name: Option<String>,
 }
@@ -413,8 +428,8 @@ pub struct EventView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AssignmentView {
-    pub id: i64,
-    pub shopper_id: i64,
+    pub id: AssignmentId,
+    pub shopper_id: ShopperId,
     pub state: State,
     /// The planned day of the visit.
     pub visit_on: Option<NaiveDate>,
@@ -534,18 +549,17 @@ impl From<VisitRequest> for MoveRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopperRef {
-    pub shopper_id: i64,
+    pub shopper_id: ShopperId,
 }
 
 /// An assignment as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = assignments)]
 pub struct AssignmentRow {
-    pub id: i64,
-    pub job_id: i64,
-    pub shopper_id: i64,
-    /// Read through `State::try_from`: an unknown stored state is an error.
-    #[diesel(deserialize_as = String)]
+    pub id: AssignmentId,
+    pub job_id: JobId,
+    pub shopper_id: ShopperId,
+    /// An unknown stored state is an error when read.
     pub state: State,
     pub visit_on: Option<NaiveDate>,
     pub visited_on: Option<NaiveDate>,
@@ -555,12 +569,7 @@ pub struct AssignmentRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl TryFrom<String> for State {
-    type Error = crate::db::UnknownStored;
-    fn try_from(s: String) -> Result<State, Self::Error> {
-        State::stored(&s)
-    }
-}
+crate::ids::stored_text!(State);
 
 impl AssignmentRow {
     pub fn state(&self) -> State {

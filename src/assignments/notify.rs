@@ -3,6 +3,7 @@
 //! `daily_digest` consents) and carry an unsubscribe link; confirmations, reminders, lapsed
 //! offers and taken-back visits are part of the service and always sent.
 
+use crate::ids::{ShopperId, UserId};
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
@@ -17,7 +18,6 @@ use crate::db::schema::users;
 use crate::error::AppResult;
 use crate::keys::Keys;
 use crate::mail::{Outgoing, store as outbox};
-use crate::money::Money;
 use crate::privacy::consent::{self, Purpose};
 
 /// What mail needs: where the service is, and the key that signs unsubscribe links.
@@ -41,14 +41,14 @@ impl Notifier {
             .map_or_else(|_| path.to_string(), |u| u.to_string())
     }
 
-    fn unsubscribe_token(&self, user_id: i64, purpose: Purpose) -> String {
+    fn unsubscribe_token(&self, user_id: UserId, purpose: Purpose) -> String {
         let value = format!("{user_id}.{}", purpose.as_str());
         let mac = self.keys.keyed_hash("unsubscribe", &value);
         format!("{value}.{mac}")
     }
 
     /// A link that turns `purpose` off for the user, after one click on the page it opens.
-    pub fn unsubscribe_link(&self, user_id: i64, purpose: Purpose) -> String {
+    pub fn unsubscribe_link(&self, user_id: UserId, purpose: Purpose) -> String {
         let mut url = self
             .public_url
             .join("unsubscribe")
@@ -59,9 +59,9 @@ impl Notifier {
     }
 
     /// The user and purpose of a genuine unsubscribe token.
-    pub fn check_unsubscribe(&self, token: &str) -> Option<(i64, Purpose)> {
+    pub fn check_unsubscribe(&self, token: &str) -> Option<(UserId, Purpose)> {
         let mut parts = token.splitn(3, '.');
-        let user_id: i64 = parts.next()?.parse().ok()?;
+        let user_id: UserId = parts.next()?.parse().ok()?;
         let purpose = Purpose::parse(parts.next()?)?;
         let mac = parts.next()?;
         let expected = self.unsubscribe_token(user_id, purpose);
@@ -107,7 +107,7 @@ impl Notifier {
     }
 }
 
-fn email_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<String> {
+fn email_of(conn: &mut DbConnection, user_id: UserId) -> QueryResult<String> {
     users::table.find(user_id).select(users::email).first(conn)
 }
 
@@ -122,9 +122,9 @@ fn job_lines(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<String> 
         location.state,
         job.window_start,
         job.window_end,
-        Money::from_cents(job.fee_cents),
-        if job.bonus_cents > 0 {
-            format!(" + bonus {}", Money::from_cents(job.bonus_cents))
+        job.fee_cents,
+        if !job.bonus_cents.is_zero() {
+            format!(" + bonus {}", job.bonus_cents)
         } else {
             String::new()
         }
@@ -133,7 +133,7 @@ fn job_lines(conn: &mut DbConnection, row: &AssignmentRow) -> AppResult<String> 
 
 fn send(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     subject: String,
     body: String,
     now: NaiveDateTime,
@@ -149,7 +149,7 @@ impl Notifier {
     pub fn approved(
         &self,
         conn: &mut DbConnection,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         now: NaiveDateTime,
     ) -> AppResult<()> {
         let body = format!(
@@ -159,7 +159,13 @@ impl Notifier {
             self.page("shopper/jobs"),
             self.page("shopper/profile"),
         );
-        send(conn, shopper_id, "You are on the panel".into(), body, now)
+        send(
+            conn,
+            shopper_id.into(),
+            "You are on the panel".into(),
+            body,
+            now,
+        )
     }
 
     /// An offer, with the page to accept it, if the shopper wants offer mail.
@@ -169,7 +175,7 @@ impl Notifier {
         row: &AssignmentRow,
         now: NaiveDateTime,
     ) -> AppResult<()> {
-        if !consent::current(conn, row.shopper_id, Purpose::JobOfferEmails)? {
+        if !consent::current(conn, row.shopper_id.into(), Purpose::JobOfferEmails)? {
             return Ok(());
         }
         let deadline = row
@@ -181,11 +187,11 @@ impl Notifier {
              You get this mail because you asked for job offers by email. To stop them:\n{}\n\n— Incognito\n",
             job_lines(conn, row)?,
             self.page("shopper/assignments"),
-            self.unsubscribe_link(row.shopper_id, Purpose::JobOfferEmails),
+            self.unsubscribe_link(row.shopper_id.into(), Purpose::JobOfferEmails),
         );
         send(
             conn,
-            row.shopper_id,
+            row.shopper_id.into(),
             "A job is offered to you".into(),
             body,
             now,
@@ -206,7 +212,7 @@ impl Notifier {
             "Hello,\n\n{intro}\n\n{}\n{after}\n\n— Incognito\n",
             job_lines(conn, row)?
         );
-        send(conn, row.shopper_id, subject.into(), body, now)
+        send(conn, row.shopper_id.into(), subject.into(), body, now)
     }
 
     /// The job is the shopper's: accepted, assigned by staff or taken themselves.
@@ -304,7 +310,7 @@ impl Notifier {
     pub fn digest(
         &self,
         conn: &mut DbConnection,
-        shopper_id: i64,
+        shopper_id: ShopperId,
         jobs: &[super::board::JobCard],
         now: NaiveDateTime,
     ) -> AppResult<()> {
@@ -317,18 +323,18 @@ impl Notifier {
                 j.distance_km,
                 j.window_start,
                 j.window_end,
-                Money::from_cents(j.fee_cents),
+                j.fee_cents,
                 self.page(&format!("shopper/jobs/{}", j.id)),
             ));
         }
         let body = format!(
             "Hello,\n\nNew jobs near you that you can take:\n\n{lines}\nYou get this digest because you asked for it. To stop it:\n{}\n\n— Incognito\n",
-            self.unsubscribe_link(shopper_id, Purpose::DailyDigest),
+            self.unsubscribe_link(shopper_id.into(), Purpose::DailyDigest),
         );
         let n = jobs.len();
         send(
             conn,
-            shopper_id,
+            shopper_id.into(),
             format!("{n} new job{} near you", if n == 1 { "" } else { "s" }),
             body,
             now,

@@ -2,6 +2,7 @@
 //! schedulers and admins offer, assign and move any. Another shopper's assignment is answered
 //! as not found.
 
+use crate::ids::{AssignmentId, JobId};
 use actix_web::{HttpResponse, web};
 
 use serde::{Deserialize, Serialize};
@@ -107,13 +108,13 @@ pub async fn job_board(
     // (the version came with the session); otherwise it catches up first.
     let held = user
         .index_version
-        .and_then(|v| live.page_held(v, user.id, today, sort, page));
+        .and_then(|v| live.page_held(v, user.id.into(), today, sort, page));
     let found = match held {
         Some(found) => found?,
         None => {
             state
                 .db
-                .run(move |conn| live.page(conn, &keys, user.id, today, sort, page))
+                .run(move |conn| live.page(conn, &keys, user.id.into(), today, sort, page))
                 .await?
         }
     };
@@ -141,7 +142,7 @@ pub async fn job_board(
 pub async fn job_detail(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
@@ -149,7 +150,7 @@ pub async fn job_detail(
     let today = state.clock.today();
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, user.id, job_id, today))
+        .run(move |conn| board::job_for(conn, &keys, user.id.into(), job_id, today))
         .await?;
     Ok(HttpResponse::Ok().json(JobDetail {
         job,
@@ -194,7 +195,7 @@ pub struct BonusRequest {
 pub async fn set_bonus(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     body: ApiJson<BonusRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
@@ -281,7 +282,7 @@ pub async fn send_batch(
 pub async fn request(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     user.require(&[Role::Shopper])?;
@@ -290,7 +291,7 @@ pub async fn request(
     let notifier = Notifier::new(&state.auth);
     let view = state
         .db
-        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id, now))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id.into(), job_id, now))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(view))
@@ -299,7 +300,7 @@ pub async fn request(
 async fn staff_move(
     state: web::Data<AppState>,
     user: CurrentUser,
-    job_id: i64,
+    job_id: JobId,
     body: ApiJson<ShopperRef>,
     action: Action,
 ) -> AppResult<HttpResponse> {
@@ -327,7 +328,7 @@ async fn staff_move(
 pub async fn offer(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     body: ApiJson<ShopperRef>,
 ) -> AppResult<HttpResponse> {
     staff_move(state, user, path.into_inner(), body, Action::Offer).await
@@ -342,7 +343,7 @@ pub async fn offer(
 pub async fn assign(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     body: ApiJson<ShopperRef>,
 ) -> AppResult<HttpResponse> {
     staff_move(state, user, path.into_inner(), body, Action::Assign).await
@@ -356,7 +357,7 @@ pub async fn assign(
 pub async fn job_assignments(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let job_id = path.into_inner();
@@ -378,7 +379,7 @@ pub async fn my_assignments(
     user.require(&[Role::Shopper])?;
     let list = state
         .db
-        .run(move |conn| service::mine(conn, user.id))
+        .run(move |conn| service::mine(conn, user.id.into()))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -392,7 +393,7 @@ pub async fn my_calendar(state: web::Data<AppState>, user: CurrentUser) -> AppRe
     user.require(&[Role::Shopper])?;
     let text = state
         .db
-        .run(move |conn| super::calendar::calendar(conn, user.id, now))
+        .run(move |conn| super::calendar::calendar(conn, user.id.into(), now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
@@ -427,7 +428,7 @@ fn move_body<T: serde::de::DeserializeOwned>(
 async fn make_move(
     state: &AppState,
     user: CurrentUser,
-    id: i64,
+    id: AssignmentId,
     name: &str,
     request: MoveRequest,
 ) -> AppResult<HttpResponse> {
@@ -460,7 +461,7 @@ macro_rules! move_route {
             req: actix_web::HttpRequest,
             state: web::Data<AppState>,
             user: CurrentUser,
-            path: web::Path<i64>,
+            path: web::Path<AssignmentId>,
             body: web::Bytes,
         ) -> AppResult<HttpResponse> {
             may_move(&user)?;
@@ -574,7 +575,7 @@ pub struct CandidatesQuery {
 pub async fn job_candidates(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     query: web::Query<CandidatesQuery>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();

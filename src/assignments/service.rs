@@ -3,6 +3,7 @@
 //! the visit or cancels. Every move checks the state machine of [`super::model`] and runs in
 //! one transaction; the database lets one shopper at a time hold a job.
 
+use crate::ids::{AssignmentId, JobId, ShopperId, UserId};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::OptionalExtension;
 
@@ -14,6 +15,7 @@ use super::model::{
 use super::notify::Notifier;
 use super::store::{self, NewAssignment};
 use crate::auth::{CurrentUser, Role};
+use crate::clients::model::JobStatus;
 use crate::clients::store as clients;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
@@ -56,7 +58,7 @@ fn unique_as(e: diesel::result::Error, otherwise: impl FnOnce() -> AppError) -> 
 
 /// Holds the shopper's row until the transaction ends, so that two requests of one shopper
 /// check their capacity one after the other. (SQLite's writers take turns anyway.)
-fn lock_shopper(conn: &mut DbConnection, shopper_id: i64) -> AppResult<()> {
+fn lock_shopper(conn: &mut DbConnection, shopper_id: ShopperId) -> AppResult<()> {
     if let DbConnection::Postgresql(pg) = conn {
         use diesel::RunQueryDsl;
         diesel::sql_query("SELECT 1 FROM shoppers WHERE user_id = $1 FOR UPDATE")
@@ -66,11 +68,11 @@ fn lock_shopper(conn: &mut DbConnection, shopper_id: i64) -> AppResult<()> {
     Ok(())
 }
 
-fn open_job(conn: &mut DbConnection, job_id: i64, today: NaiveDate) -> AppResult<()> {
+fn open_job(conn: &mut DbConnection, job_id: JobId, today: NaiveDate) -> AppResult<()> {
     let job = clients::find_job(conn, job_id)
         .optional()?
         .ok_or_else(|| AppError::not_found("No job has this id."))?;
-    if job.status != "open" || job.window_end < today {
+    if job.status != JobStatus::Open || job.window_end < today {
         return Err(AppError::conflict(
             "not_available",
             "This job is closed: its window has ended or it was withdrawn.",
@@ -83,8 +85,8 @@ fn open_job(conn: &mut DbConnection, job_id: i64, today: NaiveDate) -> AppResult
 fn check_pair(
     conn: &mut DbConnection,
     keys: &Keys,
-    job_id: i64,
-    shopper_id: i64,
+    job_id: JobId,
+    shopper_id: ShopperId,
     today: NaiveDate,
 ) -> AppResult<(JobMatch, Vec<crate::matching::Unmet>)> {
     let row = panel::find_shopper(conn, shopper_id)?
@@ -107,8 +109,8 @@ fn check_pair(
 fn claimable(
     conn: &mut DbConnection,
     keys: &Keys,
-    job_id: i64,
-    shopper_id: i64,
+    job_id: JobId,
+    shopper_id: ShopperId,
     today: NaiveDate,
     for_staff: bool,
 ) -> AppResult<JobMatch> {
@@ -138,8 +140,8 @@ fn claimable(
 /// Requests that lose their object when someone takes the job.
 fn expire_other_requests(
     conn: &mut DbConnection,
-    job_id: i64,
-    holder: i64,
+    job_id: JobId,
+    holder: ShopperId,
     note: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -160,8 +162,8 @@ pub fn request(
     conn: &mut DbConnection,
     keys: &Keys,
     notifier: &Notifier,
-    shopper_id: i64,
-    job_id: i64,
+    shopper_id: ShopperId,
+    job_id: JobId,
     now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
     let today = now.date();
@@ -207,7 +209,7 @@ pub fn request(
         } else {
             "asked for by the shopper"
         };
-        store::add_event(conn, id, state, Some(shopper_id), Some(note), now)?;
+        store::add_event(conn, id, state, Some(shopper_id.into()), Some(note), now)?;
         if self_assign {
             expire_other_requests(conn, job_id, shopper_id, WENT_ELSEWHERE, now)?;
             if let Some(row) = store::find(conn, id)? {
@@ -224,9 +226,9 @@ pub fn request(
 pub fn offer_or_assign(
     conn: &mut DbConnection,
     notifier: &Notifier,
-    staff_id: i64,
-    job_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    job_id: JobId,
+    shopper_id: ShopperId,
     action: Action,
     now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
@@ -284,8 +286,8 @@ pub fn offer_or_assign(
 pub fn change_shopper_status(
     conn: &mut DbConnection,
     notifier: &super::notify::Notifier,
-    staff_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    shopper_id: ShopperId,
     action: crate::panel::service::StatusAction,
     reason: Option<&str>,
     now: NaiveDateTime,
@@ -311,8 +313,8 @@ pub fn change_shopper_status(
 /// Withdraws a shopper's requests and offers (on suspension), in the caller's transaction.
 fn withdraw_open(
     conn: &mut DbConnection,
-    shopper_id: i64,
-    staff_id: i64,
+    shopper_id: ShopperId,
+    staff_id: UserId,
     now: NaiveDateTime,
 ) -> AppResult<usize> {
     let mut withdrawn = 0;
@@ -342,7 +344,7 @@ fn withdraw_open(
 pub fn expire_if_lapsed(
     conn: &mut DbConnection,
     notifier: &Notifier,
-    id: i64,
+    id: AssignmentId,
     now: NaiveDateTime,
 ) -> AppResult<bool> {
     write_transaction(conn, |conn| {
@@ -370,7 +372,7 @@ pub fn expire_if_lapsed(
 /// What a user may do to an assignment: the shopper to their own, schedulers to any.
 /// `Ok(true)` when the user is the shopper holding it.
 fn permitted(user: &CurrentUser, row: &AssignmentRow, mv: &Move) -> AppResult<bool> {
-    let holder = user.role == Role::Shopper && row.shopper_id == user.id;
+    let holder = user.role == Role::Shopper && row.shopper_id == ShopperId::from(user.id);
     let staff = Role::SCHEDULING.contains(&user.role);
     if !holder && !staff {
         // Another shopper's assignment does not exist, as far as this user can tell.
@@ -410,7 +412,7 @@ pub fn act(
     conn: &mut DbConnection,
     notifier: &Notifier,
     user: &CurrentUser,
-    id: i64,
+    id: AssignmentId,
     mv: &Move,
     now: NaiveDateTime,
 ) -> AppResult<AssignmentView> {
@@ -483,7 +485,7 @@ pub fn act(
                 // never late.
                 let taken_at = store::events_of(conn, &[id])?
                     .into_iter()
-                    .filter(|e| e.1 == State::Accepted.as_str())
+                    .filter(|e| e.1 == State::Accepted)
                     .map(|e| e.3)
                     .min();
                 next(conn, Some(reason), None)?;
@@ -537,7 +539,12 @@ pub fn act(
                     None => "the shopper found the store closed".to_string(),
                 };
                 next(conn, Some(&reason), None)?;
-                clients::set_job_status(conn, row.job_id, "closed", now)?;
+                clients::set_job_status(
+                    conn,
+                    row.job_id,
+                    crate::clients::model::JobStatus::Closed,
+                    now,
+                )?;
                 expire_other_requests(conn, row.job_id, row.shopper_id, "the job was closed", now)?;
             }
         }
@@ -547,13 +554,13 @@ pub fn act(
 }
 
 /// The shopper's assignments, newest first.
-pub fn mine(conn: &mut DbConnection, shopper_id: i64) -> AppResult<Vec<AssignmentView>> {
+pub fn mine(conn: &mut DbConnection, shopper_id: ShopperId) -> AppResult<Vec<AssignmentView>> {
     let rows = store::of_shopper(conn, shopper_id)?;
     views(conn, rows, true)
 }
 
 /// The job's assignments, newest first (staff).
-pub fn of_job(conn: &mut DbConnection, job_id: i64) -> AppResult<Vec<AssignmentView>> {
+pub fn of_job(conn: &mut DbConnection, job_id: JobId) -> AppResult<Vec<AssignmentView>> {
     clients::find_job(conn, job_id)
         .optional()?
         .ok_or_else(|| AppError::not_found("No job has this id."))?;
@@ -561,7 +568,7 @@ pub fn of_job(conn: &mut DbConnection, job_id: i64) -> AppResult<Vec<AssignmentV
     views(conn, rows, false)
 }
 
-fn view(conn: &mut DbConnection, id: i64, for_shopper: bool) -> AppResult<AssignmentView> {
+fn view(conn: &mut DbConnection, id: AssignmentId, for_shopper: bool) -> AppResult<AssignmentView> {
     let row =
         store::find(conn, id)?.ok_or_else(|| AppError::not_found("No assignment has this id."))?;
     views(conn, vec![row], for_shopper)?
@@ -574,7 +581,7 @@ fn views(
     rows: Vec<AssignmentRow>,
     for_shopper: bool,
 ) -> AppResult<Vec<AssignmentView>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<AssignmentId> = rows.iter().map(|r| r.id).collect();
     let events = store::events_of(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -595,7 +602,7 @@ fn views(
             .filter(|e| e.0 == row.id)
             .map(|(_, s, note, at)| {
                 Ok(EventView {
-                    state: State::stored(s)?,
+                    state: *s,
                     note: note.clone(),
                     at: *at,
                 })

@@ -6,6 +6,7 @@
 //! (`rot:{job}`): a visit of a store blocks exactly the jobs at that store whose window opens
 //! before the project's rotation period after the visit has passed.
 
+use crate::ids::{ClientId, JobId, LocationId, ShopperId};
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
@@ -31,34 +32,34 @@ pub type JobParts = (JobRow, Location, ProjectRow);
 pub const CHUNK: usize = 10_000;
 
 /// The jobs at each store, for the rotation rule: (job, window start, rotation period).
-pub type JobsAt = HashMap<i64, Vec<(i64, NaiveDate, Days)>>;
+pub type JobsAt = HashMap<LocationId, Vec<(JobId, NaiveDate, Days)>>;
 
 pub struct Snapshot {
     pub engine: Engine,
     /// By job id.
-    pub jobs: HashMap<i64, JobParts>,
+    pub jobs: HashMap<JobId, JobParts>,
     /// By shopper (user) id.
-    pub shoppers: HashMap<i64, ShopperRow>,
+    pub shoppers: HashMap<ShopperId, ShopperRow>,
     /// Client id → the client's organization name.
-    pub client_names: HashMap<i64, String>,
+    pub client_names: HashMap<ClientId, String>,
 }
 
 impl Snapshot {
-    pub fn job_ix(&self, job_id: i64) -> Option<JobIx> {
+    pub fn job_ix(&self, job_id: JobId) -> Option<JobIx> {
         self.engine.job_by_id(&job_id.to_string())
     }
 
-    pub fn shopper_ix(&self, shopper_id: i64) -> Option<ShopperIx> {
+    pub fn shopper_ix(&self, shopper_id: ShopperId) -> Option<ShopperIx> {
         self.engine.shopper_by_id(&shopper_id.to_string())
     }
 
     /// The database id behind an engine shopper.
-    pub fn shopper_id(&self, ix: ShopperIx) -> Option<i64> {
+    pub fn shopper_id(&self, ix: ShopperIx) -> Option<ShopperId> {
         self.engine.shopper(ix).and_then(|s| s.id.parse().ok())
     }
 
     /// The database id behind an engine job.
-    pub fn job_id(&self, ix: JobIx) -> Option<i64> {
+    pub fn job_id(&self, ix: JobIx) -> Option<JobId> {
         self.engine.job(ix).and_then(|j| j.id.parse().ok())
     }
 }
@@ -87,7 +88,7 @@ pub fn shoppers_near(
 /// The jobs nobody holds (no offered, accepted, visited or submitted assignment).
 pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResult<Vec<JobParts>> {
     let holding = super::store::names(State::holds_job);
-    let ids: Vec<i64> = jobs.iter().map(|p| p.0.id).collect();
+    let ids: Vec<JobId> = jobs.iter().map(|p| p.0.id).collect();
     let mut held = std::collections::HashSet::new();
     // In slices: PostgreSQL takes at most 65,535 parameters a statement.
     for slice in ids.chunks(CHUNK) {
@@ -96,7 +97,7 @@ pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResu
                 .filter(assignments::job_id.eq_any(slice))
                 .filter(assignments::state.eq_any(&holding))
                 .select(assignments::job_id)
-                .load::<i64>(conn)?,
+                .load::<JobId>(conn)?,
         );
     }
     Ok(jobs
@@ -109,17 +110,17 @@ pub fn without_holder(conn: &mut DbConnection, jobs: Vec<JobParts>) -> QueryResu
 /// its competitors) and the client's name.
 #[derive(Debug, Default)]
 pub struct ClientFacts {
-    blocked: HashMap<i64, Vec<String>>,
+    blocked: HashMap<ClientId, Vec<String>>,
     /// Client id → the client's organization name.
-    pub names: HashMap<i64, String>,
+    pub names: HashMap<ClientId, String>,
 }
 
 impl ClientFacts {
     /// The facts of these clients, in two queries.
-    pub fn load(conn: &mut DbConnection, client_ids: &[i64]) -> QueryResult<Self> {
+    pub fn load(conn: &mut DbConnection, client_ids: &[ClientId]) -> QueryResult<Self> {
         let mut facts = ClientFacts::default();
         for slice in client_ids.chunks(CHUNK) {
-            let named: Vec<(i64, i64, String)> = clients::table
+            let named: Vec<(ClientId, i64, String)> = clients::table
                 .inner_join(organizations::table)
                 .filter(clients::id.eq_any(slice))
                 .select((clients::id, organizations::id, organizations::name))
@@ -128,7 +129,7 @@ impl ClientFacts {
                 facts.names.insert(client, name);
                 facts.blocked.insert(client, vec![format!("org:{org}")]);
             }
-            let competitors: Vec<(i64, i64)> = client_competitors::table
+            let competitors: Vec<(ClientId, i64)> = client_competitors::table
                 .filter(client_competitors::client_id.eq_any(slice))
                 .select((
                     client_competitors::client_id,
@@ -148,7 +149,7 @@ impl ClientFacts {
 
     /// The facts of the clients of these jobs.
     pub fn of_jobs(conn: &mut DbConnection, jobs: &[JobParts]) -> QueryResult<Self> {
-        let mut ids: Vec<i64> = jobs.iter().map(|(_, _, p)| p.client_id).collect();
+        let mut ids: Vec<ClientId> = jobs.iter().map(|(_, _, p)| p.client_id).collect();
         ids.sort_unstable();
         ids.dedup();
         Self::load(conn, &ids)
@@ -203,7 +204,7 @@ pub fn asks_age(jobs: &[JobParts]) -> bool {
 }
 
 /// Where a job goes in [`JobsAt`].
-pub fn rotation_of(parts: &JobParts) -> (i64, i64, NaiveDate, Days) {
+pub fn rotation_of(parts: &JobParts) -> (LocationId, JobId, NaiveDate, Days) {
     let (job, location, project) = parts;
     (
         location.id,
@@ -217,15 +218,15 @@ pub fn rotation_of(parts: &JobParts) -> (i64, i64, NaiveDate, Days) {
 #[derive(Debug, Default)]
 pub struct ShopperFacts {
     /// Organization ties that still count: shopper → organization ids.
-    ties: HashMap<i64, Vec<i64>>,
+    ties: HashMap<ShopperId, Vec<i64>>,
     /// Certifications not expired: shopper → names.
-    certs: HashMap<i64, Vec<String>>,
+    certs: HashMap<ShopperId, Vec<String>>,
     /// Staff disqualifications: shopper → (client, store if only one).
-    disqualified: HashMap<i64, Vec<(i64, Option<i64>)>>,
-    ratings: HashMap<i64, f64>,
-    work: HashMap<i64, super::store::Work>,
+    disqualified: HashMap<ShopperId, Vec<(ClientId, Option<LocationId>)>>,
+    ratings: HashMap<ShopperId, f64>,
+    work: HashMap<ShopperId, super::store::Work>,
     /// Reported visits: shopper → (store, day).
-    visits: HashMap<i64, Vec<(i64, NaiveDate)>>,
+    visits: HashMap<ShopperId, Vec<(LocationId, NaiveDate)>>,
 }
 
 impl ShopperFacts {
@@ -247,7 +248,7 @@ impl ShopperFacts {
         if let Whose::Only(ids) = whose {
             query = query.filter(disqualifications::shopper_id.eq_any(ids));
         }
-        let disqualified: Vec<(i64, i64, Option<i64>)> = query.load(conn)?;
+        let disqualified: Vec<(ShopperId, ClientId, Option<LocationId>)> = query.load(conn)?;
         for (shopper, client, location) in disqualified {
             facts
                 .disqualified
@@ -296,7 +297,7 @@ impl ShopperFacts {
                 Some(l) => format!("disq:location:{l}"),
             });
         }
-        let mut last: HashMap<i64, NaiveDate> = HashMap::new();
+        let mut last: HashMap<LocationId, NaiveDate> = HashMap::new();
         for (location, day) in self.visits.get(&id).into_iter().flatten() {
             let entry = last.entry(*location).or_insert(*day);
             *entry = (*entry).max(*day);
@@ -318,7 +319,7 @@ impl ShopperFacts {
         let age = with_age
             .then(|| row.sealed(SealedField::DateOfBirth))
             .flatten()
-            .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id, s).ok())
+            .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id.into(), s).ok())
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .and_then(|born| u32::try_from(age_on(born, today)).ok());
         let languages = symbols.intern_all(
@@ -377,7 +378,7 @@ pub fn build_engine(
             Ok(Some(job)) => job,
             Ok(None) => continue,
             Err(e) => {
-                tracing::warn!(job = parts.0.id, error = ?e, "job left out of the engine");
+                tracing::warn!(job = %parts.0.id, error = ?e, "job left out of the engine");
                 continue;
             }
         };
@@ -390,7 +391,7 @@ pub fn build_engine(
         match facts.engine_shopper(row, keys, &mut symbols, &jobs_at, today, with_age) {
             Ok(shopper) => engine_shoppers.push(shopper),
             Err(e) => {
-                tracing::warn!(shopper = row.user_id, error = ?e, "shopper left out of the engine");
+                tracing::warn!(shopper = %row.user_id, error = ?e, "shopper left out of the engine");
             }
         }
     }
@@ -407,7 +408,7 @@ pub fn load(
     jobs: Vec<JobParts>,
     today: NaiveDate,
 ) -> AppResult<Snapshot> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let ids: Vec<ShopperId> = rows.iter().map(|r| r.user_id).collect();
     let clients = ClientFacts::of_jobs(conn, &jobs)?;
     let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
     let with_age = asks_age(&jobs);

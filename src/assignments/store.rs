@@ -1,5 +1,6 @@
 //! Queries of assignments, their history and citations.
 
+use crate::ids::{AssignmentId, JobId, LocationId, ShopperId, UserId};
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -19,7 +20,7 @@ pub struct Work {
 }
 
 /// (shopper, store, day) of a reported visit (rotation).
-pub type VisitRow = (i64, i64, NaiveDate);
+pub type VisitRow = (ShopperId, LocationId, NaiveDate);
 
 /// The names of the states `pick` chooses, for queries.
 pub(crate) fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
@@ -35,7 +36,7 @@ pub(crate) fn names(pick: impl Fn(State) -> bool) -> Vec<&'static str> {
 pub fn work_and_visits(
     conn: &mut DbConnection,
     whose: Whose,
-) -> QueryResult<(HashMap<i64, Work>, Vec<VisitRow>)> {
+) -> QueryResult<(HashMap<ShopperId, Work>, Vec<VisitRow>)> {
     let mut query = assignments::table
         .inner_join(jobs::table)
         .filter(assignments::state.eq_any(names(|s| s.is_open() || s.visited())))
@@ -49,12 +50,11 @@ pub fn work_and_visits(
     if let Whose::Only(ids) = whose {
         query = query.filter(assignments::shopper_id.eq_any(ids));
     }
-    let rows: Vec<(i64, String, Option<NaiveDate>, i64)> = query.load(conn)?;
-    let mut work: HashMap<i64, Work> = HashMap::new();
+    let rows: Vec<(ShopperId, State, Option<NaiveDate>, LocationId)> = query.load(conn)?;
+    let mut work: HashMap<ShopperId, Work> = HashMap::new();
     let mut visits = Vec::new();
     for (shopper, state, visited_on, location) in rows {
         let w = work.entry(shopper).or_default();
-        let state = State::stored(&state).map_err(diesel::result::Error::from)?;
         if state.is_open() {
             w.open += 1;
         }
@@ -69,7 +69,7 @@ pub fn work_and_visits(
     Ok((work, visits))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AssignmentRow>> {
+pub fn find(conn: &mut DbConnection, id: AssignmentId) -> QueryResult<Option<AssignmentRow>> {
     assignments::table
         .find(id)
         .select(AssignmentRow::as_select())
@@ -78,7 +78,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AssignmentRo
 }
 
 /// The assignment holding the job (offered, accepted, visited or submitted), if any.
-pub fn holder(conn: &mut DbConnection, job_id: i64) -> QueryResult<Option<AssignmentRow>> {
+pub fn holder(conn: &mut DbConnection, job_id: JobId) -> QueryResult<Option<AssignmentRow>> {
     assignments::table
         .filter(assignments::job_id.eq(job_id))
         .filter(assignments::state.eq_any(names(State::holds_job)))
@@ -90,13 +90,13 @@ pub fn holder(conn: &mut DbConnection, job_id: i64) -> QueryResult<Option<Assign
 /// The shopper's open request for the job, if any.
 pub fn request_of(
     conn: &mut DbConnection,
-    job_id: i64,
-    shopper_id: i64,
+    job_id: JobId,
+    shopper_id: ShopperId,
 ) -> QueryResult<Option<AssignmentRow>> {
     assignments::table
         .filter(assignments::job_id.eq(job_id))
         .filter(assignments::shopper_id.eq(shopper_id))
-        .filter(assignments::state.eq(State::Requested.as_str()))
+        .filter(assignments::state.eq(State::Requested))
         .select(AssignmentRow::as_select())
         .first(conn)
         .optional()
@@ -105,20 +105,20 @@ pub fn request_of(
 /// Open requests for the job other than `except`'s.
 pub fn other_requests(
     conn: &mut DbConnection,
-    job_id: i64,
-    except: i64,
+    job_id: JobId,
+    except: ShopperId,
 ) -> QueryResult<Vec<AssignmentRow>> {
     assignments::table
         .filter(assignments::job_id.eq(job_id))
         .filter(assignments::shopper_id.ne(except))
-        .filter(assignments::state.eq(State::Requested.as_str()))
+        .filter(assignments::state.eq(State::Requested))
         .select(AssignmentRow::as_select())
         .load(conn)
 }
 
 pub struct NewAssignment {
-    pub job_id: i64,
-    pub shopper_id: i64,
+    pub job_id: JobId,
+    pub shopper_id: ShopperId,
     pub state: State,
     pub visit_on: Option<NaiveDate>,
     pub offer_expires_at: Option<NaiveDateTime>,
@@ -130,12 +130,12 @@ pub fn insert(
     conn: &mut DbConnection,
     new: &NewAssignment,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<AssignmentId> {
     diesel::insert_into(assignments::table)
         .values((
             assignments::job_id.eq(new.job_id),
             assignments::shopper_id.eq(new.shopper_id),
-            assignments::state.eq(new.state.as_str()),
+            assignments::state.eq(new.state),
             assignments::visit_on.eq(new.visit_on),
             assignments::offer_expires_at.eq(new.offer_expires_at),
             assignments::created_at.eq(now),
@@ -149,7 +149,7 @@ pub fn insert(
 /// racing moves one wins); false when it was not.
 pub fn set_state(
     conn: &mut DbConnection,
-    id: i64,
+    id: AssignmentId,
     from: State,
     to: State,
     reason: Option<&str>,
@@ -157,20 +157,17 @@ pub fn set_state(
 ) -> QueryResult<bool> {
     let target = assignments::table
         .filter(assignments::id.eq(id))
-        .filter(assignments::state.eq(from.as_str()));
+        .filter(assignments::state.eq(from));
     let n = match reason {
         Some(reason) => diesel::update(target)
             .set((
-                assignments::state.eq(to.as_str()),
+                assignments::state.eq(to),
                 assignments::reason.eq(reason),
                 assignments::updated_at.eq(now),
             ))
             .execute(conn)?,
         None => diesel::update(target)
-            .set((
-                assignments::state.eq(to.as_str()),
-                assignments::updated_at.eq(now),
-            ))
+            .set((assignments::state.eq(to), assignments::updated_at.eq(now)))
             .execute(conn)?,
     };
     Ok(n == 1)
@@ -178,7 +175,7 @@ pub fn set_state(
 
 pub fn set_offer_deadline(
     conn: &mut DbConnection,
-    id: i64,
+    id: AssignmentId,
     deadline: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(assignments::table.find(id))
@@ -190,14 +187,14 @@ pub fn set_offer_deadline(
 /// Plans the visit of an accepted assignment; false when it is no longer accepted.
 pub fn set_visit_on(
     conn: &mut DbConnection,
-    id: i64,
+    id: AssignmentId,
     visit_on: NaiveDate,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::update(
         assignments::table
             .filter(assignments::id.eq(id))
-            .filter(assignments::state.eq(State::Accepted.as_str())),
+            .filter(assignments::state.eq(State::Accepted)),
     )
     .set((
         assignments::visit_on.eq(visit_on),
@@ -207,7 +204,7 @@ pub fn set_visit_on(
     .map(|n| n == 1)
 }
 
-pub fn set_visited_on(conn: &mut DbConnection, id: i64, on: NaiveDate) -> QueryResult<()> {
+pub fn set_visited_on(conn: &mut DbConnection, id: AssignmentId, on: NaiveDate) -> QueryResult<()> {
     diesel::update(assignments::table.find(id))
         .set(assignments::visited_on.eq(on))
         .execute(conn)
@@ -216,16 +213,16 @@ pub fn set_visited_on(conn: &mut DbConnection, id: i64, on: NaiveDate) -> QueryR
 
 pub fn add_event(
     conn: &mut DbConnection,
-    assignment_id: i64,
+    assignment_id: AssignmentId,
     state: State,
-    actor_id: Option<i64>,
+    actor_id: Option<UserId>,
     note: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(assignment_events::table)
         .values((
             assignment_events::assignment_id.eq(assignment_id),
-            assignment_events::state.eq(state.as_str()),
+            assignment_events::state.eq(state),
             assignment_events::actor_id.eq(actor_id),
             assignment_events::note.eq(note),
             assignment_events::at.eq(now),
@@ -235,10 +232,10 @@ pub fn add_event(
 }
 
 /// (assignment, state, note, at): one step of an assignment's history.
-pub type EventRow = (i64, String, Option<String>, NaiveDateTime);
+pub type EventRow = (AssignmentId, State, Option<String>, NaiveDateTime);
 
 /// The assignments' histories, oldest first.
-pub fn events_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
+pub fn events_of(conn: &mut DbConnection, ids: &[AssignmentId]) -> QueryResult<Vec<EventRow>> {
     assignment_events::table
         .filter(assignment_events::assignment_id.eq_any(ids))
         .order((assignment_events::assignment_id, assignment_events::id))
@@ -252,7 +249,10 @@ pub fn events_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<EventR
 }
 
 /// The shopper's assignments, newest first.
-pub fn of_shopper(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<AssignmentRow>> {
+pub fn of_shopper(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+) -> QueryResult<Vec<AssignmentRow>> {
     assignments::table
         .filter(assignments::shopper_id.eq(shopper_id))
         .order(assignments::id.desc())
@@ -261,7 +261,7 @@ pub fn of_shopper(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<A
 }
 
 /// The job's assignments, newest first.
-pub fn of_job(conn: &mut DbConnection, job_id: i64) -> QueryResult<Vec<AssignmentRow>> {
+pub fn of_job(conn: &mut DbConnection, job_id: JobId) -> QueryResult<Vec<AssignmentRow>> {
     assignments::table
         .filter(assignments::job_id.eq(job_id))
         .order(assignments::id.desc())
@@ -271,11 +271,11 @@ pub fn of_job(conn: &mut DbConnection, job_id: i64) -> QueryResult<Vec<Assignmen
 
 pub fn cite(
     conn: &mut DbConnection,
-    shopper_id: i64,
-    assignment_id: i64,
+    shopper_id: ShopperId,
+    assignment_id: AssignmentId,
     citation: &str,
     note: &str,
-    cited_by: Option<i64>,
+    cited_by: Option<UserId>,
     on: NaiveDate,
 ) -> QueryResult<()> {
     diesel::insert_into(citations::table)
@@ -294,7 +294,7 @@ pub fn cite(
 /// (citation, note, on) of the shopper's citations, newest first.
 pub fn citations_of(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
 ) -> QueryResult<Vec<(String, Option<String>, NaiveDate)>> {
     citations::table
         .filter(citations::shopper_id.eq(shopper_id))

@@ -1,5 +1,6 @@
 //! Accounts: roles, user rows, and the values that can only be built valid.
 
+use crate::ids::ClientId;
 use std::fmt;
 
 use chrono::NaiveDateTime;
@@ -10,8 +11,21 @@ use crate::db::schema::users;
 use crate::error::FieldError;
 
 /// Who a person is to the panel. DESIGN.md lists what each may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     Shopper,
     Scheduler,
@@ -74,8 +88,7 @@ impl fmt::Display for Role {
 }
 
 /// A user's id. Not interchangeable with any other id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct UserId(pub i64);
+pub use crate::ids::UserId;
 
 /// An email address, trimmed and lower-cased, of a plausible shape.
 /// `Debug` masks it: addresses are personal data and stay out of logs.
@@ -193,25 +206,19 @@ impl fmt::Debug for Password {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
-    /// Read through `Role::try_from`: an unknown stored role is an error.
-    #[diesel(deserialize_as = String)]
+    /// An unknown stored role is an error when read.
     pub role: Role,
     pub email_verified_at: Option<NaiveDateTime>,
     pub disabled_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
 }
 
-impl TryFrom<String> for Role {
-    type Error = crate::db::UnknownStored;
-    fn try_from(s: String) -> Result<Role, Self::Error> {
-        Role::stored(&s)
-    }
-}
+crate::ids::stored_text!(Role);
 
 impl User {
     pub fn role(&self) -> Role {
@@ -224,11 +231,11 @@ impl User {
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub email_verified_at: Option<NaiveDateTime>,
     pub password_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
 }
 
 #[cfg(test)]
@@ -302,11 +309,11 @@ mod tests {
 /// A staff account as the admin's pages and API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffAccount {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
     /// The client of a client reviewer.
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// A disabled account cannot sign in.
     pub disabled: bool,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
@@ -331,5 +338,5 @@ pub struct CreateUserRequest {
     pub role: String,
     /// Required for `client_reviewer` (the one client whose released reports they see);
     /// not allowed for other roles.
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
 }

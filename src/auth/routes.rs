@@ -6,6 +6,7 @@
 //! | `POST /auth/logout`, `GET /me`, `POST /me/password` | any signed-in user, on their own account |
 //! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `/enable` | admin (staff accounts; not their own to disable) |
 
+use crate::ids::UserId;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
@@ -274,7 +275,7 @@ pub async fn password_reset_confirm(
 
 #[derive(Serialize, ToSchema)]
 pub struct MeResponse {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
 }
@@ -376,7 +377,7 @@ pub async fn list_users(
 async fn set_disabled(
     state: &AppState,
     user: CurrentUser,
-    id: i64,
+    id: UserId,
     disabled: bool,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
@@ -400,7 +401,7 @@ async fn set_disabled(
 pub async fn disable_user(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> AppResult<HttpResponse> {
     set_disabled(&state, user, path.into_inner(), true).await
 }
@@ -416,7 +417,7 @@ pub async fn disable_user(
 pub async fn enable_user(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> AppResult<HttpResponse> {
     set_disabled(&state, user, path.into_inner(), false).await
 }

@@ -1,6 +1,7 @@
 //! The account flows: registration, verification, sign-in, refresh, sign-out, password reset and
 //! change, and staff accounts. Each takes a connection and decides; handlers only parse and map.
 
+use crate::ids::{ClientId, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,12 +115,12 @@ impl Auth {
 /// The signed-in person making a request, as the database says now (role, not disabled).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
     pub session_id: i64,
     /// The client a client reviewer is bound to; None for every other role.
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// The live index's version in the database when the request was authenticated: answers
     /// from the index must be at least this fresh. None where unknown.
     pub index_version: Option<i64>,
@@ -207,7 +208,7 @@ pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str)
             &NewUser {
                 email: email.as_str(),
                 password_hash: hash,
-                role: Role::Shopper.as_str(),
+                role: Role::Shopper,
                 email_verified_at: None,
                 password_changed_at: naive(t),
                 created_at: naive(t),
@@ -222,7 +223,7 @@ pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str)
 fn send_verification(
     conn: &mut DbConnection,
     auth: &Auth,
-    user_id: i64,
+    user_id: UserId,
     email: &str,
     t: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -288,7 +289,7 @@ fn already_registered_mail(auth: &Auth, email: &Email) -> Outgoing {
 /// Confirms an email address with a mailed link; the link works once.
 pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppResult<()> {
     let claims = auth.tokens.verify(token, TokenKind::VerifyEmail)?;
-    let user_id = claims.user_id().unwrap_or_default();
+    let user_id = claims.user_id().unwrap_or(UserId(0));
     let t = auth.clock.naive();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if !store::use_one_time_token(conn, &claims.jti, user_id, "verify", t)? {
@@ -642,7 +643,7 @@ pub async fn confirm_password_reset(
     new_password: Password,
 ) -> AppResult<()> {
     let claims = auth.tokens.verify(token, TokenKind::ResetPassword)?;
-    let user_id = claims.user_id().unwrap_or_default();
+    let user_id = claims.user_id().unwrap_or(UserId(0));
     let user = db
         .run(move |conn| Ok(store::find_user(conn, user_id).optional()?))
         .await?
@@ -774,7 +775,7 @@ pub fn staff_accounts(conn: &mut DbConnection, page: i64) -> AppResult<StaffPage
 pub fn set_account_disabled(
     conn: &mut DbConnection,
     admin: &CurrentUser,
-    id: i64,
+    id: UserId,
     disabled: bool,
     now: NaiveDateTime,
 ) -> AppResult<StaffAccount> {
@@ -880,7 +881,7 @@ pub fn create_account(
     email: &Email,
     hash: &str,
     role: Role,
-    client_id: Option<i64>,
+    client_id: Option<ClientId>,
 ) -> AppResult<User> {
     let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
@@ -895,7 +896,7 @@ pub fn create_account(
             &NewUser {
                 email: email.as_str(),
                 password_hash: hash,
-                role: role.as_str(),
+                role,
                 email_verified_at: Some(naive(t)),
                 password_changed_at: naive(t),
                 created_at: naive(t),

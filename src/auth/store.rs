@@ -1,5 +1,6 @@
 //! Account, session and token queries.
 
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -21,11 +22,11 @@ pub fn count_users(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-pub fn find_user(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
+pub fn find_user(conn: &mut DbConnection, id: UserId) -> QueryResult<User> {
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
-pub fn insert_user(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<i64> {
+pub fn insert_user(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserId> {
     diesel::insert_into(users::table)
         .values(new)
         .returning(users::id)
@@ -34,7 +35,7 @@ pub fn insert_user(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<i6
 
 pub fn mark_email_verified(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(
@@ -49,7 +50,7 @@ pub fn mark_email_verified(
 
 pub fn set_password(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     password_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -66,14 +67,14 @@ pub fn set_password(
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_session(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<i64> {
@@ -154,7 +155,7 @@ pub fn revoke_session(
 
 pub fn revoke_all_sessions(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
     reason: &str,
 ) -> QueryResult<usize> {
@@ -224,7 +225,7 @@ pub fn use_refresh_token(
 pub fn insert_one_time_token(
     conn: &mut DbConnection,
     jti: &str,
-    user_id: i64,
+    user_id: UserId,
     purpose: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
@@ -245,7 +246,7 @@ pub fn insert_one_time_token(
 pub fn use_one_time_token(
     conn: &mut DbConnection,
     jti: &str,
-    user_id: i64,
+    user_id: UserId,
     purpose: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -265,7 +266,7 @@ pub fn use_one_time_token(
 /// Spends every outstanding token of a purpose (e.g. older reset links after a reset).
 pub fn spend_all_one_time_tokens(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     purpose: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -281,7 +282,7 @@ pub fn spend_all_one_time_tokens(
 
 pub fn count_one_time_tokens_since(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     purpose: &str,
     since: NaiveDateTime,
 ) -> QueryResult<i64> {
@@ -379,7 +380,7 @@ pub fn purge_ended_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Que
 /// A page of staff accounts (every role but shopper), by email.
 pub fn list_staff(conn: &mut DbConnection, offset: i64, limit: i64) -> QueryResult<Vec<User>> {
     users::table
-        .filter(users::role.ne(super::model::Role::Shopper.as_str()))
+        .filter(users::role.ne(super::model::Role::Shopper))
         .order(users::email)
         .offset(offset)
         .limit(limit)
@@ -389,7 +390,7 @@ pub fn list_staff(conn: &mut DbConnection, offset: i64, limit: i64) -> QueryResu
 
 pub fn count_staff(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table
-        .filter(users::role.ne(super::model::Role::Shopper.as_str()))
+        .filter(users::role.ne(super::model::Role::Shopper))
         .count()
         .get_result(conn)
 }
@@ -397,7 +398,7 @@ pub fn count_staff(conn: &mut DbConnection) -> QueryResult<i64> {
 /// Disables the account (`Some(when)`) or enables it again (`None`).
 pub fn set_disabled(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     diesel::update(users::table.find(id))

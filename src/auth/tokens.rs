@@ -5,6 +5,7 @@
 //! are required and checked; the `typ` claim and a separate audience keep a mailed link from ever
 //! working as an access token.
 
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,7 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.sub.parse().ok()
     }
 }
@@ -99,7 +100,7 @@ impl TokenService {
     pub fn issue(
         &self,
         kind: TokenKind,
-        user_id: i64,
+        user_id: UserId,
         session_id: Option<i64>,
         jti: String,
         now: DateTime<Utc>,

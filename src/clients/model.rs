@@ -1,15 +1,17 @@
 //! Clients, competitors, stores, projects and jobs: their types, validation and pure rules.
 
+use crate::ids::{ClientId, JobId, LocationId, ProjectId};
+use crate::money::Money;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::organizations::{Organization, name_key};
 
 /// A client with its organization's name and its named competitors.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientView {
-    pub id: i64,
+    pub id: ClientId,
     pub organization_id: i64,
     pub name: String,
     pub competitors: Vec<Organization>,
@@ -54,7 +56,7 @@ pub fn parse_organization_name(raw: &str, field: &str) -> Result<String, crate::
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// Only in JSON: the client whose store this is (imports take it from the query).
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// The client's own store number or code; unique per client, and what a re-import matches.
     pub code: Option<String>,
     pub name: Option<String>,
@@ -182,8 +184,8 @@ impl LocationInput {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crate::db::schema::locations)]
 pub struct Location {
-    pub id: i64,
-    pub client_id: i64,
+    pub id: LocationId,
+    pub client_id: ClientId,
     pub code: String,
     pub name: String,
     pub street: String,
@@ -268,7 +270,7 @@ impl Requirements {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectInput {
-    pub client_id: i64,
+    pub client_id: ClientId,
     pub name: String,
     /// Farthest a shopper may travel, km (1–500). Required.
     #[schema(required = true, value_type = f64, minimum = 1, maximum = 500)]
@@ -319,8 +321,8 @@ impl ProjectInput {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crate::db::schema::projects)]
 pub struct ProjectRow {
-    pub id: i64,
-    pub client_id: i64,
+    pub id: ProjectId,
+    pub client_id: ClientId,
     pub name: String,
     pub max_km: f64,
     pub min_age: Option<i32>,
@@ -333,8 +335,8 @@ pub struct ProjectRow {
     pub min_rating: Option<f64>,
     pub min_completed: i32,
     pub rotation_days: i32,
-    pub fee_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub reimbursement_cap_cents: Money,
     pub show_client_name: bool,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
@@ -347,9 +349,9 @@ pub struct ProjectRow {
 #[serde(deny_unknown_fields)]
 pub struct JobInput {
     /// Only in JSON: imports take it from the query.
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     /// Only in JSON: imports name the store by `location_code`.
-    pub location_id: Option<i64>,
+    pub location_id: Option<LocationId>,
     /// Unique in the project, and what a re-import matches; made up when left out.
     pub code: Option<String>,
     /// `YYYY-MM-DD`, first day of the visit window.
@@ -392,18 +394,59 @@ impl JobInput {
     }
 }
 
+/// Whether a job can still be taken. A job whose window is over is still `open` until staff
+/// or a finished assignment close it; pages say "window over" for it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum JobStatus {
+    Open,
+    Closed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Open => "open",
+            JobStatus::Closed => "closed",
+        }
+    }
+
+    /// A status as stored; an unknown one is an error.
+    pub fn stored(s: &str) -> Result<JobStatus, crate::db::UnknownStored> {
+        match s {
+            "open" => Ok(JobStatus::Open),
+            "closed" => Ok(JobStatus::Closed),
+            _ => Err(crate::db::UnknownStored::new("job status", s)),
+        }
+    }
+}
+
+crate::ids::stored_text!(JobStatus);
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crate::db::schema::jobs)]
 pub struct JobRow {
-    pub id: i64,
-    pub project_id: i64,
-    pub location_id: i64,
+    pub id: JobId,
+    pub project_id: ProjectId,
+    pub location_id: LocationId,
     pub code: String,
     pub window_start: chrono::NaiveDate,
     pub window_end: chrono::NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
+    pub reimbursement_cap_cents: Money,
     pub max_km: Option<f64>,
     pub min_age: Option<i32>,
     pub max_age: Option<i32>,
@@ -414,7 +457,7 @@ pub struct JobRow {
     pub certifications: Option<String>,
     pub min_rating: Option<f64>,
     pub min_completed: Option<i32>,
-    pub status: String,
+    pub status: JobStatus,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]

@@ -1,6 +1,7 @@
 //! Staff JSON routes for organizations, clients and competitors. Scheduling staff and admins
 //! only: these hold no personal data, but shape who may take which job.
 
+use crate::ids::{ClientId, ProjectId, ShopperId};
 use actix_web::{HttpResponse, web};
 
 use serde::Deserialize;
@@ -125,7 +126,7 @@ pub async fn create_client(
 pub async fn get_client(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
@@ -145,7 +146,7 @@ pub async fn get_client(
 pub async fn add_competitor(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     body: ApiJson<OrganizationRef>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
@@ -164,7 +165,7 @@ pub async fn add_competitor(
 #[serde(deny_unknown_fields)]
 pub struct ClientQuery {
     /// The client.
-    pub client_id: i64,
+    pub client_id: ClientId,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -172,7 +173,7 @@ pub struct ClientQuery {
 #[serde(deny_unknown_fields)]
 pub struct ProjectQuery {
     /// The project.
-    pub project_id: i64,
+    pub project_id: ProjectId,
 }
 
 /// A client's stores.
@@ -345,7 +346,7 @@ pub async fn import_jobs(
 pub async fn disqualify(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     body: ApiJson<service::DisqualificationRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();

@@ -1,6 +1,8 @@
 //! Decisions about organizations and clients: one organization per normalised name, one client
 //! per organization, competitors that are other organizations.
 
+use crate::ids::{ClientId, LocationId, ProjectId, ShopperId, UserId};
+use crate::money::Money;
 use chrono::NaiveDateTime;
 use diesel::OptionalExtension;
 
@@ -58,7 +60,7 @@ pub fn create_organization(
     })
 }
 
-pub fn client_view(conn: &mut DbConnection, client_id: i64) -> AppResult<ClientView> {
+pub fn client_view(conn: &mut DbConnection, client_id: ClientId) -> AppResult<ClientView> {
     let (id, organization_id, created_at) = store::find_client(conn, client_id)
         .optional()?
         .ok_or_else(|| AppError::not_found("No client has this id."))?;
@@ -91,7 +93,7 @@ pub fn create_client(
 /// Names a competitor of a client; a client cannot be its own competitor.
 pub fn add_competitor(
     conn: &mut DbConnection,
-    client_id: i64,
+    client_id: ClientId,
     named: &OrganizationRef,
     now: NaiveDateTime,
 ) -> AppResult<ClientView> {
@@ -118,7 +120,11 @@ pub fn list_clients(conn: &mut DbConnection) -> AppResult<Vec<ClientView>> {
         .collect()
 }
 
-fn find_client_or_field(conn: &mut DbConnection, client_id: i64, field: &str) -> AppResult<()> {
+fn find_client_or_field(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    field: &str,
+) -> AppResult<()> {
     store::find_client(conn, client_id)
         .optional()?
         .map(|_| ())
@@ -179,7 +185,7 @@ const LOCATION_COLUMNS: &[&str] = &["code", "name", "street", "city", "state", "
 pub async fn import_locations(
     db: &DbPool,
     geocoder: Geocoder,
-    client_id: i64,
+    client_id: ClientId,
     text: String,
     now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
@@ -209,7 +215,7 @@ pub async fn import_locations(
 /// The rows of a store import that can be written, and the report of those that cannot.
 fn check_locations(
     geocoder: &Geocoder,
-    client_id: i64,
+    client_id: ClientId,
     text: &str,
 ) -> AppResult<(Vec<CheckedLocation>, ImportReport)> {
     let rows = csv_import::read(text, LOCATION_COLUMNS, &["latitude", "longitude"])?;
@@ -353,8 +359,8 @@ pub fn create_project(
                 min_rating: requirements.min_rating,
                 min_completed: requirements.min_completed.unwrap_or(0),
                 rotation_days: input.rotation_days,
-                fee_cents: input.fee_cents,
-                reimbursement_cap_cents: input.reimbursement_cap_cents,
+                fee_cents: Money::from_cents(input.fee_cents),
+                reimbursement_cap_cents: Money::from_cents(input.reimbursement_cap_cents),
                 show_client_name: input.show_client_name,
                 offer_hours,
                 self_assign_min_rating: input.self_assign_min_rating,
@@ -370,7 +376,7 @@ pub fn create_project(
 fn check_job(
     input: &JobInput,
     project: &ProjectRow,
-    location_id: Option<i64>,
+    location_id: Option<LocationId>,
     code: String,
     today: chrono::NaiveDate,
 ) -> Result<store::JobValues, Vec<FieldError>> {
@@ -432,11 +438,11 @@ fn check_job(
                 code,
                 window_start,
                 window_end,
-                fee_cents: input.fee_cents.unwrap_or(project.fee_cents),
-                bonus_cents: input.bonus_cents.unwrap_or(0),
+                fee_cents: input.fee_cents.map_or(project.fee_cents, Money::from_cents),
+                bonus_cents: Money::from_cents(input.bonus_cents.unwrap_or(0)),
                 reimbursement_cap_cents: input
                     .reimbursement_cap_cents
-                    .unwrap_or(project.reimbursement_cap_cents),
+                    .map_or(project.reimbursement_cap_cents, Money::from_cents),
                 max_km: overrides.max_km,
                 min_age: overrides.min_age,
                 max_age: overrides.max_age,
@@ -451,7 +457,7 @@ fn check_job(
     }
 }
 
-fn project_or_field(conn: &mut DbConnection, project_id: i64) -> AppResult<ProjectRow> {
+fn project_or_field(conn: &mut DbConnection, project_id: ProjectId) -> AppResult<ProjectRow> {
     store::find_project(conn, project_id)
         .optional()?
         .ok_or_else(|| AppError::field("project_id", "no project has this id"))
@@ -540,14 +546,14 @@ fn cell<T: std::str::FromStr>(
 /// the project knows updates that job.
 pub fn import_jobs(
     conn: &mut DbConnection,
-    project_id: i64,
+    project_id: ProjectId,
     text: &str,
     now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
     let rows = csv_import::read(text, JOB_COLUMNS, JOB_OPTIONAL_COLUMNS)?;
     write_transaction(conn, |conn| {
         let project = project_or_field(conn, project_id)?;
-        let stores: HashMap<String, i64> = store::list_locations(conn, project.client_id)?
+        let stores: HashMap<String, LocationId> = store::list_locations(conn, project.client_id)?
             .into_iter()
             .map(|l| (l.code, l.id))
             .collect();
@@ -639,9 +645,9 @@ pub fn import_jobs(
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisqualificationRequest {
-    pub client_id: i64,
+    pub client_id: ClientId,
     /// Only this store of the client; the whole client when left out.
-    pub location_id: Option<i64>,
+    pub location_id: Option<LocationId>,
     /// Why; staff see it beside the shopper on the job's candidates.
     pub reason: String,
 }
@@ -664,8 +670,8 @@ impl DisqualificationRequest {
 /// Keeps a shopper away from a client's (or one store's) jobs, with a reason.
 pub fn disqualify(
     conn: &mut DbConnection,
-    staff_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    shopper_id: ShopperId,
     request: &DisqualificationRequest,
     now: NaiveDateTime,
 ) -> AppResult<()> {

@@ -1,15 +1,21 @@
 //! Client, competitor, store, project and job queries.
 
+use crate::ids::{ClientId, JobId, LocationId, ProjectId};
+use crate::money::Money;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{CheckedLocation, JobRow, Location, ProjectRow};
+use crate::clients::model::JobStatus;
 use crate::db::schema::{client_competitors, clients, jobs, locations, organizations, projects};
 use crate::db::{DbConnection, lower};
 use crate::organizations::Organization;
 
 /// (client id, organization id, created at).
-pub fn find_client(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64, NaiveDateTime)> {
+pub fn find_client(
+    conn: &mut DbConnection,
+    id: ClientId,
+) -> QueryResult<(ClientId, i64, NaiveDateTime)> {
     clients::table
         .find(id)
         .select((clients::id, clients::organization_id, clients::created_at))
@@ -19,7 +25,7 @@ pub fn find_client(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64, N
 pub fn client_of_organization(
     conn: &mut DbConnection,
     organization_id: i64,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<ClientId>> {
     clients::table
         .filter(clients::organization_id.eq(organization_id))
         .select(clients::id)
@@ -31,7 +37,7 @@ pub fn insert_client(
     conn: &mut DbConnection,
     organization_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<ClientId> {
     diesel::insert_into(clients::table)
         .values((
             clients::organization_id.eq(organization_id),
@@ -41,14 +47,17 @@ pub fn insert_client(
         .get_result(conn)
 }
 
-pub fn client_ids(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+pub fn client_ids(conn: &mut DbConnection) -> QueryResult<Vec<ClientId>> {
     clients::table
         .order(clients::id.asc())
         .select(clients::id)
         .load(conn)
 }
 
-pub fn competitors_of(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec<Organization>> {
+pub fn competitors_of(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+) -> QueryResult<Vec<Organization>> {
     client_competitors::table
         .inner_join(organizations::table)
         .filter(client_competitors::client_id.eq(client_id))
@@ -60,7 +69,7 @@ pub fn competitors_of(conn: &mut DbConnection, client_id: i64) -> QueryResult<Ve
 /// Adds a competitor unless it is named already; true when added.
 pub fn add_competitor(
     conn: &mut DbConnection,
-    client_id: i64,
+    client_id: ClientId,
     organization_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -85,7 +94,7 @@ pub fn add_competitor(
 
 // Locations
 
-pub fn find_location(conn: &mut DbConnection, id: i64) -> QueryResult<Location> {
+pub fn find_location(conn: &mut DbConnection, id: LocationId) -> QueryResult<Location> {
     locations::table
         .find(id)
         .select(Location::as_select())
@@ -94,7 +103,7 @@ pub fn find_location(conn: &mut DbConnection, id: i64) -> QueryResult<Location> 
 
 pub fn location_by_code(
     conn: &mut DbConnection,
-    client_id: i64,
+    client_id: ClientId,
     code: &str,
 ) -> QueryResult<Option<Location>> {
     locations::table
@@ -105,7 +114,7 @@ pub fn location_by_code(
         .optional()
 }
 
-pub fn list_locations(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec<Location>> {
+pub fn list_locations(conn: &mut DbConnection, client_id: ClientId) -> QueryResult<Vec<Location>> {
     locations::table
         .filter(locations::client_id.eq(client_id))
         .order(locations::code.asc())
@@ -165,7 +174,7 @@ macro_rules! matching_locations {
 /// One page of the client's stores matching `q`, in `sort` order, and how many match in all.
 pub fn page_locations(
     conn: &mut DbConnection,
-    client_id: i64,
+    client_id: ClientId,
     q: Option<&str>,
     sort: LocationSort,
     offset: i64,
@@ -193,10 +202,10 @@ pub fn page_locations(
 /// Adds the location, or updates the one with the same code: (id, created).
 pub fn upsert_location(
     conn: &mut DbConnection,
-    client_id: i64,
+    client_id: ClientId,
     l: &CheckedLocation,
     now: NaiveDateTime,
-) -> QueryResult<(i64, bool)> {
+) -> QueryResult<(LocationId, bool)> {
     let values = (
         locations::name.eq(&l.name),
         locations::street.eq(&l.street),
@@ -227,14 +236,14 @@ pub fn upsert_location(
 
 // Projects
 
-pub fn find_project(conn: &mut DbConnection, id: i64) -> QueryResult<ProjectRow> {
+pub fn find_project(conn: &mut DbConnection, id: ProjectId) -> QueryResult<ProjectRow> {
     projects::table
         .find(id)
         .select(ProjectRow::as_select())
         .first(conn)
 }
 
-pub fn list_projects(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec<ProjectRow>> {
+pub fn list_projects(conn: &mut DbConnection, client_id: ClientId) -> QueryResult<Vec<ProjectRow>> {
     projects::table
         .filter(projects::client_id.eq(client_id))
         .order(projects::id.asc())
@@ -243,7 +252,7 @@ pub fn list_projects(conn: &mut DbConnection, client_id: i64) -> QueryResult<Vec
 }
 
 pub struct NewProject<'a> {
-    pub client_id: i64,
+    pub client_id: ClientId,
     pub name: &'a str,
     pub max_km: f64,
     pub min_age: Option<i32>,
@@ -254,8 +263,8 @@ pub struct NewProject<'a> {
     pub min_rating: Option<f64>,
     pub min_completed: i32,
     pub rotation_days: i32,
-    pub fee_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub reimbursement_cap_cents: Money,
     pub show_client_name: bool,
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
@@ -265,7 +274,7 @@ pub fn insert_project(
     conn: &mut DbConnection,
     p: &NewProject<'_>,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<ProjectId> {
     diesel::insert_into(projects::table)
         .values((
             (
@@ -298,11 +307,11 @@ pub fn insert_project(
 
 // Jobs
 
-/// Opens or closes a job (`open`, `closed`).
+/// Opens or closes a job.
 pub fn set_job_status(
     conn: &mut DbConnection,
-    id: i64,
-    status: &str,
+    id: JobId,
+    status: JobStatus,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(jobs::table.find(id))
@@ -311,11 +320,11 @@ pub fn set_job_status(
         .map(|_| ())
 }
 
-pub fn find_job(conn: &mut DbConnection, id: i64) -> QueryResult<JobRow> {
+pub fn find_job(conn: &mut DbConnection, id: JobId) -> QueryResult<JobRow> {
     jobs::table.find(id).select(JobRow::as_select()).first(conn)
 }
 
-pub fn list_jobs(conn: &mut DbConnection, project_id: i64) -> QueryResult<Vec<JobRow>> {
+pub fn list_jobs(conn: &mut DbConnection, project_id: ProjectId) -> QueryResult<Vec<JobRow>> {
     jobs::table
         .filter(jobs::project_id.eq(project_id))
         .order(jobs::id.asc())
@@ -325,9 +334,9 @@ pub fn list_jobs(conn: &mut DbConnection, project_id: i64) -> QueryResult<Vec<Jo
 
 pub fn job_id_by_code(
     conn: &mut DbConnection,
-    project_id: i64,
+    project_id: ProjectId,
     code: &str,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<JobId>> {
     jobs::table
         .filter(jobs::project_id.eq(project_id))
         .filter(jobs::code.eq(code))
@@ -338,13 +347,13 @@ pub fn job_id_by_code(
 
 /// A job's values, checked, with its requirement overrides encoded.
 pub struct JobValues {
-    pub location_id: i64,
+    pub location_id: LocationId,
     pub code: String,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
-    pub fee_cents: i64,
-    pub bonus_cents: i64,
-    pub reimbursement_cap_cents: i64,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
+    pub reimbursement_cap_cents: Money,
     pub max_km: Option<f64>,
     pub min_age: Option<i32>,
     pub max_age: Option<i32>,
@@ -358,10 +367,10 @@ pub struct JobValues {
 /// Adds the job, or updates the one with the same code in the project: (id, created).
 pub fn upsert_job(
     conn: &mut DbConnection,
-    project_id: i64,
+    project_id: ProjectId,
     j: &JobValues,
     now: NaiveDateTime,
-) -> QueryResult<(i64, bool)> {
+) -> QueryResult<(JobId, bool)> {
     let values = (
         (
             jobs::location_id.eq(j.location_id),
@@ -394,7 +403,7 @@ pub fn upsert_job(
             (
                 jobs::project_id.eq(project_id),
                 jobs::code.eq(&j.code),
-                jobs::status.eq("open"),
+                jobs::status.eq(JobStatus::Open),
                 jobs::created_at.eq(now),
             ),
             values,

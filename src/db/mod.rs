@@ -26,7 +26,7 @@ pub enum DbConnection {
 #[derive(Debug, Clone, Copy)]
 pub enum Whose<'a> {
     Everyone,
-    Only(&'a [i64]),
+    Only(&'a [crate::ids::ShopperId]),
 }
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

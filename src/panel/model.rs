@@ -1,6 +1,7 @@
 //! A shopper's application and profile: what the form sends, checked once into values that can
 //! only be valid, and what the shopper sees back.
 
+use crate::ids::ShopperId;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,19 @@ pub fn no_application() -> crate::error::AppError {
 }
 
 /// A shopper's place in the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
     /// Registered and applied; not yet approved.
     Applicant,
@@ -95,12 +107,7 @@ impl StatusAction {
     }
 }
 
-impl TryFrom<String> for Status {
-    type Error = crate::db::UnknownStored;
-    fn try_from(s: String) -> Result<Status, Self::Error> {
-        Status::stored(&s)
-    }
-}
+crate::ids::stored_text!(Status);
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct CertificationInput {
@@ -564,10 +571,9 @@ impl ProfileRequest {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = shoppers, primary_key(user_id))]
 pub struct ShopperRow {
-    pub user_id: i64,
+    pub user_id: ShopperId,
     pub code: String,
     /// Read through `Status::try_from`: an unknown stored status is an error.
-    #[diesel(deserialize_as = String)]
     pub status: Status,
     pub legal_name: String,
     pub street: String,
@@ -776,7 +782,7 @@ pub const CITATIONS: &[&str] = &[
 /// A shopper in the staff's list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ShopperSummary {
-    pub id: i64,
+    pub id: ShopperId,
     pub code: String,
     pub legal_name: String,
     pub email: String,
@@ -808,7 +814,7 @@ pub struct RatingView {
 /// A shopper as staff see one: the profile with sealed values masked, history and ratings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StaffShopperView {
-    pub id: i64,
+    pub id: ShopperId,
     pub email: String,
     pub profile: ProfileView,
     pub status_history: Vec<StatusChangeView>,

@@ -2,6 +2,7 @@
 //! my data download. Every route here is for the `shopper` role and touches only the caller's
 //! own rows (the id comes from the token, never from the request).
 
+use crate::ids::{ShopperId, UserId};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -109,7 +110,7 @@ pub struct ConsentsResponse {
     pub history: Vec<ConsentRecord>,
 }
 
-async fn consents_response(state: &AppState, user_id: i64) -> AppResult<ConsentsResponse> {
+async fn consents_response(state: &AppState, user_id: UserId) -> AppResult<ConsentsResponse> {
     state
         .db
         .run(move |conn| {
@@ -296,7 +297,7 @@ pub async fn search_shoppers(
 pub async fn get_shopper(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
@@ -322,7 +323,7 @@ pub async fn get_shopper(
 async fn change_status(
     state: &AppState,
     user: CurrentUser,
-    id: i64,
+    id: ShopperId,
     action: service::StatusAction,
     body: ApiJson<StatusChangeRequest>,
 ) -> AppResult<HttpResponse> {
@@ -364,7 +365,7 @@ macro_rules! status_route {
         pub async fn $name(
             state: web::Data<AppState>,
             user: CurrentUser,
-            path: web::Path<i64>,
+            path: web::Path<ShopperId>,
             body: ApiJson<StatusChangeRequest>,
         ) -> AppResult<HttpResponse> {
             change_status(&state, user, path.into_inner(), $action, body).await
@@ -411,7 +412,7 @@ status_route!(
 pub async fn rate(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     body: ApiJson<RatingRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
@@ -442,7 +443,7 @@ pub struct RevealResponse {
 pub async fn reveal(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     body: ApiJson<RevealRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();

@@ -1,6 +1,7 @@
 //! What happens to a shopper's application and profile: sealing the sensitive values, placing
 //! the address, recording consents, and the shopper's own export.
 
+use crate::ids::{ShopperId, UserId};
 use chrono::NaiveDateTime;
 use rand::Rng;
 use serde_json::{Value, json};
@@ -46,7 +47,7 @@ fn new_code(conn: &mut DbConnection) -> AppResult<String> {
 
 fn sealed_value(
     keys: &Keys,
-    user_id: i64,
+    user_id: UserId,
     field: SealedField,
     change: &SealedChange,
     stored: Option<&str>,
@@ -66,13 +67,13 @@ pub async fn submit_profile(
     db: &DbPool,
     keys: Arc<Keys>,
     settings: &Settings,
-    user_id: i64,
+    user_id: UserId,
     request: ProfileRequest,
     source: Source,
     now: NaiveDateTime,
 ) -> AppResult<ProfileView> {
     let applying = db
-        .run(move |conn| Ok(store::find_shopper(conn, user_id)?.is_none()))
+        .run(move |conn| Ok(store::find_shopper(conn, user_id.into())?.is_none()))
         .await?;
     let mut profile = request.validate(now.date(), applying)?;
     let geocoder = Geocoder::from_settings(settings);
@@ -112,7 +113,7 @@ pub async fn submit_profile(
 pub fn apply_or_update(
     conn: &mut DbConnection,
     keys: &Keys,
-    user_id: i64,
+    user_id: UserId,
     profile: &Profile,
     source: Source,
     auto_approve: Option<&[ApprovalRule]>,
@@ -135,8 +136,8 @@ pub fn apply_or_update(
                 names.join(", ")
             )
         };
-        store::set_status(conn, user_id, Status::Active.as_str(), now)?;
-        store::add_status_change(conn, user_id, Status::Active.as_str(), &reason, None, now)?;
+        store::set_status(conn, user_id.into(), Status::Active, now)?;
+        store::add_status_change(conn, user_id.into(), Status::Active, &reason, None, now)?;
         profile_view(conn, keys, user_id)?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished after approval")))
     })
@@ -161,13 +162,13 @@ fn meets(view: &ProfileView, rule: ApprovalRule, now: NaiveDateTime) -> bool {
 pub fn save_profile(
     conn: &mut DbConnection,
     keys: &Keys,
-    user_id: i64,
+    user_id: UserId,
     profile: &Profile,
     source: Source,
     now: NaiveDateTime,
 ) -> AppResult<ProfileView> {
     write_transaction(conn, |conn| {
-        let existing = store::find_shopper(conn, user_id)?;
+        let existing = store::find_shopper(conn, user_id.into())?;
         if existing.is_none() && !profile.accept_agreement {
             return Err(AppError::field(
                 "accept_agreement",
@@ -204,9 +205,9 @@ pub fn save_profile(
             store::insert_shopper(
                 conn,
                 &NewShopper {
-                    user_id,
+                    user_id: user_id.into(),
                     code: &code,
-                    status: Status::Applicant.as_str(),
+                    status: Status::Applicant,
                     agreement_version: NOTICE_VERSION,
                     privacy_notice_version: NOTICE_VERSION,
                     agreed_at: now,
@@ -217,8 +218,8 @@ pub fn save_profile(
             )?;
             store::add_status_change(
                 conn,
-                user_id,
-                Status::Applicant.as_str(),
+                user_id.into(),
+                Status::Applicant,
                 "application submitted",
                 None,
                 now,
@@ -235,7 +236,7 @@ pub fn save_profile(
             }
             None
         } else {
-            store::update_shopper(conn, user_id, &values)?;
+            store::update_shopper(conn, user_id.into(), &values)?;
             Some(source)
         };
         if let Some(source) = source {
@@ -255,14 +256,14 @@ pub fn save_profile(
                 )
             })
             .collect();
-        store::replace_certifications(conn, user_id, &certifications)?;
+        store::replace_certifications(conn, user_id.into(), &certifications)?;
         let mut ties = Vec::with_capacity(profile.affiliations.len());
         for a in &profile.affiliations {
             let organization =
                 organizations::find_or_create_organization(conn, &a.organization, now)?;
             ties.push((organization.0.id, a.relation.as_str(), a.ended_on));
         }
-        store::replace_affiliations(conn, user_id, &ties)?;
+        store::replace_affiliations(conn, user_id.into(), &ties)?;
         profile_view(conn, keys, user_id)?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("profile vanished after saving")))
     })
@@ -271,7 +272,7 @@ pub fn save_profile(
 fn masked(keys: &Keys, row: &ShopperRow, field: SealedField) -> AppResult<Option<String>> {
     row.sealed(field)
         .map(|stored| {
-            crypto::open(keys, field, row.user_id, stored)
+            crypto::open(keys, field, row.user_id.into(), stored)
                 .map(|plain| field.mask(&plain))
                 .map_err(AppError::internal)
         })
@@ -282,12 +283,12 @@ fn masked(keys: &Keys, row: &ShopperRow, field: SealedField) -> AppResult<Option
 pub fn profile_view(
     conn: &mut DbConnection,
     keys: &Keys,
-    user_id: i64,
+    user_id: UserId,
 ) -> AppResult<Option<ProfileView>> {
-    let Some(row) = store::find_shopper(conn, user_id)? else {
+    let Some(row) = store::find_shopper(conn, user_id.into())? else {
         return Ok(None);
     };
-    let certifications = store::certifications_of(conn, user_id)?
+    let certifications = store::certifications_of(conn, user_id.into())?
         .into_iter()
         .map(|(name, issuer, number, expires_on)| CertificationView {
             name,
@@ -296,7 +297,7 @@ pub fn profile_view(
             expires_on,
         })
         .collect();
-    let affiliations = store::affiliations_of(conn, user_id)?
+    let affiliations = store::affiliations_of(conn, user_id.into())?
         .into_iter()
         .map(|(_, organization, relation, ended_on)| AffiliationView {
             organization,
@@ -331,11 +332,11 @@ pub fn profile_view(
 pub fn export(
     conn: &mut DbConnection,
     keys: &Keys,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> AppResult<Value> {
     let user = accounts::find_user(conn, user_id)?;
-    let shopper = match store::find_shopper(conn, user_id)? {
+    let shopper = match store::find_shopper(conn, user_id.into())? {
         None => Value::Null,
         Some(row) => {
             let open = |field: SealedField| -> AppResult<Option<String>> {
@@ -365,19 +366,19 @@ pub fn export(
                 "agreed_at": row.agreed_at,
                 "created_at": row.created_at,
                 "updated_at": row.updated_at,
-                "certifications": store::certifications_of(conn, user_id)?
+                "certifications": store::certifications_of(conn, user_id.into())?
                     .into_iter()
                     .map(|(name, issuer, number, expires_on)| json!({
                         "name": name, "issuer": issuer, "number": number, "expires_on": expires_on,
                     }))
                     .collect::<Vec<_>>(),
-                "affiliations": store::affiliations_of(conn, user_id)?
+                "affiliations": store::affiliations_of(conn, user_id.into())?
                     .into_iter()
                     .map(|(_, organization, relation, ended_on)| json!({
                         "organization": organization, "relation": relation, "ended_on": ended_on,
                     }))
                     .collect::<Vec<_>>(),
-                "status_history": store::status_history(conn, user_id)?
+                "status_history": store::status_history(conn, user_id.into())?
                     .into_iter()
                     .map(|(status, reason, at)| json!({"status": status, "reason": reason, "at": at}))
                     .collect::<Vec<_>>(),
@@ -407,10 +408,10 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> AppResult<usize> {
     use diesel::prelude::*;
 
     let (current, _) = keys.current_data_key();
-    let mut after = i64::MIN;
+    let mut after = UserId(i64::MIN);
     let mut resealed = 0;
     loop {
-        type Sealed = (i64, Option<String>, Option<String>, Option<String>);
+        type Sealed = (UserId, Option<String>, Option<String>, Option<String>);
         let batch: Vec<Sealed> = shoppers::table
             .filter(shoppers::user_id.gt(after))
             .order(shoppers::user_id.asc())
@@ -505,7 +506,7 @@ pub struct ShopperSearch<'a> {
 /// record is written for each.
 pub fn search_shoppers(
     conn: &mut DbConnection,
-    staff_id: i64,
+    staff_id: UserId,
     search: &ShopperSearch<'_>,
     now: NaiveDateTime,
 ) -> AppResult<Vec<ShopperSummary>> {
@@ -518,14 +519,14 @@ pub fn search_shoppers(
     } = *search;
     write_transaction(conn, |conn| {
         let rows = store::search(conn, text, status.map(Status::as_str), sort, offset, limit)?;
-        let ids: Vec<i64> = rows.iter().map(|(r, _)| r.user_id).collect();
+        let ids: Vec<ShopperId> = rows.iter().map(|(r, _)| r.user_id).collect();
         let ratings = store::average_ratings(conn, crate::db::Whose::Only(&ids))?;
         let mut list = Vec::with_capacity(rows.len());
         for (row, email) in rows {
             access::record(
                 conn,
                 staff_id,
-                row.user_id,
+                row.user_id.into(),
                 &[Category::A, Category::B],
                 "searching the panel for shoppers",
                 now,
@@ -553,17 +554,24 @@ pub fn search_shoppers(
 pub fn staff_view(
     conn: &mut DbConnection,
     keys: &Keys,
-    staff_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    shopper_id: ShopperId,
     purpose: &str,
     now: NaiveDateTime,
 ) -> AppResult<StaffShopperView> {
     write_transaction(conn, |conn| {
-        let profile = profile_view(conn, keys, shopper_id)?
+        let profile = profile_view(conn, keys, shopper_id.into())?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
-        let email = accounts::find_user(conn, shopper_id)?.email;
+        let email = accounts::find_user(conn, shopper_id.into())?.email;
         let ratings = store::ratings_of(conn, shopper_id)?;
-        access::record(conn, staff_id, shopper_id, WHOLE_RECORD, purpose, now)?;
+        access::record(
+            conn,
+            staff_id,
+            shopper_id.into(),
+            WHOLE_RECORD,
+            purpose,
+            now,
+        )?;
         Ok(StaffShopperView {
             id: shopper_id,
             email,
@@ -597,8 +605,8 @@ pub use super::model::StatusAction;
 /// (`assignments::service::change_shopper_status`).
 pub fn change_status(
     conn: &mut DbConnection,
-    staff_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    shopper_id: ShopperId,
     action: StatusAction,
     reason: Option<&str>,
     now: NaiveDateTime,
@@ -624,16 +632,16 @@ pub fn change_status(
                 ),
             ));
         };
-        store::set_status(conn, shopper_id, to.as_str(), now)?;
-        store::add_status_change(conn, shopper_id, to.as_str(), reason, Some(staff_id), now)?;
+        store::set_status(conn, shopper_id, to, now)?;
+        store::add_status_change(conn, shopper_id, to, reason, Some(staff_id), now)?;
         Ok(to)
     })
 }
 
 pub fn add_rating(
     conn: &mut DbConnection,
-    staff_id: i64,
-    shopper_id: i64,
+    staff_id: UserId,
+    shopper_id: ShopperId,
     request: &RatingRequest,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -688,8 +696,8 @@ pub fn add_rating(
 pub fn reveal(
     conn: &mut DbConnection,
     keys: &Keys,
-    admin_id: i64,
-    shopper_id: i64,
+    admin_id: UserId,
+    shopper_id: ShopperId,
     request: &RevealRequest,
     now: NaiveDateTime,
 ) -> AppResult<Option<String>> {
@@ -716,7 +724,7 @@ pub fn reveal(
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
         let value = row
             .sealed(field)
-            .map(|s| crypto::open(keys, field, shopper_id, s).map_err(AppError::internal))
+            .map(|s| crypto::open(keys, field, shopper_id.into(), s).map_err(AppError::internal))
             .transpose()?;
         let category = match field {
             SealedField::DateOfBirth => Category::C,
@@ -725,7 +733,7 @@ pub fn reveal(
         access::record(
             conn,
             admin_id,
-            shopper_id,
+            shopper_id.into(),
             &[category],
             &format!("revealed {}: {purpose}", field.name()),
             now,

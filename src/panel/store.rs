@@ -1,15 +1,19 @@
 //! Shopper, certification, affiliation and status-history queries.
 
+use crate::ids::{ShopperId, UserId};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::ShopperRow;
+use super::model::{ShopperRow, Status};
 use crate::db::DbConnection;
 use crate::db::schema::{
     affiliations, certifications, organizations, shopper_status_changes, shoppers,
 };
 
-pub fn find_shopper(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<ShopperRow>> {
+pub fn find_shopper(
+    conn: &mut DbConnection,
+    user_id: ShopperId,
+) -> QueryResult<Option<ShopperRow>> {
     shoppers::table
         .find(user_id)
         .select(ShopperRow::as_select())
@@ -47,9 +51,9 @@ pub struct ShopperChanges<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = shoppers)]
 pub struct NewShopper<'a> {
-    pub user_id: i64,
+    pub user_id: ShopperId,
     pub code: &'a str,
-    pub status: &'a str,
+    pub status: Status,
     pub agreement_version: &'a str,
     pub privacy_notice_version: &'a str,
     pub agreed_at: NaiveDateTime,
@@ -70,7 +74,7 @@ pub fn insert_shopper(
 
 pub fn update_shopper(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: ShopperId,
     values: &ShopperChanges<'_>,
 ) -> QueryResult<()> {
     diesel::update(shoppers::table.find(user_id))
@@ -81,10 +85,10 @@ pub fn update_shopper(
 
 pub fn add_status_change(
     conn: &mut DbConnection,
-    shopper_id: i64,
-    status: &str,
+    shopper_id: ShopperId,
+    status: Status,
     reason: &str,
-    changed_by: Option<i64>,
+    changed_by: Option<UserId>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(shopper_status_changes::table)
@@ -102,7 +106,7 @@ pub fn add_status_change(
 /// (status, reason, when), oldest first.
 pub fn status_history(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
 ) -> QueryResult<Vec<(String, String, NaiveDateTime)>> {
     shopper_status_changes::table
         .filter(shopper_status_changes::shopper_id.eq(shopper_id))
@@ -119,7 +123,7 @@ pub type CertificationTuple = (String, String, Option<String>, Option<NaiveDate>
 
 pub fn certifications_of(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
 ) -> QueryResult<Vec<CertificationTuple>> {
     certifications::table
         .filter(certifications::shopper_id.eq(shopper_id))
@@ -135,7 +139,7 @@ pub fn certifications_of(
 
 pub fn replace_certifications(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
     list: &[CertificationTuple],
 ) -> QueryResult<()> {
     diesel::delete(certifications::table.filter(certifications::shopper_id.eq(shopper_id)))
@@ -160,7 +164,7 @@ pub type AffiliationTuple = (i64, String, String, Option<NaiveDate>);
 
 pub fn affiliations_of(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
 ) -> QueryResult<Vec<AffiliationTuple>> {
     affiliations::table
         .inner_join(organizations::table)
@@ -177,7 +181,7 @@ pub fn affiliations_of(
 
 pub fn replace_affiliations(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
     list: &[(i64, &str, Option<NaiveDate>)],
 ) -> QueryResult<()> {
     diesel::delete(affiliations::table.filter(affiliations::shopper_id.eq(shopper_id)))
@@ -266,8 +270,8 @@ pub fn count_matching(
 
 pub fn set_status(
     conn: &mut DbConnection,
-    shopper_id: i64,
-    status: &str,
+    shopper_id: ShopperId,
+    status: Status,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(shoppers::table.find(shopper_id))
@@ -281,7 +285,7 @@ pub fn set_status(
 
 pub type RatingTuple = (i32, Option<String>, Option<String>, NaiveDate);
 
-pub fn ratings_of(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<RatingTuple>> {
+pub fn ratings_of(conn: &mut DbConnection, shopper_id: ShopperId) -> QueryResult<Vec<RatingTuple>> {
     use crate::db::schema::ratings;
     ratings::table
         .filter(ratings::shopper_id.eq(shopper_id))
@@ -297,9 +301,9 @@ pub fn ratings_of(conn: &mut DbConnection, shopper_id: i64) -> QueryResult<Vec<R
 
 pub fn add_rating(
     conn: &mut DbConnection,
-    shopper_id: i64,
+    shopper_id: ShopperId,
     rating: &RatingTuple,
-    rated_by: i64,
+    rated_by: UserId,
 ) -> QueryResult<()> {
     use crate::db::schema::ratings;
     let (score, citation, note, rated_on) = rating;
@@ -320,7 +324,7 @@ pub fn add_rating(
 pub fn average_ratings(
     conn: &mut DbConnection,
     whose: crate::db::Whose,
-) -> QueryResult<Vec<(i64, f64)>> {
+) -> QueryResult<Vec<(ShopperId, f64)>> {
     use crate::db::schema::ratings;
     let mut query = ratings::table
         .select((ratings::shopper_id, ratings::score))
@@ -328,8 +332,8 @@ pub fn average_ratings(
     if let crate::db::Whose::Only(ids) = whose {
         query = query.filter(ratings::shopper_id.eq_any(ids));
     }
-    let rows: Vec<(i64, i32)> = query.load(conn)?;
-    let mut sums: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+    let rows: Vec<(ShopperId, i32)> = query.load(conn)?;
+    let mut sums: std::collections::BTreeMap<ShopperId, (i64, i64)> = Default::default();
     for (id, score) in rows {
         let entry = sums.entry(id).or_default();
         entry.0 += i64::from(score);

@@ -1,6 +1,7 @@
 //! Access records: every time staff read a person's personal data, who, whose, which
 //! categories and why (the route). The person can list them (right to know).
 
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -12,8 +13,8 @@ use crate::db::schema::{access_records, users};
 #[derive(Insertable)]
 #[diesel(table_name = access_records)]
 struct NewAccessRecord<'a> {
-    staff_id: i64,
-    subject_id: i64,
+    staff_id: UserId,
+    subject_id: UserId,
     categories: &'a str,
     purpose: &'a str,
     accessed_at: NaiveDateTime,
@@ -29,8 +30,8 @@ pub(super) fn category_list(categories: &[Category]) -> String {
 /// Writes that `staff_id` read `categories` of `subject_id`'s data, for `purpose`.
 pub fn record(
     conn: &mut DbConnection,
-    staff_id: i64,
-    subject_id: i64,
+    staff_id: UserId,
+    subject_id: UserId,
     categories: &[Category],
     purpose: &str,
     now: NaiveDateTime,
@@ -61,7 +62,7 @@ pub struct AccessView {
 }
 
 /// Who read `subject_id`'s data, newest first.
-pub fn list_for(conn: &mut DbConnection, subject_id: i64) -> QueryResult<Vec<AccessView>> {
+pub fn list_for(conn: &mut DbConnection, subject_id: UserId) -> QueryResult<Vec<AccessView>> {
     let rows: Vec<(String, String, String, String, NaiveDateTime)> = access_records::table
         .inner_join(users::table.on(users::id.eq(access_records::staff_id)))
         .filter(access_records::subject_id.eq(subject_id))

@@ -2,6 +2,7 @@
 //! changed or deleted while the account exists. The current choice is the latest row; no row
 //! means no.
 
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -121,7 +122,7 @@ pub struct ConsentRecord {
     #[serde(skip)]
     pub id: i64,
     #[serde(skip)]
-    pub user_id: i64,
+    pub user_id: UserId,
     pub purpose: String,
     pub granted: bool,
     pub source: String,
@@ -151,7 +152,7 @@ impl ConsentRecord {
 #[derive(Insertable)]
 #[diesel(table_name = consents)]
 struct NewConsent<'a> {
-    user_id: i64,
+    user_id: UserId,
     purpose: &'a str,
     granted: bool,
     source: &'a str,
@@ -162,7 +163,7 @@ struct NewConsent<'a> {
 /// Appends a choice to the ledger, unless it repeats the current one.
 pub fn record(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
     granted: bool,
     source: Source,
@@ -218,7 +219,7 @@ pub const GPC_REFUSAL: &str = "Your browser sends a Global Privacy Control signa
 /// Records several choices in one transaction.
 pub fn record_choices(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     choices: &[(Purpose, bool, Source)],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -231,7 +232,7 @@ pub fn record_choices(
 }
 
 /// The person's latest recorded choice for `purpose`, if any.
-fn latest(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<Option<bool>> {
+fn latest(conn: &mut DbConnection, user_id: UserId, purpose: Purpose) -> QueryResult<Option<bool>> {
     consents::table
         .filter(consents::user_id.eq(user_id))
         .filter(consents::purpose.eq(purpose.as_str()))
@@ -242,12 +243,12 @@ fn latest(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResul
 }
 
 /// The person's current choice for `purpose`: the latest row, or no.
-pub fn current(conn: &mut DbConnection, user_id: i64, purpose: Purpose) -> QueryResult<bool> {
+pub fn current(conn: &mut DbConnection, user_id: UserId, purpose: Purpose) -> QueryResult<bool> {
     latest(conn, user_id, purpose).map(|g| g.unwrap_or(false))
 }
 
 /// Every purpose with the current choice.
-pub fn all_current(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<(Purpose, bool)>> {
+pub fn all_current(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<(Purpose, bool)>> {
     Ok(current_from(&history(conn, user_id)?))
 }
 
@@ -267,7 +268,7 @@ pub fn current_from(history: &[ConsentRecord]) -> Vec<(Purpose, bool)> {
 }
 
 /// The whole ledger of one person, oldest first.
-pub fn history(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<ConsentRecord>> {
+pub fn history(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<ConsentRecord>> {
     consents::table
         .filter(consents::user_id.eq(user_id))
         .order(consents::id.asc())

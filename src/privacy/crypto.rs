@@ -5,6 +5,7 @@
 //!
 //! Stored form: `v1:{key id}:{base64 of nonce ‖ ciphertext ‖ tag}`.
 
+use crate::ids::UserId;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
@@ -79,12 +80,12 @@ impl std::fmt::Display for Unreadable {
 
 impl std::error::Error for Unreadable {}
 
-fn associated_data(field: SealedField, row: i64) -> String {
+fn associated_data(field: SealedField, row: UserId) -> String {
     format!("{}:{row}", field.column())
 }
 
 /// Seals `value` for `field` of `row` under the newest data key.
-pub fn seal(keys: &Keys, field: SealedField, row: i64, value: &str) -> String {
+pub fn seal(keys: &Keys, field: SealedField, row: UserId, value: &str) -> String {
     let (key_id, key) = keys.current_data_key();
     let cipher = Aes256Gcm::new(key.into());
     let mut nonce = [0u8; 12];
@@ -115,7 +116,12 @@ pub fn key_id_of(stored: &str) -> Option<u32> {
 }
 
 /// Opens a value sealed by `seal` for the same field and row, under any key still held.
-pub fn open(keys: &Keys, field: SealedField, row: i64, stored: &str) -> Result<String, Unreadable> {
+pub fn open(
+    keys: &Keys,
+    field: SealedField,
+    row: UserId,
+    stored: &str,
+) -> Result<String, Unreadable> {
     let mut parts = stored.splitn(3, ':');
     let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Unreadable(format!(
@@ -169,21 +175,24 @@ mod tests {
     fn a_sealed_value_opens_only_in_its_own_row_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let keys = keys(dir.path());
-        let sealed = seal(&keys, SealedField::TaxId, 7, "123-45-6789");
+        let sealed = seal(&keys, SealedField::TaxId, UserId(7), "123-45-6789");
         assert!(!sealed.contains("6789"), "{sealed}");
         assert_eq!(
-            open(&keys, SealedField::TaxId, 7, &sealed).unwrap(),
+            open(&keys, SealedField::TaxId, UserId(7), &sealed).unwrap(),
             "123-45-6789"
         );
-        assert!(open(&keys, SealedField::TaxId, 8, &sealed).is_err());
-        assert!(open(&keys, SealedField::BankAccount, 7, &sealed).is_err());
+        assert!(open(&keys, SealedField::TaxId, UserId(8), &sealed).is_err());
+        assert!(open(&keys, SealedField::BankAccount, UserId(7), &sealed).is_err());
         // Two seals of one value differ (fresh nonce), and a flipped byte is caught.
-        assert_ne!(sealed, seal(&keys, SealedField::TaxId, 7, "123-45-6789"));
+        assert_ne!(
+            sealed,
+            seal(&keys, SealedField::TaxId, UserId(7), "123-45-6789")
+        );
         let mut damaged = sealed.clone().into_bytes();
         let last = damaged.len() - 3;
         damaged[last] = if damaged[last] == b'A' { b'B' } else { b'A' };
         let damaged = String::from_utf8(damaged).unwrap();
-        assert!(open(&keys, SealedField::TaxId, 7, &damaged).is_err());
+        assert!(open(&keys, SealedField::TaxId, UserId(7), &damaged).is_err());
     }
 
     #[test]
@@ -193,7 +202,7 @@ mod tests {
         let old = seal(
             &before,
             SealedField::BankAccount,
-            1,
+            UserId(1),
             "DE89370400440532013000",
         );
         let new_id = Keys::add_data_key(dir.path()).unwrap();
@@ -201,13 +210,13 @@ mod tests {
         assert_eq!(after.current_data_key().0, new_id);
         assert_eq!(key_id_of(&old), Some(1));
         assert_eq!(
-            open(&after, SealedField::BankAccount, 1, &old).unwrap(),
+            open(&after, SealedField::BankAccount, UserId(1), &old).unwrap(),
             "DE89370400440532013000"
         );
         let resealed = seal(
             &after,
             SealedField::BankAccount,
-            1,
+            UserId(1),
             "DE89370400440532013000",
         );
         assert_eq!(key_id_of(&resealed), Some(new_id));

@@ -2,6 +2,7 @@
 //! which categories, why and when. The person can list them (right to know); the privacy
 //! officer reads them for audits.
 
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -13,7 +14,7 @@ use crate::db::schema::disclosures;
 #[derive(Insertable)]
 #[diesel(table_name = disclosures)]
 struct NewDisclosure<'a> {
-    subject_id: i64,
+    subject_id: UserId,
     recipient: &'a str,
     categories: &'a str,
     purpose: &'a str,
@@ -23,7 +24,7 @@ struct NewDisclosure<'a> {
 /// Writes that `categories` of `subject_id`'s data went to `recipient`, for `purpose`.
 pub fn record(
     conn: &mut DbConnection,
-    subject_id: i64,
+    subject_id: UserId,
     recipient: &str,
     categories: &[Category],
     purpose: &str,
@@ -54,7 +55,7 @@ pub struct DisclosureView {
 }
 
 /// Where `subject_id`'s data went, newest first.
-pub fn list_for(conn: &mut DbConnection, subject_id: i64) -> QueryResult<Vec<DisclosureView>> {
+pub fn list_for(conn: &mut DbConnection, subject_id: UserId) -> QueryResult<Vec<DisclosureView>> {
     let rows: Vec<(String, String, String, NaiveDateTime)> = disclosures::table
         .filter(disclosures::subject_id.eq(subject_id))
         .order(disclosures::id.desc())

@@ -1,6 +1,7 @@
 //! The admin's pages for staff accounts: list them (50 a page), create one with its role (and
 //! a client reviewer's client), disable one or enable it again. Admins only.
 
+use crate::ids::{ClientId, UserId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -47,7 +48,7 @@ struct StaffAccountsPage {
     f: Frame,
     list: StaffPage,
     /// The id of the admin looking: their own account cannot be disabled.
-    me: i64,
+    me: UserId,
     /// (id, name) of every client, for a client reviewer's.
     clients: Vec<(String, String)>,
     roles: Vec<(String, String)>,
@@ -55,7 +56,7 @@ struct StaffAccountsPage {
 }
 
 impl StaffAccountsPage {
-    fn client_name(&self, id: &Option<i64>) -> String {
+    fn client_name(&self, id: &Option<ClientId>) -> String {
         id.and_then(|id| {
             self.clients
                 .iter()
@@ -202,7 +203,7 @@ async fn create(
 async fn set_disabled(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<HashMap<String, String>>,
     disabled: bool,
 ) -> PageResult {
@@ -227,7 +228,7 @@ async fn set_disabled(
 async fn disable(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     set_disabled(req, state, path, form, true).await
@@ -236,7 +237,7 @@ async fn disable(
 async fn enable(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     set_disabled(req, state, path, form, false).await

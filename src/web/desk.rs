@@ -2,6 +2,7 @@
 //! the optimal proposal, send the offers) and coverage (stores short of shoppers, with a bonus
 //! form). Scheduling staff and admins only.
 
+use crate::ids::{ClientId, JobId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -244,7 +245,7 @@ async fn send(
 #[derive(Debug, Deserialize)]
 struct CoverageParams {
     below: Option<usize>,
-    client_id: Option<i64>,
+    client_id: Option<ClientId>,
 }
 
 #[derive(Template)]
@@ -253,20 +254,20 @@ struct CoveragePage {
     f: Frame,
     report: CoverageReport,
     /// A refused bonus: the job and its form.
-    bonus: Option<(i64, FormState)>,
+    bonus: Option<(JobId, FormState)>,
 }
 
 impl CoveragePage {
     /// The bonus to show in the job's input: as typed when refused, else the job's bonus.
-    fn bonus_value(&self, job_id: &i64, cents: &i64) -> String {
+    fn bonus_value(&self, job_id: &JobId, bonus: &Money) -> String {
         match &self.bonus {
             Some((id, form)) if id == job_id => form.value("bonus_dollars").to_string(),
-            _ => Money::from_cents(*cents).plain(),
+            _ => bonus.plain(),
         }
     }
 
     /// What is wrong with the job's bonus (empty when nothing is).
-    fn bonus_error(&self, job_id: &i64) -> String {
+    fn bonus_error(&self, job_id: &JobId) -> String {
         match &self.bonus {
             Some((id, form)) if id == job_id => form.error("bonus_dollars"),
             _ => String::new(),
@@ -278,7 +279,7 @@ async fn coverage_page_with(
     req: &HttpRequest,
     state: &AppState,
     query: CoverageQuery,
-    bonus: Option<(i64, FormState)>,
+    bonus: Option<(JobId, FormState)>,
 ) -> PageResult {
     let now = state.clock.naive();
     let (f, csrf) = frame(req, state).await?;
@@ -307,7 +308,7 @@ async fn coverage_page(
 async fn set_bonus(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -328,11 +329,7 @@ async fn set_bonus(
         Ok(job) => Ok(form::done(
             &state,
             "/staff/coverage",
-            &format!(
-                "Bonus for {} set to {}.",
-                job.code,
-                Money::from_cents(job.bonus_cents)
-            ),
+            &format!("Bonus for {} set to {}.", job.code, job.bonus_cents),
         )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let form = FormState::refused(

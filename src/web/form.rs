@@ -327,10 +327,10 @@ impl<'a> Reader<'a> {
     }
 
     /// The id chosen in a list (a store, a shopper); `message` when it is not one.
-    pub fn id(&mut self, name: &str, message: &str) -> Option<i64> {
+    pub fn id<T: From<i64>>(&mut self, name: &str, message: &str) -> Option<T> {
         let text = self.text(name)?;
         match text.parse::<i64>() {
-            Ok(id) if id > 0 => Some(id),
+            Ok(id) if id > 0 => Some(T::from(id)),
             _ => {
                 self.errors.push(FieldError::new(name, message));
                 None

@@ -2,6 +2,7 @@
 //! no network), a job with why not, and my assignments with their moves and calendar file.
 //! Shoppers only, their own data only.
 
+use crate::ids::{AssignmentId, JobId};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -35,10 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|location-closed}",
             web::post().to(move_assignment),
         );
-}
-
-fn money(cents: &i64) -> String {
-    crate::money::Money::from_cents(*cents).to_string()
 }
 
 /// Text for SVG/XML.
@@ -141,11 +138,7 @@ struct BoardPage {
     map: String,
 }
 
-impl BoardPage {
-    fn money(&self, cents: &i64) -> String {
-        money(cents)
-    }
-}
+impl BoardPage {}
 
 async fn board_page(
     req: HttpRequest,
@@ -163,7 +156,7 @@ async fn board_page(
     let id = user.id;
     let mut board = state
         .db
-        .run(move |conn| live.board(conn, &keys, id, today))
+        .run(move |conn| live.board(conn, &keys, id.into(), today))
         .await?;
     board.sorted(sort);
     let total = board.eligible.len();
@@ -210,16 +203,12 @@ struct JobPage {
     unit: DistanceUnit,
 }
 
-impl JobPage {
-    fn money(&self, cents: &i64) -> String {
-        money(cents)
-    }
-}
+impl JobPage {}
 
 async fn job_page_with(
     req: &HttpRequest,
     state: &AppState,
-    job_id: i64,
+    job_id: JobId,
     problem: String,
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
@@ -228,7 +217,7 @@ async fn job_page_with(
     let id = user.id;
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, id, job_id, today))
+        .run(move |conn| board::job_for(conn, &keys, id.into(), job_id, today))
         .await?;
     let csrf = csrf(req, state);
     let status = if problem.is_empty() {
@@ -250,7 +239,7 @@ async fn job_page_with(
 async fn job_page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> PageResult {
     job_page_with(&req, &state, path.into_inner(), String::new()).await
 }
@@ -258,7 +247,7 @@ async fn job_page(
 async fn request_job(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -268,7 +257,7 @@ async fn request_job(
     let notifier = Notifier::new(&state.auth);
     let outcome = state
         .db
-        .run(move |conn| service::request(conn, &keys, &notifier, user.id, job_id, now))
+        .run(move |conn| service::request(conn, &keys, &notifier, user.id.into(), job_id, now))
         .await;
     state.mail.wake();
     match outcome {
@@ -291,16 +280,12 @@ struct AssignmentsPage {
     /// The confirmation of the move made just before.
     notice: Option<String>,
     /// A refused move: the assignment, the move, and its form as sent.
-    refused: Option<(i64, String, FormState)>,
+    refused: Option<(AssignmentId, String, FormState)>,
     today: String,
     today_date: chrono::NaiveDate,
 }
 
 impl AssignmentsPage {
-    fn money(&self, cents: &i64) -> String {
-        money(cents)
-    }
-
     /// A visit can be reported once its window has opened (a day within the window, up to
     /// today).
     fn visit_open(&self, a: &AssignmentView) -> bool {
@@ -312,7 +297,7 @@ impl AssignmentsPage {
         self.today_date.min(a.job.window_end).to_string()
     }
 
-    fn refused_form(&self, id: i64, action: &str) -> Option<&FormState> {
+    fn refused_form(&self, id: AssignmentId, action: &str) -> Option<&FormState> {
         match &self.refused {
             Some((i, a, form)) if *i == id && a == action => Some(form),
             _ => None,
@@ -320,21 +305,21 @@ impl AssignmentsPage {
     }
 
     /// What was typed in the input `name` of this assignment's `action` form, if it was refused.
-    fn typed(&self, id: &i64, action: &str, name: &str) -> String {
+    fn typed(&self, id: &AssignmentId, action: &str, name: &str) -> String {
         self.refused_form(*id, action)
             .map(|f| f.value(name).to_string())
             .unwrap_or_default()
     }
 
     /// The problem of the input `name` of this assignment's `action` form (empty: none).
-    fn problem(&self, id: &i64, action: &str, name: &str) -> String {
+    fn problem(&self, id: &AssignmentId, action: &str, name: &str) -> String {
         self.refused_form(*id, action)
             .map(|f| f.error(name))
             .unwrap_or_default()
     }
 
     /// What was wrong with this assignment's `action` that belongs to no input.
-    fn other_problem(&self, id: &i64, action: &str) -> String {
+    fn other_problem(&self, id: &AssignmentId, action: &str) -> String {
         self.refused_form(*id, action)
             .map(|f| f.other.join(" "))
             .unwrap_or_default()
@@ -344,11 +329,14 @@ impl AssignmentsPage {
 async fn assignments_page_with(
     req: &HttpRequest,
     state: &AppState,
-    refused: Option<(i64, String, FormState)>,
+    refused: Option<(AssignmentId, String, FormState)>,
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
     let id = user.id;
-    let list = state.db.run(move |conn| service::mine(conn, id)).await?;
+    let list = state
+        .db
+        .run(move |conn| service::mine(conn, id.into()))
+        .await?;
     let csrf = csrf(req, state);
     let status = match &refused {
         None => StatusCode::OK,
@@ -396,7 +384,7 @@ const MOVE_FIELDS: &[&str] = &["visit_on", "visited_on", "reason"];
 async fn move_assignment(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(AssignmentId, String)>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -449,7 +437,7 @@ async fn calendar(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
     let text = state
         .db
-        .run(move |conn| crate::assignments::calendar::calendar(conn, user.id, now))
+        .run(move |conn| crate::assignments::calendar::calendar(conn, user.id.into(), now))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

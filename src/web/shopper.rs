@@ -467,7 +467,7 @@ async fn save_profile(
     let id = user.id;
     let applying = state
         .db
-        .run(move |conn| Ok(crate::panel::store::find_shopper(conn, id)?.is_none()))
+        .run(move |conn| Ok(crate::panel::store::find_shopper(conn, id.into())?.is_none()))
         .await?;
     let outcome = match request_from(&form, applying, state.settings.distance_unit) {
         Err(e) => Err(crate::error::AppError::validation(vec![e])),

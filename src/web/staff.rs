@@ -3,6 +3,7 @@
 //! their reports, and a job's candidates. Scheduling staff and admins only; every shopper
 //! record shown writes an access record, as the API does.
 
+use crate::ids::{ClientId, JobId, ProjectId, ShopperId};
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
@@ -26,7 +27,6 @@ use crate::clients::store::LocationSort;
 use crate::clients::{service as clients, store as client_store};
 use crate::error::AppError;
 use crate::http::CSV_LIMIT;
-use crate::money::Money;
 use crate::organizations::Organization;
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
@@ -248,7 +248,7 @@ fn citation_words(citation: &str) -> String {
 async fn shopper_page_with(
     req: &HttpRequest,
     state: &AppState,
-    id: i64,
+    id: ShopperId,
     shown: ShopperForm,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -302,7 +302,11 @@ async fn shopper_page_with(
     ))
 }
 
-async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>) -> PageResult {
+async fn shopper(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<ShopperId>,
+) -> PageResult {
     shopper_page_with(&req, &state, path.into_inner(), ShopperForm::None).await
 }
 
@@ -311,7 +315,7 @@ async fn shopper(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i
 async fn back_to_shopper(
     req: &HttpRequest,
     state: &AppState,
-    id: i64,
+    id: ShopperId,
     outcome: Result<(), AppError>,
     done: &str,
     refused: impl FnOnce(&AppError) -> ShopperForm,
@@ -328,7 +332,7 @@ async fn back_to_shopper(
 async fn change_status(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -371,7 +375,7 @@ async fn change_status(
 async fn rate(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -408,7 +412,7 @@ async fn rate(
 async fn disqualify(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ShopperId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -418,7 +422,7 @@ async fn disqualify(
     let client_id = read.id("client_id", "Choose a client.");
     let location_id = read.id("location_id", "Type the store's number, e.g. 12.");
     let request = clients::DisqualificationRequest {
-        client_id: client_id.unwrap_or(0),
+        client_id: client_id.unwrap_or(ClientId(0)),
         location_id,
         reason: read.raw("reason"),
     };
@@ -659,7 +663,7 @@ struct StoreList {
 
 impl StoreList {
     /// The list's address for page `page`, the search and order kept.
-    fn link(&self, client_id: &i64, page: i64) -> String {
+    fn link(&self, client_id: &ClientId, page: i64) -> String {
         let mut link = url::form_urlencoded::Serializer::new(String::new());
         if !self.q.is_empty() {
             link.append_pair("q", &self.q);
@@ -672,7 +676,7 @@ impl StoreList {
 
 async fn client_view_parts(
     state: &AppState,
-    id: i64,
+    id: ClientId,
     query: &StoresQuery,
 ) -> Result<(ClientView, StoreList, Vec<ProjectRow>), PageError> {
     let q = query.q.clone().unwrap_or_default().trim().to_string();
@@ -716,7 +720,7 @@ async fn client_view_parts(
 async fn client_page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     query: web::Query<StoresQuery>,
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
@@ -741,7 +745,7 @@ async fn client_page(
 async fn client_page_with(
     req: &HttpRequest,
     state: &AppState,
-    id: i64,
+    id: ClientId,
     outcome: ClientForm,
 ) -> PageResult {
     let (_, f, csrf) = frame(req, state).await?;
@@ -793,7 +797,7 @@ fn refused(
 async fn add_competitor(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -826,7 +830,7 @@ async fn add_competitor(
 async fn import_locations(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     multipart: Multipart,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -847,7 +851,7 @@ async fn import_locations(
 async fn create_location(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -895,7 +899,7 @@ async fn create_location(
 async fn create_project(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ClientId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -999,10 +1003,6 @@ const JOB_RENAMED: &[(&str, &str)] = &[
 const STORE_MATCHES: i64 = 20;
 
 impl ProjectPage {
-    fn money(&self, cents: &i64) -> String {
-        Money::from_cents(*cents).to_string()
-    }
-
     /// The list's address for page `page`, with the filter kept.
     fn page_link(&self, page: i64) -> String {
         let mut link = url::form_urlencoded::Serializer::new(String::new());
@@ -1030,7 +1030,7 @@ struct ProjectQuery {
 
 async fn project_page_with(
     state: &AppState,
-    id: i64,
+    id: ProjectId,
     f: Frame,
     report: Option<ImportReport>,
     problem: String,
@@ -1121,7 +1121,7 @@ async fn project_page_with(
 async fn project_page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ProjectId>,
     query: web::Query<ProjectQuery>,
 ) -> PageResult {
     let (_, f, csrf) = frame(&req, &state).await?;
@@ -1142,7 +1142,7 @@ async fn project_page(
 async fn import_jobs(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ProjectId>,
     multipart: Multipart,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -1165,7 +1165,7 @@ async fn import_jobs(
 async fn create_job(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<ProjectId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -1259,7 +1259,7 @@ async fn project_outcome(
     req: &HttpRequest,
     state: &AppState,
     user: CurrentUser,
-    id: i64,
+    id: ProjectId,
     outcome: Result<Option<ImportReport>, AppError>,
 ) -> PageResult {
     let (status, report, problem) = match outcome {
@@ -1300,7 +1300,7 @@ struct JobPage {
 async fn job_page_with(
     req: &HttpRequest,
     state: &AppState,
-    id: i64,
+    id: JobId,
     problem: String,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -1335,7 +1335,7 @@ async fn job_page_with(
 async fn job_page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
 ) -> PageResult {
     job_page_with(&req, &state, path.into_inner(), String::new()).await
 }
@@ -1344,7 +1344,7 @@ async fn job_page(
 async fn offer_job(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<JobId>,
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
@@ -1354,7 +1354,7 @@ async fn offer_job(
         Some("assign") => crate::assignments::model::Action::Assign,
         _ => crate::assignments::model::Action::Offer,
     };
-    let Some(shopper_id) = form_text(&form, "shopper_id").and_then(|v| v.parse::<i64>().ok())
+    let Some(shopper_id) = form_text(&form, "shopper_id").and_then(|v| v.parse::<ShopperId>().ok())
     else {
         return job_page_with(
             &req,

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "matching",
             "clock",
             "money",
+            "ids",
             "units",
             "config",
             "error",

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::assignments::{job, post, setup};
 use crate::helpers::*;
 use incognito::assignments::live::{self, Live};
+use incognito::ids::ShopperId;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -24,7 +25,7 @@ async fn board(app: &TestApp, index: &Arc<Live>, shopper: i64) -> Value {
     let found = app
         .state
         .db
-        .run(move |conn| index.board(conn, &keys, shopper, today()))
+        .run(move |conn| index.board(conn, &keys, ShopperId(shopper), today()))
         .await
         .unwrap();
     serde_json::to_value(found).unwrap()
@@ -217,7 +218,7 @@ async fn a_new_day_rebuilds_the_index(backend: Backend) {
         let db = app.state.db.clone();
         async move {
             let b = db
-                .run(move |conn| index.board(conn, &keys, ana, day))
+                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day))
                 .await
                 .unwrap();
             b.eligible.iter().map(|c| c.id).collect::<Vec<_>>()
