@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// Assignment deadlines, once a minute: lapsed offers expire, overdue visits are noted and,
 /// after the grace period, taken back. Safe with several servers (see `deadlines::sweep`).
 pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let mut round: u64 = 0;
     loop {
         let now = state.clock.naive();

@@ -217,6 +217,8 @@ pub struct Settings {
     pub geocoder_url: Option<Url>,
     /// The unit of distances on the pages (miles by default); the API keeps kilometres.
     pub distance_unit: crate::units::DistanceUnit,
+    /// The zone staff pages show times in; shoppers see their own, stores keep theirs.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// What an application must hold to be approved without a staff review.
@@ -297,9 +299,18 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_AUTO_APPROVE",
     "INCOGNITO_GEOCODER_URL",
     "INCOGNITO_DISTANCE_UNIT",
+    "INCOGNITO_TIME_ZONE",
 ];
 
 impl Settings {
+    /// The unit and zone people read distances and times in.
+    pub fn locale(&self) -> crate::zones::Locale {
+        crate::zones::Locale {
+            unit: self.distance_unit,
+            zone: self.time_zone,
+        }
+    }
+
     /// The embedded defaults, rooted at `data_dir`.
     pub fn defaults(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
@@ -327,6 +338,7 @@ impl Settings {
             auto_approve: None,
             geocoder_url: None,
             distance_unit: crate::units::DistanceUnit::Mi,
+            time_zone: crate::zones::DEFAULT,
             bind,
             data_dir,
         }
@@ -421,6 +433,14 @@ impl Settings {
                 SettingError::new(
                     "INCOGNITO_DISTANCE_UNIT",
                     format!("`{v}` is not a unit: use mi (miles) or km"),
+                )
+            })?;
+        }
+        if let Some(v) = get("INCOGNITO_TIME_ZONE") {
+            s.time_zone = crate::zones::parse(v).ok_or_else(|| {
+                SettingError::new(
+                    "INCOGNITO_TIME_ZONE",
+                    format!("`{v}` is not a time zone: use a name such as America/Chicago"),
                 )
             })?;
         }
@@ -709,6 +729,7 @@ mod tests {
             ("INCOGNITO_AUTO_APPROVE", "tax_id,shoe_size"),
             ("INCOGNITO_GEOCODER_URL", "ftp://geo"),
             ("INCOGNITO_DISTANCE_UNIT", "miles"),
+            ("INCOGNITO_TIME_ZONE", "Central"),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

@@ -369,7 +369,7 @@ impl Demo<'_> {
                 if n % 50 == 48 {
                     assignments::change_shopper_status(
                         self.conn,
-                        &Notifier::new(self.auth),
+                        &Notifier::new(self.auth, crate::zones::Locale::default()),
                         scheduler,
                         user.into(),
                         StatusAction::Suspend,
@@ -417,7 +417,7 @@ impl Demo<'_> {
             State::Cancelled,
             State::Reassigned,
         ];
-        let notifier = Notifier::new(self.auth);
+        let notifier = Notifier::new(self.auth, crate::zones::Locale::default());
         let staff = user(scheduler, Role::Scheduler);
         let now = self.now;
         let mut counts = BTreeMap::new();
@@ -425,8 +425,15 @@ impl Demo<'_> {
         // Jobs open now (every fourth job opens later in the month), six for each state.
         let open_now = jobs.iter().enumerate().filter(|(k, _)| k % 4 != 3);
         for ((_, job), state) in open_now.zip(STATES.iter().cycle()).take(STATES.len() * 6) {
-            let view =
-                candidates::candidates(self.conn, &self.auth.keys, scheduler, *job, 20, now)?;
+            let view = candidates::candidates(
+                self.conn,
+                &self.auth.keys,
+                scheduler,
+                *job,
+                20,
+                now,
+                crate::units::DistanceUnit::default(),
+            )?;
             let Some(shopper) = view
                 .eligible
                 .iter()

@@ -32,3 +32,4 @@ pub mod state;
 pub mod telemetry;
 pub mod units;
 pub mod web;
+pub mod zones;

@@ -23,3 +23,10 @@ pub struct AppState {
     /// This server's live matching index (see `assignments::live`).
     pub live: Arc<crate::assignments::live::Live>,
 }
+
+impl AppState {
+    /// The mail and the words of assignment moves, in this panel's unit and zone.
+    pub fn notifier(&self) -> crate::assignments::notify::Notifier {
+        crate::assignments::notify::Notifier::new(&self.auth, self.settings.locale())
+    }
+}

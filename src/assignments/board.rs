@@ -6,6 +6,7 @@
 
 use crate::ids::{JobId, ShopperId};
 use crate::money::Money;
+use crate::units::DistanceUnit;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -159,6 +160,7 @@ pub fn board_of<'a>(
     engine: &Engine,
     me: ShopperIx,
     status: Status,
+    unit: DistanceUnit,
     listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
 ) -> AppResult<Board> {
     let shopper = engine
@@ -186,6 +188,7 @@ pub fn board_of<'a>(
                 &engine.symbols,
                 Some(status),
                 i64::from(parts.2.rotation_days),
+                unit,
             );
             board.unavailable.push(Unavailable { job: card, why_not });
         }
@@ -247,6 +250,7 @@ pub fn job_for(
     shopper_id: ShopperId,
     job_id: JobId,
     today: NaiveDate,
+    unit: DistanceUnit,
 ) -> AppResult<(JobCard, Vec<String>)> {
     let row = crate::panel::store::find_shopper(conn, shopper_id)?
         .ok_or_else(crate::panel::model::no_application)?;
@@ -291,6 +295,7 @@ pub fn job_for(
             &engine.symbols,
             Some(row.status()),
             i64::from(project.rotation_days),
+            unit,
         ));
     }
     Ok((card, why_not))

@@ -7,6 +7,7 @@
 //! competitors, and the staff's disqualifications (as `disq:` names only they carry).
 
 use crate::ids::{ClientId, JobId, LocationId, ShopperId, UserId};
+use crate::units::DistanceUnit;
 use std::collections::HashMap;
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
@@ -241,7 +242,12 @@ impl JobMatch {
     }
 
     /// Why a shopper may not take the job, in staff's words.
-    pub fn staff_reasons(&self, shopper_id: ShopperId, unmet: &[Unmet]) -> Vec<String> {
+    pub fn staff_reasons(
+        &self,
+        shopper_id: ShopperId,
+        unmet: &[Unmet],
+        unit: DistanceUnit,
+    ) -> Vec<String> {
         unmet
             .iter()
             .map(|u| {
@@ -251,6 +257,7 @@ impl JobMatch {
                     &self.engine.symbols,
                     &self.org_words,
                     &self.tie_words,
+                    unit,
                 )
             })
             .collect()
@@ -258,30 +265,42 @@ impl JobMatch {
 
     /// Why the shopper may not take the job, in the shopper's words: never a client's or
     /// competitor's name, never the reason of a conflict.
-    pub fn shopper_reasons(&self, shopper_id: ShopperId, unmet: &[Unmet]) -> Vec<String> {
+    pub fn shopper_reasons(
+        &self,
+        shopper_id: ShopperId,
+        unmet: &[Unmet],
+        unit: DistanceUnit,
+    ) -> Vec<String> {
         shopper_words(
             unmet,
             &self.engine.symbols,
             self.rows.get(&shopper_id).map(ShopperRow::status),
             i64::from(self.project.rotation_days),
+            unit,
         )
     }
 }
 
 /// Why a shopper may not take a job, in the shopper's words: never a client's or competitor's
-/// name, never the reason of a conflict. `rotation_days`: the job's project's.
+/// name, never the reason of a conflict. `rotation_days`: the job's project's; distances in
+/// `unit`.
 pub fn shopper_words(
     unmet: &[Unmet],
     symbols: &Symbols,
     status: Option<Status>,
     rotation_days: i64,
+    unit: DistanceUnit,
 ) -> Vec<String> {
     let mut said_conflict = false;
     let mut reasons = Vec::new();
     for u in unmet {
         let words = match u {
             Unmet::TooFar { km, limit_km } => format!(
-                "the store is about {km:.0} km from you; this job is for shoppers within {limit_km:.1} km"
+                "the store is about {} {} from you; this job is for shoppers within {} {}",
+                unit.number(*km),
+                unit.words(),
+                unit.number(*limit_km),
+                unit.words()
             ),
             Unmet::Inactive => match status {
                 Some(Status::Suspended) => "your panel membership is suspended".into(),
@@ -346,6 +365,7 @@ pub fn candidates(
     job_id: JobId,
     limit: usize,
     now: NaiveDateTime,
+    unit: DistanceUnit,
 ) -> AppResult<CandidatesView> {
     write_transaction(conn, |conn| {
         let matched = JobMatch::near(conn, keys, job_id, now.date())?;
@@ -380,7 +400,7 @@ pub fn candidates(
                 code: row.code.clone(),
                 legal_name: row.legal_name.clone(),
                 km: (hit.km * 1000.0).round() / 1000.0,
-                reasons: matched.staff_reasons(row.user_id, &unmet),
+                reasons: matched.staff_reasons(row.user_id, &unmet, unit),
             });
         }
         let purpose = format!("finding shoppers who can take a store visit (job {job_id})");
@@ -417,8 +437,18 @@ fn reason(
     symbols: &Symbols,
     org_words: &HashMap<String, String>,
     tie_words: &HashMap<(ShopperId, String), String>,
+    unit: DistanceUnit,
 ) -> String {
     match unmet {
+        Unmet::TooFar { km, limit_km } => format!(
+            "too far by {} {} ({} {}, limit {} {})",
+            unit.number(km - limit_km),
+            unit.symbol(),
+            unit.number(*km),
+            unit.symbol(),
+            unit.number(*limit_km),
+            unit.symbol()
+        ),
         Unmet::Conflict { organization } => {
             let key = symbols.name(*organization).to_string();
             let tie = tie_words

@@ -250,7 +250,7 @@ pub fn digests(
             continue;
         }
         let since = last.unwrap_or(now - Duration::days(1));
-        let board = live.board(conn, keys, user, today)?;
+        let board = live.board(conn, keys, user, today, notifier.locale.unit)?;
         let ids: Vec<JobId> = board.eligible.iter().map(|c| c.id).collect();
         let new: std::collections::HashSet<JobId> = jobs::table
             .filter(jobs::id.eq_any(&ids))

@@ -17,6 +17,7 @@
 //! pruning the log.
 
 use crate::ids::{ClientId, JobId, LocationId, ProjectId, ShopperId};
+use crate::units::DistanceUnit;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
@@ -358,9 +359,10 @@ impl Live {
         keys: &Keys,
         shopper_id: ShopperId,
         today: NaiveDate,
+        unit: DistanceUnit,
     ) -> AppResult<Board> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
-            board::board_of(&loaded.engine, me, status, |id| loaded.listed(id))
+            board::board_of(&loaded.engine, me, status, unit, |id| loaded.listed(id))
         })
     }
 

@@ -242,14 +242,15 @@ pub fn self_assigns(min_rating: Option<f64>, rating: f64) -> bool {
     min_rating.is_some_and(|min| rating >= min)
 }
 
-/// When an offer made now lapses: after the project's hours, and at the latest at the end of
-/// the window's last day.
+/// When an offer made now lapses (all times UTC): after the project's hours, and at the latest
+/// at the end of the window's last day. Days are UTC days, as every rule about a window's days
+/// reads them (a window is over when its last day is before today in UTC).
 pub fn offer_deadline(
     now: NaiveDateTime,
     offer_hours: i32,
     window_end: NaiveDate,
 ) -> NaiveDateTime {
-    let window_close = window_end.and_hms_opt(23, 59, 59).unwrap_or(now);
+    let window_close = crate::zones::end_of_day_utc(window_end, chrono_tz::UTC);
     (now + Duration::hours(i64::from(offer_hours))).min(window_close)
 }
 

@@ -19,20 +19,31 @@ use crate::error::AppResult;
 use crate::keys::Keys;
 use crate::mail::{Outgoing, store as outbox};
 use crate::privacy::consent::{self, Purpose};
+use crate::zones::Locale;
 
 /// What mail needs: where the service is, and the key that signs unsubscribe links.
 #[derive(Clone)]
 pub struct Notifier {
     pub public_url: Url,
     pub keys: Arc<Keys>,
+    /// The unit and zone of the words it writes (mail, and the reasons of a refused move).
+    pub locale: Locale,
 }
 
 impl Notifier {
-    pub fn new(auth: &Auth) -> Self {
+    pub fn new(auth: &Auth, locale: Locale) -> Self {
         Self {
             public_url: auth.public_url.clone(),
             keys: auth.keys.clone(),
+            locale,
         }
+    }
+
+    /// The same notifier, its reasons in `unit`: the JSON API words distances in kilometres, as
+    /// its numbers are.
+    pub fn in_unit(mut self, unit: crate::units::DistanceUnit) -> Self {
+        self.locale.unit = unit;
+        self
     }
 
     fn page(&self, path: &str) -> String {
@@ -178,9 +189,10 @@ impl Notifier {
         if !consent::current(conn, row.shopper_id.into(), Purpose::JobOfferEmails)? {
             return Ok(());
         }
+        let zone = crate::panel::store::zone_of(conn, row.shopper_id, &self.locale)?;
         let deadline = row
             .offer_expires_at
-            .map(|d| format!("Please answer by {} UTC.\n", d.format("%Y-%m-%d %H:%M")))
+            .map(|d| format!("Please answer by {}.\n", crate::zones::shown(d, zone)))
             .unwrap_or_default();
         let body = format!(
             "Hello,\n\nA job is offered to you:\n\n{}\n{deadline}Accept or decline it here:\n{}\n\n\

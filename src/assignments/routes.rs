@@ -3,6 +3,7 @@
 //! as not found.
 
 use crate::ids::{AssignmentId, JobId};
+use crate::units::DistanceUnit;
 use actix_web::{HttpResponse, web};
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,6 @@ use super::model::{
     AcceptRequest, AssignmentView, Move, MoveRequest, OptionalReason, RequiredReason,
     RescheduleRequest, ShopperRef, VisitRequest,
 };
-use super::notify::Notifier;
 use super::service;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
@@ -146,11 +146,13 @@ pub async fn job_detail(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
+    // The API words distances in kilometres, as its numbers are.
+    let unit = DistanceUnit::Km;
     let keys = state.auth.keys.clone();
     let today = state.clock.today();
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, user.id.into(), job_id, today))
+        .run(move |conn| board::job_for(conn, &keys, user.id.into(), job_id, today, unit))
         .await?;
     Ok(HttpResponse::Ok().json(JobDetail {
         job,
@@ -262,7 +264,7 @@ pub async fn send_batch(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let id = path.into_inner();
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier().in_unit(DistanceUnit::Km);
     let view = state
         .db
         .run(move |conn| batch::send(conn, &notifier, user.id, id, now))
@@ -288,7 +290,7 @@ pub async fn request(
     user.require(&[Role::Shopper])?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier().in_unit(DistanceUnit::Km);
     let view = state
         .db
         .run(move |conn| service::request(conn, &keys, &notifier, user.id.into(), job_id, now))
@@ -307,7 +309,7 @@ async fn staff_move(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let shopper_id = body.into_inner()?.shopper_id;
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier().in_unit(DistanceUnit::Km);
     let view = state
         .db
         .run(move |conn| {
@@ -437,7 +439,7 @@ async fn make_move(
         return Err(AppError::not_found("There is no such move."));
     };
     let mv = mv?;
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier().in_unit(DistanceUnit::Km);
     let view = state
         .db
         .run(move |conn| service::act(conn, &notifier, &user, id, &mv, now))
@@ -584,11 +586,13 @@ pub async fn job_candidates(
     if !(1..=200).contains(&limit) {
         return Err(crate::error::AppError::field("limit", "must be 1 to 200"));
     }
+    // The API words distances in kilometres, as its numbers are.
+    let unit = DistanceUnit::Km;
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let view = state
         .db
-        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit, now))
+        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit, now, unit))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -4,6 +4,7 @@
 //! one transaction; the database lets one shopper at a time hold a job.
 
 use crate::ids::{AssignmentId, JobId, ShopperId, UserId};
+use crate::units::DistanceUnit;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::OptionalExtension;
 
@@ -113,6 +114,7 @@ fn claimable(
     shopper_id: ShopperId,
     today: NaiveDate,
     for_staff: bool,
+    unit: DistanceUnit,
 ) -> AppResult<JobMatch> {
     lock_shopper(conn, shopper_id)?;
     open_job(conn, job_id, today)?;
@@ -121,12 +123,12 @@ fn claimable(
         let detail = if for_staff {
             format!(
                 "The shopper is not eligible for this job: {}.",
-                matched.staff_reasons(shopper_id, &unmet).join("; ")
+                matched.staff_reasons(shopper_id, &unmet, unit).join("; ")
             )
         } else {
             format!(
                 "This job is not available to you: {}.",
-                matched.shopper_reasons(shopper_id, &unmet).join("; ")
+                matched.shopper_reasons(shopper_id, &unmet, unit).join("; ")
             )
         };
         return Err(AppError::conflict("not_available", detail));
@@ -168,7 +170,15 @@ pub fn request(
 ) -> AppResult<AssignmentView> {
     let today = now.date();
     let id = write_transaction(conn, |conn| {
-        let matched = claimable(conn, keys, job_id, shopper_id, today, false)?;
+        let matched = claimable(
+            conn,
+            keys,
+            job_id,
+            shopper_id,
+            today,
+            false,
+            notifier.locale.unit,
+        )?;
         let rating = matched.rating(shopper_id).unwrap_or(0.0);
         let self_assign = self_assigns(matched.project.self_assign_min_rating, rating);
         let state = if self_assign {
@@ -235,7 +245,15 @@ pub fn offer_or_assign(
     let keys = &*notifier.keys;
     let today = now.date();
     let id = write_transaction(conn, |conn| {
-        let matched = claimable(conn, keys, job_id, shopper_id, today, true)?;
+        let matched = claimable(
+            conn,
+            keys,
+            job_id,
+            shopper_id,
+            today,
+            true,
+            notifier.locale.unit,
+        )?;
         let deadline = offer_deadline(now, matched.project.offer_hours, matched.job.window_end);
         let (state, note, deadline) = match action {
             Action::Offer => (State::Offered, "offered by staff", Some(deadline)),

@@ -331,7 +331,7 @@ async fn change_status(
     user.require(Role::SCHEDULING)?;
     let reason = body.into_inner()?.reason;
     let keys = state.auth.keys.clone();
-    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let view = state
         .db
         .run(move |conn| {

@@ -10,6 +10,23 @@ use crate::db::schema::{
     affiliations, certifications, organizations, shopper_status_changes, shoppers,
 };
 
+/// The zone a shopper reads times in: where they live, or the panel's before they have
+/// applied.
+pub fn zone_of(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+    locale: &crate::zones::Locale,
+) -> QueryResult<chrono_tz::Tz> {
+    let place: Option<(String, f64, f64)> = shoppers::table
+        .find(shopper_id)
+        .select((shoppers::state, shoppers::latitude, shoppers::longitude))
+        .first(conn)
+        .optional()?;
+    Ok(place.map_or(locale.zone, |(state, lat, lon)| {
+        locale.zone_of(&state, lat, lon)
+    }))
+}
+
 pub fn find_shopper(
     conn: &mut DbConnection,
     user_id: ShopperId,

@@ -36,11 +36,7 @@ const STAFF_ROLES: [Role; 5] = [
     Role::Admin,
 ];
 
-struct Frame {
-    email: String,
-    csrf: String,
-    notice: Option<String>,
-}
+use super::StaffFrame as Frame;
 
 #[derive(Template)]
 #[template(path = "admin_staff.html")]
@@ -91,11 +87,7 @@ async fn staff_page_with(
         .await?;
     let refused = form.failed();
     let page = StaffAccountsPage {
-        f: Frame {
-            email: user.email,
-            csrf: csrf.token.clone(),
-            notice: form::notice(req),
-        },
+        f: Frame::new(state, user.email, csrf.token.clone(), form::notice(req)),
         list,
         me: user.id,
         clients: clients

@@ -35,22 +35,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A page's common parts: who is signed in, the form token, the confirmation of the form sent
 /// just before (said once), and the unit of distances.
-struct Frame {
-    email: String,
-    csrf: String,
-    notice: Option<String>,
-    unit: crate::units::DistanceUnit,
-}
+use super::StaffFrame as Frame;
 
 async fn frame(req: &HttpRequest, state: &AppState) -> Result<(Frame, Csrf), PageError> {
     let user = page_user_in(req, state, Role::SCHEDULING).await?;
     let csrf = csrf(req, state);
-    let frame = Frame {
-        email: user.email,
-        csrf: csrf.token.clone(),
-        notice: form::notice(req),
-        unit: state.settings.distance_unit,
-    };
+    let frame = Frame::new(state, user.email, csrf.token.clone(), form::notice(req));
     Ok((frame, csrf))
 }
 
@@ -211,7 +201,7 @@ async fn send(
     let now = state.clock.naive();
     let (user, _) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
-    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let outcome = state
         .db
         .run(move |conn| batch::send(conn, &notifier, user.id, id, now))

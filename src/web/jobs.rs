@@ -16,7 +16,6 @@ use super::session::{csrf, form_post_in, page_user_in, problem_text};
 use super::{PageError, html};
 use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
 use crate::assignments::model::{AssignmentView, Move, MoveRequest};
-use crate::assignments::notify::Notifier;
 use crate::assignments::service;
 use crate::auth::Role;
 use crate::state::AppState;
@@ -154,9 +153,10 @@ async fn board_page(
     let live = state.live.clone();
     let today = state.clock.today();
     let id = user.id;
+    let unit = state.settings.distance_unit;
     let mut board = state
         .db
-        .run(move |conn| live.board(conn, &keys, id.into(), today))
+        .run(move |conn| live.board(conn, &keys, id.into(), today, unit))
         .await?;
     board.sorted(sort);
     let total = board.eligible.len();
@@ -215,9 +215,10 @@ async fn job_page_with(
     let keys = state.auth.keys.clone();
     let today = state.clock.today();
     let id = user.id;
+    let unit = state.settings.distance_unit;
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, id.into(), job_id, today))
+        .run(move |conn| board::job_for(conn, &keys, id.into(), job_id, today, unit))
         .await?;
     let csrf = csrf(req, state);
     let status = if problem.is_empty() {
@@ -254,7 +255,7 @@ async fn request_job(
     let (user, _) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
     let job_id = path.into_inner();
     let keys = state.auth.keys.clone();
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let outcome = state
         .db
         .run(move |conn| service::request(conn, &keys, &notifier, user.id.into(), job_id, now))
@@ -283,6 +284,7 @@ struct AssignmentsPage {
     refused: Option<(AssignmentId, String, FormState)>,
     today: String,
     today_date: chrono::NaiveDate,
+    t: super::Times,
 }
 
 impl AssignmentsPage {
@@ -333,9 +335,15 @@ async fn assignments_page_with(
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
     let id = user.id;
-    let list = state
+    let locale = state.settings.locale();
+    let (list, t) = state
         .db
-        .run(move |conn| service::mine(conn, id.into()))
+        .run(move |conn| {
+            Ok((
+                service::mine(conn, id.into())?,
+                super::shopper_times(conn, &locale, id.into())?,
+            ))
+        })
         .await?;
     let csrf = csrf(req, state);
     let status = match &refused {
@@ -351,6 +359,7 @@ async fn assignments_page_with(
         refused,
         today: state.clock.today().to_string(),
         today_date: state.clock.today(),
+        t,
     };
     Ok(super::form::shown(
         req,
@@ -411,7 +420,7 @@ async fn move_assignment(
             return assignments_page_with(&req, &state, Some((id, action, form))).await;
         }
     };
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let words = mv.clone();
     let outcome = state
         .db
@@ -478,7 +487,7 @@ async fn unsubscribe_page(
     query: web::Query<UnsubscribeQuery>,
 ) -> PageResult {
     let token = query.token.clone().unwrap_or_default();
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let Some((_, purpose)) = notifier.check_unsubscribe(&token) else {
         return Err(bad_link());
     };
@@ -503,7 +512,7 @@ async fn unsubscribe(
         &state,
         form.get("csrf_token").map_or("", String::as_str),
     )?;
-    let notifier = Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let token = form.get("token").cloned().unwrap_or_default();
     let Some(purpose) = state
         .db

@@ -48,6 +48,63 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     staff::routes(cfg);
 }
 
+/// What the layout of every staff page needs: who is signed in, the form token, the one-time
+/// confirmation, and how distances and times are shown (the panel's unit and zone).
+pub(crate) struct StaffFrame {
+    pub email: String,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub unit: crate::units::DistanceUnit,
+    pub zone: chrono_tz::Tz,
+}
+
+impl StaffFrame {
+    /// The frame of `email`'s page; `notice` is the confirmation of the form before, if any.
+    pub fn new(state: &AppState, email: String, csrf: String, notice: Option<String>) -> Self {
+        Self {
+            email,
+            csrf,
+            notice,
+            unit: state.settings.distance_unit,
+            zone: state.settings.time_zone,
+        }
+    }
+
+    /// A stored (UTC) time in the panel's zone: `Dec 3, 2026, 4:05 PM EST`.
+    pub fn when(&self, at: &chrono::NaiveDateTime) -> String {
+        crate::zones::shown(*at, self.zone)
+    }
+
+    /// The day of a stored (UTC) time in the panel's zone.
+    pub fn day(&self, at: &chrono::NaiveDateTime) -> chrono::NaiveDate {
+        crate::zones::day(*at, self.zone)
+    }
+}
+
+/// Stored (UTC) times as one person reads them: in their zone (a shopper's is where they live).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Times {
+    pub zone: chrono_tz::Tz,
+}
+
+impl Times {
+    /// `Dec 3, 2026, 4:05 PM EST`.
+    pub fn when(&self, at: &chrono::NaiveDateTime) -> String {
+        crate::zones::shown(*at, self.zone)
+    }
+}
+
+/// The zone of the shopper `id`: where they live, or the panel's before they have applied.
+pub(crate) fn shopper_times(
+    conn: &mut crate::db::DbConnection,
+    state_locale: &crate::zones::Locale,
+    id: crate::ids::ShopperId,
+) -> crate::error::AppResult<Times> {
+    Ok(Times {
+        zone: crate::panel::store::zone_of(conn, id, state_locale)?,
+    })
+}
+
 /// Who the error page is drawn for: their navigation, or sign-in links when nobody is.
 #[derive(Default)]
 struct NavFrame {

@@ -532,6 +532,7 @@ struct ConsentsPage {
     notice: String,
     /// Why the choices sent could not be saved.
     problem: Option<String>,
+    t: super::Times,
 }
 
 async fn consents_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -549,11 +550,13 @@ async fn consents_page_with(
     problem: Option<String>,
 ) -> PageResult {
     let id = user.id;
-    let (current, history) = state
+    let locale = state.settings.locale();
+    let (current, history, t) = state
         .db
         .run(move |conn| {
             let history = consent::history(conn, id)?;
-            Ok((consent::current_from(&history), history))
+            let t = super::shopper_times(conn, &locale, id.into())?;
+            Ok((consent::current_from(&history), history, t))
         })
         .await?;
     let csrf = csrf(req, state);
@@ -570,6 +573,7 @@ async fn consents_page_with(
         gpc: crate::http::gpc(req),
         notice: notice("consents", "granted"),
         problem,
+        t,
     };
     Ok(super::pages::with_csrf(html(status, &page)?, csrf))
 }
@@ -616,6 +620,7 @@ struct AccessPage {
     csrf: String,
     records: Vec<AccessView>,
     disclosures: Vec<crate::privacy::disclosure::DisclosureView>,
+    t: super::Times,
 }
 
 impl AccessPage {
@@ -634,12 +639,14 @@ impl AccessPage {
 async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let user = shopper(&req, &state).await?;
     let id = user.id;
-    let (records, disclosures) = state
+    let locale = state.settings.locale();
+    let (records, disclosures, t) = state
         .db
         .run(move |conn| {
             Ok((
                 crate::privacy::access::list_for(conn, id)?,
                 crate::privacy::disclosure::list_for(conn, id)?,
+                super::shopper_times(conn, &locale, id.into())?,
             ))
         })
         .await?;
@@ -649,6 +656,7 @@ async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult
         csrf: csrf.token.clone(),
         records,
         disclosures,
+        t,
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
 }

@@ -86,13 +86,7 @@ async fn staff_form(
 
 /// A page's common parts: who is signed in, the form token, and the one-time confirmation of
 /// the form sent just before, if any.
-struct Frame {
-    email: String,
-    csrf: String,
-    notice: Option<String>,
-    /// The unit of distances on the pages.
-    unit: DistanceUnit,
-}
+use super::StaffFrame as Frame;
 
 async fn frame(
     req: &HttpRequest,
@@ -100,12 +94,12 @@ async fn frame(
 ) -> Result<(CurrentUser, Frame, super::session::Csrf), PageError> {
     let user = staff(req, state).await?;
     let csrf = csrf(req, state);
-    let frame = Frame {
-        email: user.email.clone(),
-        csrf: csrf.token.clone(),
-        notice: form::notice(req),
-        unit: state.settings.distance_unit,
-    };
+    let frame = Frame::new(
+        state,
+        user.email.clone(),
+        csrf.token.clone(),
+        form::notice(req),
+    );
     Ok((user, frame, csrf))
 }
 
@@ -345,7 +339,7 @@ async fn change_status(
         _ => return Err(PageError::bad_form(&req, "unknown action")),
     };
     let reason = form_text(&sent, "reason");
-    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let outcome = state
         .db
         .run(move |conn| {
@@ -1269,12 +1263,7 @@ async fn project_outcome(
         }
         Err(e) => return Err(e.into()),
     };
-    let f = Frame {
-        email: user.email,
-        csrf: csrf(req, state).token,
-        notice: None,
-        unit: state.settings.distance_unit,
-    };
+    let f = Frame::new(state, user.email, csrf(req, state).token, None);
     let page = project_page_with(
         state,
         id,
@@ -1304,13 +1293,14 @@ async fn job_page_with(
     problem: String,
 ) -> PageResult {
     let now = state.clock.naive();
+    let unit = state.settings.distance_unit;
     let (user, f, csrf) = frame(req, state).await?;
     let keys = state.auth.keys.clone();
     let (view, assignments) = state
         .db
         .run(move |conn| {
             Ok((
-                candidates::candidates(conn, &keys, user.id, id, 50, now)?,
+                candidates::candidates(conn, &keys, user.id, id, 50, now, unit)?,
                 crate::assignments::service::of_job(conn, id)?,
             ))
         })
@@ -1364,7 +1354,7 @@ async fn offer_job(
         )
         .await;
     };
-    let notifier = crate::assignments::notify::Notifier::new(&state.auth);
+    let notifier = state.notifier();
     let outcome = state
         .db
         .run(move |conn| {

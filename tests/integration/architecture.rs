@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "money",
             "ids",
             "units",
+            "zones",
             "config",
             "error",
             "keys",

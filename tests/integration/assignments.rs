@@ -807,7 +807,7 @@ async fn the_job_board_lists_what_the_rules_allow(backend: Backend) {
         detail["why_not"][0]
             .as_str()
             .unwrap()
-            .contains("this job is for shoppers within 30.0 km"),
+            .contains("this job is for shoppers within 30 km"),
         "{detail}"
     );
     let detail = get_json(&app, &format!("/api/v1/me/jobs/{held}"), &ana_token).await;
@@ -900,7 +900,7 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
 
     // The clock is an argument: sweep as if it were later.
     let pool = app.database();
-    let notifier = incognito::assignments::notify::Notifier::new(&app.state.auth);
+    let notifier = app.state.notifier();
     let sweep = |hours: i64| {
         let pool = pool.clone();
         let notifier = notifier.clone();

@@ -13,6 +13,7 @@ use crate::assignments::{job, post, setup};
 use crate::helpers::*;
 use incognito::assignments::live::{self, Live};
 use incognito::ids::ShopperId;
+use incognito::units::DistanceUnit;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -25,7 +26,7 @@ async fn board(app: &TestApp, index: &Arc<Live>, shopper: i64) -> Value {
     let found = app
         .state
         .db
-        .run(move |conn| index.board(conn, &keys, ShopperId(shopper), today()))
+        .run(move |conn| index.board(conn, &keys, ShopperId(shopper), today(), DistanceUnit::Km))
         .await
         .unwrap();
     serde_json::to_value(found).unwrap()
@@ -218,7 +219,7 @@ async fn a_new_day_rebuilds_the_index(backend: Backend) {
         let db = app.state.db.clone();
         async move {
             let b = db
-                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day))
+                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day, DistanceUnit::Km))
                 .await
                 .unwrap();
             b.eligible.iter().map(|c| c.id).collect::<Vec<_>>()

@@ -1751,7 +1751,7 @@ async fn mail_tells_shoppers_about_offers_confirmations_reminders_and_new_jobs()
     .await;
     assert_eq!(status, StatusCode::OK);
     wait_for_mail(&folders, &ana_email, "Your assignment is confirmed", 1).await;
-    let notifier = incognito::assignments::notify::Notifier::new(&app.state.auth);
+    let notifier = app.state.notifier();
     for _ in 0..2 {
         let n = notifier.clone();
         let now = chrono::Utc::now().naive_utc();
@@ -1879,4 +1879,83 @@ fn cells(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Times are stored in UTC and read in the reader's zone: a shopper in New York reads an
+/// offer's deadline in Eastern time (page and mail), staff read theirs in the panel's zone
+/// (`INCOGNITO_TIME_ZONE`, here Los Angeles).
+#[tokio::test]
+async fn times_are_shown_in_the_readers_zone() {
+    use crate::assignments::{job, post, setup};
+    use serde_json::json;
+    let Some(app) = spawn_app_with(Backend::Sqlite, "time_zones", |s| {
+        s.time_zone = chrono_tz::America::Los_Angeles;
+    })
+    .await
+    else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let (ana, ana_token) = panel_member(
+        &app,
+        &scheduler,
+        "ana",
+        json!({"consents": {"job_offer_emails": true}}),
+        true,
+    )
+    .await;
+    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The window ends tomorrow: the offer lapses at the end of tomorrow (a UTC day).
+    let due_tomorrow = job(&app, &scheduler, project, store, 0, 1).await;
+    let (status, offered) = post(
+        &app,
+        &format!("/api/v1/jobs/{due_tomorrow}/offer"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{offered}");
+    let deadline =
+        chrono::DateTime::parse_from_rfc3339(offered["offer_expires_at"].as_str().unwrap())
+            .unwrap()
+            .naive_utc();
+    let tomorrow = chrono::Utc::now().date_naive().succ_opt().unwrap();
+    let new_york = chrono_tz::America::New_York;
+    assert_eq!(deadline, tomorrow.and_hms_opt(23, 59, 59).unwrap());
+    // Said in New York time: 6:59 PM in winter, 7:59 PM in summer.
+    let shown = incognito::zones::shown(deadline, new_york);
+    assert!(
+        shown.ends_with("6:59 PM EST") || shown.ends_with("7:59 PM EDT"),
+        "{shown}"
+    );
+
+    let mail = wait_for_mail(
+        &app.mail_folders(),
+        &ana_email,
+        "A job is offered to you",
+        1,
+    )
+    .await
+    .pop()
+    .unwrap();
+    assert!(
+        mail.contains(&format!("Please answer by {shown}.")),
+        "{mail}"
+    );
+    assert!(!mail.contains("UTC"), "{mail}");
+
+    let mut browser = signed_in(&json!({"access_token": ana_token}));
+    let (_, html, _) = browser.get(&app, "/shopper/assignments").await;
+    assert!(html.contains(&format!("answer by {shown}")), "{html}");
+    assert!(!html.contains("UTC"), "{html}");
+
+    let mut desk = signed_in(&json!({"access_token": scheduler}));
+    let (status, html, _) = desk.get(&app, &format!("/staff/jobs/{due_tomorrow}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(" PST") || html.contains(" PDT"), "{html}");
+    assert!(!html.contains("UTC"), "{html}");
+    app.stop().await;
 }
