@@ -431,6 +431,8 @@ pub struct EventView {
 pub struct AssignmentView {
     pub id: AssignmentId,
     pub shopper_id: ShopperId,
+    /// The shopper's panel code (`IMS-…`), as staff call them.
+    pub shopper_code: String,
     pub state: State,
     /// The planned day of the visit.
     pub visit_on: Option<NaiveDate>,

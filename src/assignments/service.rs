@@ -618,18 +618,17 @@ fn views(
         let history = events
             .iter()
             .filter(|e| e.0 == row.id)
-            .map(|(_, s, note, at)| {
-                Ok(EventView {
-                    state: *s,
-                    note: note.clone(),
-                    at: *at,
-                })
+            .map(|(_, s, note, at)| EventView {
+                state: *s,
+                note: note.clone(),
+                at: *at,
             })
-            .collect::<Result<Vec<_>, crate::db::UnknownStored>>()
-            .map_err(diesel::result::Error::from)?;
+            .collect();
+        let shopper_code = panel::code_of(conn, row.shopper_id)?;
         out.push(AssignmentView {
             id: row.id,
             shopper_id: row.shopper_id,
+            shopper_code,
             state,
             visit_on: row.visit_on,
             visited_on: row.visited_on,

@@ -10,6 +10,14 @@ use crate::db::schema::{
     affiliations, certifications, organizations, shopper_status_changes, shoppers,
 };
 
+/// A shopper's panel code (`IMS-…`).
+pub fn code_of(conn: &mut DbConnection, shopper_id: ShopperId) -> QueryResult<String> {
+    shoppers::table
+        .find(shopper_id)
+        .select(shoppers::code)
+        .first(conn)
+}
+
 /// The zone a shopper reads times in: where they live, or the panel's before they have
 /// applied.
 pub fn zone_of(

@@ -11,6 +11,7 @@ use askama::Template;
 use super::form::{self, FormState, Reader};
 use super::session::{Csrf, check_csrf, cleared_cookies, csrf, page_user};
 use super::{NavFrame, PageError, html, nav_kind};
+use crate::auth::Role;
 use crate::auth::model::Password;
 use crate::auth::service;
 use crate::error::{AppError, FieldError};
@@ -53,6 +54,7 @@ async fn password_page(req: &HttpRequest, state: &AppState, form: FormState) -> 
         f: NavFrame {
             email: user.email,
             csrf: csrf.token.clone(),
+            admin: user.role == Role::Admin,
         },
         form,
     };

@@ -87,7 +87,7 @@ async fn staff_page_with(
         .await?;
     let refused = form.failed();
     let page = StaffAccountsPage {
-        f: Frame::new(state, user.email, csrf.token.clone(), form::notice(req)),
+        f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
         list,
         me: user.id,
         clients: clients

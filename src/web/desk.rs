@@ -40,7 +40,7 @@ use super::StaffFrame as Frame;
 async fn frame(req: &HttpRequest, state: &AppState) -> Result<(Frame, Csrf), PageError> {
     let user = page_user_in(req, state, Role::SCHEDULING).await?;
     let csrf = csrf(req, state);
-    let frame = Frame::new(state, user.email, csrf.token.clone(), form::notice(req));
+    let frame = Frame::new(state, &user, csrf.token.clone(), form::notice(req));
     Ok((frame, csrf))
 }
 

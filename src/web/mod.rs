@@ -56,15 +56,23 @@ pub(crate) struct StaffFrame {
     pub notice: Option<String>,
     pub unit: crate::units::DistanceUnit,
     pub zone: chrono_tz::Tz,
+    /// An administrator's navigation adds the staff accounts.
+    pub admin: bool,
 }
 
 impl StaffFrame {
-    /// The frame of `email`'s page; `notice` is the confirmation of the form before, if any.
-    pub fn new(state: &AppState, email: String, csrf: String, notice: Option<String>) -> Self {
+    /// The frame of `user`'s page; `notice` is the confirmation of the form before, if any.
+    pub fn new(
+        state: &AppState,
+        user: &crate::auth::CurrentUser,
+        csrf: String,
+        notice: Option<String>,
+    ) -> Self {
         Self {
-            email,
+            email: user.email.clone(),
             csrf,
             notice,
+            admin: user.role == Role::Admin,
             unit: state.settings.distance_unit,
             zone: state.settings.time_zone,
         }
@@ -110,6 +118,8 @@ pub(crate) fn shopper_times(
 struct NavFrame {
     email: String,
     csrf: String,
+    /// An administrator's navigation adds the staff accounts.
+    admin: bool,
 }
 
 #[derive(Template)]
@@ -144,7 +154,11 @@ impl ShownError {
             kind,
             email: email.clone(),
             csrf: csrf.clone(),
-            f: NavFrame { email, csrf },
+            f: NavFrame {
+                email,
+                csrf,
+                admin: kind == "admin",
+            },
         };
         page.render()
             .unwrap_or_else(|_| format!("{}\n\n{}\n", self.title, self.detail))
@@ -338,11 +352,13 @@ pub async fn signed_in_errors(
     Ok(ServiceResponse::new(request, response))
 }
 
-/// Which navigation a signed-in user's pages show: `shopper`, `staff` (scheduling roles) or
-/// `other` (a home link and sign-out).
+/// Which navigation a signed-in user's pages show: `shopper`, `staff` (scheduling roles),
+/// `admin` (the staff's, with the staff accounts) or `other` (a home link and sign-out).
 fn nav_kind(role: Role) -> &'static str {
     if role == Role::Shopper {
         "shopper"
+    } else if role == Role::Admin {
+        "admin"
     } else if Role::SCHEDULING.contains(&role) {
         "staff"
     } else {

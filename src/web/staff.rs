@@ -94,12 +94,7 @@ async fn frame(
 ) -> Result<(CurrentUser, Frame, super::session::Csrf), PageError> {
     let user = staff(req, state).await?;
     let csrf = csrf(req, state);
-    let frame = Frame::new(
-        state,
-        user.email.clone(),
-        csrf.token.clone(),
-        form::notice(req),
-    );
+    let frame = Frame::new(state, &user, csrf.token.clone(), form::notice(req));
     Ok((user, frame, csrf))
 }
 
@@ -1263,7 +1258,7 @@ async fn project_outcome(
         }
         Err(e) => return Err(e.into()),
     };
-    let f = Frame::new(state, user.email, csrf(req, state).token, None);
+    let f = Frame::new(state, &user, csrf(req, state).token, None);
     let page = project_page_with(
         state,
         id,

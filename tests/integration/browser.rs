@@ -3,6 +3,7 @@
 //! journeys of later issues use: sign in as a person would, open pages at a phone's and a desk's
 //! width, measure what a person would see, take screenshots.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,10 +31,13 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // In a process group of its own, with the browsers it starts: ending the group ends
+        // them all, whatever happened to the test.
         let driver = Command::new(&driver_path)
             .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
         let endpoint = format!("http://127.0.0.1:{port}");
@@ -210,8 +214,26 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Ends the browser session (Chromium quits) and then chromedriver.
+    pub async fn close(self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.endpoint, self.session))
+            .send()
+            .await;
+        // Drop ends chromedriver and anything left of its process group.
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The group chromedriver leads holds the browsers it started: end them all.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -250,6 +272,8 @@ async fn every_page_fits_a_phone_and_a_desk() {
         .unwrap()
         .1
         .clone();
+    // A step is a page, or `follow:` and the start of a link to follow on the page before (a
+    // page whose id the demo chose: a client, a project, a job, a shopper).
     let walks: Vec<(String, Vec<&str>)> = vec![
         (
             shopper,
@@ -257,9 +281,11 @@ async fn every_page_fits_a_phone_and_a_desk() {
                 "/dashboard",
                 "/shopper/profile",
                 "/shopper/jobs",
+                "follow:/shopper/jobs/",
                 "/shopper/assignments",
                 "/shopper/consents",
                 "/shopper/access-log",
+                "/account/password",
             ],
         ),
         (
@@ -267,11 +293,19 @@ async fn every_page_fits_a_phone_and_a_desk() {
             vec![
                 "/dashboard",
                 "/staff/shoppers",
+                "follow:/staff/shoppers/",
                 "/staff/clients",
+                "follow:/staff/clients/",
+                "follow:/staff/projects/",
+                "follow:/staff/jobs/",
                 "/staff/organizations",
                 "/staff/batches",
                 "/staff/coverage",
             ],
+        ),
+        (
+            "admin@demo.example.com".into(),
+            vec!["/admin/staff", "/account/password"],
         ),
     ];
     let dir = screenshot_dir();
@@ -285,16 +319,48 @@ async fn every_page_fits_a_phone_and_a_desk() {
             browser
                 .submit_form(&[("email", email), ("password", password)])
                 .await;
-            for page in pages {
-                browser.open(&app.url(page)).await;
+            let mut shown = String::new();
+            for step in pages {
+                let page = match step.strip_prefix("follow:") {
+                    Some(start) => {
+                        let href = browser
+                            .eval(
+                                "const [start] = arguments;
+                                 const a = [...document.querySelectorAll('a[href]')]
+                                   .find(a => a.getAttribute('href').startsWith(start)
+                                     && /\\d/.test(a.getAttribute('href').slice(start.length)));
+                                 return a ? a.getAttribute('href') : null;",
+                                json!([start]),
+                            )
+                            .await;
+                        let href = href.as_str().unwrap_or_else(|| {
+                            panic!("no link to {start}… on {shown} for {email}")
+                        });
+                        href.to_string()
+                    }
+                    None => step.to_string(),
+                };
+                browser.open(&app.url(&page)).await;
+                shown = page.clone();
+                let page = &page;
                 let title = browser.eval("return document.title", json!([])).await;
-                let name = format!("{}-{width}.png", page.trim_matches('/').replace('/', "-"));
+                let who = email.split('@').next().unwrap_or_default();
+                let name = match step.strip_prefix("follow:") {
+                    Some(start) => format!(
+                        "{who}-{}-one-{width}.png",
+                        start.trim_matches('/').replace('/', "-")
+                    ),
+                    None => format!(
+                        "{who}-{}-{width}.png",
+                        page.trim_matches('/').replace('/', "-")
+                    ),
+                };
                 browser.screenshot(&dir.join(&name)).await;
                 assert!(
                     !title.as_str().unwrap_or_default().contains("Sign in"),
                     "{email} is not signed in at {page}"
                 );
-                if *page == "/shopper/access-log" {
+                if page == "/shopper/access-log" {
                     // Who read my data, and why, in plain words: no letters, no API paths.
                     let text = browser
                         .eval("return document.body.innerText", json!([]))
@@ -312,6 +378,7 @@ async fn every_page_fits_a_phone_and_a_desk() {
                     problems.push(format!("{page} at {width}px: {p}"));
                 }
             }
+            browser.close().await;
         }
     }
     // A refused form on a phone and a desk: every message beside its field, what was typed
@@ -381,6 +448,7 @@ async fn every_page_fits_a_phone_and_a_desk() {
         for p in browser.sideways().await {
             problems.push(format!("refused store form at {width}px: {p}"));
         }
+        browser.close().await;
     }
     assert!(
         problems.is_empty(),
