@@ -8,6 +8,31 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::BigInt;
 
+/// A stored value this code does not know (a role, a state, a status written by something
+/// else, or by a newer version): reading it is an error, answered as a server error and
+/// logged, never a silent default.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} stored in the database: {value:?}")]
+pub struct UnknownStored {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl UnknownStored {
+    pub fn new(kind: &'static str, value: &str) -> Self {
+        Self {
+            kind,
+            value: value.chars().take(40).collect(),
+        }
+    }
+}
+
+impl From<UnknownStored> for diesel::result::Error {
+    fn from(e: UnknownStored) -> Self {
+        diesel::result::Error::DeserializationError(Box::new(e))
+    }
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -118,7 +143,7 @@ impl From<ShopperId> for UserId {
 }
 
 /// Maps an enum stored as `TEXT` through its `as_str` and its `stored` reader (which names an
-/// unknown value as [`crate::db::UnknownStored`]), so rows read and write it typed.
+/// unknown value as [`crate::ids::UnknownStored`]), so rows read and write it typed.
 macro_rules! stored_text {
     ($name:ty) => {
         impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB>
@@ -147,6 +172,62 @@ macro_rules! stored_text {
     };
 }
 pub(crate) use stored_text;
+
+/// Declares an enum stored as `TEXT` and sent as a string: each variant with its stored name,
+/// the same in the database, in JSON and in the OpenAPI document. Gives `ALL`, `as_str`,
+/// `parse` and `stored` (an unknown stored value is an error naming `$kind`, never a default).
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident as $kind:literal {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as stored and sent.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// A value as written; None when it is not one.
+            pub fn parse(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+
+            /// A value as stored; an unknown one is an error, never a default.
+            pub fn stored(text: &str) -> Result<$name, crate::ids::UnknownStored> {
+                Self::parse(text).ok_or_else(|| crate::ids::UnknownStored::new($kind, text))
+            }
+        }
+
+        crate::ids::stored_text!($name);
+    };
+}
+pub(crate) use stored_enum;
 
 #[cfg(test)]
 mod tests {

@@ -27,53 +27,31 @@ use crate::error::{AppError, AppResult};
 /// the capacity rule of matching.
 pub const MAX_OPEN: u32 = 5;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum State {
-    /// The shopper asked for the job; staff have not answered.
-    Requested,
-    /// Staff offered the job; the shopper has until the offer's deadline to accept.
-    Offered,
-    /// The shopper will visit within the window.
-    Accepted,
-    /// The shopper reports the visit done; the report is due.
-    Visited,
-    /// The report is in.
-    Submitted,
-    /// The shopper turned the offer down, or staff turned the request down.
-    Declined,
-    /// The offer lapsed, or the request did (the job went to someone else or its window closed).
-    Expired,
-    /// Called off by the shopper or staff, with a reason.
-    Cancelled,
-    /// Staff gave the job to someone else, or the visit was overdue past the grace period.
-    Reassigned,
-}
+/// Where an assignment stands.
+pub const STATES: &[State] = State::ALL;
 
-pub const STATES: &[State] = &[
-    State::Requested,
-    State::Offered,
-    State::Accepted,
-    State::Visited,
-    State::Submitted,
-    State::Declined,
-    State::Expired,
-    State::Cancelled,
-    State::Reassigned,
-];
+crate::ids::stored_enum! {
+    pub enum State as "assignment state" {
+        /// The shopper asked for the job; staff have not answered.
+        Requested = "requested",
+        /// Staff offered the job; the shopper has until the offer's deadline to accept.
+        Offered = "offered",
+        /// The shopper will visit within the window.
+        Accepted = "accepted",
+        /// The shopper reports the visit done; the report is due.
+        Visited = "visited",
+        /// The report is in.
+        Submitted = "submitted",
+        /// The shopper turned the offer down, or staff turned the request down.
+        Declined = "declined",
+        /// The offer lapsed, or the request did (the job went to someone else or its window closed).
+        Expired = "expired",
+        /// Called off by the shopper or staff, with a reason.
+        Cancelled = "cancelled",
+        /// Staff gave the job to someone else, or the visit was overdue past the grace period.
+        Reassigned = "reassigned",
+    }
+}
 
 /// A move of an assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -104,24 +82,6 @@ pub const ACTIONS: &[Action] = &[
 ];
 
 impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Requested => "requested",
-            State::Offered => "offered",
-            State::Accepted => "accepted",
-            State::Visited => "visited",
-            State::Submitted => "submitted",
-            State::Declined => "declined",
-            State::Expired => "expired",
-            State::Cancelled => "cancelled",
-            State::Reassigned => "reassigned",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<State> {
-        STATES.iter().copied().find(|st| st.as_str() == s)
-    }
-
     /// The state in the shopper's and staff's words.
     pub fn words(self) -> &'static str {
         match self {
@@ -146,11 +106,6 @@ impl State {
                 "badge-muted"
             }
         }
-    }
-
-    /// A state as stored; an unknown one is an error.
-    pub fn stored(s: &str) -> Result<State, crate::db::UnknownStored> {
-        State::parse(s).ok_or_else(|| crate::db::UnknownStored::new("assignment state", s))
     }
 
     /// Whether an assignment in this state holds the job (no one else may take it). The
@@ -571,8 +526,6 @@ pub struct AssignmentRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
-
-crate::ids::stored_text!(State);
 
 impl AssignmentRow {
     pub fn state(&self) -> State {

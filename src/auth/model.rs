@@ -10,63 +10,21 @@ use serde::{Deserialize, Serialize};
 use crate::db::schema::users;
 use crate::error::FieldError;
 
-/// Who a person is to the panel. DESIGN.md lists what each may do.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Role {
-    Shopper,
-    Scheduler,
-    Qa,
-    ClientReviewer,
-    PrivacyOfficer,
-    Admin,
+crate::ids::stored_enum! {
+    /// Who a person is to the panel. DESIGN.md lists what each may do.
+    pub enum Role as "role" {
+        Shopper = "shopper",
+        Scheduler = "scheduler",
+        Qa = "qa",
+        ClientReviewer = "client_reviewer",
+        PrivacyOfficer = "privacy_officer",
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Shopper,
-        Role::Scheduler,
-        Role::Qa,
-        Role::ClientReviewer,
-        Role::PrivacyOfficer,
-        Role::Admin,
-    ];
-
     /// The scheduling staff: who runs clients, stores, jobs and shoppers' assignments.
     pub const SCHEDULING: &'static [Role] = &[Role::Scheduler, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Shopper => "shopper",
-            Role::Scheduler => "scheduler",
-            Role::Qa => "qa",
-            Role::ClientReviewer => "client_reviewer",
-            Role::PrivacyOfficer => "privacy_officer",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
-    /// A role as stored; an unknown one is an error (never a default role).
-    pub fn stored(value: &str) -> Result<Role, crate::db::UnknownStored> {
-        Role::parse(value).ok_or_else(|| crate::db::UnknownStored::new("role", value))
-    }
 
     /// A person-facing name for pages.
     pub fn label(self) -> &'static str {
@@ -218,8 +176,6 @@ pub struct User {
     pub client_id: Option<ClientId>,
 }
 
-crate::ids::stored_text!(Role);
-
 impl User {
     pub fn role(&self) -> Role {
         self.role
@@ -299,8 +255,10 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
+            // The stored name is the JSON name.
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
         }
         assert_eq!(Role::parse("root"), None);
     }

@@ -4,7 +4,7 @@ use crate::ids::{ClientId, JobId, LocationId, ProjectId};
 use crate::money::Money;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::organizations::{Organization, name_key};
 
@@ -394,46 +394,14 @@ impl JobInput {
     }
 }
 
-/// Whether a job can still be taken. A job whose window is over is still `open` until staff
-/// or a finished assignment close it; pages say "window over" for it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum JobStatus {
-    Open,
-    Closed,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Open => "open",
-            JobStatus::Closed => "closed",
-        }
-    }
-
-    /// A status as stored; an unknown one is an error.
-    pub fn stored(s: &str) -> Result<JobStatus, crate::db::UnknownStored> {
-        match s {
-            "open" => Ok(JobStatus::Open),
-            "closed" => Ok(JobStatus::Closed),
-            _ => Err(crate::db::UnknownStored::new("job status", s)),
-        }
+crate::ids::stored_enum! {
+    /// Whether a job can still be taken. A job whose window is over is still `open` until staff
+    /// or a finished assignment close it; pages say "window over" for it.
+    pub enum JobStatus as "job status" {
+        Open = "open",
+        Closed = "closed",
     }
 }
-
-crate::ids::stored_text!(JobStatus);
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = crate::db::schema::jobs)]

@@ -286,27 +286,4 @@ impl From<r2d2::Error> for AppError {
     }
 }
 
-/// A stored value this code does not know (a role, a state, a status written by something
-/// else, or by a newer version): reading it is an error, answered as a server error and
-/// logged, never a silent default.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown {kind} stored in the database: {value:?}")]
-pub struct UnknownStored {
-    pub kind: &'static str,
-    pub value: String,
-}
-
-impl UnknownStored {
-    pub fn new(kind: &'static str, value: &str) -> Self {
-        Self {
-            kind,
-            value: value.chars().take(40).collect(),
-        }
-    }
-}
-
-impl From<UnknownStored> for diesel::result::Error {
-    fn from(e: UnknownStored) -> Self {
-        diesel::result::Error::DeserializationError(Box::new(e))
-    }
-}
+pub use crate::ids::UnknownStored;

@@ -23,26 +23,15 @@ pub fn no_application() -> crate::error::AppError {
     )
 }
 
-/// A shopper's place in the panel.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Status {
-    /// Registered and applied; not yet approved.
-    Applicant,
-    /// On the panel: sees and takes jobs.
-    Active,
-    Suspended,
+crate::ids::stored_enum! {
+    /// A shopper's place in the panel.
+    pub enum Status as "shopper status" {
+        /// Registered and applied; not yet approved.
+        Applicant = "applicant",
+        /// On the panel: sees and takes jobs.
+        Active = "active",
+        Suspended = "suspended",
+    }
 }
 
 impl Status {
@@ -55,20 +44,6 @@ impl Status {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Applicant => "applicant",
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Status> {
-        [Status::Applicant, Status::Active, Status::Suspended]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-    }
-
     /// The status a change leads to, or `None` where it does not apply: approve an
     /// applicant, suspend an applicant or a member, reinstate a suspended shopper.
     pub fn after(self, action: StatusAction) -> Option<Status> {
@@ -78,11 +53,6 @@ impl Status {
             (StatusAction::Suspend, Status::Applicant | Status::Active) => Some(Status::Suspended),
             _ => None,
         }
-    }
-
-    /// A status as stored; an unknown one is an error.
-    pub fn stored(value: &str) -> Result<Status, crate::db::UnknownStored> {
-        Status::parse(value).ok_or_else(|| crate::db::UnknownStored::new("shopper status", value))
     }
 }
 
@@ -106,8 +76,6 @@ impl StatusAction {
         }
     }
 }
-
-crate::ids::stored_text!(Status);
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct CertificationInput {
