@@ -5,19 +5,19 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 
 use super::form::{self, FormState, Reader};
 use super::session::{Csrf, check_csrf, cleared_cookies, csrf, page_user};
-use super::{NavFrame, PageError, html, nav_kind};
+use super::{NavFrame, nav_kind};
 use crate::auth::Role;
 use crate::auth::model::Password;
 use crate::auth::service;
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account/password", web::get().to(password_form))
@@ -42,11 +42,6 @@ const PASSWORD_FIELDS: &[&str] = &["current_password", "new_password", "new_pass
 async fn password_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
     let user = page_user(req, state).await?;
     let csrf: Csrf = csrf(req, state);
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = PasswordPage {
         kind: nav_kind(user.role),
         email: user.email.clone(),
@@ -58,7 +53,7 @@ async fn password_page(req: &HttpRequest, state: &AppState, form: FormState) -> 
         },
         form,
     };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    super::form_page(&page, page.form.failed(), csrf)
 }
 
 async fn password_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -145,16 +140,11 @@ struct ResendPage {
 
 async fn resend_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
     let csrf = csrf(req, state);
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = ResendPage {
         csrf: csrf.token.clone(),
         form,
     };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    super::form_page(&page, page.form.failed(), csrf)
 }
 
 async fn resend_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {

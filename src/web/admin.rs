@@ -4,21 +4,19 @@
 use crate::ids::{ClientId, UserId};
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::form::{self, FormState, Reader};
 use super::session::{Csrf, csrf, form_post_in, page_user_in};
-use super::{PageError, html};
 use crate::auth::Role;
 use crate::auth::model::{CreateUserRequest, StaffPage};
 use crate::auth::service;
 use crate::error::AppError;
 use crate::state::AppState;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/staff", web::get().to(staff_page))
@@ -100,15 +98,7 @@ async fn staff_page_with(
             .collect(),
         form,
     };
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(form::shown(
-        req,
-        super::pages::with_csrf(html(status, &page)?, csrf),
-    ))
+    super::form_page_shown(req, &page, refused, csrf)
 }
 
 async fn staff_page(

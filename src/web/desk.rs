@@ -6,7 +6,7 @@ use crate::ids::{ClientId, JobId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::money::Money;
 use crate::state::AppState;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/staff/batches", web::get().to(batches_page))
@@ -42,20 +42,6 @@ async fn frame(req: &HttpRequest, state: &AppState) -> Result<(Frame, Csrf), Pag
     let csrf = csrf(req, state);
     let frame = Frame::new(state, &user, csrf.token.clone(), form::notice(req));
     Ok((frame, csrf))
-}
-
-/// The page, with the status of a refused form when it shows one; the confirmation it shows
-/// is forgotten.
-fn render(req: &HttpRequest, page: &impl Template, refused: bool, csrf: Csrf) -> PageResult {
-    let status = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(form::shown(
-        req,
-        super::pages::with_csrf(html(status, page)?, csrf),
-    ))
 }
 
 #[derive(Template)]
@@ -87,7 +73,7 @@ async fn batches_page_with(req: &HttpRequest, state: &AppState, form: FormState)
         .await?;
     let refused = form.failed();
     let page = BatchesPage { f, projects, form };
-    render(req, &page, refused, csrf)
+    super::form_page_shown(req, &page, refused, csrf)
 }
 
 async fn batches_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -280,7 +266,7 @@ async fn coverage_page_with(
         .await?;
     let refused = bonus.is_some();
     let page = CoveragePage { f, report, bonus };
-    render(req, &page, refused, csrf)
+    super::form_page_shown(req, &page, refused, csrf)
 }
 
 async fn coverage_page(

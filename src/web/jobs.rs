@@ -21,7 +21,7 @@ use crate::auth::Role;
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/shopper/jobs", web::get().to(board_page))

@@ -89,6 +89,30 @@ impl StaffFrame {
     }
 }
 
+/// What a page handler answers: the page, or an error page.
+pub(crate) type PageResult = Result<HttpResponse, PageError>;
+
+/// A page that may show a refused form: 422 when it does, 200 otherwise, with its form token.
+pub(crate) fn form_page(page: &impl Template, refused: bool, csrf: session::Csrf) -> PageResult {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(pages::with_csrf(html(status, page)?, csrf))
+}
+
+/// [`form_page`] for a page that shows the confirmation of the form before: said once, then
+/// forgotten.
+pub(crate) fn form_page_shown(
+    req: &HttpRequest,
+    page: &impl Template,
+    refused: bool,
+    csrf: session::Csrf,
+) -> PageResult {
+    Ok(form::shown(req, form_page(page, refused, csrf)?))
+}
+
 /// Stored (UTC) times as one person reads them: in their zone (a shopper's is where they live).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Times {

@@ -39,7 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin", web::get().to(admin_page));
 }
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 /// Adds the CSRF cookie to a rendered form page when the browser had none.
 pub(super) fn with_csrf(mut response: HttpResponse, csrf: Csrf) -> HttpResponse {

@@ -22,7 +22,7 @@ use crate::privacy::inventory::{Classification, lookup};
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/shopper/profile", web::get().to(profile_form))
@@ -560,11 +560,6 @@ async fn consents_page_with(
         })
         .await?;
     let csrf = csrf(req, state);
-    let status = if problem.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = ConsentsPage {
         csrf: csrf.token.clone(),
         email: user.email,
@@ -575,7 +570,7 @@ async fn consents_page_with(
         problem,
         t,
     };
-    Ok(super::pages::with_csrf(html(status, &page)?, csrf))
+    super::form_page(&page, page.problem.is_some(), csrf)
 }
 
 async fn save_consents(

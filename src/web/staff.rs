@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -33,7 +33,7 @@ use crate::panel::service::{self as panel, StatusAction};
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
-type PageResult = Result<HttpResponse, PageError>;
+use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/staff/shoppers", web::get().to(shoppers))
@@ -98,13 +98,9 @@ async fn frame(
     Ok((user, frame, csrf))
 }
 
-fn render(page: &impl Template, csrf: super::session::Csrf) -> PageResult {
-    Ok(super::pages::with_csrf(html(StatusCode::OK, page)?, csrf))
-}
-
 /// A page that shows the confirmation of the form before: said once, then forgotten.
 fn render_shown(req: &HttpRequest, page: &impl Template, csrf: super::session::Csrf) -> PageResult {
-    Ok(form::shown(req, render(page, csrf)?))
+    super::form_page_shown(req, page, false, csrf)
 }
 
 #[derive(Template)]
@@ -280,15 +276,7 @@ async fn shopper_page_with(
         disqualify,
         rating,
     };
-    let code = if refused {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(form::shown(
-        req,
-        super::pages::with_csrf(html(code, &page)?, csrf),
-    ))
+    super::form_page_shown(req, &page, refused, csrf)
 }
 
 async fn shopper(
@@ -462,20 +450,12 @@ async fn organizations_page(req: &HttpRequest, state: &AppState, form: FormState
         .db
         .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
         .await?;
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = OrganizationsPage {
         f,
         organizations,
         form,
     };
-    Ok(form::shown(
-        req,
-        super::pages::with_csrf(html(status, &page)?, csrf),
-    ))
+    super::form_page_shown(req, &page, page.form.failed(), csrf)
 }
 
 async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -519,16 +499,8 @@ struct ClientsPage {
 async fn clients_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
     let (_, f, csrf) = frame(req, state).await?;
     let clients = state.db.run(clients::list_clients).await?;
-    let status = if form.failed() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let page = ClientsPage { f, clients, form };
-    Ok(form::shown(
-        req,
-        super::pages::with_csrf(html(status, &page)?, csrf),
-    ))
+    super::form_page_shown(req, &page, page.form.failed(), csrf)
 }
 
 async fn client_list(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
