@@ -310,6 +310,33 @@ async fn every_page_fits_a_phone_and_a_desk() {
     ];
     let dir = screenshot_dir();
     let mut problems = Vec::new();
+    // What anyone reaches before signing in.
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("pages in a browser", width).await else {
+            return;
+        };
+        for page in [
+            "/",
+            "/signin",
+            "/signup",
+            "/password/forgot",
+            "/verify/resend",
+            "/privacy-notice",
+        ] {
+            browser.open(&app.url(page)).await;
+            let name = match page.trim_matches('/') {
+                "" => "home".to_string(),
+                p => p.replace('/', "-"),
+            };
+            browser
+                .screenshot(&dir.join(format!("public-{name}-{width}.png")))
+                .await;
+            for p in browser.sideways().await {
+                problems.push(format!("{page} at {width}px: {p}"));
+            }
+        }
+        browser.close().await;
+    }
     for width in [390, 1366] {
         for (email, pages) in &walks {
             let Some(browser) = Browser::start("pages in a browser", width).await else {
