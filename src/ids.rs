@@ -173,8 +173,8 @@ macro_rules! stored_text {
 }
 pub(crate) use stored_text;
 
-/// Declares an enum stored as `TEXT` and sent as a string: each variant with its stored name,
-/// the same in the database, in JSON and in the OpenAPI document. Gives `ALL`, `as_str`,
+/// Declares an enum stored as `TEXT` and sent as a string: each variant with its stored name
+/// (its name in snake case), the same in the database, in JSON and in the OpenAPI document. Gives `ALL`, `as_str`,
 /// `parse` and `stored` (an unknown stored value is an error naming `$kind`, never a default).
 macro_rules! stored_enum {
     (
@@ -197,9 +197,13 @@ macro_rules! stored_enum {
             diesel::expression::AsExpression,
             diesel::deserialize::FromSqlRow,
         )]
+        // The stored names are the variants in snake case (a test checks each against
+        // `as_str`): serde and the OpenAPI document read this attribute, and the latter does not
+        // see a name passed through a macro.
+        #[serde(rename_all = "snake_case")]
         #[diesel(sql_type = diesel::sql_types::Text)]
         $vis enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {

@@ -218,3 +218,70 @@ impl Modify for CommonProblems {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    use super::ApiDoc;
+
+    /// The values the document allows for a stored enum, and those the API sends.
+    fn allowed(doc: &serde_json::Value, schema: &str) -> Vec<String> {
+        doc["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema} has no enum in the document"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn stored_enums_are_documented_with_the_names_they_are_sent_with() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let sent = |names: Vec<String>, values: Vec<serde_json::Value>| {
+            let values: Vec<String> = values
+                .into_iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(names, values);
+        };
+        sent(
+            allowed(&doc, "Role"),
+            crate::auth::Role::ALL
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap())
+                .collect(),
+        );
+        sent(
+            allowed(&doc, "State"),
+            crate::assignments::model::State::ALL
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap())
+                .collect(),
+        );
+        sent(
+            allowed(&doc, "Status"),
+            crate::panel::model::Status::ALL
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap())
+                .collect(),
+        );
+        sent(
+            allowed(&doc, "JobStatus"),
+            crate::clients::model::JobStatus::ALL
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap())
+                .collect(),
+        );
+        // And what is sent is what is stored.
+        for r in crate::assignments::model::State::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for r in crate::panel::model::Status::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for r in crate::clients::model::JobStatus::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
+}
