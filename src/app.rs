@@ -25,6 +25,8 @@ use crate::{background, health, middleware};
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on a listener of its own (`INCOGNITO_METRICS_BIND`), with its port.
+    metrics: Option<(u16, Server)>,
     state: AppState,
     sender: JoinHandle<()>,
     shutdown: watch::Sender<bool>,
@@ -59,6 +61,19 @@ impl Application {
             .local_addr()
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
             .port();
+        let metrics_listener = match settings.metrics_bind {
+            None => None,
+            Some(at) => {
+                let l = TcpListener::bind(at).map_err(|e| {
+                    startup("INCOGNITO_METRICS_BIND")(format!("cannot listen on {at}: {e}"))
+                })?;
+                let port = l
+                    .local_addr()
+                    .map_err(|e| startup("INCOGNITO_METRICS_BIND")(e.to_string()))?
+                    .port();
+                Some((l, port))
+            }
+        };
         let s = settings.clone();
         let pool = tokio::task::spawn_blocking(move || open_database(&s))
             .await
@@ -101,9 +116,26 @@ impl Application {
             .map_err(|e| startup("INCOGNITO_BIND")(e.to_string()))?
             .shutdown_timeout(30)
             .run();
+        let metrics = match metrics_listener {
+            None => None,
+            Some((listener, port)) => {
+                let metrics_state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(web::Data::new(metrics_state.clone()))
+                        .route("/metrics", web::get().to(health::metrics_text))
+                })
+                .workers(1)
+                .listen(listener)
+                .map_err(|e| startup("INCOGNITO_METRICS_BIND")(e.to_string()))?
+                .run();
+                Some((port, server))
+            }
+        };
         Ok(Self {
             port,
             server,
+            metrics,
             state,
             sender,
             shutdown,
@@ -112,6 +144,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `INCOGNITO_METRICS_BIND` gives one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -125,7 +162,15 @@ impl Application {
 
     /// Serves until stopped (SIGTERM, SIGINT, or the handle), then stops the mail sender.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         let _ = self.shutdown.send(true);
         let _ = self.sender.await;
         result
@@ -143,6 +188,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let public_metrics = state.settings.metrics_bind.is_none();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PathConfig::default().error_handler(|e, req| {
@@ -171,7 +217,12 @@ pub fn build_app(
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics_text))
+        .configure(move |cfg| {
+            // With a listener of its own, /metrics is not on the public one.
+            if public_metrics {
+                cfg.route("/metrics", web::get().to(health::metrics_text));
+            }
+        })
         .route("/api/openapi.json", web::get().to(health::openapi_json))
         .service(
             web::scope("/api/v1")

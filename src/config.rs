@@ -183,6 +183,8 @@ pub enum LogFormat {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
+    /// Where `/metrics` is served on a listener of its own; None: on the public one.
+    pub metrics_bind: Option<SocketAddr>,
     /// The address people use to reach the service; links in mail start with it.
     pub public_url: Url,
     pub database_url: DatabaseUrl,
@@ -278,6 +280,7 @@ impl ApprovalRule {
 pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_DATA_DIR",
     "INCOGNITO_BIND",
+    "INCOGNITO_METRICS_BIND",
     "INCOGNITO_PUBLIC_URL",
     "INCOGNITO_DATABASE_URL",
     "INCOGNITO_DATABASE_POOL_SIZE",
@@ -339,6 +342,7 @@ impl Settings {
             geocoder_url: None,
             distance_unit: crate::units::DistanceUnit::Mi,
             time_zone: crate::zones::DEFAULT,
+            metrics_bind: None,
             bind,
             data_dir,
         }
@@ -369,6 +373,14 @@ impl Settings {
                     format!("`{v}` is not an address and port such as 127.0.0.1:8080"),
                 )
             })?;
+        }
+        if let Some(v) = get("INCOGNITO_METRICS_BIND") {
+            s.metrics_bind = Some(v.parse().map_err(|_| {
+                SettingError::new(
+                    "INCOGNITO_METRICS_BIND",
+                    format!("`{v}` is not an address and port such as 127.0.0.1:9090"),
+                )
+            })?);
         }
         s.public_url = match get("INCOGNITO_PUBLIC_URL") {
             Some(v) => parse_public_url(v)?,
@@ -718,6 +730,7 @@ mod tests {
             ("INCOGNITO_MAIL_URL", "ftp://mail"),
             ("INCOGNITO_MAIL_URL", "smtp://mail?tls=sometimes"),
             ("INCOGNITO_BIND", "localhost"),
+            ("INCOGNITO_METRICS_BIND", "9090"),
             ("INCOGNITO_PUBLIC_URL", "ftp://x"),
             ("INCOGNITO_LOG_FORMAT", "xml"),
             ("INCOGNITO_DATABASE_POOL_SIZE", "0"),

@@ -15,7 +15,7 @@ use url::Url;
 use super::model::{Email, NewUser, Password, Role, StaffAccount, StaffPage, User};
 use super::password;
 use super::store;
-use super::tokens::{TokenKind, TokenService};
+use super::tokens::{RESET_LINK_TTL, TokenKind, TokenService, VERIFY_LINK_TTL};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool, write_transaction};
@@ -23,8 +23,6 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::{Keys, hex, random_token};
 use crate::mail::{Outgoing, store as outbox};
 
-const VERIFY_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
-const RESET_LINK_TTL: Duration = Duration::from_secs(3600);
 /// Reset mails an account may receive per hour, so the form cannot be used to flood a mailbox.
 const RESET_MAILS_PER_HOUR: i64 = 3;
 /// A rotated refresh token presented again within this time is refused without ending the
@@ -62,7 +60,12 @@ impl Auth {
     pub fn new(settings: &Settings, keys: Keys, clock: Clock) -> Self {
         let keys = Arc::new(keys);
         Self {
-            tokens: TokenService::new(keys.clone(), settings.token_issuer(), clock.clone()),
+            tokens: TokenService::new(
+                keys.clone(),
+                settings.token_issuer(),
+                clock.clone(),
+                settings.access_token_ttl,
+            ),
             clock,
             keys,
             public_url: settings.public_url.clone(),

@@ -71,22 +71,46 @@ pub struct TokenService {
     checked: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
     /// Token times are checked against the service's clock, not the library's system time.
     clock: Clock,
+    /// How long the service issues access tokens for: a token claiming a longer life is not
+    /// one it issued.
+    access_ttl: std::time::Duration,
 }
 
 /// Checked access tokens remembered at most (then the memory starts again).
 const CHECKED_TOKENS: usize = 10_000;
 
-/// Seconds of clock difference allowed on `nbf` and `exp`.
+/// Seconds of clock difference allowed on `iat`, `nbf` and `exp`.
 const LEEWAY: i64 = 5;
 
+/// How long a confirmation link works.
+pub const VERIFY_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// How long a password-reset link works.
+pub const RESET_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl TokenService {
-    pub fn new(keys: std::sync::Arc<Keys>, issuer: String, clock: Clock) -> Self {
+    pub fn new(
+        keys: std::sync::Arc<Keys>,
+        issuer: String,
+        clock: Clock,
+        access_ttl: std::time::Duration,
+    ) -> Self {
         Self {
             keys,
             issuer,
             checked: Default::default(),
             clock,
+            access_ttl,
         }
+    }
+
+    /// The longest life this service gives a token of `kind`, in seconds.
+    fn lifetime(&self, kind: TokenKind) -> i64 {
+        let ttl = match kind {
+            TokenKind::Access => self.access_ttl,
+            TokenKind::VerifyEmail => VERIFY_LINK_TTL,
+            TokenKind::ResetPassword => RESET_LINK_TTL,
+        };
+        i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 4)
     }
 
     pub fn issuer(&self) -> &str {
@@ -128,7 +152,15 @@ impl TokenService {
     /// Checks signature, algorithm, time, issuer, audience and type.
     pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AppError> {
         let now = self.clock.now().timestamp();
-        let in_time = |c: &Claims| c.nbf <= now + LEEWAY && c.exp >= now - LEEWAY;
+        // Valid now, not issued in the future, and not living longer than this service
+        // issues tokens of this kind for.
+        let lifetime = self.lifetime(kind);
+        let in_time = |c: &Claims| {
+            c.nbf <= now + LEEWAY
+                && c.exp >= now - LEEWAY
+                && c.iat <= now + LEEWAY
+                && c.exp.saturating_sub(c.iat) <= lifetime + LEEWAY
+        };
         if kind != TokenKind::Access {
             let claims = self.verify_signed(token, kind)?;
             return if in_time(&claims) {
@@ -163,6 +195,11 @@ impl TokenService {
     }
 
     fn verify_signed(&self, token: &str, kind: TokenKind) -> Result<Claims, AppError> {
+        // The library ignores a header's `crit`; a token that names a critical extension must
+        // be refused by a service that knows none (RFC 7515 §4.1.11).
+        if names_critical_extensions(token) {
+            return Err(invalid(kind));
+        }
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[kind.audience(&self.issuer)]);
@@ -181,6 +218,21 @@ impl TokenService {
             return Err(invalid(kind));
         }
         Ok(data.claims)
+    }
+}
+
+/// Whether the token's header has a `crit` member (or cannot be read as a JSON object).
+fn names_critical_extensions(token: &str) -> bool {
+    use base64::Engine;
+    let Some(header) = token.split('.').next() else {
+        return true;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        return true;
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(fields)) => fields.contains_key("crit"),
+        _ => true,
     }
 }
 

@@ -115,6 +115,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub settings: Settings,
     pub data_dir: PathBuf,
+    /// The address of `/metrics` on its own listener, when `INCOGNITO_METRICS_BIND` is set.
+    pub metrics_address: Option<String>,
     handle: ServerHandle,
     join: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _pg: Option<PgTestDb>,
@@ -167,6 +169,9 @@ pub async fn start(settings: Settings) -> TestApp {
         .await
         .expect("the app starts");
     let port = application.port();
+    let metrics_address = application
+        .metrics_port()
+        .map(|p| format!("http://127.0.0.1:{p}"));
     let state = application.state().clone();
     let handle = application.handle();
     let join = tokio::spawn(application.run_until_stopped());
@@ -179,6 +184,7 @@ pub async fn start(settings: Settings) -> TestApp {
             .unwrap(),
         settings,
         data_dir,
+        metrics_address,
         handle,
         join: Some(join),
         _pg: None,

@@ -20,5 +20,6 @@ mod operations;
 mod pages;
 mod panel;
 mod schema;
+mod security;
 mod settings;
 mod tokens;

@@ -109,7 +109,32 @@ async fn forged_and_misused_tokens_are_refused() {
             }),
         ),
         ("other user", with(&|c| c["sub"] = json!("999999"))),
+        // Issued in the future, or living far longer than the service issues them for.
+        (
+            "issued in the future",
+            with(&|c| c["iat"] = json!(now() + 3600)),
+        ),
+        (
+            "lives until 9999",
+            with(&|c| c["exp"] = json!(253_402_300_799_i64)),
+        ),
     ];
+    // A header naming a critical extension the service does not know (RFC 7515 §4.1.11).
+    let crit = {
+        let header = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(
+                &json!({"alg": "EdDSA", "typ": "JWT", "crit": ["exp-v2"], "exp-v2": 1}),
+            )
+            .unwrap(),
+        );
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+        let signing_input = format!("{header}.{payload}");
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &forger.private, Algorithm::EdDSA)
+                .unwrap();
+        format!("{signing_input}.{signature}")
+    };
+    let cases: Vec<(&str, String)> = cases.into_iter().chain([("unknown crit", crit)]).collect();
     for (name, token) in cases {
         assert_eq!(
             status_with(&app, &token).await,

@@ -1,0 +1,137 @@
+//! What an attack run found, each reproduced and now refused (issue 12): here the headers that
+//! keep pages from running injected script, being framed or leaking their address, and the
+//! operator's metrics kept off the public listener.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// The headers every answer carries, page or API.
+fn assert_hardened(r: &reqwest::Response, what: &str) {
+    let h = r.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
+        .to_str()
+        .unwrap();
+    // No script at all, from anywhere; styles only from the service; no framing; forms post
+    // only to the service.
+    assert!(csp.contains("default-src 'none'"), "{what}: {csp}");
+    assert!(!csp.contains("script-src"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert!(csp.contains("style-src 'self'"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("form-action 'self'"), "{what}: {csp}");
+    assert_eq!(
+        h.get("cross-origin-opener-policy").unwrap(),
+        "same-origin",
+        "{what}"
+    );
+    let permissions = h.get("permissions-policy").unwrap().to_str().unwrap();
+    for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+        assert!(permissions.contains(feature), "{what}: {permissions}");
+    }
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+}
+
+#[tokio::test]
+async fn pages_and_answers_carry_a_strict_content_security_policy() {
+    let Some(app) = spawn_app(Backend::Sqlite, "security_headers").await else {
+        return;
+    };
+    for path in ["/", "/signin", "/signup", "/static/style.css", "/nowhere"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_hardened(&r, path);
+        // Plain http: no Strict-Transport-Security (it would be ignored, or pin a test host).
+        assert!(
+            r.headers().get("strict-transport-security").is_none(),
+            "{path}"
+        );
+    }
+    let r = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_hardened(&r, "/api/v1/me");
+    // No page holds script to run, inline or linked.
+    for path in [
+        "/",
+        "/signin",
+        "/signup",
+        "/password/forgot",
+        "/privacy-notice",
+    ] {
+        let html = app
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("<script"), "{path}");
+        assert!(!html.contains(" style=\""), "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_reached_over_https_tells_browsers_to_keep_to_it() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "hsts", |s| {
+        s.public_url = "https://panel.example.com/".parse().unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let hsts = r
+        .headers()
+        .get("strict-transport-security")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
+    app.stop().await;
+}
+
+/// `INCOGNITO_METRICS_BIND`: the metrics on a listener of their own, not on the public one.
+#[tokio::test]
+async fn metrics_can_leave_the_public_listener() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "metrics_bind", |s| {
+        s.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await
+    else {
+        return;
+    };
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let own = app.metrics_address.clone().expect("a metrics listener");
+    let r = app
+        .client
+        .get(format!("{own}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("incognito_db_pool_connections"), "{text}");
+    // It serves nothing else.
+    let r = app
+        .client
+        .get(format!("{own}/signin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Without the setting, the public listener keeps serving them (as before).
+    app.stop().await;
+    let Some(app) = spawn_app(Backend::Sqlite, "metrics_public").await else {
+        return;
+    };
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(app.metrics_address.is_none());
+    app.stop().await;
+}
