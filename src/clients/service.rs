@@ -60,6 +60,22 @@ pub fn create_organization(
     })
 }
 
+/// What is wrong with an amount of cents sent to the API, if anything: negative, or above the
+/// largest amount the pages take ($1,000,000).
+fn cents_problem(cents: i64) -> Option<String> {
+    if cents < 0 {
+        Some("must not be negative".into())
+    } else if cents > Money::MAX_TYPED.cents() {
+        Some(format!(
+            "must be at most {} cents ({})",
+            Money::MAX_TYPED.cents(),
+            Money::MAX_TYPED
+        ))
+    } else {
+        None
+    }
+}
+
 pub fn client_view(conn: &mut DbConnection, client_id: ClientId) -> AppResult<ClientView> {
     let (id, organization_id, created_at) = store::find_client(conn, client_id)
         .optional()?
@@ -307,14 +323,13 @@ pub fn project_errors(input: &ProjectInput) -> Vec<FieldError> {
     if !(0..=3650).contains(&input.rotation_days) {
         errors.push(FieldError::new("rotation_days", "must be 0 to 3650"));
     }
-    if input.fee_cents < 0 {
-        errors.push(FieldError::new("fee_cents", "must not be negative"));
-    }
-    if input.reimbursement_cap_cents < 0 {
-        errors.push(FieldError::new(
-            "reimbursement_cap_cents",
-            "must not be negative",
-        ));
+    for (field, cents) in [
+        ("fee_cents", input.fee_cents),
+        ("reimbursement_cap_cents", input.reimbursement_cap_cents),
+    ] {
+        if let Some(problem) = cents_problem(cents) {
+            errors.push(FieldError::new(field, problem));
+        }
     }
     let offer_hours = input.offer_hours.unwrap_or(48);
     if !(1..=720).contains(&offer_hours) {
@@ -416,8 +431,8 @@ fn check_job(
         ("bonus_cents", input.bonus_cents),
         ("reimbursement_cap_cents", input.reimbursement_cap_cents),
     ] {
-        if cents.is_some_and(|c| c < 0) {
-            errors.push(FieldError::new(field, "must not be negative"));
+        if let Some(problem) = cents.and_then(cents_problem) {
+            errors.push(FieldError::new(field, problem));
         }
     }
     if code.is_empty() || code.chars().count() > 50 {

@@ -669,6 +669,14 @@ pub fn add_rating(
     let rated_on = request.rated_on.unwrap_or(today);
     if rated_on > today {
         errors.push(FieldError::new("rated_on", "must not be in the future"));
+    } else if today
+        .checked_sub_months(chrono::Months::new(12))
+        .is_some_and(|year_ago| rated_on < year_ago)
+    {
+        errors.push(FieldError::new(
+            "rated_on",
+            "must be within the last year: a rating is for a recent visit",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));

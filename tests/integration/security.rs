@@ -135,3 +135,58 @@ async fn metrics_can_leave_the_public_listener() {
     assert!(app.metrics_address.is_none());
     app.stop().await;
 }
+
+/// Values no person means: a fee of 2^63−1 cents, a rating dated 0001-01-01. Each is refused,
+/// naming its field; nothing is stored.
+#[tokio::test]
+async fn money_and_dates_out_of_any_real_range_are_refused() {
+    use crate::assignments::{post, setup};
+    use serde_json::json;
+    let Some(app) = spawn_app(Backend::Sqlite, "ranges").await else {
+        return;
+    };
+    let (scheduler, client, store, project) = setup(&app, json!({})).await;
+    let today = chrono::Utc::now().date_naive();
+    let soon = (today + chrono::Days::new(3)).to_string();
+    let (status, body) = post(
+        &app,
+        "/api/v1/jobs",
+        &scheduler,
+        json!({"project_id": project, "location_id": store, "window_start": soon, "window_end": soon, "fee_cents": i64::MAX}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "fee_cents", "{body}");
+    let (status, body) = post(
+        &app,
+        "/api/v1/projects",
+        &scheduler,
+        json!({"client_id": client, "name": "Huge", "max_km": 40, "rotation_days": 0, "fee_cents": i64::MAX}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "fee_cents", "{body}");
+    let jobs = get_json(
+        &app,
+        &format!("/api/v1/jobs?project_id={project}"),
+        &scheduler,
+    )
+    .await;
+    assert_eq!(
+        jobs.as_array().map(Vec::len),
+        Some(0),
+        "nothing stored: {jobs}"
+    );
+
+    let (shopper, _) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/shoppers/{shopper}/ratings"),
+        &scheduler,
+        json!({"score": 8, "rated_on": "0001-01-01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "rated_on", "{body}");
+    app.stop().await;
+}
