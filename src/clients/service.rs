@@ -60,6 +60,18 @@ pub fn create_organization(
     })
 }
 
+/// Whether a job's window lies where a real one can: starting at most a year ago and ending
+/// within two years from today (a year 0 or 9999 is a typing mistake).
+fn window_in_reach(
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> bool {
+    let earliest = today.checked_sub_months(chrono::Months::new(12));
+    let latest = today.checked_add_months(chrono::Months::new(24));
+    earliest.is_some_and(|e| start >= e) && latest.is_some_and(|l| end <= l)
+}
+
 /// What is wrong with an amount of cents sent to the API, if anything: negative, or above the
 /// largest amount the pages take ($1,000,000).
 fn cents_problem(cents: i64) -> Option<String> {
@@ -399,6 +411,17 @@ fn check_job(
     let overrides = input.requirements();
     overrides.check(&mut errors);
     let dates = match (input.window_start, input.window_end) {
+        (Some(start), Some(end)) if !window_in_reach(start, end, today) => {
+            errors.push(FieldError::new(
+                "window_end",
+                format!(
+                    "the window must lie between a year ago and two years from today ({} to {})",
+                    today - chrono::Months::new(12),
+                    today + chrono::Months::new(24)
+                ),
+            ));
+            None
+        }
         (Some(_), Some(end)) if end < today => {
             errors.push(FieldError::new(
                 "window_end",

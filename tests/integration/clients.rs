@@ -184,7 +184,7 @@ async fn projects_and_jobs_one_by_one_and_by_import(backend: Backend) {
     )
     .await;
     let s1 = stores[0]["id"].as_i64().unwrap();
-    let job = |location: i64, code: &str| json!({"project_id": project_id, "location_id": location, "code": code, "window_start": "2036-12-01", "window_end": "2036-12-15", "bonus_cents": 500});
+    let job = |location: i64, code: &str| json!({"project_id": project_id, "location_id": location, "code": code, "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15"), "bonus_cents": 500});
     let r = app
         .post_json_auth("/api/v1/jobs", &token, &job(s1, "J1"))
         .await;
@@ -213,17 +213,19 @@ async fn projects_and_jobs_one_by_one_and_by_import(backend: Backend) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(r).await["errors"][0]["field"], "location_id");
 
-    let csv = "code,location_code,window_start,window_end,fee_cents,languages,vehicle\n\
+    let csv = far_dates(
+        "code,location_code,window_start,window_end,fee_cents,languages,vehicle\n\
         J1,S2,2036-12-02,2036-12-20,1800,es;en,true\n\
         J3,S1,2036-12-05,2036-12-01,,,\n\
         J4,S9,2036-12-05,2036-12-09,,,\n\
         J5,S1,next week,2036-12-09,-5,,maybe\n\
-        J6,S2,2036-12-05,2036-12-09,,,\n";
+        J6,S2,2036-12-05,2036-12-09,,,\n",
+    );
     let r = post_csv(
         &app,
         &format!("/api/v1/jobs/import?project_id={project_id}"),
         &token,
-        csv,
+        &csv,
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -298,7 +300,7 @@ async fn shoppers_cannot_touch_clients_work(backend: Backend) {
         ),
         (
             "/api/v1/jobs".to_string(),
-            json!({"project_id": 1, "location_id": 1, "window_start": "2036-12-01", "window_end": "2036-12-02"}),
+            json!({"project_id": 1, "location_id": 1, "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-02")}),
         ),
         (
             format!("/api/v1/clients/{client}/competitors"),
@@ -312,7 +314,7 @@ async fn shoppers_cannot_touch_clients_work(backend: Backend) {
         &app,
         "/api/v1/jobs/import?project_id=1",
         &shopper,
-        "code,location_code,window_start,window_end\nJ1,S1,2036-12-01,2036-12-02\n",
+        &far_dates("code,location_code,window_start,window_end\nJ1,S1,2036-12-01,2036-12-02\n"),
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -471,7 +473,7 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
         .post_json_auth(
             "/api/v1/jobs",
             &scheduler,
-            &json!({"project_id": project["id"], "location_id": store["id"], "window_start": "2036-12-01", "window_end": "2036-12-15"}),
+            &json!({"project_id": project["id"], "location_id": store["id"], "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15")}),
         )
         .await
         .json()

@@ -591,3 +591,18 @@ pub fn demo_password(out: &str) -> String {
         .unwrap_or_else(|| panic!("no password printed: {out}"))
         .to_string()
 }
+
+/// `text` with every `2036-12-DD` in it moved to a day as near as a real job's window is:
+/// 30 + DD days from today (UTC), so the order and spacing of the days stay as written.
+pub fn far_dates(text: &str) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let mut out = text.to_string();
+    for day in (1..=31u64).rev() {
+        let written = format!("2036-12-{day:02}");
+        if out.contains(&written) {
+            let moved = today + chrono::Days::new(30 + day);
+            out = out.replace(&written, &moved.to_string());
+        }
+    }
+    out
+}

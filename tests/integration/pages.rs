@@ -778,7 +778,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     let project = id_in(&location, "projects");
     let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
     assert!(html.contains("fee $1,250.50"), "{html}");
-    let csv = "code,location_code,window_start,window_end\nJ1,S1,2036-12-01,2036-12-15\n";
+    let csv =
+        &far_dates("code,location_code,window_start,window_end\nJ1,S1,2036-12-01,2036-12-15\n");
     let (status, html, _) = staff
         .upload(
             &app,
@@ -817,8 +818,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("store", "S9"),
                 ("code", "J2"),
-                ("window_start", "2036-12-10"),
-                ("window_end", "2036-12-20"),
+                ("window_start", far_dates("2036-12-10").as_str()),
+                ("window_end", far_dates("2036-12-20").as_str()),
                 ("bonus_dollars", "five"),
             ],
         )
@@ -838,8 +839,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("store", &store),
                 ("code", "J2"),
-                ("window_start", "2036-12-20"),
-                ("window_end", "2036-12-10"),
+                ("window_start", far_dates("2036-12-20").as_str()),
+                ("window_end", far_dates("2036-12-10").as_str()),
                 ("bonus_dollars", "5"),
             ],
         )
@@ -847,7 +848,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // Named beside the closing day, in words, with what was typed kept.
     assert!(html.contains(r#"id="jend-error""#), "{html}");
-    assert!(html.contains(r#"value="2036-12-20""#) && html.contains(r#"value="J2""#));
+    assert!(html.contains(&far_dates(r#"value="2036-12-20""#)) && html.contains(r#"value="J2""#));
     assert!(!html.contains("window_end:"), "{html}");
     assert!(!html.contains(">J2<"));
     let (status, _, location) = staff
@@ -858,8 +859,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("store", &store),
                 ("code", "J2"),
-                ("window_start", "2036-12-10"),
-                ("window_end", "2036-12-20"),
+                ("window_start", far_dates("2036-12-10").as_str()),
+                ("window_end", far_dates("2036-12-20").as_str()),
                 ("bonus_dollars", "five"),
             ],
         )
@@ -873,8 +874,8 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("store", &store),
                 ("code", "J2"),
-                ("window_start", "2036-12-10"),
-                ("window_end", "2036-12-20"),
+                ("window_start", far_dates("2036-12-10").as_str()),
+                ("window_end", far_dates("2036-12-20").as_str()),
                 ("bonus_dollars", "5"),
             ],
         )
@@ -883,7 +884,7 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert_eq!(location, Some(format!("/staff/projects/{project}")));
     let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
     assert!(
-        html.contains(">J2<") && html.contains("2036-12-10 – 2036-12-20"),
+        html.contains(">J2<") && html.contains(&far_dates("2036-12-10 – 2036-12-20")),
         "{html}"
     );
     // Each job with its store and its real state; filtered by state and text.

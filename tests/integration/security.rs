@@ -136,8 +136,8 @@ async fn metrics_can_leave_the_public_listener() {
     app.stop().await;
 }
 
-/// Values no person means: a fee of 2^63−1 cents, a rating dated 0001-01-01. Each is refused,
-/// naming its field; nothing is stored.
+/// Values no person means: a job window in year 0 or 9999, a fee of 2^63−1 cents, a rating
+/// dated 0001-01-01. Each is refused, naming its field; nothing is stored.
 #[tokio::test]
 async fn money_and_dates_out_of_any_real_range_are_refused() {
     use crate::assignments::{post, setup};
@@ -148,6 +148,19 @@ async fn money_and_dates_out_of_any_real_range_are_refused() {
     let (scheduler, client, store, project) = setup(&app, json!({})).await;
     let today = chrono::Utc::now().date_naive();
     let soon = (today + chrono::Days::new(3)).to_string();
+    for (window_start, window_end) in [("0000-01-01", soon.as_str()), (soon.as_str(), "9999-12-31")]
+    {
+        let (status, body) = post(
+            &app,
+            "/api/v1/jobs",
+            &scheduler,
+            json!({"project_id": project, "location_id": store, "window_start": window_start, "window_end": window_end}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "window_end", "{body}");
+        assert!(body.to_string().contains("two years from today"), "{body}");
+    }
     let (status, body) = post(
         &app,
         "/api/v1/jobs",
