@@ -215,6 +215,7 @@ pub fn build_app(
         .wrap(actix_web::middleware::from_fn(middleware::observe))
         .wrap(actix_web::middleware::from_fn(crate::web::signed_in_errors))
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+        .wrap(actix_web::middleware::from_fn(middleware::head_as_get))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .configure(move |cfg| {

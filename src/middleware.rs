@@ -89,6 +89,18 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 /// No page asks for the camera, the microphone, the position or payment.
 pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
+/// `HEAD` is answered as `GET` is, without the body: the request is routed as a `GET`, and the
+/// HTTP layer, which saw the `HEAD`, sends the status and headers only.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 /// Metric labels must stay few: any method outside the standard ones counts as OTHER.
 fn known_method(method: &str) -> &str {
     match method {

@@ -203,3 +203,34 @@ async fn money_and_dates_out_of_any_real_range_are_refused() {
     assert_eq!(body["errors"][0]["field"], "rated_on", "{body}");
     app.stop().await;
 }
+
+/// `HEAD` answers as `GET` does, headers and status, without a body (it used to be a 404).
+#[tokio::test]
+async fn head_answers_as_get_without_a_body() {
+    let Some(app) = spawn_app(Backend::Sqlite, "head").await else {
+        return;
+    };
+    for (path, status) in [
+        ("/", StatusCode::OK),
+        ("/signin", StatusCode::OK),
+        ("/healthz", StatusCode::OK),
+        ("/api/v1/me", StatusCode::UNAUTHORIZED),
+        ("/nowhere", StatusCode::NOT_FOUND),
+    ] {
+        let get = app.client.get(app.url(path)).send().await.unwrap();
+        let head = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), status, "{path}");
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        assert!(
+            head.headers().get("content-security-policy").is_some(),
+            "{path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    app.stop().await;
+}
