@@ -92,11 +92,13 @@ macro_rules! id_type {
             }
         }
 
+        /// Tests compare an id with the number an API answer held.
         impl PartialEq<i64> for $name {
             fn eq(&self, other: &i64) -> bool {
                 self.0 == *other
             }
         }
+
     };
 }
 

@@ -235,53 +235,38 @@ mod tests {
             .collect()
     }
 
+    /// The document's values for `schema` are the names `all` is sent and stored with.
+    fn documented_as_sent<T: serde::Serialize + Copy>(
+        doc: &serde_json::Value,
+        schema: &str,
+        all: &[T],
+        stored: fn(T) -> &'static str,
+    ) {
+        let sent: Vec<String> = all
+            .iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(allowed(doc, schema), sent, "{schema}");
+        let names: Vec<&str> = all.iter().map(|v| stored(*v)).collect();
+        assert_eq!(sent, names, "{schema}: what is sent is what is stored");
+    }
+
     #[test]
     fn stored_enums_are_documented_with_the_names_they_are_sent_with() {
+        use crate::assignments::model::State;
+        use crate::auth::Role;
+        use crate::clients::model::JobStatus;
+        use crate::panel::model::Status;
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
-        let sent = |names: Vec<String>, values: Vec<serde_json::Value>| {
-            let values: Vec<String> = values
-                .into_iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(names, values);
-        };
-        sent(
-            allowed(&doc, "Role"),
-            crate::auth::Role::ALL
-                .iter()
-                .map(|r| serde_json::to_value(r).unwrap())
-                .collect(),
-        );
-        sent(
-            allowed(&doc, "State"),
-            crate::assignments::model::State::ALL
-                .iter()
-                .map(|r| serde_json::to_value(r).unwrap())
-                .collect(),
-        );
-        sent(
-            allowed(&doc, "Status"),
-            crate::panel::model::Status::ALL
-                .iter()
-                .map(|r| serde_json::to_value(r).unwrap())
-                .collect(),
-        );
-        sent(
-            allowed(&doc, "JobStatus"),
-            crate::clients::model::JobStatus::ALL
-                .iter()
-                .map(|r| serde_json::to_value(r).unwrap())
-                .collect(),
-        );
-        // And what is sent is what is stored.
-        for r in crate::assignments::model::State::ALL {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-        }
-        for r in crate::panel::model::Status::ALL {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-        }
-        for r in crate::clients::model::JobStatus::ALL {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-        }
+        documented_as_sent(&doc, "Role", Role::ALL, Role::as_str);
+        documented_as_sent(&doc, "State", State::ALL, State::as_str);
+        documented_as_sent(&doc, "Status", Status::ALL, Status::as_str);
+        documented_as_sent(&doc, "JobStatus", JobStatus::ALL, JobStatus::as_str);
     }
 }

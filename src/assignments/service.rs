@@ -601,6 +601,8 @@ fn views(
 ) -> AppResult<Vec<AssignmentView>> {
     let ids: Vec<AssignmentId> = rows.iter().map(|r| r.id).collect();
     let events = store::events_of(conn, &ids)?;
+    let shoppers: Vec<ShopperId> = rows.iter().map(|r| r.shopper_id).collect();
+    let codes = panel::codes_of(conn, &shoppers)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let job = clients::find_job(conn, row.job_id)?;
@@ -624,7 +626,7 @@ fn views(
                 at: *at,
             })
             .collect();
-        let shopper_code = panel::code_of(conn, row.shopper_id)?;
+        let shopper_code = codes.get(&row.shopper_id).cloned().unwrap_or_default();
         out.push(AssignmentView {
             id: row.id,
             shopper_id: row.shopper_id,

@@ -11,11 +11,17 @@ use crate::db::schema::{
 };
 
 /// A shopper's panel code (`IMS-…`).
-pub fn code_of(conn: &mut DbConnection, shopper_id: ShopperId) -> QueryResult<String> {
-    shoppers::table
-        .find(shopper_id)
-        .select(shoppers::code)
-        .first(conn)
+/// The panel codes (`IMS-…`) of these shoppers, in one query.
+pub fn codes_of(
+    conn: &mut DbConnection,
+    ids: &[ShopperId],
+) -> QueryResult<std::collections::HashMap<ShopperId, String>> {
+    Ok(shoppers::table
+        .filter(shoppers::user_id.eq_any(ids))
+        .select((shoppers::user_id, shoppers::code))
+        .load::<(ShopperId, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// The zone a shopper reads times in: where they live, or the panel's before they have

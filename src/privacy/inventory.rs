@@ -321,7 +321,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "shoppers",
         "state",
         Category::B,
-        "place the shopper on the map for jobs nearby",
+        "place the shopper on the map for jobs nearby, and show them times in their time zone",
         PANEL_LIFETIME,
     ),
     personal(
@@ -363,14 +363,14 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "shoppers",
         "latitude",
         Category::G,
-        "find jobs within the shopper's travel radius (from the ZIP code; never shown to clients)",
+        "find jobs within the shopper's travel radius, and tell the time zone in a state that spans two (from the ZIP code; never shown to clients)",
         PANEL_LIFETIME,
     ),
     personal(
         "shoppers",
         "longitude",
         Category::G,
-        "find jobs within the shopper's travel radius (from the ZIP code; never shown to clients)",
+        "find jobs within the shopper's travel radius, and tell the time zone in a state that spans two (from the ZIP code; never shown to clients)",
         PANEL_LIFETIME,
     ),
     personal(
