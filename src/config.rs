@@ -204,7 +204,14 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
+    /// Failed sign-ins to one account from every client it does not know, within the window.
+    pub login_max_unknown_failures_per_account: u32,
     pub login_failure_window: Duration,
+    /// Sign-ups, password-reset requests and confirmation-link requests (each counted apart)
+    /// from one client address in an hour.
+    pub requests_per_address_per_hour: u32,
+    /// Mails of one kind (confirmation link, reset link, notice) one account receives in a day.
+    pub mails_per_recipient_per_day: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
     /// First retry delay of the mail sender; doubles up to `mail_retry_max`.
@@ -295,7 +302,10 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_REFRESH_TOKEN_TTL_SECS",
     "INCOGNITO_LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT",
     "INCOGNITO_LOGIN_FAILURE_WINDOW_SECS",
+    "INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR",
+    "INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY",
     "INCOGNITO_TRUST_PROXY",
     "INCOGNITO_MAIL_RETRY_BASE_MS",
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
@@ -333,6 +343,9 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 20,
+            login_max_unknown_failures_per_account: 20,
+            requests_per_address_per_hour: 10,
+            mails_per_recipient_per_day: 10,
             login_failure_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
             mail_retry_base: Duration::from_secs(5),
@@ -489,6 +502,22 @@ impl Settings {
         if let Some(v) = get("INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS") {
             s.login_max_failures_per_address =
                 parse_number("INCOGNITO_LOGIN_MAX_FAILURES_PER_ADDRESS", v, 1, 100_000)?;
+        }
+        if let Some(v) = get("INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT") {
+            s.login_max_unknown_failures_per_account = parse_number(
+                "INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT",
+                v,
+                1,
+                100_000,
+            )?;
+        }
+        if let Some(v) = get("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR") {
+            s.requests_per_address_per_hour =
+                parse_number("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR", v, 1, 100_000)?;
+        }
+        if let Some(v) = get("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY") {
+            s.mails_per_recipient_per_day =
+                parse_number("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", v, 1, 1000)?;
         }
         if let Some(v) = get("INCOGNITO_LOGIN_FAILURE_WINDOW_SECS") {
             s.login_failure_window = Duration::from_secs(parse_number(

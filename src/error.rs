@@ -104,16 +104,21 @@ impl AppError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+    /// 429 with Retry-After: `code`, and `what` was refused, followed by how long to wait in
+    /// words ("Try again in 4 minutes.").
+    pub fn too_many_requests(code: &'static str, what: &str, retry_after_secs: u64) -> Self {
+        let secs = retry_after_secs.max(1);
+        let wait = if secs < 90 {
+            format!("{secs} seconds")
+        } else {
+            format!("{} minutes", secs.div_ceil(60))
+        };
         Self {
-            retry_after_secs: Some(retry_after_secs.max(1)),
+            retry_after_secs: Some(secs),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!(
-                    "Too many failed attempts. Try again in {} seconds.",
-                    retry_after_secs.max(1)
-                ),
+                code,
+                format!("{what} Try again in {wait}."),
             )
         }
     }

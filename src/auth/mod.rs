@@ -6,6 +6,7 @@ pub mod password;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 pub use model::{Email, Password, Role, User, UserId};

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{Password, Role};
-use super::service::{self, CurrentUser, TokenPair, parse_credentials};
+use super::service::{self, CurrentUser, TokenPair};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, bearer_token, client_address};
 use crate::state::AppState;
@@ -83,23 +83,19 @@ pub struct RegisterResponse {
     responses(
         (status = 201, description = "Confirmation link mailed", body = RegisterResponse),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this client address in the last hour; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ApiJson<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     let RegisterRequest { email, password } = body.into_inner()?;
-    let (email, password) = parse_credentials(&email, &password, "password")?;
-    let hash = state.auth.hash_password(password).await?;
-    let auth = state.auth.clone();
-    let shown = email.as_str().to_string();
-    state
-        .db
-        .run(move |conn| service::register(conn, &auth, &email, &hash))
-        .await?;
+    let address = client_address(&req, state.settings.trust_proxy);
+    let email = service::sign_up(&state.db, &state.auth, &email, &password, &address).await?;
     state.mail.wake();
     Ok(HttpResponse::Created().json(RegisterResponse {
-        email: shown,
+        email: email.as_str().to_string(),
         message: "We mailed a confirmation link to this address. Follow it to finish signing up."
             .into(),
     }))
@@ -139,6 +135,10 @@ pub async fn verify(
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The `device_token` of this client's last sign-in to the account, if it has one: with
+    /// it, strangers' failed guesses never slow this client down.
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 /// Sign in; returns an access token (short-lived) and a refresh token (single use, rotating).
@@ -154,7 +154,11 @@ pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
-    let LoginRequest { email, password } = body.into_inner()?;
+    let LoginRequest {
+        email,
+        password,
+        device_token,
+    } = body.into_inner()?;
     let address = client_address(&req, state.settings.trust_proxy);
     let (_, pair) = service::login(
         &state.db,
@@ -162,6 +166,7 @@ pub async fn login(
         &email,
         Password::new(password),
         &address,
+        device_token.as_deref(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(pair))
@@ -215,16 +220,19 @@ pub struct ResetRequest {
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
     responses(
         (status = 202, description = "If the address has an account, a link was mailed"),
+        (status = 429, description = "Too many requests from this client address in the last hour; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn password_reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ApiJson<ResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = body.into_inner()?.email;
+    let address = client_address(&req, state.settings.trust_proxy);
     let auth = state.auth.clone();
     state
         .db
-        .run(move |conn| service::request_password_reset(conn, &auth, &email))
+        .run(move |conn| service::request_password_reset(conn, &auth, &email, &address))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Accepted().finish())
@@ -235,16 +243,19 @@ pub async fn password_reset(
 #[utoipa::path(post, path = "/api/v1/auth/verify/resend", tag = "auth", request_body = ResetRequest,
     responses(
         (status = 202, description = "If the address has an account waiting for confirmation, a link was mailed"),
+        (status = 429, description = "Too many requests from this client address in the last hour; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resend_verification(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ApiJson<ResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = body.into_inner()?.email;
+    let address = client_address(&req, state.settings.trust_proxy);
     let auth = state.auth.clone();
     state
         .db
-        .run(move |conn| service::resend_verification(conn, &auth, &email))
+        .run(move |conn| service::resend_verification(conn, &auth, &email, &address))
         .await?;
     state.mail.wake();
     Ok(HttpResponse::Accepted().finish())

@@ -15,6 +15,7 @@ use url::Url;
 use super::model::{Email, NewUser, Password, Role, StaffAccount, StaffPage, User};
 use super::password;
 use super::store;
+use super::throttle;
 use super::tokens::{RESET_LINK_TTL, TokenKind, TokenService, VERIFY_LINK_TTL};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -46,9 +47,7 @@ pub struct Auth {
     pub public_url: Url,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
-    pub max_failures_per_account: u32,
-    pub max_failures_per_address: u32,
-    pub failure_window: Duration,
+    pub limits: Limits,
     /// The service's clock (see `clock`): token times and session expiry read it.
     pub clock: Clock,
     /// argon2 takes ~20 MiB and tens of milliseconds: at most this many run at once, and never
@@ -71,9 +70,14 @@ impl Auth {
             public_url: settings.public_url.clone(),
             access_ttl: settings.access_token_ttl,
             refresh_ttl: settings.refresh_token_ttl,
-            max_failures_per_account: settings.login_max_failures_per_account,
-            max_failures_per_address: settings.login_max_failures_per_address,
-            failure_window: settings.login_failure_window,
+            limits: Limits {
+                failures_per_client: settings.login_max_failures_per_account,
+                unknown_failures_per_account: settings.login_max_unknown_failures_per_account,
+                failures_per_address: settings.login_max_failures_per_address,
+                failure_window: settings.login_failure_window,
+                requests_per_address_per_hour: settings.requests_per_address_per_hour,
+                mails_per_recipient_per_day: settings.mails_per_recipient_per_day,
+            },
             hashing: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
@@ -115,6 +119,20 @@ impl Auth {
     }
 }
 
+/// The throttling limits (see `throttle` and the settings of the same names).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Failed sign-ins to one account from one client: a device token, or else one address.
+    pub failures_per_client: u32,
+    /// Failed sign-ins to one account from every client it does not know.
+    pub unknown_failures_per_account: u32,
+    /// Failed sign-ins from one address (clients without a device token), over all accounts.
+    pub failures_per_address: u32,
+    pub failure_window: Duration,
+    pub requests_per_address_per_hour: u32,
+    pub mails_per_recipient_per_day: u32,
+}
+
 /// The signed-in person making a request, as the database says now (role, not disabled).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -151,6 +169,10 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// Given at sign-in only: keep it and send it with the next sign-in, so that strangers'
+    /// failed guesses never lock this client out of the account (valid a year).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
@@ -189,17 +211,33 @@ pub fn parse_credentials(
     }
 }
 
+/// Signs up from the form or the API: checks the fields, counts the request against the
+/// client address's hourly limit (before the costly hashing), then registers. Returns the
+/// address as written down.
+pub async fn sign_up(
+    db: &DbPool,
+    auth: &Auth,
+    email_raw: &str,
+    password_raw: &str,
+    client_address: &str,
+) -> AppResult<Email> {
+    let (email, password) = parse_credentials(email_raw, password_raw, "password")?;
+    let (a, address) = (auth.clone(), client_address.to_string());
+    db.run(move |conn| admit_request(conn, &a, throttle::Request::SignUp, &address))
+        .await?;
+    let hash = auth.hash_password(password).await?;
+    let (a, e) = (auth.clone(), email.clone());
+    db.run(move |conn| register(conn, &a, &e, &hash)).await?;
+    Ok(email)
+}
+
 /// Registers a shopper and mails a verification link. An address already registered gets a
 /// notice instead, and the answer is the same, so nobody learns who has an account.
 pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str) -> AppResult<()> {
     let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if let Some(user) = store::find_user_by_email(conn, email.as_str())? {
-            // At most a few notices an hour, so the form cannot be used to flood a mailbox.
-            let since = naive(t) - TimeDelta::hours(1);
-            if store::count_one_time_tokens_since(conn, user.id, "notice", since)?
-                < NOTICES_PER_HOUR
-            {
+            if within_mail_caps(conn, auth, user.id, "notice", NOTICES_PER_HOUR, t)? {
                 let jti = random_token(18);
                 store::insert_one_time_token(conn, &jti, user.id, "notice", naive(t), naive(t))?;
                 outbox::enqueue(conn, &already_registered_mail(auth, email), naive(t))?;
@@ -306,58 +344,6 @@ pub fn verify_email(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     })
 }
 
-fn throttle_subjects(auth: &Auth, email: &str, client_address: &str) -> [(String, u32); 2] {
-    [
-        (
-            format!(
-                "account:{}",
-                auth.keys.keyed_hash("throttle-account", email)
-            ),
-            auth.max_failures_per_account,
-        ),
-        (
-            format!(
-                "address:{}",
-                auth.keys.keyed_hash("throttle-address", client_address)
-            ),
-            auth.max_failures_per_address,
-        ),
-    ]
-}
-
-/// Records this attempt under each subject, then answers 429 (with the seconds to wait) when a
-/// subject has more attempts in the window than its limit. Counting first means parallel
-/// guesses cannot all slip past the check. Returns the ids of the rows just written.
-fn count_attempt(
-    conn: &mut DbConnection,
-    auth: &Auth,
-    subjects: &[(String, u32)],
-    t: DateTime<Utc>,
-) -> AppResult<Vec<i64>> {
-    let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
-    let since = naive(t) - window;
-    let mut ids = Vec::with_capacity(subjects.len());
-    let mut wait = 0i64;
-    for (subject, limit) in subjects {
-        ids.push(store::record_login_failure(conn, subject, naive(t))?);
-        let count = store::login_failures_since(conn, subject, since)?;
-        let limit = i64::from(*limit);
-        if count > limit {
-            // Allowed again when enough of the oldest attempts have left the window that
-            // one more stays within the limit.
-            if let Some(at) = store::nth_login_failure_since(conn, subject, since, count - limit)? {
-                wait = wait.max((at + window - naive(t)).num_seconds() + 1);
-            }
-        }
-    }
-    if wait > 0 {
-        return Err(AppError::too_many_requests(
-            u64::try_from(wait).unwrap_or(1),
-        ));
-    }
-    Ok(ids)
-}
-
 fn invalid_credentials() -> AppError {
     AppError::unauthorized(
         "invalid_credentials",
@@ -365,39 +351,57 @@ fn invalid_credentials() -> AppError {
     )
 }
 
-/// Signs in: counts the attempt against throttling, checks the password (off the database
-/// connection), the account's state, and opens a session.
+/// Signs in: counts the attempt against throttling (see `throttle`: a valid `device_token` of
+/// the account is counted on its own, so strangers cannot lock its owner out), checks the
+/// password (off the database connection), the account's state, and opens a session. The
+/// answer carries a new device token for the client to keep.
 pub async fn login(
     db: &DbPool,
     auth: &Auth,
     email_raw: &str,
     password: Password,
     client_address: &str,
+    device_token: Option<&str>,
 ) -> AppResult<(CurrentUser, TokenPair)> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
     if password.expose().is_empty() {
         return Err(AppError::field("password", "is required"));
     }
     let t = auth.clock.now();
-    let subjects = throttle_subjects(auth, email.as_str(), client_address);
-    let (a, s, e) = (auth.clone(), subjects.clone(), email.clone());
-    let (attempt, user) = db
+    let (a, e) = (auth.clone(), email.clone());
+    let (address, device) = (client_address.to_string(), device_token.map(str::to_string));
+    let (limits, attempt, user) = db
         .run(move |conn| {
-            let attempt = count_attempt(conn, &a, &s, t)?;
-            Ok((attempt, store::find_user_by_email(conn, e.as_str())?))
+            let user = store::find_user_by_email(conn, e.as_str())?;
+            let device = user
+                .as_ref()
+                .zip(device.as_deref())
+                .and_then(|(u, d)| throttle::device_subject(&a, u.id, d, t));
+            let limits = throttle::sign_in_limits(&a, e.as_str(), &address, device.as_deref());
+            let attempt = throttle::admit(conn, &limits, throttle::SIGN_IN_REFUSED, naive(t))?;
+            Ok((limits, attempt, user))
         })
         .await?;
     let matches = auth
         .verify_password(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
-    let Some(user) = user.filter(|_| matches) else {
-        // The attempt stays counted as a failure.
-        return Err(invalid_credentials());
+    let user = match user {
+        Some(user) if matches => user,
+        Some(user) => {
+            // The attempt stays counted as a failure; strangers' failures are told the owner.
+            if limits.len() > 1 {
+                let a = auth.clone();
+                db.run(move |conn| warn_of_failures(conn, &a, &user, t))
+                    .await?;
+            }
+            return Err(invalid_credentials());
+        }
+        None => return Err(invalid_credentials()),
     };
     let a = auth.clone();
     db.run(move |conn| {
-        // The right password: the attempt was no failure, and the account's count starts again.
-        store::delete_login_failures(conn, &attempt)?;
+        // The right password: the attempt was no failure, and this client's count starts again.
+        store::delete_attempts(conn, &attempt)?;
         if user.disabled_at.is_some() {
             return Err(AppError::forbidden(
                 "account_disabled",
@@ -410,15 +414,92 @@ pub async fn login(
                 "Confirm your email address first: follow the link we mailed you.",
             ));
         }
-        store::clear_login_failures(conn, &subjects[0].0)?;
-        let (pair, session_id) = write_transaction::<_, AppError, _>(conn, |conn| {
+        if let Some(first) = limits.first() {
+            store::clear_attempts(conn, &first.subject)?;
+        }
+        let (mut pair, session_id) = write_transaction::<_, AppError, _>(conn, |conn| {
             let session_id =
                 store::insert_session(conn, user.id, naive(t), after(t, a.refresh_ttl))?;
             issue_pair(conn, &a, &user, session_id, t)
         })?;
+        pair.device_token = Some(throttle::issue_device_token(&a, user.id, t));
         Ok((current_user(&user, session_id), pair))
     })
     .await
+}
+
+/// Mails the owner when failed sign-ins from clients the account does not know reach the
+/// per-client limit within the window: at most once a day.
+fn warn_of_failures(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    user: &User,
+    t: DateTime<Utc>,
+) -> AppResult<()> {
+    let l = &auth.limits;
+    let subject = throttle::unknown_clients_of(auth, &user.email);
+    let failures = throttle::count(conn, &subject, l.failure_window, naive(t))?;
+    if failures < i64::from(l.failures_per_client)
+        || !within_mail_caps(conn, auth, user.id, "failures", 1, t)?
+    {
+        return Ok(());
+    }
+    let jti = random_token(18);
+    store::insert_one_time_token(conn, &jti, user.id, "failures", naive(t), naive(t))?;
+    let minutes = l.failure_window.as_secs().div_ceil(60);
+    let reset = auth
+        .public_url
+        .join("password/forgot")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    outbox::enqueue(
+        conn,
+        &Outgoing {
+            to: user.email.clone(),
+            subject: "Failed sign-ins to your Incognito account".into(),
+            body: format!(
+                "Hello,\n\nSomeone tried to sign in to your Incognito account with a wrong password \
+                 {failures} times in the last {minutes} minutes, from browsers or apps that have \
+                 not signed in to it before. Your password kept them out.\n\n\
+                 Browsers and apps you have signed in with before still get in as usual. A new \
+                 one may have to wait up to {minutes} minutes.\n\n\
+                 If it was you, nothing has changed. If it was not, you need not do anything; \
+                 to be safe you can choose a new password at {reset}.\n\n— Incognito\n"
+            ),
+        },
+        naive(t),
+    )?;
+    Ok(())
+}
+
+/// Whether `user` may be mailed once more for `purpose`: fewer than `per_hour` in the last
+/// hour and fewer than the daily cap in the last day, so no form can flood a mailbox.
+fn within_mail_caps(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    user: UserId,
+    purpose: &str,
+    per_hour: i64,
+    t: DateTime<Utc>,
+) -> AppResult<bool> {
+    let hour =
+        store::count_one_time_tokens_since(conn, user, purpose, naive(t) - TimeDelta::hours(1))?;
+    let per_day = i64::from(auth.limits.mails_per_recipient_per_day).min(24 * per_hour);
+    Ok(hour < per_hour
+        && store::count_one_time_tokens_since(conn, user, purpose, naive(t) - TimeDelta::days(1))?
+            < per_day)
+}
+
+/// Counts a sign-up, reset or confirmation-link request from `address` against the hourly
+/// limit per client address; 429 when it is spent.
+pub fn admit_request(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    kind: throttle::Request,
+    address: &str,
+) -> AppResult<()> {
+    let limits = throttle::request_limits(auth, kind, address);
+    throttle::admit(conn, &limits, kind.refusal(), auth.clock.naive()).map(|_| ())
 }
 
 fn current_user(user: &User, session_id: i64) -> CurrentUser {
@@ -458,6 +539,7 @@ fn issue_pair(
             refresh_token: refresh,
             token_type: "Bearer",
             expires_in: auth.access_ttl.as_secs(),
+            device_token: None,
         },
         session_id,
     ))
@@ -582,20 +664,17 @@ pub fn request_password_reset(
     conn: &mut DbConnection,
     auth: &Auth,
     email_raw: &str,
+    client_address: &str,
 ) -> AppResult<()> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
     let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
+        admit_request(conn, auth, throttle::Request::PasswordReset, client_address)?;
         let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
             return Ok(());
         };
         if user.disabled_at.is_some()
-            || store::count_one_time_tokens_since(
-                conn,
-                user.id,
-                "reset",
-                naive(t) - TimeDelta::hours(1),
-            )? >= RESET_MAILS_PER_HOUR
+            || !within_mail_caps(conn, auth, user.id, "reset", RESET_MAILS_PER_HOUR, t)?
         {
             return Ok(());
         }
@@ -720,21 +799,27 @@ pub async fn change_password(
 /// Sends a new confirmation link to an account still waiting for one, at most
 /// `VERIFY_MAILS_PER_HOUR` an hour; nothing for an address without such an account. The
 /// caller answers the same either way, so that nobody learns which addresses have accounts.
-pub fn resend_verification(conn: &mut DbConnection, auth: &Auth, email_raw: &str) -> AppResult<()> {
+pub fn resend_verification(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    email_raw: &str,
+    client_address: &str,
+) -> AppResult<()> {
     let email = Email::parse(email_raw).map_err(|m| AppError::field("email", m))?;
     let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
+        admit_request(
+            conn,
+            auth,
+            throttle::Request::ConfirmationLink,
+            client_address,
+        )?;
         let Some(user) = store::find_user_by_email(conn, email.as_str())? else {
             return Ok(());
         };
         if user.email_verified_at.is_some()
             || user.disabled_at.is_some()
-            || store::count_one_time_tokens_since(
-                conn,
-                user.id,
-                "verify",
-                naive(t) - TimeDelta::hours(1),
-            )? >= VERIFY_MAILS_PER_HOUR
+            || !within_mail_caps(conn, auth, user.id, "verify", VERIFY_MAILS_PER_HOUR, t)?
         {
             return Ok(());
         }
@@ -934,9 +1019,12 @@ pub const ENDED_SESSION_RETENTION_DAYS: i64 = 30;
 /// Applies the retention of the account tables: throttling records older than the window, and
 /// sessions and mailed-link tokens ended more than 30 days ago.
 pub fn purge_expired(conn: &mut DbConnection, auth: &Auth) -> AppResult<usize> {
-    let window = TimeDelta::from_std(auth.failure_window).unwrap_or(TimeDelta::minutes(15));
+    // The longest window an attempt counts in: sign-in failures, or an hour of requests.
+    let window = TimeDelta::from_std(auth.limits.failure_window)
+        .unwrap_or(TimeDelta::minutes(15))
+        .max(TimeDelta::hours(1));
     let t = auth.clock.naive();
-    let failures = store::purge_login_failures_before(conn, t - window)?;
+    let failures = store::purge_attempts_before(conn, t - window)?;
     let ended = store::purge_ended_before(conn, t - TimeDelta::days(ENDED_SESSION_RETENTION_DAYS))?;
     Ok(failures + ended)
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::model::{NewUser, User};
 use crate::db::DbConnection;
 use crate::db::schema::{
-    index_version, login_failures, one_time_tokens, refresh_tokens, sessions, users,
+    attempts, index_version, one_time_tokens, refresh_tokens, sessions, users,
 };
 
 pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
@@ -294,65 +294,63 @@ pub fn count_one_time_tokens_since(
         .get_result(conn)
 }
 
-pub fn record_login_failure(
+/// Records an attempt under `subject` (see `throttle`); returns its id.
+pub fn record_attempt(
     conn: &mut DbConnection,
     subject: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    diesel::insert_into(login_failures::table)
+    diesel::insert_into(attempts::table)
         .values((
-            login_failures::subject.eq(subject),
-            login_failures::failed_at.eq(now),
+            attempts::subject.eq(subject),
+            attempts::attempted_at.eq(now),
         ))
-        .returning(login_failures::id)
+        .returning(attempts::id)
         .get_result(conn)
 }
 
 /// Attempts recorded for `subject` since `since`.
-pub fn login_failures_since(
+pub fn attempts_since(
     conn: &mut DbConnection,
     subject: &str,
     since: NaiveDateTime,
 ) -> QueryResult<i64> {
-    login_failures::table
-        .filter(login_failures::subject.eq(subject))
-        .filter(login_failures::failed_at.gt(since))
+    attempts::table
+        .filter(attempts::subject.eq(subject))
+        .filter(attempts::attempted_at.gt(since))
         .count()
         .get_result(conn)
 }
 
 /// The time of the `n`-th oldest attempt (1-based) for `subject` since `since`.
-pub fn nth_login_failure_since(
+pub fn nth_attempt_since(
     conn: &mut DbConnection,
     subject: &str,
     since: NaiveDateTime,
     n: i64,
 ) -> QueryResult<Option<NaiveDateTime>> {
-    login_failures::table
-        .filter(login_failures::subject.eq(subject))
-        .filter(login_failures::failed_at.gt(since))
-        .order((login_failures::failed_at, login_failures::id))
+    attempts::table
+        .filter(attempts::subject.eq(subject))
+        .filter(attempts::attempted_at.gt(since))
+        .order((attempts::attempted_at, attempts::id))
         .offset((n - 1).max(0))
-        .select(login_failures::failed_at)
+        .select(attempts::attempted_at)
         .first(conn)
         .optional()
 }
 
-pub fn delete_login_failures(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)
+pub fn delete_attempts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::delete(attempts::table.filter(attempts::id.eq_any(ids))).execute(conn)
 }
 
-pub fn clear_login_failures(conn: &mut DbConnection, subject: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject)))
+pub fn clear_attempts(conn: &mut DbConnection, subject: &str) -> QueryResult<()> {
+    diesel::delete(attempts::table.filter(attempts::subject.eq(subject)))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn purge_login_failures_before(
-    conn: &mut DbConnection,
-    cutoff: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(cutoff))).execute(conn)
+pub fn purge_attempts_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(attempts::table.filter(attempts::attempted_at.lt(cutoff))).execute(conn)
 }
 
 /// Deletes sessions (and, by cascade, their refresh tokens) that ended before `cutoff`, and

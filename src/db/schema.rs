@@ -49,10 +49,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
+    attempts (id) {
         id -> BigInt,
         subject -> Text,
-        failed_at -> Timestamp,
+        attempted_at -> Timestamp,
     }
 }
 
@@ -400,7 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     one_time_tokens,
-    login_failures,
+    attempts,
     mail_outbox,
     organizations,
     clients,

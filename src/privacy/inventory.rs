@@ -227,16 +227,16 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("one_time_tokens", "created_at"),
     plain("one_time_tokens", "expires_at"),
     plain("one_time_tokens", "used_at"),
-    // login_failures
-    plain("login_failures", "id"),
+    // attempts
+    plain("attempts", "id"),
     personal(
-        "login_failures",
+        "attempts",
         "subject",
         Category::F,
-        "slow down password guessing per account and per client address (a keyed hash of the email or the network address; neither is stored whole)",
-        "deleted within 5 minutes after the throttling window (15 minutes by default) has passed",
+        "slow down password guessing (per account, per browser that signed in before, per client address) and floods of sign-ups and mailed links per client address and per recipient (keyed hashes of the email, the device cookie or the network address; none is stored whole)",
+        "deleted within 5 minutes after its window has passed (15 minutes for sign-in failures by default, an hour for sign-up and link requests, a day for mail per recipient)",
     ),
-    plain("login_failures", "failed_at"),
+    plain("attempts", "attempted_at"),
     // mail_outbox
     plain("mail_outbox", "id"),
     personal(

@@ -164,9 +164,10 @@ async fn resend(
     )?;
     let email = sent.get("email").cloned().unwrap_or_default();
     let auth = state.auth.clone();
+    let address = crate::http::client_address(&req, state.settings.trust_proxy);
     match state
         .db
-        .run(move |conn| service::resend_verification(conn, &auth, &email))
+        .run(move |conn| service::resend_verification(conn, &auth, &email, &address))
         .await
     {
         Ok(()) => {
@@ -180,7 +181,9 @@ async fn resend(
         }
         Err(e) if e.status.is_client_error() => {
             let form = FormState::refused(&sent, &e, &["email"], &[], &[]);
-            resend_page(&req, &state, form).await
+            let mut response = resend_page(&req, &state, form).await?;
+            super::pages::with_retry_after(&mut response, &e);
+            Ok(response)
         }
         Err(e) => Err(e.into()),
     }

@@ -10,7 +10,7 @@ use super::session::{
 };
 use super::{PageError, html};
 use crate::auth::model::{Password, Role};
-use crate::auth::service::{self, parse_credentials};
+use crate::auth::service;
 use crate::error::{AppError, FieldError};
 use crate::http::client_address;
 use crate::state::AppState;
@@ -143,6 +143,8 @@ struct SignUpPage {
     csrf: String,
     email: String,
     errors: Vec<FieldError>,
+    /// A refusal that is no field's fault (too many sign-ups from this network).
+    problem: Option<String>,
 }
 
 async fn signup_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -153,6 +155,7 @@ async fn signup_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult
             csrf: csrf.token.clone(),
             email: String::new(),
             errors: vec![],
+            problem: None,
         },
     )?;
     Ok(with_csrf(page, csrf))
@@ -172,27 +175,34 @@ async fn signup(
 ) -> PageResult {
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
-    let (email, password) = match parse_credentials(&form.email, &form.password, "password") {
-        Ok(ok) => ok,
-        Err(e) if !e.fields.is_empty() => {
+    let address = client_address(&req, state.settings.trust_proxy);
+    match service::sign_up(
+        &state.db,
+        &state.auth,
+        &form.email,
+        &form.password,
+        &address,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(e) if e.status.is_client_error() => {
             let token = csrf(&req, &state).token;
-            return html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            let problem = e.fields.is_empty().then(|| e.detail.clone());
+            let mut response = html(
+                e.status,
                 &SignUpPage {
                     csrf: token,
                     email: form.email,
-                    errors: e.fields,
+                    errors: e.fields.clone(),
+                    problem,
                 },
-            );
+            )?;
+            with_retry_after(&mut response, &e);
+            return Ok(response);
         }
         Err(e) => return Err(e.into()),
-    };
-    let hash = state.auth.hash_password(password).await?;
-    let auth = state.auth.clone();
-    state
-        .db
-        .run(move |conn| service::register(conn, &auth, &email, &hash))
-        .await?;
+    }
     state.mail.wake();
     message(
         StatusCode::OK,
@@ -301,12 +311,16 @@ async fn signin(
     let form = form.into_inner();
     check_csrf(&req, &state, &form.csrf_token)?;
     let address = client_address(&req, state.settings.trust_proxy);
+    let device = req
+        .cookie(session::DEVICE_COOKIE)
+        .map(|c| c.value().to_string());
     let outcome = service::login(
         &state.db,
         &state.auth,
         &form.email,
         Password::new(form.password),
         &address,
+        device.as_deref(),
     )
     .await;
     match outcome {
@@ -315,6 +329,9 @@ async fn signin(
                 .insert_header((header::LOCATION, safe_next(form.next.as_deref())))
                 .finish();
             for c in token_cookies(&state, &pair) {
+                let _ = response.add_cookie(&c);
+            }
+            if let Some(c) = session::device_cookie(&state, &pair) {
                 let _ = response.add_cookie(&c);
             }
             Ok(response)
@@ -331,14 +348,19 @@ async fn signin(
                     unconfirmed: e.code == "email_not_verified",
                 },
             )?;
-            if let Some(secs) = e.retry_after_secs
-                && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
-            {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            with_retry_after(&mut response, &e);
             Ok(response)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The `Retry-After` of a 429 on the page that shows it.
+pub(super) fn with_retry_after(response: &mut HttpResponse, e: &AppError) {
+    if let Some(secs) = e.retry_after_secs
+        && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 
@@ -476,9 +498,10 @@ async fn forgot(
     check_csrf(&req, &state, &form.csrf_token)?;
     let auth = state.auth.clone();
     let email = form.email.clone();
+    let address = client_address(&req, state.settings.trust_proxy);
     match state
         .db
-        .run(move |conn| service::request_password_reset(conn, &auth, &email))
+        .run(move |conn| service::request_password_reset(conn, &auth, &email, &address))
         .await
     {
         Ok(()) => {
@@ -490,14 +513,18 @@ async fn forgot(
                 None,
             )
         }
-        Err(e) if e.status.is_client_error() => html(
-            e.status,
-            &ForgotPage {
-                csrf: csrf(&req, &state).token,
-                email: form.email,
-                error: Some(sign_in_problem(&e)),
-            },
-        ),
+        Err(e) if e.status.is_client_error() => {
+            let mut response = html(
+                e.status,
+                &ForgotPage {
+                    csrf: csrf(&req, &state).token,
+                    email: form.email,
+                    error: Some(sign_in_problem(&e)),
+                },
+            )?;
+            with_retry_after(&mut response, &e);
+            Ok(response)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -5,12 +5,15 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 use super::PageError;
 use crate::auth::service::{self, CurrentUser, TokenPair};
-use crate::keys::random_token;
+use crate::keys::{constant_time_eq, random_token};
 use crate::state::AppState;
 
 pub const ACCESS_COOKIE: &str = "incognito_access";
 pub const REFRESH_COOKIE: &str = "incognito_refresh";
 pub const CSRF_COOKIE: &str = "incognito_csrf";
+/// The device token of the last sign-in from this browser (see `auth::throttle`); it stays
+/// after signing out, so that the browser stays known.
+pub const DEVICE_COOKIE: &str = "incognito_device";
 
 fn cookie(
     state: &AppState,
@@ -49,6 +52,18 @@ pub fn token_cookies(state: &AppState, pair: &TokenPair) -> [Cookie<'static>; 2]
             refresh_secs,
         ),
     ]
+}
+
+/// The device cookie of a sign-in: sent only to the sign-in form's address.
+pub fn device_cookie(state: &AppState, pair: &TokenPair) -> Option<Cookie<'static>> {
+    let token = pair.device_token.clone()?;
+    Some(cookie(
+        state,
+        DEVICE_COOKIE,
+        token,
+        "/signin",
+        crate::auth::throttle::DEVICE_TOKEN_DAYS * 24 * 3600,
+    ))
 }
 
 /// Cookies that erase the token cookies.
@@ -102,10 +117,6 @@ pub fn check_csrf(req: &HttpRequest, state: &AppState, submitted: &str) -> Resul
             "For your safety the form could not be accepted. Go back, reload the page and send it again.",
         ))
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A local path to return to after signing in; anything else becomes `/dashboard`.

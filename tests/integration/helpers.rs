@@ -131,6 +131,8 @@ pub fn test_settings(dir: &Path) -> Settings {
     s.mail_retry_max = Duration::from_millis(800);
     s.mail_poll_interval = Duration::from_millis(200);
     s.database_pool_size = 4;
+    // Tests sign up many accounts from 127.0.0.1; the tests of this limit set their own.
+    s.requests_per_address_per_hour = 10_000;
     s
 }
 
@@ -255,6 +257,24 @@ impl TestApp {
             &json!({"email": email, "password": password}),
         )
         .await
+    }
+
+    /// Signs in from `address` (the app must trust `X-Forwarded-For`), with a device token
+    /// when given one.
+    pub async fn login_from(
+        &self,
+        address: &str,
+        email: &str,
+        password: &str,
+        device_token: Option<&str>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": email, "password": password, "device_token": device_token}))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

@@ -22,4 +22,5 @@ mod panel;
 mod schema;
 mod security;
 mod settings;
+mod throttling;
 mod tokens;

@@ -11,7 +11,7 @@ use crate::helpers::*;
 #[derive(Default)]
 pub(crate) struct Browser {
     pub(crate) cookies: HashMap<String, String>,
-    attributes: HashMap<String, String>,
+    pub(crate) attributes: HashMap<String, String>,
 }
 
 impl Browser {
