@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod money;
 pub mod openapi;
 pub mod organizations;
+pub mod paging;
 pub mod panel;
 pub mod privacy;
 pub mod startup;

@@ -4,7 +4,7 @@ use crate::ids::ShopperId;
 use chrono::{Duration, NaiveDateTime};
 
 use super::model::State;
-use super::service::mine;
+use super::service::accepted;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -23,7 +23,7 @@ pub fn calendar(
     shopper_id: ShopperId,
     now: NaiveDateTime,
 ) -> AppResult<String> {
-    let list = mine(conn, shopper_id)?;
+    let list = accepted(conn, shopper_id)?;
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_string(),

@@ -17,6 +17,7 @@ use crate::db::DbConnection;
 use crate::db::schema::{jobs, locations, projects};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
+use crate::paging::PageRequest;
 use crate::panel::model::ShopperRow;
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -26,6 +27,10 @@ pub struct CoverageQuery {
     pub client_id: Option<ClientId>,
     /// A store with fewer eligible shoppers than this is short (default 3).
     pub below: Option<usize>,
+    /// The page of stores, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Stores a page, 1–100 (default 50).
+    pub per_page: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -51,14 +56,28 @@ pub struct StoreCoverage {
     pub eligible_shoppers: usize,
     /// Fewer than the threshold.
     pub short: bool,
+    /// The store's open jobs nobody holds.
+    pub open_jobs: usize,
+    /// The first `JOBS_PER_STORE` of them, soonest window first.
     pub jobs: Vec<OpenJob>,
 }
+
+/// Open jobs listed per store; `open_jobs` counts them all.
+pub const JOBS_PER_STORE: usize = 20;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CoverageReport {
     pub below: usize,
-    /// Fewest eligible shoppers first.
+    /// One page of the stores, fewest eligible shoppers first.
     pub stores: Vec<StoreCoverage>,
+    /// This page, from 1.
+    pub page: i64,
+    pub per_page: i64,
+    /// Stores with open jobs in all.
+    pub total: i64,
+    pub pages: i64,
+    /// Stores that are short, in all.
+    pub short_stores: usize,
 }
 
 /// Coverage of the open, untaken jobs (of one client, or all).
@@ -72,6 +91,7 @@ pub fn report(
     if below > 10_000 {
         return Err(AppError::field("below", "must be at most 10000"));
     }
+    let request = PageRequest::parse(query.page, query.per_page)?;
     let today = now.date();
     let mut q = jobs::table
         .inner_join(locations::table)
@@ -124,6 +144,7 @@ pub fn report(
                     area: format!("{}, {}", location.city, location.state),
                     eligible_shoppers: 0,
                     short: false,
+                    open_jobs: 0,
                     jobs: Vec::new(),
                 },
                 HashSet::new(),
@@ -144,12 +165,24 @@ pub fn report(
         .map(|(mut store, shoppers)| {
             store.eligible_shoppers = shoppers.len();
             store.short = store.eligible_shoppers < below;
+            store.open_jobs = store.jobs.len();
             store.jobs.sort_by_key(|j| (j.window_start, j.id));
+            store.jobs.truncate(JOBS_PER_STORE);
             store
         })
         .collect();
     stores.sort_by_key(|s| (s.eligible_shoppers, s.location_id));
-    Ok(CoverageReport { below, stores })
+    let short_stores = stores.iter().filter(|s| s.short).count();
+    let page = request.slice(stores);
+    Ok(CoverageReport {
+        below,
+        stores: page.items,
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+        pages: page.pages,
+        short_stores,
+    })
 }
 
 /// Sets a job's bonus (cents, 0 to 1,000,000).

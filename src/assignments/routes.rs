@@ -21,6 +21,7 @@ use super::service;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, parse_json};
+use crate::paging::{PageQuery, Paged};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -353,35 +354,39 @@ pub async fn assign(
 
 /// A job's assignments, newest first, each with its history (staff).
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/assignments", tag = "assignments",
-    params(("id" = i64, Path, description = "The job's id")),
-    responses((status = 200, body = [AssignmentView])),
+    params(("id" = i64, Path, description = "The job's id"), PageQuery),
+    responses((status = 200, body = Paged<AssignmentView>)),
     security(("bearer" = [])))]
 pub async fn job_assignments(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<JobId>,
+    query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let job_id = path.into_inner();
+    let page = query.checked()?;
     let list = state
         .db
-        .run(move |conn| service::of_job(conn, job_id))
+        .run(move |conn| service::of_job(conn, job_id, page))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// My assignments with their states, dates and history, newest first (shopper).
-#[utoipa::path(get, path = "/api/v1/me/assignments", tag = "assignments",
-    responses((status = 200, body = [AssignmentView])),
+#[utoipa::path(get, path = "/api/v1/me/assignments", tag = "assignments", params(PageQuery),
+    responses((status = 200, body = Paged<AssignmentView>)),
     security(("bearer" = [])))]
 pub async fn my_assignments(
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper])?;
+    let page = query.checked()?;
     let list = state
         .db
-        .run(move |conn| service::mine(conn, user.id.into()))
+        .run(move |conn| service::mine(conn, user.id.into(), page))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

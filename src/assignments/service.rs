@@ -21,6 +21,7 @@ use crate::clients::store as clients;
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
+use crate::paging::{PageRequest, Paged};
 use crate::panel::store as panel;
 
 fn changed_meanwhile() -> AppError {
@@ -336,7 +337,7 @@ fn withdraw_open(
     now: NaiveDateTime,
 ) -> AppResult<usize> {
     let mut withdrawn = 0;
-    for row in store::of_shopper(conn, shopper_id)? {
+    for row in store::open_of_shopper(conn, shopper_id)? {
         let state = row.state();
         if !matches!(state, State::Requested | State::Offered) {
             continue;
@@ -572,18 +573,32 @@ pub fn act(
 }
 
 /// The shopper's assignments, newest first.
-pub fn mine(conn: &mut DbConnection, shopper_id: ShopperId) -> AppResult<Vec<AssignmentView>> {
-    let rows = store::of_shopper(conn, shopper_id)?;
+pub fn mine(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+    page: PageRequest,
+) -> AppResult<Paged<AssignmentView>> {
+    let (rows, total) = store::of_shopper(conn, shopper_id, page)?;
+    Ok(Paged::new(views(conn, rows, true)?, page, total))
+}
+
+/// The shopper's accepted assignments (for the calendar), newest first, at most 500.
+pub fn accepted(conn: &mut DbConnection, shopper_id: ShopperId) -> AppResult<Vec<AssignmentView>> {
+    let rows = store::of_shopper_in(conn, shopper_id, State::Accepted, 500)?;
     views(conn, rows, true)
 }
 
-/// The job's assignments, newest first (staff).
-pub fn of_job(conn: &mut DbConnection, job_id: JobId) -> AppResult<Vec<AssignmentView>> {
+/// One page of the job's assignments, newest first (staff).
+pub fn of_job(
+    conn: &mut DbConnection,
+    job_id: JobId,
+    page: PageRequest,
+) -> AppResult<Paged<AssignmentView>> {
     clients::find_job(conn, job_id)
         .optional()?
         .ok_or_else(|| AppError::not_found("No job has this id."))?;
-    let rows = store::of_job(conn, job_id)?;
-    views(conn, rows, false)
+    let (rows, total) = store::of_job(conn, job_id, page)?;
+    Ok(Paged::new(views(conn, rows, false)?, page, total))
 }
 
 fn view(conn: &mut DbConnection, id: AssignmentId, for_shopper: bool) -> AppResult<AssignmentView> {

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::model::{AssignmentRow, STATES, State};
 use crate::db::schema::{assignment_events, assignments, citations, jobs};
 use crate::db::{DbConnection, Whose};
+use crate::paging::PageRequest;
 
 /// What matching needs of a shopper's work.
 #[derive(Debug, Clone, Copy, Default)]
@@ -249,24 +250,73 @@ pub fn events_of(conn: &mut DbConnection, ids: &[AssignmentId]) -> QueryResult<V
 }
 
 /// The shopper's assignments, newest first.
+/// One page of the shopper's assignments, newest first, and how many they have.
 pub fn of_shopper(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+    page: PageRequest,
+) -> QueryResult<(Vec<AssignmentRow>, i64)> {
+    let total = assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .count()
+        .get_result(conn)?;
+    let rows = assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .order(assignments::id.desc())
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(AssignmentRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The shopper's assignments in one state, newest first, at most `limit`.
+pub fn of_shopper_in(
+    conn: &mut DbConnection,
+    shopper_id: ShopperId,
+    state: State,
+    limit: i64,
+) -> QueryResult<Vec<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::state.eq(state))
+        .order(assignments::id.desc())
+        .limit(limit)
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
+/// The shopper's requests and offers still open.
+pub fn open_of_shopper(
     conn: &mut DbConnection,
     shopper_id: ShopperId,
 ) -> QueryResult<Vec<AssignmentRow>> {
     assignments::table
         .filter(assignments::shopper_id.eq(shopper_id))
-        .order(assignments::id.desc())
+        .filter(assignments::state.eq_any([State::Requested, State::Offered]))
+        .order(assignments::id.asc())
         .select(AssignmentRow::as_select())
         .load(conn)
 }
 
-/// The job's assignments, newest first.
-pub fn of_job(conn: &mut DbConnection, job_id: JobId) -> QueryResult<Vec<AssignmentRow>> {
-    assignments::table
+/// One page of the job's assignments, newest first, and how many it has.
+pub fn of_job(
+    conn: &mut DbConnection,
+    job_id: JobId,
+    page: PageRequest,
+) -> QueryResult<(Vec<AssignmentRow>, i64)> {
+    let total = assignments::table
+        .filter(assignments::job_id.eq(job_id))
+        .count()
+        .get_result(conn)?;
+    let rows = assignments::table
         .filter(assignments::job_id.eq(job_id))
         .order(assignments::id.desc())
+        .offset(page.offset())
+        .limit(page.limit())
         .select(AssignmentRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    Ok((rows, total))
 }
 
 pub fn cite(

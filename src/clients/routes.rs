@@ -17,6 +17,7 @@ use crate::error::{AppResult, Problem};
 use crate::geocode::Geocoder;
 use crate::http::{ApiJson, CsvText};
 use crate::organizations::Organization;
+use crate::paging::{PageQuery, PageRequest, Paged};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -49,17 +50,19 @@ fn created_or_found<T: serde::Serialize>(created: bool, body: T) -> HttpResponse
 }
 
 /// Every organization the panel knows, by name.
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "clients",
-    responses((status = 200, body = [Organization])),
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "clients", params(PageQuery),
+    responses((status = 200, body = Paged<Organization>)),
     security(("bearer" = [])))]
 pub async fn list_organizations(
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
+    let page = query.checked()?;
     let list = state
         .db
-        .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
+        .run(move |conn| Ok(crate::organizations::store::list_organizations(conn, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -87,15 +90,20 @@ pub async fn create_organization(
 }
 
 /// Every client with its competitors.
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
-    responses((status = 200, body = [ClientView])),
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(PageQuery),
+    responses((status = 200, body = Paged<ClientView>)),
     security(("bearer" = [])))]
 pub async fn list_clients(
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
-    let list = state.db.run(service::list_clients).await?;
+    let page = query.checked()?;
+    let list = state
+        .db
+        .run(move |conn| service::page_of_clients(conn, page))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -166,6 +174,10 @@ pub async fn add_competitor(
 pub struct ClientQuery {
     /// The client.
     pub client_id: ClientId,
+    /// The page, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Items a page, 1–100 (default 50).
+    pub per_page: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -174,11 +186,15 @@ pub struct ClientQuery {
 pub struct ProjectQuery {
     /// The project.
     pub project_id: ProjectId,
+    /// The page, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Items a page, 1–100 (default 50).
+    pub per_page: Option<i64>,
 }
 
 /// A client's stores.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "clients", params(ClientQuery),
-    responses((status = 200, body = [Location])),
+    responses((status = 200, body = Paged<Location>)),
     security(("bearer" = [])))]
 pub async fn list_locations(
     state: web::Data<AppState>,
@@ -187,9 +203,10 @@ pub async fn list_locations(
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let client_id = query.client_id;
+    let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
         .db
-        .run(move |conn| Ok(super::store::list_locations(conn, client_id)?))
+        .run(move |conn| Ok(super::store::page_of_locations(conn, client_id, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -238,7 +255,7 @@ pub async fn import_locations(
 
 /// A client's projects.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "clients", params(ClientQuery),
-    responses((status = 200, body = [ProjectRow])),
+    responses((status = 200, body = Paged<ProjectRow>)),
     security(("bearer" = [])))]
 pub async fn list_projects(
     state: web::Data<AppState>,
@@ -247,9 +264,10 @@ pub async fn list_projects(
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let client_id = query.client_id;
+    let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
         .db
-        .run(move |conn| Ok(super::store::list_projects(conn, client_id)?))
+        .run(move |conn| Ok(super::store::list_projects(conn, client_id, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -275,7 +293,7 @@ pub async fn create_project(
 
 /// A project's jobs.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "clients", params(ProjectQuery),
-    responses((status = 200, body = [JobRow])),
+    responses((status = 200, body = Paged<JobRow>)),
     security(("bearer" = [])))]
 pub async fn list_jobs(
     state: web::Data<AppState>,
@@ -284,9 +302,10 @@ pub async fn list_jobs(
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let project_id = query.project_id;
+    let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
         .db
-        .run(move |conn| Ok(super::store::list_jobs(conn, project_id)?))
+        .run(move |conn| Ok(super::store::list_jobs(conn, project_id, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

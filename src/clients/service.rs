@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::geocode::Geocoder;
 use crate::organizations::Organization;
 use crate::organizations::store as organizations;
+use crate::paging::{PageRequest, Paged};
 
 /// The organization a request names: by id (which must exist) or by name (found or created).
 pub fn resolve(
@@ -146,6 +147,16 @@ pub fn list_clients(conn: &mut DbConnection) -> AppResult<Vec<ClientView>> {
         .into_iter()
         .map(|id| client_view(conn, id))
         .collect()
+}
+
+/// One page of the clients with their competitors, oldest first.
+pub fn page_of_clients(conn: &mut DbConnection, page: PageRequest) -> AppResult<Paged<ClientView>> {
+    let (ids, total) = store::client_ids_page(conn, page)?;
+    let items = ids
+        .into_iter()
+        .map(|id| client_view(conn, id))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paged::new(items, page, total))
 }
 
 fn find_client_or_field(

@@ -10,6 +10,7 @@ use crate::clients::model::JobStatus;
 use crate::db::schema::{client_competitors, clients, jobs, locations, organizations, projects};
 use crate::db::{DbConnection, lower};
 use crate::organizations::Organization;
+use crate::paging::{PageRequest, Paged};
 
 /// (client id, organization id, created at).
 pub fn find_client(
@@ -52,6 +53,21 @@ pub fn client_ids(conn: &mut DbConnection) -> QueryResult<Vec<ClientId>> {
         .order(clients::id.asc())
         .select(clients::id)
         .load(conn)
+}
+
+/// One page of the clients' ids, oldest first, and how many clients there are.
+pub fn client_ids_page(
+    conn: &mut DbConnection,
+    page: PageRequest,
+) -> QueryResult<(Vec<ClientId>, i64)> {
+    let total = clients::table.count().get_result(conn)?;
+    let ids = clients::table
+        .order(clients::id.asc())
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(clients::id)
+        .load(conn)?;
+    Ok((ids, total))
 }
 
 pub fn competitors_of(
@@ -120,6 +136,26 @@ pub fn list_locations(conn: &mut DbConnection, client_id: ClientId) -> QueryResu
         .order(locations::code.asc())
         .select(Location::as_select())
         .load(conn)
+}
+
+/// One page of a client's stores, by code.
+pub fn page_of_locations(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    page: PageRequest,
+) -> QueryResult<Paged<Location>> {
+    let total = locations::table
+        .filter(locations::client_id.eq(client_id))
+        .count()
+        .get_result(conn)?;
+    let items = locations::table
+        .filter(locations::client_id.eq(client_id))
+        .order((locations::code.asc(), locations::id.asc()))
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(Location::as_select())
+        .load(conn)?;
+    Ok(Paged::new(items, page, total))
 }
 
 /// How a client's stores are listed on a page.
@@ -243,12 +279,24 @@ pub fn find_project(conn: &mut DbConnection, id: ProjectId) -> QueryResult<Proje
         .first(conn)
 }
 
-pub fn list_projects(conn: &mut DbConnection, client_id: ClientId) -> QueryResult<Vec<ProjectRow>> {
-    projects::table
+/// One page of a client's projects, oldest first.
+pub fn list_projects(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    page: PageRequest,
+) -> QueryResult<Paged<ProjectRow>> {
+    let total = projects::table
+        .filter(projects::client_id.eq(client_id))
+        .count()
+        .get_result(conn)?;
+    let items = projects::table
         .filter(projects::client_id.eq(client_id))
         .order(projects::id.asc())
+        .offset(page.offset())
+        .limit(page.limit())
         .select(ProjectRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    Ok(Paged::new(items, page, total))
 }
 
 pub struct NewProject<'a> {
@@ -324,12 +372,24 @@ pub fn find_job(conn: &mut DbConnection, id: JobId) -> QueryResult<JobRow> {
     jobs::table.find(id).select(JobRow::as_select()).first(conn)
 }
 
-pub fn list_jobs(conn: &mut DbConnection, project_id: ProjectId) -> QueryResult<Vec<JobRow>> {
-    jobs::table
+/// One page of a project's jobs, oldest first.
+pub fn list_jobs(
+    conn: &mut DbConnection,
+    project_id: ProjectId,
+    page: PageRequest,
+) -> QueryResult<Paged<JobRow>> {
+    let total = jobs::table
+        .filter(jobs::project_id.eq(project_id))
+        .count()
+        .get_result(conn)?;
+    let items = jobs::table
         .filter(jobs::project_id.eq(project_id))
         .order(jobs::id.asc())
+        .offset(page.offset())
+        .limit(page.limit())
         .select(JobRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    Ok(Paged::new(items, page, total))
 }
 
 pub fn job_id_by_code(

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::model::{Organization, name_key};
 use crate::db::DbConnection;
 use crate::db::schema::organizations;
+use crate::paging::{PageRequest, Paged};
 
 pub fn find_organization(conn: &mut DbConnection, id: i64) -> QueryResult<Organization> {
     organizations::table
@@ -53,9 +54,17 @@ pub fn set_friendly_competitor(
         .map(|_| ())
 }
 
-pub fn list_organizations(conn: &mut DbConnection) -> QueryResult<Vec<Organization>> {
-    organizations::table
-        .order(organizations::name_key.asc())
+/// One page of the organizations, by name.
+pub fn list_organizations(
+    conn: &mut DbConnection,
+    page: PageRequest,
+) -> QueryResult<Paged<Organization>> {
+    let total = organizations::table.count().get_result(conn)?;
+    let items = organizations::table
+        .order((organizations::name_key.asc(), organizations::id.asc()))
+        .offset(page.offset())
+        .limit(page.limit())
         .select(Organization::as_select())
-        .load(conn)
+        .load(conn)?;
+    Ok(Paged::new(items, page, total))
 }

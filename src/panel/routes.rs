@@ -15,6 +15,7 @@ use super::service;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::ApiJson;
+use crate::paging::{PageQuery, PageRequest, Paged};
 use crate::privacy::access::{self, AccessView};
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::disclosure::{self, DisclosureView};
@@ -174,32 +175,42 @@ pub async fn post_consents(
 }
 
 /// Who among staff read my personal data, which categories and why, newest first.
-#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "panel",
+#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "panel", params(PageQuery),
     responses(
-        (status = 200, body = [AccessView]),
+        (status = 200, body = Paged<AccessView>),
     ),
     security(("bearer" = [])))]
-pub async fn access_log(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+pub async fn access_log(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     shopper(&user)?;
+    let page = query.checked()?;
     let list = state
         .db
-        .run(move |conn| Ok(access::list_for(conn, user.id)?))
+        .run(move |conn| Ok(access::page_for(conn, user.id, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// Where my personal data went outside the service: which party received which categories,
 /// why and when, newest first.
-#[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "panel",
+#[utoipa::path(get, path = "/api/v1/me/disclosures", tag = "panel", params(PageQuery),
     responses(
-        (status = 200, body = [DisclosureView]),
+        (status = 200, body = Paged<DisclosureView>),
     ),
     security(("bearer" = [])))]
-pub async fn disclosures(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+pub async fn disclosures(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     shopper(&user)?;
+    let page = query.checked()?;
     let list = state
         .db
-        .run(move |conn| Ok(disclosure::list_for(conn, user.id)?))
+        .run(move |conn| Ok(disclosure::page_for(conn, user.id, page)?))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -234,13 +245,17 @@ pub struct SearchQuery {
     pub q: Option<String>,
     /// `applicant`, `active` or `suspended`.
     pub status: Option<String>,
-    /// 1–200, default 50.
+    /// The page, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Shoppers a page, 1–100 (default 50).
+    pub per_page: Option<i64>,
+    /// The former name of `per_page`.
     pub limit: Option<i64>,
 }
 
 /// Search the panel (staff). Every shopper listed gets an access record: staff read their name.
 #[utoipa::path(get, path = "/api/v1/shoppers", tag = "panel", params(SearchQuery),
-    responses((status = 200, body = [ShopperSummary])),
+    responses((status = 200, body = Paged<ShopperSummary>)),
     security(("bearer" = [])))]
 pub async fn search_shoppers(
     state: web::Data<AppState>,
@@ -249,7 +264,13 @@ pub async fn search_shoppers(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
-    let SearchQuery { q, status, limit } = query.into_inner();
+    let SearchQuery {
+        q,
+        status,
+        page,
+        per_page,
+        limit,
+    } = query.into_inner();
     let mut errors = Vec::new();
     let status = match status.as_deref() {
         None | Some("") => None,
@@ -261,29 +282,43 @@ pub async fn search_shoppers(
             None
         }),
     };
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.push(crate::error::FieldError::new("limit", "must be 1 to 200"));
-    }
-    if !errors.is_empty() {
+    let request = match PageRequest::parse(page, per_page.or(limit)) {
+        Ok(request) => Some(request),
+        Err(e) => {
+            errors.extend(e.fields.into_iter().map(|mut f| {
+                if per_page.is_none() && f.field == "per_page" && limit.is_some() {
+                    f.field = "limit".into();
+                }
+                f
+            }));
+            None
+        }
+    };
+    let (Some(request), true) = (request, errors.is_empty()) else {
         return Err(AppError::validation(errors));
-    }
+    };
     let q = q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     let list = state
         .db
         .run(move |conn| {
-            service::search_shoppers(
+            let total = crate::panel::store::count_matching(
+                conn,
+                q.as_deref(),
+                status.map(Status::as_str),
+            )?;
+            let items = service::search_shoppers(
                 conn,
                 user.id,
                 &service::ShopperSearch {
                     text: q.as_deref(),
                     status,
                     sort: crate::panel::store::ShopperSort::Newest,
-                    offset: 0,
-                    limit,
+                    offset: request.offset(),
+                    limit: request.limit(),
                 },
                 now,
-            )
+            )?;
+            Ok(Paged::new(items, request, total))
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::inventory::Category;
 use crate::db::DbConnection;
 use crate::db::schema::{access_records, users};
+use crate::paging::{PageRequest, Paged};
 
 #[derive(Insertable)]
 #[diesel(table_name = access_records)]
@@ -61,12 +62,42 @@ pub struct AccessView {
     pub accessed_at: NaiveDateTime,
 }
 
-/// Who read `subject_id`'s data, newest first.
+/// Who read `subject_id`'s data, newest first: all of it (for the data download).
 pub fn list_for(conn: &mut DbConnection, subject_id: UserId) -> QueryResult<Vec<AccessView>> {
-    let rows: Vec<(String, String, String, String, NaiveDateTime)> = access_records::table
+    records(conn, subject_id, None)
+}
+
+/// One page of who read `subject_id`'s data, newest first.
+pub fn page_for(
+    conn: &mut DbConnection,
+    subject_id: UserId,
+    page: PageRequest,
+) -> QueryResult<Paged<AccessView>> {
+    let total = access_records::table
+        .filter(access_records::subject_id.eq(subject_id))
+        .count()
+        .get_result(conn)?;
+    Ok(Paged::new(
+        records(conn, subject_id, Some(page))?,
+        page,
+        total,
+    ))
+}
+
+fn records(
+    conn: &mut DbConnection,
+    subject_id: UserId,
+    page: Option<PageRequest>,
+) -> QueryResult<Vec<AccessView>> {
+    let mut query = access_records::table
         .inner_join(users::table.on(users::id.eq(access_records::staff_id)))
         .filter(access_records::subject_id.eq(subject_id))
         .order(access_records::id.desc())
+        .into_boxed();
+    if let Some(page) = page {
+        query = query.offset(page.offset()).limit(page.limit());
+    }
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = query
         .select((
             users::email,
             users::role,

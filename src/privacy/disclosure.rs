@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::inventory::Category;
 use crate::db::DbConnection;
 use crate::db::schema::disclosures;
+use crate::paging::{PageRequest, Paged};
 
 #[derive(Insertable)]
 #[diesel(table_name = disclosures)]
@@ -54,11 +55,41 @@ pub struct DisclosureView {
     pub disclosed_at: NaiveDateTime,
 }
 
-/// Where `subject_id`'s data went, newest first.
+/// Where `subject_id`'s data went, newest first: all of it (for the data download).
 pub fn list_for(conn: &mut DbConnection, subject_id: UserId) -> QueryResult<Vec<DisclosureView>> {
-    let rows: Vec<(String, String, String, NaiveDateTime)> = disclosures::table
+    records(conn, subject_id, None)
+}
+
+/// One page of where `subject_id`'s data went, newest first.
+pub fn page_for(
+    conn: &mut DbConnection,
+    subject_id: UserId,
+    page: PageRequest,
+) -> QueryResult<Paged<DisclosureView>> {
+    let total = disclosures::table
+        .filter(disclosures::subject_id.eq(subject_id))
+        .count()
+        .get_result(conn)?;
+    Ok(Paged::new(
+        records(conn, subject_id, Some(page))?,
+        page,
+        total,
+    ))
+}
+
+fn records(
+    conn: &mut DbConnection,
+    subject_id: UserId,
+    page: Option<PageRequest>,
+) -> QueryResult<Vec<DisclosureView>> {
+    let mut query = disclosures::table
         .filter(disclosures::subject_id.eq(subject_id))
         .order(disclosures::id.desc())
+        .into_boxed();
+    if let Some(page) = page {
+        query = query.offset(page.offset()).limit(page.limit());
+    }
+    let rows: Vec<(String, String, String, NaiveDateTime)> = query
         .select((
             disclosures::recipient,
             disclosures::categories,

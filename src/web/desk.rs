@@ -13,13 +13,14 @@ use serde::Deserialize;
 
 use super::form::{self, FormState, Reader};
 use super::session::{Csrf, csrf, form_post_in, page_user_in};
-use super::{PageError, html};
+use super::{PageError, Pager, html};
 use crate::assignments::batch::{self, BatchRequest, BatchView, JobSelection};
 use crate::assignments::coverage::{self, CoverageQuery, CoverageReport};
 use crate::auth::Role;
 use crate::db::schema::{clients, organizations, projects};
 use crate::error::AppError;
 use crate::money::Money;
+use crate::paging::PageRequest;
 use crate::state::AppState;
 
 use super::PageResult;
@@ -222,6 +223,33 @@ async fn send(
 struct CoverageParams {
     below: Option<usize>,
     client_id: Option<ClientId>,
+    page: Option<i64>,
+}
+
+/// Stores a page of the coverage page lists.
+const COVERAGE_PAGE: i64 = 20;
+
+impl CoverageParams {
+    fn query(&self) -> CoverageQuery {
+        CoverageQuery {
+            client_id: self.client_id,
+            below: self.below,
+            page: Some(PageRequest::lenient(self.page, COVERAGE_PAGE).page),
+            per_page: Some(COVERAGE_PAGE),
+        }
+    }
+
+    /// The coverage page's address with these filters, ready for `page=`.
+    fn href(&self) -> String {
+        let mut href = String::from("/staff/coverage?");
+        if let Some(c) = self.client_id {
+            href.push_str(&format!("client_id={c}&"));
+        }
+        if let Some(b) = self.below {
+            href.push_str(&format!("below={b}&"));
+        }
+        href
+    }
 }
 
 #[derive(Template)]
@@ -229,6 +257,9 @@ struct CoverageParams {
 struct CoveragePage {
     f: Frame,
     report: CoverageReport,
+    pager: Pager,
+    /// The filters and page, sent with a bonus so that a refused one comes back to this page.
+    params: CoverageParams,
     /// A refused bonus: the job and its form.
     bonus: Option<(JobId, FormState)>,
 }
@@ -254,18 +285,33 @@ impl CoveragePage {
 async fn coverage_page_with(
     req: &HttpRequest,
     state: &AppState,
-    query: CoverageQuery,
+    params: CoverageParams,
     bonus: Option<(JobId, FormState)>,
 ) -> PageResult {
     let now = state.clock.naive();
     let (f, csrf) = frame(req, state).await?;
     let keys = state.auth.keys.clone();
+    let query = params.query();
     let report = state
         .db
         .run(move |conn| coverage::report(conn, &keys, &query, now))
         .await?;
     let refused = bonus.is_some();
-    let page = CoveragePage { f, report, bonus };
+    let pager = Pager {
+        href: params.href(),
+        param: "page",
+        page: report.page,
+        pages: report.pages,
+        total: report.total,
+        noun: "stores",
+    };
+    let page = CoveragePage {
+        f,
+        report,
+        pager,
+        params,
+        bonus,
+    };
     super::form_page_shown(req, &page, refused, csrf)
 }
 
@@ -274,11 +320,7 @@ async fn coverage_page(
     state: web::Data<AppState>,
     params: web::Query<CoverageParams>,
 ) -> PageResult {
-    let query = CoverageQuery {
-        client_id: params.client_id,
-        below: params.below,
-    };
-    coverage_page_with(&req, &state, query, None).await
+    coverage_page_with(&req, &state, params.into_inner(), None).await
 }
 
 async fn set_bonus(
@@ -290,6 +332,17 @@ async fn set_bonus(
     let now = state.clock.naive();
     let (_, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
+    // The page the bonus was typed on, with its filters: where to come back to.
+    let params = CoverageParams {
+        below: sent.get("below").and_then(|v| v.parse().ok()),
+        client_id: sent.get("client_id").and_then(|v| v.parse().ok()),
+        page: sent.get("page").and_then(|v| v.parse().ok()),
+    };
+    let back = format!(
+        "{}page={}",
+        params.href(),
+        PageRequest::lenient(params.page, COVERAGE_PAGE).page
+    );
     let mut read = Reader::new(&sent);
     let cents = read.money("bonus_dollars", "Type the bonus in dollars; 0 for none.");
     let outcome = match cents {
@@ -304,7 +357,7 @@ async fn set_bonus(
     match outcome {
         Ok(job) => Ok(form::done(
             &state,
-            "/staff/coverage",
+            &back,
             &format!("Bonus for {} set to {}.", job.code, job.bonus_cents),
         )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
@@ -315,7 +368,7 @@ async fn set_bonus(
                 &[("bonus_cents", "bonus_dollars")],
                 &[],
             );
-            coverage_page_with(&req, &state, CoverageQuery::default(), Some((id, form))).await
+            coverage_page_with(&req, &state, params, Some((id, form))).await
         }
         Err(e) => Err(e.into()),
     }

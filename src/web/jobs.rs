@@ -18,6 +18,7 @@ use crate::assignments::board::{self, Board, JobCard, PAGE_SIZE, Sort};
 use crate::assignments::model::{AssignmentView, Move, MoveRequest};
 use crate::assignments::service;
 use crate::auth::Role;
+use crate::paging::PageRequest;
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
@@ -45,9 +46,26 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Squares across the map's side: with more than `MAP_DOTS` jobs near, the jobs in one square
+/// are drawn as one numbered cluster, so the map holds at most `MAP_CELLS²` marks however many jobs are near.
+pub const MAP_CELLS: usize = 24;
+/// Up to this many jobs, each is its own dot.
+pub const MAP_DOTS: usize = 300;
+
+/// Jobs of one square of the map.
+#[derive(Default)]
+struct Cluster<'a> {
+    open: usize,
+    closed: usize,
+    east: f64,
+    north: f64,
+    only: Option<(&'a JobCard, bool)>,
+}
+
 /// The board as a map: the shopper's home in the middle, the travel radius as a circle, each
-/// job a dot at its offset (eligible filled, not available hollow), linked to its page. Drawn
-/// on the server: no tiles, no script, no network.
+/// job a dot at its offset (eligible filled, not available hollow), linked to its page; jobs
+/// close together are one numbered cluster. Drawn on the server: no tiles, no script, no
+/// network, and bounded in size (see `MAP_CELLS`).
 pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
     let r = board.radius_km.max(1.0);
     let reach = unit.show(r);
@@ -84,11 +102,8 @@ pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
         2.0 * dot,
         2.0 * dot
     );
-    let mut point = |card: &JobCard, eligible: bool| {
+    let draw_dot = |svg: &mut String, card: &JobCard, eligible: bool| {
         let (x, y) = (card.east_km, -card.north_km);
-        if x.abs() > extent || y.abs() > extent {
-            return;
-        }
         let (fill, label) = if eligible {
             ("#047857", "open to you")
         } else {
@@ -105,11 +120,59 @@ pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
             label
         );
     };
-    for card in &board.eligible {
-        point(card, true);
+    let jobs = board
+        .eligible
+        .iter()
+        .map(|c| (c, true))
+        .chain(board.unavailable.iter().map(|u| (&u.job, false)))
+        .filter(|(c, _)| c.east_km.abs() <= extent && c.north_km.abs() <= extent);
+    if board.eligible.len() + board.unavailable.len() <= MAP_DOTS {
+        for (card, eligible) in jobs {
+            draw_dot(&mut svg, card, eligible);
+        }
+        svg.push_str("</svg>");
+        return svg;
     }
-    for u in &board.unavailable {
-        point(&u.job, false);
+    // Many jobs: one mark per square of a grid.
+    let cell = 2.0 * extent / MAP_CELLS as f64;
+    let square = |v: f64| (((v + extent) / cell) as usize).min(MAP_CELLS - 1);
+    let mut clusters: HashMap<(usize, usize), Cluster> = HashMap::new();
+    for (card, eligible) in jobs {
+        let (x, y) = (card.east_km, -card.north_km);
+        let c = clusters.entry((square(x), square(y))).or_default();
+        if eligible {
+            c.open += 1;
+        } else {
+            c.closed += 1;
+        }
+        c.east += x;
+        c.north += y;
+        c.only = (c.open + c.closed == 1).then_some((card, eligible));
+    }
+    let mut squares: Vec<_> = clusters.into_iter().collect();
+    squares.sort_by_key(|(square, _)| *square);
+    for (_, c) in squares {
+        let n = c.open + c.closed;
+        if let Some((card, eligible)) = c.only {
+            draw_dot(&mut svg, card, eligible);
+            continue;
+        }
+        let (x, y) = (c.east / n as f64, c.north / n as f64);
+        let radius = (dot * (1.0 + (n as f64).sqrt() / 2.0)).min(cell * 0.48);
+        let digits = n.to_string().len() as f64;
+        let font = radius * if digits <= 2.0 { 1.0 } else { 2.0 / digits };
+        let fill = if c.open > 0 { "#047857" } else { "#ffffff" };
+        let ink = if c.open > 0 { "#ffffff" } else { "#047857" };
+        let title = match (c.open, c.closed) {
+            (open, 0) => format!("{open} jobs open to you here"),
+            (0, closed) => format!("{closed} jobs here, not available to you"),
+            (open, closed) => format!("{open} jobs open to you here, {closed} not available"),
+        };
+        let _ = write!(
+            svg,
+            r##"<g class="cluster"><title>{title}</title><circle cx="{x:.3}" cy="{y:.3}" r="{radius:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"/><text x="{x:.3}" y="{y:.3}" font-size="{font:.3}" text-anchor="middle" dominant-baseline="central" fill="{ink}">{n}</text></g>"##,
+            dot / 3.0,
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -133,9 +196,15 @@ struct BoardPage {
     radius_km: f64,
     unit: DistanceUnit,
     jobs: Vec<JobCard>,
+    /// The nearest jobs the shopper may not take, at most `UNAVAILABLE_LISTED`.
     unavailable: Vec<board::Unavailable>,
+    /// Jobs near but not for the shopper beyond those listed.
+    more_unavailable: usize,
     map: String,
 }
+
+/// Jobs near the shopper but not for them that the board page lists (nearest first).
+const UNAVAILABLE_LISTED: usize = 20;
 
 impl BoardPage {}
 
@@ -186,7 +255,12 @@ async fn board_page(
         radius_km: board.radius_km,
         unit,
         jobs,
-        unavailable: board.unavailable,
+        more_unavailable: board.unavailable.len().saturating_sub(UNAVAILABLE_LISTED),
+        unavailable: board
+            .unavailable
+            .into_iter()
+            .take(UNAVAILABLE_LISTED)
+            .collect(),
         map,
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &view)?, csrf))
@@ -278,6 +352,7 @@ struct AssignmentsPage {
     email: String,
     csrf: String,
     list: Vec<AssignmentView>,
+    pager: super::Pager,
     /// The confirmation of the move made just before.
     notice: Option<String>,
     /// A refused move: the assignment, the move, and its form as sent.
@@ -331,16 +406,18 @@ impl AssignmentsPage {
 async fn assignments_page_with(
     req: &HttpRequest,
     state: &AppState,
+    page: Option<i64>,
     refused: Option<(AssignmentId, String, FormState)>,
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Shopper]).await?;
     let id = user.id;
     let locale = state.settings.locale();
+    let request = PageRequest::lenient(page, ASSIGNMENTS_PAGE);
     let (list, t) = state
         .db
         .run(move |conn| {
             Ok((
-                service::mine(conn, id.into())?,
+                service::mine(conn, id.into(), request)?,
                 super::shopper_times(conn, &locale, id.into())?,
             ))
         })
@@ -354,7 +431,8 @@ async fn assignments_page_with(
     let view = AssignmentsPage {
         email: user.email,
         csrf: csrf.token.clone(),
-        list,
+        pager: super::Pager::of(&list, "/shopper/assignments?", "assignments"),
+        list: list.items,
         notice: super::form::notice(req),
         refused,
         today: state.clock.today().to_string(),
@@ -367,8 +445,20 @@ async fn assignments_page_with(
     ))
 }
 
-async fn assignments_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    assignments_page_with(&req, &state, None).await
+/// Assignments a page of "My assignments" lists, newest first.
+const ASSIGNMENTS_PAGE: i64 = 30;
+
+#[derive(Deserialize)]
+struct PageNumber {
+    page: Option<i64>,
+}
+
+async fn assignments_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    assignments_page_with(&req, &state, query.page, None).await
 }
 
 /// What the page says after a move that worked.
@@ -417,7 +507,7 @@ async fn move_assignment(
             let more = outcome.err().map(|e| e.fields).unwrap_or_default();
             let e = crate::error::AppError::validation(super::form::merged(read.errors, more));
             let form = FormState::refused(&sent, &e, MOVE_FIELDS, &[], &[]);
-            return assignments_page_with(&req, &state, Some((id, action, form))).await;
+            return assignments_page_with(&req, &state, None, Some((id, action, form))).await;
         }
     };
     let notifier = state.notifier();
@@ -435,7 +525,7 @@ async fn move_assignment(
         )),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let form = FormState::refused(&sent, &e, MOVE_FIELDS, &[], &[]);
-            assignments_page_with(&req, &state, Some((id, action, form))).await
+            assignments_page_with(&req, &state, None, Some((id, action, form))).await
         }
         Err(e) => Err(e.into()),
     }
@@ -530,4 +620,79 @@ async fn unsubscribe(
         ),
         Some(("/", "Home")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Money;
+
+    fn card(i: usize, east_km: f64, north_km: f64) -> JobCard {
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default();
+        JobCard {
+            id: JobId::from(i as i64 + 1),
+            code: format!("J{i}"),
+            area: "Springfield, IL".into(),
+            window_start: day,
+            window_end: day,
+            fee_cents: Money::from_cents(2500),
+            bonus_cents: Money::from_cents(0),
+            reimbursement_cap_cents: Money::from_cents(1000),
+            client_name: None,
+            distance_km: (east_km * east_km + north_km * north_km).sqrt(),
+            east_km,
+            north_km,
+        }
+    }
+
+    fn board(n: usize) -> Board {
+        // A spiral of jobs filling the 40 km radius.
+        let eligible = (0..n)
+            .map(|i| {
+                let (r, a) = (40.0 * (i as f64 / n as f64).sqrt(), i as f64 * 2.39996);
+                card(i, r * a.cos(), r * a.sin())
+            })
+            .collect();
+        Board {
+            radius_km: 40.0,
+            eligible,
+            unavailable: Vec::new(),
+        }
+    }
+
+    /// The attack run's finding: 50,000 jobs in reach drew 10.5 MB of SVG.
+    #[test]
+    fn a_map_of_fifty_thousand_jobs_stays_small() {
+        let svg = map_svg(&board(50_000), DistanceUnit::Km);
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
+        let marks = svg.matches("<circle").count();
+        assert!(marks <= MAP_CELLS * MAP_CELLS + 1, "{marks} circles");
+        // Every job is still counted on the map.
+        let counted: usize = svg
+            .split("dominant-baseline=\"central\" fill=\"")
+            .skip(1)
+            .filter_map(|rest| {
+                rest.split('>')
+                    .nth(1)?
+                    .split('<')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .sum::<usize>()
+            + svg.matches("<a href=\"/shopper/jobs/").count();
+        assert_eq!(counted, 50_000);
+    }
+
+    #[test]
+    fn a_few_jobs_are_each_their_own_dot() {
+        let svg = map_svg(&board(3), DistanceUnit::Km);
+        for id in 1..=3 {
+            assert!(
+                svg.contains(&format!("<a href=\"/shopper/jobs/{id}\">")),
+                "{svg}"
+            );
+        }
+        assert!(!svg.contains("cluster"));
+    }
 }

@@ -400,3 +400,37 @@ pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, Pa
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
+
+/// The "Previous · Page 2 of 9 (412 stores) · Next" line of a paginated page
+/// (`pager.html`). `href` is the page's address with its other query parameters, ending in
+/// `?` or `&`, to which `page=N` is added.
+pub struct Pager {
+    pub href: String,
+    /// The query parameter of the page number (`page`, or another where a page has two lists).
+    pub param: &'static str,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub noun: &'static str,
+}
+
+impl Pager {
+    pub fn of<T>(
+        list: &crate::paging::Paged<T>,
+        href: impl Into<String>,
+        noun: &'static str,
+    ) -> Self {
+        Self {
+            href: href.into(),
+            param: "page",
+            page: list.page,
+            pages: list.pages,
+            total: list.total,
+            noun,
+        }
+    }
+
+    pub fn link(&self, page: i64) -> String {
+        format!("{}{}={page}", self.href, self.param)
+    }
+}

@@ -12,6 +12,7 @@ use super::session::{csrf, form_post_in, form_text, page_user, page_user_in};
 use super::{PageError, html};
 use crate::auth::{CurrentUser, Role};
 use crate::error::FieldError;
+use crate::paging::PageRequest;
 use crate::panel::model::{
     AffiliationInput, CertificationInput, ConsentChoices, ProfileRequest, ProfileView,
 };
@@ -614,7 +615,9 @@ struct AccessPage {
     email: String,
     csrf: String,
     records: Vec<AccessView>,
+    records_pager: super::Pager,
     disclosures: Vec<crate::privacy::disclosure::DisclosureView>,
+    disclosures_pager: super::Pager,
     t: super::Times,
 }
 
@@ -631,16 +634,33 @@ impl AccessPage {
     }
 }
 
-async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+/// Records a page of "Who read my data" lists, of each kind.
+const ACCESS_PAGE: i64 = 50;
+
+#[derive(serde::Deserialize)]
+struct AccessQuery {
+    /// The page of reads.
+    page: Option<i64>,
+    /// The page of disclosures.
+    dpage: Option<i64>,
+}
+
+async fn access_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<AccessQuery>,
+) -> PageResult {
     let user = shopper(&req, &state).await?;
     let id = user.id;
     let locale = state.settings.locale();
+    let reads = PageRequest::lenient(query.page, ACCESS_PAGE);
+    let sent = PageRequest::lenient(query.dpage, ACCESS_PAGE);
     let (records, disclosures, t) = state
         .db
         .run(move |conn| {
             Ok((
-                crate::privacy::access::list_for(conn, id)?,
-                crate::privacy::disclosure::list_for(conn, id)?,
+                crate::privacy::access::page_for(conn, id, reads)?,
+                crate::privacy::disclosure::page_for(conn, id, sent)?,
                 super::shopper_times(conn, &locale, id.into())?,
             ))
         })
@@ -649,8 +669,21 @@ async fn access_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult
     let page = AccessPage {
         email: user.email,
         csrf: csrf.token.clone(),
-        records,
-        disclosures,
+        records_pager: super::Pager::of(
+            &records,
+            format!("/shopper/access-log?dpage={}&", sent.page),
+            "reads",
+        ),
+        disclosures_pager: super::Pager {
+            param: "dpage",
+            ..super::Pager::of(
+                &disclosures,
+                format!("/shopper/access-log?page={}&", reads.page),
+                "disclosures",
+            )
+        },
+        records: records.items,
+        disclosures: disclosures.items,
         t,
     };
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::form::{self, FormState, Reader};
 use super::session::{csrf, form_post_in, form_text, page_user_in, problem_text};
 use super::upload::staff_upload;
-use super::{PageError, html};
+use super::{PageError, Pager, html};
 use crate::assignments::candidates::{self, CandidatesView};
 use crate::assignments::job_list::{self, JobListPage, JobListQuery, JobSort, StateFilter};
 use crate::auth::{CurrentUser, Role};
@@ -28,6 +28,7 @@ use crate::clients::{service as clients, store as client_store};
 use crate::error::AppError;
 use crate::http::CSV_LIMIT;
 use crate::organizations::Organization;
+use crate::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageRequest};
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
 use crate::state::AppState;
@@ -441,25 +442,46 @@ async fn disqualify(
 struct OrganizationsPage {
     f: Frame,
     organizations: Vec<Organization>,
+    pager: Pager,
     form: FormState,
 }
 
-async fn organizations_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+#[derive(Deserialize)]
+struct PageNumber {
+    page: Option<i64>,
+}
+
+async fn organizations_page(
+    req: &HttpRequest,
+    state: &AppState,
+    page: Option<i64>,
+    form: FormState,
+) -> PageResult {
     let (_, f, csrf) = frame(req, state).await?;
-    let organizations = state
+    let request = PageRequest::lenient(page, DEFAULT_PER_PAGE);
+    let list = state
         .db
-        .run(|conn| Ok(crate::organizations::store::list_organizations(conn)?))
+        .run(move |conn| {
+            Ok(crate::organizations::store::list_organizations(
+                conn, request,
+            )?)
+        })
         .await?;
     let page = OrganizationsPage {
         f,
-        organizations,
+        pager: Pager::of(&list, "/staff/organizations?", "organizations"),
+        organizations: list.items,
         form,
     };
     super::form_page_shown(req, &page, page.form.failed(), csrf)
 }
 
-async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    organizations_page(&req, &state, FormState::blank()).await
+async fn organizations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    organizations_page(&req, &state, query.page, FormState::blank()).await
 }
 
 async fn create_organization(
@@ -483,7 +505,7 @@ async fn create_organization(
         )),
         Err(e) => {
             let form = refused(&sent, e, &["name", "friendly_competitor"], &[])?;
-            organizations_page(&req, &state, form).await
+            organizations_page(&req, &state, None, form).await
         }
     }
 }
@@ -493,18 +515,37 @@ async fn create_organization(
 struct ClientsPage {
     f: Frame,
     clients: Vec<ClientView>,
+    pager: Pager,
     form: FormState,
 }
 
-async fn clients_page(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+async fn clients_page(
+    req: &HttpRequest,
+    state: &AppState,
+    page: Option<i64>,
+    form: FormState,
+) -> PageResult {
     let (_, f, csrf) = frame(req, state).await?;
-    let clients = state.db.run(clients::list_clients).await?;
-    let page = ClientsPage { f, clients, form };
+    let request = PageRequest::lenient(page, DEFAULT_PER_PAGE);
+    let list = state
+        .db
+        .run(move |conn| clients::page_of_clients(conn, request))
+        .await?;
+    let page = ClientsPage {
+        f,
+        pager: Pager::of(&list, "/staff/clients?", "clients"),
+        clients: list.items,
+        form,
+    };
     super::form_page_shown(req, &page, page.form.failed(), csrf)
 }
 
-async fn client_list(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    clients_page(&req, &state, FormState::blank()).await
+async fn client_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    clients_page(&req, &state, query.page, FormState::blank()).await
 }
 
 async fn create_client(
@@ -530,7 +571,7 @@ async fn create_client(
         )),
         Err(e) => {
             let form = refused(&sent, e, &["name"], &[])?;
-            clients_page(&req, &state, form).await
+            clients_page(&req, &state, None, form).await
         }
     }
 }
@@ -673,7 +714,10 @@ async fn client_view_parts(
                 total,
                 all,
             };
-            Ok((client, list, client_store::list_projects(conn, id)?))
+            // The first hundred projects; a client with more is listed by the API's pages.
+            let projects =
+                client_store::list_projects(conn, id, PageRequest::lenient(None, MAX_PER_PAGE))?;
+            Ok((client, list, projects.items))
         })
         .await?)
 }
@@ -1268,7 +1312,13 @@ async fn job_page_with(
         .run(move |conn| {
             Ok((
                 candidates::candidates(conn, &keys, user.id, id, 50, now, unit)?,
-                crate::assignments::service::of_job(conn, id)?,
+                // A job's newest hundred assignments (a job rarely has more than a few).
+                crate::assignments::service::of_job(
+                    conn,
+                    id,
+                    PageRequest::lenient(None, MAX_PER_PAGE),
+                )?
+                .items,
             ))
         })
         .await?;

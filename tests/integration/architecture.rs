@@ -22,6 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "zones",
             "config",
             "error",
+            "paging",
             "keys",
             "http",
             "metrics",

@@ -229,7 +229,7 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     // Ben's request lapsed when the job went to Ana.
-    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ben_token).await;
     assert_eq!(mine[0]["id"], ben_asked["id"]);
     assert_eq!(mine[0]["state"], "expired");
 
@@ -328,7 +328,7 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ben_token).await;
     let withdrawn = mine
         .as_array()
         .unwrap()
@@ -338,7 +338,7 @@ async fn the_lifecycle_from_request_to_visit(backend: Backend) {
     assert_eq!(withdrawn["state"], "cancelled", "{mine}");
 
     // Staff see the job's assignments; shoppers do not.
-    let list = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+    let list = get_items(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     let r = app
         .get_auth(&format!("/api/v1/jobs/{job}/assignments"), &ana_token)
@@ -376,7 +376,7 @@ async fn rotation_and_conflicts_are_explained_without_names(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{taken}");
     assert_eq!(taken["id"], asked["id"]);
-    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(taken["state"], "accepted", "self-assigned");
     let id = taken["id"].as_i64().unwrap();
@@ -694,7 +694,7 @@ async fn two_shoppers_racing_for_a_job_exactly_one_wins(backend: Backend) {
             b.1
         };
         assert_eq!(loser["code"], "job_taken", "{loser}");
-        let held = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+        let held = get_items(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
         let holders: Vec<&Value> = held
             .as_array()
             .unwrap()
@@ -916,7 +916,7 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     let report = sweep(2).await;
     assert_eq!(report.expired_offers, 1);
     assert_eq!(sweep(2).await.expired_offers, 0, "once only");
-    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
     assert_eq!(mine[0]["state"], "expired");
     assert_eq!(
         mine[0]["history"][1]["note"],
@@ -950,7 +950,7 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     let report = sweep(24 * 5).await;
     assert_eq!(report.taken_back, 1);
     assert_eq!(sweep(24 * 5).await, Default::default());
-    let list = get_json(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
+    let list = get_items(&app, &format!("/api/v1/jobs/{job}/assignments"), &scheduler).await;
     let bens = list
         .as_array()
         .unwrap()
@@ -1024,9 +1024,9 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     assert_eq!(status, StatusCode::OK);
     let report = sweep(24 * 4).await;
     assert_eq!(report.expired_offers, 2, "{report:?}");
-    let dan = get_json(&app, "/api/v1/me/assignments", &dan_token).await;
+    let dan = get_items(&app, "/api/v1/me/assignments", &dan_token).await;
     assert_eq!(dan[0]["state"], "expired");
-    let ana_list = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let ana_list = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
     let visited = ana_list
         .as_array()
         .unwrap()
@@ -1192,7 +1192,7 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     let r = app.get_auth("/api/v1/me/jobs?page=0", &ana_token).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Nothing is offered before the batch is sent.
-    let board = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    let board = get_items(&app, "/api/v1/me/assignments", &ben_token).await;
     assert_eq!(board, json!([]));
     let (status, sent) = post(
         &app,
@@ -1211,7 +1211,7 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
         .unwrap()
         .clone();
     assert_eq!(sent_item["outcome"], "offered");
-    let mine = get_json(&app, "/api/v1/me/assignments", &ben_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ben_token).await;
     assert_eq!(mine[0]["state"], "offered");
     assert_eq!(mine[0]["job"]["id"], j1);
     let (status, problem) = post(
@@ -1227,7 +1227,7 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     assert_eq!(again["filled"], 2);
     // Ana now holds five open items (four requests and the offer). Offering her a job she
     // asked for does not need a sixth slot: her request is what moves on.
-    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
     let asked = mine
         .as_array()
         .unwrap()
@@ -1371,7 +1371,7 @@ async fn the_service_clock_moves_deadlines(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert_eq!(problem["state"], "expired");
-    let mine = get_json(&app, "/api/v1/me/assignments", &ana_token).await;
+    let mine = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
     assert_eq!(mine[0]["state"], "expired");
     // Two days on, the day-long access token has expired too.
     app.state.clock.advance(chrono::TimeDelta::days(2)).unwrap();

@@ -59,7 +59,7 @@ async fn store_locations_import_with_a_report_of_bad_rows(backend: Backend) {
         (report["created"].as_u64(), report["updated"].as_u64()),
         (Some(0), Some(1))
     );
-    let list: Value = get_json(
+    let list: Value = get_items(
         &app,
         &format!("/api/v1/locations?client_id={client}"),
         &token,
@@ -113,7 +113,7 @@ async fn store_locations_import_with_a_report_of_bad_rows(backend: Backend) {
     )
     .await;
     assert!(r.status().is_client_error());
-    let list: Value = get_json(
+    let list: Value = get_items(
         &app,
         &format!("/api/v1/locations?client_id={client}"),
         &token,
@@ -177,7 +177,7 @@ async fn projects_and_jobs_one_by_one_and_by_import(backend: Backend) {
     let project: Value = r.json().await.unwrap();
     let project_id = project["id"].as_i64().unwrap();
 
-    let stores: Value = get_json(
+    let stores: Value = get_items(
         &app,
         &format!("/api/v1/locations?client_id={client}"),
         &token,
@@ -251,7 +251,7 @@ async fn projects_and_jobs_one_by_one_and_by_import(backend: Backend) {
         ],
         "{report}"
     );
-    let jobs: Value = get_json(
+    let jobs: Value = get_items(
         &app,
         &format!("/api/v1/jobs?project_id={project_id}"),
         &token,
@@ -397,7 +397,7 @@ async fn a_configured_geocoder_places_imported_stores(backend: Backend) {
     // Only rows valid in every field, and without coordinates, went to the geocoder.
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 2, "{requests:?}");
-    let list = get_json(
+    let list = get_items(
         &app,
         &format!("/api/v1/locations?client_id={client}"),
         &token,
@@ -418,7 +418,7 @@ async fn a_configured_geocoder_places_imported_stores(backend: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(r).await["errors"][0]["field"], "street");
-    let list = get_json(
+    let list = get_items(
         &app,
         &format!("/api/v1/locations?client_id={client}"),
         &token,
@@ -563,7 +563,7 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
     assert_eq!(view["requirements"]["languages"], json!(["es"]));
 
     // Ben can see that staff looked at him for matching; he cannot call the staff route.
-    let log = get_json(&app, "/api/v1/me/access-log", &ben_token).await;
+    let log = get_items(&app, "/api/v1/me/access-log", &ben_token).await;
     assert_eq!(
         log[0]["purpose"],
         format!(

@@ -53,7 +53,7 @@ async fn the_demo_fills_an_empty_panel_and_refuses_a_second_time(backend: Backen
         );
     }
     assert_eq!(tokens.len(), 6, "{out}");
-    let clients = get_json(&app, "/api/v1/clients", &tokens["Scheduling staff"]).await;
+    let clients = get_items(&app, "/api/v1/clients", &tokens["Scheduling staff"]).await;
     assert_eq!(clients.as_array().unwrap().len(), 3);
     let first = clients[0]["id"].as_i64().unwrap();
     let locations = get_json(
@@ -62,7 +62,12 @@ async fn the_demo_fills_an_empty_panel_and_refuses_a_second_time(backend: Backen
         &tokens["Scheduling staff"],
     )
     .await;
-    assert!(locations.as_array().unwrap().len() >= 60, "stores listed");
+    assert!(locations["total"].as_i64().unwrap() >= 60, "stores listed");
+    assert_eq!(
+        locations["items"].as_array().unwrap().len(),
+        50,
+        "a page of 50"
+    );
     let board = get_json(&app, "/api/v1/me/jobs", &tokens["Shopper"]).await;
     assert!(
         board["total"].as_u64().unwrap() > 0,

@@ -496,6 +496,26 @@ pub async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// The `items` of one page of a list, checking the page's shape: its number, size and counts
+/// agree with the items it holds.
+pub async fn get_items(app: &TestApp, path: &str, token: &str) -> Value {
+    let page = get_json(app, path, token).await;
+    let items = page["items"].as_array().expect("a page of items").clone();
+    let (total, per_page) = (
+        page["total"].as_i64().unwrap(),
+        page["per_page"].as_i64().unwrap(),
+    );
+    assert!(
+        per_page <= 100 && items.len() as i64 <= per_page,
+        "{path}: {page}"
+    );
+    assert_eq!(
+        page["pages"].as_i64().unwrap(),
+        ((total + per_page - 1) / per_page).max(1)
+    );
+    Value::Array(items)
+}
+
 /// An admin (made with the command line) and a scheduler the admin created: their tokens.
 pub async fn admin_and_scheduler(app: &TestApp) -> (String, String) {
     let admin = access(&app.admin_tokens(&unique_email("admin")).await);

@@ -1648,7 +1648,7 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         .get_auth(&format!("/api/v1/jobs?project_id={project}"), &scheduler)
         .await;
     let jobs: serde_json::Value = r.json().await.unwrap();
-    let raised = jobs
+    let raised = jobs["items"]
         .as_array()
         .unwrap()
         .iter()

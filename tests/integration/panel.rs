@@ -366,7 +366,7 @@ async fn profile_routes_serve_only_the_shopper_themself(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Nobody has read Ada's data yet.
-    let log: Value = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log: Value = get_items(&app, "/api/v1/me/access-log", &ada).await;
     assert_eq!(log, json!([]));
     app.stop().await;
 }
@@ -485,7 +485,7 @@ async fn staff_review_applicants_and_every_read_is_recorded(backend: Backend) {
     let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (ada, ada_id) = applicant_with_id(&app, "ada").await;
 
-    let found = get_json(
+    let found = get_items(
         &app,
         "/api/v1/shoppers?q=LOVELACE&status=applicant",
         &scheduler,
@@ -493,7 +493,7 @@ async fn staff_review_applicants_and_every_read_is_recorded(backend: Backend) {
     .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["id"], ada_id);
-    let none = get_json(&app, "/api/v1/shoppers?q=nobody", &scheduler).await;
+    let none = get_items(&app, "/api/v1/shoppers?q=nobody", &scheduler).await;
     assert_eq!(none, json!([]));
     let r = app
         .get_auth("/api/v1/shoppers?status=retired&limit=0", &scheduler)
@@ -506,7 +506,7 @@ async fn staff_review_applicants_and_every_read_is_recorded(backend: Backend) {
     assert!(!record.to_string().contains(SSN));
 
     // Ada sees who looked: the search and the record.
-    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log = get_items(&app, "/api/v1/me/access-log", &ada).await;
     let log = log.as_array().unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0]["staff_role"], "scheduler");
@@ -619,13 +619,13 @@ async fn only_admins_reveal_a_sealed_value_and_say_why(backend: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(r).await["errors"].as_array().unwrap().len(), 2);
-    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log = get_items(&app, "/api/v1/me/access-log", &ada).await;
     assert_eq!(log, json!([]), "refused reveals read nothing");
 
     let r = app.post_json_auth(&path, &admin, &why).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["value"], SSN);
-    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log = get_items(&app, "/api/v1/me/access-log", &ada).await;
     assert_eq!(log[0]["staff_role"], "admin");
     assert_eq!(log[0]["categories"], "B");
     assert_eq!(
@@ -699,7 +699,7 @@ async fn shoppers_and_client_reviewers_read_no_shopper_records(backend: Backend)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let log = get_json(&app, "/api/v1/me/access-log", &ada).await;
+    let log = get_items(&app, "/api/v1/me/access-log", &ada).await;
     assert_eq!(log, json!([]), "no refused request read Ada's data");
     let profile = get_json(&app, "/api/v1/me/profile", &ada).await;
     assert_eq!(
@@ -764,7 +764,7 @@ async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
         seen.lock().unwrap().is_empty(),
         "nothing sent to the geocoder"
     );
-    let none = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    let none = get_items(&app, "/api/v1/me/disclosures", &token).await;
     assert_eq!(none, json!([]));
 
     let mut nowhere = application();
@@ -791,7 +791,7 @@ async fn a_configured_geocoder_places_the_street_address(backend: Backend) {
         "{requests:?}"
     );
     // Each address sent is a disclosure the shopper can see, also the one not found.
-    let disclosures = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    let disclosures = get_items(&app, "/api/v1/me/disclosures", &token).await;
     let disclosures = disclosures.as_array().unwrap();
     assert_eq!(disclosures.len(), 2, "{disclosures:?}");
     for d in disclosures {
@@ -812,7 +812,7 @@ async fn the_offline_geocoder_discloses_nothing(backend: Backend) {
         .put_json_auth("/api/v1/me/profile", &token, &application())
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let disclosures = get_json(&app, "/api/v1/me/disclosures", &token).await;
+    let disclosures = get_items(&app, "/api/v1/me/disclosures", &token).await;
     assert_eq!(disclosures, json!([]));
     app.stop().await;
 }

@@ -179,7 +179,7 @@ async fn money_and_dates_out_of_any_real_range_are_refused() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "fee_cents", "{body}");
-    let jobs = get_json(
+    let jobs = get_items(
         &app,
         &format!("/api/v1/jobs?project_id={project}"),
         &scheduler,
