@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod units;
 pub mod web;
 pub mod zones;

@@ -77,5 +77,18 @@ pub fn open_database(settings: &Settings) -> Result<DbPool, StartupError> {
     for name in &applied {
         tracing::info!(migration = %name, "migration applied");
     }
+    let rekeyed = crate::organizations::store::rekey(&mut conn).map_err(|e| {
+        startup("INCOGNITO_DATABASE_URL")(format!("organization keys not updated: {e}"))
+    })?;
+    if rekeyed.updated > 0 {
+        tracing::info!(updated = rekeyed.updated, "organization name keys updated");
+    }
+    for (newer, older) in &rekeyed.clashes {
+        tracing::warn!(
+            organization = newer,
+            same_as = older,
+            "two organizations are one company under the new name rules; merge them"
+        );
+    }
     Ok(pool)
 }

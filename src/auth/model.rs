@@ -54,8 +54,12 @@ pub use crate::ids::UserId;
 pub struct Email(String);
 
 impl Email {
+    /// Checks an address and writes it down as one account's key: NFKC, without invisible
+    /// characters, case-folded (see `text`), so that `ｓｈｏｐａ@example.com` is the account
+    /// `shopa@example.com`. A part mixing scripts (a Cyrillic "о" among Latin letters) is
+    /// refused: it is nobody's real address, only a lookalike of one.
     pub fn parse(raw: &str) -> Result<Email, String> {
-        let value = raw.trim().to_lowercase();
+        let value = crate::text::fold(raw.trim());
         if value.is_empty() {
             return Err("is required".into());
         }
@@ -78,6 +82,12 @@ impl Email {
                 .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
         if !domain_ok || !local_ok {
             return Err("must be an address such as name@example.com".into());
+        }
+        if !crate::text::single_script(local) || !crate::text::single_script(domain) {
+            return Err(
+                "mixes letters of different alphabets (such as a Cyrillic о among Latin letters); type it in one alphabet"
+                    .into(),
+            );
         }
         // lettre must accept it too, or we could not mail it.
         if value.parse::<lettre::Address>().is_err() {
@@ -212,9 +222,27 @@ mod tests {
             "ana@example",
             "a b@example.com",
             "ana@exa mple.com",
+            "sh\u{43E}pa@example.com",
+            "shopa@ex\u{430}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
+        // The attack run registered these as accounts apart from shopa@example.com.
+        for same in [
+            "ｓｈｏｐａ@example.com",
+            "SHOPA@EXAMPLE.COM",
+            "sho\u{AD}pa@example.com",
+        ] {
+            assert_eq!(
+                Email::parse(same).unwrap().as_str(),
+                "shopa@example.com",
+                "{same:?}"
+            );
+        }
+        assert_eq!(
+            Email::parse("иван@пример.рф").unwrap().as_str(),
+            "иван@пример.рф"
+        );
     }
 
     #[test]

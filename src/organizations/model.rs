@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::organizations;
+use crate::text;
 
 /// Legal-form words that do not tell companies apart.
 const LEGAL_FORMS: &[&str] = &[
@@ -23,11 +24,13 @@ const LEGAL_FORMS: &[&str] = &[
     "llp",
 ];
 
-/// The de-duplication key of an organization's name: lower case, `&` as `and`, punctuation
-/// dropped, a leading "the" and trailing legal forms removed, spaces collapsed.
+/// The de-duplication key of an organization's name: folded (NFKC, no invisible characters,
+/// case-folded; see `text`), `&` as `and`, punctuation dropped, a leading "the" and trailing
+/// legal forms removed, spaces collapsed, and the words' confusable skeleton (UTS #39), so that
+/// "Café Royal" typed with a combining accent, in full-width letters, with a soft hyphen or
+/// with a Cyrillic "а" is the one company "Café Royal".
 pub fn name_key(name: &str) -> String {
-    let cleaned: String = name
-        .to_lowercase()
+    let cleaned: String = text::fold(name)
         .replace('&', " and ")
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
@@ -39,7 +42,7 @@ pub fn name_key(name: &str) -> String {
     if words.len() > 1 && words.first() == Some(&"the") {
         words.remove(0);
     }
-    words.join(" ")
+    text::skeleton(&words.join(" "))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -60,12 +63,26 @@ mod tests {
 
     #[test]
     fn spellings_of_one_company_share_a_key() {
-        assert_eq!(name_key("ACME, Inc."), "acme");
-        assert_eq!(name_key("  Acme   inc"), "acme");
-        assert_eq!(name_key("The Burger Barn LLC"), "burger barn");
-        assert_eq!(name_key("Smith & Sons Co."), "smith and sons");
-        assert_eq!(name_key("Smith and Sons"), "smith and sons");
+        assert_eq!(name_key("ACME, Inc."), text::skeleton("acme"));
+        assert_eq!(name_key("  Acme   inc"), text::skeleton("acme"));
+        assert_eq!(
+            name_key("The Burger Barn LLC"),
+            text::skeleton("burger barn")
+        );
+        assert_eq!(
+            name_key("Smith & Sons Co."),
+            text::skeleton("smith and sons")
+        );
+        assert_eq!(name_key("Smith and Sons"), text::skeleton("smith and sons"));
         assert_ne!(name_key("Acme Foods"), name_key("Acme"));
-        assert_eq!(name_key("Inc"), "inc");
+        assert_eq!(name_key("Inc"), text::skeleton("inc"));
+        for variant in [
+            "Cafe\u{301} Royal",
+            "Ｃａｆé Ｒｏｙａｌ",
+            "Ca\u{AD}fé Royal",
+            "C\u{430}fé Royal Ltd.",
+        ] {
+            assert_eq!(name_key(variant), name_key("Café Royal"), "{variant:?}");
+        }
     }
 }

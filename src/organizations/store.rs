@@ -68,3 +68,44 @@ pub fn list_organizations(
         .load(conn)?;
     Ok(Paged::new(items, page, total))
 }
+
+/// What `rekey` did: keys brought up to date, and organizations whose new key another already
+/// holds (newer id, older id): the same company entered twice, for staff to merge.
+#[derive(Debug, Default)]
+pub struct Rekeyed {
+    pub updated: usize,
+    pub clashes: Vec<(i64, i64)>,
+}
+
+/// Brings every stored `name_key` up to the current `name_key` rules (they grew Unicode
+/// folding and confusable skeletons): run at start, it touches nothing when all are current.
+pub fn rekey(conn: &mut DbConnection) -> QueryResult<Rekeyed> {
+    let rows: Vec<(i64, String, String)> = organizations::table
+        .order(organizations::id.asc())
+        .select((
+            organizations::id,
+            organizations::name,
+            organizations::name_key,
+        ))
+        .load(conn)?;
+    let mut holder: std::collections::HashMap<String, i64> =
+        rows.iter().map(|(id, _, key)| (key.clone(), *id)).collect();
+    let mut done = Rekeyed::default();
+    for (id, name, key) in rows {
+        let fresh = name_key(&name);
+        if fresh == key {
+            continue;
+        }
+        if let Some(&other) = holder.get(&fresh) {
+            done.clashes.push((id, other));
+            continue;
+        }
+        diesel::update(organizations::table.find(id))
+            .set(organizations::name_key.eq(&fresh))
+            .execute(conn)?;
+        holder.remove(&key);
+        holder.insert(fresh, id);
+        done.updated += 1;
+    }
+    Ok(done)
+}

@@ -601,3 +601,51 @@ async fn repeated_sign_ups_with_a_taken_address_send_few_notices() {
     assert_eq!(notices, 3);
     app.stop().await;
 }
+
+/// The attack run's finding: `ｓｈｏｐａ@example.com` registered as an account apart from
+/// `shopa@example.com`. Now it is the same address, and a mixed-script lookalike is refused.
+#[tokio::test]
+async fn an_address_typed_in_other_forms_is_the_same_account() {
+    let Some(app) = spawn_app(Backend::Sqlite, "email forms").await else {
+        return;
+    };
+    let plain = unique_email("shopa");
+    app.signed_up_shopper(&plain).await;
+    let (local, domain) = plain.split_once('@').unwrap();
+    let wide: String = local
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap(),
+            other => other,
+        })
+        .collect();
+    let wide = format!("{wide}@{}", domain.to_uppercase());
+    assert_eq!(
+        app.register(&wide, OTHER_STRONG_PASSWORD).await.status(),
+        StatusCode::CREATED,
+        "the same answer as for any address"
+    );
+    wait_for_mail(&app.mail_folders(), &plain, "already has one", 1).await;
+    let r = app.login(&wide, STRONG_PASSWORD).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the owner signs in with either form"
+    );
+
+    let lookalike = format!("{}\u{43E}{}", &local[..1], &local[1..]);
+    let r = app
+        .register(&format!("{lookalike}@{domain}"), STRONG_PASSWORD)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(r).await;
+    assert_eq!(p["errors"][0]["field"], "email");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("different alphabets"),
+        "{p}"
+    );
+    app.stop().await;
+}

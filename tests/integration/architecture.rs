@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "error",
             "paging",
+            "text",
             "keys",
             "http",
             "metrics",

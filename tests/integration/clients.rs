@@ -434,6 +434,7 @@ on_both_backends!(
     projects_and_jobs_one_by_one_and_by_import,
     shoppers_cannot_touch_clients_work,
     a_jobs_candidates_say_who_is_eligible_and_why_not,
+    an_affiliation_typed_any_way_is_a_conflict,
 );
 
 async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
@@ -658,5 +659,108 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
             .any(|c| c["shopper_id"] == ana),
         "refused disqualifications changed nothing"
     );
+    app.stop().await;
+}
+
+/// The attack run's finding: an affiliation "Café Royal" typed with a combining accent, in
+/// full-width letters, with a soft hyphen or with a Cyrillic "а" was not matched to the client
+/// "Café Royal", so a conflicted shopper was listed as eligible.
+async fn an_affiliation_typed_any_way_is_a_conflict(backend: Backend) {
+    let Some(app) = spawn_app(backend, "unicode conflicts").await else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Café Royal").await;
+    let store: Value = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &scheduler,
+            &json!({"client_id": client, "code": "R1", "name": "Uptown", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let project: Value = app
+        .post_json_auth(
+            "/api/v1/projects",
+            &scheduler,
+            &json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": 1500}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job: Value = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            &scheduler,
+            &json!({"project_id": project["id"], "location_id": store["id"], "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut conflicted = Vec::new();
+    for (name, typed) in [
+        ("ann", "Cafe\u{301} Royal"),
+        ("bob", "Ｃａｆé Ｒｏｙａｌ"),
+        ("cy", "Ca\u{AD}fé Royal"),
+        ("dee", "C\u{430}fé Royal, Inc."),
+    ] {
+        let (id, _) = panel_member(
+            &app,
+            &scheduler,
+            name,
+            json!({"affiliations": [{"organization": typed, "relation": "self"}]}),
+            true,
+        )
+        .await;
+        conflicted.push(id);
+    }
+    let (free, _) = panel_member(
+        &app,
+        &scheduler,
+        "eli",
+        json!({"affiliations": [{"organization": "Cafe Royale", "relation": "self"}]}),
+        true,
+    )
+    .await;
+    let view = get_json(
+        &app,
+        &format!("/api/v1/jobs/{}/candidates", job["id"]),
+        &scheduler,
+    )
+    .await;
+    let eligible: Vec<i64> = view["eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["shopper_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(eligible, [free], "{view}");
+    for id in conflicted {
+        let listed = view["not_eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["shopper_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed: {view}"));
+        assert!(
+            listed["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("works or worked for"),
+            "{listed}"
+        );
+    }
+    // The organization list holds the company once.
+    let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
+    let royal = organizations
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"].as_str().unwrap().contains("Royal"))
+        .count();
+    assert_eq!(royal, 2, "Café Royal and Cafe Royale: {organizations}");
     app.stop().await;
 }
