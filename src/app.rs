@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::keys::Keys;
 use crate::mail::{self, MailTransport, MailWaker, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::routing::Routes;
 use crate::startup::{StartupError, open_database, prepare_data_dir, startup};
 use crate::state::AppState;
 use crate::{background, health, middleware};
@@ -216,15 +217,19 @@ pub fn build_app(
         .wrap(actix_web::middleware::from_fn(crate::web::signed_in_errors))
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .wrap(actix_web::middleware::from_fn(middleware::head_as_get))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
         .configure(move |cfg| {
-            // With a listener of its own, /metrics is not on the public one.
+            let mut routes = Routes::new(cfg, "");
+            routes
+                .get("/healthz", health::healthz)
+                .get("/readyz", health::readyz)
+                .get("/api/openapi.json", health::openapi_json);
+            // With a listener of its own, /metrics is not on the public one. It stays out of
+            // the route table (which is one per process, and so would tell 405 on the public
+            // listener of a service whose metrics are elsewhere).
             if public_metrics {
                 cfg.route("/metrics", web::get().to(health::metrics_text));
             }
         })
-        .route("/api/openapi.json", web::get().to(health::openapi_json))
         .service(
             web::scope("/api/v1")
                 .configure(crate::auth::routes::routes)

@@ -282,7 +282,15 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ("account_disabled", "This account is disabled."),
     (
         "too_many_attempts",
-        "Too many failed sign-ins: wait the seconds given in Retry-After.",
+        "Too many failed sign-ins to this account from here: wait the seconds given in Retry-After. A browser or app that signed in to the account before (sending its device token) is not slowed by others' failures.",
+    ),
+    (
+        "too_many_requests",
+        "Too many sign-ups, password-reset or confirmation-link requests from this network in the last hour: wait the seconds given in Retry-After.",
+    ),
+    (
+        "method_not_allowed",
+        "This address does not answer this method; the Allow header lists the ones it does.",
     ),
     (
         "invalid_refresh_token",

@@ -125,6 +125,35 @@ pub fn bad_address(req: &HttpRequest, code: &'static str, detail: String) -> act
 
 /// An address no route answers.
 pub async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    // A known address asked with a method it does not answer: 405, saying which it does.
+    if let Some(methods) = crate::routing::allowed(req.path()) {
+        let allow = methods.join(", ");
+        let detail = format!(
+            "{} {} is not possible: this address answers {allow}.",
+            req.method(),
+            req.path()
+        );
+        let status = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+        let mut response: HttpResponse = if req.path().starts_with("/api/") {
+            actix_web::ResponseError::error_response(&AppError::new(
+                status,
+                "method_not_allowed",
+                detail,
+            ))
+        } else {
+            actix_web::ResponseError::error_response(&crate::web::PageError::shown(
+                status,
+                "Not possible here",
+                &detail,
+            ))
+        };
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, v);
+        }
+        return Ok(response);
+    }
     if req.path().starts_with("/api/") {
         Err(AppError::not_found(format!("There is no {} {}.", req.method(), req.path())).into())
     } else {

@@ -22,33 +22,32 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, parse_json};
 use crate::paging::{PageQuery, Paged};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me/jobs", web::get().to(job_board))
-        .route("/me/jobs/{id}", web::get().to(job_detail))
-        .route("/jobs/{id}/request", web::post().to(request))
-        .route("/coverage", web::get().to(coverage_report))
-        .route("/jobs/{id}/bonus", web::post().to(set_bonus))
-        .route("/batches", web::post().to(create_batch))
-        .route("/batches/{id}", web::get().to(get_batch))
-        .route("/batches/{id}/send", web::post().to(send_batch))
-        .route("/jobs/{id}/offer", web::post().to(offer))
-        .route("/jobs/{id}/assign", web::post().to(assign))
-        .route("/jobs/{id}/assignments", web::get().to(job_assignments))
-        .route("/jobs/{id}/candidates", web::get().to(job_candidates))
-        .route("/me/assignments", web::get().to(my_assignments))
-        .route("/me/assignments.ics", web::get().to(my_calendar))
-        .route("/assignments/{id}/accept", web::post().to(accept))
-        .route("/assignments/{id}/decline", web::post().to(decline))
-        .route("/assignments/{id}/cancel", web::post().to(cancel))
-        .route("/assignments/{id}/reschedule", web::post().to(reschedule))
-        .route("/assignments/{id}/visit", web::post().to(visit))
-        .route("/assignments/{id}/reassign", web::post().to(reassign))
-        .route(
-            "/assignments/{id}/location-closed",
-            web::post().to(location_closed),
-        );
+    Routes::new(cfg, "/api/v1")
+        .get("/me/jobs", job_board)
+        .get("/me/jobs/{id}", job_detail)
+        .post("/jobs/{id}/request", request)
+        .get("/coverage", coverage_report)
+        .post("/jobs/{id}/bonus", set_bonus)
+        .post("/batches", create_batch)
+        .get("/batches/{id}", get_batch)
+        .post("/batches/{id}/send", send_batch)
+        .post("/jobs/{id}/offer", offer)
+        .post("/jobs/{id}/assign", assign)
+        .get("/jobs/{id}/assignments", job_assignments)
+        .get("/jobs/{id}/candidates", job_candidates)
+        .get("/me/assignments", my_assignments)
+        .get("/me/assignments.ics", my_calendar)
+        .post("/assignments/{id}/accept", accept)
+        .post("/assignments/{id}/decline", decline)
+        .post("/assignments/{id}/cancel", cancel)
+        .post("/assignments/{id}/reschedule", reschedule)
+        .post("/assignments/{id}/visit", visit)
+        .post("/assignments/{id}/reassign", reassign)
+        .post("/assignments/{id}/location-closed", location_closed);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -17,26 +17,25 @@ use super::model::{Password, Role};
 use super::service::{self, CurrentUser, TokenPair};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, bearer_token, client_address};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/register", web::post().to(register))
-        .route("/auth/verify", web::post().to(verify))
-        .route("/auth/login", web::post().to(login))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/password-reset", web::post().to(password_reset))
-        .route(
-            "/auth/password-reset/confirm",
-            web::post().to(password_reset_confirm),
-        )
-        .route("/me", web::get().to(me))
-        .route("/me/password", web::post().to(change_password))
-        .route("/auth/verify/resend", web::post().to(resend_verification))
-        .route("/users", web::get().to(list_users))
-        .route("/users", web::post().to(create_user))
-        .route("/users/{id}/disable", web::post().to(disable_user))
-        .route("/users/{id}/enable", web::post().to(enable_user));
+    Routes::new(cfg, "/api/v1")
+        .post("/auth/register", register)
+        .post("/auth/verify", verify)
+        .post("/auth/login", login)
+        .post("/auth/refresh", refresh)
+        .post("/auth/logout", logout)
+        .post("/auth/password-reset", password_reset)
+        .post("/auth/password-reset/confirm", password_reset_confirm)
+        .get("/me", me)
+        .post("/me/password", change_password)
+        .post("/auth/verify/resend", resend_verification)
+        .get("/users", list_users)
+        .post("/users", create_user)
+        .post("/users/{id}/disable", disable_user)
+        .post("/users/{id}/enable", enable_user);
 }
 
 /// The signed-in user of an API request, from `Authorization: Bearer`. 401 without a valid one.

@@ -18,27 +18,26 @@ use crate::geocode::Geocoder;
 use crate::http::{ApiJson, CsvText};
 use crate::organizations::Organization;
 use crate::paging::{PageQuery, PageRequest, Paged};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organizations", web::get().to(list_organizations))
-        .route("/organizations", web::post().to(create_organization))
-        .route("/clients", web::get().to(list_clients))
-        .route("/clients", web::post().to(create_client))
-        .route("/clients/{id}", web::get().to(get_client))
-        .route("/clients/{id}/competitors", web::post().to(add_competitor))
-        .route("/locations", web::get().to(list_locations))
-        .route("/locations", web::post().to(create_location))
-        .route("/locations/import", web::post().to(import_locations))
-        .route("/projects", web::get().to(list_projects))
-        .route("/projects", web::post().to(create_project))
-        .route("/jobs", web::get().to(list_jobs))
-        .route("/jobs", web::post().to(create_job))
-        .route("/jobs/import", web::post().to(import_jobs))
-        .route(
-            "/shoppers/{id}/disqualifications",
-            web::post().to(disqualify),
-        );
+    Routes::new(cfg, "/api/v1")
+        .get("/organizations", list_organizations)
+        .post("/organizations", create_organization)
+        .get("/clients", list_clients)
+        .post("/clients", create_client)
+        .get("/clients/{id}", get_client)
+        .post("/clients/{id}/competitors", add_competitor)
+        .get("/locations", list_locations)
+        .post("/locations", create_location)
+        .post("/locations/import", import_locations)
+        .get("/projects", list_projects)
+        .post("/projects", create_project)
+        .get("/jobs", list_jobs)
+        .post("/jobs", create_job)
+        .post("/jobs/import", import_jobs)
+        .post("/shoppers/{id}/disqualifications", disqualify);
 }
 
 fn created_or_found<T: serde::Serialize>(created: bool, body: T) -> HttpResponse {

@@ -19,23 +19,25 @@ use crate::paging::{PageQuery, PageRequest, Paged};
 use crate::privacy::access::{self, AccessView};
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::disclosure::{self, DisclosureView};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/me/profile", web::get().to(get_profile))
-        .route("/me/profile", web::put().to(put_profile))
-        .route("/me/consents", web::get().to(get_consents))
-        .route("/me/consents", web::post().to(post_consents))
-        .route("/me/access-log", web::get().to(access_log))
-        .route("/me/disclosures", web::get().to(disclosures))
-        .route("/me/export", web::get().to(export))
-        .route("/shoppers", web::get().to(search_shoppers))
-        .route("/shoppers/{id}", web::get().to(get_shopper))
-        .route("/shoppers/{id}/ratings", web::post().to(rate))
-        .route("/shoppers/{id}/reveal", web::post().to(reveal))
-        .route("/shoppers/{id}/approve", web::post().to(approve))
-        .route("/shoppers/{id}/suspend", web::post().to(suspend))
-        .route("/shoppers/{id}/reinstate", web::post().to(reinstate));
+    Routes::new(cfg, "/api/v1")
+        .get("/me/profile", get_profile)
+        .put("/me/profile", put_profile)
+        .get("/me/consents", get_consents)
+        .post("/me/consents", post_consents)
+        .get("/me/access-log", access_log)
+        .get("/me/disclosures", disclosures)
+        .get("/me/export", export)
+        .get("/shoppers", search_shoppers)
+        .get("/shoppers/{id}", get_shopper)
+        .post("/shoppers/{id}/ratings", rate)
+        .post("/shoppers/{id}/reveal", reveal)
+        .post("/shoppers/{id}/approve", approve)
+        .post("/shoppers/{id}/suspend", suspend)
+        .post("/shoppers/{id}/reinstate", reinstate);
 }
 
 /// Who may rate a shopper's work.

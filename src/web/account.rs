@@ -15,15 +15,17 @@ use crate::auth::Role;
 use crate::auth::model::Password;
 use crate::auth::service;
 use crate::error::{AppError, FieldError};
+use crate::routing::Routes;
 use crate::state::AppState;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account/password", web::get().to(password_form))
-        .route("/account/password", web::post().to(change_password))
-        .route("/verify/resend", web::get().to(resend_form))
-        .route("/verify/resend", web::post().to(resend));
+    Routes::new(cfg, "")
+        .get("/account/password", password_form)
+        .post("/account/password", change_password)
+        .get("/verify/resend", resend_form)
+        .post("/verify/resend", resend);
 }
 
 #[derive(Template)]

@@ -14,15 +14,17 @@ use crate::auth::Role;
 use crate::auth::model::{CreateUserRequest, StaffPage};
 use crate::auth::service;
 use crate::error::AppError;
+use crate::routing::Routes;
 use crate::state::AppState;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/staff", web::get().to(staff_page))
-        .route("/admin/staff", web::post().to(create))
-        .route("/admin/staff/{id}/disable", web::post().to(disable))
-        .route("/admin/staff/{id}/enable", web::post().to(enable));
+    Routes::new(cfg, "")
+        .get("/admin/staff", staff_page)
+        .post("/admin/staff", create)
+        .post("/admin/staff/{id}/disable", disable)
+        .post("/admin/staff/{id}/enable", enable);
 }
 
 /// The roles a staff account may have, in the order the form offers them.

@@ -21,17 +21,19 @@ use crate::db::schema::{clients, organizations, projects};
 use crate::error::AppError;
 use crate::money::Money;
 use crate::paging::PageRequest;
+use crate::routing::Routes;
 use crate::state::AppState;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/staff/batches", web::get().to(batches_page))
-        .route("/staff/batches", web::post().to(propose))
-        .route("/staff/batches/{id}", web::get().to(batch_page))
-        .route("/staff/batches/{id}/send", web::post().to(send))
-        .route("/staff/coverage", web::get().to(coverage_page))
-        .route("/staff/jobs/{id}/bonus", web::post().to(set_bonus));
+    Routes::new(cfg, "")
+        .get("/staff/batches", batches_page)
+        .post("/staff/batches", propose)
+        .get("/staff/batches/{id}", batch_page)
+        .post("/staff/batches/{id}/send", send)
+        .get("/staff/coverage", coverage_page)
+        .post("/staff/jobs/{id}/bonus", set_bonus);
 }
 
 /// A page's common parts: who is signed in, the form token, the confirmation of the form sent

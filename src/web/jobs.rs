@@ -19,23 +19,22 @@ use crate::assignments::model::{AssignmentView, Move, MoveRequest};
 use crate::assignments::service;
 use crate::auth::Role;
 use crate::paging::PageRequest;
+use crate::routing::Routes;
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/shopper/jobs", web::get().to(board_page))
-        .route("/shopper/jobs/{id}", web::get().to(job_page))
-        .route("/shopper/jobs/{id}/request", web::post().to(request_job))
-        .route("/shopper/assignments", web::get().to(assignments_page))
-        .route("/shopper/assignments.ics", web::get().to(calendar))
-        .route("/unsubscribe", web::get().to(unsubscribe_page))
-        .route("/unsubscribe", web::post().to(unsubscribe))
-        .route(
-            "/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|location-closed}",
-            web::post().to(move_assignment),
-        );
+    Routes::new(cfg, "")
+        .get("/shopper/jobs", board_page)
+        .get("/shopper/jobs/{id}", job_page)
+        .post("/shopper/jobs/{id}/request", request_job)
+        .get("/shopper/assignments", assignments_page)
+        .get("/shopper/assignments.ics", calendar)
+        .get("/unsubscribe", unsubscribe_page)
+        .post("/unsubscribe", unsubscribe)
+        .post("/shopper/assignments/{id}/{action:accept|decline|cancel|reschedule|visit|location-closed}", move_assignment);
 }
 
 /// Text for SVG/XML.

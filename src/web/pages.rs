@@ -13,30 +13,32 @@ use crate::auth::model::{Password, Role};
 use crate::auth::service;
 use crate::error::{AppError, FieldError};
 use crate::http::client_address;
+use crate::routing::Routes;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/static/style.css", web::get().to(stylesheet))
-        .route("/signup", web::get().to(signup_form))
-        .route("/signup", web::post().to(signup))
-        .route("/verify", web::get().to(verify))
-        .route("/signin", web::get().to(signin_form))
-        .route("/signin", web::post().to(signin))
-        .route("/session/renew", web::get().to(renew))
-        .route("/session/signout", web::post().to(signout))
-        .route("/password/forgot", web::get().to(forgot_form))
-        .route("/password/forgot", web::post().to(forgot))
-        .route("/password/reset", web::get().to(reset_form))
-        .route("/password/reset", web::post().to(reset))
-        .route("/problems/{code}", web::get().to(problem))
-        .route("/privacy-notice", web::get().to(privacy_notice))
-        .route("/dashboard", web::get().to(dashboard))
-        .route("/shopper", web::get().to(shopper_page))
-        .route("/staff", web::get().to(staff_page))
-        .route("/client", web::get().to(client_page))
-        .route("/privacy", web::get().to(privacy_page))
-        .route("/admin", web::get().to(admin_page));
+    Routes::new(cfg, "")
+        .get("/", home)
+        .get("/static/style.css", stylesheet)
+        .get("/signup", signup_form)
+        .post("/signup", signup)
+        .get("/verify", verify)
+        .get("/signin", signin_form)
+        .post("/signin", signin)
+        .get("/session/renew", renew)
+        .post("/session/signout", signout)
+        .get("/password/forgot", forgot_form)
+        .post("/password/forgot", forgot)
+        .get("/password/reset", reset_form)
+        .post("/password/reset", reset)
+        .get("/problems/{code}", problem)
+        .get("/privacy-notice", privacy_notice)
+        .get("/dashboard", dashboard)
+        .get("/shopper", shopper_page)
+        .get("/staff", staff_page)
+        .get("/client", client_page)
+        .get("/privacy", privacy_page)
+        .get("/admin", admin_page);
 }
 
 use super::PageResult;

@@ -20,18 +20,20 @@ use crate::panel::service;
 use crate::privacy::access::AccessView;
 use crate::privacy::consent::{self, ConsentRecord, Purpose, Source};
 use crate::privacy::inventory::{Classification, lookup};
+use crate::routing::Routes;
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/shopper/profile", web::get().to(profile_form))
-        .route("/shopper/profile", web::post().to(save_profile))
-        .route("/shopper/consents", web::get().to(consents_page))
-        .route("/shopper/consents", web::post().to(save_consents))
-        .route("/shopper/access-log", web::get().to(access_page))
-        .route("/shopper/export", web::get().to(export));
+    Routes::new(cfg, "")
+        .get("/shopper/profile", profile_form)
+        .post("/shopper/profile", save_profile)
+        .get("/shopper/consents", consents_page)
+        .post("/shopper/consents", save_consents)
+        .get("/shopper/access-log", access_page)
+        .get("/shopper/export", export);
 }
 
 async fn shopper(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {

@@ -31,46 +31,33 @@ use crate::organizations::Organization;
 use crate::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageRequest};
 use crate::panel::model::{RatingRequest, ShopperSummary, StaffShopperView, Status};
 use crate::panel::service::{self as panel, StatusAction};
+use crate::routing::Routes;
 use crate::state::AppState;
 use crate::units::DistanceUnit;
 
 use super::PageResult;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/staff/shoppers", web::get().to(shoppers))
-        .route("/staff/shoppers/{id}", web::get().to(shopper))
-        .route("/staff/shoppers/{id}/status", web::post().to(change_status))
-        .route("/staff/shoppers/{id}/ratings", web::post().to(rate))
-        .route(
-            "/staff/shoppers/{id}/disqualifications",
-            web::post().to(disqualify),
-        )
-        .route("/staff/organizations", web::get().to(organizations))
-        .route("/staff/organizations", web::post().to(create_organization))
-        .route("/staff/clients", web::get().to(client_list))
-        .route("/staff/clients", web::post().to(create_client))
-        .route("/staff/clients/{id}", web::get().to(client_page))
-        .route(
-            "/staff/clients/{id}/competitors",
-            web::post().to(add_competitor),
-        )
-        .route(
-            "/staff/clients/{id}/locations",
-            web::post().to(import_locations),
-        )
-        .route(
-            "/staff/clients/{id}/locations/new",
-            web::post().to(create_location),
-        )
-        .route(
-            "/staff/clients/{id}/projects",
-            web::post().to(create_project),
-        )
-        .route("/staff/projects/{id}", web::get().to(project_page))
-        .route("/staff/projects/{id}/jobs", web::post().to(import_jobs))
-        .route("/staff/projects/{id}/jobs/new", web::post().to(create_job))
-        .route("/staff/jobs/{id}", web::get().to(job_page))
-        .route("/staff/jobs/{id}/offer", web::post().to(offer_job));
+    Routes::new(cfg, "")
+        .get("/staff/shoppers", shoppers)
+        .get("/staff/shoppers/{id}", shopper)
+        .post("/staff/shoppers/{id}/status", change_status)
+        .post("/staff/shoppers/{id}/ratings", rate)
+        .post("/staff/shoppers/{id}/disqualifications", disqualify)
+        .get("/staff/organizations", organizations)
+        .post("/staff/organizations", create_organization)
+        .get("/staff/clients", client_list)
+        .post("/staff/clients", create_client)
+        .get("/staff/clients/{id}", client_page)
+        .post("/staff/clients/{id}/competitors", add_competitor)
+        .post("/staff/clients/{id}/locations", import_locations)
+        .post("/staff/clients/{id}/locations/new", create_location)
+        .post("/staff/clients/{id}/projects", create_project)
+        .get("/staff/projects/{id}", project_page)
+        .post("/staff/projects/{id}/jobs", import_jobs)
+        .post("/staff/projects/{id}/jobs/new", create_job)
+        .get("/staff/jobs/{id}", job_page)
+        .post("/staff/jobs/{id}/offer", offer_job);
 }
 
 async fn staff(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {

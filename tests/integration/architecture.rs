@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "error",
             "paging",
             "text",
+            "routing",
             "keys",
             "http",
             "metrics",

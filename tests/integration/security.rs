@@ -234,3 +234,56 @@ async fn head_answers_as_get_without_a_body() {
     }
     app.stop().await;
 }
+
+/// A known address asked with a wrong method answers 405 with `Allow` (it used to be a 404),
+/// on the API as a problem document and on the pages as a page; an unknown address stays 404.
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow() {
+    let Some(app) = spawn_app(Backend::Sqlite, "405").await else {
+        return;
+    };
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/api/v1/me", "GET, HEAD"),
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/jobs/7/assignments",
+            "GET, HEAD",
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/organizations",
+            "GET, HEAD, POST",
+        ),
+        (reqwest::Method::PUT, "/signin", "GET, HEAD, POST"),
+        (reqwest::Method::POST, "/healthz", "GET, HEAD"),
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        let api = path.starts_with("/api/");
+        let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+        let body = r.text().await.unwrap();
+        if api {
+            assert_eq!(kind, "application/problem+json");
+            assert!(body.contains("method_not_allowed"), "{body}");
+        } else {
+            assert!(kind.starts_with("text/html"), "{kind}");
+            assert!(body.contains(&format!("answers {allow}")), "{body}");
+        }
+    }
+    for path in ["/api/v1/nowhere", "/nowhere"] {
+        let r = app.client.delete(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    app.stop().await;
+}
