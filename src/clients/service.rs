@@ -234,17 +234,15 @@ pub async fn import_locations(
     let (good, mut report) = geocoder
         .run(move |g| check_locations(g, client_id, &text))
         .await??;
+    // The rows are staged first, taking no write lock; one statement then writes them all in
+    // a short transaction: all or nothing, and other writers wait only for that.
     db.run(move |conn| {
+        store::stage_locations(conn, &good)?;
         write_transaction(conn, |conn| {
             find_client_or_field(conn, client_id, "client_id")?;
-            for location in &good {
-                let (_, created) = store::upsert_location(conn, client_id, location, now)?;
-                if created {
-                    report.created += 1;
-                } else {
-                    report.updated += 1;
-                }
-            }
+            let (created, updated) = store::merge_staged_locations(conn, client_id, now)?;
+            report.created += created;
+            report.updated += updated;
             Ok(report)
         })
     })

@@ -3,6 +3,7 @@
 use crate::ids::{ClientId, JobId, LocationId, ProjectId};
 use crate::money::Money;
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::model::{CheckedLocation, JobRow, Location, ProjectRow};
@@ -268,6 +269,104 @@ pub fn upsert_location(
         .returning(locations::id)
         .get_result(conn)?;
     Ok((id, true))
+}
+
+diesel::table! {
+    /// A store import's rows before they are written: a temporary table, one per connection,
+    /// so that filling it takes no lock that other writers wait for.
+    import_locations (code) {
+        code -> Text,
+        name -> Text,
+        street -> Text,
+        city -> Text,
+        state -> Text,
+        zip -> Text,
+        latitude -> Double,
+        longitude -> Double,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(import_locations, locations);
+
+/// Stages an import's checked rows in `import_locations` (made afresh), in batches, holding
+/// no write lock of the database's own tables.
+pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> QueryResult<()> {
+    let drop = match conn {
+        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_locations",
+        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_locations",
+    };
+    conn.batch_execute(drop)?;
+    conn.batch_execute(
+        "CREATE TEMPORARY TABLE import_locations (
+            code TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            street TEXT NOT NULL,
+            city TEXT NOT NULL,
+            state TEXT NOT NULL,
+            zip TEXT NOT NULL,
+            latitude DOUBLE PRECISION NOT NULL,
+            longitude DOUBLE PRECISION NOT NULL
+        )",
+    )?;
+    // One prepared statement, run once a row, in one transaction of the temporary table.
+    conn.transaction(|conn| {
+        for l in rows {
+            diesel::insert_into(import_locations::table)
+                .values((
+                    import_locations::code.eq(&l.code),
+                    import_locations::name.eq(&l.name),
+                    import_locations::street.eq(&l.street),
+                    import_locations::city.eq(&l.city),
+                    import_locations::state.eq(&l.state),
+                    import_locations::zip.eq(&l.zip),
+                    import_locations::latitude.eq(l.coordinates.lat()),
+                    import_locations::longitude.eq(l.coordinates.lon()),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the staged rows into the client's stores in one statement (a store with the same
+/// code is updated): the caller's write transaction is short however many rows there are.
+/// Returns (created, updated).
+pub fn merge_staged_locations(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    now: NaiveDateTime,
+) -> QueryResult<(usize, usize)> {
+    let staged: i64 = import_locations::table.count().get_result(conn)?;
+    let known: i64 = locations::table
+        .filter(locations::client_id.eq(client_id))
+        .filter(locations::code.eq_any(import_locations::table.select(import_locations::code)))
+        .count()
+        .get_result(conn)?;
+    let stamp = now.format("%Y-%m-%d %H:%M:%S%.6f");
+    let at = match conn {
+        DbConnection::Sqlite(_) => format!("'{stamp}'"),
+        DbConnection::Postgresql(_) => format!("'{stamp}'::timestamp"),
+    };
+    // Only the client's id (a number) and the time are written into the text; every value
+    // of the file comes from the staging table.
+    let client = client_id.0;
+    conn.batch_execute(&format!(
+        "INSERT INTO locations (client_id, code, name, street, city, state, zip, latitude, longitude, created_at, updated_at)
+         SELECT {client}, code, name, street, city, state, zip, latitude, longitude, {at}, {at}
+         FROM import_locations WHERE true
+         ON CONFLICT (client_id, code) DO UPDATE SET
+            name = excluded.name, street = excluded.street, city = excluded.city,
+            state = excluded.state, zip = excluded.zip, latitude = excluded.latitude,
+            longitude = excluded.longitude, updated_at = excluded.updated_at"
+    ))?;
+    let drop = match conn {
+        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_locations",
+        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_locations",
+    };
+    conn.batch_execute(drop)?;
+    let staged = usize::try_from(staged).unwrap_or(0);
+    let known = usize::try_from(known).unwrap_or(0);
+    Ok((staged - known.min(staged), known))
 }
 
 // Projects
