@@ -64,7 +64,12 @@ fn client(pool: &DbPool) -> ClientId {
 
 /// The import as it was: every row upserted by itself, in one write transaction.
 fn row_by_row(pool: &DbPool, client_id: ClientId, text: &str) {
-    let rows = incognito::clients::csv_import::read(text, &["code", "name", "street", "city", "state", "zip"], &[]).unwrap();
+    let rows = incognito::clients::csv_import::read(
+        text,
+        &["code", "name", "street", "city", "state", "zip"],
+        &[],
+    )
+    .unwrap();
     let checked: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -115,20 +120,32 @@ fn bench(backend: &str, settings: Settings, rows: usize) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let geocoder = Geocoder::from_settings(&settings);
     for pass in 0..2 {
-        let what = if pass == 0 { "new stores" } else { "the same stores again (updates)" };
+        let what = if pass == 0 {
+            "new stores"
+        } else {
+            "the same stores again (updates)"
+        };
         let before = client(&pool);
         let text = csv(rows, pass);
         if pass == 1 {
             row_by_row(&pool, before, &csv(rows, 0));
         }
-        measure(&format!("{backend}, {what}, row by row (before)"), &pool, || {
-            row_by_row(&pool, before, &text)
-        });
+        measure(
+            &format!("{backend}, {what}, row by row (before)"),
+            &pool,
+            || row_by_row(&pool, before, &text),
+        );
         let now_client = client(&pool);
         if pass == 1 {
             let first = csv(rows, 0);
             runtime
-                .block_on(service::import_locations(&pool, geocoder.clone(), now_client, first, chrono::Utc::now().naive_utc()))
+                .block_on(service::import_locations(
+                    &pool,
+                    geocoder.clone(),
+                    now_client,
+                    first,
+                    chrono::Utc::now().naive_utc(),
+                ))
                 .unwrap();
         }
         measure(&format!("{backend}, {what}, staged (now)"), &pool, || {
@@ -151,7 +168,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50_000);
-    println!("{rows} stores a file\n\n| import | time | longest wait of another writer |\n| --- | --- | --- |");
+    println!(
+        "{rows} stores a file\n\n| import | time | longest wait of another writer |\n| --- | --- | --- |"
+    );
     let dir = tempfile::tempdir().unwrap();
     bench("SQLite", Settings::defaults(dir.path()), rows);
     if let Ok(url) = std::env::var("INCOGNITO_BENCH_POSTGRES_URL") {

@@ -317,14 +317,17 @@ impl Move {
 
     /// Who may make it.
     pub fn mover(&self) -> Mover {
-        match self {
-            Move::Accept { .. }
-            | Move::Reschedule { .. }
-            | Move::Visit { .. }
-            | Move::LocationClosed { .. } => Mover::Holder,
-            Move::Decline { .. } | Move::Cancel { .. } => Mover::Either,
-            Move::Reassign { .. } => Mover::Staff,
-        }
+        Self::mover_named(self.name()).unwrap_or(Mover::Staff)
+    }
+
+    /// Who may make the move of this name (as in its route), known before its body is read.
+    pub fn mover_named(name: &str) -> Option<Mover> {
+        Some(match name {
+            "accept" | "reschedule" | "visit" | "location-closed" => Mover::Holder,
+            "decline" | "cancel" => Mover::Either,
+            "reassign" => Mover::Staff,
+            _ => return None,
+        })
     }
 
     /// The state it leads to from `state` (a reschedule stays where it is), or `None` where

@@ -471,8 +471,15 @@ macro_rules! move_route {
             body: web::Bytes,
         ) -> AppResult<HttpResponse> {
             may_move(&user)?;
+            let id = path.into_inner();
+            // Who may act comes before what was sent.
+            let caller = user.clone();
+            state
+                .db
+                .run(move |conn| service::may_act(conn, &caller, id, $move))
+                .await?;
             let request: $body = move_body(&req, &body)?;
-            make_move(&state, user, path.into_inner(), $move, request.into()).await
+            make_move(&state, user, id, $move, request.into()).await
         }
     };
 }

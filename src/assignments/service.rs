@@ -391,13 +391,22 @@ pub fn expire_if_lapsed(
 /// What a user may do to an assignment: the shopper to their own, schedulers to any.
 /// `Ok(true)` when the user is the shopper holding it.
 fn permitted(user: &CurrentUser, row: &AssignmentRow, mv: &Move) -> AppResult<bool> {
+    permitted_by(user, row, mv.mover(), mv.name())
+}
+
+fn permitted_by(
+    user: &CurrentUser,
+    row: &AssignmentRow,
+    mover: Mover,
+    name: &str,
+) -> AppResult<bool> {
     let holder = user.role == Role::Shopper && row.shopper_id == ShopperId::from(user.id);
     let staff = Role::SCHEDULING.contains(&user.role);
     if !holder && !staff {
         // Another shopper's assignment does not exist, as far as this user can tell.
         return Err(AppError::not_found("No assignment has this id."));
     }
-    let allowed = match mv.mover() {
+    let allowed = match mover {
         Mover::Holder => holder,
         Mover::Staff => staff,
         Mover::Either => true,
@@ -407,11 +416,27 @@ fn permitted(user: &CurrentUser, row: &AssignmentRow, mv: &Move) -> AppResult<bo
             "forbidden",
             format!(
                 "Your role does not allow you to {} this assignment.",
-                mv.name().replace('-', " ")
+                name.replace('-', " ")
             ),
         ));
     }
     Ok(holder)
+}
+
+/// Whether `user` may make the move `name` on assignment `id` at all (404 for another
+/// shopper's, 403 for a move their role does not make): checked before the move's body is
+/// read, so that nobody learns more than that.
+pub fn may_act(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: AssignmentId,
+    name: &str,
+) -> AppResult<()> {
+    let row =
+        store::find(conn, id)?.ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    let mover =
+        Move::mover_named(name).ok_or_else(|| AppError::not_found("There is no such move."))?;
+    permitted_by(user, &row, mover, name).map(|_| ())
 }
 
 fn day_outside(field: &str, (from, to): (NaiveDate, NaiveDate)) -> AppError {

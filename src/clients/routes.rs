@@ -198,9 +198,11 @@ pub struct ProjectQuery {
 pub async fn list_locations(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<ClientQuery>,
-) -> AppResult<HttpResponse> {
+    query: Result<web::Query<ClientQuery>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
     user.require(Role::SCHEDULING)?;
+    // Who may ask comes before what was asked.
+    let query = query?;
     let client_id = query.client_id;
     let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
@@ -240,11 +242,13 @@ pub async fn create_location(
 pub async fn import_locations(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<ClientQuery>,
+    query: Result<web::Query<ClientQuery>, actix_web::Error>,
     body: CsvText,
-) -> AppResult<HttpResponse> {
+) -> actix_web::Result<HttpResponse> {
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
+    // Who may ask comes before what was asked.
+    let query = query?;
     let client_id = query.client_id;
     let text = body.into_inner()?;
     let geocoder = Geocoder::from_settings(&state.settings);
@@ -259,9 +263,11 @@ pub async fn import_locations(
 pub async fn list_projects(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<ClientQuery>,
-) -> AppResult<HttpResponse> {
+    query: Result<web::Query<ClientQuery>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
     user.require(Role::SCHEDULING)?;
+    // Who may ask comes before what was asked.
+    let query = query?;
     let client_id = query.client_id;
     let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
@@ -297,9 +303,11 @@ pub async fn create_project(
 pub async fn list_jobs(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<ProjectQuery>,
-) -> AppResult<HttpResponse> {
+    query: Result<web::Query<ProjectQuery>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
     user.require(Role::SCHEDULING)?;
+    // Who may ask comes before what was asked.
+    let query = query?;
     let project_id = query.project_id;
     let page = PageRequest::parse(query.page, query.per_page)?;
     let list = state
@@ -341,11 +349,13 @@ pub async fn create_job(
 pub async fn import_jobs(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<ProjectQuery>,
+    query: Result<web::Query<ProjectQuery>, actix_web::Error>,
     body: CsvText,
-) -> AppResult<HttpResponse> {
+) -> actix_web::Result<HttpResponse> {
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
+    // Who may ask comes before what was asked.
+    let query = query?;
     let project_id = query.project_id;
     let text = body.into_inner()?;
     let report = state

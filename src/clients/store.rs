@@ -308,11 +308,13 @@ pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> Que
             longitude DOUBLE PRECISION NOT NULL
         )",
     )?;
-    // One prepared statement, run once a row, in one transaction of the temporary table.
-    conn.transaction(|conn| {
-        for l in rows {
-            diesel::insert_into(import_locations::table)
-                .values((
+    // Many rows a statement, in one transaction of the temporary table. Batch inserts are
+    // made on each backend's own connection (the two-backend connection has none).
+    for chunk in rows.chunks(STAGE_BATCH) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|l| {
+                (
                     import_locations::code.eq(&l.code),
                     import_locations::name.eq(&l.name),
                     import_locations::street.eq(&l.street),
@@ -321,12 +323,21 @@ pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> Que
                     import_locations::zip.eq(&l.zip),
                     import_locations::latitude.eq(l.coordinates.lat()),
                     import_locations::longitude.eq(l.coordinates.lon()),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(import_locations::table).values(values);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Postgresql(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
 }
+
+/// Rows a staging insert carries: 8 values each, within SQLite's 32,766 bound parameters and
+/// PostgreSQL's 65,535.
+const STAGE_BATCH: usize = 1000;
 
 /// Writes the staged rows into the client's stores in one statement (a store with the same
 /// code is updated): the caller's write transaction is short however many rows there are.

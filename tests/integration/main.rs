@@ -8,6 +8,7 @@ mod account_pages;
 mod accounts;
 mod architecture;
 mod assignments;
+mod authorization;
 mod bad_input;
 mod browser;
 mod clients;
