@@ -212,6 +212,8 @@ pub struct Settings {
     pub requests_per_address_per_hour: u32,
     /// Mails of one kind (confirmation link, reset link, notice) one account receives in a day.
     pub mails_per_recipient_per_day: u32,
+    /// The largest fee, bonus or reimbursement cap a project or job may have.
+    pub max_fee: crate::money::Money,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
     /// First retry delay of the mail sender; doubles up to `mail_retry_max`.
@@ -306,6 +308,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_LOGIN_FAILURE_WINDOW_SECS",
     "INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR",
     "INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY",
+    "INCOGNITO_MAX_FEE_DOLLARS",
     "INCOGNITO_TRUST_PROXY",
     "INCOGNITO_MAIL_RETRY_BASE_MS",
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
@@ -346,6 +349,7 @@ impl Settings {
             login_max_unknown_failures_per_account: 20,
             requests_per_address_per_hour: 10,
             mails_per_recipient_per_day: 10,
+            max_fee: crate::money::Money::from_cents(1_000_000),
             login_failure_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
             mail_retry_base: Duration::from_secs(5),
@@ -518,6 +522,10 @@ impl Settings {
         if let Some(v) = get("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY") {
             s.mails_per_recipient_per_day =
                 parse_number("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", v, 1, 1000)?;
+        }
+        if let Some(v) = get("INCOGNITO_MAX_FEE_DOLLARS") {
+            let dollars: i64 = parse_number("INCOGNITO_MAX_FEE_DOLLARS", v, 1, 1_000_000)?;
+            s.max_fee = crate::money::Money::from_cents(dollars * 100);
         }
         if let Some(v) = get("INCOGNITO_LOGIN_FAILURE_WINDOW_SECS") {
             s.login_failure_window = Duration::from_secs(parse_number(

@@ -6,6 +6,7 @@
 //! is refused. Deterministic for a seed, except the password, which is new every time.
 
 use crate::ids::{ClientId, JobId, UserId};
+use crate::money::Money;
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, TimeDelta};
@@ -250,7 +251,7 @@ impl Demo<'_> {
                 offer_hours: Some(48),
                 self_assign_min_rating: None,
             };
-            projects.push(clients::create_project(self.conn, &input, now)?.id);
+            projects.push(clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id);
             client_ids.push(client.id);
         }
         let reviewer_client = client_ids.first().copied();
@@ -306,7 +307,7 @@ impl Demo<'_> {
                 bonus_cents: (k % 10 == 0).then_some(500),
                 ..JobInput::default()
             };
-            jobs.push(clients::create_job(self.conn, &input, now)?.id);
+            jobs.push(clients::create_job(self.conn, &input, Money::MAX_TYPED, now)?.id);
         }
 
         // Shoppers: applications at the metros' ZIPs; nine in ten approved, a few suspended.

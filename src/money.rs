@@ -141,6 +141,16 @@ impl Money {
 }
 
 /// `$1,250.00`, `-$5.00`.
+impl Money {
+    /// As `Display` writes it, without `.00` for whole dollars ("$10,000", "$12.50").
+    pub fn whole_dollars(self) -> String {
+        let shown = self.to_string();
+        shown
+            .strip_suffix(".00")
+            .map_or(shown.clone(), str::to_string)
+    }
+}
+
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };

@@ -185,15 +185,19 @@ pub fn report(
     })
 }
 
-/// Sets a job's bonus (cents, 0 to 1,000,000).
+/// Sets a job's bonus (cents, 0 to `max`, the `INCOGNITO_MAX_FEE_DOLLARS` setting).
 pub fn set_bonus(
     conn: &mut DbConnection,
     job_id: JobId,
     bonus_cents: i64,
+    max: Money,
     now: NaiveDateTime,
 ) -> AppResult<JobRow> {
-    if !(0..=1_000_000).contains(&bonus_cents) {
-        return Err(AppError::field("bonus_cents", "must be from $0 to $10,000"));
+    if !(0..=max.cents()).contains(&bonus_cents) {
+        return Err(AppError::field(
+            "bonus_cents",
+            format!("must be from $0 to {}", max.whole_dollars()),
+        ));
     }
     let n = diesel::update(jobs::table.find(job_id))
         .set((jobs::bonus_cents.eq(bonus_cents), jobs::updated_at.eq(now)))

@@ -201,12 +201,13 @@ pub async fn set_bonus(
     body: ApiJson<BonusRequest>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     user.require(Role::SCHEDULING)?;
     let bonus = body.into_inner()?.bonus_cents;
     let id = path.into_inner();
     let job = state
         .db
-        .run(move |conn| coverage::set_bonus(conn, id, bonus, now))
+        .run(move |conn| coverage::set_bonus(conn, id, bonus, max, now))
         .await?;
     Ok(HttpResponse::Ok().json(job))
 }

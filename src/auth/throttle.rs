@@ -43,7 +43,7 @@ pub struct Refusal {
 
 pub const SIGN_IN_REFUSED: Refusal = Refusal {
     code: "too_many_attempts",
-    what: "Too many failed sign-ins to this account from here.",
+    what: "Too many failed sign-ins to this account from here; browsers and apps that signed in to it before still get in.",
 };
 
 impl Limit {

@@ -287,11 +287,12 @@ pub async fn create_project(
     body: ApiJson<ProjectInput>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     user.require(Role::SCHEDULING)?;
     let input = body.into_inner()?;
     let project = state
         .db
-        .run(move |conn| service::create_project(conn, &input, now))
+        .run(move |conn| service::create_project(conn, &input, max, now))
         .await?;
     Ok(HttpResponse::Created().json(project))
 }
@@ -329,11 +330,12 @@ pub async fn create_job(
     body: ApiJson<JobInput>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     user.require(Role::SCHEDULING)?;
     let input = body.into_inner()?;
     let job = state
         .db
-        .run(move |conn| service::create_job(conn, &input, now))
+        .run(move |conn| service::create_job(conn, &input, max, now))
         .await?;
     Ok(HttpResponse::Created().json(job))
 }
@@ -353,6 +355,7 @@ pub async fn import_jobs(
     body: CsvText,
 ) -> actix_web::Result<HttpResponse> {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     user.require(Role::SCHEDULING)?;
     // Who may ask comes before what was asked.
     let query = query?;
@@ -360,7 +363,7 @@ pub async fn import_jobs(
     let text = body.into_inner()?;
     let report = state
         .db
-        .run(move |conn| service::import_jobs(conn, project_id, &text, now))
+        .run(move |conn| service::import_jobs(conn, project_id, &text, max, now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }

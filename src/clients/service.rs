@@ -73,16 +73,16 @@ fn window_in_reach(
     earliest.is_some_and(|e| start >= e) && latest.is_some_and(|l| end <= l)
 }
 
-/// What is wrong with an amount of cents sent to the API, if anything: negative, or above the
-/// largest amount the pages take ($1,000,000).
-fn cents_problem(cents: i64) -> Option<String> {
+/// What is wrong with an amount of cents sent to the API, if anything: negative, or above
+/// `max` (the `INCOGNITO_MAX_FEE_DOLLARS` setting).
+fn cents_problem(cents: i64, max: Money) -> Option<String> {
     if cents < 0 {
         Some("must not be negative".into())
-    } else if cents > Money::MAX_TYPED.cents() {
+    } else if cents > max.cents() {
         Some(format!(
-            "must be at most {} cents ({})",
-            Money::MAX_TYPED.cents(),
-            Money::MAX_TYPED
+            "must be at most {} ({} cents)",
+            max.whole_dollars(),
+            max.cents()
         ))
     } else {
         None
@@ -330,7 +330,7 @@ fn clean_names(list: Option<&Vec<String>>) -> Vec<String> {
 }
 
 /// Everything wrong with a new project, each bad field named (nothing is read or written).
-pub fn project_errors(input: &ProjectInput) -> Vec<FieldError> {
+pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let requirements = input.requirements();
     let name = input.name.trim();
@@ -348,7 +348,7 @@ pub fn project_errors(input: &ProjectInput) -> Vec<FieldError> {
         ("fee_cents", input.fee_cents),
         ("reimbursement_cap_cents", input.reimbursement_cap_cents),
     ] {
-        if let Some(problem) = cents_problem(cents) {
+        if let Some(problem) = cents_problem(cents, max) {
             errors.push(FieldError::new(field, problem));
         }
     }
@@ -368,9 +368,10 @@ pub fn project_errors(input: &ProjectInput) -> Vec<FieldError> {
 pub fn create_project(
     conn: &mut DbConnection,
     input: &ProjectInput,
+    max: Money,
     now: NaiveDateTime,
 ) -> AppResult<ProjectRow> {
-    let errors = project_errors(input);
+    let errors = project_errors(input, max);
     let requirements = input.requirements();
     let name = input.name.trim();
     let offer_hours = input.offer_hours.unwrap_or(48);
@@ -415,6 +416,7 @@ fn check_job(
     location_id: Option<LocationId>,
     code: String,
     today: chrono::NaiveDate,
+    max: Money,
 ) -> Result<store::JobValues, Vec<FieldError>> {
     let mut errors = Vec::new();
     let overrides = input.requirements();
@@ -463,7 +465,7 @@ fn check_job(
         ("bonus_cents", input.bonus_cents),
         ("reimbursement_cap_cents", input.reimbursement_cap_cents),
     ] {
-        if let Some(problem) = cents.and_then(cents_problem) {
+        if let Some(problem) = cents.and_then(|c| cents_problem(c, max)) {
             errors.push(FieldError::new(field, problem));
         }
     }
@@ -513,6 +515,7 @@ fn project_or_field(conn: &mut DbConnection, project_id: ProjectId) -> AppResult
 pub fn create_job(
     conn: &mut DbConnection,
     input: &JobInput,
+    max: Money,
     now: NaiveDateTime,
 ) -> AppResult<JobRow> {
     let Some(project_id) = input.project_id else {
@@ -539,7 +542,7 @@ pub fn create_job(
             Ok(id) => (Some(id), Vec::new()),
             Err(e) => (None, vec![e]),
         };
-        let values = check_job(input, &project, location_id, code, now.date());
+        let values = check_job(input, &project, location_id, code, now.date(), max);
         let values = match values {
             Ok(v) if errors.is_empty() => v,
             Ok(_) => return Err(AppError::validation(errors)),
@@ -595,6 +598,7 @@ pub fn import_jobs(
     conn: &mut DbConnection,
     project_id: ProjectId,
     text: &str,
+    max: Money,
     now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
     let rows = csv_import::read(text, JOB_COLUMNS, JOB_OPTIONAL_COLUMNS)?;
@@ -657,7 +661,7 @@ pub fn import_jobs(
                 report.errors.extend(csv_import::row_errors(row.line, e));
                 continue;
             };
-            match check_job(&input, &project, location, code, now.date()) {
+            match check_job(&input, &project, location, code, now.date(), max) {
                 Ok(values) if e.is_empty() => {
                     if let Some(first) = seen.insert(values.code.clone(), row.line) {
                         report.errors.push(RowError {

@@ -332,6 +332,7 @@ async fn set_bonus(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     let (_, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
     // The page the bonus was typed on, with its filters: where to come back to.
@@ -351,7 +352,7 @@ async fn set_bonus(
         Some(cents) => {
             state
                 .db
-                .run(move |conn| coverage::set_bonus(conn, id, cents, now))
+                .run(move |conn| coverage::set_bonus(conn, id, cents, max, now))
                 .await
         }
         None => Err(AppError::validation(read.errors)),

@@ -895,6 +895,7 @@ async fn create_project(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let mut read = Reader::new(&form).in_unit(state.settings.distance_unit);
@@ -921,7 +922,7 @@ async fn create_project(
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).
     let mut errors = std::mem::take(&mut read.errors);
-    for e in clients::project_errors(&input) {
+    for e in clients::project_errors(&input, state.settings.max_fee) {
         let form_name = PROJECT_RENAMED
             .iter()
             .find(|(api, _)| *api == e.field)
@@ -933,7 +934,7 @@ async fn create_project(
     let outcome = if errors.is_empty() {
         state
             .db
-            .run(move |conn| clients::create_project(conn, &input, now))
+            .run(move |conn| clients::create_project(conn, &input, max, now))
             .await
     } else {
         Err(AppError::validation(errors))
@@ -1138,6 +1139,7 @@ async fn import_jobs(
     multipart: Multipart,
 ) -> PageResult {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     let (user, mut upload) =
         staff_upload(&req, &state, Role::SCHEDULING, multipart, "file", CSV_LIMIT).await?;
     let id = path.into_inner();
@@ -1145,7 +1147,7 @@ async fn import_jobs(
         Ok(csv) => {
             state
                 .db
-                .run(move |conn| clients::import_jobs(conn, id, &csv, now))
+                .run(move |conn| clients::import_jobs(conn, id, &csv, max, now))
                 .await
         }
         Err(e) => Err(e),
@@ -1161,6 +1163,7 @@ async fn create_job(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     let now = state.clock.naive();
+    let max = state.settings.max_fee;
     let (_, form) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let mut read = Reader::new(&form);
@@ -1199,7 +1202,7 @@ async fn create_job(
             if dry_run {
                 input.location_id = None;
             }
-            clients::create_job(conn, &input, now).map_err(|mut e| {
+            clients::create_job(conn, &input, max, now).map_err(|mut e| {
                 if dry_run && known_store {
                     e.fields.retain(|f| f.field != "location_id");
                 }

@@ -293,39 +293,10 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
     let (_, reviewer_email) = staff_account(&app, &admin, "client_reviewer", Some(client)).await;
     let (_, privacy_email) = staff_account(&app, &admin, "privacy_officer", None).await;
     let (spare_staff, _) = staff_account(&app, &admin, "qa", None).await;
-    let store: Value = app
-        .post_json_auth(
-            "/api/v1/locations",
-            &scheduler,
-            &json!({"client_id": client, "code": "M1", "name": "Main", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let project: Value = app
-        .post_json_auth(
-            "/api/v1/projects",
-            &scheduler,
-            &json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": 1500}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (store, project) = store_and_project(&app, &scheduler, client, "M1").await;
     let mut jobs = Vec::new();
     for code in ["J1", "J2", "J3"] {
-        let job: Value = app
-            .post_json_auth(
-                "/api/v1/jobs",
-                &scheduler,
-                &json!({"project_id": project["id"], "location_id": store["id"], "code": code, "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15")}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        jobs.push(job["id"].as_i64().unwrap());
+        jobs.push(job_at(&app, &scheduler, &project, &store, code).await);
     }
     let (ann, ann_token, ann_email) = member(&app, &scheduler, "ann").await;
     let (bob, bob_token, _) = member(&app, &scheduler, "bob").await;

@@ -670,36 +670,8 @@ async fn an_affiliation_typed_any_way_is_a_conflict(backend: Backend) {
         return;
     };
     let (scheduler, client) = scheduler_with_client(&app, "Café Royal").await;
-    let store: Value = app
-        .post_json_auth(
-            "/api/v1/locations",
-            &scheduler,
-            &json!({"client_id": client, "code": "R1", "name": "Uptown", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let project: Value = app
-        .post_json_auth(
-            "/api/v1/projects",
-            &scheduler,
-            &json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": 1500}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let job: Value = app
-        .post_json_auth(
-            "/api/v1/jobs",
-            &scheduler,
-            &json!({"project_id": project["id"], "location_id": store["id"], "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15")}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (store, project) = store_and_project(&app, &scheduler, client, "R1").await;
+    let job = job_at(&app, &scheduler, &project, &store, "R1-1").await;
     let mut conflicted = Vec::new();
     for (name, typed) in [
         ("ann", "Cafe\u{301} Royal"),
@@ -725,12 +697,7 @@ async fn an_affiliation_typed_any_way_is_a_conflict(backend: Backend) {
         true,
     )
     .await;
-    let view = get_json(
-        &app,
-        &format!("/api/v1/jobs/{}/candidates", job["id"]),
-        &scheduler,
-    )
-    .await;
+    let view = get_json(&app, &format!("/api/v1/jobs/{job}/candidates"), &scheduler).await;
     let eligible: Vec<i64> = view["eligible"]
         .as_array()
         .unwrap()

@@ -646,3 +646,71 @@ pub fn far_dates(text: &str) -> String {
     }
     out
 }
+
+/// Posts a CSV file (`text/csv`) to `path` as the holder of `token`.
+pub async fn post_csv(app: &TestApp, token: &str, path: &str, csv: String) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A store of the client in New York (code `code`) and a project of it (40 km, rotation 90
+/// days, $15 a visit): (store, project).
+pub async fn store_and_project(
+    app: &TestApp,
+    scheduler: &str,
+    client: i64,
+    code: &str,
+) -> (Value, Value) {
+    let store: Value = app
+        .post_json_auth(
+            "/api/v1/locations",
+            scheduler,
+            &json!({"client_id": client, "code": code, "name": "Uptown", "street": "1 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let project: Value = app
+        .post_json_auth(
+            "/api/v1/projects",
+            scheduler,
+            &json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": 1500}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        store["id"].is_i64() && project["id"].is_i64(),
+        "{store} {project}"
+    );
+    (store, project)
+}
+
+/// A job of the project at the store, its window 30 days and more from today: its id.
+pub async fn job_at(
+    app: &TestApp,
+    scheduler: &str,
+    project: &Value,
+    store: &Value,
+    code: &str,
+) -> i64 {
+    let job: Value = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            scheduler,
+            &json!({"project_id": project["id"], "location_id": store["id"], "code": code, "window_start": far_dates("2036-12-01"), "window_end": far_dates("2036-12-15")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    job["id"].as_i64().unwrap_or_else(|| panic!("{job}"))
+}

@@ -119,16 +119,11 @@ async fn every_api_list_is_a_page_of_at_most_a_hundred(backend: Backend) {
             "P{n:03},Store {n},{n} Main St,New York,NY,10001\n"
         ));
     }
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/locations/import?client_id={client}")))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let path = format!("/api/v1/locations/import?client_id={client}");
+    assert_eq!(
+        post_csv(&app, &token, &path, csv).await.status(),
+        StatusCode::OK
+    );
     let base = format!("/api/v1/locations?client_id={client}");
 
     let first = get_json(&app, &base, &token).await;

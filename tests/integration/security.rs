@@ -3,6 +3,7 @@
 //! operator's metrics kept off the public listener.
 
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -285,5 +286,51 @@ async fn a_wrong_method_is_405_with_allow() {
         let r = app.client.delete(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
+    app.stop().await;
+}
+
+/// Fees, bonuses and reimbursement caps stop at `INCOGNITO_MAX_FEE_DOLLARS`, named in the
+/// refusal; an amount within it is taken.
+#[tokio::test]
+async fn amounts_stop_at_the_fee_setting() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "fee cap", |s| {
+        s.max_fee = incognito::money::Money::from_cents(50_000);
+    })
+    .await
+    else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Cap Co").await;
+    let project = |fee: i64| json!({"client_id": client, "name": "Q1", "max_km": 40, "rotation_days": 90, "fee_cents": fee});
+    let r = app
+        .post_json_auth("/api/v1/projects", &scheduler, &project(50_001))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(r).await;
+    assert_eq!(p["errors"][0]["field"], "fee_cents", "{p}");
+    assert!(
+        p["errors"][0]["message"].as_str().unwrap().contains("$500"),
+        "{p}"
+    );
+    let r = app
+        .post_json_auth("/api/v1/projects", &scheduler, &project(50_000))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (store, project) = store_and_project(&app, &scheduler, client, "C1").await;
+    let job = job_at(&app, &scheduler, &project, &store, "C1-1").await;
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/jobs/{job}/bonus"),
+            &scheduler,
+            &json!({"bonus_cents": 50_001}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem(r).await["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("$500")
+    );
     app.stop().await;
 }
