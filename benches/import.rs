@@ -1,4 +1,5 @@
-//! A CSV import of 50,000 stores, and how long other writers wait meanwhile.
+//! A CSV import of 50,000 stores, then of 50,000 jobs at them, and how long other writers wait
+//! meanwhile.
 //!
 //! `cargo bench --bench import` runs on SQLite, and on PostgreSQL too when
 //! `INCOGNITO_BENCH_POSTGRES_URL` names a server (a database is made and dropped). Each
@@ -99,6 +100,97 @@ fn row_by_row(pool: &DbPool, client_id: ClientId, text: &str) {
     .unwrap();
 }
 
+fn job_csv(rows: usize, pass: usize) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let start = today + chrono::Days::new(30 + pass as u64);
+    let end = start + chrono::Days::new(10);
+    let mut text = String::from("code,location_code,window_start,window_end\n");
+    for n in 0..rows {
+        text.push_str(&format!("J{n:06},S{n:06},{start},{end}\n"));
+    }
+    text
+}
+
+fn project(pool: &DbPool, client_id: ClientId) -> incognito::ids::ProjectId {
+    let input: incognito::clients::model::ProjectInput = serde_json::from_value(serde_json::json!({
+        "client_id": client_id, "name": "Bench", "max_km": 40, "rotation_days": 90, "fee_cents": 1500
+    }))
+    .unwrap();
+    let mut conn = pool.get().unwrap();
+    service::create_project(
+        &mut conn,
+        &input,
+        incognito::money::Money::MAX_TYPED,
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap()
+    .id
+}
+
+/// The job import as it was: every row upserted by itself, in one write transaction.
+fn jobs_row_by_row(
+    pool: &DbPool,
+    client_id: ClientId,
+    project_id: incognito::ids::ProjectId,
+    rows: usize,
+    pass: usize,
+) {
+    let mut conn = pool.get().unwrap();
+    let stores: std::collections::HashMap<String, incognito::ids::LocationId> =
+        store::list_locations(&mut conn, client_id)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.code, l.id))
+            .collect();
+    let today = chrono::Utc::now().date_naive();
+    let start = today + chrono::Days::new(30 + pass as u64);
+    let values: Vec<store::JobValues> = (0..rows)
+        .map(|n| store::JobValues {
+            location_id: stores[&format!("S{n:06}")],
+            code: format!("J{n:06}"),
+            window_start: start,
+            window_end: start + chrono::Days::new(10),
+            fee_cents: incognito::money::Money::from_cents(1500),
+            bonus_cents: incognito::money::Money::from_cents(0),
+            reimbursement_cap_cents: incognito::money::Money::from_cents(0),
+            max_km: None,
+            min_age: None,
+            max_age: None,
+            vehicle: None,
+            languages: None,
+            certifications: None,
+            min_rating: None,
+            min_completed: None,
+        })
+        .collect();
+    let now = chrono::Utc::now().naive_utc();
+    write_transaction::<_, diesel::result::Error, _>(&mut conn, |conn| {
+        for v in &values {
+            store::upsert_job(conn, project_id, v, now)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn jobs_staged(pool: &DbPool, project_id: incognito::ids::ProjectId, text: &str, rows: usize) {
+    let mut conn = pool.get().unwrap();
+    let report = service::import_jobs(
+        &mut conn,
+        project_id,
+        text,
+        incognito::money::Money::MAX_TYPED,
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
+    assert_eq!(
+        report.created + report.updated,
+        rows,
+        "{:?}",
+        report.errors.first()
+    );
+}
+
 fn measure(label: &str, pool: &DbPool, run: impl FnOnce()) {
     let stop = Arc::new(AtomicBool::new(false));
     let w = writer(pool.clone(), stop.clone());
@@ -119,6 +211,10 @@ fn bench(backend: &str, settings: Settings, rows: usize) {
     let pool = incognito::startup::open_database(&settings).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let geocoder = Geocoder::from_settings(&settings);
+    let mut last_projects = (
+        incognito::ids::ProjectId::from(0),
+        incognito::ids::ProjectId::from(0),
+    );
     for pass in 0..2 {
         let what = if pass == 0 {
             "new stores"
@@ -160,6 +256,26 @@ fn bench(backend: &str, settings: Settings, rows: usize) {
                 .unwrap();
             assert_eq!(report.created + report.updated, rows);
         });
+        if pass == 1 {
+            // Jobs at the stores of the two clients: new ones, then the same again.
+            for (jobs_pass, what) in [(0, "new jobs"), (1, "the same jobs again (updates)")] {
+                let (old_project, new_project) = if jobs_pass == 0 {
+                    (project(&pool, before), project(&pool, now_client))
+                } else {
+                    (last_projects.0, last_projects.1)
+                };
+                last_projects = (old_project, new_project);
+                measure(
+                    &format!("{backend}, {what}, row by row (before)"),
+                    &pool,
+                    || jobs_row_by_row(&pool, before, old_project, rows, jobs_pass),
+                );
+                let text = job_csv(rows, jobs_pass);
+                measure(&format!("{backend}, {what}, staged (now)"), &pool, || {
+                    jobs_staged(&pool, new_project, &text, rows)
+                });
+            }
+        }
     }
 }
 

@@ -602,7 +602,9 @@ pub fn import_jobs(
     now: NaiveDateTime,
 ) -> AppResult<ImportReport> {
     let rows = csv_import::read(text, JOB_COLUMNS, JOB_OPTIONAL_COLUMNS)?;
-    write_transaction(conn, |conn| {
+    // The rows are checked and staged first, taking no write lock; one statement then writes
+    // them all in a short transaction: all or nothing, and other writers wait only for that.
+    let (good, mut report) = {
         let project = project_or_field(conn, project_id)?;
         let stores: HashMap<String, LocationId> = store::list_locations(conn, project.client_id)?
             .into_iter()
@@ -680,14 +682,14 @@ pub fn import_jobs(
                 }
             }
         }
-        for values in &good {
-            let (_, created) = store::upsert_job(conn, project_id, values, now)?;
-            if created {
-                report.created += 1;
-            } else {
-                report.updated += 1;
-            }
-        }
+        (good, report)
+    };
+    store::stage_jobs(conn, &good)?;
+    write_transaction(conn, |conn| {
+        project_or_field(conn, project_id)?;
+        let (created, updated) = store::merge_staged_jobs(conn, project_id, now)?;
+        report.created += created;
+        report.updated += updated;
         Ok(report)
     })
 }

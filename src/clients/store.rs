@@ -335,8 +335,8 @@ pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> Que
     Ok(())
 }
 
-/// Rows a staging insert carries: 8 values each, within SQLite's 32,766 bound parameters and
-/// PostgreSQL's 65,535.
+/// Rows a staging insert carries: at most 15 values each, within SQLite's 32,766 bound
+/// parameters and PostgreSQL's 65,535.
 const STAGE_BATCH: usize = 1000;
 
 /// Writes the staged rows into the client's stores in one statement (a store with the same
@@ -353,11 +353,7 @@ pub fn merge_staged_locations(
         .filter(locations::code.eq_any(import_locations::table.select(import_locations::code)))
         .count()
         .get_result(conn)?;
-    let stamp = now.format("%Y-%m-%d %H:%M:%S%.6f");
-    let at = match conn {
-        DbConnection::Sqlite(_) => format!("'{stamp}'"),
-        DbConnection::Postgresql(_) => format!("'{stamp}'::timestamp"),
-    };
+    let at = timestamp_literal(conn, now);
     // Only the client's id (a number) and the time are written into the text; every value
     // of the file comes from the staging table.
     let client = client_id.0;
@@ -532,6 +528,148 @@ pub struct JobValues {
     pub certifications: Option<String>,
     pub min_rating: Option<f64>,
     pub min_completed: Option<i32>,
+}
+
+diesel::table! {
+    /// A job import's rows before they are written (a temporary table, as `import_locations`).
+    import_jobs (code) {
+        code -> Text,
+        location_id -> BigInt,
+        window_start -> Date,
+        window_end -> Date,
+        fee_cents -> BigInt,
+        bonus_cents -> BigInt,
+        reimbursement_cap_cents -> BigInt,
+        max_km -> Nullable<Double>,
+        min_age -> Nullable<Integer>,
+        max_age -> Nullable<Integer>,
+        vehicle -> Nullable<Bool>,
+        languages -> Nullable<Text>,
+        certifications -> Nullable<Text>,
+        min_rating -> Nullable<Double>,
+        min_completed -> Nullable<Integer>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(import_jobs, jobs);
+
+/// Stages a job import's checked rows in `import_jobs` (made afresh), in batches, holding no
+/// write lock of the service's own tables.
+pub fn stage_jobs(conn: &mut DbConnection, rows: &[JobValues]) -> QueryResult<()> {
+    let drop = match conn {
+        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_jobs",
+        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_jobs",
+    };
+    conn.batch_execute(drop)?;
+    conn.batch_execute(
+        "CREATE TEMPORARY TABLE import_jobs (
+            code TEXT PRIMARY KEY NOT NULL,
+            location_id BIGINT NOT NULL,
+            window_start DATE NOT NULL,
+            window_end DATE NOT NULL,
+            fee_cents BIGINT NOT NULL,
+            bonus_cents BIGINT NOT NULL,
+            reimbursement_cap_cents BIGINT NOT NULL,
+            max_km DOUBLE PRECISION,
+            min_age INTEGER,
+            max_age INTEGER,
+            vehicle BOOLEAN,
+            languages TEXT,
+            certifications TEXT,
+            min_rating DOUBLE PRECISION,
+            min_completed INTEGER
+        )",
+    )?;
+    // 15 values a row: 1,000 rows stay within SQLite's 32,766 bound parameters.
+    for chunk in rows.chunks(STAGE_BATCH) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|j| {
+                (
+                    (
+                        import_jobs::code.eq(&j.code),
+                        import_jobs::location_id.eq(j.location_id),
+                        import_jobs::window_start.eq(j.window_start),
+                        import_jobs::window_end.eq(j.window_end),
+                        import_jobs::fee_cents.eq(j.fee_cents.cents()),
+                        import_jobs::bonus_cents.eq(j.bonus_cents.cents()),
+                        import_jobs::reimbursement_cap_cents.eq(j.reimbursement_cap_cents.cents()),
+                        import_jobs::max_km.eq(j.max_km),
+                    ),
+                    (
+                        import_jobs::min_age.eq(j.min_age),
+                        import_jobs::max_age.eq(j.max_age),
+                        import_jobs::vehicle.eq(j.vehicle),
+                        import_jobs::languages.eq(&j.languages),
+                        import_jobs::certifications.eq(&j.certifications),
+                        import_jobs::min_rating.eq(j.min_rating),
+                        import_jobs::min_completed.eq(j.min_completed),
+                    ),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(import_jobs::table).values(values);
+        match conn {
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+            DbConnection::Postgresql(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Writes the staged jobs into the project in one statement (a job with the same code is
+/// updated, its status and creation kept): the caller's write transaction is short however
+/// many rows there are. Returns (created, updated).
+pub fn merge_staged_jobs(
+    conn: &mut DbConnection,
+    project_id: ProjectId,
+    now: NaiveDateTime,
+) -> QueryResult<(usize, usize)> {
+    let staged: i64 = import_jobs::table.count().get_result(conn)?;
+    let known: i64 = jobs::table
+        .filter(jobs::project_id.eq(project_id))
+        .filter(jobs::code.eq_any(import_jobs::table.select(import_jobs::code)))
+        .count()
+        .get_result(conn)?;
+    let at = timestamp_literal(conn, now);
+    // Only the project's id (a number) and the time are written into the text; every value
+    // of the file comes from the staging table.
+    let project = project_id.0;
+    conn.batch_execute(&format!(
+        "INSERT INTO jobs (project_id, location_id, code, window_start, window_end, fee_cents,
+            bonus_cents, reimbursement_cap_cents, max_km, min_age, max_age, vehicle, languages,
+            certifications, min_rating, min_completed, status, created_at, updated_at)
+         SELECT {project}, location_id, code, window_start, window_end, fee_cents, bonus_cents,
+            reimbursement_cap_cents, max_km, min_age, max_age, vehicle, languages,
+            certifications, min_rating, min_completed, 'open', {at}, {at}
+         FROM import_jobs WHERE true
+         ON CONFLICT (project_id, code) DO UPDATE SET
+            location_id = excluded.location_id, window_start = excluded.window_start,
+            window_end = excluded.window_end, fee_cents = excluded.fee_cents,
+            bonus_cents = excluded.bonus_cents,
+            reimbursement_cap_cents = excluded.reimbursement_cap_cents,
+            max_km = excluded.max_km, min_age = excluded.min_age, max_age = excluded.max_age,
+            vehicle = excluded.vehicle, languages = excluded.languages,
+            certifications = excluded.certifications, min_rating = excluded.min_rating,
+            min_completed = excluded.min_completed, updated_at = excluded.updated_at"
+    ))?;
+    let drop = match conn {
+        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_jobs",
+        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_jobs",
+    };
+    conn.batch_execute(drop)?;
+    let staged = usize::try_from(staged).unwrap_or(0);
+    let known = usize::try_from(known).unwrap_or(0).min(staged);
+    Ok((staged - known, known))
+}
+
+/// `now` as an SQL literal of a TIMESTAMP on this connection's backend.
+fn timestamp_literal(conn: &DbConnection, now: NaiveDateTime) -> String {
+    let stamp = now.format("%Y-%m-%d %H:%M:%S%.6f");
+    match conn {
+        DbConnection::Sqlite(_) => format!("'{stamp}'"),
+        DbConnection::Postgresql(_) => format!("'{stamp}'::timestamp"),
+    }
 }
 
 /// Adds the job, or updates the one with the same code in the project: (id, created).
