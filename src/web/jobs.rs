@@ -47,7 +47,7 @@ fn xml(s: &str) -> String {
 
 /// Squares across the map's side: with more than `MAP_DOTS` jobs near, the jobs in one square
 /// are drawn as one numbered cluster, so the map holds at most `MAP_CELLS²` marks however many jobs are near.
-pub const MAP_CELLS: usize = 24;
+pub const MAP_CELLS: usize = 12;
 /// Up to this many jobs, each is its own dot.
 pub const MAP_DOTS: usize = 300;
 
@@ -157,9 +157,14 @@ pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
             continue;
         }
         let (x, y) = (c.east / n as f64, c.north / n as f64);
-        let radius = (dot * (1.0 + (n as f64).sqrt() / 2.0)).min(cell * 0.48);
-        let digits = n.to_string().len() as f64;
-        let font = radius * if digits <= 2.0 { 1.0 } else { 2.0 / digits };
+        let radius = (dot * (1.0 + (n as f64).sqrt() / 2.0)).min(cell * 0.4);
+        // At most three characters, legible on a phone: 7, 42, 512, 3k.
+        let label = if n < 1000 {
+            n.to_string()
+        } else {
+            format!("{}k", n / 1000)
+        };
+        let font = radius * if label.len() <= 2 { 1.0 } else { 0.75 };
         let fill = if c.open > 0 { "#047857" } else { "#ffffff" };
         let ink = if c.open > 0 { "#ffffff" } else { "#047857" };
         let title = match (c.open, c.closed) {
@@ -169,7 +174,7 @@ pub fn map_svg(board: &Board, unit: DistanceUnit) -> String {
         };
         let _ = write!(
             svg,
-            r##"<g class="cluster"><title>{title}</title><circle cx="{x:.3}" cy="{y:.3}" r="{radius:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"/><text x="{x:.3}" y="{y:.3}" font-size="{font:.3}" text-anchor="middle" dominant-baseline="central" fill="{ink}">{n}</text></g>"##,
+            r##"<g class="cluster"><title>{title}</title><circle cx="{x:.3}" cy="{y:.3}" r="{radius:.3}" fill="{fill}" stroke="#047857" stroke-width="{:.3}"/><text x="{x:.3}" y="{y:.3}" font-size="{font:.3}" text-anchor="middle" dominant-baseline="central" fill="{ink}">{label}</text></g>"##,
             dot / 3.0,
         );
     }
@@ -666,18 +671,11 @@ mod tests {
         assert!(svg.len() < 200_000, "{} bytes", svg.len());
         let marks = svg.matches("<circle").count();
         assert!(marks <= MAP_CELLS * MAP_CELLS + 1, "{marks} circles");
-        // Every job is still counted on the map.
+        // Every job is still counted on the map (each cluster's title says how many).
         let counted: usize = svg
-            .split("dominant-baseline=\"central\" fill=\"")
+            .split("<g class=\"cluster\"><title>")
             .skip(1)
-            .filter_map(|rest| {
-                rest.split('>')
-                    .nth(1)?
-                    .split('<')
-                    .next()?
-                    .parse::<usize>()
-                    .ok()
-            })
+            .filter_map(|rest| rest.split(' ').next()?.parse::<usize>().ok())
             .sum::<usize>()
             + svg.matches("<a href=\"/shopper/jobs/").count();
         assert_eq!(counted, 50_000);
