@@ -291,11 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(import_locations, locations);
 /// Stages an import's checked rows in `import_locations` (made afresh), in batches, holding
 /// no write lock of the database's own tables.
 pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> QueryResult<()> {
-    let drop = match conn {
-        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_locations",
-        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_locations",
-    };
-    conn.batch_execute(drop)?;
+    drop_staging(conn, "import_locations")?;
     conn.batch_execute(
         "CREATE TEMPORARY TABLE import_locations (
             code TEXT PRIMARY KEY NOT NULL,
@@ -366,11 +362,7 @@ pub fn merge_staged_locations(
             state = excluded.state, zip = excluded.zip, latitude = excluded.latitude,
             longitude = excluded.longitude, updated_at = excluded.updated_at"
     ))?;
-    let drop = match conn {
-        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_locations",
-        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_locations",
-    };
-    conn.batch_execute(drop)?;
+    drop_staging(conn, "import_locations")?;
     let staged = usize::try_from(staged).unwrap_or(0);
     let known = usize::try_from(known).unwrap_or(0);
     Ok((staged - known.min(staged), known))
@@ -556,11 +548,7 @@ diesel::allow_tables_to_appear_in_same_query!(import_jobs, jobs);
 /// Stages a job import's checked rows in `import_jobs` (made afresh), in batches, holding no
 /// write lock of the service's own tables.
 pub fn stage_jobs(conn: &mut DbConnection, rows: &[JobValues]) -> QueryResult<()> {
-    let drop = match conn {
-        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_jobs",
-        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_jobs",
-    };
-    conn.batch_execute(drop)?;
+    drop_staging(conn, "import_jobs")?;
     conn.batch_execute(
         "CREATE TEMPORARY TABLE import_jobs (
             code TEXT PRIMARY KEY NOT NULL,
@@ -653,14 +641,19 @@ pub fn merge_staged_jobs(
             certifications = excluded.certifications, min_rating = excluded.min_rating,
             min_completed = excluded.min_completed, updated_at = excluded.updated_at"
     ))?;
-    let drop = match conn {
-        DbConnection::Sqlite(_) => "DROP TABLE IF EXISTS temp.import_jobs",
-        DbConnection::Postgresql(_) => "DROP TABLE IF EXISTS pg_temp.import_jobs",
-    };
-    conn.batch_execute(drop)?;
+    drop_staging(conn, "import_jobs")?;
     let staged = usize::try_from(staged).unwrap_or(0);
     let known = usize::try_from(known).unwrap_or(0).min(staged);
     Ok((staged - known, known))
+}
+
+/// Drops this connection's temporary staging table `name`, if it has one.
+fn drop_staging(conn: &mut DbConnection, name: &str) -> QueryResult<()> {
+    let schema = match conn {
+        DbConnection::Sqlite(_) => "temp",
+        DbConnection::Postgresql(_) => "pg_temp",
+    };
+    conn.batch_execute(&format!("DROP TABLE IF EXISTS {schema}.{name}"))
 }
 
 /// `now` as an SQL literal of a TIMESTAMP on this connection's backend.
