@@ -780,6 +780,11 @@ mod tests {
             ("INCOGNITO_GEOCODER_URL", "ftp://geo"),
             ("INCOGNITO_DISTANCE_UNIT", "miles"),
             ("INCOGNITO_TIME_ZONE", "Central"),
+            ("INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT", "0"),
+            ("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR", "lots"),
+            ("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", "0"),
+            ("INCOGNITO_MAX_FEE_DOLLARS", "0"),
+            ("INCOGNITO_MAX_FEE_DOLLARS", "12.50"),
         ];
         for (name, value) in cases {
             let err = Settings::from_vars(vars(&[(name, value)])).unwrap_err();

@@ -33,29 +33,15 @@ pub struct PageRequest {
     pub per_page: i64,
 }
 
-impl Default for PageRequest {
-    fn default() -> Self {
-        Self {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
-    }
-}
-
 impl PageRequest {
     /// Checks `page` and `per_page`, naming each bad one.
     pub fn parse(page: Option<i64>, per_page: Option<i64>) -> AppResult<Self> {
-        Self::parse_with(page, per_page, DEFAULT_PER_PAGE)
-    }
-
-    /// As `parse`, with another default page size (at most `MAX_PER_PAGE`).
-    pub fn parse_with(page: Option<i64>, per_page: Option<i64>, default: i64) -> AppResult<Self> {
         let mut errors = Vec::new();
         let page = page.unwrap_or(1);
         if page < 1 {
             errors.push(FieldError::new("page", "must be 1 or more"));
         }
-        let per_page = per_page.unwrap_or(default.min(MAX_PER_PAGE));
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             errors.push(FieldError::new(
                 "per_page",
@@ -126,24 +112,6 @@ impl<T> Paged<T> {
             pages: pages(total, request.per_page),
         }
     }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            page: self.page,
-            per_page: self.per_page,
-            total: self.total,
-            pages: self.pages,
-        }
-    }
-
-    pub fn has_previous(&self) -> bool {
-        self.page > 1
-    }
-
-    pub fn has_next(&self) -> bool {
-        self.page < self.pages
-    }
 }
 
 /// Pages needed for `total` items, at least one.
@@ -169,7 +137,7 @@ mod tests {
         let page = request.slice((1..=10).collect::<Vec<_>>());
         assert_eq!(page.items, [9, 10]);
         assert_eq!((page.total, page.pages), (10, 3));
-        assert!(page.has_previous() && !page.has_next());
+        assert!(page.page > 1 && page.page == page.pages, "the last page");
         let past = PageRequest::parse(Some(9), Some(4))
             .unwrap()
             .slice(vec![1, 2]);

@@ -47,8 +47,12 @@ pub fn fold(text: &str) -> String {
 
 /// The confusable skeleton of `text`, folded: equal for texts that look alike.
 pub fn skeleton(text: &str) -> String {
-    let folded = fold(text);
-    let skeleton: String = confusable_detection::skeleton(&folded).collect();
+    skeleton_of_folded(&fold(text))
+}
+
+/// `skeleton` of a text `fold` has made already.
+pub fn skeleton_of_folded(folded: &str) -> String {
+    let skeleton: String = confusable_detection::skeleton(folded).collect();
     fold(&skeleton)
 }
 

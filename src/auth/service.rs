@@ -237,7 +237,14 @@ pub fn register(conn: &mut DbConnection, auth: &Auth, email: &Email, hash: &str)
     let t = auth.clock.now();
     write_transaction::<_, AppError, _>(conn, |conn| {
         if let Some(user) = store::find_user_by_email(conn, email.as_str())? {
-            if within_mail_caps(conn, auth, user.id, "notice", NOTICES_PER_HOUR, t)? {
+            if within_mail_caps(
+                conn,
+                user.id,
+                "notice",
+                NOTICES_PER_HOUR,
+                auth.mails_per_day(),
+                t,
+            )? {
                 let jti = random_token(18);
                 store::insert_one_time_token(conn, &jti, user.id, "notice", naive(t), naive(t))?;
                 outbox::enqueue(conn, &already_registered_mail(auth, email), naive(t))?;
@@ -370,7 +377,7 @@ pub async fn login(
     let t = auth.clock.now();
     let (a, e) = (auth.clone(), email.clone());
     let (address, device) = (client_address.to_string(), device_token.map(str::to_string));
-    let (limits, attempt, user) = db
+    let (limits, known, attempt, user) = db
         .run(move |conn| {
             let user = store::find_user_by_email(conn, e.as_str())?;
             let device = user
@@ -379,7 +386,7 @@ pub async fn login(
                 .and_then(|(u, d)| throttle::device_subject(&a, u.id, d, t));
             let limits = throttle::sign_in_limits(&a, e.as_str(), &address, device.as_deref());
             let attempt = throttle::admit(conn, &limits, throttle::SIGN_IN_REFUSED, naive(t))?;
-            Ok((limits, attempt, user))
+            Ok((limits, device.is_some(), attempt, user))
         })
         .await?;
     let matches = auth
@@ -389,7 +396,7 @@ pub async fn login(
         Some(user) if matches => user,
         Some(user) => {
             // The attempt stays counted as a failure; strangers' failures are told the owner.
-            if limits.len() > 1 {
+            if !known {
                 let a = auth.clone();
                 db.run(move |conn| warn_of_failures(conn, &a, &user, t))
                     .await?;
@@ -440,7 +447,7 @@ fn warn_of_failures(
     let subject = throttle::unknown_clients_of(auth, &user.email);
     let failures = throttle::count(conn, &subject, l.failure_window, naive(t))?;
     if failures < i64::from(l.failures_per_client)
-        || !within_mail_caps(conn, auth, user.id, "failures", 1, t)?
+        || !within_mail_caps(conn, user.id, "failures", 1, 1, t)?
     {
         return Ok(());
     }
@@ -473,21 +480,29 @@ fn warn_of_failures(
 }
 
 /// Whether `user` may be mailed once more for `purpose`: fewer than `per_hour` in the last
-/// hour and fewer than the daily cap in the last day, so no form can flood a mailbox.
+/// hour and fewer than `per_day` in the last day, so no form can flood a mailbox.
 fn within_mail_caps(
     conn: &mut DbConnection,
-    auth: &Auth,
     user: UserId,
     purpose: &str,
     per_hour: i64,
+    per_day: i64,
     t: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let hour =
-        store::count_one_time_tokens_since(conn, user, purpose, naive(t) - TimeDelta::hours(1))?;
-    let per_day = i64::from(auth.limits.mails_per_recipient_per_day).min(24 * per_hour);
-    Ok(hour < per_hour
-        && store::count_one_time_tokens_since(conn, user, purpose, naive(t) - TimeDelta::days(1))?
-            < per_day)
+    let since = |d: TimeDelta| naive(t) - d;
+    Ok(
+        store::count_one_time_tokens_since(conn, user, purpose, since(TimeDelta::hours(1)))?
+            < per_hour
+            && store::count_one_time_tokens_since(conn, user, purpose, since(TimeDelta::days(1)))?
+                < per_day,
+    )
+}
+
+impl Auth {
+    /// Mails of one kind an account may receive in a day (the setting).
+    fn mails_per_day(&self) -> i64 {
+        i64::from(self.limits.mails_per_recipient_per_day)
+    }
 }
 
 /// Counts a sign-up, reset or confirmation-link request from `address` against the hourly
@@ -674,7 +689,14 @@ pub fn request_password_reset(
             return Ok(());
         };
         if user.disabled_at.is_some()
-            || !within_mail_caps(conn, auth, user.id, "reset", RESET_MAILS_PER_HOUR, t)?
+            || !within_mail_caps(
+                conn,
+                user.id,
+                "reset",
+                RESET_MAILS_PER_HOUR,
+                auth.mails_per_day(),
+                t,
+            )?
         {
             return Ok(());
         }
@@ -819,7 +841,14 @@ pub fn resend_verification(
         };
         if user.email_verified_at.is_some()
             || user.disabled_at.is_some()
-            || !within_mail_caps(conn, auth, user.id, "verify", VERIFY_MAILS_PER_HOUR, t)?
+            || !within_mail_caps(
+                conn,
+                user.id,
+                "verify",
+                VERIFY_MAILS_PER_HOUR,
+                auth.mails_per_day(),
+                t,
+            )?
         {
             return Ok(());
         }

@@ -51,9 +51,14 @@ impl Limit {
         Self {
             subject,
             max,
-            window: TimeDelta::from_std(window).unwrap_or(TimeDelta::minutes(15)),
+            window: as_delta(window),
         }
     }
+}
+
+/// A window as a `TimeDelta` (the settings keep it far below where the conversion fails).
+fn as_delta(window: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(window).unwrap_or(TimeDelta::minutes(15))
 }
 
 /// Which requests a per-address limit counts; each kind has its own count.
@@ -195,8 +200,7 @@ pub fn count(
     window: std::time::Duration,
     t: NaiveDateTime,
 ) -> AppResult<i64> {
-    let window = TimeDelta::from_std(window).unwrap_or(TimeDelta::minutes(15));
-    Ok(store::attempts_since(conn, subject, t - window)?)
+    Ok(store::attempts_since(conn, subject, t - as_delta(window))?)
 }
 
 fn device_mac(auth: &Auth, user: UserId, nonce: &str, issued: i64) -> String {

@@ -42,7 +42,7 @@ pub fn name_key(name: &str) -> String {
     if words.len() > 1 && words.first() == Some(&"the") {
         words.remove(0);
     }
-    text::skeleton(&words.join(" "))
+    text::skeleton_of_folded(&words.join(" "))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]

@@ -233,8 +233,8 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "attempts",
         "subject",
         Category::F,
-        "slow down password guessing (per account, per browser that signed in before, per client address) and floods of sign-ups and mailed links per client address and per recipient (keyed hashes of the email, the device cookie or the network address; none is stored whole)",
-        "deleted within 5 minutes after its window has passed (15 minutes for sign-in failures by default, an hour for sign-up and link requests, a day for mail per recipient)",
+        "slow down password guessing (per account, per browser that signed in before, per client address) and floods of sign-ups and mailed-link requests per client address (keyed hashes of the email, the device cookie's random part or the network address; none is stored whole)",
+        "deleted within 5 minutes after its window has passed: the sign-in window (15 minutes by default), or an hour for sign-up and link requests",
     ),
     plain("attempts", "attempted_at"),
     // mail_outbox
