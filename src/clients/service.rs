@@ -142,6 +142,45 @@ pub fn add_competitor(
     })
 }
 
+/// The client a person typed, by name: the spelling does not matter (accents, case, legal
+/// forms, look-alike letters; see `organizations::name_key`), nor does a client's number.
+pub enum ClientNamed {
+    Found(ClientId),
+    /// No client has this name: the clients whose names contain what was typed (at most
+    /// `SUGGESTED_CLIENTS`).
+    Unknown(Vec<String>),
+}
+
+/// Most clients a refused name suggests, and a form's list offers.
+pub const SUGGESTED_CLIENTS: i64 = 20;
+
+pub fn client_named(conn: &mut DbConnection, typed: &str) -> AppResult<ClientNamed> {
+    let key = crate::organizations::name_key(typed);
+    if let Some(id) = store::client_by_key(conn, &key)? {
+        return Ok(ClientNamed::Found(id));
+    }
+    if let Ok(number) = typed.trim().trim_start_matches('#').parse::<i64>()
+        && let Some((id, _, _)) = store::find_client(conn, ClientId(number)).optional()?
+    {
+        return Ok(ClientNamed::Found(id));
+    }
+    Ok(ClientNamed::Unknown(client_suggestions(conn, typed)?))
+}
+
+/// The names a form's client field offers: the clients whose names contain `typed` (every
+/// client when it is empty), at most `SUGGESTED_CLIENTS`, by name.
+pub fn client_suggestions(conn: &mut DbConnection, typed: &str) -> AppResult<Vec<String>> {
+    let part = if typed.trim().is_empty() {
+        String::new()
+    } else {
+        crate::organizations::name_key(typed)
+    };
+    Ok(store::clients_keyed_like(conn, &part, SUGGESTED_CLIENTS)?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect())
+}
+
 pub fn list_clients(conn: &mut DbConnection) -> AppResult<Vec<ClientView>> {
     store::client_ids(conn)?
         .into_iter()

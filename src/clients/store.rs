@@ -49,6 +49,51 @@ pub fn insert_client(
         .get_result(conn)
 }
 
+/// The client whose organization's key is `key` (see `organizations::name_key`).
+pub fn client_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<ClientId>> {
+    clients::table
+        .inner_join(organizations::table)
+        .filter(organizations::name_key.eq(key))
+        .select(clients::id)
+        .first(conn)
+        .optional()
+}
+
+/// At most `limit` clients whose organization's key contains `part` (every client when it is
+/// empty), by key: (id, name).
+pub fn clients_keyed_like(
+    conn: &mut DbConnection,
+    part: &str,
+    limit: i64,
+) -> QueryResult<Vec<(ClientId, String)>> {
+    let mut query = clients::table
+        .inner_join(organizations::table)
+        .order((organizations::name_key.asc(), clients::id.asc()))
+        .select((clients::id, organizations::name))
+        .limit(limit)
+        .into_boxed();
+    if !part.is_empty() {
+        query = query.filter(
+            organizations::name_key
+                .like(crate::db::contains_pattern(part))
+                .escape('\\'),
+        );
+    }
+    query.load(conn)
+}
+
+/// The names of these clients: (id, name).
+pub fn client_names(
+    conn: &mut DbConnection,
+    ids: &[ClientId],
+) -> QueryResult<Vec<(ClientId, String)>> {
+    clients::table
+        .inner_join(organizations::table)
+        .filter(clients::id.eq_any(ids))
+        .select((clients::id, organizations::name))
+        .load(conn)
+}
+
 pub fn client_ids(conn: &mut DbConnection) -> QueryResult<Vec<ClientId>> {
     clients::table
         .order(clients::id.asc())

@@ -45,8 +45,11 @@ struct StaffAccountsPage {
     list: StaffPage,
     /// The id of the admin looking: their own account cannot be disabled.
     me: UserId,
-    /// (id, name) of every client, for a client reviewer's.
-    clients: Vec<(String, String)>,
+    /// The names of the listed accounts' clients.
+    client_names: Vec<(ClientId, String)>,
+    /// The client names the form's client field offers as a person types (at most 20: those
+    /// that contain what was typed).
+    client_choices: Vec<String>,
     roles: Vec<(String, String)>,
     form: FormState,
 }
@@ -54,9 +57,9 @@ struct StaffAccountsPage {
 impl StaffAccountsPage {
     fn client_name(&self, id: &Option<ClientId>) -> String {
         id.and_then(|id| {
-            self.clients
+            self.client_names
                 .iter()
-                .find(|(c, _)| *c == id.to_string())
+                .find(|(c, _)| *c == id)
                 .map(|(_, name)| name.clone())
         })
         .unwrap_or_default()
@@ -76,12 +79,16 @@ async fn staff_page_with(
 ) -> PageResult {
     let user = page_user_in(req, state, &[Role::Admin]).await?;
     let csrf: Csrf = csrf(req, state);
-    let (list, clients) = state
+    let typed = form.value("client").to_string();
+    let (list, client_names, client_choices) = state
         .db
         .run(move |conn| {
+            let list = service::staff_accounts(conn, page.max(1))?;
+            let ids: Vec<ClientId> = list.accounts.iter().filter_map(|a| a.client_id).collect();
             Ok((
-                service::staff_accounts(conn, page.max(1))?,
-                crate::clients::service::list_clients(conn)?,
+                list,
+                crate::clients::store::client_names(conn, &ids)?,
+                crate::clients::service::client_suggestions(conn, &typed)?,
             ))
         })
         .await?;
@@ -90,10 +97,8 @@ async fn staff_page_with(
         f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
         list,
         me: user.id,
-        clients: clients
-            .into_iter()
-            .map(|c| (c.id.to_string(), c.name))
-            .collect(),
+        client_names,
+        client_choices,
         roles: STAFF_ROLES
             .iter()
             .map(|r| (r.as_str().to_string(), r.label().to_string()))
@@ -118,7 +123,16 @@ async fn create(
 ) -> PageResult {
     let (_, sent) = form_post_in(&req, &state, &[Role::Admin], form).await?;
     let mut read = Reader::new(&sent);
-    let client_id = read.id("client_id", "Choose a client.");
+    let client_id = match read.text("client") {
+        None => None,
+        Some(typed) => {
+            let found = state
+                .db
+                .run(move |conn| super::typed_client(conn, &typed, "client"))
+                .await?;
+            found.map_err(|e| read.errors.push(e)).ok()
+        }
+    };
     let mut role = read.raw("role");
     if !STAFF_ROLES.iter().any(|r| r.as_str() == role) {
         // Shoppers sign up themselves; anything else is not a role.
@@ -165,7 +179,7 @@ async fn create(
                         f.message = "Only a client reviewer has a client; leave this empty.".into();
                     }
                     ("client_id", "no client has this id") => {
-                        f.message = "Choose a client.".into();
+                        f.message = "Type the client's name.".into();
                     }
                     ("role", _) => f.message = "Choose a role.".into(),
                     _ => {}
@@ -174,8 +188,8 @@ async fn create(
             let form = FormState::refused(
                 &sent,
                 &e,
-                &["email", "role", "client_id", "password"],
-                &[],
+                &["email", "role", "client", "password"],
+                &[("client_id", "client")],
                 &["password"],
             );
             staff_page_with(&req, &state, 1, form).await

@@ -51,36 +51,118 @@ async fn frame(req: &HttpRequest, state: &AppState) -> Result<(Frame, Csrf), Pag
 #[template(path = "staff_batches.html")]
 struct BatchesPage {
     f: Frame,
-    /// (project id, "client · project")
-    projects: Vec<(String, String)>,
+    /// Whether any project exists.
+    any_project: bool,
+    /// The project search, and what it found (or, before a search, the newest projects):
+    /// (project id, "client · project").
+    project_q: String,
+    found: Vec<(i64, String)>,
+    /// The project the form proposes for: (id, "client · project").
+    chosen: Option<(i64, String)>,
     form: FormState,
 }
 
 const SELECTION_FIELDS: &[&str] = &["project_id", "from", "to", "state", "city"];
 
-async fn batches_page_with(req: &HttpRequest, state: &AppState, form: FormState) -> PageResult {
+/// Most projects the batch page's search lists.
+const PROJECT_MATCHES: i64 = 20;
+
+/// The batch page's address: the project search, or the project chosen from it.
+#[derive(Debug, Default, Deserialize)]
+struct BatchesQuery {
+    project_q: Option<String>,
+    project_id: Option<String>,
+}
+
+/// Projects as the batch page names them, by client and name, at most `PROJECT_MATCHES`:
+/// those whose name or client's name contains `q`, or the newest when `q` is empty.
+fn projects_named(
+    conn: &mut crate::db::DbConnection,
+    q: &str,
+) -> diesel::QueryResult<Vec<(i64, String)>> {
+    let mut query = projects::table
+        .inner_join(clients::table.inner_join(organizations::table))
+        .select((projects::id, organizations::name, projects::name))
+        .limit(PROJECT_MATCHES)
+        .into_boxed();
+    if q.is_empty() {
+        query = query.order(projects::id.desc());
+    } else {
+        let name = crate::db::contains_pattern(q);
+        let client = crate::db::contains_pattern(&crate::organizations::name_key(q));
+        query = query
+            .filter(
+                crate::db::lower(projects::name)
+                    .like(name)
+                    .escape('\\')
+                    .or(organizations::name_key.like(client).escape('\\')),
+            )
+            .order((organizations::name_key, projects::name, projects::id));
+    }
+    let rows: Vec<(i64, String, String)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, client, project)| (id, format!("{client} · {project}")))
+        .collect())
+}
+
+async fn batches_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    form: FormState,
+    query: &BatchesQuery,
+) -> PageResult {
     let (f, csrf) = frame(req, state).await?;
-    let projects = state
-        .db
-        .run(|conn| {
-            let rows: Vec<(i64, String, String)> = projects::table
-                .inner_join(clients::table.inner_join(organizations::table))
-                .order((organizations::name_key, projects::name))
-                .select((projects::id, organizations::name, projects::name))
-                .load(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, client, project)| (id.to_string(), format!("{client} · {project}")))
-                .collect())
-        })
-        .await?;
+    let project_q = query.project_q.clone().unwrap_or_default().trim().to_string();
+    // The project chosen from the search, or kept by a refused form.
+    let chosen_id = query
+        .project_id
+        .as_deref()
+        .or(Some(form.value("project_id")))
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let (any_project, found, chosen) = {
+        let project_q = project_q.clone();
+        state
+            .db
+            .run(move |conn| {
+                let any: i64 = projects::table.count().get_result(conn)?;
+                let chosen = match chosen_id {
+                    None => None,
+                    Some(id) => projects::table
+                        .find(id)
+                        .inner_join(clients::table.inner_join(organizations::table))
+                        .select((projects::id, organizations::name, projects::name))
+                        .first::<(i64, String, String)>(conn)
+                        .optional()?
+                        .map(|(id, client, project)| (id, format!("{client} · {project}"))),
+                };
+                let found = if chosen.is_some() && project_q.is_empty() {
+                    Vec::new()
+                } else {
+                    projects_named(conn, &project_q)?
+                };
+                Ok((any > 0, found, chosen))
+            })
+            .await?
+    };
     let refused = form.failed();
-    let page = BatchesPage { f, projects, form };
+    let page = BatchesPage {
+        f,
+        any_project,
+        project_q,
+        found,
+        chosen,
+        form,
+    };
     super::form_page_shown(req, &page, refused, csrf)
 }
 
-async fn batches_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    batches_page_with(&req, &state, FormState::blank()).await
+async fn batches_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<BatchesQuery>,
+) -> PageResult {
+    batches_page_with(&req, &state, FormState::blank(), &query).await
 }
 
 /// Proposes a batch of a project's open jobs, optionally those whose window opens within the
@@ -94,7 +176,7 @@ async fn propose(
     let (user, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let mut read = Reader::new(&sent);
     let selection = JobSelection {
-        project_id: read.id("project_id", "Choose a project."),
+        project_id: read.id("project_id", "Choose a project: find it above."),
         from: read.date("from"),
         to: read.date("to"),
         state: read.text("state"),
@@ -121,7 +203,7 @@ async fn propose(
         )),
         Err(e) if e.status.is_client_error() => {
             let form = FormState::refused(&sent, &e, SELECTION_FIELDS, &[], &[]);
-            batches_page_with(&req, &state, form).await
+            batches_page_with(&req, &state, form, &BatchesQuery::default()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -434,3 +434,31 @@ impl Pager {
         format!("{}{}={page}", self.href, self.param)
     }
 }
+
+/// A form's client field, typed by name: the client it names, or the field's error in words,
+/// naming what was typed and offering the clients whose names contain it.
+pub(crate) fn typed_client(
+    conn: &mut crate::db::DbConnection,
+    typed: &str,
+    field: &str,
+) -> crate::error::AppResult<Result<crate::ids::ClientId, crate::error::FieldError>> {
+    use crate::clients::service::{ClientNamed, client_named};
+    Ok(match client_named(conn, typed)? {
+        ClientNamed::Found(id) => Ok(id),
+        ClientNamed::Unknown(near) => {
+            let typed = typed.trim();
+            let hint = match near.as_slice() {
+                [] => "Check the spelling, or add the client on the clients page first.".into(),
+                [one] => format!("Did you mean {one}?"),
+                [few @ .., last] if near.len() <= 5 => {
+                    format!("Did you mean {} or {last}?", few.join(", "))
+                }
+                _ => "Choose one of the names offered as you type.".into(),
+            };
+            Err(crate::error::FieldError::new(
+                field,
+                format!("No client is called “{typed}”. {hint}"),
+            ))
+        }
+    })
+}

@@ -25,7 +25,7 @@ use crate::clients::model::{
 };
 use crate::clients::store::LocationSort;
 use crate::clients::{service as clients, store as client_store};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::CSV_LIMIT;
 use crate::organizations::Organization;
 use crate::paging::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageRequest};
@@ -196,8 +196,9 @@ async fn shoppers(
 struct ShopperPage {
     f: Frame,
     s: StaffShopperView,
-    /// The clients a shopper may be kept away from: (id, name).
-    clients: Vec<(String, String)>,
+    /// The client names the disqualification's client field offers as a person types (at most
+    /// 20: those that contain what was typed).
+    client_choices: Vec<String>,
     /// The citations a rating may carry: (value, words).
     citations: Vec<(String, String)>,
     status: FormState,
@@ -231,17 +232,17 @@ async fn shopper_page_with(
         ShopperForm::None => "GET /staff/shoppers/{id} (shopper record page)",
         _ => "POST /staff/shoppers/{id} (shopper record page, a change refused)",
     };
-    let (s, clients) = state
+    let typed = match &shown {
+        ShopperForm::Disqualify(form) => form.value("client").to_string(),
+        _ => String::new(),
+    };
+    let (s, client_choices) = state
         .db
         .run(move |conn| {
             let s = panel::staff_view(conn, &keys, user.id, id, reason, now)?;
-            Ok((s, clients::list_clients(conn)?))
+            Ok((s, clients::client_suggestions(conn, &typed)?))
         })
         .await?;
-    let clients = clients
-        .into_iter()
-        .map(|c| (c.id.to_string(), c.name))
-        .collect();
     let citations = crate::panel::model::CITATIONS
         .iter()
         .map(|c| ((*c).to_string(), citation_words(c)))
@@ -258,7 +259,7 @@ async fn shopper_page_with(
     let page = ShopperPage {
         f,
         s,
-        clients,
+        client_choices,
         citations,
         status,
         disqualify,
@@ -384,7 +385,20 @@ async fn disqualify(
     let (user, sent) = staff_form(&req, &state, form).await?;
     let id = path.into_inner();
     let mut read = Reader::new(&sent);
-    let client_id = read.id("client_id", "Choose a client.");
+    let client_id = match read.text("client") {
+        None => {
+            read.errors
+                .push(FieldError::new("client", "Type the client's name."));
+            None
+        }
+        Some(typed) => {
+            let found = state
+                .db
+                .run(move |conn| super::typed_client(conn, &typed, "client"))
+                .await?;
+            found.map_err(|e| read.errors.push(e)).ok()
+        }
+    };
     let location_id = read.id("location_id", "Type the store's number, e.g. 12.");
     let request = clients::DisqualificationRequest {
         client_id: client_id.unwrap_or(ClientId(0)),
@@ -403,21 +417,12 @@ async fn disqualify(
         errors.extend(request.check());
         Err(AppError::validation(errors))
     };
-    let outcome = outcome.map_err(|mut e| {
-        // "No client has this id" reads on the page as the list's "Choose a client."
-        for f in &mut e.fields {
-            if f.field == "client_id" {
-                f.message = "Choose a client.".into();
-            }
-        }
-        e
-    });
     back_to_shopper(&req, &state, id, outcome, "Disqualification saved.", |e| {
         ShopperForm::Disqualify(FormState::refused(
             &sent,
             e,
-            &["client_id", "location_id", "reason"],
-            &[],
+            &["client", "location_id", "reason"],
+            &[("client_id", "client")],
             &[],
         ))
     })

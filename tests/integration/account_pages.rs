@@ -6,10 +6,10 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 use crate::pages::{Browser, csrf_field, signed_in};
 
-/// The id in the first `/admin/staff/{id}/{action}` form of a page after `email`.
+/// The id in the first `/admin/staff/{id}/{action}` form of the list's row of `email`.
 fn account_action(html: &str, email: &str, action: &str) -> String {
     let from = html
-        .find(email)
+        .find(&format!(r#"<td data-label="Email">{email}</td>"#))
         .unwrap_or_else(|| panic!("{email} listed: {html}"));
     let rest = &html[from..];
     let marker = "/admin/staff/";
@@ -54,7 +54,7 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("email", "not an address"),
                 ("role", "shopper"),
-                ("client_id", ""),
+                ("client", ""),
                 ("password", "short"),
             ],
         )
@@ -79,7 +79,7 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("email", &reviewer),
                 ("role", "client_reviewer"),
-                ("client_id", ""),
+                ("client", ""),
                 ("password", STRONG_PASSWORD),
             ],
         )
@@ -91,6 +91,74 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
         "{html}"
     );
 
+    // The client is typed by name, spelled any way; a name no client has is refused with the
+    // names that contain it, and what was typed is kept.
+    let r = app
+        .post_json_auth(
+            "/api/v1/clients",
+            &access(&admin_tokens),
+            &serde_json::json!({"name": "Café Royal"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (status, html, _) = admin
+        .post(
+            &app,
+            "/admin/staff",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &reviewer),
+                ("role", "client_reviewer"),
+                ("client", "Royal Cafe"),
+                ("password", STRONG_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("No client is called “Royal Cafe”. Check the spelling")
+            && html.contains(r#"value="Royal Cafe""#),
+        "{html}"
+    );
+    let (status, html, _) = admin
+        .post(
+            &app,
+            "/admin/staff",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &reviewer),
+                ("role", "client_reviewer"),
+                ("client", "Royal"),
+                ("password", STRONG_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("No client is called “Royal”. Did you mean Café Royal?")
+            && html.contains(r#"<option value="Café Royal">"#),
+        "{html}"
+    );
+    let (status, _, _) = admin
+        .post(
+            &app,
+            "/admin/staff",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &reviewer),
+                ("role", "client_reviewer"),
+                ("client", "CAFE\u{301} ROYAL, Inc."),
+                ("password", STRONG_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = admin.get(&app, "/admin/staff").await;
+    assert!(
+        html.contains(&reviewer) && html.contains(r#"<td data-label="Client">Café Royal</td>"#),
+        "the reviewer is listed with the client: {html}"
+    );
+
     let scheduler = unique_email("scheduler");
     let (status, _, location) = admin
         .post(
@@ -100,7 +168,7 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
                 ("csrf_token", &csrf),
                 ("email", &scheduler),
                 ("role", "scheduler"),
-                ("client_id", ""),
+                ("client", ""),
                 ("password", STRONG_PASSWORD),
             ],
         )
@@ -111,7 +179,7 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
     assert!(
         html.contains(&format!(
             "Account {scheduler} created (Scheduling staff); it was mailed how to sign in."
-        )) && html.contains("2 staff accounts."),
+        )) && html.contains("3 staff accounts."),
         "{html}"
     );
     let mail = wait_for_mail(&app.mail_folders(), &scheduler, "/signin", 1).await;
@@ -176,7 +244,7 @@ async fn an_admin_adds_disables_and_enables_staff_accounts_on_the_pages() {
     // The API: a page of staff accounts (no shoppers), and no disabling oneself or a shopper.
     let admin_token = access(&admin_tokens);
     let list = get_json(&app, "/api/v1/users", &admin_token).await;
-    assert_eq!(list["total"], 2, "{list}");
+    assert_eq!(list["total"], 3, "{list}");
     assert_eq!(list["pages"], 1);
     let me = get_json(&app, "/api/v1/me", &admin_token).await;
     let r = app

@@ -579,13 +579,13 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
         .post(
             &app,
             &format!("/staff/shoppers/{ada_id}/disqualifications"),
-            &[("csrf_token", &csrf), ("client_id", ""), ("reason", "")],
+            &[("csrf_token", &csrf), ("client", ""), ("reason", "")],
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("Please correct the 2 fields marked below.")
-            && html.contains("Choose a client.")
+            && html.contains("Type the client&#39;s name.")
             && html.contains("Say why, in 1 to 1000 characters."),
         "{html}"
     );
@@ -963,14 +963,31 @@ async fn scheduling_staff_run_the_panel_and_clients_on_the_pages() {
     assert!(html.contains("This job is held already"), "{html}");
 
     // Disqualified from the client on her page: the job page says why she is not eligible.
-    let client_number = client.to_string();
+    // The client is typed by name, in any spelling; an unknown one is named back.
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &format!("/staff/shoppers/{ada_id}/disqualifications"),
+            &[
+                ("csrf_token", &csrf),
+                ("client", "Taco Town"),
+                ("reason", "knows the manager"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("No client is called “Taco Town”. Check the spelling")
+            && html.contains(r#"value="knows the manager""#),
+        "{html}"
+    );
     let (status, _, location) = staff
         .post(
             &app,
             &format!("/staff/shoppers/{ada_id}/disqualifications"),
             &[
                 ("csrf_token", &csrf),
-                ("client_id", &client_number),
+                ("client", "the burger barn llc"),
                 ("reason", "knows the manager"),
             ],
         )
@@ -1509,12 +1526,26 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
         panel_member(&app, &scheduler, "ana", serde_json::json!({}), true).await;
     let mut staff = signed_in(&serde_json::json!({"access_token": scheduler}));
 
+    // The project is found by its name or its client's, and chosen from what was found.
     let (status, html, _) = staff.get(&app, "/staff/batches").await;
     assert_eq!(status, StatusCode::OK);
+    let chosen = format!(r#"<a href="/staff/batches?project_id={project}#project">Burger Barn · Spring</a>"#);
     assert!(
-        html.contains(&format!(
-            r#"<option value="{project}">Burger Barn · Spring</option>"#
-        )),
+        html.contains("The newest projects:") && html.contains(&chosen),
+        "{html}"
+    );
+    for q in ["burger", "SPRING", "Taco"] {
+        let (_, html, _) = staff
+            .get(&app, &format!("/staff/batches?project_q={q}"))
+            .await;
+        assert_eq!(html.contains(&chosen), q != "Taco", "{q}: {html}");
+    }
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/batches?project_id={project}"))
+        .await;
+    assert!(
+        html.contains("Proposing for <strong>Burger Barn · Spring</strong>")
+            && html.contains(&format!(r#"name="project_id" value="{project}""#)),
         "{html}"
     );
     let csrf = csrf_field(&html);
@@ -1550,7 +1581,7 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
             && html.contains("Type a date like 2036-12-01, not “soon”.")
             && html.contains("Type the state&#39;s two letters, e.g. NY.")
             && html.contains(r#"value="Newark""#)
-            && html.contains(&format!(r#"<option value="{project}" selected>"#)),
+            && html.contains(&format!(r#"name="project_id" value="{project}""#)),
         "{html}"
     );
     // A region: stores in a state (and a city of it); none of the project's jobs are in NJ.
