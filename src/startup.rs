@@ -83,6 +83,12 @@ pub fn open_database(settings: &Settings) -> Result<DbPool, StartupError> {
     if rekeyed.updated > 0 {
         tracing::info!(updated = rekeyed.updated, "organization name keys updated");
     }
+    let keyed = crate::clients::store::key_store_names(&mut conn).map_err(|e| {
+        startup("INCOGNITO_DATABASE_URL")(format!("store name keys not filled: {e}"))
+    })?;
+    if keyed > 0 {
+        tracing::info!(stores = keyed, "store name keys filled");
+    }
     for (newer, older) in &rekeyed.clashes {
         tracing::warn!(
             organization = newer,

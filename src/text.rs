@@ -7,6 +7,8 @@
 //! - `skeleton`: the confusable skeleton of UTS #39 over a folded text, folded again, so that
 //!   letters that look alike across scripts ("а" and "a", "0" and "o") compare equal. A
 //!   skeleton is a comparison key, never shown.
+//! - `search_key`: a skeleton without accents, for finding a name from part of it: "cafe"
+//!   finds "Café Royal" (a search, never a comparison of identity).
 //! - `single_script`: whether a text is written in one script (UTS #39), e.g. for an email
 //!   address, where a mixed-script one is refused.
 
@@ -56,6 +58,16 @@ pub fn skeleton_of_folded(folded: &str) -> String {
     fold(&skeleton)
 }
 
+/// The key a search compares: `skeleton` with accents and other combining marks taken off, so
+/// that a person who types "cafe" finds "Café", however either was typed.
+pub fn search_key(text: &str) -> String {
+    skeleton(text)
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .nfc()
+        .collect()
+}
+
 /// Whether `text` is written in a single script (characters common to all scripts, such as
 /// digits and punctuation, fit any).
 pub fn single_script(text: &str) -> bool {
@@ -85,6 +97,15 @@ mod tests {
             "an accent left out is another spelling"
         );
         assert_ne!(skeleton("Café Royale"), key);
+    }
+
+    #[test]
+    fn a_search_finds_a_name_typed_without_its_accents() {
+        let key = search_key("Café Royal");
+        assert_eq!(key, search_key("CAFE ROYAL"));
+        assert_eq!(key, search_key("C\u{430}fe\u{301} Ｒｏｙａｌ"));
+        assert!(key.contains(&search_key("cafe")));
+        assert!(!key.contains(&search_key("caff")));
     }
 
     #[test]

@@ -240,11 +240,13 @@ macro_rules! matching_locations {
             .into_boxed();
         if let Some(q) = $q.filter(|q: &&str| !q.trim().is_empty()) {
             let p = crate::db::contains_pattern(q);
+            // A store's name is found however it is typed (accents, case, look-alike letters).
+            let named = crate::db::contains_pattern(&crate::text::search_key(q));
             query = query.filter(
                 lower(locations::code)
                     .like(p.clone())
                     .escape('\\')
-                    .or(lower(locations::name).like(p.clone()).escape('\\'))
+                    .or(locations::name_key.like(named).escape('\\'))
                     .or(lower(locations::city).like(p.clone()).escape('\\'))
                     .or(locations::zip.like(p).escape('\\')),
             );
@@ -281,6 +283,35 @@ pub fn page_locations(
     Ok((rows, total))
 }
 
+/// Fills the name key of stores made before it existed (see migration 8): run at start, it
+/// touches nothing when every store has one. Returns how many it filled.
+pub fn key_store_names(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(LocationId, String)> = locations::table
+            .filter(locations::name_key.eq(""))
+            .order(locations::id.asc())
+            .select((locations::id, locations::name))
+            .limit(1000)
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        crate::db::write_transaction(conn, |conn| {
+            for (id, name) in &rows {
+                // A name whose key is empty (no letters at all) is keyed by a space.
+                let key = crate::text::search_key(name);
+                let key = if key.is_empty() { " ".to_string() } else { key };
+                diesel::update(locations::table.find(*id))
+                    .set(locations::name_key.eq(key))
+                    .execute(conn)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        filled += rows.len();
+    }
+}
+
 /// Adds the location, or updates the one with the same code: (id, created).
 pub fn upsert_location(
     conn: &mut DbConnection,
@@ -290,6 +321,7 @@ pub fn upsert_location(
 ) -> QueryResult<(LocationId, bool)> {
     let values = (
         locations::name.eq(&l.name),
+        locations::name_key.eq(crate::text::search_key(&l.name)),
         locations::street.eq(&l.street),
         locations::city.eq(&l.city),
         locations::state.eq(&l.state),
@@ -322,6 +354,7 @@ diesel::table! {
     import_locations (code) {
         code -> Text,
         name -> Text,
+        name_key -> Text,
         street -> Text,
         city -> Text,
         state -> Text,
@@ -341,6 +374,7 @@ pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> Que
         "CREATE TEMPORARY TABLE import_locations (
             code TEXT PRIMARY KEY NOT NULL,
             name TEXT NOT NULL,
+            name_key TEXT NOT NULL,
             street TEXT NOT NULL,
             city TEXT NOT NULL,
             state TEXT NOT NULL,
@@ -358,6 +392,7 @@ pub fn stage_locations(conn: &mut DbConnection, rows: &[CheckedLocation]) -> Que
                 (
                     import_locations::code.eq(&l.code),
                     import_locations::name.eq(&l.name),
+                    import_locations::name_key.eq(crate::text::search_key(&l.name)),
                     import_locations::street.eq(&l.street),
                     import_locations::city.eq(&l.city),
                     import_locations::state.eq(&l.state),
@@ -399,11 +434,11 @@ pub fn merge_staged_locations(
     // of the file comes from the staging table.
     let client = client_id.0;
     conn.batch_execute(&format!(
-        "INSERT INTO locations (client_id, code, name, street, city, state, zip, latitude, longitude, created_at, updated_at)
-         SELECT {client}, code, name, street, city, state, zip, latitude, longitude, {at}, {at}
+        "INSERT INTO locations (client_id, code, name, name_key, street, city, state, zip, latitude, longitude, created_at, updated_at)
+         SELECT {client}, code, name, name_key, street, city, state, zip, latitude, longitude, {at}, {at}
          FROM import_locations WHERE true
          ON CONFLICT (client_id, code) DO UPDATE SET
-            name = excluded.name, street = excluded.street, city = excluded.city,
+            name = excluded.name, name_key = excluded.name_key, street = excluded.street, city = excluded.city,
             state = excluded.state, zip = excluded.zip, latitude = excluded.latitude,
             longitude = excluded.longitude, updated_at = excluded.updated_at"
     ))?;

@@ -219,6 +219,7 @@ diesel::table! {
         longitude -> Double,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 

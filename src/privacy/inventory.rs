@@ -605,6 +605,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("locations", "client_id"),
     plain("locations", "code"),
     plain("locations", "name"),
+    plain("locations", "name_key"),
     plain("locations", "street"),
     plain("locations", "city"),
     plain("locations", "state"),

@@ -106,6 +106,80 @@ async fn a_client_with_many_stores_is_paged_and_searched_on_the_pages() {
     app.stop().await;
 }
 
+/// A store's name is found however it was typed, and however the search is typed: accents
+/// left out or written as combining marks, full-width letters, a soft hyphen, a Cyrillic "а";
+/// by the form, by an import, and for stores made before the key existed (filled at start).
+#[tokio::test]
+async fn a_store_is_found_by_its_name_typed_any_way() {
+    let Some(app) = spawn_app(Backend::Sqlite, "store_names").await else {
+        return;
+    };
+    let (token, client) = scheduler_with_client(&app, "Burger Barn").await;
+    let csv = "code,name,street,city,state,zip\nR1,Cafe\u{301} Royal,1 Broadway,New York,NY,10001\nR2,Burger Place,2 Broadway,New York,NY,10001\n";
+    let r = post_csv(
+        &app,
+        &token,
+        &format!("/api/v1/locations/import?client_id={client}"),
+        csv.to_string(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json_auth(
+            "/api/v1/locations",
+            &token,
+            &serde_json::json!({"client_id": client, "code": "R3", "name": "ＣＡ\u{AD}ＦÉ Noir", "street": "3 Broadway", "city": "New York", "state": "NY", "zip": "10001"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mut staff = signed_in(&serde_json::json!({ "access_token": token }));
+    let found = |html: &str| {
+        ["R1", "R2", "R3"]
+            .into_iter()
+            .filter(|code| html.contains(&format!(">{code}<")))
+            .collect::<Vec<_>>()
+    };
+    let searches: [(&str, &[&str]); 5] = [
+        ("café", &["R1", "R3"]),
+        ("cafe", &["R1", "R3"]),
+        ("CAFE%20ROYAL", &["R1"]),
+        ("c%D0%B0fe", &["R1", "R3"]), // a Cyrillic а
+        ("noir", &["R3"]),
+    ];
+    for (q, expected) in searches {
+        let (_, html, _) = staff
+            .get(&app, &format!("/staff/clients/{client}?q={q}"))
+            .await;
+        assert_eq!(found(&html), expected, "{q}: {html}");
+    }
+    // Stores written before the key existed get it at start.
+    app.state
+        .db
+        .run(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("UPDATE locations SET name_key = ''").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?q=cafe"))
+        .await;
+    assert!(found(&html).is_empty(), "no key, no name match: {html}");
+    let filled = app
+        .state
+        .db
+        .run(|conn| Ok(incognito::clients::store::key_store_names(conn)?))
+        .await
+        .unwrap();
+    assert_eq!(filled, 3);
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/clients/{client}?q=cafe"))
+        .await;
+    assert_eq!(found(&html), ["R1", "R3"], "{html}");
+    app.stop().await;
+}
+
 /// Every list the API answers is one page: at most 100 items, with the total, and a bad page
 /// number or size is named. The attack run drew 13.2 MB from `/locations` in one answer.
 async fn every_api_list_is_a_page_of_at_most_a_hundred(backend: Backend) {
