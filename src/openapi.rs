@@ -42,6 +42,7 @@ use crate::panel::routes as panel;
         panel::reveal,
         clients::list_organizations,
         clients::create_organization,
+        clients::merge_organization,
         clients::list_clients,
         clients::create_client,
         clients::get_client,

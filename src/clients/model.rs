@@ -37,6 +37,15 @@ pub struct NewOrganizationRequest {
     pub friendly_competitor: bool,
 }
 
+/// `POST /organizations/{id}/merge`: the organization this one is the same company as.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeOrganizationRequest {
+    /// The organization that stays: it takes over the other's client, competitor entries,
+    /// shoppers' affiliations and friendly-competitor mark.
+    pub into: i64,
+}
+
 /// A company name as given: trimmed, 1–200 characters, with letters or digits in it.
 pub fn parse_organization_name(raw: &str, field: &str) -> Result<String, crate::error::AppError> {
     let name = raw.trim();

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::csv_import::ImportReport;
 use super::model::{
-    ClientView, JobInput, JobRow, Location, LocationInput, NewOrganizationRequest, OrganizationRef,
-    ProjectInput, ProjectRow,
+    ClientView, JobInput, JobRow, Location, LocationInput, MergeOrganizationRequest,
+    NewOrganizationRequest, OrganizationRef, ProjectInput, ProjectRow,
 };
 use super::service;
 use crate::auth::{CurrentUser, Role};
@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "/api/v1")
         .get("/organizations", list_organizations)
         .post("/organizations", create_organization)
+        .post("/organizations/{id}/merge", merge_organization)
         .get("/clients", list_clients)
         .post("/clients", create_client)
         .get("/clients/{id}", get_client)
@@ -86,6 +87,32 @@ pub async fn create_organization(
         })
         .await?;
     Ok(created_or_found(created, organization))
+}
+
+/// Merge an organization entered twice into the one it is the same company as (`same_as`
+/// on the list names it): `{"into": N}`. The one kept takes over the client, competitor
+/// entries, shoppers' affiliations and friendly-competitor mark; the other is deleted.
+/// 409 when both are clients.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/merge", tag = "clients",
+    params(("id" = i64, Path, description = "The organization entered twice, which goes")),
+    request_body = MergeOrganizationRequest,
+    responses((status = 200, body = Organization), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn merge_organization(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    body: ApiJson<MergeOrganizationRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(Role::SCHEDULING)?;
+    let from = path.into_inner();
+    let request = body.into_inner()?;
+    let kept = state
+        .db
+        .run(move |conn| service::merge_organizations(conn, from, request.into))
+        .await?;
+    Ok(HttpResponse::Ok().json(kept))
 }
 
 /// Every client with its competitors.

@@ -61,6 +61,86 @@ pub fn create_organization(
     })
 }
 
+/// Merges an organization entered twice into the one it is the same company as: `into` takes
+/// over its client (refused when both are clients: their stores and projects are not merged
+/// by a click), its places in competitor lists, the shoppers' affiliations (so conflict
+/// checks keep working) and its friendly-competitor mark; then it is deleted. One
+/// transaction: all of it or nothing.
+pub fn merge_organizations(
+    conn: &mut DbConnection,
+    from: i64,
+    into: i64,
+) -> AppResult<Organization> {
+    use crate::db::schema::{affiliations, client_competitors, clients, organizations as orgs};
+    use diesel::prelude::*;
+    if from == into {
+        return Err(AppError::field(
+            "into",
+            "is this organization itself; name the other one",
+        ));
+    }
+    write_transaction(conn, |conn| {
+        let gone = organizations::find_organization(conn, from)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("No organization has this id."))?;
+        let kept = organizations::find_organization(conn, into)
+            .optional()?
+            .ok_or_else(|| AppError::field("into", "no organization has this id"))?;
+        let gone_client = store::client_of_organization(conn, from)?;
+        let kept_client = store::client_of_organization(conn, into)?;
+        if let (Some(_), Some(_)) = (gone_client, kept_client) {
+            return Err(AppError::conflict(
+                "both_clients",
+                format!(
+                    "“{}” and “{}” are both clients, each with its own stores and projects; they cannot be merged here.",
+                    gone.name, kept.name
+                ),
+            ));
+        }
+        if let Some(client) = gone_client {
+            diesel::update(clients::table.find(client))
+                .set(clients::organization_id.eq(into))
+                .execute(conn)?;
+        }
+        // Competitor entries: moved, once per client, and never a client of itself.
+        let entries: Vec<ClientId> = client_competitors::table
+            .filter(client_competitors::organization_id.eq(from))
+            .select(client_competitors::client_id)
+            .load(conn)?;
+        for client in entries {
+            let held = client_competitors::table
+                .find((client, into))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            let own = store::client_of_organization(conn, into)? == Some(client);
+            let entry = client_competitors::table.find((client, from));
+            if held || own {
+                diesel::delete(entry).execute(conn)?;
+            } else {
+                diesel::update(entry)
+                    .set(client_competitors::organization_id.eq(into))
+                    .execute(conn)?;
+            }
+        }
+        diesel::update(affiliations::table.filter(affiliations::organization_id.eq(from)))
+            .set(affiliations::organization_id.eq(into))
+            .execute(conn)?;
+        diesel::update(orgs::table.filter(orgs::same_as.eq(from)))
+            .set(orgs::same_as.eq(into))
+            .execute(conn)?;
+        // The one that stays is not the same as itself.
+        diesel::update(orgs::table.find(into).filter(orgs::same_as.eq(into)))
+            .set(orgs::same_as.eq(None::<i64>))
+            .execute(conn)?;
+        if gone.friendly_competitor && !kept.friendly_competitor {
+            organizations::set_friendly_competitor(conn, into, true)?;
+        }
+        diesel::delete(orgs::table.find(from)).execute(conn)?;
+        Ok(organizations::find_organization(conn, into)?)
+    })
+}
+
 /// Whether a job's window lies where a real one can: starting at most a year ago and ending
 /// within two years from today (a year 0 or 9999 is a typing mistake).
 fn window_in_reach(

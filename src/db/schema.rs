@@ -80,6 +80,7 @@ diesel::table! {
         name_key -> Text,
         friendly_competitor -> Bool,
         created_at -> Timestamp,
+        same_as -> Nullable<BigInt>,
     }
 }
 

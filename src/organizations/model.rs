@@ -55,6 +55,9 @@ pub struct Organization {
     pub friendly_competitor: bool,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
+    /// An older organization that the name rules find to be the same company, entered twice:
+    /// merge this one into it (`POST /api/v1/organizations/{id}/merge`).
+    pub same_as: Option<i64>,
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ pub fn list_organizations(
 }
 
 /// What `rekey` did: keys brought up to date, and organizations whose new key another already
-/// holds (newer id, older id): the same company entered twice, for staff to merge.
+/// holds (newer id, older id): the same company entered twice, marked `same_as` for staff to
+/// merge.
 #[derive(Debug, Default)]
 pub struct Rekeyed {
     pub updated: usize,
@@ -97,6 +98,11 @@ pub fn rekey(conn: &mut DbConnection) -> QueryResult<Rekeyed> {
             continue;
         }
         if let Some(&other) = holder.get(&fresh) {
+            // Marked for staff to merge; the key stays as it was until they do.
+            diesel::update(organizations::table.find(id))
+                .filter(organizations::same_as.is_null())
+                .set(organizations::same_as.eq(other))
+                .execute(conn)?;
             done.clashes.push((id, other));
             continue;
         }
@@ -108,4 +114,31 @@ pub fn rekey(conn: &mut DbConnection) -> QueryResult<Rekeyed> {
         done.updated += 1;
     }
     Ok(done)
+}
+
+/// At most `limit` organizations entered twice (marked `same_as` by `rekey`), with the one each
+/// is the same company as.
+pub fn entered_twice(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(Organization, Organization)>> {
+    let twice: Vec<Organization> = organizations::table
+        .filter(organizations::same_as.is_not_null())
+        .order(organizations::id.asc())
+        .limit(limit)
+        .select(Organization::as_select())
+        .load(conn)?;
+    let mut pairs = Vec::with_capacity(twice.len());
+    for newer in twice {
+        if let Some(older) = newer.same_as
+            && let Some(older) = organizations::table
+                .find(older)
+                .select(Organization::as_select())
+                .first(conn)
+                .optional()?
+        {
+            pairs.push((newer, older));
+        }
+    }
+    Ok(pairs)
 }

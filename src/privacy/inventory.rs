@@ -274,6 +274,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("organizations", "name_key"),
     plain("organizations", "friendly_competitor"),
     plain("organizations", "created_at"),
+    plain("organizations", "same_as"),
     plain("clients", "id"),
     plain("clients", "organization_id"),
     plain("clients", "created_at"),

@@ -46,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/staff/shoppers/{id}/disqualifications", disqualify)
         .get("/staff/organizations", organizations)
         .post("/staff/organizations", create_organization)
+        .post("/staff/organizations/{id}/merge", merge_organization)
         .get("/staff/clients", client_list)
         .post("/staff/clients", create_client)
         .get("/staff/clients/{id}", client_page)
@@ -434,6 +435,8 @@ async fn disqualify(
 struct OrganizationsPage {
     f: Frame,
     organizations: Vec<Organization>,
+    /// Organizations entered twice, with the one each is (at most 20): (newer, older).
+    twice: Vec<(Organization, Organization)>,
     pager: Pager,
     form: FormState,
 }
@@ -451,16 +454,18 @@ async fn organizations_page(
 ) -> PageResult {
     let (_, f, csrf) = frame(req, state).await?;
     let request = PageRequest::lenient(page, DEFAULT_PER_PAGE);
-    let list = state
+    let (list, twice) = state
         .db
         .run(move |conn| {
-            Ok(crate::organizations::store::list_organizations(
-                conn, request,
-            )?)
+            Ok((
+                crate::organizations::store::list_organizations(conn, request)?,
+                crate::organizations::store::entered_twice(conn, 20)?,
+            ))
         })
         .await?;
     let page = OrganizationsPage {
         f,
+        twice,
         pager: Pager::of(&list, "/staff/organizations?", "organizations"),
         organizations: list.items,
         form,
@@ -499,6 +504,40 @@ async fn create_organization(
             let form = refused(&sent, e, &["name", "friendly_competitor"], &[])?;
             organizations_page(&req, &state, None, form).await
         }
+    }
+}
+
+/// Merges an organization entered twice into the one it is (the form beside the pair).
+async fn merge_organization(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (_, sent) = staff_form(&req, &state, form).await?;
+    let from = path.into_inner();
+    let mut read = Reader::new(&sent);
+    let into = read.id::<i64>("into", "Choose the organization to keep.");
+    let outcome = match into {
+        Some(into) => {
+            state
+                .db
+                .run(move |conn| clients::merge_organizations(conn, from, into))
+                .await
+        }
+        None => Err(AppError::validation(read.errors)),
+    };
+    match outcome {
+        Ok(kept) => Ok(form::done(
+            &state,
+            "/staff/organizations",
+            &format!("Merged: {} is one organization now.", kept.name),
+        )),
+        Err(e) if e.status.is_client_error() => {
+            let form = refused(&sent, e, &[], &[])?;
+            organizations_page(&req, &state, None, form).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

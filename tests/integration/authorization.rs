@@ -27,12 +27,13 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 9] = [
+const OBJECTS: [&str; 10] = [
     "-",
     "job",
     "assignment",
     "batch",
     "client",
+    "organization",
     "project",
     "shopper",
     "staff",
@@ -289,6 +290,18 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
+    let organization = app
+        .post_json_auth(
+            "/api/v1/organizations",
+            &scheduler,
+            &json!({"name": "Matrix Rival"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let (_, qa_email) = staff_account(&app, &admin, "qa", None).await;
     let (_, reviewer_email) = staff_account(&app, &admin, "client_reviewer", Some(client)).await;
     let (_, privacy_email) = staff_account(&app, &admin, "privacy_officer", None).await;
@@ -321,6 +334,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("assignment", (ann_assignment, bob_assignment)),
         ("batch", (batch, batch)),
         ("client", (client, client)),
+        ("organization", (organization, organization)),
         (
             "project",
             (

@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::pages::{csrf_field, signed_in};
 
 async fn post_csv(app: &TestApp, path: &str, token: &str, csv: &str) -> reqwest::Response {
     app.client
@@ -435,6 +436,7 @@ on_both_backends!(
     shoppers_cannot_touch_clients_work,
     a_jobs_candidates_say_who_is_eligible_and_why_not,
     an_affiliation_typed_any_way_is_a_conflict,
+    an_organization_entered_twice_is_merged,
 );
 
 async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
@@ -729,5 +731,145 @@ async fn an_affiliation_typed_any_way_is_a_conflict(backend: Backend) {
         .filter(|o| o["name"].as_str().unwrap().contains("Royal"))
         .count();
     assert_eq!(royal, 2, "Café Royal and Cafe Royale: {organizations}");
+    app.stop().await;
+}
+
+/// Runs SQL as another program would (here: data written before the name rules grew).
+async fn sql(app: &TestApp, statement: String) {
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(statement).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Two organizations that the name rules (as they grew) find to be one company were only
+/// logged at start: now they are marked, listed for staff, and merged, after which a shopper
+/// who works for the old entry is a conflict for the client again.
+async fn an_organization_entered_twice_is_merged(backend: Backend) {
+    let Some(app) = spawn_app(backend, "merge organizations").await else {
+        return;
+    };
+    let (scheduler, client) = scheduler_with_client(&app, "Café Royal").await;
+    let (store, project) = store_and_project(&app, &scheduler, client, "R1").await;
+    let job = job_at(&app, &scheduler, &project, &store, "R1-1").await;
+    let (ann, _) = panel_member(
+        &app,
+        &scheduler,
+        "ann",
+        json!({"affiliations": [{"organization": "Old Entry", "relation": "self"}]}),
+        true,
+    )
+    .await;
+    // The same company, entered under a key of older rules, as a friendly competitor.
+    sql(&app, "UPDATE organizations SET name = 'CAFE\u{301} ROYAL', name_key = 'old key', friendly_competitor = true WHERE name = 'Old Entry'".into()).await;
+    let candidates = format!("/api/v1/jobs/{job}/candidates");
+    let view = get_json(&app, &candidates, &scheduler).await;
+    assert_eq!(view["eligible"][0]["shopper_id"], ann, "not seen yet: {view}");
+
+    let rekeyed = app
+        .state
+        .db
+        .run(|conn| Ok(incognito::organizations::store::rekey(conn)?))
+        .await
+        .unwrap();
+    assert_eq!(rekeyed.clashes.len(), 1, "{rekeyed:?}");
+    let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
+    let named = |name: &str| {
+        organizations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} listed: {organizations}"))
+    };
+    let (kept, twice) = (named("Café Royal"), named("CAFE\u{301} ROYAL"));
+    assert_eq!(twice["same_as"], kept["id"], "{organizations}");
+    assert!(kept["same_as"].is_null());
+
+    // Staff see the pair and merge it; the one kept takes over the shopper's workplace.
+    let mut staff = signed_in(&json!({ "access_token": scheduler }));
+    let (_, html, _) = staff.get(&app, "/staff/organizations").await;
+    let form = format!("/staff/organizations/{}/merge", twice["id"]);
+    assert!(
+        html.contains("Entered twice")
+            && html.contains(&form)
+            && html.contains("Merge into “Café Royal”"),
+        "{html}"
+    );
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/organizations/{}/merge", twice["id"]),
+            &scheduler,
+            &json!({"into": twice["id"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "into");
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &form,
+            &[("csrf_token", &csrf_field(&html)), ("into", &kept["id"].to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, "/staff/organizations").await;
+    assert!(
+        html.contains("Merged: Café Royal is one organization now.")
+            && !html.contains("Entered twice"),
+        "{html}"
+    );
+    let view = get_json(&app, &candidates, &scheduler).await;
+    assert!(view["eligible"].as_array().unwrap().is_empty(), "{view}");
+    assert!(
+        view["not_eligible"][0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("works or worked for"),
+        "{view}"
+    );
+    let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
+    assert_eq!(organizations.as_array().unwrap().len(), 1, "{organizations}");
+    assert_eq!(organizations[0]["friendly_competitor"], true);
+
+    // Two clients are not merged by a click.
+    let r = app
+        .post_json_auth("/api/v1/clients", &scheduler, &json!({"name": "Old Pizza"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    sql(&app, "UPDATE organizations SET name = 'CAFÉ ROYAL INC', name_key = 'older key' WHERE name = 'Old Pizza'".into()).await;
+    app.state
+        .db
+        .run(|conn| Ok(incognito::organizations::store::rekey(conn)?))
+        .await
+        .unwrap();
+    let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
+    let twice = organizations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "CAFÉ ROYAL INC")
+        .unwrap()
+        .clone();
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/organizations/{}/merge", twice["id"]),
+            &scheduler,
+            &json!({"into": twice["same_as"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        problem(r).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("are both clients"),
+    );
     app.stop().await;
 }
