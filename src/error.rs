@@ -241,6 +241,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The job is held already: offered to or taken by a shopper.",
     ),
     (
+        "both_clients",
+        "The two organizations are both clients, each with its own stores and projects: they are not merged by the API.",
+    ),
+    (
         "not_available",
         "This job is not available to this shopper; the detail says why.",
     ),
