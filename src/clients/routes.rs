@@ -96,8 +96,8 @@ pub async fn create_organization(
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/merge", tag = "clients",
     params(("id" = i64, Path, description = "The organization entered twice, which goes")),
     request_body = MergeOrganizationRequest,
-    responses((status = 200, body = Organization), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Organization),
+        (status = 409, description = "Both are clients", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn merge_organization(
     state: web::Data<AppState>,
