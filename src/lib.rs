@@ -28,6 +28,7 @@ pub mod organizations;
 pub mod paging;
 pub mod panel;
 pub mod privacy;
+pub mod reports;
 pub mod routing;
 pub mod startup;
 pub mod state;

@@ -113,7 +113,12 @@ async fn batches_page_with(
     query: &BatchesQuery,
 ) -> PageResult {
     let (f, csrf) = frame(req, state).await?;
-    let project_q = query.project_q.clone().unwrap_or_default().trim().to_string();
+    let project_q = query
+        .project_q
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     // The project chosen from the search, or kept by a refused form.
     let chosen_id = query
         .project_id

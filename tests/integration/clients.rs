@@ -769,7 +769,10 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
     sql(&app, "UPDATE organizations SET name = 'CAFE\u{301} ROYAL', name_key = 'old key', friendly_competitor = true WHERE name = 'Old Entry'".into()).await;
     let candidates = format!("/api/v1/jobs/{job}/candidates");
     let view = get_json(&app, &candidates, &scheduler).await;
-    assert_eq!(view["eligible"][0]["shopper_id"], ann, "not seen yet: {view}");
+    assert_eq!(
+        view["eligible"][0]["shopper_id"], ann,
+        "not seen yet: {view}"
+    );
 
     let rekeyed = app
         .state
@@ -815,7 +818,10 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
         .post(
             &app,
             &form,
-            &[("csrf_token", &csrf_field(&html)), ("into", &kept["id"].to_string())],
+            &[
+                ("csrf_token", &csrf_field(&html)),
+                ("into", &kept["id"].to_string()),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -835,7 +841,11 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
         "{view}"
     );
     let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
-    assert_eq!(organizations.as_array().unwrap().len(), 1, "{organizations}");
+    assert_eq!(
+        organizations.as_array().unwrap().len(),
+        1,
+        "{organizations}"
+    );
     assert_eq!(organizations[0]["friendly_competitor"], true);
 
     // Two clients are not merged by a click.

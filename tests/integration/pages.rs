@@ -1529,7 +1529,9 @@ async fn staff_fill_jobs_by_batch_and_raise_a_bonus_on_the_pages() {
     // The project is found by its name or its client's, and chosen from what was found.
     let (status, html, _) = staff.get(&app, "/staff/batches").await;
     assert_eq!(status, StatusCode::OK);
-    let chosen = format!(r#"<a href="/staff/batches?project_id={project}#project">Burger Barn · Spring</a>"#);
+    let chosen = format!(
+        r#"<a href="/staff/batches?project_id={project}#project">Burger Barn · Spring</a>"#
+    );
     assert!(
         html.contains("The newest projects:") && html.contains(&chosen),
         "{html}"
