@@ -250,6 +250,7 @@ impl Demo<'_> {
                 show_client_name: false,
                 offer_hours: Some(48),
                 self_assign_min_rating: None,
+                report_grace_days: None,
             };
             projects.push(clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id);
             client_ids.push(client.id);

@@ -241,6 +241,26 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The job is held already: offered to or taken by a shopper.",
     ),
     (
+        "no_questionnaire",
+        "The project has no published questionnaire yet, so its reports cannot be filled in.",
+    ),
+    (
+        "already_published",
+        "A published questionnaire version never changes: send the edited document as a new version.",
+    ),
+    (
+        "report_closed",
+        "The report was handed in already, or its assignment has no report to fill in.",
+    ),
+    (
+        "report_late",
+        "The report's deadline (the job's window plus the project's grace days) has passed: staff reopen it.",
+    ),
+    (
+        "not_visited",
+        "The visit has not been reported yet: say that you made the visit, then hand the report in.",
+    ),
+    (
         "both_clients",
         "The two organizations are both clients, each with its own stores and projects: they are not merged by the API.",
     ),

@@ -131,6 +131,10 @@ id_type!(
     /// An assignment's id.
     AssignmentId
 );
+id_type!(
+    /// A questionnaire version's id.
+    QuestionnaireId
+);
 
 impl From<UserId> for ShopperId {
     fn from(user: UserId) -> Self {

@@ -7,6 +7,7 @@ use crate::assignments::routes as assignments;
 use crate::auth::routes as auth;
 use crate::clients::routes as clients;
 use crate::panel::routes as panel;
+use crate::reports::routes as reports;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -77,10 +78,19 @@ use crate::panel::routes as panel;
         assignments::visit,
         assignments::reassign,
         assignments::location_closed,
+        reports::list_questionnaires,
+        reports::create_questionnaire,
+        reports::import_xlsform,
+        reports::get_questionnaire,
+        reports::publish,
+        reports::get_report,
+        reports::save_report,
+        reports::submit,
+        reports::reopen,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"), (name = "reports", description = "Questionnaires, and the reports shoppers hand in"))
 )]
 pub struct ApiDoc;
 

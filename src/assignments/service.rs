@@ -24,7 +24,7 @@ use crate::keys::Keys;
 use crate::paging::{PageRequest, Paged};
 use crate::panel::store as panel;
 
-fn changed_meanwhile() -> AppError {
+pub fn changed_meanwhile() -> AppError {
     AppError::conflict(
         "illegal_transition",
         "The assignment changed meanwhile; reload it and try again.",

@@ -310,6 +310,9 @@ pub struct ProjectInput {
     /// Shoppers rated at least this (1–10) may take a job without asking; nobody when left
     /// out.
     pub self_assign_min_rating: Option<f64>,
+    /// Days after a job's window that its report may still be handed in (0–30; 2 when left
+    /// out); later, staff reopen it.
+    pub report_grace_days: Option<i32>,
 }
 
 impl ProjectInput {
@@ -351,6 +354,7 @@ pub struct ProjectRow {
     pub created_at: NaiveDateTime,
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
+    pub report_grace_days: i32,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

@@ -481,6 +481,12 @@ pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
     {
         errors.push(FieldError::new("self_assign_min_rating", "must be 1 to 10"));
     }
+    if input
+        .report_grace_days
+        .is_some_and(|d| !(0..=30).contains(&d))
+    {
+        errors.push(FieldError::new("report_grace_days", "must be 0 to 30"));
+    }
     errors
 }
 
@@ -520,6 +526,7 @@ pub fn create_project(
                 show_client_name: input.show_client_name,
                 offer_hours,
                 self_assign_min_rating: input.self_assign_min_rating,
+                report_grace_days: input.report_grace_days.unwrap_or(2),
             },
             now,
         )?;

@@ -494,6 +494,7 @@ pub struct NewProject<'a> {
     pub show_client_name: bool,
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
+    pub report_grace_days: i32,
 }
 
 pub fn insert_project(
@@ -525,6 +526,7 @@ pub fn insert_project(
             (
                 projects::offer_hours.eq(p.offer_hours),
                 projects::self_assign_min_rating.eq(p.self_assign_min_rating),
+                projects::report_grace_days.eq(p.report_grace_days),
             ),
         ))
         .returning(projects::id)

@@ -256,6 +256,7 @@ diesel::table! {
         created_at -> Timestamp,
         offer_hours -> Integer,
         self_assign_min_rating -> Nullable<Double>,
+        report_grace_days -> Integer,
     }
 }
 
@@ -397,6 +398,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    questionnaires (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        version -> Integer,
+        status -> Text,
+        document -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reports (assignment_id) {
+        assignment_id -> BigInt,
+        questionnaire_id -> BigInt,
+        answers -> Text,
+        visit_started_at -> Nullable<Timestamp>,
+        visit_ended_at -> Nullable<Timestamp>,
+        receipt_cents -> Nullable<BigInt>,
+        status -> Text,
+        reopened_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(questionnaires -> projects (project_id));
+diesel::joinable!(reports -> questionnaires (questionnaire_id));
+diesel::joinable!(reports -> assignments (assignment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -427,4 +461,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     digests,
     index_version,
     index_changes,
+    questionnaires,
+    reports,
 );

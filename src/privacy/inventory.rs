@@ -144,6 +144,7 @@ const fn plain(table: &'static str, column: &'static str) -> ColumnEntry {
 }
 
 const ACCOUNT_LIFETIME: &str = "while the account exists; deleted with it";
+const REPORT_LIFETIME: &str = "while the shopper is on the panel, and for the client as long as its contract keeps reports (pseudonymous to the client); deleted with the account";
 const PANEL_LIFETIME: &str =
     "while the shopper is on the panel; deleted with the account (or when the shopper asks)";
 
@@ -648,6 +649,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("projects", "created_at"),
     plain("projects", "offer_hours"),
     plain("projects", "self_assign_min_rating"),
+    plain("projects", "report_grace_days"),
     plain("jobs", "id"),
     plain("jobs", "project_id"),
     plain("jobs", "location_id"),
@@ -668,6 +670,81 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("jobs", "status"),
     plain("jobs", "created_at"),
     plain("jobs", "updated_at"),
+    // questionnaires: a project's forms, written by staff
+    plain("questionnaires", "id"),
+    plain("questionnaires", "project_id"),
+    plain("questionnaires", "version"),
+    plain("questionnaires", "status"),
+    plain("questionnaires", "document"),
+    plain("questionnaires", "created_by"),
+    plain("questionnaires", "created_at"),
+    plain("questionnaires", "published_at"),
+    // reports: what a shopper hands in about a visit
+    plain("reports", "assignment_id"),
+    plain("reports", "questionnaire_id"),
+    personal(
+        "reports",
+        "answers",
+        Category::I,
+        "the deliverable the client paid for: the shopper's answers about the visit (free text may say more; QA can redact it before release)",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "visit_started_at",
+        Category::I,
+        "when the shopper was in the store: the client's report, and proof of the visit",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "visit_ended_at",
+        Category::I,
+        "when the shopper left the store: the client's report, and proof of the visit",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "receipt_cents",
+        Category::D,
+        "reimburse what the shopper spent on the visit (up to the job's cap)",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "status",
+        Category::I,
+        "know whether the shopper handed the report in",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "reopened_until",
+        Category::I,
+        "let a shopper hand in a late report when staff reopened it",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "created_at",
+        Category::I,
+        "show when the shopper started the report",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "updated_at",
+        Category::I,
+        "show when the report was last saved",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "reports",
+        "submitted_at",
+        Category::I,
+        "show when the report was handed in (QA's queue is oldest first)",
+        REPORT_LIFETIME,
+    ),
     // assignments: a shopper's work history
     plain("assignments", "id"),
     plain("assignments", "job_id"),

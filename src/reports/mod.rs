@@ -5,6 +5,9 @@
 
 pub mod expr;
 pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;
 pub mod xlsform;
 
 pub use model::{Answer, Answers, Question, QuestionKind, Questionnaire, QuestionnaireDoc, Score};

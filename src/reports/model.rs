@@ -344,6 +344,65 @@ impl Questionnaire {
         Ok(parsed)
     }
 
+    /// Reads a whole set of answers (a JSON object by question name; `null` is unanswered):
+    /// each checked against its question, then every constraint against the set; every
+    /// problem at once, each named `answers.<name>` in the shopper's words.
+    pub fn read_answers(
+        &self,
+        given: &serde_json::Map<String, Json>,
+    ) -> Result<Answers, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut answers = Answers::default();
+        for (name, value) in given {
+            if value.is_null() {
+                continue;
+            }
+            match self.question(name) {
+                None => errors.push(FieldError::new(
+                    format!("answers.{name}"),
+                    "This questionnaire has no such question.",
+                )),
+                Some(q) => match parse_answer(q, value) {
+                    Ok(a) => {
+                        answers.0.insert(name.clone(), a);
+                    }
+                    Err(e) => errors.push(FieldError::new(format!("answers.{name}"), e)),
+                },
+            }
+        }
+        for q in self.questions() {
+            let (Some(c), Some(a)) = (self.constraint.get(&q.name), answers.get(&q.name)) else {
+                continue;
+            };
+            if !a.is_not_applicable() && !c.holds(&|other| answers.value(other), &a.value()) {
+                errors.push(FieldError::new(
+                    format!("answers.{}", q.name),
+                    q.constraint_message
+                        .clone()
+                        .unwrap_or_else(|| "This answer is not one the question accepts.".into()),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(answers)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The answers kept when a report is handed in: those of the questions asked.
+    pub fn only_asked(&self, answers: &Answers) -> Answers {
+        let asked = self.asked(answers);
+        Answers(
+            answers
+                .0
+                .iter()
+                .filter(|(name, _)| asked.contains(*name))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// The score of a report: per section and overall.
     pub fn score(&self, answers: &Answers) -> Score {
         let asked = self.asked(answers);
@@ -872,6 +931,30 @@ mod tests {
         // A constraint reads the report's other answers: after a long wait, 1 is allowed.
         let long_wait = answers(json!({"wait": 25}));
         assert!(q.check_answer("speed", &json!(1), &long_wait).is_ok());
+    }
+
+    #[test]
+    fn a_set_of_answers_is_read_whole() {
+        let q = drive_thru();
+        let given = json!({"greeted": "maybe", "speed": 1, "wait": 5, "nobody": 1, "items": null});
+        let errors = q.read_answers(given.as_object().unwrap()).unwrap_err();
+        let said: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "answers.greeted: Answer yes or no.",
+                "answers.nobody: This questionnaire has no such question.",
+                "answers.speed: Only a long wait can be rated 1.",
+            ]
+        );
+        let given = json!({"greeted": "yes", "speed": 1, "wait": 25, "why_not": "kept"});
+        let answers = q.read_answers(given.as_object().unwrap()).unwrap();
+        assert_eq!(answers.0.len(), 4);
+        // Handed in, an answer to a question not asked is dropped.
+        assert!(!q.only_asked(&answers).has("why_not"));
     }
 
     #[test]

@@ -660,6 +660,7 @@ const PROJECT_FIELDS: &[&str] = &[
     "min_rating",
     "offer_hours",
     "self_assign_min_rating",
+    "report_grace_days",
     "vehicle",
     "show_client_name",
 ];
@@ -962,6 +963,7 @@ async fn create_project(
         show_client_name: read.ticked("show_client_name"),
         offer_hours: read.whole("offer_hours"),
         self_assign_min_rating: read.number("self_assign_min_rating"),
+        report_grace_days: read.whole("report_grace_days"),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

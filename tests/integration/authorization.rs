@@ -27,13 +27,14 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 10] = [
+const OBJECTS: [&str; 11] = [
     "-",
     "job",
     "assignment",
     "batch",
     "client",
     "organization",
+    "questionnaire",
     "project",
     "shopper",
     "staff",
@@ -307,6 +308,19 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
     let (_, privacy_email) = staff_account(&app, &admin, "privacy_officer", None).await;
     let (spare_staff, _) = staff_account(&app, &admin, "qa", None).await;
     let (store, project) = store_and_project(&app, &scheduler, client, "M1").await;
+    let questionnaire = app
+        .post_json_auth(
+            &format!("/api/v1/projects/{}/questionnaires", project["id"]),
+            &scheduler,
+            &json!({"title": "Visit", "sections": [{"title": "One", "questions": [
+                {"name": "greeted", "label": "Were you greeted?", "kind": "yes_no"}]}]}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let mut jobs = Vec::new();
     for code in ["J1", "J2", "J3"] {
         jobs.push(job_at(&app, &scheduler, &project, &store, code).await);
@@ -335,6 +349,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("batch", (batch, batch)),
         ("client", (client, client)),
         ("organization", (organization, organization)),
+        ("questionnaire", (questionnaire, questionnaire)),
         (
             "project",
             (

@@ -20,6 +20,7 @@ mod matching_cli;
 mod operations;
 mod pages;
 mod panel;
+mod reports;
 mod schema;
 mod security;
 mod settings;

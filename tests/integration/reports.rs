@@ -1,0 +1,462 @@
+//! Questionnaires and reports through the API: staff write and publish versions (as a
+//! document or from XLSForm sheets); the assignment's shopper fills the report, saved whole or
+//! not at all, and hands it in after the visit; a report keeps its version; a late report
+//! needs staff to reopen it; nobody else writes it, and another shopper cannot see it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::assignments::{job, post, setup};
+use crate::helpers::*;
+
+/// A drive-thru questionnaire: yes/no with points, a follow-up asked only on "no", a
+/// multiple choice with points, a required number, a rating with a constraint.
+fn drive_thru(title: &str) -> Value {
+    json!({
+        "title": title,
+        "sections": [
+            {"title": "Order", "questions": [
+                {"name": "greeted", "label": "Were you greeted?", "kind": "yes_no",
+                 "required": true, "points": {"yes": 5, "no": 0}},
+                {"name": "why_not", "label": "What happened instead?", "kind": "text",
+                 "required": true, "relevant": "${greeted} = 'no'"},
+                {"name": "items", "label": "What did you order?", "kind": "multiple_choice",
+                 "choices": [
+                    {"value": "fries", "label": "Fries", "points": 2},
+                    {"value": "shake", "label": "Shake", "points": 3}]}
+            ]},
+            {"title": "Wait", "questions": [
+                {"name": "wait", "label": "Minutes at the window", "kind": "number",
+                 "required": true, "min": 0, "max": 120},
+                {"name": "speed", "label": "How fast was it?", "kind": "rating", "scale": 5,
+                 "points": {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4},
+                 "constraint": ". >= 2 or ${wait} > 10",
+                 "constraint_message": "Only a long wait can be rated 1."}
+            ]}
+        ]
+    })
+}
+
+async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let r = app.put_json_auth(path, token, &body).await;
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A published questionnaire of the project: its id.
+async fn published(app: &TestApp, scheduler: &str, project: i64, doc: Value) -> i64 {
+    let (status, created) = post(
+        app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        scheduler,
+        doc,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (status, done) = post(
+        app,
+        &format!("/api/v1/questionnaires/{id}/publish"),
+        scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    id
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|f| f["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn rfc3339(minutes_ago: i64) -> String {
+    (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes_ago))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+on_both_backends!(
+    a_shopper_fills_and_hands_in_a_report,
+    a_late_report_needs_staff_to_reopen_it,
+    a_questionnaire_comes_from_spreadsheet_sheets,
+);
+
+async fn a_shopper_fills_and_hands_in_a_report(backend: Backend) {
+    let Some(app) = spawn_app(backend, "reports").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let (status, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{assigned}");
+    let id = assigned["id"].as_i64().unwrap();
+    let report = format!("/api/v1/assignments/{id}/report");
+    let submit = format!("/api/v1/assignments/{id}/submit");
+
+    // No questionnaire yet: a clear 409, not a 500; a draft is not enough.
+    let r = app.get_auth(&report, &ana_token).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let p = problem(r).await;
+    assert_eq!(p["code"], "no_questionnaire", "{p}");
+    let (status, draft) = post(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        &scheduler,
+        drive_thru("Drive-thru"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(
+        (draft["version"].as_i64(), draft["status"].as_str()),
+        (Some(1), Some("draft"))
+    );
+    let r = app.get_auth(&report, &ana_token).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // A bad document is refused whole, each problem named where it is.
+    let mut bad = drive_thru("");
+    bad["sections"][0]["questions"][0]["relevant"] = json!("${later} = 1");
+    let (status, p) = post(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        &scheduler,
+        bad,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(
+        fields(&p),
+        ["title", "sections[0].questions[0].relevant"],
+        "{p}"
+    );
+    let qid = draft["id"].as_i64().unwrap();
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/questionnaires/{qid}/publish"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, p) = post(
+        &app,
+        &format!("/api/v1/questionnaires/{qid}/publish"),
+        &scheduler,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(p["code"], "already_published");
+
+    let view = get_json(&app, &report, &ana_token).await;
+    assert_eq!(view["questionnaire"]["version"], 1);
+    let missing: Vec<&str> = view["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        ["visit_started_at", "visit_ended_at", "greeted", "wait"]
+    );
+
+    // A save with a bad answer saves nothing, and names each problem in the shopper's words.
+    let (status, p) = put(
+        &app,
+        &report,
+        &ana_token,
+        json!({"answers": {"greeted": "maybe", "wait": 4, "speed": 1}, "receipt_cents": -5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(
+        fields(&p),
+        ["receipt_cents", "answers.greeted", "answers.speed"],
+        "{p}"
+    );
+    assert!(
+        p["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only a long wait can be rated 1"),
+        "{p}"
+    );
+    let view = get_json(&app, &report, &ana_token).await;
+    assert_eq!(view["answers"], json!({}), "nothing was saved");
+
+    // "No" asks why; handing in before the visit is refused.
+    let (status, view) = put(
+        &app,
+        &report,
+        &ana_token,
+        json!({"answers": {"greeted": "no"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(
+        view["asked"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("why_not"))
+    );
+    let (status, p) = post(&app, &submit, &ana_token, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(p["code"], "not_visited", "{p}");
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/visit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, p) = post(&app, &submit, &ana_token, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        fields(&p),
+        ["visit_started_at", "visit_ended_at", "why_not", "wait"],
+        "{p}"
+    );
+
+    // A version published meanwhile does not change a report started on the first.
+    published(
+        &app,
+        &scheduler,
+        project,
+        drive_thru("Drive-thru, second edition"),
+    )
+    .await;
+    let view = get_json(&app, &report, &ana_token).await;
+    assert_eq!(view["questionnaire"]["version"], 1);
+    assert_eq!(view["questionnaire"]["document"]["title"], "Drive-thru");
+
+    // Only its shopper writes it; another shopper does not even see it; staff read it.
+    let whole = json!({
+        "answers": {"greeted": "yes", "why_not": "not asked any more", "items": ["fries"],
+                    "wait": 4, "speed": 4},
+        "visit_started_at": rfc3339(60), "visit_ended_at": rfc3339(40), "receipt_cents": 1250
+    });
+    let (status, _) = put(&app, &report, &ben_token, whole.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = app.get_auth(&report, &ben_token).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (status, _) = put(&app, &report, &scheduler, whole.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, view) = put(&app, &report, &ana_token, whole.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    // Worked by hand: greeted 5 of 5, items 2 of 5 (fries, not the shake), speed 3 of 4.
+    assert_eq!(
+        (
+            view["score"]["earned"].as_i64(),
+            view["score"]["possible"].as_i64()
+        ),
+        (Some(10), Some(14)),
+        "{view}"
+    );
+    assert_eq!(view["score"]["sections"][1]["earned"], 3);
+    assert_eq!(view["receipt_cents"], 1250);
+    let seen = get_json(&app, &report, &scheduler).await;
+    assert_eq!(seen["answers"]["wait"], 4.0);
+    let log = get_items(&app, "/api/v1/me/access-log", &ana_token).await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["purpose"].as_str().unwrap_or("").contains("report")),
+        "the shopper sees that staff read the report: {log}"
+    );
+
+    // Handed in: the answer to a question not asked is dropped; the assignment is submitted;
+    // the report is closed to changes.
+    let (status, done) = post(&app, &submit, &ana_token, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "submitted");
+    assert!(done["answers"].get("why_not").is_none(), "{done}");
+    let mine = get_items(&app, "/api/v1/me/assignments", &ana_token).await;
+    assert_eq!(mine[0]["state"], "submitted", "{mine}");
+    let (status, p) = put(&app, &report, &ana_token, whole).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(p["code"], "report_closed");
+    let (status, _) = post(&app, &submit, &ana_token, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.stop().await;
+}
+
+async fn a_late_report_needs_staff_to_reopen_it(backend: Backend) {
+    let Some(app) = spawn_app(backend, "late reports").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"report_grace_days": 2})).await;
+    published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
+    let job = job(&app, &scheduler, project, store, -1, 0).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let id = assigned["id"].as_i64().unwrap();
+    let report = format!("/api/v1/assignments/{id}/report");
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/visit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let answers = json!({"answers": {"greeted": "yes", "wait": 3},
+        "visit_started_at": rfc3339(30), "visit_ended_at": rfc3339(20)});
+    let (status, view) = put(&app, &report, &ana_token, answers.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+
+    // Two grace days after the window: still open; the third: late. (Access tokens last a
+    // day: both sign in again on the moved clock.)
+    let emails = [
+        get_json(&app, "/api/v1/me", &ana_token).await["email"].clone(),
+        get_json(&app, "/api/v1/me", &scheduler).await["email"].clone(),
+    ];
+    app.state.clock.advance(chrono::TimeDelta::days(2)).unwrap();
+    let again = |email: Value| {
+        let app = &app;
+        async move {
+            let r = app.login(email.as_str().unwrap(), STRONG_PASSWORD).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            access(&r.json::<Value>().await.unwrap())
+        }
+    };
+    let ana_token = again(emails[0].clone()).await;
+    let (status, _) = put(&app, &report, &ana_token, answers.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    app.state.clock.advance(chrono::TimeDelta::days(1)).unwrap();
+    let ana_token = again(emails[0].clone()).await;
+    let scheduler = again(emails[1].clone()).await;
+    let (status, p) = put(&app, &report, &ana_token, answers.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(p["code"], "report_late");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("your answers are kept"),
+        "{p}"
+    );
+    let (status, p) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/submit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+
+    // Staff reopen it (a shopper cannot); then it is handed in.
+    let reopen = format!("/api/v1/assignments/{id}/report/reopen");
+    let (status, _) = post(&app, &reopen, &ana_token, json!({"days": 3})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, p) = post(&app, &reopen, &scheduler, json!({"days": 30})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (status, view) = post(&app, &reopen, &scheduler, json!({"days": 3})).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    // The visit's times lie before "now" on the moved clock, within the window.
+    let (status, done) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/submit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    app.stop().await;
+}
+
+async fn a_questionnaire_comes_from_spreadsheet_sheets(backend: Backend) {
+    let Some(app) = spawn_app(backend, "xlsform").await else {
+        return;
+    };
+    let (scheduler, _, _, project) = setup(&app, json!({})).await;
+    let survey = "type,name,label,required,relevant,hint,points\n\
+        begin group,order,Order,,,,\n\
+        select_one yn,greeted,Were you greeted?,yes,,Within 10 seconds,\n\
+        text,why_not,What happened instead?,yes,${greeted} = 'no',,\n\
+        end group,,,,,,\n\
+        begin group,wait,Wait,,,,\n\
+        integer,minutes,Minutes at the window,yes,,,\n\
+        range,speed,How fast was it?,,,,1=0 2=1 3=2 4=3 5=4\n\
+        end group,,,,,,\n";
+    let choices = "list_name,name,label,points\nyn,yes,Yes,5\nyn,no,No,0\n";
+    let (status, created) = post(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires/xlsform"),
+        &scheduler,
+        json!({"title": "Drive-thru", "survey": survey, "choices": choices}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let doc = &created["document"];
+    assert_eq!(doc["sections"][0]["questions"][0]["kind"], "yes_no");
+    assert_eq!(doc["sections"][0]["questions"][0]["points"]["yes"], 5);
+    assert_eq!(doc["sections"][1]["questions"][1]["kind"], "rating");
+    // The document exported is the one a new version takes.
+    let id = created["id"].as_i64().unwrap();
+    let exported = get_json(&app, &format!("/api/v1/questionnaires/{id}"), &scheduler).await;
+    let (status, again) = post(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        &scheduler,
+        exported["document"].clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again["version"], 2);
+    assert_eq!(again["document"], exported["document"]);
+    let list = get_items(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        &scheduler,
+    )
+    .await;
+    assert_eq!(list[0]["version"], 2, "newest first: {list}");
+    assert_eq!(list[1]["questions"], 4);
+
+    // A sheet with mistakes is refused, each named by its line.
+    let (status, p) = post(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires/xlsform"),
+        &scheduler,
+        json!({"title": "Broken", "survey": "type,name,label\nnote,hello,Hello\n", "choices": ""}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 2: the type “note” is not one"),
+        "{p}"
+    );
+    // A shopper neither writes nor reads questionnaires.
+    let (_, shopper) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let r = app
+        .get_auth(&format!("/api/v1/questionnaires/{id}"), &shopper)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}
