@@ -717,8 +717,10 @@ fn parse_answer(q: &Question, answer: &Json) -> Result<Answer, String> {
         }
         QuestionKind::Rating => {
             let top = q.scale.unwrap_or(5);
-            match answer.as_u64() {
-                Some(v) if (1..=u64::from(top)).contains(&v) => Ok(Answer::Number(v as f64)),
+            match answer.as_f64() {
+                Some(v) if v.fract() == 0.0 && (1.0..=f64::from(top)).contains(&v) => {
+                    Ok(Answer::Number(v))
+                }
                 _ => Err(format!("Choose a rating from 1 to {top}.")),
             }
         }
@@ -927,6 +929,11 @@ mod tests {
         assert_eq!(
             q.check_answer("fries_hot", &json!("n/a"), &none).unwrap(),
             Answer::Choice("n/a".into())
+        );
+        // A rating sent as 4.0 (as a page's number reads) is the rating 4.
+        assert_eq!(
+            q.check_answer("speed", &json!(4.0), &none).unwrap(),
+            Answer::Number(4.0)
         );
         // A constraint reads the report's other answers: after a long wait, 1 is allowed.
         let long_wait = answers(json!({"wait": 25}));

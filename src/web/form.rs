@@ -117,6 +117,14 @@ impl FormState {
         }
     }
 
+    /// A form filled with stored values, not yet sent.
+    pub fn filled(values: HashMap<String, String>) -> Self {
+        Self {
+            values,
+            ..Self::default()
+        }
+    }
+
     /// The form as it was sent and refused: every value kept except the `sealed` ones, each
     /// of the error's fields placed beside the input of that name (`renamed` maps the API's
     /// field names to the form's where they differ: `("fee_cents", "fee")`), the rest, or

@@ -474,7 +474,9 @@ fn moved_words(mv: &Move, code: &str) -> String {
         Move::Decline { .. } => format!("Declined: {code} goes back to other shoppers."),
         Move::Cancel { .. } => format!("{code} is called off."),
         Move::Reschedule { visit_on } => format!("The visit to {code} is planned for {visit_on}."),
-        Move::Visit { .. } => format!("Visit to {code} reported. Thank you!"),
+        Move::Visit { .. } => {
+            format!("Visit to {code} reported. Thank you! Fill in its report next.")
+        }
         Move::Reassign { .. } => format!("{code} is taken back."),
         Move::LocationClosed { .. } => {
             format!("Thank you: {code} is closed, and staff will look at the store.")

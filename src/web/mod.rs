@@ -19,6 +19,7 @@ mod desk;
 pub mod form;
 mod jobs;
 mod pages;
+mod report;
 mod session;
 mod shopper;
 mod staff;
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     shopper::routes(cfg);
     jobs::routes(cfg);
+    report::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

@@ -460,3 +460,174 @@ async fn a_questionnaire_comes_from_spreadsheet_sheets(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+/// The visit's day and the times in and out, in New York (where the test shoppers live), a
+/// little before now and on one day.
+fn new_york_visit() -> (String, String, String) {
+    let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let now = chrono::Utc::now().with_timezone(&zone);
+    let (mut went_in, mut came_out) = (
+        now - chrono::TimeDelta::minutes(40),
+        now - chrono::TimeDelta::minutes(20),
+    );
+    while went_in.date_naive() != came_out.date_naive() {
+        went_in -= chrono::TimeDelta::hours(1);
+        came_out -= chrono::TimeDelta::hours(1);
+    }
+    (
+        went_in.format("%Y-%m-%d").to_string(),
+        went_in.format("%H:%M").to_string(),
+        came_out.format("%H:%M").to_string(),
+    )
+}
+
+/// The report on the page, as a shopper on a phone fills it: follow-up questions appear once
+/// saved, every mistake is named beside its field with what was typed kept, and it is handed in.
+#[tokio::test]
+async fn a_shopper_hands_in_the_report_on_the_page() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "report page").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let id = assigned["id"].as_i64().unwrap();
+    post(
+        &app,
+        &format!("/api/v1/assignments/{id}/visit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    let mut ana_pages = signed_in(&json!({ "access_token": ana_token }));
+    let (_, html, _) = ana_pages.get(&app, "/shopper/assignments").await;
+    let page = format!("/shopper/assignments/{id}/report");
+    assert!(
+        html.contains(&format!(
+            r#"<a class="button" href="{page}">Fill in the report</a>"#
+        )),
+        "{html}"
+    );
+    let (status, html, _) = ana_pages.get(&app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Were you greeted?")
+            && !html.contains("What happened instead?")
+            && html.contains("Still to answer before you hand it in: When you went in; When you came out; Were you greeted?; Minutes at the window."),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let (day, went_in, came_out) = new_york_visit();
+
+    // Mistakes: named beside their fields, what was typed kept, nothing saved.
+    let (status, html, _) = ana_pages
+        .post(
+            &app,
+            &page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "save"),
+                ("visit_date", &day),
+                ("visit_in", "25:00"),
+                ("q.greeted", "no"),
+                ("q.wait", "a while"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Type the time like 14:05, not “25:00”.")
+            && html.contains(r#"value="no" checked"#)
+            && html.contains(r#"value="a while""#),
+        "{html}"
+    );
+    let (status, html, _) = ana_pages
+        .post(
+            &app,
+            &page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "save"),
+                ("q.greeted", "no"),
+                ("q.wait", "a while"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="q.wait-error">Type a number, like 12 or 4.5."#),
+        "{html}"
+    );
+
+    // Saved: the follow-up question appears.
+    let (status, _, location) = ana_pages
+        .post(
+            &app,
+            &page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "save"),
+                ("q.greeted", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(page.as_str()));
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(
+        html.contains("Saved.") && html.contains("What happened instead?"),
+        "{html}"
+    );
+
+    // Handing in with an answer missing names it; then complete, it goes through.
+    let mut fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("action", "submit"),
+        ("visit_date", &day),
+        ("visit_in", &went_in),
+        ("visit_out", &came_out),
+        ("receipt", "12.50"),
+        ("q.greeted", "no"),
+        ("q.items.fries", "on"),
+        ("q.wait", "4"),
+        ("q.speed", "4"),
+    ];
+    let (status, html, _) = ana_pages.post(&app, &page, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains(r#"id="q.why_not-error">“What happened instead?” is not answered yet."#)
+            && html.contains(r#"name="q.items.fries" checked"#),
+        "{html}"
+    );
+    fields.push(("q.why_not", "Nobody came to the window for a minute."));
+    let (status, _, location) = ana_pages.post(&app, &page, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/shopper/assignments"));
+    let (_, html, _) = ana_pages.get(&app, "/shopper/assignments").await;
+    assert!(
+        html.contains("Report handed in. Thank you!")
+            && html.contains("See the report you handed in"),
+        "{html}"
+    );
+    let report = get_json(
+        &app,
+        &format!("/api/v1/assignments/{id}/report"),
+        &ana_token,
+    )
+    .await;
+    assert_eq!(report["status"], "submitted");
+    assert_eq!(report["receipt_cents"], 1250);
+    assert_eq!(report["answers"]["items"], json!(["fries"]));
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(html.contains("You handed this report in."), "{html}");
+    app.stop().await;
+}

@@ -1,0 +1,440 @@
+//! The shopper's report page, phone first: the visit's times (in the shopper's own zone), the
+//! receipt amount, and the questions asked given the answers so far, section by section. "Save"
+//! keeps a draft (whole, or nothing when anything is wrong, every typed value kept); "Hand in"
+//! saves and submits. The assignment's shopper only.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use askama::Template;
+use chrono::{NaiveDate, NaiveTime, TimeZone};
+
+use super::form::{FormState, Reader};
+use super::session::{csrf, form_post_in, page_user_in};
+use super::{PageResult, html};
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, FieldError};
+use crate::ids::AssignmentId;
+use crate::reports::model::{Answer, QuestionKind, Questionnaire};
+use crate::reports::service::{self, ReportInput, ReportView};
+use crate::reports::store::ReportStatus;
+use crate::routing::Routes;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "")
+        .get("/shopper/assignments/{id}/report", report_page)
+        .post("/shopper/assignments/{id}/report", save_report);
+}
+
+/// One question as the page draws it.
+struct Shown {
+    /// The input's name: `q.<question>` (a multiple choice's boxes add `.<choice>`).
+    field: String,
+    label: String,
+    help: Option<String>,
+    /// `yes_no`, `choice`, `multiple`, `number`, `text`, `date`, `time`, `rating`, `media`.
+    kind: &'static str,
+    required: bool,
+    /// (value, words) of the answers to choose from.
+    choices: Vec<(String, String)>,
+    /// A rating's top.
+    scale: u32,
+}
+
+struct ShownSection {
+    title: String,
+    questions: Vec<Shown>,
+}
+
+#[derive(Template)]
+#[template(path = "shopper_report.html")]
+struct ReportPage {
+    email: String,
+    csrf: String,
+    notice: Option<String>,
+    id: AssignmentId,
+    title: String,
+    sections: Vec<ShownSection>,
+    /// What is still missing before it can be handed in, in words.
+    missing: Vec<String>,
+    deadline: NaiveDate,
+    submitted: bool,
+    /// The visit's day, as the date input's bounds.
+    min_day: String,
+    max_day: String,
+    form: FormState,
+}
+
+impl ReportPage {
+    /// The visit day's input bounds: the job's window.
+    fn day_bounds(&self) -> String {
+        format!("min=\"{}\" max=\"{}\"", self.min_day, self.max_day)
+    }
+}
+
+fn kind_word(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::YesNo => "yes_no",
+        QuestionKind::SingleChoice => "choice",
+        QuestionKind::MultipleChoice => "multiple",
+        QuestionKind::Number => "number",
+        QuestionKind::Text => "text",
+        QuestionKind::Date => "date",
+        QuestionKind::Time => "time",
+        QuestionKind::Rating => "rating",
+        QuestionKind::Receipt | QuestionKind::Photo | QuestionKind::Audio => "media",
+    }
+}
+
+/// The saved report as the form's values, times in the shopper's zone.
+fn saved_values(view: &ReportView, zone: chrono_tz::Tz) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    let local = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&zone);
+    if let Some(t) = view.visit_started_at.map(local) {
+        values.insert("visit_date".into(), t.format("%Y-%m-%d").to_string());
+        values.insert("visit_in".into(), t.format("%H:%M").to_string());
+    }
+    if let Some(t) = view.visit_ended_at.map(local) {
+        values.insert("visit_out".into(), t.format("%H:%M").to_string());
+    }
+    if let Some(m) = view.receipt_cents {
+        values.insert("receipt".into(), m.plain());
+    }
+    for (name, answer) in &view.answers {
+        match answer {
+            Answer::Number(n) => {
+                let text = if n.fract() == 0.0 {
+                    format!("{}", *n as i64)
+                } else {
+                    n.to_string()
+                };
+                values.insert(format!("q.{name}"), text);
+            }
+            Answer::Choice(v) => {
+                values.insert(format!("q.{name}"), v.clone());
+            }
+            Answer::Choices(vs) => {
+                for v in vs {
+                    values.insert(format!("q.{name}.{v}"), "on".into());
+                }
+            }
+        }
+    }
+    values
+}
+
+fn page_of(
+    user: &CurrentUser,
+    csrf: String,
+    notice: Option<String>,
+    id: AssignmentId,
+    view: &ReportView,
+    window: (NaiveDate, NaiveDate),
+    form: FormState,
+) -> ReportPage {
+    let asked: std::collections::HashSet<&str> = view.asked.iter().map(String::as_str).collect();
+    let sections = view
+        .questionnaire
+        .document
+        .sections
+        .iter()
+        .map(|s| ShownSection {
+            title: s.title.clone(),
+            questions: s
+                .questions
+                .iter()
+                .filter(|q| asked.contains(q.name.as_str()))
+                .map(|q| {
+                    let mut choices: Vec<(String, String)> = match q.kind {
+                        QuestionKind::YesNo => {
+                            vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+                        }
+                        QuestionKind::Rating => (1..=q.scale.unwrap_or(5))
+                            .map(|v| (v.to_string(), v.to_string()))
+                            .collect(),
+                        _ => q
+                            .choices
+                            .iter()
+                            .map(|c| (c.value.clone(), c.label.clone()))
+                            .collect(),
+                    };
+                    if q.allow_na {
+                        choices.push(("n/a".into(), "Does not apply".into()));
+                    }
+                    Shown {
+                        field: format!("q.{}", q.name),
+                        label: q.label.clone(),
+                        help: q.help.clone(),
+                        kind: kind_word(q.kind),
+                        required: q.required,
+                        choices,
+                        scale: q.scale.unwrap_or(5),
+                    }
+                })
+                .collect(),
+        })
+        .filter(|s| !s.questions.is_empty())
+        .collect();
+    ReportPage {
+        email: user.email.clone(),
+        csrf,
+        notice,
+        id,
+        title: view.questionnaire.document.title.clone(),
+        sections,
+        missing: view.missing.iter().map(|m| m.label.clone()).collect(),
+        deadline: view.deadline,
+        submitted: view.status == ReportStatus::Submitted,
+        min_day: window.0.to_string(),
+        max_day: window.1.to_string(),
+        form,
+    }
+}
+
+/// The job's window, for the visit day's bounds.
+async fn window_of(state: &AppState, id: AssignmentId) -> Result<(NaiveDate, NaiveDate), AppError> {
+    state
+        .db
+        .run(move |conn| {
+            let row = crate::assignments::store::find(conn, id)?
+                .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+            let job = crate::clients::store::find_job(conn, row.job_id)?;
+            Ok((job.window_start, job.window_end))
+        })
+        .await
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    id: AssignmentId,
+    refused: Option<FormState>,
+    status: StatusCode,
+) -> PageResult {
+    let now = state.clock.naive();
+    let locale = state.settings.locale();
+    let reader = user.clone();
+    let (view, times) = state
+        .db
+        .run(move |conn| {
+            let view = service::report(conn, &reader, id, now)?;
+            let times = super::shopper_times(conn, &locale, reader.id.into())?;
+            Ok((view, times))
+        })
+        .await?;
+    let window = window_of(state, id).await?;
+    let form = refused.unwrap_or_else(|| FormState::filled(saved_values(&view, times.zone)));
+    let csrf = csrf(req, state);
+    let page = page_of(
+        &user,
+        csrf.token.clone(),
+        super::form::notice(req),
+        id,
+        &view,
+        window,
+        form,
+    );
+    Ok(super::form::shown(
+        req,
+        super::pages::with_csrf(html(status, &page)?, csrf),
+    ))
+}
+
+async fn report_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
+    render(&req, &state, user, path.into_inner(), None, StatusCode::OK).await
+}
+
+/// Reads the form into the API's report: answers by question (from the version the report
+/// is on), the visit's times from the day and hours typed in the shopper's zone.
+fn read_form(
+    sent: &HashMap<String, String>,
+    view: &ReportView,
+    zone: chrono_tz::Tz,
+) -> (ReportInput, Vec<FieldError>) {
+    let mut read = Reader::new(sent);
+    let day = read.date("visit_date");
+    let time = |read: &mut Reader, name: &str| -> Option<NaiveTime> {
+        let text = read.text(name)?;
+        match NaiveTime::parse_from_str(&text, "%H:%M") {
+            Ok(t) => Some(t),
+            Err(_) => {
+                read.errors.push(FieldError::new(
+                    name,
+                    format!("Type the time like 14:05, not “{text}”."),
+                ));
+                None
+            }
+        }
+    };
+    let t_in = time(&mut read, "visit_in");
+    let t_out = time(&mut read, "visit_out");
+    let receipt = read.money("receipt", "");
+    let at = |t: Option<NaiveTime>| {
+        let (day, t) = (day?, t?);
+        zone.from_local_datetime(&day.and_time(t))
+            .earliest()
+            .map(|local| local.with_timezone(&chrono::Utc))
+    };
+    if day.is_none() && (t_in.is_some() || t_out.is_some()) {
+        read.errors.push(FieldError::new(
+            "visit_date",
+            "Give the day of the visit too.",
+        ));
+    }
+    let mut answers = serde_json::Map::new();
+    for q in view
+        .questionnaire
+        .document
+        .sections
+        .iter()
+        .flat_map(|s| s.questions.iter())
+    {
+        let field = format!("q.{}", q.name);
+        let value = match q.kind {
+            QuestionKind::MultipleChoice => {
+                let chosen: Vec<serde_json::Value> = q
+                    .choices
+                    .iter()
+                    .filter(|c| {
+                        sent.get(&format!("{field}.{}", c.value))
+                            .is_some_and(|v| v == "on")
+                    })
+                    .map(|c| serde_json::Value::String(c.value.clone()))
+                    .collect();
+                (!chosen.is_empty()).then_some(serde_json::Value::Array(chosen))
+            }
+            // Files are added by their own upload; the saved ones stay.
+            QuestionKind::Receipt | QuestionKind::Photo | QuestionKind::Audio => view
+                .answers
+                .get(&q.name)
+                .and_then(|a| serde_json::to_value(a).ok()),
+            QuestionKind::Number | QuestionKind::Rating => read.text(&field).map(|t| {
+                t.replace(',', "")
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(serde_json::Value::String(t), serde_json::Value::Number)
+            }),
+            _ => read.text(&field).map(serde_json::Value::String),
+        };
+        if let Some(v) = value {
+            answers.insert(q.name.clone(), v);
+        }
+    }
+    let input = ReportInput {
+        answers,
+        visit_started_at: at(t_in),
+        visit_ended_at: at(t_out),
+        receipt_cents: receipt,
+    };
+    (input, read.errors)
+}
+
+/// The API's field names as the form's: `answers.q4` (or `q4`, as a missing answer is
+/// named) is `q.q4`, the times are the hours.
+fn form_field(field: &str, view: &ReportView) -> String {
+    let question = |name: &str| {
+        view.questionnaire
+            .document
+            .sections
+            .iter()
+            .flat_map(|s| s.questions.iter())
+            .any(|q| q.name == name)
+    };
+    match field {
+        "visit_started_at" => "visit_in".into(),
+        "visit_ended_at" => "visit_out".into(),
+        "receipt_cents" => "receipt".into(),
+        other => match other.strip_prefix("answers.") {
+            Some(name) => format!("q.{name}"),
+            None if question(other) => format!("q.{other}"),
+            None => other.into(),
+        },
+    }
+}
+
+async fn save_report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let id = path.into_inner();
+    let hand_in = sent.get("action").is_some_and(|a| a == "submit");
+    let now = state.clock.naive();
+    let max = state.settings.max_fee;
+    let locale = state.settings.locale();
+    let reader = user.clone();
+    let (view, times) = state
+        .db
+        .run(move |conn| {
+            let view = service::report(conn, &reader, id, now)?;
+            let times = super::shopper_times(conn, &locale, reader.id.into())?;
+            Ok((view, times))
+        })
+        .await?;
+    let (input, unread) = read_form(&sent, &view, times.zone);
+    let input_answers = input.answers.clone();
+    let writer = user.clone();
+    let outcome = if unread.is_empty() {
+        state
+            .db
+            .run(move |conn| {
+                service::save(conn, &writer, id, &input, max, now)?;
+                if hand_in {
+                    service::submit(conn, &writer, id, now)?;
+                }
+                Ok(())
+            })
+            .await
+    } else {
+        // What could not be read is said with what is wrong with the answers themselves.
+        let mut errors = unread;
+        if let Ok(q) = Questionnaire::check(view.questionnaire.document.clone())
+            && let Err(more) = q.read_answers(&input_answers)
+        {
+            errors.extend(more);
+        }
+        Err(AppError::validation(errors))
+    };
+    match outcome {
+        Ok(()) => {
+            let (to, words) = if hand_in {
+                (
+                    "/shopper/assignments".to_string(),
+                    "Report handed in. Thank you! QA reviews it next.",
+                )
+            } else {
+                (
+                    format!("/shopper/assignments/{id}/report"),
+                    "Saved. Questions that follow from your answers are shown now.",
+                )
+            };
+            Ok(super::form::done(&state, &to, words))
+        }
+        Err(mut e) if e.status.is_client_error() => {
+            for f in &mut e.fields {
+                f.field = form_field(&f.field, &view);
+            }
+            let fields: Vec<String> = e.fields.iter().map(|f| f.field.clone()).collect();
+            let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let status = if e.fields.is_empty() {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let form = FormState::refused(&sent, &e, &names, &[], &[]);
+            render(&req, &state, user, id, Some(form), status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
