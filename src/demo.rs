@@ -252,7 +252,18 @@ impl Demo<'_> {
                 self_assign_min_rating: None,
                 report_grace_days: None,
             };
-            projects.push(clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id);
+            let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
+            // Each project's questionnaire, published, so that reports can be filled in.
+            let staff = user(scheduler, Role::Scheduler);
+            let version = crate::reports::service::create_questionnaire(
+                self.conn,
+                &staff,
+                project,
+                demo_questionnaire(format!("{}: visit report", input.name)),
+                now,
+            )?;
+            crate::reports::service::publish(self.conn, version.id, now)?;
+            projects.push(project);
             client_ids.push(client.id);
         }
         let reviewer_client = client_ids.first().copied();
@@ -383,8 +394,9 @@ impl Demo<'_> {
             shoppers.push(user);
         }
 
-        let counts = self.assignments(scheduler, &jobs)?;
-        let first_shopper = accounts::find_user(self.conn, shoppers[0])?.email;
+        let (counts, visited) = self.assignments(scheduler, &jobs)?;
+        let shown = visited.map_or(shoppers[0], UserId::from);
+        let first_shopper = accounts::find_user(self.conn, shown)?.email;
         Ok(DemoPanel {
             sign_ins: vec![
                 (Role::Admin, "admin@demo.example.com".into()),
@@ -408,7 +420,7 @@ impl Demo<'_> {
         &mut self,
         scheduler: UserId,
         jobs: &[JobId],
-    ) -> AppResult<BTreeMap<String, usize>> {
+    ) -> AppResult<(BTreeMap<String, usize>, Option<crate::ids::ShopperId>)> {
         const STATES: [State; 8] = [
             State::Requested,
             State::Offered,
@@ -424,6 +436,8 @@ impl Demo<'_> {
         let now = self.now;
         let mut counts = BTreeMap::new();
         let mut used = std::collections::HashSet::new();
+        // The first shopper with a visited job: the demo's shopper, with a report to fill in.
+        let mut visited = None;
         // Jobs open now (every fourth job opens later in the month), six for each state.
         let open_now = jobs.iter().enumerate().filter(|(k, _)| k % 4 != 3);
         for ((_, job), state) in open_now.zip(STATES.iter().cycle()).take(STATES.len() * 6) {
@@ -489,9 +503,12 @@ impl Demo<'_> {
                     assignments::act(self.conn, &notifier, who, a.id, &mv, now)?;
                 }
             }
+            if *state == State::Visited {
+                visited.get_or_insert(shopper);
+            }
             *counts.entry(state.as_str().to_string()).or_insert(0) += 1;
         }
-        Ok(counts)
+        Ok((counts, visited))
     }
 }
 
@@ -499,6 +516,94 @@ fn named(name: &str) -> OrganizationRef {
     OrganizationRef {
         organization_id: None,
         name: Some(name.to_string()),
+    }
+}
+
+/// A short questionnaire of the kinds a real one has: yes/no with points, a follow-up asked
+/// only on "no", a multiple choice, a number with a range, a rating, and a comment.
+fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
+    use crate::reports::model::{Choice, Question, QuestionKind, Section};
+    let question = |name: &str, label: &str, kind: QuestionKind| Question {
+        name: name.into(),
+        label: label.into(),
+        kind,
+        required: false,
+        help: None,
+        relevant: None,
+        constraint: None,
+        constraint_message: None,
+        choices: Vec::new(),
+        min: None,
+        max: None,
+        scale: None,
+        points: Default::default(),
+        allow_na: false,
+        files: None,
+    };
+    let points = |pairs: &[(&str, i64)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), *v))
+            .collect()
+    };
+    crate::reports::QuestionnaireDoc {
+        title,
+        sections: vec![
+            Section {
+                title: "Arrival".into(),
+                questions: vec![
+                    Question {
+                        required: true,
+                        help: Some("Within 10 seconds of reaching the counter.".into()),
+                        points: points(&[("yes", 5), ("no", 0)]),
+                        ..question("greeted", "Were you greeted?", QuestionKind::YesNo)
+                    },
+                    Question {
+                        required: true,
+                        relevant: Some("${greeted} = 'no'".into()),
+                        ..question("why_not", "What happened instead?", QuestionKind::Text)
+                    },
+                    Question {
+                        required: true,
+                        min: Some(0.0),
+                        max: Some(120.0),
+                        ..question("wait", "Minutes until you were served", QuestionKind::Number)
+                    },
+                ],
+            },
+            Section {
+                title: "The order".into(),
+                questions: vec![
+                    Question {
+                        choices: vec![
+                            Choice {
+                                value: "upsell".into(),
+                                label: "Offered something extra".into(),
+                                points: Some(2),
+                            },
+                            Choice {
+                                value: "repeat".into(),
+                                label: "Repeated the order back".into(),
+                                points: Some(3),
+                            },
+                            Choice {
+                                value: "thanks".into(),
+                                label: "Thanked you".into(),
+                                points: Some(1),
+                            },
+                        ],
+                        ..question("service", "What did the staff do?", QuestionKind::MultipleChoice)
+                    },
+                    Question {
+                        scale: Some(5),
+                        allow_na: true,
+                        points: points(&[("1", 0), ("2", 1), ("3", 2), ("4", 3), ("5", 4)]),
+                        ..question("clean", "How clean was the store?", QuestionKind::Rating)
+                    },
+                    question("comment", "Anything else the client should know?", QuestionKind::Text),
+                ],
+            },
+        ],
     }
 }
 

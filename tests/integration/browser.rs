@@ -273,7 +273,7 @@ async fn every_page_fits_a_phone_and_a_desk() {
         .1
         .clone();
     // A step is a page, or `follow:` and the start of a link to follow on the page before (a
-    // page whose id the demo chose: a client, a project, a job, a shopper).
+    // page whose id the demo chose: a client, a project, a job, a shopper, a report).
     let walks: Vec<(String, Vec<&str>)> = vec![
         (
             shopper,
@@ -283,6 +283,7 @@ async fn every_page_fits_a_phone_and_a_desk() {
                 "/shopper/jobs",
                 "follow:/shopper/jobs/",
                 "/shopper/assignments",
+                "follow:/shopper/assignments/",
                 "/shopper/consents",
                 "/shopper/access-log",
                 "/account/password",
