@@ -540,12 +540,8 @@ fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
         allow_na: false,
         files: None,
     };
-    let points = |pairs: &[(&str, i64)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), *v))
-            .collect()
-    };
+    let points =
+        |pairs: &[(&str, i64)]| pairs.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
     crate::reports::QuestionnaireDoc {
         title,
         sections: vec![
@@ -567,7 +563,11 @@ fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
                         required: true,
                         min: Some(0.0),
                         max: Some(120.0),
-                        ..question("wait", "Minutes until you were served", QuestionKind::Number)
+                        ..question(
+                            "wait",
+                            "Minutes until you were served",
+                            QuestionKind::Number,
+                        )
                     },
                 ],
             },
@@ -592,7 +592,11 @@ fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
                                 points: Some(1),
                             },
                         ],
-                        ..question("service", "What did the staff do?", QuestionKind::MultipleChoice)
+                        ..question(
+                            "service",
+                            "What did the staff do?",
+                            QuestionKind::MultipleChoice,
+                        )
                     },
                     Question {
                         scale: Some(5),
@@ -600,7 +604,11 @@ fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
                         points: points(&[("1", 0), ("2", 1), ("3", 2), ("4", 3), ("5", 4)]),
                         ..question("clean", "How clean was the store?", QuestionKind::Rating)
                     },
-                    question("comment", "Anything else the client should know?", QuestionKind::Text),
+                    question(
+                        "comment",
+                        "Anything else the client should know?",
+                        QuestionKind::Text,
+                    ),
                 ],
             },
         ],

@@ -19,6 +19,7 @@ mod desk;
 pub mod form;
 mod jobs;
 mod pages;
+mod questionnaires;
 mod report;
 mod session;
 mod shopper;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     shopper::routes(cfg);
     jobs::routes(cfg);
     report::routes(cfg);
+    questionnaires::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

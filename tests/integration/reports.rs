@@ -631,3 +631,81 @@ async fn a_shopper_hands_in_the_report_on_the_page() {
     assert!(html.contains("You handed this report in."), "{html}");
     app.stop().await;
 }
+
+/// Staff add a version from spreadsheet sheets on the page, see it listed as a draft, and
+/// publish it; a sheet with a mistake is named by its line, with what was pasted kept.
+#[tokio::test]
+async fn staff_add_and_publish_a_version_on_the_page() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "questionnaire page").await else {
+        return;
+    };
+    let (scheduler, _, _, project) = setup(&app, json!({})).await;
+    let mut staff = signed_in(&json!({ "access_token": scheduler }));
+    let page = format!("/staff/projects/{project}/questionnaire");
+    let (_, html, _) = staff.get(&app, &format!("/staff/projects/{project}")).await;
+    assert!(html.contains(&format!(r#"href="{page}""#)), "{html}");
+    let (status, html, _) = staff.get(&app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No version yet"), "{html}");
+    let csrf = csrf_field(&html);
+    let broken = "type,name,label\nnote,hello,Hello\n";
+    let (status, html, _) = staff
+        .post(
+            &app,
+            &page,
+            &[
+                ("csrf_token", &csrf),
+                ("title", "Visit"),
+                ("survey", broken),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Line 2: the type “note” is not one") && html.contains("note,hello,Hello"),
+        "{html}"
+    );
+    let survey = "type,name,label,required\nselect_one yn,greeted,Were you greeted?,yes\n";
+    let choices = "list_name,name,label,points\nyn,yes,Yes,5\nyn,no,No,0\n";
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &page,
+            &[
+                ("csrf_token", &csrf),
+                ("title", "Visit"),
+                ("survey", survey),
+                ("choices", choices),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &page).await;
+    assert!(
+        html.contains("Version 1 saved as a draft")
+            && html.contains(r#"<span class="badge badge-wait">draft</span>"#),
+        "{html}"
+    );
+    let list = get_items(
+        &app,
+        &format!("/api/v1/projects/{project}/questionnaires"),
+        &scheduler,
+    )
+    .await;
+    let id = list[0]["id"].as_i64().unwrap();
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &format!("/staff/questionnaires/{id}/publish"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &page).await;
+    assert!(
+        html.contains("Version 1 is published") && html.contains("badge-ok\">published"),
+        "{html}"
+    );
+    app.stop().await;
+}
