@@ -75,6 +75,9 @@ impl Application {
                 Some((l, port))
             }
         };
+        let storage = crate::storage::Storage::connect(&settings.storage_url)
+            .await
+            .map_err(startup("INCOGNITO_STORAGE_URL"))?;
         let s = settings.clone();
         let pool = tokio::task::spawn_blocking(move || open_database(&s))
             .await
@@ -91,6 +94,7 @@ impl Application {
             mail: MailWaker::default(),
             metrics: Arc::new(Metrics::default()),
             live: Arc::new(crate::assignments::live::Live::new()),
+            storage,
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let policy = RetryPolicy {

@@ -150,14 +150,46 @@ impl fmt::Debug for MailUrl {
     }
 }
 
-/// Where uploaded objects go. Only a local folder exists so far; S3 arrives with the media issue.
+/// Where uploaded objects go: a folder (the default), or a bucket of any S3-compatible store,
+/// `s3://BUCKET?endpoint=URL&region=R&path_style=true`, with the credentials of
+/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageUrl {
     Folder(PathBuf),
+    S3(S3Url),
+}
+
+/// An S3-compatible bucket.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    /// `https://s3.example.com`, or a loopback server's `http://127.0.0.1:9000`.
+    pub endpoint: String,
+    pub region: String,
+    /// Path-style addressing (`endpoint/bucket/key`), which local S3 servers need.
+    pub path_style: bool,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for S3Url {
+    // The secret key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Url")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"***")
+            .finish()
+    }
 }
 
 impl StorageUrl {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    /// Reads the URL; an S3 one takes the credentials given (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`).
+    pub fn parse(value: &str, credentials: Option<(&str, &str)>) -> Result<Self, String> {
         if let Some(path) = value.strip_prefix("file://") {
             if path.is_empty() {
                 return Err("file:// needs a folder path".into());
@@ -166,8 +198,51 @@ impl StorageUrl {
         }
         let url = Url::parse(value).map_err(|e| format!("not a valid URL ({e})"))?;
         match url.scheme() {
-            "s3" => Err("s3:// storage is not available in this version yet: use file://…".into()),
-            other => Err(format!("unknown scheme `{other}`: use file://…")),
+            "s3" => {
+                let bucket = url.host_str().unwrap_or("").to_string();
+                let valid = (3..=63).contains(&bucket.len())
+                    && bucket.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
+                if !valid {
+                    return Err(format!(
+                        "`{bucket}` is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
+                    ));
+                }
+                let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+                let endpoint = query
+                    .get("endpoint")
+                    .ok_or("s3:// needs ?endpoint=https://… (the store's address)")?;
+                let endpoint_url = Url::parse(endpoint)
+                    .map_err(|e| format!("the endpoint `{endpoint}` is not a URL ({e})"))?;
+                if !matches!(endpoint_url.scheme(), "http" | "https") {
+                    return Err(format!(
+                        "the endpoint `{endpoint}` must be http:// or https://"
+                    ));
+                }
+                let path_style = match query.get("path_style").map(String::as_str) {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => {
+                        return Err(format!("path_style is true or false, not `{other}`"));
+                    }
+                };
+                let (access_key, secret_key) = credentials.ok_or(
+                    "s3:// needs the store's credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                )?;
+                Ok(Self::S3(S3Url {
+                    bucket,
+                    endpoint: endpoint.trim_end_matches('/').to_string(),
+                    region: query
+                        .get("region")
+                        .cloned()
+                        .unwrap_or_else(|| "us-east-1".into()),
+                    path_style,
+                    access_key: access_key.to_string(),
+                    secret_key: secret_key.to_string(),
+                }))
+            }
+            other => Err(format!("unknown scheme `{other}`: use file://… or s3://…")),
         }
     }
 }
@@ -370,13 +445,18 @@ impl Settings {
         Self::from_vars(std::env::vars())
     }
 
-    /// Reads settings from `(name, value)` pairs; names that do not start with `INCOGNITO_` are ignored.
+    /// Reads settings from `(name, value)` pairs; names that do not start with `INCOGNITO_` are
+    /// ignored, but for the S3 credentials `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, SettingError> {
         let vars: HashMap<String, String> = vars
             .into_iter()
-            .filter(|(k, _)| k.starts_with("INCOGNITO_"))
+            .filter(|(k, _)| {
+                k.starts_with("INCOGNITO_")
+                    || k == "AWS_ACCESS_KEY_ID"
+                    || k == "AWS_SECRET_ACCESS_KEY"
+            })
             .collect();
         let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
 
@@ -430,8 +510,9 @@ impl Settings {
             s.mail_ca_file = Some(PathBuf::from(v));
         }
         if let Some(v) = get("INCOGNITO_STORAGE_URL") {
-            s.storage_url =
-                StorageUrl::parse(v).map_err(|p| SettingError::new("INCOGNITO_STORAGE_URL", p))?;
+            let credentials = get("AWS_ACCESS_KEY_ID").zip(get("AWS_SECRET_ACCESS_KEY"));
+            s.storage_url = StorageUrl::parse(v, credentials)
+                .map_err(|p| SettingError::new("INCOGNITO_STORAGE_URL", p))?;
         }
         if let Some(v) = get("INCOGNITO_LOG_FORMAT") {
             s.log_format = match v {
@@ -760,6 +841,35 @@ mod tests {
     }
 
     #[test]
+    fn an_s3_bucket_is_read_with_its_credentials() {
+        let s = Settings::from_vars(vars(&[
+            (
+                "INCOGNITO_STORAGE_URL",
+                "s3://media.example?endpoint=http://127.0.0.1:9000/&path_style=true",
+            ),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t-value"),
+        ]))
+        .unwrap();
+        let StorageUrl::S3(url) = &s.storage_url else {
+            panic!("{:?}", s.storage_url)
+        };
+        assert_eq!(
+            (
+                url.bucket.as_str(),
+                url.endpoint.as_str(),
+                url.region.as_str()
+            ),
+            ("media.example", "http://127.0.0.1:9000", "us-east-1")
+        );
+        assert!(url.path_style);
+        assert!(
+            !format!("{url:?}").contains("s3cr3t-value"),
+            "the secret is never printed"
+        );
+    }
+
+    #[test]
     fn each_bad_setting_is_named() {
         let cases = [
             ("INCOGNITO_DATABASE_URL", "mysql://x/y"),
@@ -774,6 +884,14 @@ mod tests {
             ("INCOGNITO_HTTP_WORKERS", "0"),
             ("INCOGNITO_HTTP_WORKERS", "many"),
             ("INCOGNITO_STORAGE_URL", "gopher://x"),
+            (
+                "INCOGNITO_STORAGE_URL",
+                "s3://media?endpoint=http://127.0.0.1:9000",
+            ),
+            (
+                "INCOGNITO_STORAGE_URL",
+                "s3://Bad_Bucket?endpoint=http://127.0.0.1:9000",
+            ),
             ("INCOGNITO_TRUST_PROXY", "maybe"),
             ("INCOGNITO_LOG", "info,=[["),
             ("INCOGNITO_AUTO_APPROVE", "tax_id,shoe_size"),

@@ -32,6 +32,7 @@ pub mod reports;
 pub mod routing;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod text;
 pub mod units;

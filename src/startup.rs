@@ -49,10 +49,11 @@ pub fn prepare_data_dir(settings: &Settings) -> Result<(), StartupError> {
     std::fs::write(&probe, b"ok")
         .and_then(|()| std::fs::remove_file(&probe))
         .map_err(|e| err(format!("{} is not writable: {e}", dir.display())))?;
-    let StorageUrl::Folder(objects) = &settings.storage_url;
-    std::fs::create_dir_all(objects).map_err(|e| {
-        startup("INCOGNITO_STORAGE_URL")(format!("cannot create {}: {e}", objects.display()))
-    })?;
+    if let StorageUrl::Folder(objects) = &settings.storage_url {
+        std::fs::create_dir_all(objects).map_err(|e| {
+            startup("INCOGNITO_STORAGE_URL")(format!("cannot create {}: {e}", objects.display()))
+        })?;
+    }
     if let MailUrl::Folder(outbox) = &settings.mail_url {
         std::fs::create_dir_all(outbox).map_err(|e| {
             startup("INCOGNITO_MAIL_URL")(format!("cannot create {}: {e}", outbox.display()))

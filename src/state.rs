@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// This server's live matching index (see `assignments::live`).
     pub live: Arc<crate::assignments::live::Live>,
+    /// Where receipts, photos and recordings are kept: a folder or an S3 bucket.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

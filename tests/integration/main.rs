@@ -24,5 +24,6 @@ mod reports;
 mod schema;
 mod security;
 mod settings;
+mod storage;
 mod throttling;
 mod tokens;
