@@ -20,6 +20,7 @@ pub mod ids;
 pub mod keys;
 pub mod mail;
 pub mod matching;
+pub mod media;
 pub mod metrics;
 pub mod middleware;
 pub mod money;

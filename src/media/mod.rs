@@ -1,0 +1,6 @@
+//! Receipts, photos and recordings: what a file is (by its bytes), the limits it is held to,
+//! and what it becomes (a photo's verification data and its web copy and thumbnail without
+//! metadata). Uploads, storage and serving build on this.
+
+pub mod photo;
+pub mod sniff;
