@@ -247,6 +247,31 @@ impl StorageUrl {
     }
 }
 
+/// What a receipt, photo or recording may be; published at `GET /api/v1/media/limits` so that
+/// pages check a file before sending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MediaLimits {
+    /// Largest photo file, in bytes (25 MB).
+    pub photo_bytes: u64,
+    /// Most pixels of a photo (50 megapixels), decided from its header.
+    pub photo_pixels: u64,
+    /// Largest recording file, in bytes (200 MB).
+    pub recording_bytes: u64,
+    /// Longest recording, in seconds (3 hours).
+    pub recording_seconds: u64,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self {
+            photo_bytes: 25_000_000,
+            photo_pixels: 50_000_000,
+            recording_bytes: 200_000_000,
+            recording_seconds: 3 * 3600,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -289,6 +314,8 @@ pub struct Settings {
     pub mails_per_recipient_per_day: u32,
     /// The largest fee, bonus or reimbursement cap a project or job may have.
     pub max_fee: crate::money::Money,
+    /// What a receipt, photo or recording may be.
+    pub media: MediaLimits,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
     /// First retry delay of the mail sender; doubles up to `mail_retry_max`.
@@ -384,6 +411,10 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR",
     "INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY",
     "INCOGNITO_MAX_FEE_DOLLARS",
+    "INCOGNITO_MEDIA_MAX_PHOTO_MB",
+    "INCOGNITO_MEDIA_MAX_MEGAPIXELS",
+    "INCOGNITO_MEDIA_MAX_RECORDING_MB",
+    "INCOGNITO_MEDIA_MAX_RECORDING_MINUTES",
     "INCOGNITO_TRUST_PROXY",
     "INCOGNITO_MAIL_RETRY_BASE_MS",
     "INCOGNITO_MAIL_RETRY_MAX_SECS",
@@ -425,6 +456,7 @@ impl Settings {
             requests_per_address_per_hour: 10,
             mails_per_recipient_per_day: 10,
             max_fee: crate::money::Money::from_cents(1_000_000),
+            media: MediaLimits::default(),
             login_failure_window: Duration::from_secs(15 * 60),
             trust_proxy: false,
             mail_retry_base: Duration::from_secs(5),
@@ -607,6 +639,22 @@ impl Settings {
         if let Some(v) = get("INCOGNITO_MAX_FEE_DOLLARS") {
             let dollars: i64 = parse_number("INCOGNITO_MAX_FEE_DOLLARS", v, 1, 1_000_000)?;
             s.max_fee = crate::money::Money::from_cents(dollars * 100);
+        }
+        if let Some(v) = get("INCOGNITO_MEDIA_MAX_PHOTO_MB") {
+            s.media.photo_bytes =
+                parse_number::<u64>("INCOGNITO_MEDIA_MAX_PHOTO_MB", v, 1, 1000)? * 1_000_000;
+        }
+        if let Some(v) = get("INCOGNITO_MEDIA_MAX_MEGAPIXELS") {
+            s.media.photo_pixels =
+                parse_number::<u64>("INCOGNITO_MEDIA_MAX_MEGAPIXELS", v, 1, 500)? * 1_000_000;
+        }
+        if let Some(v) = get("INCOGNITO_MEDIA_MAX_RECORDING_MB") {
+            s.media.recording_bytes =
+                parse_number::<u64>("INCOGNITO_MEDIA_MAX_RECORDING_MB", v, 1, 10_000)? * 1_000_000;
+        }
+        if let Some(v) = get("INCOGNITO_MEDIA_MAX_RECORDING_MINUTES") {
+            s.media.recording_seconds =
+                parse_number::<u64>("INCOGNITO_MEDIA_MAX_RECORDING_MINUTES", v, 1, 24 * 60)? * 60;
         }
         if let Some(v) = get("INCOGNITO_LOGIN_FAILURE_WINDOW_SECS") {
             s.login_failure_window = Duration::from_secs(parse_number(
@@ -902,6 +950,8 @@ mod tests {
             ("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR", "lots"),
             ("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", "0"),
             ("INCOGNITO_MAX_FEE_DOLLARS", "0"),
+            ("INCOGNITO_MEDIA_MAX_PHOTO_MB", "0"),
+            ("INCOGNITO_MEDIA_MAX_MEGAPIXELS", "huge"),
             ("INCOGNITO_MAX_FEE_DOLLARS", "12.50"),
         ];
         for (name, value) in cases {

@@ -261,6 +261,22 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The visit has not been reported yet: say that you made the visit, then hand the report in.",
     ),
     (
+        "unsupported_file",
+        "The file is not a kind a report takes (decided by its bytes, not its name): the detail says what to send.",
+    ),
+    (
+        "file_too_large",
+        "The file is larger than the limit (GET /api/v1/media/limits), in bytes or in pixels.",
+    ),
+    (
+        "unreadable_file",
+        "The file could not be read: it may be damaged or cut short.",
+    ),
+    (
+        "range_not_satisfiable",
+        "The byte range asked for lies outside the file; Content-Range gives its size.",
+    ),
+    (
         "both_clients",
         "The two organizations are both clients, each with its own stores and projects: they are not merged by the API.",
     ),

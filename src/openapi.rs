@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 use crate::assignments::routes as assignments;
 use crate::auth::routes as auth;
 use crate::clients::routes as clients;
+use crate::media::routes as media;
 use crate::panel::routes as panel;
 use crate::reports::routes as reports;
 
@@ -87,10 +88,14 @@ use crate::reports::routes as reports;
         reports::save_report,
         reports::submit,
         reports::reopen,
+        media::limits,
+        media::upload,
+        media::fetch,
+        media::remove,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"), (name = "reports", description = "Questionnaires, and the reports shoppers hand in"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"), (name = "reports", description = "Questionnaires, and the reports shoppers hand in"), (name = "media", description = "Receipts, photos and recordings of a report"))
 )]
 pub struct ApiDoc;
 

@@ -427,6 +427,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        question -> Nullable<Text>,
+        kind -> Text,
+        content_hash -> Text,
+        web_key -> Nullable<Text>,
+        thumb_key -> Nullable<Text>,
+        original_key -> Nullable<Text>,
+        bytes -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        duration_ms -> Nullable<BigInt>,
+        taken_at -> Nullable<Timestamp>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(media -> assignments (assignment_id));
 diesel::joinable!(questionnaires -> projects (project_id));
 diesel::joinable!(reports -> questionnaires (questionnaire_id));
 diesel::joinable!(reports -> assignments (assignment_id));
@@ -463,4 +485,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     index_changes,
     questionnaires,
     reports,
+    media,
 );

@@ -3,4 +3,7 @@
 //! metadata). Uploads, storage and serving build on this.
 
 pub mod photo;
+pub mod routes;
+pub mod service;
 pub mod sniff;
+pub mod store;

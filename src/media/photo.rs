@@ -78,7 +78,8 @@ impl PhotoError {
     }
 }
 
-fn mb(bytes: u64) -> String {
+/// Bytes as megabytes in words: `61`, `0.1`.
+pub fn mb(bytes: u64) -> String {
     let mb = bytes as f64 / 1_000_000.0;
     if mb >= 10.0 {
         format!("{}", mb.round())
@@ -221,73 +222,81 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
     })
 }
 
+/// A phone-like JPEG `width` × `height` for tests and benchmarks, with EXIF: orientation 6
+/// (the camera held on its side), the time taken, and a GPS position (40° 44' 54.36" N,
+/// 73° 59' 8.36" W: New York).
+#[allow(clippy::expect_used)]
+pub fn sample_phone_jpeg(width: u32, height: u32) -> Vec<u8> {
+    use exif::experimental::Writer;
+    use exif::{Field, In, Rational, Tag, Value};
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut plain = Cursor::new(Vec::new());
+    image
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut plain, 80,
+        ))
+        .expect("an image in memory encodes");
+    let plain = plain.into_inner();
+    let r = |num, denom| Rational { num, denom };
+    let fields = [
+        Field {
+            tag: Tag::Orientation,
+            ifd_num: In::PRIMARY,
+            value: Value::Short(vec![6]),
+        },
+        Field {
+            tag: Tag::DateTimeOriginal,
+            ifd_num: In::PRIMARY,
+            value: Value::Ascii(vec![b"2026:12:04 14:05:09".to_vec()]),
+        },
+        Field {
+            tag: Tag::GPSLatitudeRef,
+            ifd_num: In::PRIMARY,
+            value: Value::Ascii(vec![b"N".to_vec()]),
+        },
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: Value::Rational(vec![r(40, 1), r(44, 1), r(5436, 100)]),
+        },
+        Field {
+            tag: Tag::GPSLongitudeRef,
+            ifd_num: In::PRIMARY,
+            value: Value::Ascii(vec![b"W".to_vec()]),
+        },
+        Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: Value::Rational(vec![r(73, 1), r(59, 1), r(836, 100)]),
+        },
+    ];
+    let mut writer = Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut tiff = Cursor::new(Vec::new());
+    writer
+        .write(&mut tiff, false)
+        .expect("an image in memory encodes");
+    let tiff = tiff.into_inner();
+    // APP1 "Exif" right after the start of image.
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use exif::experimental::Writer;
-    use exif::{Field, In, Rational, Tag, Value};
 
-    /// A phone-like JPEG `width` × `height`, with EXIF: orientation 6 (the camera held on its
-    /// side), the time taken, and a GPS position (40° 44' 54.36" N, 73° 59' 8.36" W: New York).
-    pub(crate) fn phone_jpeg(width: u32, height: u32) -> Vec<u8> {
-        let image = image::RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-        });
-        let mut plain = Cursor::new(Vec::new());
-        image
-            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-                &mut plain, 80,
-            ))
-            .unwrap();
-        let plain = plain.into_inner();
-        let r = |num, denom| Rational { num, denom };
-        let fields = [
-            Field {
-                tag: Tag::Orientation,
-                ifd_num: In::PRIMARY,
-                value: Value::Short(vec![6]),
-            },
-            Field {
-                tag: Tag::DateTimeOriginal,
-                ifd_num: In::PRIMARY,
-                value: Value::Ascii(vec![b"2026:12:04 14:05:09".to_vec()]),
-            },
-            Field {
-                tag: Tag::GPSLatitudeRef,
-                ifd_num: In::PRIMARY,
-                value: Value::Ascii(vec![b"N".to_vec()]),
-            },
-            Field {
-                tag: Tag::GPSLatitude,
-                ifd_num: In::PRIMARY,
-                value: Value::Rational(vec![r(40, 1), r(44, 1), r(5436, 100)]),
-            },
-            Field {
-                tag: Tag::GPSLongitudeRef,
-                ifd_num: In::PRIMARY,
-                value: Value::Ascii(vec![b"W".to_vec()]),
-            },
-            Field {
-                tag: Tag::GPSLongitude,
-                ifd_num: In::PRIMARY,
-                value: Value::Rational(vec![r(73, 1), r(59, 1), r(836, 100)]),
-            },
-        ];
-        let mut writer = Writer::new();
-        for f in &fields {
-            writer.push_field(f);
-        }
-        let mut tiff = Cursor::new(Vec::new());
-        writer.write(&mut tiff, false).unwrap();
-        let tiff = tiff.into_inner();
-        // APP1 "Exif" right after the start of image.
-        let mut out = plain[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
-        out.extend_from_slice(b"Exif\0\0");
-        out.extend_from_slice(&tiff);
-        out.extend_from_slice(&plain[2..]);
-        out
+    fn phone_jpeg(width: u32, height: u32) -> Vec<u8> {
+        sample_phone_jpeg(width, height)
     }
 
     const LIMITS: PhotoLimits = PhotoLimits {

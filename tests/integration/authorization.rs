@@ -27,13 +27,14 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 11] = [
+const OBJECTS: [&str; 12] = [
     "-",
     "job",
     "assignment",
     "batch",
     "client",
     "organization",
+    "media",
     "questionnaire",
     "project",
     "shopper",
@@ -222,6 +223,31 @@ async fn request(app: &TestApp, token: &str, job: i64) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
+/// Staff give `job` to `shopper`, who sends a photo for it: the photo's id.
+async fn photo_of(app: &TestApp, scheduler: &str, job: i64, shopper: i64, token: &str) -> i64 {
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/jobs/{job}/assign"),
+            scheduler,
+            &json!({"shopper_id": shopper}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let assignment = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let part = reqwest::multipart::Part::bytes(incognito::media::photo::sample_phone_jpeg(64, 48))
+        .file_name("receipt.jpg");
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{assignment}/media")))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
 fn concrete(path: &str, id: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
@@ -322,13 +348,16 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         .as_i64()
         .unwrap();
     let mut jobs = Vec::new();
-    for code in ["J1", "J2", "J3"] {
+    for code in ["J1", "J2", "J3", "J4", "J5"] {
         jobs.push(job_at(&app, &scheduler, &project, &store, code).await);
     }
     let (ann, ann_token, ann_email) = member(&app, &scheduler, "ann").await;
     let (bob, bob_token, _) = member(&app, &scheduler, "bob").await;
     let ann_assignment = request(&app, &ann_token, jobs[0]).await;
     let bob_assignment = request(&app, &bob_token, jobs[1]).await;
+    // A photo of each, on a job staff gave them.
+    let ann_media = photo_of(&app, &scheduler, jobs[3], ann, &ann_token).await;
+    let bob_media = photo_of(&app, &scheduler, jobs[4], bob, &bob_token).await;
     let batch = app
         .post_json_auth(
             "/api/v1/batches",
@@ -349,6 +378,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("batch", (batch, batch)),
         ("client", (client, client)),
         ("organization", (organization, organization)),
+        ("media", (ann_media, bob_media)),
         ("questionnaire", (questionnaire, questionnaire)),
         (
             "project",

@@ -17,6 +17,7 @@ mod lists;
 mod live;
 mod mail;
 mod matching_cli;
+mod media;
 mod operations;
 mod pages;
 mod panel;

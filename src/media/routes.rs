@@ -1,0 +1,343 @@
+//! JSON routes of an assignment's files: its shopper sends a photo by multipart (field
+//! `file`, optionally `question`), streamed to a scratch file and never held in memory; its
+//! shopper and staff fetch a copy, streamed, with byte ranges; its shopper removes one before
+//! the report is handed in; anyone signed in reads the limits.
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::service::{self, Incoming, MediaView, Size};
+use crate::auth::{CurrentUser, Role};
+use crate::config::MediaLimits;
+use crate::error::{AppError, AppResult, Problem};
+use crate::ids::AssignmentId;
+use crate::routing::Routes;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "/api/v1")
+        .get("/media/limits", limits)
+        .post("/assignments/{id}/media", upload)
+        .get("/media/{id}", fetch)
+        .delete("/media/{id}", remove);
+}
+
+/// What a receipt, photo or recording may be, for a page to check a file before sending it.
+#[utoipa::path(get, path = "/api/v1/media/limits", tag = "media",
+    responses((status = 200, body = MediaLimits)),
+    security(("bearer" = [])))]
+pub async fn limits(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.settings.media))
+}
+
+fn malformed(e: impl std::fmt::Display) -> AppError {
+    AppError::bad_request(
+        "malformed_form",
+        format!("The upload could not be read ({e}); send it again."),
+    )
+}
+
+/// Sends a photo (JPEG, PNG or WebP; a HEIC photo is refused with what to do) as
+/// `multipart/form-data` with the field `file` and optionally `question` (the media question
+/// it answers). Its kind is decided by its bytes. The web copy and thumbnail are kept without
+/// any metadata; the time taken and the position are kept apart for proof of visit. The same
+/// file sent again answers 200 with the file stored before; a new one 201. Refused files: 413
+/// too large, 415 a kind not taken, 422 unreadable or too many pixels, each in the shopper's
+/// words, and nothing of them stays.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/media", tag = "media",
+    params(("id" = i64, Path, description = "The assignment's id")),
+    request_body(content = String, content_type = "multipart/form-data", description = "field `file`, and optionally `question`"),
+    responses((status = 201, body = MediaView), (status = 200, body = MediaView),
+        (status = 409, description = "The report was handed in", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a photo we take", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<AssignmentId>,
+    mut multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    let id = path.into_inner();
+    // Who may send is settled before a byte of the body is read.
+    let who = user.clone();
+    state
+        .db
+        .run(move |conn| service::check_sender(conn, &who, id))
+        .await?;
+    let limits = state.settings.media;
+    let scratch = state.settings.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&scratch)
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("scratch folder: {e}")))?;
+    let mut question = None;
+    let mut received: Option<(tempfile::NamedTempFile, u64, String)> = None;
+    let mut parts = 0;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        parts += 1;
+        if parts > 5 {
+            return Err(malformed("more than five parts"));
+        }
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let file = tempfile::NamedTempFile::new_in(&scratch)
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+                let mut out = tokio::fs::File::create(file.path())
+                    .await
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+                let mut hash = Sha256::new();
+                let mut size: u64 = 0;
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(malformed)?;
+                    size += chunk.len() as u64;
+                    if size > limits.photo_bytes {
+                        // Stop reading: the scratch file goes with `file`.
+                        return Err(AppError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "file_too_large",
+                            format!(
+                                "This photo is over {0} MB; the limit is {0} MB. Send a smaller copy (most phones offer one when sharing).",
+                                super::photo::mb(limits.photo_bytes)
+                            ),
+                        ));
+                    }
+                    hash.update(&chunk);
+                    out.write_all(&chunk)
+                        .await
+                        .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+                }
+                out.flush()
+                    .await
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+                let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                received = Some((file, size, hex));
+            }
+            "question" => {
+                let mut text = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    text.extend_from_slice(&chunk.map_err(malformed)?);
+                    if text.len() > 64 {
+                        return Err(AppError::field("question", "is not a question's name"));
+                    }
+                }
+                let name = String::from_utf8(text)
+                    .ok()
+                    .filter(|n| crate::reports::expr::is_name(n))
+                    .ok_or_else(|| AppError::field("question", "is not a question's name"))?;
+                question = Some(name);
+            }
+            other => {
+                return Err(malformed(format!(
+                    "the part `{}` is not one this upload takes (file, question)",
+                    other.chars().take(40).collect::<String>()
+                )));
+            }
+        }
+    }
+    let Some((file, bytes, hash)) = received else {
+        return Err(AppError::field("file", "choose a photo to send"));
+    };
+    let incoming = Incoming {
+        path: file.path().to_path_buf(),
+        bytes,
+        hash,
+        question,
+    };
+    let now = state.clock.naive();
+    let (view, created) = service::store_upload(
+        &state.db,
+        &state.storage,
+        &user,
+        id,
+        incoming,
+        limits,
+        &scratch,
+        now,
+    )
+    .await?;
+    drop(file);
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SizeQuery {
+    /// `web` (the default: longest side 2,000 px), `thumb` (320 px) or `original` (a
+    /// recording as sent).
+    pub size: Option<String>,
+}
+
+/// A byte range asked for (`bytes=0-1`, `bytes=500-`, `bytes=-500`), within `size` bytes:
+/// Ok(None) for the whole object, Err for one that cannot be served.
+fn range_of(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(value) = value else { return Ok(None) };
+    let spec = value.trim().strip_prefix("bytes=").ok_or(())?;
+    if spec.contains(',') || size == 0 {
+        return Err(());
+    }
+    let (first, last) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (first.trim(), last.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            (size.saturating_sub(n), size - 1)
+        }
+        (from, "") => (from.parse().map_err(|_| ())?, size - 1),
+        (from, to) => {
+            let (a, b): (u64, u64) = (from.parse().map_err(|_| ())?, to.parse().map_err(|_| ())?);
+            (a, b.min(size - 1))
+        }
+    };
+    if start > end || start >= size {
+        return Err(());
+    }
+    Ok(Some((start, end)))
+}
+
+/// A file of a report: its shopper's, or staff's (each read an access record). Streamed, with
+/// `Range` (206 with `Content-Range`; 416 out of bounds), never cached, never sniffed; the web
+/// copy and thumbnail inline, a recording as an attachment.
+#[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media",
+    params(("id" = i64, Path, description = "The file's id"), SizeQuery),
+    responses((status = 200, description = "The file (a photo's copies are JPEG)", content_type = "image/jpeg"),
+        (status = 206, description = "The range asked for", content_type = "image/jpeg"),
+        (status = 416, description = "A range outside the file", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn fetch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    query: web::Query<SizeQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper, Role::Scheduler, Role::Qa, Role::Admin])?;
+    let size = match query.size.as_deref() {
+        None | Some("web") => Size::Web,
+        Some("thumb") => Size::Thumb,
+        Some("original") => Size::Original,
+        Some(_) => return Err(AppError::field("size", "must be web, thumb or original")),
+    };
+    let id = path.into_inner();
+    let now = state.clock.naive();
+    let (_, key, content_type) = state
+        .db
+        .run(move |conn| service::object_for(conn, &user, id, size, now))
+        .await?;
+    let storage_error = |e: crate::storage::StorageError| match e {
+        crate::storage::StorageError::NotFound => {
+            AppError::internal(anyhow::anyhow!("media {id}: its object is missing"))
+        }
+        other => AppError::internal(anyhow::anyhow!("media {id}: {other}")),
+    };
+    let total = state
+        .storage
+        .size(&key)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("media {id}: its object is missing")))?;
+    let asked = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let range = match range_of(asked, total) {
+        Ok(r) => r,
+        Err(()) => {
+            use actix_web::ResponseError;
+            let mut answer = AppError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                format!("The file has {total} bytes; ask for a range within them."),
+            )
+            .error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&format!("bytes */{total}")) {
+                answer.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(answer);
+        }
+    };
+    let stream = state
+        .storage
+        .get(&key, range)
+        .await
+        .map_err(storage_error)?
+        .map(|chunk| chunk.map_err(actix_web::error::ErrorInternalServerError));
+    let disposition = match size {
+        Size::Original => "attachment",
+        _ => "inline",
+    };
+    let mut response = match range {
+        Some((start, end)) => {
+            let mut r = HttpResponse::PartialContent();
+            r.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{total}"),
+            ));
+            r.no_chunking(end - start + 1);
+            r
+        }
+        None => {
+            let mut r = HttpResponse::Ok();
+            r.no_chunking(total);
+            r
+        }
+    };
+    Ok(response
+        .content_type(content_type)
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .streaming(stream))
+}
+
+/// Removes a file before the report is handed in (its shopper only).
+#[utoipa::path(delete, path = "/api/v1/media/{id}", tag = "media",
+    params(("id" = i64, Path, description = "The file's id")),
+    responses((status = 204, description = "Removed"),
+        (status = 409, description = "The report was handed in", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Shopper])?;
+    service::remove(&state.db, &state.storage, &user, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range_of;
+
+    #[test]
+    fn ranges_are_read_as_browsers_send_them() {
+        assert_eq!(range_of(None, 100), Ok(None));
+        assert_eq!(range_of(Some("bytes=0-1"), 100), Ok(Some((0, 1))));
+        assert_eq!(range_of(Some("bytes=90-"), 100), Ok(Some((90, 99))));
+        assert_eq!(range_of(Some("bytes=-10"), 100), Ok(Some((90, 99))));
+        assert_eq!(range_of(Some("bytes=50-500"), 100), Ok(Some((50, 99))));
+        for bad in [
+            "bytes=100-",
+            "bytes=5-2",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=-0",
+            "bytes=x-",
+        ] {
+            assert_eq!(range_of(Some(bad), 100), Err(()), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Decisions about an assignment's files: who may send, see and remove them, and the order in
+//! which an upload becomes objects and a row: every object is written before the row commits,
+//! so no row ever names a missing object, and a file refused at any step leaves nothing behind.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::photo::{self, PhotoLimits};
+use super::sniff::{self, Kind};
+use super::store::{self, MediaRow, NewMedia};
+use crate::assignments::model::State;
+use crate::assignments::store as assignments;
+use crate::auth::{CurrentUser, Role};
+use crate::config::MediaLimits;
+use crate::db::{DbConnection, DbPool, write_transaction};
+use crate::error::{AppError, AppResult};
+use crate::ids::{AssignmentId, ShopperId};
+use crate::privacy::access;
+use crate::privacy::inventory::Category;
+use crate::storage::{Storage, new_key};
+
+/// A file as it arrived: written to a scratch file while its hash was computed.
+pub struct Incoming {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// SHA-256 of the content, hex.
+    pub hash: String,
+    /// The media question it answers, if the page said.
+    pub question: Option<String>,
+}
+
+/// A stored file, as its shopper and staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MediaView {
+    pub id: i64,
+    pub assignment_id: AssignmentId,
+    pub question: Option<String>,
+    /// `jpeg`, `png`, `webp` (stored as a JPEG web copy and thumbnail), or a recording's kind.
+    pub kind: String,
+    pub bytes: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub duration_ms: Option<i64>,
+    /// When the photo says it was taken (from its EXIF, the camera's local time).
+    #[serde(serialize_with = "crate::clock::rfc3339::option::serialize")]
+    pub taken_at: Option<NaiveDateTime>,
+    /// Whether the photo carried a position (kept for proof of visit; never sent to a client).
+    pub has_position: bool,
+    /// Where to fetch it: `web` and `thumb` for a photo, `original` for a recording.
+    pub links: Vec<String>,
+    #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+impl MediaView {
+    fn of(row: &MediaRow) -> Self {
+        let mut links = Vec::new();
+        if row.web_key.is_some() {
+            links.push(format!("/api/v1/media/{}?size=web", row.id));
+        }
+        if row.thumb_key.is_some() {
+            links.push(format!("/api/v1/media/{}?size=thumb", row.id));
+        }
+        if row.original_key.is_some() {
+            links.push(format!("/api/v1/media/{}?size=original", row.id));
+        }
+        Self {
+            id: row.id,
+            assignment_id: row.assignment_id,
+            question: row.question.clone(),
+            kind: row.kind.clone(),
+            bytes: row.bytes,
+            width: row.width,
+            height: row.height,
+            duration_ms: row.duration_ms,
+            taken_at: row.taken_at,
+            has_position: row.latitude.is_some(),
+            links,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Whether `user` may add or remove files of assignment `id`: its shopper, while the report is
+/// not handed in. Another shopper's assignment is not found.
+pub fn check_sender(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: AssignmentId,
+) -> AppResult<()> {
+    let row = assignments::find(conn, id)?
+        .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    if user.role != Role::Shopper {
+        return Err(AppError::forbidden(
+            "forbidden",
+            "Only the assignment's shopper sends its files.",
+        ));
+    }
+    if row.shopper_id != ShopperId::from(user.id) {
+        return Err(AppError::not_found("No assignment has this id."));
+    }
+    match row.state() {
+        State::Accepted | State::Visited => Ok(()),
+        State::Submitted => Err(AppError::conflict(
+            "report_closed",
+            "This report was handed in already: its files cannot change.",
+        )),
+        other => Err(AppError::conflict(
+            "report_closed",
+            format!(
+                "The assignment is {}: there is no report to add files to.",
+                other.words()
+            ),
+        )),
+    }
+}
+
+/// A file that is not taken, in the shopper's words: 415 for a kind we do not take, 413 for
+/// one too large, 422 for one we cannot read.
+fn refused(status: u16, code: &'static str, words: impl Into<String>) -> AppError {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY);
+    AppError::new(status, code, words)
+}
+
+/// Stores an uploaded file of assignment `id`: sniffed, held to the limits, a photo processed
+/// (its web copy and thumbnail written, its original not kept), then the row. The same
+/// content sent again is the file stored before: (view, created).
+#[allow(clippy::too_many_arguments)]
+pub async fn store_upload(
+    db: &DbPool,
+    storage: &Storage,
+    user: &CurrentUser,
+    id: AssignmentId,
+    incoming: Incoming,
+    limits: MediaLimits,
+    scratch: &Path,
+    now: NaiveDateTime,
+) -> AppResult<(MediaView, bool)> {
+    let head = read_head(&incoming.path)?;
+    let kind = sniff::sniff(&head).map_err(|u| refused(415, "unsupported_file", u.words()))?;
+    if !kind.is_image() {
+        return Err(refused(
+            415,
+            "unsupported_file",
+            "Recordings are sent through the recording upload, which opens with the next update; this one takes photos (JPEG, PNG or WebP).",
+        ));
+    }
+    let (who, hash) = (user.clone(), incoming.hash.clone());
+    let known = db
+        .run(move |conn| {
+            check_sender(conn, &who, id)?;
+            Ok(store::by_hash(conn, id, &hash)?)
+        })
+        .await?;
+    if let Some(row) = known {
+        return Ok((MediaView::of(&row), false));
+    }
+    let path = incoming.path.clone();
+    let limits_of_photo = PhotoLimits {
+        max_bytes: limits.photo_bytes,
+        max_pixels: limits.photo_pixels,
+    };
+    let processed =
+        tokio::task::spawn_blocking(move || photo::process(&path, kind, limits_of_photo))
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!("photo processing stopped: {e}")))?
+            .map_err(|e| match &e {
+                photo::PhotoError::TooLarge { .. } => refused(413, "file_too_large", e.words()),
+                photo::PhotoError::TooManyPixels { .. } => {
+                    refused(422, "file_too_large", e.words())
+                }
+                photo::PhotoError::Unreadable => refused(422, "unreadable_file", e.words()),
+                photo::PhotoError::Failed(cause) => {
+                    AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
+                }
+            })?;
+    // The objects first; the row names them only once they exist.
+    let web_key = new_key("media");
+    let thumb_key = new_key("media");
+    let written = write_copies(
+        storage,
+        scratch,
+        &[(&web_key, &processed.web), (&thumb_key, &processed.thumb)],
+    )
+    .await;
+    if let Err(e) = written {
+        forget(storage, &[&web_key, &thumb_key]).await;
+        return Err(e);
+    }
+    let (who, question, hash) = (
+        user.clone(),
+        incoming.question.clone(),
+        incoming.hash.clone(),
+    );
+    let (web, thumb) = (web_key.clone(), thumb_key.clone());
+    let bytes = i64::try_from(processed.web.len()).unwrap_or(i64::MAX);
+    let outcome = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                check_sender(conn, &who, id)?;
+                // Two tabs sending the same photo at once: the first one's row stands.
+                if let Some(row) = store::by_hash(conn, id, &hash)? {
+                    return Ok((row, false));
+                }
+                let new = NewMedia {
+                    assignment_id: id,
+                    question: question.as_deref(),
+                    kind: kind_name(kind),
+                    content_hash: &hash,
+                    web_key: Some(&web),
+                    thumb_key: Some(&thumb),
+                    original_key: None,
+                    bytes,
+                    width: i32::try_from(processed.width).ok(),
+                    height: i32::try_from(processed.height).ok(),
+                    duration_ms: None,
+                    taken_at: processed.taken_at,
+                    latitude: processed.position.map(|p| p.0),
+                    longitude: processed.position.map(|p| p.1),
+                };
+                let media_id = store::insert(conn, &new, now)?;
+                let row = store::find(conn, media_id)?
+                    .ok_or_else(|| AppError::internal(anyhow::anyhow!("media row vanished")))?;
+                Ok((row, true))
+            })
+        })
+        .await;
+    match outcome {
+        Ok((row, created)) => {
+            if !created {
+                forget(storage, &[&web_key, &thumb_key]).await;
+            }
+            Ok((MediaView::of(&row), created))
+        }
+        Err(e) => {
+            forget(storage, &[&web_key, &thumb_key]).await;
+            Err(e)
+        }
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Jpeg => "jpeg",
+        Kind::Png => "png",
+        Kind::Webp => "webp",
+        Kind::Mp3 => "mp3",
+        Kind::M4a => "m4a",
+        Kind::Webm => "webm",
+        Kind::Wav => "wav",
+        Kind::Ogg => "ogg",
+        Kind::Flac => "flac",
+    }
+}
+
+fn read_head(path: &Path) -> AppResult<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(sniff::SNIFF_BYTES);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(sniff::SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| AppError::internal(anyhow::anyhow!("upload unreadable: {e}")))?;
+    Ok(head)
+}
+
+async fn write_copies(
+    storage: &Storage,
+    scratch: &Path,
+    copies: &[(&str, &[u8])],
+) -> AppResult<()> {
+    for (key, bytes) in copies {
+        let file = tempfile::NamedTempFile::new_in(scratch)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+        std::fs::write(file.path(), bytes)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+        storage
+            .put_file(key, file.path(), "image/jpeg")
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!("storage: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Removes objects no row will name (a refused or duplicate upload); what fails here is left
+/// to the sweep.
+async fn forget(storage: &Storage, keys: &[&str]) {
+    for key in keys {
+        if let Err(e) = storage.delete(key).await {
+            tracing::warn!(key, error = %e, "an object was left for the sweep");
+        }
+    }
+}
+
+/// Which copy of a file a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Web,
+    Thumb,
+    Original,
+}
+
+/// The object of file `id` in `size`, for `user`: its shopper, or staff (each staff read is an
+/// access record). (row, key, content type).
+pub fn object_for(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i64,
+    size: Size,
+    now: NaiveDateTime,
+) -> AppResult<(MediaRow, String, &'static str)> {
+    let row = store::find(conn, id)?.ok_or_else(|| AppError::not_found("No file has this id."))?;
+    let assignment = assignments::find(conn, row.assignment_id)?
+        .ok_or_else(|| AppError::not_found("No file has this id."))?;
+    match user.role {
+        Role::Shopper if assignment.shopper_id == ShopperId::from(user.id) => {}
+        Role::Scheduler | Role::Qa | Role::Admin => {
+            access::record(
+                conn,
+                user.id,
+                assignment.shopper_id.into(),
+                &[Category::H],
+                "GET /api/v1/media/{id} (a file of a shopper's report)",
+                now,
+            )?;
+        }
+        Role::Shopper => return Err(AppError::not_found("No file has this id.")),
+        _ => {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "Your role does not see shoppers' files.",
+            ));
+        }
+    }
+    let (key, content_type) = match size {
+        Size::Web => (row.web_key.clone(), "image/jpeg"),
+        Size::Thumb => (row.thumb_key.clone(), "image/jpeg"),
+        Size::Original => (row.original_key.clone(), original_type(&row.kind)),
+    };
+    let key = key.ok_or_else(|| {
+        AppError::not_found(match size {
+            Size::Original => "Only recordings are kept as sent; ask for size=web or size=thumb.",
+            _ => "A recording has no web copy or thumbnail; ask for size=original.",
+        })
+    })?;
+    Ok((row, key, content_type))
+}
+
+fn original_type(kind: &str) -> &'static str {
+    match kind {
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "webm" => "audio/webm",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Removes a file before the report is handed in: the row first, then its objects.
+pub async fn remove(db: &DbPool, storage: &Storage, user: &CurrentUser, id: i64) -> AppResult<()> {
+    let who = user.clone();
+    let row = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let row = store::find(conn, id)?
+                    .ok_or_else(|| AppError::not_found("No file has this id."))?;
+                check_sender(conn, &who, row.assignment_id).map_err(|e| {
+                    if e.status == actix_web::http::StatusCode::NOT_FOUND {
+                        AppError::not_found("No file has this id.")
+                    } else {
+                        e
+                    }
+                })?;
+                store::delete(conn, id)?;
+                Ok(row)
+            })
+        })
+        .await?;
+    let keys: Vec<&str> = row.keys();
+    forget(storage, &keys).await;
+    Ok(())
+}

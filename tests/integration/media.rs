@@ -1,0 +1,295 @@
+//! Photos through the API, as a shopper's phone sends them: stored as a web copy and a
+//! thumbnail with no metadata, the time taken and the position kept apart; the same photo sent
+//! twice is stored once; files refused in the shopper's words leave nothing in storage;
+//! fetched whole or by byte range by their shopper and staff, never by another shopper.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::assignments::{job, post, setup};
+use crate::helpers::*;
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    assignment: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/jpeg")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("question", "receipt")
+        .part("file", part);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{assignment}/media")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn objects(app: &TestApp) -> Vec<String> {
+    app.state
+        .storage
+        .list("media")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect()
+}
+
+on_both_backends!(a_shopper_sends_photos_and_only_clean_copies_are_kept);
+
+async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend) {
+    let Some(app) = spawn_app(backend, "media").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let id = assigned["id"].as_i64().unwrap();
+
+    let limits = get_json(&app, "/api/v1/media/limits", &ana_token).await;
+    assert_eq!(limits["photo_pixels"], 50_000_000, "{limits}");
+
+    // A phone photo: kept upright, without metadata; when and where it was taken kept apart.
+    let photo = incognito::media::photo::sample_phone_jpeg(3000, 2000);
+    let (status, sent) = send(&app, &ana_token, id, "IMG_0001.JPG", photo.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(
+        (sent["width"].as_i64(), sent["height"].as_i64()),
+        (Some(1333), Some(2000))
+    );
+    assert_eq!(sent["taken_at"], "2026-12-04T14:05:09Z");
+    assert_eq!(sent["has_position"], true);
+    assert_eq!(sent["question"], "receipt");
+    let media = sent["id"].as_i64().unwrap();
+    // Sent again (a retry on a weak signal): the same file, stored once.
+    let (status, again) = send(&app, &ana_token, id, "copy.jpg", photo).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["id"], media);
+    assert_eq!(objects(&app).await.len(), 2, "a web copy and a thumbnail");
+
+    // Every stored object is free of EXIF.
+    for key in objects(&app).await {
+        use futures_util::StreamExt;
+        let mut stream = app.state.storage.get(&key, None).await.unwrap();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        assert!(
+            exif::Reader::new()
+                .read_from_container(&mut std::io::Cursor::new(&bytes))
+                .is_err(),
+            "{key} holds EXIF"
+        );
+    }
+
+    // Refused in the shopper's words, and nothing of them stays.
+    let heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec();
+    let html = b"<!DOCTYPE html><html><body>receipt</body></html>".to_vec();
+    let mut huge = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    huge.extend_from_slice(&60000u32.to_be_bytes());
+    huge.extend_from_slice(&60000u32.to_be_bytes());
+    huge.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let cut = incognito::media::photo::sample_phone_jpeg(800, 600)[..400].to_vec();
+    for (name, bytes, status, words) in [
+        (
+            "IMG_0002.HEIC",
+            heic,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "HEIC",
+        ),
+        (
+            "receipt.jpg",
+            html,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "web page",
+        ),
+        (
+            "empty.jpg",
+            Vec::new(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "empty",
+        ),
+        (
+            "big.png",
+            huge,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot be read",
+        ),
+        (
+            "cut.jpg",
+            cut,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot be read",
+        ),
+        (
+            "../../x",
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "cannot read this kind",
+        ),
+    ] {
+        let (got, problem) = send(&app, &ana_token, id, name, bytes).await;
+        assert_eq!(got, status, "{name}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap_or("").contains(words),
+            "{name}: {problem}"
+        );
+    }
+    assert_eq!(objects(&app).await.len(), 2, "refused files leave nothing");
+
+    // Fetched by its shopper, whole and by range; a range outside it is 416.
+    let link = format!("/api/v1/media/{media}?size=web");
+    let r = app.get_auth(&link, &ana_token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    let whole = r.bytes().await.unwrap();
+    assert!(image::load_from_memory(&whole).is_ok());
+    let r = app
+        .client
+        .get(app.url(&link))
+        .bearer_auth(&ana_token)
+        .header("range", "bytes=0-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 0-1/{}", whole.len()).as_str()
+    );
+    assert_eq!(&r.bytes().await.unwrap()[..], &whole[..2]);
+    let r = app
+        .client
+        .get(app.url(&link))
+        .bearer_auth(&ana_token)
+        .header("range", format!("bytes={}-", whole.len() + 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes */{}", whole.len()).as_str()
+    );
+    let r = app
+        .get_auth(&format!("/api/v1/media/{media}?size=thumb"), &ana_token)
+        .await;
+    let thumb = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (213, 320));
+    let r = app
+        .get_auth(&format!("/api/v1/media/{media}?size=original"), &ana_token)
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the original is not kept"
+    );
+
+    // Another shopper neither sees nor removes it; staff see it, and the shopper is told.
+    let r = app.get_auth(&link, &ben_token).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (status, _) = send(&app, &ben_token, id, "x.jpg", vec![0xFF, 0xD8, 0xFF]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = app.get_auth(&link, &scheduler).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let log = get_items(&app, "/api/v1/me/access-log", &ana_token).await;
+    assert!(
+        log.as_array().unwrap().iter().any(|r| r["purpose"]
+            .as_str()
+            .unwrap_or("")
+            .contains("a file of a shopper")),
+        "{log}"
+    );
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/media/{media}")))
+        .bearer_auth(&ben_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Removed by its shopper: the row and both objects go.
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/media/{media}")))
+        .bearer_auth(&ana_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(objects(&app).await.is_empty());
+    let r = app.get_auth(&link, &ana_token).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+/// A photo over the size setting is refused while it arrives, without a Content-Length.
+#[tokio::test]
+async fn a_photo_over_the_size_limit_is_refused_as_it_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.media.photo_bytes = 100_000;
+    let app = start(settings).await;
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let id = assigned["id"].as_i64().unwrap();
+    // A stream of unknown length: no Content-Length to trust.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..40).map(|_| Ok(vec![0xFFu8; 10_000])).collect();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let part = reqwest::multipart::Part::stream(body).file_name("big.jpg");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{id}/media")))
+        .bearer_auth(&ana_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the limit is 0.1 MB"),
+        "{p}"
+    );
+    assert!(app.state.storage.list("media").await.unwrap().is_empty());
+    let scratch = dir.path().join("tmp");
+    let left = std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "no scratch file is left behind");
+    app.stop().await;
+}
