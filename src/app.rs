@@ -211,8 +211,9 @@ pub fn build_app(
             )
         }))
         .app_data(
+            // A report's text answers and a pasted questionnaire need room; still bounded.
             web::FormConfig::default()
-                .limit(16 * 1024)
+                .limit(512 * 1024)
                 .error_handler(|e, req| {
                     crate::web::PageError::bad_form(req, &e.to_string()).into()
                 }),

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{AppError, AppResult, FieldError};
 
 /// The largest JSON body the API reads.
-pub const JSON_LIMIT: usize = 64 * 1024;
+pub const JSON_LIMIT: usize = 512 * 1024;
 
 /// A JSON request body. Wrong content type → 415, too large → 413, malformed → 400,
 /// wrong type or missing field → 422 naming the field.

@@ -101,6 +101,8 @@ pub fn merge_organizations(
             diesel::update(clients::table.find(client))
                 .set(clients::organization_id.eq(into))
                 .execute(conn)?;
+            // The client is `into` now: it is not its own competitor.
+            diesel::delete(client_competitors::table.find((client, into))).execute(conn)?;
         }
         // Competitor entries: moved, once per client, and never a client of itself.
         let entries: Vec<ClientId> = client_competitors::table

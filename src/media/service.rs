@@ -21,6 +21,11 @@ use crate::privacy::access;
 use crate::privacy::inventory::Category;
 use crate::storage::{Storage, new_key};
 
+/// Photos decoded at once: one per core.
+static PHOTO_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// A file as it arrived: written to a scratch file while its hash was computed.
 pub struct Incoming {
     pub path: PathBuf,
@@ -163,6 +168,11 @@ pub async fn store_upload(
         max_bytes: limits.photo_bytes,
         max_pixels: limits.photo_pixels,
     };
+    // One photo decoded per core at a time: each may take hundreds of MB at the pixel limit.
+    let _slot = PHOTO_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("photo slots closed: {e}")))?;
     let processed =
         tokio::task::spawn_blocking(move || photo::process(&path, kind, limits_of_photo))
             .await

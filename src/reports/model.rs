@@ -315,8 +315,33 @@ impl Questionnaire {
     pub fn missing(&self, answers: &Answers) -> Vec<&Question> {
         let asked = self.asked(answers);
         self.questions()
-            .filter(|q| q.required && asked.contains(&q.name) && !answers.has(&q.name))
+            .filter(|q| q.required && asked.contains(&q.name))
+            .filter(|q| match (q.kind.is_media(), answers.get(&q.name)) {
+                // A media question needs at least its minimum of files, and one at least.
+                (true, Some(Answer::Choices(files))) => {
+                    files.len() < q.files.map_or(1, |f| f.min.max(1)) as usize
+                }
+                (_, answer) => answer.is_none(),
+            })
             .collect()
+    }
+
+    /// The answers with each media question's files as uploaded (`files`: the question each
+    /// file answers, and its id): what a shopper sends for a media question is never taken.
+    pub fn with_files(&self, mut answers: Answers, files: &[(Option<String>, i64)]) -> Answers {
+        for q in self.questions().filter(|q| q.kind.is_media()) {
+            let ids: Vec<String> = files
+                .iter()
+                .filter(|(question, _)| question.as_deref() == Some(q.name.as_str()))
+                .map(|(_, id)| id.to_string())
+                .collect();
+            if ids.is_empty() {
+                answers.0.remove(&q.name);
+            } else {
+                answers.0.insert(q.name.clone(), Answer::Choices(ids));
+            }
+        }
+        answers
     }
 
     /// What is wrong with `answer` to question `name`, in the shopper's words; the answer as

@@ -267,6 +267,7 @@ fn version_for(
 }
 
 fn report_view(
+    conn: &mut DbConnection,
     id: AssignmentId,
     row: QuestionnaireRow,
     report: Option<ReportRow>,
@@ -278,6 +279,8 @@ fn report_view(
             .map_err(|e| AppError::internal(anyhow::anyhow!("report {id} unreadable: {e}")))?,
         None => Answers::default(),
     };
+    // A media question's answer is the files uploaded for it, whatever was saved.
+    let answers = q.with_files(answers, &store::files_of(conn, id)?);
     let asked = q.asked(&answers);
     let mut missing: Vec<Missing> = Vec::new();
     let started = report.as_ref().and_then(|r| r.visit_started_at);
@@ -325,7 +328,7 @@ fn report_view(
 }
 
 /// Whether `user` may write the report of assignment `id` (its shopper): checked before the
-/// body is read, so that another's assignment is 404 whatever the body.
+/// body is parsed, so that another's assignment is 404 whatever the body.
 pub fn check_writer(
     conn: &mut DbConnection,
     user: &CurrentUser,
@@ -354,7 +357,7 @@ pub fn report(
             now,
         )?;
     }
-    report_view(id, version, report, deadline(&job, &project))
+    report_view(conn, id, version, report, deadline(&job, &project))
 }
 
 /// Whether the report may still be written: before its deadline, or reopened by staff.
@@ -381,8 +384,10 @@ fn visit_errors(
     now: NaiveDateTime,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    // A day of slack either side of the window, for time zones; never in the future.
     let earliest = job.window_start.and_hms_opt(0, 0, 0).unwrap_or(now) - Duration::days(1);
-    let latest = now + Duration::minutes(10);
+    let window_over = job.window_end.and_hms_opt(0, 0, 0).unwrap_or(now) + Duration::days(2);
+    let latest = (now + Duration::minutes(10)).min(window_over);
     let start = input.visit_started_at.map(|t| t.naive_utc());
     let end = input.visit_ended_at.map(|t| t.naive_utc());
     for (field, time, words) in [
@@ -459,7 +464,7 @@ pub fn save(
         let q = document(&version)?;
         let mut errors = visit_errors(input, &job, max, now);
         let answers = match q.read_answers(&input.answers) {
-            Ok(a) => a,
+            Ok(a) => q.with_files(a, &store::files_of(conn, id)?),
             Err(e) => {
                 errors.extend(e);
                 Answers::default()
@@ -488,7 +493,7 @@ pub fn save(
             }
         }
         let saved = store::find_report(conn, id)?;
-        report_view(id, version, saved, due)
+        report_view(conn, id, version, saved, due)
     })
 }
 
@@ -524,7 +529,7 @@ pub fn submit(
         let due = deadline(&job, &project);
         writable(report.as_ref(), due, now)?;
         let version = version_for(conn, report.as_ref(), project.id)?;
-        let view = report_view(id, version.clone(), report.clone(), due)?;
+        let view = report_view(conn, id, version.clone(), report.clone(), due)?;
         let Some(report) = report.filter(|_| view.missing.is_empty()) else {
             let missing: Vec<FieldError> = if view.missing.is_empty() {
                 vec![FieldError::new("answers", "Nothing is answered yet.")]
@@ -544,6 +549,7 @@ pub fn submit(
         let q = document(&version)?;
         let answers: Answers = serde_json::from_str(&report.answers)
             .map_err(|e| AppError::internal(anyhow::anyhow!("report {id} unreadable: {e}")))?;
+        let answers = q.with_files(answers, &store::files_of(conn, id)?);
         let kept = serde_json::to_string(&q.only_asked(&answers))
             .map_err(|e| AppError::internal(anyhow::anyhow!("report not written: {e}")))?;
         let values = ReportValues {
@@ -570,7 +576,7 @@ pub fn submit(
             now,
         )?;
         let saved = store::find_report(conn, id)?;
-        report_view(id, version, saved, due)
+        report_view(conn, id, version, saved, due)
     })
 }
 
@@ -587,10 +593,12 @@ pub fn reopen(
     }
     write_transaction(conn, |conn| {
         let (row, job, project) = reachable(conn, user, id, false)?;
-        if !matches!(row.state(), State::Accepted | State::Visited) {
+        // An accepted assignment whose visit was never reported is taken back after its
+        // window (see assignments::deadlines); only a visited one waits for its report.
+        if row.state() != State::Visited {
             return Err(AppError::conflict(
                 "report_closed",
-                "Only a report not yet handed in can be reopened.",
+                "Only the report of a visit made and not yet handed in can be reopened.",
             ));
         }
         let until = now + Duration::days(days);
@@ -615,6 +623,6 @@ pub fn reopen(
             now,
         )?;
         let saved = store::find_report(conn, id)?;
-        report_view(id, version, saved, deadline(&job, &project))
+        report_view(conn, id, version, saved, deadline(&job, &project))
     })
 }

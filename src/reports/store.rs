@@ -147,6 +147,19 @@ pub struct ReportRow {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
+/// The files uploaded for the assignment: (the question each answers, its id), oldest first.
+pub fn files_of(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+) -> QueryResult<Vec<(Option<String>, i64)>> {
+    use crate::db::schema::media;
+    media::table
+        .filter(media::assignment_id.eq(id))
+        .order(media::id.asc())
+        .select((media::question, media::id))
+        .load(conn)
+}
+
 pub fn find_report(conn: &mut DbConnection, id: AssignmentId) -> QueryResult<Option<ReportRow>> {
     reports::table
         .find(id)

@@ -317,7 +317,8 @@ fn read_form(
                 .get(&q.name)
                 .and_then(|a| serde_json::to_value(a).ok()),
             QuestionKind::Number | QuestionKind::Rating => read.text(&field).map(|t| {
-                t.replace(',', "")
+                let plain = typed_number(&t);
+                plain
                     .parse::<f64>()
                     .ok()
                     .and_then(serde_json::Number::from_f64)
@@ -336,6 +337,16 @@ fn read_form(
         receipt_cents: receipt,
     };
     (input, read.errors)
+}
+
+/// A number as typed on a phone: "4,5" (a comma locale) is 4.5, "1,250" and "1,250.5" have
+/// thousands separators.
+fn typed_number(typed: &str) -> String {
+    let one_comma = typed.matches(',').count() == 1 && !typed.contains('.');
+    match typed.split_once(',') {
+        Some((_, decimals)) if one_comma && decimals.len() != 3 => typed.replace(',', "."),
+        _ => typed.replace(',', ""),
+    }
 }
 
 /// The API's field names as the form's: `answers.q4` (or `q4`, as a missing answer is
@@ -436,5 +447,24 @@ async fn save_report(
             render(&req, &state, user, id, Some(form), status).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_number;
+
+    #[test]
+    fn numbers_typed_with_commas_read_as_meant() {
+        for (typed, read) in [
+            ("4,5", "4.5"),
+            ("12,25", "12.25"),
+            ("1,250", "1250"),
+            ("1,250.5", "1250.5"),
+            ("1,250,000", "1250000"),
+            ("12", "12"),
+        ] {
+            assert_eq!(typed_number(typed), read, "{typed}");
+        }
     }
 }

@@ -522,7 +522,7 @@ async fn a_shopper_hands_in_the_report_on_the_page() {
     assert!(
         html.contains("Were you greeted?")
             && !html.contains("What happened instead?")
-            && html.contains("Still to answer before you hand it in: When you went in; When you came out; Were you greeted?; Minutes at the window."),
+            && html.contains("Still to answer before you hand it in: When you went in · When you came out · Were you greeted? · Minutes at the window"),
         "{html}"
     );
     let csrf = csrf_field(&html);
@@ -706,6 +706,78 @@ async fn staff_add_and_publish_a_version_on_the_page() {
     assert!(
         html.contains("Version 1 is published") && html.contains("badge-ok\">published"),
         "{html}"
+    );
+    app.stop().await;
+}
+
+/// A media question is answered by the files uploaded for it, never by ids a client sends.
+#[tokio::test]
+async fn a_photo_question_is_answered_by_its_uploads() {
+    let Some(app) = spawn_app(Backend::Sqlite, "photo answers").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let doc = json!({"title": "Receipt check", "sections": [{"title": "Proof", "questions": [
+        {"name": "receipt", "label": "Photo of the receipt", "kind": "receipt",
+         "required": true, "files": {"min": 1, "max": 2}}]}]});
+    published(&app, &scheduler, project, doc).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, assigned) = post(
+        &app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        &scheduler,
+        json!({"shopper_id": ana}),
+    )
+    .await;
+    let id = assigned["id"].as_i64().unwrap();
+    let report = format!("/api/v1/assignments/{id}/report");
+    let (status, view) = put(
+        &app,
+        &report,
+        &ana_token,
+        json!({"answers": {"receipt": ["made-up"]}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(view["answers"].get("receipt").is_none(), "{view}");
+    assert!(
+        view["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "receipt"),
+        "{view}"
+    );
+    let part = reqwest::multipart::Part::bytes(incognito::media::photo::sample_phone_jpeg(64, 48))
+        .file_name("receipt.jpg");
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{id}/media")))
+        .bearer_auth(&ana_token)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("question", "receipt")
+                .part("file", part),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let media = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let view = get_json(&app, &report, &ana_token).await;
+    assert_eq!(
+        view["answers"]["receipt"],
+        json!([media.to_string()]),
+        "{view}"
+    );
+    assert!(
+        !view["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "receipt"),
+        "{view}"
     );
     app.stop().await;
 }
