@@ -881,5 +881,44 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
             .unwrap()
             .contains("are both clients"),
     );
+
+    // A client found to be the company it named as a competitor is not its own competitor.
+    let r = app
+        .post_json_auth("/api/v1/clients", &scheduler, &json!({"name": "Old Diner"}))
+        .await;
+    let diner = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/clients/{diner}/competitors"),
+            &scheduler,
+            &json!({"name": "Dinah's Diner"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    sql(&app, "UPDATE organizations SET name = 'DINAH''S DINER LLC', name_key = 'oldest key' WHERE name = 'Old Diner'".into()).await;
+    app.state
+        .db
+        .run(|conn| Ok(incognito::organizations::store::rekey(conn)?))
+        .await
+        .unwrap();
+    let organizations = get_items(&app, "/api/v1/organizations", &scheduler).await;
+    let twice = organizations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "DINAH'S DINER LLC")
+        .unwrap()
+        .clone();
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/organizations/{}/merge", twice["id"]),
+            &scheduler,
+            &json!({"into": twice["same_as"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let client = get_json(&app, &format!("/api/v1/clients/{diner}"), &scheduler).await;
+    assert_eq!(client["name"], "Dinah's Diner");
+    assert_eq!(client["competitors"], json!([]), "{client}");
     app.stop().await;
 }
