@@ -263,13 +263,6 @@ pub fn client_suggestions(conn: &mut DbConnection, typed: &str) -> AppResult<Vec
         .collect())
 }
 
-pub fn list_clients(conn: &mut DbConnection) -> AppResult<Vec<ClientView>> {
-    store::client_ids(conn)?
-        .into_iter()
-        .map(|id| client_view(conn, id))
-        .collect()
-}
-
 /// One page of the clients with their competitors, oldest first.
 pub fn page_of_clients(conn: &mut DbConnection, page: PageRequest) -> AppResult<Paged<ClientView>> {
     let (ids, total) = store::client_ids_page(conn, page)?;

@@ -72,7 +72,16 @@ pub async fn create_questionnaire(
 ) -> AppResult<HttpResponse> {
     user.require(Role::SCHEDULING)?;
     let doc = body.into_inner()?;
-    let project = path.into_inner();
+    created_version(&state, user, path.into_inner(), doc).await
+}
+
+/// A new draft version of `project` from `doc`: 201 with it.
+async fn created_version(
+    state: &AppState,
+    user: CurrentUser,
+    project: ProjectId,
+    doc: QuestionnaireDoc,
+) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     let created = state
         .db
@@ -110,13 +119,7 @@ pub async fn import_xlsform(
     let import = body.into_inner()?;
     let doc = xlsform::read(import.title.trim(), &import.survey, &import.choices)
         .map_err(AppError::validation)?;
-    let project = path.into_inner();
-    let now = state.clock.naive();
-    let created = state
-        .db
-        .run(move |conn| service::create_questionnaire(conn, &user, project, doc, now))
-        .await?;
-    Ok(HttpResponse::Created().json(created))
+    created_version(&state, user, path.into_inner(), doc).await
 }
 
 /// One version, with its document.

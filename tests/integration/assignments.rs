@@ -74,6 +74,19 @@ pub(crate) async fn job(
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
+/// Staff give `job` to `shopper` at once: the assignment's id.
+pub(crate) async fn assigned(app: &TestApp, scheduler: &str, job: i64, shopper: i64) -> i64 {
+    let (status, body) = post(
+        app,
+        &format!("/api/v1/jobs/{job}/assign"),
+        scheduler,
+        json!({"shopper_id": shopper}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
 pub(crate) async fn post(
     app: &TestApp,
     path: &str,

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::assignments::{job, post, setup};
+use crate::assignments::{assigned, job, setup};
 use crate::helpers::*;
 
 async fn send(
@@ -56,14 +56,7 @@ async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend)
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
-    let (_, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
 
     let limits = get_json(&app, "/api/v1/media/limits", &ana_token).await;
     assert_eq!(limits["photo_pixels"], 50_000_000, "{limits}");
@@ -256,14 +249,7 @@ async fn a_photo_over_the_size_limit_is_refused_as_it_arrives() {
     let (scheduler, _, store, project) = setup(&app, json!({})).await;
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let (_, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
     // A stream of unknown length: no Content-Length to trust.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..40).map(|_| Ok(vec![0xFFu8; 10_000])).collect();

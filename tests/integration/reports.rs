@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::assignments::{job, post, setup};
+use crate::assignments::{assigned, job, post, setup};
 use crate::helpers::*;
 
 /// A drive-thru questionnaire: yes/no with points, a follow-up asked only on "no", a
@@ -95,15 +95,7 @@ async fn a_shopper_fills_and_hands_in_a_report(backend: Backend) {
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
-    let (status, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{assigned}");
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
     let report = format!("/api/v1/assignments/{id}/report");
     let submit = format!("/api/v1/assignments/{id}/submit");
 
@@ -305,14 +297,7 @@ async fn a_late_report_needs_staff_to_reopen_it(backend: Backend) {
     published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
     let job = job(&app, &scheduler, project, store, -1, 0).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let (_, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
     let report = format!("/api/v1/assignments/{id}/report");
     let (status, _) = post(
         &app,
@@ -493,14 +478,7 @@ async fn a_shopper_hands_in_the_report_on_the_page() {
     published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let (_, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
     post(
         &app,
         &format!("/api/v1/assignments/{id}/visit"),
@@ -723,14 +701,7 @@ async fn a_photo_question_is_answered_by_its_uploads() {
     published(&app, &scheduler, project, doc).await;
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let (_, assigned) = post(
-        &app,
-        &format!("/api/v1/jobs/{job}/assign"),
-        &scheduler,
-        json!({"shopper_id": ana}),
-    )
-    .await;
-    let id = assigned["id"].as_i64().unwrap();
+    let id = assigned(&app, &scheduler, job, ana).await;
     let report = format!("/api/v1/assignments/{id}/report");
     let (status, view) = put(
         &app,
