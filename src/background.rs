@@ -1,5 +1,6 @@
 //! The service's background rounds, started with the server and stopped with it: assignment
-//! deadlines and daily digests every minute, retention clean-up and the live index every five.
+//! deadlines and daily digests every minute, retention clean-up and the live index every five,
+//! the sweep of orphaned files every hour.
 
 use std::time::Duration;
 
@@ -57,6 +58,7 @@ pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// Periodic clean-up that the data inventory's retention rules call for.
 pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut round: u64 = 0;
     loop {
         let auth = state.auth.clone();
         if let Err(e) = state
@@ -80,6 +82,17 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
         {
             tracing::warn!(error = ?e, "live index housekeeping failed");
         }
+        // Files: orphaned objects, unfinished uploads and scratch files, once an hour.
+        if round.is_multiple_of(12) {
+            match crate::media::sweep::run(&state, crate::media::sweep::ORPHAN_AGE).await {
+                Ok(swept) if swept != Default::default() => {
+                    tracing::info!(?swept, "files swept");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the file sweep failed"),
+            }
+        }
+        round += 1;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(300)) => {}
             _ = shutdown.changed() => return,

@@ -269,6 +269,30 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The file is larger than the limit (GET /api/v1/media/limits), in bytes or in pixels.",
     ),
     (
+        "recording_too_long",
+        "The recording is longer than the limit (GET /api/v1/media/limits), read from its container or measured.",
+    ),
+    (
+        "too_many_files",
+        "The question already has as many files as it takes: remove one before sending another.",
+    ),
+    (
+        "tus_version",
+        "A resumable upload's request names another version of the tus protocol, or none: send Tus-Resumable: 1.0.0.",
+    ),
+    (
+        "malformed_upload",
+        "A resumable upload's headers or part cannot be taken (Upload-Length, Upload-Metadata, Upload-Offset, Content-Type): the detail names which.",
+    ),
+    (
+        "upload_offset_mismatch",
+        "The part starts elsewhere than where the upload stands: ask HEAD for Upload-Offset and go on from there.",
+    ),
+    (
+        "upload_busy",
+        "Another request is sending this upload right now.",
+    ),
+    (
         "unreadable_file",
         "The file could not be read: it may be damaged or cut short.",
     ),

@@ -65,6 +65,13 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Remove stored files no row names (left by a crash between a file's objects and its
+    /// row), uploads unfinished for a day, and scratch files; the server does this every hour.
+    Sweep {
+        /// Only objects and scratch files older than this (an upload may be committing).
+        #[arg(long, default_value_t = 60)]
+        older_than_minutes: u32,
+    },
     /// Create an administrator account (its address counts as confirmed).
     CreateAdmin {
         #[arg(long)]
@@ -144,6 +151,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
         Command::Demo { seed } => demo(&settings, seed),
+        Command::Sweep { older_than_minutes } => sweep(&settings, older_than_minutes),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
@@ -332,6 +340,44 @@ fn demo(settings: &Settings, seed: u64) -> ExitCode {
 
 /// What a command that writes accounts needs: the data directory, the keys, the migrated
 /// database and the accounts service on the system clock; a failure is printed.
+fn sweep(settings: &Settings, older_than_minutes: u32) -> ExitCode {
+    let (pool, auth) = match open_for_command(settings) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        let storage = incognito::storage::Storage::connect(&settings.storage_url)
+            .await
+            .map_err(|e| format!("INCOGNITO_STORAGE_URL: {e}"))?;
+        incognito::media::sweep::sweep(
+            &pool,
+            &storage,
+            &settings.data_dir,
+            auth.clock.naive(),
+            chrono::Duration::minutes(i64::from(older_than_minutes)),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(swept) => {
+            println!(
+                "Swept {} orphaned objects, {} unfinished uploads and {} scratch files.",
+                swept.objects, swept.uploads, swept.scratch
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 fn open_for_command(settings: &Settings) -> Result<(incognito::db::DbPool, auth::Auth), ExitCode> {
     startup::prepare_data_dir(settings).map_err(|e| fail(&e))?;
     let keys = Keys::load_or_create(&settings.keys_dir())

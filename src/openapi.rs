@@ -7,6 +7,7 @@ use crate::assignments::routes as assignments;
 use crate::auth::routes as auth;
 use crate::clients::routes as clients;
 use crate::media::routes as media;
+use crate::media::tus;
 use crate::panel::routes as panel;
 use crate::reports::routes as reports;
 
@@ -92,6 +93,11 @@ use crate::reports::routes as reports;
         media::upload,
         media::fetch,
         media::remove,
+        tus::options,
+        tus::create,
+        tus::offset,
+        tus::append,
+        tus::cancel,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),

@@ -103,4 +103,19 @@ impl<'a> Routes<'a> {
     method!(put, put, "PUT");
     method!(delete, delete, "DELETE");
     method!(patch, patch, "PATCH");
+
+    pub fn options<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            "OPTIONS",
+            path,
+            web::route()
+                .method(actix_web::http::Method::OPTIONS)
+                .to(handler),
+        )
+    }
 }

@@ -2,8 +2,11 @@
 //! and what it becomes (a photo's verification data and its web copy and thumbnail without
 //! metadata). Uploads, storage and serving build on this.
 
+pub mod audio;
 pub mod photo;
 pub mod routes;
 pub mod service;
 pub mod sniff;
 pub mod store;
+pub mod sweep;
+pub mod tus;

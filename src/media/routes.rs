@@ -35,6 +35,46 @@ pub async fn limits(state: web::Data<AppState>, _user: CurrentUser) -> AppResult
     Ok(HttpResponse::Ok().json(state.settings.media))
 }
 
+/// The refusal of a file still arriving: a kind we do not take, by its first bytes, or past
+/// its kind's size limit (a photo's or a recording's); None while it may go on.
+pub(crate) fn refused_early(head: &[u8], size: u64, limits: MediaLimits) -> Option<AppError> {
+    if head.len() < super::sniff::SNIFF_BYTES {
+        return None;
+    }
+    let kind = match super::sniff::sniff(head) {
+        Ok(kind) => kind,
+        Err(unknown) => {
+            return Some(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_file",
+                unknown.words(),
+            ));
+        }
+    };
+    let max = if kind.is_image() {
+        limits.photo_bytes
+    } else {
+        limits.recording_bytes
+    };
+    (size > max).then(|| {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            if kind.is_image() {
+                format!(
+                    "This photo is over {0} MB; the limit is {0} MB. Send a smaller copy (most phones offer one when sharing).",
+                    super::photo::mb(max)
+                )
+            } else {
+                format!(
+                    "This recording is over {0} MB; the limit is {0} MB. Record in a lower quality, or split the visit into two recordings.",
+                    super::photo::mb(max)
+                )
+            },
+        )
+    })
+}
+
 fn malformed(e: impl std::fmt::Display) -> AppError {
     AppError::bad_request(
         "malformed_form",
@@ -42,10 +82,12 @@ fn malformed(e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// Sends a photo (JPEG, PNG or WebP; a HEIC photo is refused with what to do) as
-/// `multipart/form-data` with the field `file` and optionally `question` (the media question
-/// it answers). Its kind is decided by its bytes. The web copy and thumbnail are kept without
-/// any metadata; the time taken and the position are kept apart for proof of visit. The same
+/// Sends a photo (JPEG, PNG or WebP; a HEIC photo is refused with what to do) or a recording
+/// (MP3, M4A/AAC, WebM, WAV, Ogg, FLAC) as `multipart/form-data` with the field `file` and
+/// optionally `question` (the media question it answers). Its kind is decided by its bytes. A
+/// photo's web copy and thumbnail are kept without any metadata, the time taken and the
+/// position apart for proof of visit; a recording is kept as sent, with its length read from
+/// its container. Long recordings may also go through the resumable upload (tus). The same
 /// file sent again answers 200 with the file stored before; a new one 201. Refused files: 413
 /// too large, 415 a kind not taken, 422 unreadable or too many pixels, each in the shopper's
 /// words, and nothing of them stays.
@@ -93,19 +135,17 @@ pub async fn upload(
                     .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
                 let mut hash = Sha256::new();
                 let mut size: u64 = 0;
+                let mut head: Vec<u8> = Vec::with_capacity(super::sniff::SNIFF_BYTES);
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(malformed)?;
                     size += chunk.len() as u64;
-                    if size > limits.photo_bytes {
+                    if head.len() < super::sniff::SNIFF_BYTES {
+                        let wanted = super::sniff::SNIFF_BYTES - head.len();
+                        head.extend_from_slice(&chunk[..wanted.min(chunk.len())]);
+                    }
+                    if let Some(refusal) = refused_early(&head, size, limits) {
                         // Stop reading: the scratch file goes with `file`.
-                        return Err(AppError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "file_too_large",
-                            format!(
-                                "This photo is over {0} MB; the limit is {0} MB. Send a smaller copy (most phones offer one when sharing).",
-                                super::photo::mb(limits.photo_bytes)
-                            ),
-                        ));
+                        return Err(refusal);
                     }
                     hash.update(&chunk);
                     out.write_all(&chunk)

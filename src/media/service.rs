@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use super::audio::{self, RecordingLimits};
 use super::photo::{self, PhotoLimits};
 use super::sniff::{self, Kind};
 use super::store::{self, MediaRow, NewMedia};
@@ -146,24 +147,148 @@ pub async fn store_upload(
 ) -> AppResult<(MediaView, bool)> {
     let head = read_head(&incoming.path)?;
     let kind = sniff::sniff(&head).map_err(|u| refused(415, "unsupported_file", u.words()))?;
-    if !kind.is_image() {
-        return Err(refused(
-            415,
-            "unsupported_file",
-            "Recordings are sent through the recording upload, which opens with the next update; this one takes photos (JPEG, PNG or WebP).",
-        ));
-    }
-    let (who, hash) = (user.clone(), incoming.hash.clone());
+    let (who, hash, question) = (
+        user.clone(),
+        incoming.hash.clone(),
+        incoming.question.clone(),
+    );
     let known = db
         .run(move |conn| {
             check_sender(conn, &who, id)?;
-            Ok(store::by_hash(conn, id, &hash)?)
+            // The same file again is the one stored before, whatever else changed since.
+            if let Some(row) = store::by_hash(conn, id, &hash)? {
+                return Ok(Some(row));
+            }
+            crate::reports::service::check_file(
+                conn,
+                id,
+                question.as_deref(),
+                kind.is_image(),
+                now,
+            )?;
+            Ok(None)
         })
         .await?;
     if let Some(row) = known {
         return Ok((MediaView::of(&row), false));
     }
-    let path = incoming.path.clone();
+    let prepared = if kind.is_image() {
+        prepare_photo(&incoming.path, kind, limits).await?
+    } else {
+        prepare_recording(&incoming.path, kind, incoming.bytes, limits).await?
+    };
+    // The objects first; the row names them only once they exist.
+    let keys: Vec<String> = prepared.objects.iter().map(|_| new_key("media")).collect();
+    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if let Err(e) = write_objects(storage, scratch, &keys, &prepared.objects).await {
+        forget(storage, &key_refs).await;
+        return Err(e);
+    }
+    crash_point("media_after_objects");
+    let (who, question, hash) = (
+        user.clone(),
+        incoming.question.clone(),
+        incoming.hash.clone(),
+    );
+    let named = keys.clone();
+    let is_image = kind.is_image();
+    let outcome = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                check_sender(conn, &who, id)?;
+                // Two tabs sending the same file at once: the first one's row stands.
+                if let Some(row) = store::by_hash(conn, id, &hash)? {
+                    return Ok((row, false));
+                }
+                // Two different files at once for a question with room for one: one is refused.
+                crate::reports::service::check_file(conn, id, question.as_deref(), is_image, now)?;
+                let key_of = |role: ObjectRole| {
+                    prepared
+                        .objects
+                        .iter()
+                        .position(|o| o.role == role)
+                        .map(|i| named[i].as_str())
+                };
+                let new = NewMedia {
+                    assignment_id: id,
+                    question: question.as_deref(),
+                    kind: kind_name(kind),
+                    content_hash: &hash,
+                    web_key: key_of(ObjectRole::Web),
+                    thumb_key: key_of(ObjectRole::Thumb),
+                    original_key: key_of(ObjectRole::Original),
+                    bytes: prepared.bytes,
+                    width: prepared.width,
+                    height: prepared.height,
+                    duration_ms: prepared.duration_ms,
+                    taken_at: prepared.taken_at,
+                    latitude: prepared.position.map(|p| p.0),
+                    longitude: prepared.position.map(|p| p.1),
+                };
+                let media_id = store::insert(conn, &new, now)?;
+                let row = store::find(conn, media_id)?
+                    .ok_or_else(|| AppError::internal(anyhow::anyhow!("media row vanished")))?;
+                Ok((row, true))
+            })
+        })
+        .await;
+    match outcome {
+        Ok((row, created)) => {
+            if !created {
+                forget(storage, &key_refs).await;
+            }
+            Ok((MediaView::of(&row), created))
+        }
+        Err(e) => {
+            forget(storage, &key_refs).await;
+            Err(e)
+        }
+    }
+}
+
+/// For the crash test: with `INCOGNITO_FAILPOINT` set to `name`, the process stops dead here,
+/// as a power cut would (no unwinding, no clean-up).
+fn crash_point(name: &str) {
+    if std::env::var("INCOGNITO_FAILPOINT").is_ok_and(|v| v == name) {
+        tracing::error!(failpoint = name, "stopping dead at a failpoint");
+        std::process::abort();
+    }
+}
+
+/// Which copy an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectRole {
+    Web,
+    Thumb,
+    Original,
+}
+
+/// What an object is written from: bytes made here, or the file as it arrived.
+enum Payload {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+struct Object {
+    role: ObjectRole,
+    payload: Payload,
+    content_type: &'static str,
+}
+
+/// A file made ready to store: its objects and what its row says.
+struct Prepared {
+    objects: Vec<Object>,
+    bytes: i64,
+    width: Option<i32>,
+    height: Option<i32>,
+    duration_ms: Option<i64>,
+    taken_at: Option<NaiveDateTime>,
+    position: Option<(f64, f64)>,
+}
+
+/// A photo: its web copy and thumbnail (its original is not kept), read one per core at a time.
+async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResult<Prepared> {
+    let path = path.to_path_buf();
     let limits_of_photo = PhotoLimits {
         max_bytes: limits.photo_bytes,
         max_pixels: limits.photo_pixels,
@@ -187,69 +312,64 @@ pub async fn store_upload(
                     AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
                 }
             })?;
-    // The objects first; the row names them only once they exist.
-    let web_key = new_key("media");
-    let thumb_key = new_key("media");
-    let written = write_copies(
-        storage,
-        scratch,
-        &[(&web_key, &processed.web), (&thumb_key, &processed.thumb)],
-    )
-    .await;
-    if let Err(e) = written {
-        forget(storage, &[&web_key, &thumb_key]).await;
-        return Err(e);
-    }
-    let (who, question, hash) = (
-        user.clone(),
-        incoming.question.clone(),
-        incoming.hash.clone(),
-    );
-    let (web, thumb) = (web_key.clone(), thumb_key.clone());
-    let bytes = i64::try_from(processed.web.len()).unwrap_or(i64::MAX);
-    let outcome = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                check_sender(conn, &who, id)?;
-                // Two tabs sending the same photo at once: the first one's row stands.
-                if let Some(row) = store::by_hash(conn, id, &hash)? {
-                    return Ok((row, false));
+    Ok(Prepared {
+        bytes: i64::try_from(processed.web.len()).unwrap_or(i64::MAX),
+        width: i32::try_from(processed.width).ok(),
+        height: i32::try_from(processed.height).ok(),
+        duration_ms: None,
+        taken_at: processed.taken_at,
+        position: processed.position,
+        objects: vec![
+            Object {
+                role: ObjectRole::Web,
+                payload: Payload::Bytes(processed.web),
+                content_type: "image/jpeg",
+            },
+            Object {
+                role: ObjectRole::Thumb,
+                payload: Payload::Bytes(processed.thumb),
+                content_type: "image/jpeg",
+            },
+        ],
+    })
+}
+
+/// A recording: probed for its length (never decoded), kept as sent.
+async fn prepare_recording(
+    path: &Path,
+    kind: Kind,
+    bytes: u64,
+    limits: MediaLimits,
+) -> AppResult<Prepared> {
+    let file = path.to_path_buf();
+    let limits_of_recording = RecordingLimits {
+        max_bytes: limits.recording_bytes,
+        max_seconds: limits.recording_seconds,
+    };
+    let probed =
+        tokio::task::spawn_blocking(move || audio::probe(&file, kind, limits_of_recording))
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!("recording probe stopped: {e}")))?
+            .map_err(|e| match &e {
+                audio::AudioError::TooLarge { .. } => refused(413, "file_too_large", e.words()),
+                audio::AudioError::TooLong { .. } => refused(422, "recording_too_long", e.words()),
+                audio::AudioError::NoAudio | audio::AudioError::Unreadable => {
+                    refused(422, "unreadable_file", e.words())
                 }
-                let new = NewMedia {
-                    assignment_id: id,
-                    question: question.as_deref(),
-                    kind: kind_name(kind),
-                    content_hash: &hash,
-                    web_key: Some(&web),
-                    thumb_key: Some(&thumb),
-                    original_key: None,
-                    bytes,
-                    width: i32::try_from(processed.width).ok(),
-                    height: i32::try_from(processed.height).ok(),
-                    duration_ms: None,
-                    taken_at: processed.taken_at,
-                    latitude: processed.position.map(|p| p.0),
-                    longitude: processed.position.map(|p| p.1),
-                };
-                let media_id = store::insert(conn, &new, now)?;
-                let row = store::find(conn, media_id)?
-                    .ok_or_else(|| AppError::internal(anyhow::anyhow!("media row vanished")))?;
-                Ok((row, true))
-            })
-        })
-        .await;
-    match outcome {
-        Ok((row, created)) => {
-            if !created {
-                forget(storage, &[&web_key, &thumb_key]).await;
-            }
-            Ok((MediaView::of(&row), created))
-        }
-        Err(e) => {
-            forget(storage, &[&web_key, &thumb_key]).await;
-            Err(e)
-        }
-    }
+            })?;
+    Ok(Prepared {
+        bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+        width: None,
+        height: None,
+        duration_ms: Some(probed.duration_ms),
+        taken_at: None,
+        position: None,
+        objects: vec![Object {
+            role: ObjectRole::Original,
+            payload: Payload::File(path.to_path_buf()),
+            content_type: kind.content_type(),
+        }],
+    })
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -275,20 +395,30 @@ fn read_head(path: &Path) -> AppResult<Vec<u8>> {
     Ok(head)
 }
 
-async fn write_copies(
+async fn write_objects(
     storage: &Storage,
     scratch: &Path,
-    copies: &[(&str, &[u8])],
+    keys: &[String],
+    objects: &[Object],
 ) -> AppResult<()> {
-    for (key, bytes) in copies {
-        let file = tempfile::NamedTempFile::new_in(scratch)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
-        std::fs::write(file.path(), bytes)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
-        storage
-            .put_file(key, file.path(), "image/jpeg")
-            .await
-            .map_err(|e| AppError::internal(anyhow::anyhow!("storage: {e}")))?;
+    let failed = |e: &dyn std::fmt::Display| AppError::internal(anyhow::anyhow!("storage: {e}"));
+    for (key, object) in keys.iter().zip(objects) {
+        match &object.payload {
+            Payload::File(path) => storage
+                .put_file(key, path, object.content_type)
+                .await
+                .map(|_| ())
+                .map_err(|e| failed(&e))?,
+            Payload::Bytes(bytes) => {
+                let file = tempfile::NamedTempFile::new_in(scratch).map_err(|e| failed(&e))?;
+                std::fs::write(file.path(), bytes).map_err(|e| failed(&e))?;
+                storage
+                    .put_file(key, file.path(), object.content_type)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| failed(&e))?;
+            }
+        }
     }
     Ok(())
 }

@@ -948,6 +948,33 @@ pub const INVENTORY: &[ColumnEntry] = &[
     ),
 ];
 
+/// Personal data kept in files rather than columns: where, and why.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FileEntry {
+    /// The place, as the data directory or storage names it.
+    pub place: &'static str,
+    pub category: Category,
+    pub purpose: &'static str,
+    pub retention: &'static str,
+}
+
+/// Every place outside the database's columns where personal data is kept. Objects in
+/// storage are named by `media` columns and classified there.
+pub const FILES: &[FileEntry] = &[
+    FileEntry {
+        place: "uploads in progress (data directory, uploads/)",
+        category: Category::H,
+        purpose: "a recording or photo a shopper is sending by a resumable upload, until its last byte is in and it is checked",
+        retention: "until it is stored or refused; an unfinished one 24 hours after it was started",
+    },
+    FileEntry {
+        place: "files being checked (data directory, tmp/)",
+        category: Category::H,
+        purpose: "a file as it arrives, while its kind, size and length are checked",
+        retention: "the request that sent it; whatever a crash leaves is removed by the hourly sweep",
+    },
+];
+
 pub fn lookup(table: &str, column: &str) -> Option<&'static ColumnEntry> {
     INVENTORY
         .iter()

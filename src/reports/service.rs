@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Answer, Answers, Questionnaire, QuestionnaireDoc, Score};
+use super::model::{Answer, Answers, QuestionKind, Questionnaire, QuestionnaireDoc, Score};
 use super::store::{
     self, QuestionnaireRow, QuestionnaireStatus, ReportRow, ReportStatus, ReportValues,
 };
@@ -358,6 +358,66 @@ pub fn report(
         )?;
     }
     report_view(conn, id, version, report, deadline(&job, &project))
+}
+
+/// Whether a file may be added to the report of assignment `id` now: before its deadline (or
+/// reopened), and, when it names the question it answers, a media question of the report's
+/// version that takes this kind of file (a photo for a receipt or photo question, a recording
+/// for an audio one). The sender is checked apart (`media::service::check_sender`).
+pub fn check_file(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+    question: Option<&str>,
+    is_image: bool,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let row = assignments::find(conn, id)?
+        .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    let job = clients::find_job(conn, row.job_id)?;
+    let project = clients::find_project(conn, job.project_id)?;
+    let report = store::find_report(conn, id)?;
+    writable(report.as_ref(), deadline(&job, &project), now)?;
+    let Some(name) = question else {
+        return Ok(());
+    };
+    let version = version_for(conn, report.as_ref(), project.id)?;
+    let q = document(&version)?;
+    let question = q
+        .question(name)
+        .filter(|question| question.kind.is_media())
+        .ok_or_else(|| {
+            AppError::field(
+                "question",
+                format!("this report has no photo or recording question called “{name}”"),
+            )
+        })?;
+    if let Some(max) = question.files.as_ref().map(|f| f.max) {
+        let sent = store::files_of(conn, id)?
+            .iter()
+            .filter(|(q, _)| q.as_deref() == Some(name))
+            .count();
+        if sent >= usize::try_from(max).unwrap_or(usize::MAX) {
+            return Err(AppError::conflict(
+                "too_many_files",
+                format!(
+                    "“{}” takes at most {max} file{}; remove one before sending another.",
+                    question.label,
+                    if max == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+    match (question.kind, is_image) {
+        (QuestionKind::Audio, true) => Err(AppError::field(
+            "question",
+            "this question takes a recording, and this file is a photo",
+        )),
+        (QuestionKind::Receipt | QuestionKind::Photo, false) => Err(AppError::field(
+            "question",
+            "this question takes a photo, and this file is a recording",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether the report may still be written: before its deadline, or reopened by staff.

@@ -38,6 +38,8 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StorageError>> + S
 pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
+    /// When the object was written (UTC), where the store says.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Clone)]
@@ -337,6 +339,9 @@ impl Storage {
                     .into_iter()
                     .flat_map(|page| page.contents)
                     .map(|o| ObjectInfo {
+                        modified: chrono::DateTime::parse_from_rfc3339(&o.last_modified)
+                            .ok()
+                            .map(|t| t.with_timezone(&chrono::Utc)),
                         key: o.key,
                         size: o.size,
                     })
@@ -379,6 +384,10 @@ fn list_folder(root: &Path, start: &Path) -> Result<Vec<ObjectInfo>, StorageErro
                 found.push(ObjectInfo {
                     key: relative.to_string_lossy().replace('\\', "/"),
                     size: meta.len(),
+                    modified: meta
+                        .modified()
+                        .ok()
+                        .map(chrono::DateTime::<chrono::Utc>::from),
                 });
             }
         }

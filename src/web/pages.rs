@@ -77,7 +77,7 @@ struct PrivacyNoticePage {
 /// The privacy notice: its table is the data inventory, so it lists every piece of personal
 /// data the service stores, with its category, purpose and retention.
 async fn privacy_notice() -> PageResult {
-    use crate::privacy::inventory::{Category, Classification, INVENTORY};
+    use crate::privacy::inventory::{Category, Classification, FILES, INVENTORY};
     let label = |c: Category| format!("{}: {}", c.letter(), c.words());
     let rows = INVENTORY
         .iter()
@@ -98,6 +98,12 @@ async fn privacy_notice() -> PageResult {
             }),
             Classification::NotPersonal => None,
         })
+        .chain(FILES.iter().map(|f| NoticeRow {
+            what: f.place.to_string(),
+            category: label(f.category),
+            purpose: f.purpose,
+            retention: f.retention,
+        }))
         .collect();
     html(
         StatusCode::OK,

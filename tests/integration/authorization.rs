@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 12] = [
+const OBJECTS: [&str; 13] = [
     "-",
     "job",
     "assignment",
@@ -35,6 +35,7 @@ const OBJECTS: [&str; 12] = [
     "client",
     "organization",
     "media",
+    "upload",
     "questionnaire",
     "project",
     "shopper",
@@ -223,8 +224,14 @@ async fn request(app: &TestApp, token: &str, job: i64) -> i64 {
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-/// Staff give `job` to `shopper`, who sends a photo for it: the photo's id.
-async fn photo_of(app: &TestApp, scheduler: &str, job: i64, shopper: i64, token: &str) -> i64 {
+/// Staff give `job` to `shopper`, who sends a photo for it: (the assignment's id, the photo's).
+async fn photo_of(
+    app: &TestApp,
+    scheduler: &str,
+    job: i64,
+    shopper: i64,
+    token: &str,
+) -> (i64, i64) {
     let r = app
         .post_json_auth(
             &format!("/api/v1/jobs/{job}/assign"),
@@ -245,7 +252,24 @@ async fn photo_of(app: &TestApp, scheduler: &str, job: i64, shopper: i64, token:
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    let media = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    (assignment, media)
+}
+
+/// A resumable upload begun on the assignment: its id.
+async fn upload_of(app: &TestApp, assignment: i64, token: &str) -> String {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{assignment}/uploads")))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "1000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let location = r.headers()["location"].to_str().unwrap();
+    location.trim_start_matches("/api/v1/uploads/").to_string()
 }
 
 fn concrete(path: &str, id: &str) -> String {
@@ -356,8 +380,12 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
     let ann_assignment = request(&app, &ann_token, jobs[0]).await;
     let bob_assignment = request(&app, &bob_token, jobs[1]).await;
     // A photo of each, on a job staff gave them.
-    let ann_media = photo_of(&app, &scheduler, jobs[3], ann, &ann_token).await;
-    let bob_media = photo_of(&app, &scheduler, jobs[4], bob, &bob_token).await;
+    let (ann_photographed, ann_media) = photo_of(&app, &scheduler, jobs[3], ann, &ann_token).await;
+    let (bob_photographed, bob_media) = photo_of(&app, &scheduler, jobs[4], bob, &bob_token).await;
+    let uploads = (
+        upload_of(&app, ann_photographed, &ann_token).await,
+        upload_of(&app, bob_photographed, &bob_token).await,
+    );
     let batch = app
         .post_json_auth(
             "/api/v1/batches",
@@ -416,14 +444,17 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
                 "-" | "session" => vec![("", concrete(&row.path, ""))],
                 "code" => vec![("", concrete(&row.path, "validation_failed"))],
                 kind => {
-                    let (own, other) = ids[kind];
+                    let (own, other) = match kind {
+                        "upload" => uploads.clone(),
+                        _ => (ids[kind].0.to_string(), ids[kind].1.to_string()),
+                    };
                     if expected == "own" {
                         vec![
-                            ("own", concrete(&row.path, &own.to_string())),
-                            ("another's", concrete(&row.path, &other.to_string())),
+                            ("own", concrete(&row.path, &own)),
+                            ("another's", concrete(&row.path, &other)),
                         ]
                     } else {
-                        vec![("", concrete(&row.path, &own.to_string()))]
+                        vec![("", concrete(&row.path, &own))]
                     }
                 }
             };

@@ -28,3 +28,4 @@ mod settings;
 mod storage;
 mod throttling;
 mod tokens;
+mod uploads;

@@ -9,10 +9,32 @@ use serde_json::{Value, json};
 use crate::assignments::{assigned, job, setup};
 use crate::helpers::*;
 
+/// The project's questionnaire: a receipt (one to three photos) and a recording of the visit.
+async fn with_questionnaire(app: &TestApp, scheduler: &str, project: i64) {
+    let doc = json!({"title": "Proof of visit", "sections": [{"title": "Proof", "questions": [
+        {"name": "receipt", "label": "Photo of the receipt", "kind": "receipt",
+         "required": true, "files": {"min": 1, "max": 3}},
+        {"name": "recording", "label": "Recording of the visit", "kind": "audio",
+         "files": {"min": 0, "max": 10}}]}]});
+    crate::reports::published(app, scheduler, project, doc).await;
+}
+
+/// Sends a file for the receipt question.
 async fn send(
     app: &TestApp,
     token: &str,
     assignment: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    send_for(app, token, assignment, "receipt", name, bytes).await
+}
+
+async fn send_for(
+    app: &TestApp,
+    token: &str,
+    assignment: i64,
+    question: &str,
     name: &str,
     bytes: Vec<u8>,
 ) -> (StatusCode, Value) {
@@ -21,7 +43,7 @@ async fn send(
         .mime_str("image/jpeg")
         .unwrap();
     let form = reqwest::multipart::Form::new()
-        .text("question", "receipt")
+        .text("question", question.to_string())
         .part("file", part);
     let r = app
         .client
@@ -46,13 +68,17 @@ async fn objects(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-on_both_backends!(a_shopper_sends_photos_and_only_clean_copies_are_kept);
+on_both_backends!(
+    a_shopper_sends_photos_and_only_clean_copies_are_kept,
+    recordings_of_every_kind_a_phone_makes_are_kept_as_sent,
+);
 
 async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend) {
     let Some(app) = spawn_app(backend, "media").await else {
         return;
     };
     let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    with_questionnaire(&app, &scheduler, project).await;
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
@@ -247,12 +273,16 @@ async fn a_photo_over_the_size_limit_is_refused_as_it_arrives() {
     settings.media.photo_bytes = 100_000;
     let app = start(settings).await;
     let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    with_questionnaire(&app, &scheduler, project).await;
     let job = job(&app, &scheduler, project, store, -1, 5).await;
     let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let id = assigned(&app, &scheduler, job, ana).await;
     // A stream of unknown length: no Content-Length to trust.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        (0..40).map(|_| Ok(vec![0xFFu8; 10_000])).collect();
+    let mut first = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    first.resize(10_000, 0xFF);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = std::iter::once(Ok(first))
+        .chain((0..40).map(|_| Ok(vec![0xFFu8; 10_000])))
+        .collect();
     let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let part = reqwest::multipart::Part::stream(body).file_name("big.jpg");
     let form = reqwest::multipart::Form::new().part("file", part);
@@ -277,5 +307,200 @@ async fn a_photo_over_the_size_limit_is_refused_as_it_arrives() {
     let scratch = dir.path().join("tmp");
     let left = std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
     assert_eq!(left, 0, "no scratch file is left behind");
+    app.stop().await;
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/audio")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A recording from an iPhone (M4A), from Chrome on Android (WebM without a duration), and the
+/// other kinds: kept byte for byte with their length; served as an attachment with ranges
+/// (Safari's `bytes=0-1` probe gets its 206); a header claiming 100 hours is refused and leaves
+/// nothing behind.
+async fn recordings_of_every_kind_a_phone_makes_are_kept_as_sent(backend: Backend) {
+    let Some(app) = spawn_app(backend, "recordings").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    with_questionnaire(&app, &scheduler, project).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let id = assigned(&app, &scheduler, job, ana).await;
+    for (name, kind, content_type) in [
+        ("tone.m4a", "m4a", "audio/mp4"),
+        ("tone-live.webm", "webm", "audio/webm"),
+        ("tone.mp3", "mp3", "audio/mpeg"),
+        ("tone.ogg", "ogg", "audio/ogg"),
+        ("tone.flac", "flac", "audio/flac"),
+    ] {
+        let sent = fixture(name);
+        // The declared type says photo: only the bytes count.
+        let (status, view) = send_for(&app, &ana_token, id, "recording", name, sent.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{name}: {view}");
+        assert_eq!(view["kind"], kind, "{name}");
+        let ms = view["duration_ms"].as_i64().unwrap();
+        assert!((2900..=3200).contains(&ms), "{name}: {ms} ms");
+        assert_eq!(view["bytes"].as_u64(), Some(sent.len() as u64));
+        let link = format!("/api/v1/media/{}?size=original", view["id"]);
+        let r = app.get_auth(&link, &ana_token).await;
+        assert_eq!(r.status(), StatusCode::OK, "{name}");
+        assert_eq!(r.headers()["content-type"], content_type);
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(&r.bytes().await.unwrap()[..], &sent[..], "{name}: as sent");
+        let r = app
+            .client
+            .get(app.url(&link))
+            .bearer_auth(&ana_token)
+            .header("range", "bytes=0-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{name}");
+        assert_eq!(&r.bytes().await.unwrap()[..], &sent[..2]);
+        let r = app
+            .get_auth(
+                &format!("/api/v1/media/{}?size=web", view["id"]),
+                &ana_token,
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "a recording has no web copy"
+        );
+    }
+    assert_eq!(objects(&app).await.len(), 5);
+
+    let long = incognito::media::audio::sample_wav(1, Some(100 * 3600));
+    let (status, problem) = send_for(&app, &ana_token, id, "recording", "long.wav", long).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "This recording is 100 hours long; the limit is 3 hours. Send only the visit."
+    );
+    let mut empty_webm = fixture("tone.webm");
+    empty_webm.truncate(60);
+    let (status, problem) =
+        send_for(&app, &ana_token, id, "recording", "cut.webm", empty_webm).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        objects(&app).await.len(),
+        5,
+        "refused recordings leave nothing"
+    );
+    let (status, view) = send_for(
+        &app,
+        &ana_token,
+        id,
+        "recording",
+        "short.wav",
+        incognito::media::audio::sample_wav(2, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    assert_eq!(view["duration_ms"], 2000);
+
+    // A file goes to a question that takes its kind, of this report, with room for it.
+    let wav = incognito::media::audio::sample_wav(3, None);
+    let (status, problem) = send_for(&app, &ana_token, id, "receipt", "a.wav", wav).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem
+            .to_string()
+            .contains("this question takes a photo, and this file is a recording"),
+        "{problem}"
+    );
+    let photo = |w| incognito::media::photo::sample_phone_jpeg(w, 300);
+    let (status, problem) = send_for(&app, &ana_token, id, "recording", "p.jpg", photo(400)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, problem) = send_for(&app, &ana_token, id, "smile", "p.jpg", photo(400)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem
+            .to_string()
+            .contains("no photo or recording question called “smile”"),
+        "{problem}"
+    );
+    for w in [400, 401, 402] {
+        let (status, view) = send(&app, &ana_token, id, "p.jpg", photo(w)).await;
+        assert_eq!(status, StatusCode::CREATED, "{view}");
+    }
+    let (status, problem) = send(&app, &ana_token, id, "p.jpg", photo(403)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "“Photo of the receipt” takes at most 3 files; remove one before sending another."
+    );
+    let (status, _) = send(&app, &ana_token, id, "p.jpg", photo(402)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same photo again is still the one stored"
+    );
+    app.stop().await;
+}
+
+/// A recording over its size setting is refused while it arrives, by its first bytes: a photo's
+/// limit does not apply to it, its own does.
+#[tokio::test]
+async fn a_recording_over_its_size_limit_is_refused_as_it_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.media.photo_bytes = 100_000;
+    settings.media.recording_bytes = 300_000;
+    let app = start(settings).await;
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    with_questionnaire(&app, &scheduler, project).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let id = assigned(&app, &scheduler, job, ana).await;
+    // 200 KB of WAV: over the photo limit, under the recording one.
+    let (status, view) = send_for(
+        &app,
+        &ana_token,
+        id,
+        "recording",
+        "a.wav",
+        incognito::media::audio::sample_wav(25, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        std::iter::once(Ok(incognito::media::audio::sample_wav(1, Some(60))))
+            .chain((0..40).map(|_| Ok(vec![0x80u8; 10_000])))
+            .collect();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let part = reqwest::multipart::Part::stream(body).file_name("big.wav");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{id}/media")))
+        .bearer_auth(&ana_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("This recording is over 0.3 MB; the limit is 0.3 MB."),
+        "{p}"
+    );
+    assert_eq!(app.state.storage.list("media").await.unwrap().len(), 1);
     app.stop().await;
 }

@@ -44,7 +44,7 @@ async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode
 }
 
 /// A published questionnaire of the project: its id.
-async fn published(app: &TestApp, scheduler: &str, project: i64, doc: Value) -> i64 {
+pub(crate) async fn published(app: &TestApp, scheduler: &str, project: i64, doc: Value) -> i64 {
     let (status, created) = post(
         app,
         &format!("/api/v1/projects/{project}/questionnaires"),
