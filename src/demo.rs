@@ -251,6 +251,8 @@ impl Demo<'_> {
                 offer_hours: Some(48),
                 self_assign_min_rating: None,
                 report_grace_days: None,
+                photo_time_tolerance_minutes: None,
+                photo_distance_limit_m: None,
             };
             let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
             // Each project's questionnaire, published, so that reports can be filled in.

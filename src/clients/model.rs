@@ -313,6 +313,12 @@ pub struct ProjectInput {
     /// Days after a job's window that its report may still be handed in (0–30; 2 when left
     /// out); later, staff reopen it.
     pub report_grace_days: Option<i32>,
+    /// Proof of visit: minutes a receipt photo may be taken before or after the reported visit
+    /// (5–1,440; 120 when left out).
+    pub photo_time_tolerance_minutes: Option<i32>,
+    /// Proof of visit: metres a photo may be taken from the store (50–50,000; 500 when left
+    /// out).
+    pub photo_distance_limit_m: Option<i32>,
 }
 
 impl ProjectInput {
@@ -355,6 +361,8 @@ pub struct ProjectRow {
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
     pub report_grace_days: i32,
+    pub photo_time_tolerance_minutes: i32,
+    pub photo_distance_limit_m: i32,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

@@ -482,6 +482,24 @@ pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
     {
         errors.push(FieldError::new("report_grace_days", "must be 0 to 30"));
     }
+    if input
+        .photo_time_tolerance_minutes
+        .is_some_and(|m| !(5..=1440).contains(&m))
+    {
+        errors.push(FieldError::new(
+            "photo_time_tolerance_minutes",
+            "must be 5 to 1,440 minutes",
+        ));
+    }
+    if input
+        .photo_distance_limit_m
+        .is_some_and(|m| !(50..=50_000).contains(&m))
+    {
+        errors.push(FieldError::new(
+            "photo_distance_limit_m",
+            "must be 50 to 50,000 metres",
+        ));
+    }
     errors
 }
 
@@ -522,6 +540,8 @@ pub fn create_project(
                 offer_hours,
                 self_assign_min_rating: input.self_assign_min_rating,
                 report_grace_days: input.report_grace_days.unwrap_or(2),
+                photo_time_tolerance_minutes: input.photo_time_tolerance_minutes.unwrap_or(120),
+                photo_distance_limit_m: input.photo_distance_limit_m.unwrap_or(500),
             },
             now,
         )?;

@@ -495,6 +495,8 @@ pub struct NewProject<'a> {
     pub offer_hours: i32,
     pub self_assign_min_rating: Option<f64>,
     pub report_grace_days: i32,
+    pub photo_time_tolerance_minutes: i32,
+    pub photo_distance_limit_m: i32,
 }
 
 pub fn insert_project(
@@ -527,6 +529,8 @@ pub fn insert_project(
                 projects::offer_hours.eq(p.offer_hours),
                 projects::self_assign_min_rating.eq(p.self_assign_min_rating),
                 projects::report_grace_days.eq(p.report_grace_days),
+                projects::photo_time_tolerance_minutes.eq(p.photo_time_tolerance_minutes),
+                projects::photo_distance_limit_m.eq(p.photo_distance_limit_m),
             ),
         ))
         .returning(projects::id)

@@ -257,6 +257,8 @@ diesel::table! {
         offer_hours -> Integer,
         self_assign_min_rating -> Nullable<Double>,
         report_grace_days -> Integer,
+        photo_time_tolerance_minutes -> Integer,
+        photo_distance_limit_m -> Integer,
     }
 }
 
@@ -445,6 +447,7 @@ diesel::table! {
         latitude -> Nullable<Double>,
         longitude -> Nullable<Double>,
         created_at -> Timestamp,
+        perceptual_hash -> Nullable<Text>,
     }
 }
 

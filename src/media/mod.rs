@@ -3,6 +3,7 @@
 //! metadata). Uploads, storage and serving build on this.
 
 pub mod audio;
+pub mod likeness;
 pub mod photo;
 pub mod routes;
 pub mod service;

@@ -40,6 +40,8 @@ pub struct Processed {
     pub taken_at: Option<NaiveDateTime>,
     /// Where the camera says it was (latitude, longitude).
     pub position: Option<(f64, f64)>,
+    /// The perceptual hash of the photo as kept (`likeness`), to find a receipt handed in twice.
+    pub perceptual_hash: Vec<u8>,
 }
 
 /// Why a photo is refused.
@@ -212,7 +214,9 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
         image
     };
     let thumb = web.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    let perceptual_hash = super::likeness::hash(&thumb);
     Ok(Processed {
+        perceptual_hash,
         width: web.width().max(1),
         height: web.height().max(1),
         web: jpeg(&web)?,

@@ -224,6 +224,7 @@ pub async fn store_upload(
                     taken_at: prepared.taken_at,
                     latitude: prepared.position.map(|p| p.0),
                     longitude: prepared.position.map(|p| p.1),
+                    perceptual_hash: prepared.perceptual_hash.as_deref(),
                 };
                 let media_id = store::insert(conn, &new, now)?;
                 let row = store::find(conn, media_id)?
@@ -284,6 +285,7 @@ struct Prepared {
     duration_ms: Option<i64>,
     taken_at: Option<NaiveDateTime>,
     position: Option<(f64, f64)>,
+    perceptual_hash: Option<String>,
 }
 
 /// A photo: its web copy and thumbnail (its original is not kept), read one per core at a time.
@@ -319,6 +321,13 @@ async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResul
         duration_ms: None,
         taken_at: processed.taken_at,
         position: processed.position,
+        perceptual_hash: Some(
+            processed
+                .perceptual_hash
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ),
         objects: vec![
             Object {
                 role: ObjectRole::Web,
@@ -364,6 +373,7 @@ async fn prepare_recording(
         duration_ms: Some(probed.duration_ms),
         taken_at: None,
         position: None,
+        perceptual_hash: None,
         objects: vec![Object {
             role: ObjectRole::Original,
             payload: Payload::File(path.to_path_buf()),

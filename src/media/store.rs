@@ -26,6 +26,8 @@ pub struct MediaRow {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub created_at: NaiveDateTime,
+    /// Hex.
+    pub perceptual_hash: Option<String>,
 }
 
 impl MediaRow {
@@ -61,6 +63,32 @@ pub fn by_hash(
         .optional()
 }
 
+/// The files of an assignment, oldest first.
+pub fn of_assignment(conn: &mut DbConnection, id: AssignmentId) -> QueryResult<Vec<MediaRow>> {
+    media::table
+        .filter(media::assignment_id.eq(id))
+        .order(media::id.asc())
+        .select(MediaRow::as_select())
+        .load(conn)
+}
+
+/// Every photo of the other assignments: (assignment, content hash, perceptual hash), for
+/// finding a receipt handed in twice.
+pub fn photos_elsewhere(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+) -> QueryResult<Vec<(AssignmentId, String, Option<String>)>> {
+    media::table
+        .filter(media::assignment_id.ne(id))
+        .filter(media::web_key.is_not_null())
+        .select((
+            media::assignment_id,
+            media::content_hash,
+            media::perceptual_hash,
+        ))
+        .load(conn)
+}
+
 /// What an upload stores.
 pub struct NewMedia<'a> {
     pub assignment_id: AssignmentId,
@@ -77,6 +105,7 @@ pub struct NewMedia<'a> {
     pub taken_at: Option<NaiveDateTime>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    pub perceptual_hash: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConnection, m: &NewMedia<'_>, now: NaiveDateTime) -> QueryResult<i64> {
@@ -100,6 +129,7 @@ pub fn insert(conn: &mut DbConnection, m: &NewMedia<'_>, now: NaiveDateTime) -> 
                 media::latitude.eq(m.latitude),
                 media::longitude.eq(m.longitude),
                 media::created_at.eq(now),
+                media::perceptual_hash.eq(m.perceptual_hash),
             ),
         ))
         .returning(media::id)

@@ -184,7 +184,8 @@ fn question_of(metadata: Option<&str>) -> AppResult<Option<String>> {
 /// What this server takes: `Tus-Version`, `Tus-Extension`, `Tus-Max-Size`.
 #[utoipa::path(options, path = "/api/v1/assignments/{id}/uploads", tag = "media",
     params(("id" = i64, Path, description = "The assignment's id")),
-    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size headers")),
+    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size headers"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn options(
     state: web::Data<AppState>,
@@ -207,8 +208,12 @@ pub async fn options(
         ("Upload-Length" = u64, Header, description = "The file's size in bytes"),
         ("Upload-Metadata" = Option<String>, Header, description = "`question` and its name in base64")),
     responses((status = 201, description = "Created: Location names the upload"),
+        (status = 400, description = "Upload-Length or Upload-Metadata cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The report is handed in or past its deadline", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than the limit", body = Problem, content_type = "application/problem+json")),
+        (status = 413, description = "Larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "An empty file", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The question named is not a question's name", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -354,7 +359,8 @@ pub struct UploadPath {
 #[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "media",
     params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"),
-        (status = 404, description = "No such upload of yours")),
+        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn offset(
     state: web::Data<AppState>,
@@ -382,8 +388,13 @@ pub async fn offset(
         ("Upload-Offset" = u64, Header, description = "Bytes already received")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "Upload-Offset: the bytes received"),
-        (status = 409, description = "Upload-Offset is not the bytes received", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/offset+octet-stream, or not a file a report takes", body = Problem, content_type = "application/problem+json")),
+        (status = 400, description = "Upload-Offset missing, or more bytes than Upload-Length", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Upload-Offset is not the bytes received, or the report is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than its kind's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/offset+octet-stream, or not a file a report takes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file cannot be read, is too long, or does not fit its question", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn append(
     state: web::Data<AppState>,
@@ -612,7 +623,10 @@ async fn forget(part: &Path, meta: &Path) {
 /// Gives an upload up: its bytes and record go.
 #[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "media",
     params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
-    responses((status = 204, description = "Given up"), (status = 404, description = "No such upload of yours")),
+    responses((status = 204, description = "Given up"),
+        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn cancel(
     state: web::Data<AppState>,

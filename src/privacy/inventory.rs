@@ -650,6 +650,8 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("projects", "offer_hours"),
     plain("projects", "self_assign_min_rating"),
     plain("projects", "report_grace_days"),
+    plain("projects", "photo_time_tolerance_minutes"),
+    plain("projects", "photo_distance_limit_m"),
     plain("jobs", "id"),
     plain("jobs", "project_id"),
     plain("jobs", "location_id"),
@@ -798,6 +800,13 @@ pub const INVENTORY: &[ColumnEntry] = &[
         REPORT_LIFETIME,
     ),
     plain("media", "created_at"),
+    personal(
+        "media",
+        "perceptual_hash",
+        Category::H,
+        "proof of visit: a fingerprint of the photo, to find the same receipt handed in for two assignments",
+        REPORT_LIFETIME,
+    ),
     // assignments: a shopper's work history
     plain("assignments", "id"),
     plain("assignments", "job_id"),

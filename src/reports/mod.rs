@@ -4,6 +4,7 @@
 //! words, the score). The web and API layers store and serve them; nothing here reads HTTP.
 
 pub mod expr;
+pub mod flags;
 pub mod model;
 pub mod routes;
 pub mod service;

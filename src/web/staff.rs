@@ -661,6 +661,8 @@ const PROJECT_FIELDS: &[&str] = &[
     "offer_hours",
     "self_assign_min_rating",
     "report_grace_days",
+    "photo_time_tolerance_minutes",
+    "photo_distance_limit_m",
     "vehicle",
     "show_client_name",
 ];
@@ -964,6 +966,8 @@ async fn create_project(
         offer_hours: read.whole("offer_hours"),
         self_assign_min_rating: read.number("self_assign_min_rating"),
         report_grace_days: read.whole("report_grace_days"),
+        photo_time_tolerance_minutes: read.whole("photo_time_tolerance_minutes"),
+        photo_distance_limit_m: read.whole("photo_distance_limit_m"),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

@@ -71,6 +71,7 @@ async fn objects(app: &TestApp) -> Vec<String> {
 on_both_backends!(
     a_shopper_sends_photos_and_only_clean_copies_are_kept,
     recordings_of_every_kind_a_phone_makes_are_kept_as_sent,
+    staff_see_the_proof_of_visit_flags_and_the_shopper_does_not,
 );
 
 async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend) {
@@ -502,5 +503,116 @@ async fn a_recording_over_its_size_limit_is_refused_as_it_arrives() {
         "{p}"
     );
     assert_eq!(app.state.storage.list("media").await.unwrap().len(), 1);
+    app.stop().await;
+}
+
+/// The same receipt handed in for two assignments, a copy of it re-encoded for a third, and an
+/// amount over the cap: staff read each flag in words; the shopper's report has none.
+async fn staff_see_the_proof_of_visit_flags_and_the_shopper_does_not(backend: Backend) {
+    let Some(app) = spawn_app(backend, "flags").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(
+        &app,
+        json!({"reimbursement_cap_cents": 1500, "photo_distance_limit_m": 50}),
+    )
+    .await;
+    with_questionnaire(&app, &scheduler, project).await;
+    let mut ids = Vec::new();
+    for name in ["ana", "ben", "cy"] {
+        let job = job(&app, &scheduler, project, store, -1, 5).await;
+        let (shopper, token) = panel_member(&app, &scheduler, name, json!({}), true).await;
+        ids.push((assigned(&app, &scheduler, job, shopper).await, token));
+    }
+    let receipt = incognito::media::photo::sample_phone_jpeg(1200, 1600);
+    // A copy as another app hands it in: smaller, re-encoded, without its metadata.
+    let copy = {
+        // Upright, as the phone showed it (its EXIF said: turned a quarter clockwise).
+        let image = image::load_from_memory(&receipt).unwrap().rotate90();
+        let smaller = image.resize(1000, 1000, image::imageops::FilterType::Triangle);
+        let mut out = std::io::Cursor::new(Vec::new());
+        smaller
+            .to_rgb8()
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+                &mut out, 60,
+            ))
+            .unwrap();
+        out.into_inner()
+    };
+    let (status, _) = send(&app, &ids[0].1, ids[0].0, "r.jpg", receipt.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = send(&app, &ids[1].1, ids[1].0, "r.jpg", receipt).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = send(&app, &ids[2].1, ids[2].0, "r.jpg", copy).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let r = app
+        .put_json_auth(
+            &format!("/api/v1/assignments/{}/report", ids[1].0),
+            &ids[1].1,
+            &json!({"receipt_cents": 1840}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let flags = |report: &Value| -> Vec<(String, String)> {
+        report["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["words"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let second = get_json(
+        &app,
+        &format!("/api/v1/assignments/{}/report", ids[1].0),
+        &scheduler,
+    )
+    .await;
+    let found = flags(&second);
+    let words = |code: &str| {
+        found
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, w)| w.clone())
+            .unwrap_or_else(|| panic!("no {code} in {found:?}"))
+    };
+    assert_eq!(
+        words("duplicate_receipt"),
+        format!(
+            "The same receipt image was handed in for assignment {}.",
+            ids[0].0
+        )
+    );
+    assert_eq!(
+        words("receipt_over_cap"),
+        "The receipt amount, $18.40, is above the reimbursement cap of $15.00: at most $15.00 is reimbursed."
+    );
+    // The photo's EXIF puts it about 1 km from the store's ZIP centre; the project allows 50 m.
+    assert!(words("photo_far_from_store").contains("the project allows 50 m"));
+    // The re-encoded copy looks like the first two.
+    let third = get_json(
+        &app,
+        &format!("/api/v1/assignments/{}/report", ids[2].0),
+        &scheduler,
+    )
+    .await;
+    let similar: Vec<_> = flags(&third)
+        .into_iter()
+        .filter(|(c, _)| c == "similar_receipt")
+        .collect();
+    assert_eq!(similar.len(), 2, "{third}");
+    // The shopper's own report carries no flags.
+    let own = get_json(
+        &app,
+        &format!("/api/v1/assignments/{}/report", ids[1].0),
+        &ids[1].1,
+    )
+    .await;
+    assert!(own.get("flags").is_none(), "{own}");
     app.stop().await;
 }
