@@ -242,8 +242,7 @@ pub fn build_app(
                 .configure(crate::clients::routes::routes)
                 .configure(crate::assignments::routes::routes)
                 .configure(crate::reports::routes::routes)
-                .configure(crate::media::routes::routes)
-                .configure(crate::media::tus::routes),
+                .configure(crate::media::routes::routes),
         )
         .configure(crate::web::routes)
         .default_service(web::to(middleware::not_found))

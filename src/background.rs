@@ -84,7 +84,15 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
         }
         // Files: orphaned objects, unfinished uploads and scratch files, once an hour.
         if round.is_multiple_of(12) {
-            match crate::media::sweep::run(&state, crate::media::sweep::ORPHAN_AGE).await {
+            let swept = crate::media::sweep::sweep(
+                &state.db,
+                &state.storage,
+                &state.settings.data_dir,
+                state.clock.naive(),
+                crate::media::sweep::ORPHAN_AGE,
+            )
+            .await;
+            match swept {
                 Ok(swept) if swept != Default::default() => {
                     tracing::info!(?swept, "files swept");
                 }

@@ -522,7 +522,8 @@ fn named(name: &str) -> OrganizationRef {
 }
 
 /// A short questionnaire of the kinds a real one has: yes/no with points, a follow-up asked
-/// only on "no", a multiple choice, a number with a range, a rating, and a comment.
+/// only on "no", a multiple choice, a number with a range, a rating, a comment, a receipt
+/// photo and a recording.
 fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
     use crate::reports::model::{Choice, Question, QuestionKind, Section};
     let question = |name: &str, label: &str, kind: QuestionKind| Question {
@@ -611,6 +612,25 @@ fn demo_questionnaire(title: String) -> crate::reports::QuestionnaireDoc {
                         "Anything else the client should know?",
                         QuestionKind::Text,
                     ),
+                ],
+            },
+            Section {
+                title: "Proof of visit".into(),
+                questions: vec![
+                    Question {
+                        required: true,
+                        help: Some("The whole receipt, flat and readable.".into()),
+                        files: Some(crate::reports::model::FileCount { min: 1, max: 2 }),
+                        ..question("receipt", "Photo of the receipt", QuestionKind::Receipt)
+                    },
+                    Question {
+                        files: Some(crate::reports::model::FileCount { min: 0, max: 3 }),
+                        ..question(
+                            "recording",
+                            "Recording of the visit, if the project asks for one",
+                            QuestionKind::Audio,
+                        )
+                    },
                 ],
             },
         ],

@@ -80,11 +80,13 @@ pub async fn observe(
     Ok(res)
 }
 
-/// The pages run no script at all and take styles and images only from this service: an
+/// The pages run only the service's own script files (the report page's uploads), never an
+/// inline one, and take styles, images, recordings and requests only from this service: an
 /// injected `<script>` or `style` attribute does nothing, and no other site may frame a page or
 /// receive a form.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 /// No page asks for the camera, the microphone, the position or payment.
 pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";

@@ -7,7 +7,6 @@ use crate::assignments::routes as assignments;
 use crate::auth::routes as auth;
 use crate::clients::routes as clients;
 use crate::media::routes as media;
-use crate::media::tus;
 use crate::panel::routes as panel;
 use crate::reports::routes as reports;
 
@@ -93,11 +92,11 @@ use crate::reports::routes as reports;
         media::upload,
         media::fetch,
         media::remove,
-        tus::options,
-        tus::create,
-        tus::offset,
-        tus::append,
-        tus::cancel,
+        media::upload_options,
+        media::upload_create,
+        media::upload_offset,
+        media::upload_append,
+        media::upload_cancel,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
@@ -198,6 +197,7 @@ impl Modify for CommonProblems {
                 &mut item.put,
                 &mut item.delete,
                 &mut item.patch,
+                &mut item.options,
             ]
             .into_iter()
             .flatten()

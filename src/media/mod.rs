@@ -5,6 +5,7 @@
 pub mod audio;
 pub mod likeness;
 pub mod photo;
+pub mod proof;
 pub mod routes;
 pub mod service;
 pub mod sniff;

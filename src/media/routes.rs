@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::service::{self, Incoming, MediaView, Size};
+use super::tus;
 use crate::auth::{CurrentUser, Role};
 use crate::config::MediaLimits;
 use crate::error::{AppError, AppResult, Problem};
@@ -24,7 +25,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/media/limits", limits)
         .post("/assignments/{id}/media", upload)
         .get("/media/{id}", fetch)
-        .delete("/media/{id}", remove);
+        .delete("/media/{id}", remove)
+        // Resumable uploads (tus 1.0, src/media/tus.rs): HEAD, as the protocol asks, is
+        // answered as GET without the body.
+        .options("/assignments/{id}/uploads", upload_options)
+        .post("/assignments/{id}/uploads", upload_create)
+        .get("/uploads/{id}", upload_offset)
+        .patch("/uploads/{id}", upload_append)
+        .delete("/uploads/{id}", upload_cancel);
 }
 
 /// What a receipt, photo or recording may be, for a page to check a file before sending it.
@@ -102,7 +110,7 @@ pub async fn upload(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<AssignmentId>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper])?;
     let id = path.into_inner();
@@ -114,10 +122,61 @@ pub async fn upload(
         .await?;
     let limits = state.settings.media;
     let scratch = state.settings.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&scratch)
+    let received = receive(multipart, &scratch, limits, false).await?;
+    let file = received.file;
+    let (bytes, hash, question) = (received.bytes, received.hash, received.question);
+    let incoming = Incoming {
+        path: file.path().to_path_buf(),
+        bytes,
+        hash,
+        question,
+    };
+    let now = state.clock.naive();
+    let (view, created) = service::store_upload(
+        &state.db,
+        &state.storage,
+        &user,
+        id,
+        incoming,
+        limits,
+        &scratch,
+        now,
+    )
+    .await?;
+    drop(file);
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// A file sent as `multipart/form-data`, written to a scratch file as it arrived.
+pub struct Received {
+    /// Removed when dropped.
+    pub file: tempfile::NamedTempFile,
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub hash: String,
+    pub question: Option<String>,
+    /// A page's form token (`with_csrf`).
+    pub csrf_token: Option<String>,
+}
+
+/// Reads a multipart upload: the part `file` streamed to a scratch file with its hash,
+/// refused while it arrives once its kind or size is known to be refused; `question`; and
+/// for a page's form (`with_csrf`) its `csrf_token`. Memory does not grow with the file.
+pub async fn receive(
+    mut multipart: Multipart,
+    scratch: &std::path::Path,
+    limits: MediaLimits,
+    with_csrf: bool,
+) -> AppResult<Received> {
+    tokio::fs::create_dir_all(scratch)
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("scratch folder: {e}")))?;
     let mut question = None;
+    let mut csrf_token = None;
     let mut received: Option<(tempfile::NamedTempFile, u64, String)> = None;
     let mut parts = 0;
     while let Some(field) = multipart.next().await {
@@ -128,7 +187,7 @@ pub async fn upload(
         }
         match field.name().unwrap_or_default() {
             "file" => {
-                let file = tempfile::NamedTempFile::new_in(&scratch)
+                let file = tempfile::NamedTempFile::new_in(scratch)
                     .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
                 let mut out = tokio::fs::File::create(file.path())
                     .await
@@ -172,6 +231,16 @@ pub async fn upload(
                     .ok_or_else(|| AppError::field("question", "is not a question's name"))?;
                 question = Some(name);
             }
+            "csrf_token" if with_csrf => {
+                let mut text = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    text.extend_from_slice(&chunk.map_err(malformed)?);
+                    if text.len() > 256 {
+                        return Err(malformed("the form token is too long"));
+                    }
+                }
+                csrf_token = Some(String::from_utf8_lossy(&text).into_owned());
+            }
             other => {
                 return Err(malformed(format!(
                     "the part `{}` is not one this upload takes (file, question)",
@@ -181,31 +250,17 @@ pub async fn upload(
         }
     }
     let Some((file, bytes, hash)) = received else {
-        return Err(AppError::field("file", "choose a photo to send"));
+        return Err(AppError::field(
+            "file",
+            "choose a photo or a recording to send",
+        ));
     };
-    let incoming = Incoming {
-        path: file.path().to_path_buf(),
+    Ok(Received {
+        file,
         bytes,
         hash,
         question,
-    };
-    let now = state.clock.naive();
-    let (view, created) = service::store_upload(
-        &state.db,
-        &state.storage,
-        &user,
-        id,
-        incoming,
-        limits,
-        &scratch,
-        now,
-    )
-    .await?;
-    drop(file);
-    Ok(if created {
-        HttpResponse::Created().json(view)
-    } else {
-        HttpResponse::Ok().json(view)
+        csrf_token,
     })
 }
 
@@ -282,7 +337,18 @@ pub async fn fetch(
         Some("original") => Size::Original,
         Some(_) => return Err(AppError::field("size", "must be web, thumb or original")),
     };
-    let id = path.into_inner();
+    serve(&req, &state, user, path.into_inner(), size).await
+}
+
+/// File `id` in `size`, for `user` (see [`fetch`]): streamed, with byte ranges. Pages use it
+/// too.
+pub async fn serve(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+    size: Size,
+) -> AppResult<HttpResponse> {
     let now = state.clock.naive();
     let (_, key, content_type) = state
         .db
@@ -369,6 +435,142 @@ pub async fn remove(
     user.require(&[Role::Shopper])?;
     service::remove(&state.db, &state.storage, &user, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What the resumable upload needs of the service.
+pub fn upload_ctx(state: &AppState) -> tus::Ctx<'_> {
+    tus::Ctx {
+        db: &state.db,
+        storage: &state.storage,
+        data_dir: &state.settings.data_dir,
+        limits: state.settings.media,
+        now: state.clock.naive(),
+    }
+}
+
+/// What this server takes: `Tus-Version`, `Tus-Extension`, `Tus-Max-Size`.
+#[utoipa::path(options, path = "/api/v1/assignments/{id}/uploads", tag = "media",
+    params(("id" = i64, Path, description = "The assignment's id")),
+    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size headers"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload_options(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    _path: web::Path<AssignmentId>,
+) -> HttpResponse {
+    tus::answer(Ok(HttpResponse::NoContent()
+        .insert_header(("Tus-Version", tus::VERSION))
+        .insert_header(("Tus-Extension", "creation,termination"))
+        .insert_header((
+            "Tus-Max-Size",
+            tus::max_bytes(state.settings.media).to_string(),
+        ))
+        .finish()))
+}
+
+/// Creates a resumable upload of a file for assignment `id` (its shopper, while the report
+/// is open): `Upload-Length` (bytes), `Upload-Metadata` (optionally `question`, base64), and
+/// `Tus-Resumable: 1.0.0`. Answers 201 with the upload's address in `Location`.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/uploads", tag = "media",
+    params(("id" = i64, Path, description = "The assignment's id"),
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "The file's size in bytes"),
+        ("Upload-Metadata" = Option<String>, Header, description = "`question` and its name in base64")),
+    responses((status = 201, description = "Created: Location names the upload"),
+        (status = 400, description = "Upload-Length or Upload-Metadata cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The report is handed in or past its deadline", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "An empty file", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The question named is not a question's name", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload_create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<AssignmentId>,
+    req: HttpRequest,
+) -> HttpResponse {
+    tus::answer(
+        tus::create_upload(
+            &upload_ctx(&state),
+            &user,
+            path.into_inner(),
+            &req,
+            "/api/v1/uploads",
+        )
+        .await,
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UploadPath {
+    /// The upload's id, from the `Location` its creation answered.
+    pub id: String,
+}
+
+/// How many bytes of the upload have arrived (`Upload-Offset`), and its `Upload-Length`; a
+/// finished upload also names its file (`Incognito-Media-Id`). Asked with `HEAD` (tus) or
+/// `GET`; the body is empty.
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "media",
+    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 200, description = "Upload-Offset and Upload-Length headers"),
+        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload_offset(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<UploadPath>,
+    req: HttpRequest,
+) -> HttpResponse {
+    tus::answer(tus::head_upload(&upload_ctx(&state), &user, &path.id, &req).await)
+}
+
+/// Appends bytes at `Upload-Offset` (which must be the bytes already received: 409
+/// otherwise), as `application/offset+octet-stream`. The answer's `Upload-Offset` is where the
+/// next part starts; when the last byte is in, the file is checked and stored, and
+/// `Incognito-Media-Id` names it (a file refused then is answered 4xx in the shopper's words,
+/// and the upload is gone).
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "media",
+    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "Bytes already received")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "Upload-Offset: the bytes received"),
+        (status = 400, description = "Upload-Offset missing, or more bytes than Upload-Length", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Upload-Offset is not the bytes received, or the report is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than its kind's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/offset+octet-stream, or not a file a report takes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file cannot be read, is too long, or does not fit its question", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload_append(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<UploadPath>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    tus::answer(tus::append_bytes(&upload_ctx(&state), &user, &path.id, &req, body).await)
+}
+
+/// Gives an upload up: its bytes and record go.
+#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "media",
+    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 204, description = "Given up"),
+        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload_cancel(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<UploadPath>,
+    req: HttpRequest,
+) -> HttpResponse {
+    tus::answer(tus::cancel_upload(&upload_ctx(&state), &user, &path.id, &req).await)
 }
 
 #[cfg(test)]

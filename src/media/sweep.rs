@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::db::DbPool;
-use crate::state::AppState;
 use crate::storage::Storage;
 
 /// What a sweep removed.
@@ -24,19 +23,7 @@ pub struct Swept {
 pub const ORPHAN_AGE: chrono::Duration = chrono::Duration::hours(1);
 
 /// Removes orphaned objects and scratch files older than `age`, and unfinished uploads older
-/// than a day.
-pub async fn run(state: &AppState, age: chrono::Duration) -> anyhow::Result<Swept> {
-    sweep(
-        &state.db,
-        &state.storage,
-        &state.settings.data_dir,
-        state.clock.naive(),
-        age,
-    )
-    .await
-}
-
-/// [`run`] from its parts (the `incognito sweep` command has no server).
+/// than a day (the server every hour, and `incognito sweep`).
 pub async fn sweep(
     db: &DbPool,
     storage: &Storage,

@@ -27,24 +27,23 @@ use super::service::{self, Incoming};
 use super::sniff;
 use crate::auth::{CurrentUser, Role};
 use crate::config::MediaLimits;
-use crate::error::{AppError, AppResult, Problem};
+use crate::db::DbPool;
+use crate::error::{AppError, AppResult};
 use crate::ids::{AssignmentId, UserId};
-use crate::routing::Routes;
-use crate::state::AppState;
+use crate::storage::Storage;
 
 /// The protocol version spoken.
 pub const VERSION: &str = "1.0.0";
 /// How long an upload not finished is kept.
 pub const KEPT_HOURS: i64 = 24;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    Routes::new(cfg, "/api/v1")
-        .options("/assignments/{id}/uploads", options)
-        .post("/assignments/{id}/uploads", create)
-        // HEAD, as the protocol asks, is answered as GET without the body.
-        .get("/uploads/{id}", offset)
-        .patch("/uploads/{id}", append)
-        .delete("/uploads/{id}", cancel);
+/// What an upload's requests need of the service.
+pub struct Ctx<'a> {
+    pub db: &'a DbPool,
+    pub storage: &'a Storage,
+    pub data_dir: &'a Path,
+    pub limits: MediaLimits,
+    pub now: NaiveDateTime,
 }
 
 /// An upload as kept beside its bytes.
@@ -101,7 +100,7 @@ impl Drop for Busy {
 }
 
 /// Every answer carries `Tus-Resumable`, problems included.
-fn answer(result: AppResult<HttpResponse>) -> HttpResponse {
+pub(crate) fn answer(result: AppResult<HttpResponse>) -> HttpResponse {
     let mut response = result.unwrap_or_else(|e| e.error_response());
     response.headers_mut().insert(
         header::HeaderName::from_static("tus-resumable"),
@@ -126,7 +125,7 @@ fn check_version(req: &HttpRequest) -> AppResult<()> {
     }
 }
 
-fn max_bytes(limits: MediaLimits) -> u64 {
+pub fn max_bytes(limits: MediaLimits) -> u64 {
     limits.recording_bytes.max(limits.photo_bytes)
 }
 
@@ -181,60 +180,18 @@ fn question_of(metadata: Option<&str>) -> AppResult<Option<String>> {
     Ok(question)
 }
 
-/// What this server takes: `Tus-Version`, `Tus-Extension`, `Tus-Max-Size`.
-#[utoipa::path(options, path = "/api/v1/assignments/{id}/uploads", tag = "media",
-    params(("id" = i64, Path, description = "The assignment's id")),
-    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size headers"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn options(
-    state: web::Data<AppState>,
-    _user: CurrentUser,
-    _path: web::Path<AssignmentId>,
-) -> HttpResponse {
-    answer(Ok(HttpResponse::NoContent()
-        .insert_header(("Tus-Version", VERSION))
-        .insert_header(("Tus-Extension", "creation,termination"))
-        .insert_header(("Tus-Max-Size", max_bytes(state.settings.media).to_string()))
-        .finish()))
-}
-
-/// Creates a resumable upload of a file for assignment `id` (its shopper, while the report
-/// is open): `Upload-Length` (bytes), `Upload-Metadata` (optionally `question`, base64), and
-/// `Tus-Resumable: 1.0.0`. Answers 201 with the upload's address in `Location`.
-#[utoipa::path(post, path = "/api/v1/assignments/{id}/uploads", tag = "media",
-    params(("id" = i64, Path, description = "The assignment's id"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
-        ("Upload-Length" = u64, Header, description = "The file's size in bytes"),
-        ("Upload-Metadata" = Option<String>, Header, description = "`question` and its name in base64")),
-    responses((status = 201, description = "Created: Location names the upload"),
-        (status = 400, description = "Upload-Length or Upload-Metadata cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The report is handed in or past its deadline", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than the limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "An empty file", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The question named is not a question's name", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn create(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<AssignmentId>,
-    req: HttpRequest,
-) -> HttpResponse {
-    answer(create_upload(&state, &user, path.into_inner(), &req).await)
-}
-
-async fn create_upload(
-    state: &AppState,
+/// Creates an upload; its address is `prefix/{upload}` (the API's, or the report page's).
+pub(crate) async fn create_upload(
+    ctx: &Ctx<'_>,
     user: &CurrentUser,
     id: AssignmentId,
     req: &HttpRequest,
+    prefix: &str,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper])?;
     // Whose assignment it is comes first: another's is not found, whatever the headers.
-    let (who, now) = (user.clone(), state.clock.naive());
-    state
-        .db
+    let (who, now) = (user.clone(), ctx.now);
+    ctx.db
         .run(move |conn| {
             service::check_sender(conn, &who, id)?;
             crate::reports::service::check_file(conn, id, None, false, now)
@@ -255,7 +212,7 @@ async fn create_upload(
             ));
         }
     };
-    let max = max_bytes(state.settings.media);
+    let max = max_bytes(ctx.limits);
     if length > max {
         return Err(too_large(length, max));
     }
@@ -270,7 +227,7 @@ async fn create_upload(
     let upload = crate::storage::new_key("u")
         .trim_start_matches("u/")
         .to_owned();
-    let (part, meta) = paths(&state.settings.data_dir, &upload);
+    let (part, meta) = paths(ctx.data_dir, &upload);
     let pending = Pending {
         assignment_id: id,
         user_id: user.id,
@@ -280,13 +237,13 @@ async fn create_upload(
         media_id: None,
     };
     let failed = |e: std::io::Error| AppError::internal(anyhow::anyhow!("upload folder: {e}"));
-    tokio::fs::create_dir_all(folder(&state.settings.data_dir))
+    tokio::fs::create_dir_all(folder(ctx.data_dir))
         .await
         .map_err(failed)?;
     tokio::fs::File::create(&part).await.map_err(failed)?;
     write_pending(&meta, &pending).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/uploads/{upload}")))
+        .insert_header((header::LOCATION, format!("{prefix}/{upload}")))
         .finish())
 }
 
@@ -346,74 +303,26 @@ fn with_offsets(
     builder.finish()
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct UploadPath {
-    /// The upload's id, from the `Location` its creation answered.
-    pub id: String,
+/// Where upload `upload` stands.
+pub(crate) async fn head_upload(
+    ctx: &Ctx<'_>,
+    user: &CurrentUser,
+    upload: &str,
+    req: &HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (pending, offset, _, _) = find(ctx.data_dir, user, upload).await?;
+    check_version(req)?;
+    Ok(with_offsets(HttpResponse::Ok(), &pending, offset))
 }
 
-/// How many bytes of the upload have arrived (`Upload-Offset`), and its `Upload-Length`; a
-/// finished upload also names its file (`Incognito-Media-Id`). Asked with `HEAD` (tus) or
-/// `GET`; the body is empty.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "media",
-    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
-    responses((status = 200, description = "Upload-Offset and Upload-Length headers"),
-        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn offset(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<UploadPath>,
-    req: HttpRequest,
-) -> HttpResponse {
-    answer(
-        async {
-            let (pending, offset, _, _) = find(&state.settings.data_dir, &user, &path.id).await?;
-            check_version(&req)?;
-            Ok(with_offsets(HttpResponse::Ok(), &pending, offset))
-        }
-        .await,
-    )
-}
-
-/// Appends bytes at `Upload-Offset` (which must be the bytes already received: 409
-/// otherwise), as `application/offset+octet-stream`. The answer's `Upload-Offset` is where the
-/// next part starts; when the last byte is in, the file is checked and stored, and
-/// `Incognito-Media-Id` names it (a file refused then is answered 4xx in the shopper's words,
-/// and the upload is gone).
-#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "media",
-    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0"),
-        ("Upload-Offset" = u64, Header, description = "Bytes already received")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
-    responses((status = 204, description = "Upload-Offset: the bytes received"),
-        (status = 400, description = "Upload-Offset missing, or more bytes than Upload-Length", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Upload-Offset is not the bytes received, or the report is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than its kind's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/offset+octet-stream, or not a file a report takes", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The file cannot be read, is too long, or does not fit its question", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn append(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<UploadPath>,
-    req: HttpRequest,
-    body: web::Payload,
-) -> HttpResponse {
-    answer(append_bytes(&state, &user, &path.id, &req, body).await)
-}
-
-async fn append_bytes(
-    state: &AppState,
+pub(crate) async fn append_bytes(
+    ctx: &Ctx<'_>,
     user: &CurrentUser,
     upload: &str,
     req: &HttpRequest,
     mut body: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let data_dir = &state.settings.data_dir;
+    let data_dir = ctx.data_dir;
     let (mut pending, offset, part, meta) = find(data_dir, user, upload).await?;
     check_version(req)?;
     if header_of(req, "content-type").map(|t| t.split(';').next().unwrap_or("").trim())
@@ -452,11 +361,10 @@ async fn append_bytes(
         ));
     }
     let (who, id) = (user.clone(), pending.assignment_id);
-    state
-        .db
+    ctx.db
         .run(move |conn| service::check_sender(conn, &who, id))
         .await?;
-    let limits = state.settings.media;
+    let limits = ctx.limits;
     let failed = |e: std::io::Error| AppError::internal(anyhow::anyhow!("upload file: {e}"));
     let mut out = tokio::fs::OpenOptions::new()
         .append(true)
@@ -524,14 +432,14 @@ async fn append_bytes(
     let scratch = data_dir.join("tmp");
     tokio::fs::create_dir_all(&scratch).await.map_err(failed)?;
     match service::store_upload(
-        &state.db,
-        &state.storage,
+        ctx.db,
+        ctx.storage,
         user,
         pending.assignment_id,
         incoming,
         limits,
         &scratch,
-        state.clock.naive(),
+        ctx.now,
     )
     .await
     {
@@ -620,36 +528,24 @@ async fn forget(part: &Path, meta: &Path) {
     let _ = tokio::fs::remove_file(meta).await;
 }
 
-/// Gives an upload up: its bytes and record go.
-#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "media",
-    params(UploadPath, ("Tus-Resumable" = String, Header, description = "1.0.0")),
-    responses((status = 204, description = "Given up"),
-        (status = 404, description = "No such upload of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Another protocol version", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Another request is appending to this upload", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn cancel(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<UploadPath>,
-    req: HttpRequest,
-) -> HttpResponse {
-    answer(
-        async {
-            let (_, _, part, meta) = find(&state.settings.data_dir, &user, &path.id).await?;
-            check_version(&req)?;
-            let _busy = Busy::take(&path.id).ok_or_else(|| {
-                AppError::new(
-                    StatusCode::LOCKED,
-                    "upload_busy",
-                    "Another request is sending this upload right now; try again when it ends.",
-                )
-            })?;
-            forget(&part, &meta).await;
-            Ok(HttpResponse::NoContent().finish())
-        }
-        .await,
-    )
+/// Gives upload `upload` up.
+pub(crate) async fn cancel_upload(
+    ctx: &Ctx<'_>,
+    user: &CurrentUser,
+    upload: &str,
+    req: &HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (_, _, part, meta) = find(ctx.data_dir, user, upload).await?;
+    check_version(req)?;
+    let _busy = Busy::take(upload).ok_or_else(|| {
+        AppError::new(
+            StatusCode::LOCKED,
+            "upload_busy",
+            "Another request is sending this upload right now; try again when it ends.",
+        )
+    })?;
+    forget(&part, &meta).await;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Removes uploads started more than [`KEPT_HOURS`] ago (finished or not): (removed).

@@ -180,7 +180,14 @@ pub async fn get_report(
     let now = state.clock.naive();
     let view = state
         .db
-        .run(move |conn| service::report(conn, &user, id, now))
+        .run(move |conn| {
+            let mut view = service::report(conn, &user, id, now)?;
+            // Staff read the proof-of-visit flags; the shopper's answer has none.
+            if user.role != Role::Shopper {
+                view.flags = Some(crate::media::proof::flags_of(conn, id)?);
+            }
+            Ok(view)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -51,7 +51,7 @@ pub struct QuestionnaireSummary {
 }
 
 /// A stored document, read back; a document that no longer reads is a server fault.
-fn document(row: &QuestionnaireRow) -> AppResult<Questionnaire> {
+pub fn document(row: &QuestionnaireRow) -> AppResult<Questionnaire> {
     let doc: QuestionnaireDoc = serde_json::from_str(&row.document).map_err(|e| {
         AppError::internal(anyhow::anyhow!("questionnaire {} unreadable: {e}", row.id))
     })?;
@@ -253,7 +253,7 @@ fn deadline(
 }
 
 /// The version a report reads: its own, or for a report not started, the project's current.
-fn version_for(
+pub fn version_for(
     conn: &mut DbConnection,
     report: Option<&ReportRow>,
     project_id: ProjectId,
@@ -362,116 +362,7 @@ pub fn report(
             now,
         )?;
     }
-    let staff = user.role != Role::Shopper;
-    let q = document(&version)?;
-    let mut view = report_view(conn, id, version, report.clone(), deadline(&job, &project))?;
-    if staff {
-        view.flags = Some(flags_of(conn, id, &q, report.as_ref(), &job, &project)?);
-    }
-    Ok(view)
-}
-
-/// The proof-of-visit flags of assignment `id`'s report.
-fn flags_of(
-    conn: &mut DbConnection,
-    id: AssignmentId,
-    q: &Questionnaire,
-    report: Option<&ReportRow>,
-    job: &crate::clients::model::JobRow,
-    project: &crate::clients::model::ProjectRow,
-) -> AppResult<Vec<super::flags::Flag>> {
-    use super::flags::{Duplicate, Evidence, Photo};
-    use crate::media::likeness;
-    let store = clients::find_location(conn, job.location_id)?;
-    let files = crate::media::store::of_assignment(conn, id)?;
-    let is_receipt = |name: &Option<String>| {
-        name.as_deref()
-            .and_then(|n| q.question(n))
-            .is_some_and(|question| question.kind == QuestionKind::Receipt)
-    };
-    let photos: Vec<Photo> = files
-        .iter()
-        .filter(|f| f.web_key.is_some())
-        .map(|f| Photo {
-            media_id: f.id,
-            receipt: is_receipt(&f.question),
-            taken_at: f.taken_at,
-            position: f.latitude.zip(f.longitude),
-        })
-        .collect();
-    let recordings_ms = files
-        .iter()
-        .filter(|f| f.web_key.is_none())
-        .filter_map(|f| f.duration_ms)
-        .collect();
-    // The receipts seen elsewhere: the same bytes, or a likeness within the threshold.
-    let mut duplicates = Vec::new();
-    let receipts: Vec<&crate::media::store::MediaRow> = files
-        .iter()
-        .filter(|f| f.web_key.is_some() && is_receipt(&f.question))
-        .collect();
-    if !receipts.is_empty() {
-        let elsewhere = crate::media::store::photos_elsewhere(conn, id)?;
-        for receipt in receipts {
-            let mine = receipt.perceptual_hash.as_deref().and_then(unhex);
-            for (other, hash, likeness_hex) in &elsewhere {
-                if *hash == receipt.content_hash {
-                    duplicates.push(Duplicate {
-                        media_id: receipt.id,
-                        other: *other,
-                        exact: true,
-                        bits: 0,
-                    });
-                    continue;
-                }
-                let theirs = likeness_hex.as_deref().and_then(unhex);
-                if let (Some(a), Some(b)) = (&mine, &theirs)
-                    && let Some(bits) = likeness::distance(a, b)
-                    && bits <= likeness::SAME_RECEIPT
-                {
-                    duplicates.push(Duplicate {
-                        media_id: receipt.id,
-                        other: *other,
-                        exact: false,
-                        bits,
-                    });
-                }
-            }
-        }
-    }
-    let visit = report
-        .and_then(|r| r.visit_started_at.zip(r.visit_ended_at))
-        .map(|(start, end)| (start.and_utc(), end.and_utc()));
-    Ok(super::flags::flags(&Evidence {
-        window: (job.window_start, job.window_end),
-        zone: crate::zones::of_place(
-            &store.state,
-            store.latitude,
-            store.longitude,
-            chrono_tz::UTC,
-        ),
-        store: (store.latitude, store.longitude),
-        visit,
-        receipt_cents: report.and_then(|r| r.receipt_cents),
-        cap_cents: job.reimbursement_cap_cents.cents(),
-        tolerance_minutes: i64::from(project.photo_time_tolerance_minutes),
-        distance_limit_m: i64::from(project.photo_distance_limit_m),
-        photos,
-        recordings_ms,
-        duplicates,
-    }))
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    text.len()
-        .is_multiple_of(2)
-        .then(|| {
-            (0..text.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-                .collect()
-        })
-        .flatten()
+    report_view(conn, id, version, report, deadline(&job, &project))
 }
 
 /// Whether a file may be added to the report of assignment `id` now: before its deadline (or

@@ -16,6 +16,7 @@
 mod account;
 mod admin;
 mod desk;
+mod files;
 pub mod form;
 mod jobs;
 mod pages;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     shopper::routes(cfg);
     jobs::routes(cfg);
     report::routes(cfg);
+    files::routes(cfg);
     questionnaires::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);

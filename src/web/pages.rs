@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "")
         .get("/", home)
         .get("/static/style.css", stylesheet)
+        .get("/static/report.js", report_script)
         .get("/signup", signup_form)
         .post("/signup", signup)
         .get("/verify", verify)
@@ -112,6 +113,14 @@ async fn privacy_notice() -> PageResult {
             rows,
         },
     )
+}
+
+/// The report page's script: uploads with a progress bar that go on after a lost connection.
+async fn report_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../web/static/report.js"))
 }
 
 async fn stylesheet() -> HttpResponse {

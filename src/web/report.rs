@@ -41,6 +41,24 @@ struct Shown {
     choices: Vec<(String, String)>,
     /// A rating's top.
     scale: u32,
+    /// The question's name.
+    name: String,
+    /// A media question's files so far.
+    files: Vec<ShownFile>,
+    /// A media question: what it takes (`photo` or `recording`), the types the file chooser
+    /// offers, the largest file, whether it takes one more, and its rules in words.
+    what: &'static str,
+    accept: &'static str,
+    max_bytes: u64,
+    room: bool,
+    rules: String,
+}
+
+/// A file of a media question, as the page shows it.
+struct ShownFile {
+    id: i64,
+    photo: bool,
+    words: String,
 }
 
 struct ShownSection {
@@ -61,6 +79,8 @@ struct ReportPage {
     missing: Vec<String>,
     deadline: NaiveDate,
     submitted: bool,
+    /// Where the page's script creates resumable uploads.
+    uploads: String,
     /// The visit's day, as the date input's bounds.
     min_day: String,
     max_day: String,
@@ -125,6 +145,7 @@ fn saved_values(view: &ReportView, zone: chrono_tz::Tz) -> HashMap<String, Strin
     values
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page_of(
     user: &CurrentUser,
     csrf: String,
@@ -133,6 +154,8 @@ fn page_of(
     view: &ReportView,
     window: (NaiveDate, NaiveDate),
     form: FormState,
+    files: &[crate::media::store::MediaRow],
+    limits: crate::config::MediaLimits,
 ) -> ReportPage {
     let asked: std::collections::HashSet<&str> = view.asked.iter().map(String::as_str).collect();
     let sections = view
@@ -163,6 +186,45 @@ fn page_of(
                     if q.allow_na {
                         choices.push(("n/a".into(), "Does not apply".into()));
                     }
+                    let mine: Vec<ShownFile> = files
+                        .iter()
+                        .filter(|f| f.question.as_deref() == Some(q.name.as_str()))
+                        .enumerate()
+                        .map(|(i, f)| ShownFile {
+                            id: f.id,
+                            photo: f.web_key.is_some(),
+                            words: match f.duration_ms {
+                                Some(ms) if f.web_key.is_none() => format!(
+                                    "Recording {}, {} min {} s",
+                                    i + 1,
+                                    ms / 60_000,
+                                    (ms / 1000) % 60
+                                ),
+                                _ => format!("Photo {}", i + 1),
+                            },
+                        })
+                        .collect();
+                    let audio = q.kind == QuestionKind::Audio;
+                    let (min, max) = q.files.as_ref().map_or((0, 10), |f| (f.min, f.max));
+                    let max_bytes = if audio {
+                        limits.recording_bytes
+                    } else {
+                        limits.photo_bytes
+                    };
+                    let rules = if audio {
+                        format!(
+                            "A recording: MP3, M4A, WebM, WAV, Ogg or FLAC, up to {} MB and {}. {}",
+                            crate::media::photo::mb(max_bytes),
+                            crate::media::audio::length(limits.recording_seconds),
+                            count_words(min, max)
+                        )
+                    } else {
+                        format!(
+                            "A photo: JPEG, PNG or WebP, up to {} MB. {}",
+                            crate::media::photo::mb(max_bytes),
+                            count_words(min, max)
+                        )
+                    };
                     Shown {
                         field: format!("q.{}", q.name),
                         label: q.label.clone(),
@@ -171,6 +233,17 @@ fn page_of(
                         required: q.required,
                         choices,
                         scale: q.scale.unwrap_or(5),
+                        name: q.name.clone(),
+                        room: mine.len() < max as usize,
+                        files: mine,
+                        what: if audio { "recording" } else { "photo" },
+                        accept: if audio {
+                            "audio/*,.m4a,.mp3,.webm,.wav,.ogg,.flac"
+                        } else {
+                            "image/jpeg,image/png,image/webp"
+                        },
+                        max_bytes,
+                        rules,
                     }
                 })
                 .collect(),
@@ -187,9 +260,20 @@ fn page_of(
         missing: view.missing.iter().map(|m| m.label.clone()).collect(),
         deadline: view.deadline,
         submitted: view.status == ReportStatus::Submitted,
+        uploads: format!("/shopper/assignments/{id}/uploads"),
         min_day: window.0.to_string(),
         max_day: window.1.to_string(),
         form,
+    }
+}
+
+/// How many files a media question takes, in words.
+fn count_words(min: u32, max: u32) -> String {
+    let files = |n: u32| if n == 1 { "file" } else { "files" };
+    match (min, max) {
+        (0, max) => format!("Up to {max} {}.", files(max)),
+        (min, max) if min == max => format!("{min} {}.", files(min)),
+        (min, max) => format!("{min} to {max} files."),
     }
 }
 
@@ -217,12 +301,13 @@ async fn render(
     let now = state.clock.naive();
     let locale = state.settings.locale();
     let reader = user.clone();
-    let (view, times) = state
+    let (view, times, files) = state
         .db
         .run(move |conn| {
             let view = service::report(conn, &reader, id, now)?;
             let times = super::shopper_times(conn, &locale, reader.id.into())?;
-            Ok((view, times))
+            let files = crate::media::store::of_assignment(conn, id)?;
+            Ok((view, times, files))
         })
         .await?;
     let window = window_of(state, id).await?;
@@ -236,6 +321,8 @@ async fn render(
         &view,
         window,
         form,
+        &files,
+        state.settings.media,
     );
     Ok(super::form::shown(
         req,

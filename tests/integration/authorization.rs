@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 13] = [
+const OBJECTS: [&str; 14] = [
     "-",
     "job",
     "assignment",
@@ -35,6 +35,7 @@ const OBJECTS: [&str; 13] = [
     "client",
     "organization",
     "media",
+    "photo",
     "upload",
     "questionnaire",
     "project",
@@ -154,11 +155,25 @@ async fn send(
     } else if method == "GET" {
         let (status, _, location) = who.browser.get(app, path).await;
         (status, location)
-    } else {
+    } else if method == "POST" {
+        // The form token as a form sends it, and as the page's script does.
         let csrf = who.csrf.clone();
         let (status, _, location) = who
             .browser
-            .post(app, path, &[("csrf_token", csrf.as_str())])
+            .post_with(
+                app,
+                path,
+                &[("csrf_token", csrf.as_str())],
+                &[("x-csrf-token", csrf.as_str())],
+            )
+            .await;
+        (status, location)
+    } else {
+        let csrf = who.csrf.clone();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, _, location) = who
+            .browser
+            .send(app, method, path, &[("x-csrf-token", csrf.as_str())])
             .await;
         (status, location)
     }
@@ -254,6 +269,22 @@ async fn photo_of(
     assert_eq!(r.status(), StatusCode::CREATED);
     let media = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     (assignment, media)
+}
+
+/// Another photo for the assignment: its id.
+async fn second_photo(app: &TestApp, assignment: i64, token: &str) -> i64 {
+    let part = reqwest::multipart::Part::bytes(incognito::media::photo::sample_phone_jpeg(80, 60))
+        .file_name("second.jpg");
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{assignment}/media")))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
 /// A resumable upload begun on the assignment: its id.
@@ -382,6 +413,10 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
     // A photo of each, on a job staff gave them.
     let (ann_photographed, ann_media) = photo_of(&app, &scheduler, jobs[3], ann, &ann_token).await;
     let (bob_photographed, bob_media) = photo_of(&app, &scheduler, jobs[4], bob, &bob_token).await;
+    let photos = (
+        second_photo(&app, ann_photographed, &ann_token).await,
+        second_photo(&app, bob_photographed, &bob_token).await,
+    );
     let uploads = (
         upload_of(&app, ann_photographed, &ann_token).await,
         upload_of(&app, bob_photographed, &bob_token).await,
@@ -407,6 +442,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("client", (client, client)),
         ("organization", (organization, organization)),
         ("media", (ann_media, bob_media)),
+        ("photo", photos),
         ("questionnaire", (questionnaire, questionnaire)),
         (
             "project",

@@ -215,6 +215,39 @@ impl Browser {
 }
 
 impl Browser {
+    /// Chooses `file` in the file input `selector`, as a person picking it would.
+    pub async fn choose_file(&self, selector: &str, file: &std::path::Path) {
+        let found = self
+            .command(
+                "element",
+                json!({"using": "css selector", "value": selector}),
+            )
+            .await;
+        let element = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no {selector}"))
+            .to_string();
+        self.command(
+            &format!("element/{element}/value"),
+            json!({"text": file.display().to_string()}),
+        )
+        .await;
+    }
+
+    /// Waits until `script` returns true (at most `seconds`): whether it did.
+    pub async fn until(&self, script: &str, seconds: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < deadline {
+            if self.eval(script, json!([])).await == Value::Bool(true) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    }
+
     /// Ends the browser session (Chromium quits) and then chromedriver.
     pub async fn close(self) {
         let _ = self
@@ -484,5 +517,147 @@ async fn every_page_fits_a_phone_and_a_desk() {
         dir.display(),
         problems.join("\n")
     );
+    app.stop().await;
+}
+
+/// A shopper on a phone and on a desk sends a receipt photo and a 12 MB recording from the
+/// report page: the page's script sends each in parts with a progress bar, both end "sent",
+/// and the page opened again shows the receipt's thumbnail and a player for the recording.
+#[tokio::test]
+async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
+    let Some(app) = spawn_app(Backend::Sqlite, "uploads in a browser").await else {
+        return;
+    };
+    let password = "demo browser upload 2026";
+    let hash = incognito::auth::password::hash(&incognito::auth::Password::new(password)).unwrap();
+    let auth = app.state.auth.clone();
+    let now = app.state.clock.naive();
+    let panel = app
+        .database()
+        .run(move |conn| incognito::demo::fill(conn, &auth, &hash, 1, now))
+        .await
+        .unwrap();
+    let shopper = panel
+        .sign_ins
+        .iter()
+        .find(|(r, _)| *r == incognito::auth::Role::Shopper)
+        .unwrap()
+        .1
+        .clone();
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("IMG_2041.JPG");
+    std::fs::write(
+        &photo,
+        incognito::media::photo::sample_phone_jpeg(3000, 2000),
+    )
+    .unwrap();
+    let recording = files.path().join("visit.wav");
+    std::fs::write(&recording, incognito::media::audio::sample_wav(1500, None)).unwrap();
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("uploads in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[("email", shopper.as_str()), ("password", password)])
+            .await;
+        browser.open(&app.url("/shopper/assignments")).await;
+        let report = browser
+            .eval(
+                "const a = document.querySelector('a[href$=\"/report\"]'); return a && a.getAttribute('href')",
+                json!([]),
+            )
+            .await;
+        let report = report.as_str().expect("a report to fill in").to_string();
+        browser.open(&app.url(&report)).await;
+        // With the script, the plain Send buttons give way to sending on choice.
+        let plain = browser
+            .eval(
+                "return [...document.querySelectorAll('[data-without-script]')].every(e => e.hidden)",
+                json!([]),
+            )
+            .await;
+        assert_eq!(plain, json!(true), "at {width}px");
+        browser.choose_file("#q\\.receipt-file", &photo).await;
+        assert!(
+            browser
+                .until(
+                    "return document.querySelectorAll('.progress.done').length === 1",
+                    30
+                )
+                .await,
+            "the receipt went up at {width}px: {}",
+            browser
+                .eval("return document.querySelector('.progress') && document.querySelector('.progress').textContent", json!([]))
+                .await
+        );
+        browser.choose_file("#q\\.recording-file", &recording).await;
+        assert!(
+            browser
+                .until(
+                    "return document.querySelectorAll('.progress.done').length === 2",
+                    60
+                )
+                .await,
+            "the recording went up at {width}px: {}",
+            browser
+                .eval("return [...document.querySelectorAll('.progress')].map(p => p.textContent).join(' | ')", json!([]))
+                .await
+        );
+        let said = browser
+            .eval(
+                "return [...document.querySelectorAll('.progress span')].map(s => s.textContent)",
+                json!([]),
+            )
+            .await;
+        assert_eq!(
+            said,
+            json!(["IMG_2041.JPG: sent.", "visit.wav: sent."]),
+            "at {width}px"
+        );
+        browser
+            .eval(
+                "document.querySelector('.upload').scrollIntoView()",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("report-uploaded-{width}.png")))
+            .await;
+        // Opened again: the receipt's thumbnail, loaded, and a player for the recording.
+        browser.open(&app.url(&report)).await;
+        assert!(
+            browser
+                .until(
+                    "const img = document.querySelector('ul.files img'); return !!img && img.complete && img.naturalWidth > 0",
+                    10
+                )
+                .await,
+            "the thumbnail shows at {width}px"
+        );
+        let players = browser
+            .eval(
+                "return document.querySelectorAll('ul.files audio').length",
+                json!([]),
+            )
+            .await;
+        assert_eq!(players, json!(1), "at {width}px");
+        browser
+            .eval(
+                "document.querySelector('ul.files').scrollIntoView()",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("report-files-{width}.png")))
+            .await;
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "at {width}px"
+        );
+        browser.close().await;
+    }
     app.stop().await;
 }

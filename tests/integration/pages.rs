@@ -61,8 +61,28 @@ impl Browser {
         self.post_with(app, path, form, &[]).await
     }
 
+    /// Sends a request of any method with the cookies and extra headers, as a page's script
+    /// does.
+    pub(crate) async fn send(
+        &mut self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let mut request = app
+            .client
+            .request(method, app.url(path))
+            .header("cookie", self.header());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request.send().await.unwrap();
+        self.finish(r).await
+    }
+
     /// Posts a form with extra request headers (e.g. the browser's `Sec-GPC: 1`).
-    async fn post_with(
+    pub(crate) async fn post_with(
         &mut self,
         app: &TestApp,
         path: &str,
@@ -78,6 +98,34 @@ impl Browser {
             request = request.header(*name, *value);
         }
         let r = request.send().await.unwrap();
+        self.finish(r).await
+    }
+
+    /// Posts a form with a file of these bytes (`multipart/form-data`), as a browser sends one.
+    pub(crate) async fn upload_bytes(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+        );
+        let r = app
+            .client
+            .post(app.url(path))
+            .header("cookie", self.header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         self.finish(r).await
     }
 
@@ -1232,7 +1280,7 @@ async fn distances_are_shown_in_the_pages_unit_and_kept_in_km_by_the_api() {
 
 #[tokio::test]
 async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_holds() {
-    use incognito::privacy::inventory::{Classification, INVENTORY};
+    use incognito::privacy::inventory::{Classification, FILES, INVENTORY};
     let Some(app) = spawn_app(Backend::Sqlite, "privacy_notice").await else {
         return;
     };
@@ -1243,7 +1291,17 @@ async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_hol
         .iter()
         .filter(|e| matches!(e.classification, Classification::Personal { .. }))
         .count();
-    assert_eq!(cells(&html).matches("<tr><td>").count(), personal);
+    // Every personal column, and every place personal data is kept in files.
+    assert_eq!(
+        cells(&html).matches("<tr><td>").count(),
+        personal + FILES.len()
+    );
+    assert!(
+        cells(&html).contains(
+            "<td>uploads in progress (data directory, uploads/)</td><td>H: sensory data</td>"
+        ),
+        "{html}"
+    );
     assert!(
         cells(&html).contains("<td>shoppers tax id</td><td>B: customer records</td>"),
         "{html}"

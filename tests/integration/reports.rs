@@ -752,3 +752,122 @@ async fn a_photo_question_is_answered_by_its_uploads() {
     );
     app.stop().await;
 }
+
+/// Files from the report page without its script: a receipt sent by the plain form, shown as
+/// a thumbnail, refused in words when it is not a photo, removed by its button; and the
+/// resumable upload the page's script speaks, which needs the form token.
+#[tokio::test]
+async fn a_shopper_sends_and_removes_files_on_the_report_page() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "report files page").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({})).await;
+    let doc = json!({"title": "Receipt check", "sections": [{"title": "Proof", "questions": [
+        {"name": "receipt", "label": "Photo of the receipt", "kind": "receipt",
+         "required": true, "files": {"min": 1, "max": 1}}]}]});
+    published(&app, &scheduler, project, doc).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    let id = assigned(&app, &scheduler, job, ana).await;
+    let mut ana_pages = signed_in(&json!({ "access_token": ana_token }));
+    let page = format!("/shopper/assignments/{id}/report");
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(
+        html.contains("A photo: JPEG, PNG or WebP, up to 25 MB. 1 file."),
+        "{html}"
+    );
+    assert!(html.contains(r#"<script src="/static/report.js" defer></script>"#));
+    let csrf = csrf_field(&html);
+    let files = format!("/shopper/assignments/{id}/report/files");
+
+    // Not a photo: refused in words, nothing kept.
+    let (status, _, location) = ana_pages
+        .upload_bytes(
+            &app,
+            &files,
+            &[("csrf_token", &csrf), ("question", "receipt")],
+            "receipt.heic",
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(page.as_str()));
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(html.contains("Not sent: This photo is in HEIC"), "{html}");
+    // Without the form token: refused.
+    let photo = incognito::media::photo::sample_phone_jpeg(600, 400);
+    let (status, _, _) = ana_pages
+        .upload_bytes(
+            &app,
+            &files,
+            &[("question", "receipt")],
+            "r.jpg",
+            photo.clone(),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    // A photo: sent, and shown.
+    let (status, _, _) = ana_pages
+        .upload_bytes(
+            &app,
+            &files,
+            &[("csrf_token", &csrf), ("question", "receipt")],
+            "r.jpg",
+            photo,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(html.contains("Photo sent."), "{html}");
+    let media = get_json(
+        &app,
+        &format!("/api/v1/assignments/{id}/report"),
+        &ana_token,
+    )
+    .await["answers"]["receipt"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thumb = format!("/shopper/media/{media}?size=thumb");
+    assert!(html.contains(&format!(r#"<img src="{thumb}""#)), "{html}");
+    assert!(
+        html.contains("This question has all the files it takes"),
+        "{html}"
+    );
+    let (status, _, _) = ana_pages.get(&app, &thumb).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut ben_pages = signed_in(&json!({ "access_token": ben_token }));
+    let (status, _, _) = ben_pages.get(&app, &thumb).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another shopper's file");
+
+    // The page's resumable upload needs the form token in its header.
+    let uploads = format!("/shopper/assignments/{id}/uploads");
+    let tus = [("tus-resumable", "1.0.0"), ("upload-length", "1000")];
+    let (status, _, _) = ana_pages
+        .send(&app, reqwest::Method::POST, &uploads, &tus)
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let with_token = [tus[0], tus[1], ("x-csrf-token", csrf.as_str())];
+    let (status, _, location) = ana_pages
+        .send(&app, reqwest::Method::POST, &uploads, &with_token)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(location.unwrap().starts_with("/shopper/uploads/"));
+
+    // Removed by its button: gone, and the question takes a file again.
+    let (status, _, _) = ana_pages
+        .post(
+            &app,
+            &format!("/shopper/media/{media}/remove"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = ana_pages.get(&app, &page).await;
+    assert!(html.contains("File removed."), "{html}");
+    assert!(!html.contains(&thumb), "{html}");
+    assert!(html.contains("Add a photo"), "{html}");
+    app.stop().await;
+}

@@ -15,11 +15,12 @@ fn assert_hardened(r: &reqwest::Response, what: &str) {
         .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
         .to_str()
         .unwrap();
-    // No script at all, from anywhere; styles only from the service; no framing; forms post
-    // only to the service.
+    // Scripts only as the service's own files, never inline or evaluated; styles only from
+    // the service; no framing; forms post only to the service.
     assert!(csp.contains("default-src 'none'"), "{what}: {csp}");
-    assert!(!csp.contains("script-src"), "{what}: {csp}");
+    assert!(csp.contains("script-src 'self';"), "{what}: {csp}");
     assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-eval"), "{what}: {csp}");
     assert!(csp.contains("style-src 'self'"), "{what}: {csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
     assert!(csp.contains("form-action 'self'"), "{what}: {csp}");

@@ -409,9 +409,15 @@ async fn a_crash_between_objects_and_row_leaves_only_orphans_the_sweep_clears() 
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     // A sweep now leaves named objects alone, whatever their age.
-    let swept = incognito::media::sweep::run(&app.state, chrono::Duration::zero())
-        .await
-        .unwrap();
+    let swept = incognito::media::sweep::sweep(
+        &app.state.db,
+        &app.state.storage,
+        &app.state.settings.data_dir,
+        app.state.clock.naive(),
+        chrono::Duration::zero(),
+    )
+    .await
+    .unwrap();
     assert_eq!(swept.objects, 0);
     assert_eq!(std::fs::read_dir(&objects).unwrap().count(), 2);
     app.stop().await;
