@@ -99,14 +99,31 @@ fn image_format(kind: Kind) -> Option<image::ImageFormat> {
     }
 }
 
+fn exif_of(path: &Path) -> Option<exif::Exif> {
+    let file = std::fs::File::open(path).ok()?;
+    exif::Reader::new()
+        .read_from_container(&mut BufReader::new(file))
+        .ok()
+}
+
+/// How the camera was held (EXIF orientation), to turn the photo upright.
+fn orientation_of(exif: Option<&exif::Exif>) -> image::metadata::Orientation {
+    exif.and_then(|e| e.get_field(exif::Tag::Orientation, exif::In::PRIMARY))
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|v| u8::try_from(v).ok())
+        .and_then(image::metadata::Orientation::from_exif)
+        .unwrap_or(image::metadata::Orientation::NoTransforms)
+}
+
 /// The time taken and the position, from the file's EXIF; nothing else of it is read.
 pub fn verification_data(path: &Path) -> (Option<NaiveDateTime>, Option<(f64, f64)>) {
-    let Ok(file) = std::fs::File::open(path) else {
-        return (None, None);
-    };
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut BufReader::new(file)) else {
-        return (None, None);
-    };
+    match exif_of(path) {
+        Some(exif) => verification_of(&exif),
+        None => (None, None),
+    }
+}
+
+fn verification_of(exif: &exif::Exif) -> (Option<NaiveDateTime>, Option<(f64, f64)>) {
     let taken_at = [exif::Tag::DateTimeOriginal, exif::Tag::DateTime]
         .into_iter()
         .find_map(|tag| {
@@ -155,13 +172,76 @@ pub fn verification_data(path: &Path) -> (Option<NaiveDateTime>, Option<(f64, f6
     (taken_at, position)
 }
 
-fn jpeg(image: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
-    let mut out = Cursor::new(Vec::new());
-    let rgb = image.to_rgb8();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY);
-    rgb.write_with_encoder(encoder)
+/// A JPEG of `image` at [`QUALITY`], with no metadata at all (`jpeg-encoder` writes none
+/// unless asked).
+fn jpeg(image: &image::RgbImage) -> Result<Vec<u8>, PhotoError> {
+    let (w, h) = (
+        u16::try_from(image.width()).map_err(|e| PhotoError::Failed(e.to_string()))?,
+        u16::try_from(image.height()).map_err(|e| PhotoError::Failed(e.to_string()))?,
+    );
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, QUALITY)
+        .encode(image.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| PhotoError::Failed(e.to_string()))?;
-    Ok(out.into_inner())
+    Ok(out)
+}
+
+/// `image` made to fit a `side` × `side` box, keeping its shape (Catmull-Rom, SIMD).
+fn fit(image: &image::RgbImage, side: u32) -> Result<image::RgbImage, PhotoError> {
+    use fast_image_resize as fr;
+    let (w, h) = image.dimensions();
+    if w.max(h) <= side {
+        return Ok(image.clone());
+    }
+    let scale = f64::from(side) / f64::from(w.max(h));
+    let (dw, dh) = (
+        ((f64::from(w) * scale).round() as u32).clamp(1, side),
+        ((f64::from(h) * scale).round() as u32).clamp(1, side),
+    );
+    let failed = |e: &dyn std::fmt::Display| PhotoError::Failed(e.to_string());
+    let src = fr::images::ImageRef::new(w, h, image.as_raw(), fr::PixelType::U8x3)
+        .map_err(|e| failed(&e))?;
+    let mut dst = fr::images::Image::new(dw, dh, fr::PixelType::U8x3);
+    fr::Resizer::new()
+        .resize(
+            &src,
+            &mut dst,
+            &fr::ResizeOptions::new()
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom)),
+        )
+        .map_err(|e| failed(&e))?;
+    image::RgbImage::from_raw(dw, dh, dst.into_vec())
+        .ok_or_else(|| PhotoError::Failed("resized buffer".into()))
+}
+
+/// A JPEG decoded straight at the smallest size the web copy needs: its DCT scaled by 1/2,
+/// 1/4 or 1/8 while decoding, as libvips' shrink-on-load does (a 12-megapixel photo is
+/// decoded at 3 megapixels). None for a JPEG this path does not take (CMYK, 16-bit grey).
+fn decode_jpeg_scaled(path: &Path, pixels: u64) -> Result<Option<image::RgbImage>, PhotoError> {
+    let file = std::fs::File::open(path).map_err(|e| PhotoError::Failed(e.to_string()))?;
+    let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(file));
+    decoder.set_max_decoding_buffer_size(
+        usize::try_from(pixels * 4 + 64 * 1024 * 1024).unwrap_or(usize::MAX),
+    );
+    decoder.read_info().map_err(|_| PhotoError::Unreadable)?;
+    let info = decoder.info().ok_or(PhotoError::Unreadable)?;
+    let grey = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => false,
+        jpeg_decoder::PixelFormat::L8 => true,
+        _ => return Ok(None),
+    };
+    let side = u16::try_from(WEB_SIDE).unwrap_or(u16::MAX);
+    let (w, h) = decoder
+        .scale(side, side)
+        .map_err(|_| PhotoError::Unreadable)?;
+    let data = decoder.decode().map_err(|_| PhotoError::Unreadable)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let image = if grey {
+        image::GrayImage::from_raw(w, h, data).map(|g| DynamicImage::ImageLuma8(g).into_rgb8())
+    } else {
+        image::RgbImage::from_raw(w, h, data)
+    };
+    image.map(Some).ok_or(PhotoError::Unreadable)
 }
 
 /// Processes the photo at `path`, of the kind its bytes showed, under `limits`.
@@ -176,7 +256,8 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
             max: limits.max_bytes,
         });
     }
-    let (taken_at, position) = verification_data(path);
+    let exif = exif_of(path);
+    let (taken_at, position) = exif.as_ref().map_or((None, None), verification_of);
     let open = || -> Result<ImageReader<BufReader<std::fs::File>>, PhotoError> {
         let mut reader = ImageReader::open(path).map_err(|e| PhotoError::Failed(e.to_string()))?;
         reader.set_format(format);
@@ -195,26 +276,36 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
             max: limits.max_pixels as f64 / 1_000_000.0,
         });
     }
-    let mut reader = open()?;
-    let mut bounds = image::Limits::default();
-    bounds.max_image_width = Some(width);
-    bounds.max_image_height = Some(height);
-    // The decoded pixels (four bytes each at most) and some room for the decoder's tables.
-    bounds.max_alloc = Some(pixels * 4 + 64 * 1024 * 1024);
-    reader.limits(bounds);
-    let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
-    image.apply_orientation(orientation);
-    let web = if image.width().max(image.height()) > WEB_SIDE {
-        image.resize(WEB_SIDE, WEB_SIDE, image::imageops::FilterType::CatmullRom)
+    let scaled = if kind == Kind::Jpeg {
+        decode_jpeg_scaled(path, pixels)?
     } else {
-        image
+        None
     };
-    let thumb = web.thumbnail(THUMB_SIDE, THUMB_SIDE);
-    let perceptual_hash = super::likeness::hash(&thumb);
+    let (image, orientation) = match scaled {
+        Some(rgb) => (DynamicImage::ImageRgb8(rgb), orientation_of(exif.as_ref())),
+        None => {
+            let mut reader = open()?;
+            let mut bounds = image::Limits::default();
+            bounds.max_image_width = Some(width);
+            bounds.max_image_height = Some(height);
+            // The decoded pixels (four bytes each at most) and room for the decoder's tables.
+            bounds.max_alloc = Some(pixels * 4 + 64 * 1024 * 1024);
+            reader.limits(bounds);
+            let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
+            let orientation = decoder
+                .orientation()
+                .unwrap_or(image::metadata::Orientation::NoTransforms);
+            let image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
+            (image, orientation)
+        }
+    };
+    // At most 2,000 px on its long side first, then upright (cheaper at that size).
+    let web = fit(&image.into_rgb8(), WEB_SIDE)?;
+    let mut upright = DynamicImage::ImageRgb8(web);
+    upright.apply_orientation(orientation);
+    let web = upright.into_rgb8();
+    let thumb = fit(&web, THUMB_SIDE)?;
+    let perceptual_hash = super::likeness::hash(&DynamicImage::ImageRgb8(thumb.clone()));
     Ok(Processed {
         perceptual_hash,
         width: web.width().max(1),
@@ -229,17 +320,39 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
 /// A phone-like JPEG `width` × `height` for tests and benchmarks, with EXIF: orientation 6
 /// (the camera held on its side), the time taken, and a GPS position (40° 44' 54.36" N,
 /// 73° 59' 8.36" W: New York).
-#[allow(clippy::expect_used)]
 pub fn sample_phone_jpeg(width: u32, height: u32) -> Vec<u8> {
-    use exif::experimental::Writer;
-    use exif::{Field, In, Rational, Tag, Value};
     let image = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
+    with_phone_exif(&image, 80)
+}
+
+/// A 12-megapixel-like photo for the benchmark: `width` × `height` of detail a camera sees
+/// (gradients under fine noise, which compresses as a real scene does, about 4 MB at 4,000 ×
+/// 3,000), at quality 92, with the same EXIF as [`sample_phone_jpeg`].
+pub fn sample_photo(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        let n =
+            (x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263)).wrapping_mul(1_274_126_177);
+        let noise = ((n >> 24) & 0x3F) as i32 - 32;
+        let shade = |base: u32| (base as i32 + noise).clamp(0, 255) as u8;
+        image::Rgb([
+            shade(x * 200 / width.max(1) + 30),
+            shade(y * 200 / height.max(1) + 30),
+            shade(((x + y) / 16) % 200 + 20),
+        ])
+    });
+    with_phone_exif(&image, 92)
+}
+
+#[allow(clippy::expect_used)]
+fn with_phone_exif(image: &image::RgbImage, quality: u8) -> Vec<u8> {
+    use exif::experimental::Writer;
+    use exif::{Field, In, Rational, Tag, Value};
     let mut plain = Cursor::new(Vec::new());
     image
         .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-            &mut plain, 80,
+            &mut plain, quality,
         ))
         .expect("an image in memory encodes");
     let plain = plain.into_inner();

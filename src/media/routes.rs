@@ -189,9 +189,14 @@ pub async fn receive(
             "file" => {
                 let file = tempfile::NamedTempFile::new_in(scratch)
                     .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
-                let mut out = tokio::fs::File::create(file.path())
-                    .await
-                    .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
+                // Written in blocks of 1 MB: each write of a file is a trip to a blocking
+                // thread, and a form's pieces are small.
+                let mut out = tokio::io::BufWriter::with_capacity(
+                    1 << 20,
+                    tokio::fs::File::create(file.path())
+                        .await
+                        .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?,
+                );
                 let mut hash = Sha256::new();
                 let mut size: u64 = 0;
                 let mut head: Vec<u8> = Vec::with_capacity(super::sniff::SNIFF_BYTES);

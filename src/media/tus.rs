@@ -366,11 +366,16 @@ pub(crate) async fn append_bytes(
         .await?;
     let limits = ctx.limits;
     let failed = |e: std::io::Error| AppError::internal(anyhow::anyhow!("upload file: {e}"));
-    let mut out = tokio::fs::OpenOptions::new()
-        .append(true)
-        .open(&part)
-        .await
-        .map_err(failed)?;
+    // Written in blocks of 1 MB (each write of a file is a trip to a blocking thread); what a
+    // broken connection left in the buffer is written before the answer.
+    let mut out = tokio::io::BufWriter::with_capacity(
+        1 << 20,
+        tokio::fs::OpenOptions::new()
+            .append(true)
+            .open(&part)
+            .await
+            .map_err(failed)?,
+    );
     let mut head = if offset > 0 {
         read_head(&part).await?
     } else {

@@ -19,8 +19,9 @@ async fn read_all(storage: &Storage, key: &str, range: Option<(u64, u64)>) -> Ve
 }
 
 async fn objects_round_trip(storage: Storage) {
-    // 3 MB and a bit, so that the folder's reads take many chunks.
-    let content: Vec<u8> = (0..3_000_123u32).map(|i| (i % 251) as u8).collect();
+    // 12 MB and a bit: the folder's reads take many chunks, and a bucket takes it in three
+    // parts (5, 5 and the rest), a few at a time.
+    let content: Vec<u8> = (0..12_000_123u32).map(|i| (i % 251) as u8).collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("upload");
     std::fs::write(&file, &content).unwrap();
