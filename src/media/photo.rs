@@ -47,8 +47,16 @@ pub struct Processed {
 /// Why a photo is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PhotoError {
-    TooLarge { bytes: u64, max: u64 },
-    TooManyPixels { megapixels: f64, max: f64 },
+    TooLarge {
+        bytes: u64,
+        max: u64,
+    },
+    TooManyPixels {
+        megapixels: f64,
+        max: f64,
+    },
+    /// A PNG or WebP with other data after the picture (a ZIP appended, say).
+    Appended,
     Unreadable,
     Failed(String),
 }
@@ -67,6 +75,9 @@ impl PhotoError {
                 megapixels.round(),
                 max.round()
             ),
+            PhotoError::Appended => {
+                "This file holds something more after the picture. Send the photo as your phone saved it, or take it again.".into()
+            }
             PhotoError::Unreadable => {
                 "This photo cannot be read: it may be damaged or cut short. Take it or send it again.".into()
             }
@@ -244,6 +255,37 @@ fn decode_jpeg_scaled(path: &Path, pixels: u64) -> Result<Option<image::RgbImage
     image.map(Some).ok_or(PhotoError::Unreadable)
 }
 
+/// Whether a PNG or WebP carries data after its picture: a PNG ends with its IEND chunk, a
+/// WebP's RIFF header gives its length. (A JPEG is let through: phones append their own data
+/// after the picture, such as a motion photo's video; no copy we keep holds it.)
+fn appended(path: &Path, kind: Kind, bytes: u64) -> Result<bool, PhotoError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|e| PhotoError::Failed(e.to_string()))?;
+    match kind {
+        Kind::Png => {
+            const IEND: &[u8] = b"IEND\xAE\x42\x60\x82";
+            if bytes < IEND.len() as u64 {
+                return Ok(false);
+            }
+            let mut end = [0u8; 8];
+            file.seek(SeekFrom::End(-8))
+                .and_then(|_| file.read_exact(&mut end))
+                .map_err(|e| PhotoError::Failed(e.to_string()))?;
+            Ok(end != IEND)
+        }
+        Kind::Webp => {
+            let mut head = [0u8; 8];
+            if file.read_exact(&mut head).is_err() {
+                return Ok(false);
+            }
+            let declared = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]])) + 8;
+            // A RIFF chunk is padded to an even length.
+            Ok(bytes > declared + (declared % 2))
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Processes the photo at `path`, of the kind its bytes showed, under `limits`.
 pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed, PhotoError> {
     let format = image_format(kind).ok_or(PhotoError::Unreadable)?;
@@ -275,6 +317,9 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
             megapixels: pixels as f64 / 1_000_000.0,
             max: limits.max_pixels as f64 / 1_000_000.0,
         });
+    }
+    if appended(path, kind, bytes)? {
+        return Err(PhotoError::Appended);
     }
     let scaled = if kind == Kind::Jpeg {
         decode_jpeg_scaled(path, pixels)?

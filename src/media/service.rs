@@ -309,7 +309,9 @@ async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResul
                 photo::PhotoError::TooManyPixels { .. } => {
                     refused(422, "file_too_large", e.words())
                 }
-                photo::PhotoError::Unreadable => refused(422, "unreadable_file", e.words()),
+                photo::PhotoError::Unreadable | photo::PhotoError::Appended => {
+                    refused(422, "unreadable_file", e.words())
+                }
                 photo::PhotoError::Failed(cause) => {
                     AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
                 }

@@ -130,6 +130,13 @@ async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend)
     huge.extend_from_slice(&60000u32.to_be_bytes());
     huge.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
     let cut = incognito::media::photo::sample_phone_jpeg(800, 600)[..400].to_vec();
+    // A picture that is also an archive: a PNG with a ZIP after its end.
+    let mut polyglot = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 10, 10]))
+        .write_to(&mut polyglot, image::ImageFormat::Png)
+        .unwrap();
+    let mut polyglot = polyglot.into_inner();
+    polyglot.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x08\x00payload.exe");
     for (name, bytes, status, words) in [
         (
             "IMG_0002.HEIC",
@@ -160,6 +167,12 @@ async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend)
             cut,
             StatusCode::UNPROCESSABLE_ENTITY,
             "cannot be read",
+        ),
+        (
+            "receipt.png",
+            polyglot,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "something more after the picture",
         ),
         (
             "../../x",
@@ -412,6 +425,18 @@ async fn recordings_of_every_kind_a_phone_makes_are_kept_as_sent(backend: Backen
     .await;
     assert_eq!(status, StatusCode::CREATED, "{view}");
     assert_eq!(view["duration_ms"], 2000);
+    // A name of 10 KB changes nothing: names are never read or kept.
+    let (status, view) = send_for(
+        &app,
+        &ana_token,
+        id,
+        "recording",
+        &"x".repeat(10_000),
+        incognito::media::audio::sample_wav(1, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    assert!(!view.to_string().contains("xxxx"), "{view}");
 
     // A file goes to a question that takes its kind, of this report, with room for it.
     let wav = incognito::media::audio::sample_wav(3, None);
