@@ -76,7 +76,25 @@ async fn questionnaire_page(
     state: web::Data<AppState>,
     path: web::Path<ProjectId>,
 ) -> PageResult {
-    page_with(&req, &state, path.into_inner(), FormState::blank()).await
+    let project = path.into_inner();
+    // The newest version's document, ready to edit into the next one.
+    let newest = state
+        .db
+        .run(move |conn| {
+            let page = PageRequest::lenient(Some(1), 1);
+            match service::questionnaires(conn, project, page)?.items.first() {
+                Some(summary) => Ok(Some(service::questionnaire(conn, summary.id)?.document)),
+                None => Ok(None),
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+    let form = match newest.and_then(|doc| serde_json::to_string_pretty(&doc).ok()) {
+        Some(json) => FormState::with_value("document", &json),
+        None => FormState::blank(),
+    };
+    page_with(&req, &state, project, form).await
 }
 
 const FIELDS: &[&str] = &["title", "survey", "choices", "document"];

@@ -625,8 +625,37 @@ async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
         browser
             .screenshot(&dir.join(format!("report-uploaded-{width}.png")))
             .await;
-        // Opened again: the receipt's thumbnail, loaded, and a player for the recording.
+        // An answer typed is saved by itself a moment later.
+        browser
+            .eval(
+                "const t = document.querySelector('#q\\\\.comment-input');
+                 t.value = 'Clean tables, slow till ' + arguments[0];
+                 t.dispatchEvent(new Event('change', {bubbles: true}));",
+                json!([width]),
+            )
+            .await;
+        assert!(
+            browser
+                .until(
+                    "return (document.getElementById('autosave').textContent || '').startsWith('Draft saved at')",
+                    10
+                )
+                .await,
+            "the draft saved itself at {width}px: {}",
+            browser
+                .eval("return document.getElementById('autosave').textContent", json!([]))
+                .await
+        );
+        // Opened again: the answer kept, the receipt's thumbnail, loaded, and a player for the
+        // recording.
         browser.open(&app.url(&report)).await;
+        let kept = browser
+            .eval(
+                "return document.querySelector('#q\\\\.comment-input').value",
+                json!([]),
+            )
+            .await;
+        assert_eq!(kept, json!(format!("Clean tables, slow till {width}")));
         assert!(
             browser
                 .until(

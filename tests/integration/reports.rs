@@ -685,6 +685,27 @@ async fn staff_add_and_publish_a_version_on_the_page() {
         html.contains("Version 1 is published") && html.contains("badge-ok\">published"),
         "{html}"
     );
+    // The document field holds the newest version, ready to edit into the next one.
+    assert!(
+        html.contains("&#34;name&#34;: &#34;greeted&#34;")
+            && html.contains("&#34;label&#34;: &#34;Were you greeted?&#34;"),
+        "{html}"
+    );
+    let mut document =
+        get_json(&app, &format!("/api/v1/questionnaires/{id}"), &scheduler).await["document"]
+            .clone();
+    document["title"] = json!("Visit, second edition");
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &page,
+            &[("csrf_token", &csrf), ("document", &document.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &page).await;
+    assert!(html.contains("Version 2 saved as a draft"), "{html}");
+    assert!(html.contains("Visit, second edition"), "{html}");
     app.stop().await;
 }
 

@@ -193,6 +193,50 @@
       });
   }
 
+  // The draft saves itself a moment after each change, so that nothing typed is lost when the
+  // phone sleeps; questions that follow from the answers appear when the page is saved by its
+  // button or opened again.
+  var report = document.getElementById("report-form");
+  var status = document.getElementById("autosave");
+  if (report && status) {
+    var timer = null;
+    var saving = Promise.resolve();
+    var save = function () {
+      var data = new URLSearchParams(new FormData(report));
+      data.set("action", "save");
+      saving = saving.then(function () {
+        // Not report.action: the buttons named "action" shadow it.
+        return fetch(report.getAttribute("action"), {
+          method: "POST",
+          body: data,
+          credentials: "same-origin",
+          redirect: "manual"
+        }).then(function (response) {
+          status.hidden = false;
+          var now = new Date();
+          var at = String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+          if (response.type === "opaqueredirect" || response.status === 303) {
+            status.textContent = "Draft saved at " + at + ".";
+          } else if (response.status === 422) {
+            status.textContent = "Not saved yet: an answer needs a look. Press “Save the draft” to see which.";
+          } else {
+            status.textContent = "Not saved (the service answered " + response.status + "). Press “Save the draft”.";
+          }
+        }, function () {
+          status.hidden = false;
+          status.textContent = "Not saved: no connection. It is tried again at your next change.";
+        });
+      });
+    };
+    report.addEventListener("change", function (event) {
+      if (event.target && event.target.type === "file") {
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(save, 800);
+    });
+  }
+
   document.querySelectorAll(".upload[data-question]").forEach(function (box) {
     var input = box.querySelector("input[type=file]");
     var form = document.getElementById(input.getAttribute("form"));
