@@ -219,7 +219,7 @@ pub async fn receive(
                 out.flush()
                     .await
                     .map_err(|e| AppError::internal(anyhow::anyhow!("scratch file: {e}")))?;
-                let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                let hex = crate::keys::hex(&hash.finalize());
                 received = Some((file, size, hex));
             }
             "question" => {
@@ -336,12 +336,7 @@ pub async fn fetch(
     query: web::Query<SizeQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Shopper, Role::Scheduler, Role::Qa, Role::Admin])?;
-    let size = match query.size.as_deref() {
-        None | Some("web") => Size::Web,
-        Some("thumb") => Size::Thumb,
-        Some("original") => Size::Original,
-        Some(_) => return Err(AppError::field("size", "must be web, thumb or original")),
-    };
+    let size = Size::asked(query.size.as_deref())?;
     serve(&req, &state, user, path.into_inner(), size).await
 }
 

@@ -323,13 +323,7 @@ async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResul
         duration_ms: None,
         taken_at: processed.taken_at,
         position: processed.position,
-        perceptual_hash: Some(
-            processed
-                .perceptual_hash
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        ),
+        perceptual_hash: Some(crate::keys::hex(&processed.perceptual_hash)),
         objects: vec![
             Object {
                 role: ObjectRole::Web,
@@ -451,6 +445,18 @@ pub enum Size {
     Web,
     Thumb,
     Original,
+}
+
+impl Size {
+    /// `?size=`: `web` (the default), `thumb` or `original`; anything else is named.
+    pub fn asked(size: Option<&str>) -> AppResult<Size> {
+        match size {
+            None | Some("web") => Ok(Size::Web),
+            Some("thumb") => Ok(Size::Thumb),
+            Some("original") => Ok(Size::Original),
+            Some(_) => Err(AppError::field("size", "must be web, thumb or original")),
+        }
+    }
 }
 
 /// The object of file `id` in `size`, for `user`: its shopper, or staff (each staff read is an

@@ -521,7 +521,7 @@ async fn hash_file(part: &Path) -> AppResult<String> {
             }
             hash.update(&block[..n]);
         }
-        Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(crate::keys::hex(&hash.finalize()))
     })
     .await
     .map_err(|e| AppError::internal(anyhow::anyhow!("hashing stopped: {e}")))?

@@ -171,14 +171,7 @@ async fn show_file(
     query: web::Query<ShowQuery>,
 ) -> PageResult {
     let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
-    let size = match query.size.as_deref() {
-        Some("thumb") => Size::Thumb,
-        None | Some("web") => Size::Web,
-        Some("original") => Size::Original,
-        Some(_) => {
-            return Err(AppError::field("size", "must be web, thumb or original").into());
-        }
-    };
+    let size = Size::asked(query.size.as_deref())?;
     Ok(serve(&req, &state, user, path.into_inner(), size).await?)
 }
 

@@ -19,6 +19,18 @@ async fn with_questionnaire(app: &TestApp, scheduler: &str, project: i64) {
     crate::reports::published(app, scheduler, project, doc).await;
 }
 
+/// Ana, on the panel, given a job by staff (with the project's questionnaire when asked):
+/// (the assignment's id, her token).
+pub(crate) async fn ana_holds_a_job(app: &TestApp, questionnaire: bool) -> (i64, String) {
+    let (scheduler, _, store, project) = setup(app, json!({})).await;
+    if questionnaire {
+        with_questionnaire(app, &scheduler, project).await;
+    }
+    let job = job(app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(app, &scheduler, "ana", json!({}), true).await;
+    (assigned(app, &scheduler, job, ana).await, ana_token)
+}
+
 /// Sends a file for the receipt question.
 async fn send(
     app: &TestApp,
@@ -286,11 +298,7 @@ async fn a_photo_over_the_size_limit_is_refused_as_it_arrives() {
     let mut settings = test_settings(dir.path());
     settings.media.photo_bytes = 100_000;
     let app = start(settings).await;
-    let (scheduler, _, store, project) = setup(&app, json!({})).await;
-    with_questionnaire(&app, &scheduler, project).await;
-    let job = job(&app, &scheduler, project, store, -1, 5).await;
-    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let id = assigned(&app, &scheduler, job, ana).await;
+    let (id, ana_token) = ana_holds_a_job(&app, true).await;
     // A stream of unknown length: no Content-Length to trust.
     let mut first = vec![0xFF, 0xD8, 0xFF, 0xE0];
     first.resize(10_000, 0xFF);
@@ -487,11 +495,7 @@ async fn a_recording_over_its_size_limit_is_refused_as_it_arrives() {
     settings.media.photo_bytes = 100_000;
     settings.media.recording_bytes = 300_000;
     let app = start(settings).await;
-    let (scheduler, _, store, project) = setup(&app, json!({})).await;
-    with_questionnaire(&app, &scheduler, project).await;
-    let job = job(&app, &scheduler, project, store, -1, 5).await;
-    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let id = assigned(&app, &scheduler, job, ana).await;
+    let (id, ana_token) = ana_holds_a_job(&app, true).await;
     // 200 KB of WAV: over the photo limit, under the recording one.
     let (status, view) = send_for(
         &app,

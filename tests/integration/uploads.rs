@@ -313,10 +313,7 @@ async fn a_crash_between_objects_and_row_leaves_only_orphans_the_sweep_clears() 
     let dir = tempfile::tempdir().unwrap();
     let settings = test_settings(dir.path());
     let app = start(settings.clone()).await;
-    let (scheduler, _, store, project) = setup(&app, json!({})).await;
-    let job = job(&app, &scheduler, project, store, -1, 5).await;
-    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
-    let id = assigned(&app, &scheduler, job, ana).await;
+    let (id, ana_token) = crate::media::ana_holds_a_job(&app, false).await;
     app.stop().await;
 
     // The real server, told to stop dead right after the objects are written.
