@@ -3,8 +3,8 @@
 //!
 //! An expression is parsed once into a bounded syntax tree (at most `MAX_SOURCE` characters,
 //! `MAX_NODES` nodes, `MAX_DEPTH` levels) and evaluated by walking it: it is data, never code.
-//! The page's copy of this evaluator (a small script) follows the same rules; both are tested
-//! on the same cases.
+//! The page's copy of this evaluator (`web/static/conditions.js`, fed the tree by `to_json`)
+//! follows the same rules; both run the same hand-worked cases (`tests/fixtures/expr_cases.json`).
 //!
 //! Values follow XLSForm's: an unanswered question is the empty text `''`; a comparison of two
 //! values that both read as numbers compares numbers, otherwise texts; `selected` and
@@ -646,6 +646,43 @@ impl Expr {
         }
     }
 
+    /// The tree as data for the page's evaluator (`web/static/conditions.js`): each node an
+    /// array whose first item names it, e.g. `["cmp", "=", ["ans", "q4"], ["text", "no"]]`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let arith = |op: &ArithOp| match op {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "div",
+            ArithOp::Mod => "mod",
+        };
+        let compare = |op: &CompareOp| match op {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        };
+        match self {
+            Expr::Number(n) => json!(["num", n]),
+            Expr::Text(t) => json!(["text", t]),
+            Expr::Bool(b) => json!(["bool", b]),
+            Expr::Answer(name) => json!(["ans", name]),
+            Expr::Current => json!(["cur"]),
+            Expr::Not(a) => json!(["not", a.to_json()]),
+            Expr::Neg(a) => json!(["neg", a.to_json()]),
+            Expr::And(a, b) => json!(["and", a.to_json(), b.to_json()]),
+            Expr::Or(a, b) => json!(["or", a.to_json(), b.to_json()]),
+            Expr::Compare(a, op, b) => json!(["cmp", compare(op), a.to_json(), b.to_json()]),
+            Expr::Arith(a, op, b) => json!(["arith", arith(op), a.to_json(), b.to_json()]),
+            Expr::Selected(a, b) => json!(["selected", a.to_json(), b.to_json()]),
+            Expr::CountSelected(a) => json!(["count-selected", a.to_json()]),
+            Expr::StringLength(a) => json!(["string-length", a.to_json()]),
+        }
+    }
+
     /// The expression read as a condition: true or false.
     pub fn holds(&self, answer: &dyn Fn(&str) -> Value, current: &Value) -> bool {
         self.eval(answer, current).truthy()
@@ -682,13 +719,6 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn answers(pairs: &[(&str, Value)]) -> HashMap<String, Value> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect()
-    }
-
     fn holds(source: &str, given: &HashMap<String, Value>) -> bool {
         let expr = Expr::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
         expr.holds(
@@ -701,49 +731,53 @@ mod tests {
         Value::Text(t.into())
     }
 
+    /// The cases worked out by hand, shared with the page's evaluator (the browser test runs
+    /// the same file through `conditions.js`): answers typed as JSON (a number, a text, a list
+    /// of choices) and each expression with whether it holds.
+    const SHARED_CASES: &str = include_str!("../../tests/fixtures/expr_cases.json");
+
+    /// An answer as the shared cases write it.
+    fn case_value(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::Array(items) => Value::Choices(
+                items
+                    .iter()
+                    .map(|i| i.as_str().unwrap_or_default().to_string())
+                    .collect(),
+            ),
+            other => text(other.as_str().unwrap_or_default()),
+        }
+    }
+
     /// Cases worked out by hand, as XLSForm reads them.
     #[test]
     fn conditions_read_as_xlsform_reads_them() {
-        let given = answers(&[
-            ("q4", text("no")),
-            ("q2", Value::Number(4.0)),
-            ("q3", text("12")),
-            ("q7", Value::Choices(vec!["fries".into(), "shake".into()])),
-            ("name", text("Ada")),
-        ]);
-        let cases: &[(&str, bool)] = &[
-            ("${q4} = 'no'", true),
-            ("${q4} = \"no\"", true),
-            ("${q4} != 'no'", false),
-            ("not(${q4} = 'no')", false),
-            ("not ${q4} = 'yes'", true),
-            ("${q2} > 3 and ${q4} = 'no'", true),
-            ("${q2} > 4 or ${q4} = 'yes'", false),
-            ("${q2} > 4 or ${q4} = 'yes' or ${q3} = 12", true),
-            // A text of digits compares as a number: "12" > 9, though "12" < "9" as texts.
-            ("${q3} > 9", true),
-            ("${q3} + ${q2} = 16", true),
-            ("${q3} div ${q2} = 3", true),
-            ("${q3} mod 5 = 2", true),
-            ("-${q2} < 0", true),
-            ("selected(${q7}, 'fries')", true),
-            ("selected(${q7}, 'salad')", false),
-            ("count-selected(${q7}) = 2", true),
-            ("count-selected(${q7}) >= 3", false),
-            ("string-length(${name}) = 3", true),
-            // Unanswered: the empty text; it is neither more nor less than anything.
-            ("${q9} = ''", true),
-            ("${q9} > 3", false),
-            ("${q9} < 3", false),
-            ("not(${q9})", true),
-            ("count-selected(${q9}) = 0", true),
-            // and binds tighter than or.
-            ("true() or false() and false()", true),
-            ("(true() or false()) and false()", false),
-        ];
-        for (source, expected) in cases {
-            assert_eq!(holds(source, &given), *expected, "{source}");
+        let shared: serde_json::Value = serde_json::from_str(SHARED_CASES).expect("cases");
+        let given: HashMap<String, Value> = shared["answers"]
+            .as_object()
+            .expect("answers")
+            .iter()
+            .map(|(k, v)| (k.clone(), case_value(v)))
+            .collect();
+        let cases = shared["cases"].as_array().expect("cases");
+        assert!(cases.len() >= 30, "the shared file holds the cases");
+        for case in cases {
+            let (source, expected) = (case[0].as_str().expect("source"), case[1].as_bool());
+            assert_eq!(Some(holds(source, &given)), expected, "{source}");
         }
+    }
+
+    #[test]
+    fn the_tree_as_data_keeps_its_shape() {
+        let expr = Expr::parse("not(${q4} = 'no') or count-selected(${q7}) > 1 + 2").unwrap();
+        assert_eq!(
+            expr.to_json(),
+            serde_json::json!(["or",
+                ["not", ["cmp", "=", ["ans", "q4"], ["text", "no"]]],
+                ["cmp", ">", ["count-selected", ["ans", "q7"]],
+                    ["arith", "+", ["num", 1.0], ["num", 2.0]]]])
+        );
     }
 
     #[test]

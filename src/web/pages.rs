@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/", home)
         .get("/static/style.css", stylesheet)
         .get("/static/report.js", report_script)
+        .get("/static/conditions.js", conditions_script)
         .get("/signup", signup_form)
         .post("/signup", signup)
         .get("/verify", verify)
@@ -121,6 +122,14 @@ async fn report_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../web/static/report.js"))
+}
+
+/// The report page's conditions: questions shown and hidden as the shopper answers.
+async fn conditions_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../web/static/conditions.js"))
 }
 
 async fn stylesheet() -> HttpResponse {

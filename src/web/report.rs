@@ -1,5 +1,7 @@
 //! The shopper's report page, phone first: the visit's times (in the shopper's own zone), the
-//! receipt amount, and the questions asked given the answers so far, section by section. "Save"
+//! receipt amount, and the questions asked given the answers so far, section by section (each
+//! condition travels with its question as a tree, and `conditions.js` shows and hides questions
+//! as the shopper answers). "Save"
 //! keeps a draft (whole, or nothing when anything is wrong, every typed value kept); "Hand in"
 //! saves and submits. The assignment's shopper only.
 
@@ -16,6 +18,7 @@ use super::{PageResult, html};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, FieldError};
 use crate::ids::AssignmentId;
+use crate::reports::expr::Expr;
 use crate::reports::model::{Answer, QuestionKind, Questionnaire};
 use crate::reports::service::{self, ReportInput, ReportView};
 use crate::reports::store::ReportStatus;
@@ -43,6 +46,11 @@ struct Shown {
     scale: u32,
     /// The question's name.
     name: String,
+    /// Whether its condition holds given the saved answers (a question not asked is drawn
+    /// hidden, for the page's script to show once the answers call for it).
+    asked: bool,
+    /// Its condition as the page's evaluator reads it (`Expr::to_json`), when it has one.
+    when: Option<String>,
     /// A media question's files so far.
     files: Vec<ShownFile>,
     /// A media question: what it takes (`photo` or `recording`), the types the file chooser
@@ -64,6 +72,13 @@ struct ShownFile {
 struct ShownSection {
     title: String,
     questions: Vec<Shown>,
+}
+
+impl ShownSection {
+    /// Whether any of its questions is asked: a section of none is drawn hidden.
+    fn any_asked(&self) -> bool {
+        self.questions.iter().any(|q| q.asked)
+    }
 }
 
 #[derive(Template)]
@@ -158,6 +173,7 @@ fn page_of(
     limits: crate::config::MediaLimits,
 ) -> ReportPage {
     let asked: std::collections::HashSet<&str> = view.asked.iter().map(String::as_str).collect();
+    let submitted = view.status == ReportStatus::Submitted;
     let sections = view
         .questionnaire
         .document
@@ -168,7 +184,9 @@ fn page_of(
             questions: s
                 .questions
                 .iter()
-                .filter(|q| asked.contains(q.name.as_str()))
+                // A report handed in shows what was asked; a draft holds every question, those
+                // not asked hidden until the answers call for them.
+                .filter(|q| !submitted || asked.contains(q.name.as_str()))
                 .map(|q| {
                     let mut choices: Vec<(String, String)> = match q.kind {
                         QuestionKind::YesNo => {
@@ -234,6 +252,12 @@ fn page_of(
                         choices,
                         scale: q.scale.unwrap_or(5),
                         name: q.name.clone(),
+                        asked: asked.contains(q.name.as_str()),
+                        when: q
+                            .relevant
+                            .as_deref()
+                            .and_then(|c| Expr::parse(c).ok())
+                            .map(|tree| tree.to_json().to_string()),
                         room: mine.len() < max as usize,
                         files: mine,
                         what: if audio { "recording" } else { "photo" },
@@ -259,7 +283,7 @@ fn page_of(
         sections,
         missing: view.missing.iter().map(|m| m.label.clone()).collect(),
         deadline: view.deadline,
-        submitted: view.status == ReportStatus::Submitted,
+        submitted,
         uploads: format!("/shopper/assignments/{id}/uploads"),
         min_day: window.0.to_string(),
         max_day: window.1.to_string(),

@@ -529,21 +529,7 @@ async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
         return;
     };
     let password = "demo browser upload 2026";
-    let hash = incognito::auth::password::hash(&incognito::auth::Password::new(password)).unwrap();
-    let auth = app.state.auth.clone();
-    let now = app.state.clock.naive();
-    let panel = app
-        .database()
-        .run(move |conn| incognito::demo::fill(conn, &auth, &hash, 1, now))
-        .await
-        .unwrap();
-    let shopper = panel
-        .sign_ins
-        .iter()
-        .find(|(r, _)| *r == incognito::auth::Role::Shopper)
-        .unwrap()
-        .1
-        .clone();
+    let shopper = demo_shopper(&app, password).await;
     let files = tempfile::tempdir().unwrap();
     let photo = files.path().join("IMG_2041.JPG");
     std::fs::write(
@@ -558,19 +544,7 @@ async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
         let Some(browser) = Browser::start("uploads in a browser", width).await else {
             return;
         };
-        browser.open(&app.url("/signin")).await;
-        browser
-            .submit_form(&[("email", shopper.as_str()), ("password", password)])
-            .await;
-        browser.open(&app.url("/shopper/assignments")).await;
-        let report = browser
-            .eval(
-                "const a = document.querySelector('a[href$=\"/report\"]'); return a && a.getAttribute('href')",
-                json!([]),
-            )
-            .await;
-        let report = report.as_str().expect("a report to fill in").to_string();
-        browser.open(&app.url(&report)).await;
+        let report = open_report(&browser, &app, &shopper, password).await;
         // With the script, the plain Send buttons give way to sending on choice.
         let plain = browser
             .eval(
@@ -681,6 +655,142 @@ async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
         browser
             .screenshot(&dir.join(format!("report-files-{width}.png")))
             .await;
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "at {width}px"
+        );
+        browser.close().await;
+    }
+    app.stop().await;
+}
+
+/// A demo panel of one client; the sign-in of its shopper, whose password is `password`.
+async fn demo_shopper(app: &TestApp, password: &str) -> String {
+    let hash = incognito::auth::password::hash(&incognito::auth::Password::new(password)).unwrap();
+    let auth = app.state.auth.clone();
+    let now = app.state.clock.naive();
+    let panel = app
+        .database()
+        .run(move |conn| incognito::demo::fill(conn, &auth, &hash, 1, now))
+        .await
+        .unwrap();
+    panel
+        .sign_ins
+        .iter()
+        .find(|(r, _)| *r == incognito::auth::Role::Shopper)
+        .unwrap()
+        .1
+        .clone()
+}
+
+/// Signs the shopper in and opens the report of their first assignment; its address.
+async fn open_report(browser: &Browser, app: &TestApp, shopper: &str, password: &str) -> String {
+    browser.open(&app.url("/signin")).await;
+    browser
+        .submit_form(&[("email", shopper), ("password", password)])
+        .await;
+    browser.open(&app.url("/shopper/assignments")).await;
+    let report = browser
+        .eval(
+            "const a = document.querySelector('a[href$=\"/report\"]'); return a && a.getAttribute('href')",
+            json!([]),
+        )
+        .await;
+    let report = report.as_str().expect("a report to fill in").to_string();
+    browser.open(&app.url(&report)).await;
+    report
+}
+
+/// The page's evaluator gives what the service's gives on the hand-worked cases
+/// (`tests/fixtures/expr_cases.json`, which the service's unit test runs too), and the report
+/// page shows a follow-up question the moment the answer calls for it, with the list of what is
+/// still missing, and hides it again (its answer no longer sent) when the answer changes back.
+#[actix_web::test]
+async fn conditions_are_evaluated_in_the_page_as_on_the_service() {
+    let Some(app) = spawn_app(Backend::Sqlite, "conditions in a browser").await else {
+        return;
+    };
+    let password = "demo browser conditions 2026";
+    let shopper = demo_shopper(&app, password).await;
+    let shared: Value =
+        serde_json::from_str(include_str!("../fixtures/expr_cases.json")).unwrap();
+    let cases: Vec<(Value, bool, String)> = shared["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let source = c[0].as_str().unwrap();
+            let tree = incognito::reports::expr::Expr::parse(source)
+                .unwrap_or_else(|e| panic!("{source}: {e}"))
+                .to_json();
+            (tree, c[1].as_bool().unwrap(), source.to_string())
+        })
+        .collect();
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("conditions in a browser", width).await else {
+            return;
+        };
+        open_report(&browser, &app, &shopper, password).await;
+        let trees: Vec<&Value> = cases.iter().map(|c| &c.0).collect();
+        let found = browser
+            .eval(
+                "const [trees, answers] = arguments;
+                 const read = name => name in answers ? answers[name] : '';
+                 return trees.map(t => window.IncognitoConditions.holds(t, read));",
+                json!([trees, shared["answers"]]),
+            )
+            .await;
+        let found = found.as_array().expect("the page's evaluator ran");
+        assert_eq!(found.len(), cases.len());
+        for ((_, expected, source), got) in cases.iter().zip(found) {
+            assert_eq!(got, &json!(expected), "{source} in the page");
+        }
+
+        let state = "const q = document.getElementById('q.why_not');
+             return [q.hidden, q.querySelector('textarea').disabled,
+                     document.getElementById('missing').hidden ? '' : document.getElementById('missing').textContent]";
+        let before = browser.eval(state, json!([])).await;
+        assert_eq!(before[0], json!(true), "the follow-up waits for its answer");
+        browser
+            .eval(
+                "document.querySelector('input[name=\"q.greeted\"][value=no]').click()",
+                json!([]),
+            )
+            .await;
+        let after_no = browser.eval(state, json!([])).await;
+        assert_eq!(after_no[0], json!(false), "“No” shows the follow-up at once");
+        assert_eq!(after_no[1], json!(false));
+        let missing = after_no[2].as_str().unwrap().to_string();
+        assert!(
+            missing.contains("What happened instead?") && missing.contains("When you went in"),
+            "{missing}"
+        );
+        assert!(!missing.contains("Were you greeted?"), "{missing}");
+        browser
+            .eval(
+                "document.getElementById('q.why_not').scrollIntoView()",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("report-condition-{width}.png")))
+            .await;
+        browser
+            .eval(
+                "document.querySelector('input[name=\"q.greeted\"][value=yes]').click()",
+                json!([]),
+            )
+            .await;
+        let after_yes = browser.eval(state, json!([])).await;
+        assert_eq!(after_yes[0], json!(true), "“Yes” hides it again");
+        assert_eq!(after_yes[1], json!(true), "and its answer is not sent");
+        assert!(
+            !after_yes[2].as_str().unwrap().contains("What happened instead?"),
+            "{}",
+            after_yes[2]
+        );
         assert_eq!(
             browser.sideways().await,
             Vec::<String>::new(),

@@ -84,9 +84,11 @@
     try { location = window.localStorage.getItem(remembered); } catch (e) { location = null; }
     // Whether the service has the whole file, checked and stored (it names it then).
     var finished = false;
+    var mediaId = "";
     function note(xhr) {
       if (xhr.getResponseHeader("Incognito-Media-Id")) {
         finished = true;
+        mediaId = xhr.getResponseHeader("Incognito-Media-Id");
       }
     }
 
@@ -185,8 +187,11 @@
         if (list) {
           var item = document.createElement("li");
           item.textContent = name + " (just sent)";
+          item.setAttribute("data-media", mediaId);
           list.appendChild(item);
         }
+        // Conditions that read this question's files (conditions.js) look again.
+        document.dispatchEvent(new CustomEvent("incognito:file-sent"));
       })
       .catch(function (failure) {
         say(failure && failure.final ? failure.final : "the file was not sent. Try again.", false);
@@ -194,8 +199,7 @@
   }
 
   // The draft saves itself a moment after each change, so that nothing typed is lost when the
-  // phone sleeps; questions that follow from the answers appear when the page is saved by its
-  // button or opened again.
+  // phone sleeps (questions that follow from the answers appear at once: conditions.js).
   var report = document.getElementById("report-form");
   var status = document.getElementById("autosave");
   if (report && status) {
