@@ -253,6 +253,7 @@ impl Demo<'_> {
                 report_grace_days: None,
                 photo_time_tolerance_minutes: None,
                 photo_distance_limit_m: None,
+                keep_photo_originals: false,
             };
             let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
             // Each project's questionnaire, published, so that reports can be filled in.

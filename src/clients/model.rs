@@ -319,6 +319,10 @@ pub struct ProjectInput {
     /// Proof of visit: metres a photo may be taken from the store (50–50,000; 500 when left
     /// out).
     pub photo_distance_limit_m: Option<i32>,
+    /// Keep each photo's original as sent (its metadata removed: no EXIF, no position) beside
+    /// the web copy and thumbnail; false when left out.
+    #[serde(default)]
+    pub keep_photo_originals: bool,
 }
 
 impl ProjectInput {
@@ -363,6 +367,7 @@ pub struct ProjectRow {
     pub report_grace_days: i32,
     pub photo_time_tolerance_minutes: i32,
     pub photo_distance_limit_m: i32,
+    pub keep_photo_originals: bool,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

@@ -542,6 +542,7 @@ pub fn create_project(
                 report_grace_days: input.report_grace_days.unwrap_or(2),
                 photo_time_tolerance_minutes: input.photo_time_tolerance_minutes.unwrap_or(120),
                 photo_distance_limit_m: input.photo_distance_limit_m.unwrap_or(500),
+                keep_photo_originals: input.keep_photo_originals,
             },
             now,
         )?;

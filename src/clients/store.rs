@@ -497,6 +497,7 @@ pub struct NewProject<'a> {
     pub report_grace_days: i32,
     pub photo_time_tolerance_minutes: i32,
     pub photo_distance_limit_m: i32,
+    pub keep_photo_originals: bool,
 }
 
 pub fn insert_project(
@@ -531,6 +532,7 @@ pub fn insert_project(
                 projects::report_grace_days.eq(p.report_grace_days),
                 projects::photo_time_tolerance_minutes.eq(p.photo_time_tolerance_minutes),
                 projects::photo_distance_limit_m.eq(p.photo_distance_limit_m),
+                projects::keep_photo_originals.eq(p.keep_photo_originals),
             ),
         ))
         .returning(projects::id)

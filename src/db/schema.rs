@@ -259,6 +259,7 @@ diesel::table! {
         report_grace_days -> Integer,
         photo_time_tolerance_minutes -> Integer,
         photo_distance_limit_m -> Integer,
+        keep_photo_originals -> Bool,
     }
 }
 

@@ -10,5 +10,6 @@ pub mod routes;
 pub mod service;
 pub mod sniff;
 pub mod store;
+pub mod strip;
 pub mod sweep;
 pub mod tus;

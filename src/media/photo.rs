@@ -42,6 +42,8 @@ pub struct Processed {
     pub position: Option<(f64, f64)>,
     /// The perceptual hash of the photo as kept (`likeness`), to find a receipt handed in twice.
     pub perceptual_hash: Vec<u8>,
+    /// How the camera held it, as EXIF writes it (1 is upright), for an original kept as sent.
+    pub orientation: u16,
 }
 
 /// Why a photo is refused.
@@ -347,6 +349,7 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
     // At most 2,000 px on its long side first, then upright (cheaper at that size).
     let web = fit(&image.into_rgb8(), WEB_SIDE)?;
     let mut upright = DynamicImage::ImageRgb8(web);
+    let exif_orientation = u16::from(orientation.to_exif());
     upright.apply_orientation(orientation);
     let web = upright.into_rgb8();
     let thumb = fit(&web, THUMB_SIDE)?;
@@ -359,6 +362,7 @@ pub fn process(path: &Path, kind: Kind, limits: PhotoLimits) -> Result<Processed
         thumb: jpeg(&thumb)?,
         taken_at,
         position,
+        orientation: exif_orientation,
     })
 }
 

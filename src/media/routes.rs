@@ -273,7 +273,7 @@ pub async fn receive(
 #[into_params(parameter_in = Query)]
 pub struct SizeQuery {
     /// `web` (the default: longest side 2,000 px), `thumb` (320 px) or `original` (a
-    /// recording as sent).
+    /// recording as sent, or a photo's original where its project keeps them).
     pub size: Option<String>,
 }
 

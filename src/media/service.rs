@@ -54,7 +54,8 @@ pub struct MediaView {
     pub taken_at: Option<NaiveDateTime>,
     /// Whether the photo carried a position (kept for proof of visit; never sent to a client).
     pub has_position: bool,
-    /// Where to fetch it: `web` and `thumb` for a photo, `original` for a recording.
+    /// Where to fetch it: `web` and `thumb` for a photo (and `original` where its project keeps
+    /// originals), `original` for a recording.
     pub links: Vec<String>,
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub created_at: NaiveDateTime,
@@ -132,7 +133,8 @@ fn refused(status: u16, code: &'static str, words: impl Into<String>) -> AppErro
 }
 
 /// Stores an uploaded file of assignment `id`: sniffed, held to the limits, a photo processed
-/// (its web copy and thumbnail written, its original not kept), then the row. The same
+/// (its web copy and thumbnail written, its original kept without metadata only where the
+/// project asks), then the row. The same
 /// content sent again is the file stored before: (view, created).
 #[allow(clippy::too_many_arguments)]
 pub async fn store_upload(
@@ -152,12 +154,12 @@ pub async fn store_upload(
         incoming.hash.clone(),
         incoming.question.clone(),
     );
-    let known = db
+    let (known, keep_original) = db
         .run(move |conn| {
             check_sender(conn, &who, id)?;
             // The same file again is the one stored before, whatever else changed since.
             if let Some(row) = store::by_hash(conn, id, &hash)? {
-                return Ok(Some(row));
+                return Ok((Some(row), false));
             }
             crate::reports::service::check_file(
                 conn,
@@ -166,14 +168,14 @@ pub async fn store_upload(
                 kind.is_image(),
                 now,
             )?;
-            Ok(None)
+            Ok((None, keeps_originals(conn, id)?))
         })
         .await?;
     if let Some(row) = known {
         return Ok((MediaView::of(&row), false));
     }
     let prepared = if kind.is_image() {
-        prepare_photo(&incoming.path, kind, limits).await?
+        prepare_photo(&incoming.path, kind, limits, keep_original).await?
     } else {
         prepare_recording(&incoming.path, kind, incoming.bytes, limits).await?
     };
@@ -247,6 +249,14 @@ pub async fn store_upload(
     }
 }
 
+/// Whether the project of assignment `id` keeps photos' originals.
+fn keeps_originals(conn: &mut DbConnection, id: AssignmentId) -> AppResult<bool> {
+    let assignment = crate::assignments::store::find(conn, id)?
+        .ok_or_else(|| AppError::not_found("No assignment has this id."))?;
+    let job = crate::clients::store::find_job(conn, assignment.job_id)?;
+    Ok(crate::clients::store::find_project(conn, job.project_id)?.keep_photo_originals)
+}
+
 /// For the crash test: with `INCOGNITO_FAILPOINT` set to `name`, the process stops dead here,
 /// as a power cut would (no unwinding, no clean-up).
 fn crash_point(name: &str) {
@@ -288,8 +298,14 @@ struct Prepared {
     perceptual_hash: Option<String>,
 }
 
-/// A photo: its web copy and thumbnail (its original is not kept), read one per core at a time.
-async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResult<Prepared> {
+/// A photo: its web copy and thumbnail, and its original without metadata when the project
+/// keeps originals (`keep_original`); read one per core at a time.
+async fn prepare_photo(
+    path: &Path,
+    kind: Kind,
+    limits: MediaLimits,
+    keep_original: bool,
+) -> AppResult<Prepared> {
     let path = path.to_path_buf();
     let limits_of_photo = PhotoLimits {
         max_bytes: limits.photo_bytes,
@@ -300,11 +316,22 @@ async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResul
         .acquire()
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("photo slots closed: {e}")))?;
-    let processed =
-        tokio::task::spawn_blocking(move || photo::process(&path, kind, limits_of_photo))
-            .await
-            .map_err(|e| AppError::internal(anyhow::anyhow!("photo processing stopped: {e}")))?
-            .map_err(|e| match &e {
+    let processed = tokio::task::spawn_blocking(move || {
+        let processed = photo::process(&path, kind, limits_of_photo)?;
+        let original = if keep_original {
+            let sent = std::fs::read(&path).map_err(|e| photo::PhotoError::Failed(e.to_string()))?;
+            Some(
+                super::strip::strip(kind, &sent, processed.orientation)
+                    .map_err(|_| photo::PhotoError::Unreadable)?,
+            )
+        } else {
+            None
+        };
+        Ok((processed, original))
+    })
+    .await
+    .map_err(|e| AppError::internal(anyhow::anyhow!("photo processing stopped: {e}")))?
+    .map_err(|e: photo::PhotoError| match &e {
                 photo::PhotoError::TooLarge { .. } => refused(413, "file_too_large", e.words()),
                 photo::PhotoError::TooManyPixels { .. } => {
                     refused(422, "file_too_large", e.words())
@@ -316,26 +343,36 @@ async fn prepare_photo(path: &Path, kind: Kind, limits: MediaLimits) -> AppResul
                     AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
                 }
             })?;
+    let (processed, original) = processed;
+    let web_bytes = processed.web.len();
+    let mut objects = vec![
+        Object {
+            role: ObjectRole::Web,
+            payload: Payload::Bytes(processed.web),
+            content_type: "image/jpeg",
+        },
+        Object {
+            role: ObjectRole::Thumb,
+            payload: Payload::Bytes(processed.thumb),
+            content_type: "image/jpeg",
+        },
+    ];
+    if let Some(original) = original {
+        objects.push(Object {
+            role: ObjectRole::Original,
+            payload: Payload::Bytes(original),
+            content_type: kind.content_type(),
+        });
+    }
     Ok(Prepared {
-        bytes: i64::try_from(processed.web.len()).unwrap_or(i64::MAX),
+        bytes: i64::try_from(web_bytes).unwrap_or(i64::MAX),
         width: i32::try_from(processed.width).ok(),
         height: i32::try_from(processed.height).ok(),
         duration_ms: None,
         taken_at: processed.taken_at,
         position: processed.position,
         perceptual_hash: Some(crate::keys::hex(&processed.perceptual_hash)),
-        objects: vec![
-            Object {
-                role: ObjectRole::Web,
-                payload: Payload::Bytes(processed.web),
-                content_type: "image/jpeg",
-            },
-            Object {
-                role: ObjectRole::Thumb,
-                payload: Payload::Bytes(processed.thumb),
-                content_type: "image/jpeg",
-            },
-        ],
+        objects,
     })
 }
 
@@ -498,23 +535,30 @@ pub fn object_for(
     };
     let key = key.ok_or_else(|| {
         AppError::not_found(match size {
-            Size::Original => "Only recordings are kept as sent; ask for size=web or size=thumb.",
+            Size::Original => "This photo's original was not kept (its project keeps the web copy and thumbnail only); ask for size=web or size=thumb.",
             _ => "A recording has no web copy or thumbnail; ask for size=original.",
         })
     })?;
     Ok((row, key, content_type))
 }
 
+/// The type a kept original is served with, by the kind its row names.
 fn original_type(kind: &str) -> &'static str {
-    match kind {
-        "mp3" => "audio/mpeg",
-        "m4a" => "audio/mp4",
-        "webm" => "audio/webm",
-        "wav" => "audio/wav",
-        "ogg" => "audio/ogg",
-        "flac" => "audio/flac",
-        _ => "application/octet-stream",
-    }
+    const KINDS: [Kind; 9] = [
+        Kind::Jpeg,
+        Kind::Png,
+        Kind::Webp,
+        Kind::Mp3,
+        Kind::M4a,
+        Kind::Webm,
+        Kind::Wav,
+        Kind::Ogg,
+        Kind::Flac,
+    ];
+    KINDS
+        .into_iter()
+        .find(|k| kind_name(*k) == kind)
+        .map_or("application/octet-stream", Kind::content_type)
 }
 
 /// Removes a file before the report is handed in: the row first, then its objects.

@@ -652,6 +652,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("projects", "report_grace_days"),
     plain("projects", "photo_time_tolerance_minutes"),
     plain("projects", "photo_distance_limit_m"),
+    plain("projects", "keep_photo_originals"),
     plain("jobs", "id"),
     plain("jobs", "project_id"),
     plain("jobs", "location_id"),

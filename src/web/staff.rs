@@ -663,6 +663,7 @@ const PROJECT_FIELDS: &[&str] = &[
     "report_grace_days",
     "photo_time_tolerance_minutes",
     "photo_distance_limit_m",
+    "keep_photo_originals",
     "vehicle",
     "show_client_name",
 ];
@@ -968,6 +969,7 @@ async fn create_project(
         report_grace_days: read.whole("report_grace_days"),
         photo_time_tolerance_minutes: read.whole("photo_time_tolerance_minutes"),
         photo_distance_limit_m: read.whole("photo_distance_limit_m"),
+        keep_photo_originals: read.ticked("keep_photo_originals"),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

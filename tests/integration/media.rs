@@ -84,7 +84,63 @@ on_both_backends!(
     a_shopper_sends_photos_and_only_clean_copies_are_kept,
     recordings_of_every_kind_a_phone_makes_are_kept_as_sent,
     staff_see_the_proof_of_visit_flags_and_the_shopper_does_not,
+    a_project_that_keeps_originals_gets_them_without_metadata,
 );
+
+/// A project that asks for originals gets each photo as sent, its pixels untouched, with no
+/// EXIF but its orientation (no time, no position, no camera); served as a download to the
+/// shopper and staff.
+async fn a_project_that_keeps_originals_gets_them_without_metadata(backend: Backend) {
+    let Some(app) = spawn_app(backend, "media originals").await else {
+        return;
+    };
+    let (scheduler, _, store, project) = setup(&app, json!({"keep_photo_originals": true})).await;
+    with_questionnaire(&app, &scheduler, project).await;
+    let job = job(&app, &scheduler, project, store, -1, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let id = assigned(&app, &scheduler, job, ana).await;
+
+    let photo = incognito::media::photo::sample_phone_jpeg(1200, 800);
+    let (status, sent) = send(&app, &ana_token, id, "IMG_0002.JPG", photo.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let media = sent["id"].as_i64().unwrap();
+    let link = format!("/api/v1/media/{media}?size=original");
+    assert!(
+        sent["links"].as_array().unwrap().contains(&json!(link)),
+        "{sent}"
+    );
+    assert_eq!(objects(&app).await.len(), 3, "web copy, thumbnail and original");
+    for token in [&ana_token, &scheduler] {
+        let r = app.get_auth(&link, token).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment"),
+        );
+        let kept = r.bytes().await.unwrap();
+        let tags: Vec<exif::Tag> = exif::Reader::new()
+            .read_from_container(&mut std::io::Cursor::new(&kept))
+            .map(|e| e.fields().map(|f| f.tag).collect())
+            .unwrap_or_default();
+        assert_eq!(tags, [exif::Tag::Orientation], "only how it was held");
+        assert!(
+            !kept.windows(10).any(|w| w == b"2026:12:04"),
+            "no time taken, in any block"
+        );
+        let a = image::load_from_memory(&photo).unwrap().into_rgb8();
+        let b = image::load_from_memory(&kept).unwrap().into_rgb8();
+        assert_eq!(a.as_raw(), b.as_raw(), "the pixels as sent");
+    }
+    let (_, ben_token) = panel_member(&app, &scheduler, "ben", json!({}), true).await;
+    assert_eq!(
+        app.get_auth(&link, &ben_token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
 
 async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend) {
     let Some(app) = spawn_app(backend, "media").await else {
@@ -250,6 +306,11 @@ async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend)
         r.status(),
         StatusCode::NOT_FOUND,
         "the original is not kept"
+    );
+    let said: Value = r.json().await.unwrap();
+    assert!(
+        said["detail"].as_str().unwrap().contains("original was not kept"),
+        "{said}"
     );
 
     // Another shopper neither sees nor removes it; staff see it, and the shopper is told.
