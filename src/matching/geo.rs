@@ -97,6 +97,23 @@ mod tests {
         assert!((d - 111.195).abs() < 0.01, "{d}");
     }
 
+    /// The matching engine's own haversine (kept for its index's speed) gives what the `geo`
+    /// crate's gives, which proof of visit uses: one distance for both.
+    #[test]
+    fn the_engine_and_geo_agree() {
+        use geo::{Distance, Haversine, Point};
+        for (a, b) in [
+            (at(40.7128, -74.006), at(34.0522, -118.2437)),
+            (at(0.0, 179.5), at(0.0, -179.5)),
+            (at(40.7506, -73.9935), at(40.7510, -73.9940)),
+            (at(-33.86, 151.21), at(51.5074, -0.1278)),
+        ] {
+            let ours = haversine_km(a, b) * 1000.0;
+            let theirs = Haversine.distance(Point::new(a.lon(), a.lat()), Point::new(b.lon(), b.lat()));
+            assert!((ours - theirs).abs() < 1e-6 * theirs.max(1.0), "{ours} {theirs}");
+        }
+    }
+
     #[test]
     fn chord_order_is_great_circle_order() {
         let origin = at(40.0, -74.0);

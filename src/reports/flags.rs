@@ -4,7 +4,7 @@
 //! - a receipt photo taken outside the job's window, or further than the project's tolerance
 //!   from the reported visit (the photo's EXIF time is the camera's local time, compared with
 //!   the visit in the store's zone);
-//! - a photo taken further than the project's limit from the store (great-circle distance);
+//! - a photo taken further than the project's limit from the store (great-circle distance, `geo`);
 //! - the same receipt in another assignment: the same bytes, or a perceptual hash within
 //!   [`crate::media::likeness::SAME_RECEIPT`] bits;
 //! - recordings much shorter than the reported visit (under half of it);
@@ -15,7 +15,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::ids::AssignmentId;
-use crate::matching::geo::{Coordinates, haversine_km};
+use geo::{Distance, Haversine, Point};
+
+use crate::matching::geo::Coordinates;
 use crate::money::Money;
 
 /// One thing QA should look at, in words.
@@ -141,7 +143,11 @@ pub fn flags(e: &Evidence) -> Vec<Flag> {
             else {
                 continue;
             };
-            let m = haversine_km(store, at) * 1000.0;
+            // geo's points are (longitude, latitude); Haversine gives metres on the mean Earth.
+            let m = Haversine.distance(
+                Point::new(store.lon(), store.lat()),
+                Point::new(at.lon(), at.lat()),
+            );
             if m > e.distance_limit_m as f64 {
                 out.push(Flag {
                     code: "photo_far_from_store",
