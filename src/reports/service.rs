@@ -134,6 +134,40 @@ pub fn questionnaires(
     Ok(Paged::new(items, page, list.total))
 }
 
+/// Changes draft `id` in place by `edit` (the builder page's steps: add, change, move or remove
+/// a question), checked whole afterwards; a published version never changes (409).
+pub fn edit_draft(
+    conn: &mut DbConnection,
+    id: QuestionnaireId,
+    edit: impl FnOnce(&mut QuestionnaireDoc) -> AppResult<()>,
+) -> AppResult<QuestionnaireView> {
+    write_transaction(conn, |conn| {
+        let row = store::find_questionnaire(conn, id)?
+            .ok_or_else(|| AppError::not_found("No questionnaire has this id."))?;
+        let published = || {
+            AppError::conflict(
+                "already_published",
+                format!(
+                    "Version {} is published and never changes: start a new draft from it.",
+                    row.version
+                ),
+            )
+        };
+        if row.status != QuestionnaireStatus::Draft {
+            return Err(published());
+        }
+        let mut doc = document(&row)?.doc;
+        edit(&mut doc)?;
+        let checked = Questionnaire::check(doc).map_err(AppError::validation)?;
+        let text = serde_json::to_string(&checked.doc)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("questionnaire not written: {e}")))?;
+        if !store::update_draft(conn, id, &text)? {
+            return Err(published());
+        }
+        questionnaire(conn, id)
+    })
+}
+
 /// Publishes a draft: new reports start on it; reports started before keep their version.
 pub fn publish(
     conn: &mut DbConnection,

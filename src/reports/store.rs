@@ -112,6 +112,22 @@ pub fn insert_questionnaire(
         .get_result(conn)
 }
 
+/// Replaces a draft's document; false when it is not a draft (any more).
+pub fn update_draft(
+    conn: &mut DbConnection,
+    id: QuestionnaireId,
+    document: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        questionnaires::table
+            .filter(questionnaires::id.eq(id))
+            .filter(questionnaires::status.eq(QuestionnaireStatus::Draft)),
+    )
+    .set(questionnaires::document.eq(document))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Publishes a draft; false when it is not a draft (any more).
 pub fn publish(
     conn: &mut DbConnection,

@@ -77,7 +77,7 @@ fn yes(value: Option<&str>) -> bool {
 }
 
 /// `yes=5 no=0` (or with commas) as points by answer.
-fn points_by_answer(text: &str) -> Result<BTreeMap<String, i64>, String> {
+pub(crate) fn points_by_answer(text: &str) -> Result<BTreeMap<String, i64>, String> {
     text.split([' ', ','])
         .filter(|p| !p.is_empty())
         .map(|pair| {
@@ -93,7 +93,7 @@ fn points_by_answer(text: &str) -> Result<BTreeMap<String, i64>, String> {
 }
 
 /// `2` or `1-3` as a file count.
-fn file_count(text: &str) -> Option<FileCount> {
+pub(crate) fn file_count(text: &str) -> Option<FileCount> {
     match text.split_once('-') {
         Some((lo, hi)) => Some(FileCount {
             min: lo.trim().parse().ok()?,

@@ -15,6 +15,7 @@
 
 mod account;
 mod admin;
+mod builder;
 mod desk;
 mod files;
 pub mod form;
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     report::routes(cfg);
     files::routes(cfg);
     questionnaires::routes(cfg);
+    builder::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

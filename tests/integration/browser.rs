@@ -667,6 +667,11 @@ async fn a_receipt_and_a_recording_go_up_from_the_report_page() {
 
 /// A demo panel of one client; the sign-in of its shopper, whose password is `password`.
 async fn demo_shopper(app: &TestApp, password: &str) -> String {
+    demo_sign_in(app, password, incognito::auth::Role::Shopper).await
+}
+
+/// A demo panel of one client; the sign-in of its `role`, whose password is `password`.
+async fn demo_sign_in(app: &TestApp, password: &str, role: incognito::auth::Role) -> String {
     let hash = incognito::auth::password::hash(&incognito::auth::Password::new(password)).unwrap();
     let auth = app.state.auth.clone();
     let now = app.state.clock.naive();
@@ -678,7 +683,7 @@ async fn demo_shopper(app: &TestApp, password: &str) -> String {
     panel
         .sign_ins
         .iter()
-        .find(|(r, _)| *r == incognito::auth::Role::Shopper)
+        .find(|(r, _)| *r == role)
         .unwrap()
         .1
         .clone()
@@ -791,6 +796,111 @@ async fn conditions_are_evaluated_in_the_page_as_on_the_service() {
             "{}",
             after_yes[2]
         );
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "at {width}px"
+        );
+        browser.close().await;
+    }
+    app.stop().await;
+}
+
+/// A scheduler changes the demo's questionnaire on the builder page, as on a phone and a desk:
+/// from the project to its versions, the published version read, a new draft started from it,
+/// a question added through the form, then opened to change; each page fits its width.
+#[actix_web::test]
+async fn a_scheduler_builds_a_questionnaire_on_the_page() {
+    let Some(app) = spawn_app(Backend::Sqlite, "builder in a browser").await else {
+        return;
+    };
+    let password = "demo browser builder 2026";
+    let scheduler = demo_sign_in(&app, password, incognito::auth::Role::Scheduler).await;
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("builder in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[("email", scheduler.as_str()), ("password", password)])
+            .await;
+        browser.open(&app.url("/staff/clients")).await;
+        let go = |script: &'static str| {
+            let browser = &browser;
+            async move {
+                let href = browser.eval(script, json!([])).await;
+                href.as_str()
+                    .unwrap_or_else(|| panic!("no link: {script}"))
+                    .to_string()
+            }
+        };
+        let client = go("const a = [...document.querySelectorAll('a[href^=\"/staff/clients/\"]')].find(a => /\\d/.test(a.getAttribute('href'))); return a && a.getAttribute('href')").await;
+        browser.open(&app.url(&client)).await;
+        let project = go("const a = [...document.querySelectorAll('a[href^=\"/staff/projects/\"]')].find(a => /\\d$/.test(a.getAttribute('href'))); return a && a.getAttribute('href')").await;
+        browser.open(&app.url(&format!("{project}/questionnaire"))).await;
+        let read = go("const a = [...document.querySelectorAll('a')].find(a => a.textContent === 'Read'); return a && a.getAttribute('href')").await;
+        browser.open(&app.url(&read)).await;
+        let text = browser.eval("return document.body.innerText", json!([])).await;
+        assert!(
+            text.as_str().unwrap().contains("is published and never changes"),
+            "{text}"
+        );
+        // A new draft from it: the builder with its form.
+        browser
+            .eval(
+                "[...document.querySelectorAll('button')].find(b => b.textContent.startsWith('Start a new draft')).click()",
+                json!([]),
+            )
+            .await;
+        assert!(
+            browser
+                .until("return !!document.querySelector('#add')", 10)
+                .await,
+            "the draft's builder opens at {width}px"
+        );
+        browser
+            .screenshot(&dir.join(format!("scheduler-builder-draft-{width}.png")))
+            .await;
+        browser
+            .eval(
+                "document.getElementById('kind').value = 'rating';
+                 document.getElementById('label').value = 'How friendly was the cashier?';
+                 document.getElementById('name').value = 'friendly';
+                 document.getElementById('scale').value = '5';
+                 document.getElementById('points').value = '1=0 2=1 3=2 4=3 5=4';
+                 document.getElementById('add').scrollIntoView();",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("scheduler-builder-add-{width}.png")))
+            .await;
+        browser
+            .eval(
+                "[...document.querySelectorAll('button')].find(b => b.textContent === 'Add the question').click()",
+                json!([]),
+            )
+            .await;
+        assert!(
+            browser
+                .until(
+                    "return (document.querySelector('.notice') || {}).textContent === 'Question “How friendly was the cashier?” added to version ' + document.title.match(/version (\\d+)/)[1] + '.'",
+                    10
+                )
+                .await,
+            "added at {width}px: {}",
+            browser.eval("return document.body.innerText", json!([])).await
+        );
+        let change = go("const a = [...document.querySelectorAll('a')].find(a => a.getAttribute('href').endsWith('name=friendly')); return a && a.getAttribute('href')").await;
+        browser.open(&app.url(&change)).await;
+        let label = browser
+            .eval("return document.getElementById('label').value", json!([]))
+            .await;
+        assert_eq!(label, json!("How friendly was the cashier?"));
+        browser
+            .screenshot(&dir.join(format!("scheduler-builder-question-{width}.png")))
+            .await;
         assert_eq!(
             browser.sideways().await,
             Vec::<String>::new(),

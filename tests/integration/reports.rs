@@ -712,6 +712,206 @@ async fn staff_add_and_publish_a_version_on_the_page() {
     app.stop().await;
 }
 
+/// Staff build a questionnaire question by question on the builder page: the first question
+/// starts version 1, more are added, changed, moved and removed, each mistake named beside its
+/// field with what was typed kept; a published version is only read, and a new draft copies it.
+#[tokio::test]
+async fn staff_build_a_questionnaire_question_by_question() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "questionnaire builder").await else {
+        return;
+    };
+    let (scheduler, _, _, project) = setup(&app, json!({})).await;
+    let mut staff = signed_in(&json!({ "access_token": scheduler }));
+    let (_, html, _) = staff
+        .get(&app, &format!("/staff/projects/{project}/questionnaire"))
+        .await;
+    let first = format!("/staff/projects/{project}/questionnaire/first");
+    assert!(html.contains(&format!(r#"href="{first}""#)), "{html}");
+    let (status, html, _) = staff.get(&app, &first).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_field(&html);
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &first,
+            &[
+                ("csrf_token", &csrf),
+                ("title", "Burger visit"),
+                ("section", "new"),
+                ("new_section", "Arrival"),
+                ("kind", "yes_no"),
+                ("label", "Were you greeted?"),
+                ("name", "greeted"),
+                ("required", "on"),
+                ("points", "yes=5 no=0"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let builder = location.expect("to the builder");
+    let id: i64 = builder
+        .trim_start_matches("/staff/questionnaires/")
+        .trim_end_matches("/builder")
+        .parse()
+        .unwrap();
+    let add = format!("/staff/questionnaires/{id}/questions");
+    let one = format!("/staff/questionnaires/{id}/question");
+    let question = |kind: &'static str, name: &'static str, label: &'static str| {
+        vec![
+            ("section", "0"),
+            ("kind", kind),
+            ("name", name),
+            ("label", label),
+        ]
+    };
+    let mut sent = question("text", "why_not", "What happened instead?");
+    sent.extend_from_slice(&[("relevant", "${greeted} = 'no'"), ("csrf_token", &csrf)]);
+    let (status, _, _) = staff.post(&app, &add, &sent).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A choice of words alone gets its value from them.
+    let mut sent = question("single_choice", "drink", "Which drink?");
+    sent.extend_from_slice(&[("choices", "Cola\nwater | Still water | 2"), ("csrf_token", &csrf)]);
+    let (status, _, _) = staff.post(&app, &add, &sent).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Mistakes: a choice's points that are no number; then a condition reading a question that
+    // comes later. Each beside its field, what was typed kept, nothing saved.
+    let mut sent = question("single_choice", "size", "Which size?");
+    sent.extend_from_slice(&[("choices", "small | Small | two"), ("csrf_token", &csrf)]);
+    let (status, html, _) = staff.post(&app, &add, &sent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="choices-error">Line 1: “two” is not a whole number of points."#)
+            && html.contains("small | Small | two"),
+        "{html}"
+    );
+    let mut sent = question("number", "wait", "Minutes waited");
+    sent.extend_from_slice(&[("relevant", "${later} > 3"), ("csrf_token", &csrf)]);
+    let (status, html, _) = staff.post(&app, &add, &sent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="relevant-error">"#)
+            && html.contains("later")
+            && html.contains(r#"value="${later} &#62; 3""#),
+        "{html}"
+    );
+    let doc = || async {
+        get_json(&app, &format!("/api/v1/questionnaires/{id}"), &scheduler).await["document"]
+            .clone()
+    };
+    let names = |d: &Value| -> Vec<String> {
+        d["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["questions"].as_array().unwrap().iter())
+            .map(|q| q["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let d = doc().await;
+    assert_eq!(names(&d), ["greeted", "why_not", "drink"], "nothing half-saved");
+    assert_eq!(d["title"], "Burger visit");
+    assert_eq!(
+        d["sections"][0]["questions"][2]["choices"],
+        json!([{"value": "cola", "label": "Cola"}, {"value": "water", "label": "Still water", "points": 2}])
+    );
+
+    // Changed: the form holds the question; a new label saved keeps its place.
+    let (status, html, _) = staff.get(&app, &format!("{one}?name=why_not")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"value="What happened instead?""#), "{html}");
+    let mut sent = question("text", "why_not", "What happened?");
+    sent.extend_from_slice(&[
+        ("relevant", "${greeted} = 'no'"),
+        ("question", "why_not"),
+        ("action", "save"),
+        ("csrf_token", &csrf),
+    ]);
+    let (status, _, _) = staff.post(&app, &one, &sent).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let d = doc().await;
+    assert_eq!(d["sections"][0]["questions"][1]["label"], "What happened?");
+    // Renamed while its condition reads a question after it: refused, on the condition's field.
+    let mut sent = question("text", "why_not", "What happened?");
+    sent.extend_from_slice(&[
+        ("relevant", "${drink} = 'cola'"),
+        ("question", "why_not"),
+        ("action", "save"),
+        ("csrf_token", &csrf),
+    ]);
+    let (status, html, _) = staff.post(&app, &one, &sent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(r#"id="relevant-error">"#), "{html}");
+
+    // Moved down past the drink, then removed.
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &one,
+            &[("csrf_token", &csrf), ("question", "greeted"), ("action", "down")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "why_not reads greeted: it stays first");
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &one,
+            &[("csrf_token", &csrf), ("question", "drink"), ("action", "up")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(names(&doc().await), ["greeted", "drink", "why_not"]);
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &one,
+            &[("csrf_token", &csrf), ("question", "drink"), ("action", "remove")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(names(&doc().await), ["greeted", "why_not"]);
+    let (_, html, _) = staff.get(&app, &builder).await;
+    assert!(
+        html.contains("Question “drink” removed.") && html.contains("What happened?"),
+        "{html}"
+    );
+
+    // Published, it is only read; a new draft copies it.
+    let (status, _, _) = staff
+        .post(
+            &app,
+            &format!("/staff/questionnaires/{id}/publish"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &builder).await;
+    assert!(
+        html.contains("is published and never changes") && !html.contains("Add the question"),
+        "{html}"
+    );
+    let mut sent = question("text", "late", "Too late");
+    sent.push(("csrf_token", &csrf));
+    let (status, html, _) = staff.post(&app, &add, &sent).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the page says why");
+    assert!(html.contains("start a new draft from it"), "{html}");
+    let (status, _, location) = staff
+        .post(
+            &app,
+            &format!("/staff/questionnaires/{id}/drafts"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = staff.get(&app, &location.unwrap()).await;
+    assert!(
+        html.contains("Version 2 is a draft copy of version 1") && html.contains("Add the question"),
+        "{html}"
+    );
+    app.stop().await;
+}
+
 /// A media question is answered by the files uploaded for it, never by ids a client sends.
 #[tokio::test]
 async fn a_photo_question_is_answered_by_its_uploads() {
