@@ -109,8 +109,12 @@ mod tests {
             (at(-33.86, 151.21), at(51.5074, -0.1278)),
         ] {
             let ours = haversine_km(a, b) * 1000.0;
-            let theirs = Haversine.distance(Point::new(a.lon(), a.lat()), Point::new(b.lon(), b.lat()));
-            assert!((ours - theirs).abs() < 1e-6 * theirs.max(1.0), "{ours} {theirs}");
+            let theirs =
+                Haversine.distance(Point::new(a.lon(), a.lat()), Point::new(b.lon(), b.lat()));
+            assert!(
+                (ours - theirs).abs() < 1e-6 * theirs.max(1.0),
+                "{ours} {theirs}"
+            );
         }
     }
 

@@ -319,7 +319,8 @@ async fn prepare_photo(
     let processed = tokio::task::spawn_blocking(move || {
         let processed = photo::process(&path, kind, limits_of_photo)?;
         let original = if keep_original {
-            let sent = std::fs::read(&path).map_err(|e| photo::PhotoError::Failed(e.to_string()))?;
+            let sent =
+                std::fs::read(&path).map_err(|e| photo::PhotoError::Failed(e.to_string()))?;
             Some(
                 super::strip::strip(kind, &sent, processed.orientation)
                     .map_err(|_| photo::PhotoError::Unreadable)?,
@@ -332,17 +333,15 @@ async fn prepare_photo(
     .await
     .map_err(|e| AppError::internal(anyhow::anyhow!("photo processing stopped: {e}")))?
     .map_err(|e: photo::PhotoError| match &e {
-                photo::PhotoError::TooLarge { .. } => refused(413, "file_too_large", e.words()),
-                photo::PhotoError::TooManyPixels { .. } => {
-                    refused(422, "file_too_large", e.words())
-                }
-                photo::PhotoError::Unreadable | photo::PhotoError::Appended => {
-                    refused(422, "unreadable_file", e.words())
-                }
-                photo::PhotoError::Failed(cause) => {
-                    AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
-                }
-            })?;
+        photo::PhotoError::TooLarge { .. } => refused(413, "file_too_large", e.words()),
+        photo::PhotoError::TooManyPixels { .. } => refused(422, "file_too_large", e.words()),
+        photo::PhotoError::Unreadable | photo::PhotoError::Appended => {
+            refused(422, "unreadable_file", e.words())
+        }
+        photo::PhotoError::Failed(cause) => {
+            AppError::internal(anyhow::anyhow!("photo processing failed: {cause}"))
+        }
+    })?;
     let (processed, original) = processed;
     let web_bytes = processed.web.len();
     let mut objects = vec![

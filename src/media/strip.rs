@@ -90,7 +90,8 @@ fn jpeg(bytes: &[u8], orientation: u16) -> Result<Vec<u8>, Malformed> {
         }
         let body = &bytes[i + 2..i + length];
         // The orientation goes after the JFIF header, or first when there is none.
-        if !wrote_orientation && !(marker == 0xE0 && body.starts_with(b"JFIF\0")) {
+        let jfif = marker == 0xE0 && body.starts_with(b"JFIF\0");
+        if !wrote_orientation && !jfif {
             out.extend_from_slice(&orientation_block(orientation));
             wrote_orientation = true;
         }
@@ -105,7 +106,10 @@ fn jpeg(bytes: &[u8], orientation: u16) -> Result<Vec<u8>, Malformed> {
             let start = i;
             let mut j = i;
             loop {
-                let ff = j + bytes[j..].iter().position(|&b| b == 0xFF).ok_or(Malformed)?;
+                let ff = j + bytes[j..]
+                    .iter()
+                    .position(|&b| b == 0xFF)
+                    .ok_or(Malformed)?;
                 match bytes.get(ff + 1) {
                     Some(0x00 | 0xD0..=0xD7) => j = ff + 2,
                     Some(0xFF) => j = ff + 1,
@@ -165,8 +169,8 @@ fn webp(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
     let mut i = 12;
     while i + 8 <= end {
         let kind = &bytes[i..i + 4];
-        let length = u32::from_le_bytes([bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]])
-            as usize;
+        let length =
+            u32::from_le_bytes([bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]]) as usize;
         let padded = length + (length % 2);
         let next = (i + 8).checked_add(padded).ok_or(Malformed)?;
         if i + 8 + length > end {
@@ -191,7 +195,11 @@ fn webp(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
     }
     let mut out = Vec::with_capacity(body.len() + 12);
     out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&u32::try_from(body.len() + 4).map_err(|_| Malformed)?.to_le_bytes());
+    out.extend_from_slice(
+        &u32::try_from(body.len() + 4)
+            .map_err(|_| Malformed)?
+            .to_le_bytes(),
+    );
     out.extend_from_slice(b"WEBP");
     out.extend_from_slice(&body);
     Ok(out)
@@ -212,12 +220,18 @@ mod tests {
     fn a_phone_jpeg_keeps_its_pixels_and_orientation_and_loses_the_rest() {
         let sent = super::super::photo::sample_phone_jpeg(640, 480);
         let fields_sent = fields(&sent);
-        assert!(fields_sent.contains(&exif::Tag::GPSLatitude), "{fields_sent:?}");
+        assert!(
+            fields_sent.contains(&exif::Tag::GPSLatitude),
+            "{fields_sent:?}"
+        );
         let mut with_video = sent.clone();
         with_video.extend_from_slice(b"\0\0\0\x18ftypmp42 a motion photo's video");
         let kept = strip(Kind::Jpeg, &with_video, 6).unwrap();
         assert_eq!(fields(&kept), [exif::Tag::Orientation]);
-        assert!(kept.ends_with(&[0xFF, 0xD9]), "the video after the picture is gone");
+        assert!(
+            kept.ends_with(&[0xFF, 0xD9]),
+            "the video after the picture is gone"
+        );
         let a = image::load_from_memory(&sent).unwrap().into_rgb8();
         let b = image::load_from_memory(&kept).unwrap().into_rgb8();
         assert_eq!(a.as_raw(), b.as_raw(), "the same pixels, not re-encoded");
@@ -228,10 +242,14 @@ mod tests {
 
     #[test]
     fn a_png_loses_its_texts_and_exif() {
-        let picture = image::RgbImage::from_fn(32, 16, |x, y| image::Rgb([x as u8 * 8, y as u8 * 16, 0]));
+        let picture =
+            image::RgbImage::from_fn(32, 16, |x, y| image::Rgb([x as u8 * 8, y as u8 * 16, 0]));
         let mut plain = Vec::new();
         picture
-            .write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Png)
+            .write_to(
+                &mut std::io::Cursor::new(&mut plain),
+                image::ImageFormat::Png,
+            )
             .unwrap();
         // A tEXt chunk and an eXIf chunk before the data, as cameras and editors write them.
         let chunk = |kind: &[u8; 4], data: &[u8]| {
@@ -256,10 +274,14 @@ mod tests {
     #[test]
     fn a_webp_loses_its_exif_and_xmp_chunks() {
         // An extended WebP: VP8X (flags: EXIF, XMP), a lossless picture, EXIF and XMP chunks.
-        let picture = image::RgbaImage::from_fn(8, 8, |x, _| image::Rgba([x as u8 * 30, 0, 0, 255]));
+        let picture =
+            image::RgbaImage::from_fn(8, 8, |x, _| image::Rgba([x as u8 * 30, 0, 0, 255]));
         let mut simple = Vec::new();
         picture
-            .write_to(&mut std::io::Cursor::new(&mut simple), image::ImageFormat::WebP)
+            .write_to(
+                &mut std::io::Cursor::new(&mut simple),
+                image::ImageFormat::WebP,
+            )
             .unwrap();
         let vp8l = &simple[12..];
         let mut body = b"VP8X".to_vec();
@@ -297,7 +319,11 @@ mod tests {
         for &b in data {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c

@@ -773,10 +773,16 @@ mod tests {
         let expr = Expr::parse("not(${q4} = 'no') or count-selected(${q7}) > 1 + 2").unwrap();
         assert_eq!(
             expr.to_json(),
-            serde_json::json!(["or",
+            serde_json::json!([
+                "or",
                 ["not", ["cmp", "=", ["ans", "q4"], ["text", "no"]]],
-                ["cmp", ">", ["count-selected", ["ans", "q7"]],
-                    ["arith", "+", ["num", 1.0], ["num", 2.0]]]])
+                [
+                    "cmp",
+                    ">",
+                    ["count-selected", ["ans", "q7"]],
+                    ["arith", "+", ["num", 1.0], ["num", 2.0]]
+                ]
+            ])
         );
     }
 

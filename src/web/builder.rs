@@ -41,7 +41,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const KINDS: [(QuestionKind, &str, &str); 11] = [
     (QuestionKind::YesNo, "yes_no", "Yes or no"),
     (QuestionKind::SingleChoice, "single_choice", "One choice"),
-    (QuestionKind::MultipleChoice, "multiple_choice", "Several choices"),
+    (
+        QuestionKind::MultipleChoice,
+        "multiple_choice",
+        "Several choices",
+    ),
     (QuestionKind::Number, "number", "Number"),
     (QuestionKind::Text, "text", "Text"),
     (QuestionKind::Date, "date", "Date"),
@@ -189,12 +193,11 @@ fn blank_question(doc: Option<&QuestionnaireDoc>) -> FormState {
 
 /// A question's values, as the form shows them for a change.
 fn values_of(doc: &QuestionnaireDoc, name: &str) -> Option<HashMap<String, String>> {
-    let (si, q) = doc.sections.iter().enumerate().find_map(|(si, s)| {
-        s.questions
-            .iter()
-            .find(|q| q.name == name)
-            .map(|q| (si, q))
-    })?;
+    let (si, q) = doc
+        .sections
+        .iter()
+        .enumerate()
+        .find_map(|(si, s)| s.questions.iter().find(|q| q.name == name).map(|q| (si, q)))?;
     let mut v = HashMap::new();
     let mut put = |k: &str, value: String| {
         if !value.is_empty() {
@@ -212,7 +215,14 @@ fn values_of(doc: &QuestionnaireDoc, name: &str) -> Option<HashMap<String, Strin
             .map_or("", |k| k.1)
             .to_string(),
     );
-    put("required", if q.required { "on".into() } else { String::new() });
+    put(
+        "required",
+        if q.required {
+            "on".into()
+        } else {
+            String::new()
+        },
+    );
     put("help", q.help.clone().unwrap_or_default());
     put("relevant", q.relevant.clone().unwrap_or_default());
     put("constraint", q.constraint.clone().unwrap_or_default());
@@ -242,7 +252,14 @@ fn values_of(doc: &QuestionnaireDoc, name: &str) -> Option<HashMap<String, Strin
             .collect::<Vec<_>>()
             .join(" "),
     );
-    put("allow_na", if q.allow_na { "on".into() } else { String::new() });
+    put(
+        "allow_na",
+        if q.allow_na {
+            "on".into()
+        } else {
+            String::new()
+        },
+    );
     put(
         "files",
         q.files
@@ -280,13 +297,20 @@ enum Target {
 
 /// The question the form describes, and where it goes; every field it cannot read, at once.
 fn question_from(sent: &HashMap<String, String>) -> Result<(Question, Target), AppError> {
-    let text = |k: &str| sent.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let text = |k: &str| {
+        sent.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let optional = |k: &str| Some(text(k)).filter(|v| !v.is_empty());
     let ticked = |k: &str| sent.get(k).is_some_and(|v| !v.is_empty());
     let mut errors = Vec::new();
     let kind = KINDS.iter().find(|k| k.1 == text("kind")).map(|k| k.0);
     if kind.is_none() {
-        errors.push(FieldError::new("kind", "Choose what kind of question it is."));
+        errors.push(FieldError::new(
+            "kind",
+            "Choose what kind of question it is.",
+        ));
     }
     let number = |k: &str, errors: &mut Vec<FieldError>| -> Option<f64> {
         let v = optional(k)?;
@@ -413,7 +437,9 @@ fn place(
                 .sections
                 .get_mut(i)
                 .ok_or_else(|| AppError::field("section", "Choose a section."))?;
-            let at = place.unwrap_or(section.questions.len()).min(section.questions.len());
+            let at = place
+                .unwrap_or(section.questions.len())
+                .min(section.questions.len());
             section.questions.insert(at, question);
             Ok((i, at))
         }
@@ -486,12 +512,7 @@ fn placed(e: AppError, at: Option<(usize, usize)>) -> AppError {
             let field = prefix
                 .as_deref()
                 .and_then(|p| f.field.strip_prefix(p))
-                .map(|rest| {
-                    rest.split(['.', '['])
-                        .next()
-                        .unwrap_or(rest)
-                        .to_string()
-                })
+                .map(|rest| rest.split(['.', '[']).next().unwrap_or(rest).to_string())
                 .filter(|name| FIELDS.contains(&name.as_str()))
                 .unwrap_or_else(|| f.field.clone());
             FieldError::new(&field, f.message.clone())
@@ -571,6 +592,10 @@ async fn new_draft(
     ))
 }
 
+/// A change of a draft's document; where the question changed now stands, when one did.
+type Edit =
+    Box<dyn FnOnce(&mut QuestionnaireDoc) -> Result<Option<(usize, usize)>, AppError> + Send>;
+
 /// Changes draft `id` by `edit`; done: back to the builder with `notice`; refused: the page
 /// `again` draws, with what was typed and the problems placed (`at`: the question's place
 /// after the change).
@@ -605,7 +630,9 @@ where
             &format!("/staff/questionnaires/{id}/builder"),
             &notice,
         )),
-        Err(e) if e.status.is_client_error() && e.status != actix_web::http::StatusCode::NOT_FOUND => {
+        Err(e)
+            if e.status.is_client_error() && e.status != actix_web::http::StatusCode::NOT_FOUND =>
+        {
             let place = *at.lock().unwrap_or_else(|p| p.into_inner());
             let e = placed(e, place);
             again(FormState::refused(&sent, &e, FIELDS, &[], &[])).await
@@ -699,10 +726,7 @@ async fn change_question(
     let view = version(&state, id).await?;
     let name = sent.get("question").cloned().unwrap_or_default();
     let action = sent.get("action").cloned().unwrap_or_default();
-    let (edit, notice): (
-        Box<dyn FnOnce(&mut QuestionnaireDoc) -> Result<Option<(usize, usize)>, AppError> + Send>,
-        String,
-    ) = match action.as_str() {
+    let (edit, notice): (Edit, String) = match action.as_str() {
         "up" | "down" => {
             let (name, up) = (name.clone(), action == "up");
             (
@@ -766,14 +790,22 @@ async fn retitle(
     let (_, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let id = path.into_inner();
     let view = version(&state, id).await?;
-    let title = sent.get("title").map(|t| t.trim().to_string()).unwrap_or_default();
+    let title = sent
+        .get("title")
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
     let edit = move |doc: &mut QuestionnaireDoc| {
         doc.title = title;
         Ok(None)
     };
-    change(&state, id, sent.clone(), edit, "Title saved.".into(), |form| {
-        render_builder(&req, &state, &view, form)
-    })
+    change(
+        &state,
+        id,
+        sent.clone(),
+        edit,
+        "Title saved.".into(),
+        |form| render_builder(&req, &state, &view, form),
+    )
     .await
 }
 
@@ -845,7 +877,10 @@ async fn first_question(
 ) -> PageResult {
     let (user, sent) = form_post_in(&req, &state, Role::SCHEDULING, form).await?;
     let project = path.into_inner();
-    let title = sent.get("title").map(|t| t.trim().to_string()).unwrap_or_default();
+    let title = sent
+        .get("title")
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
     let now = state.clock.naive();
     let outcome = match question_from(&sent) {
         Ok((question, Target::New(section))) => {
@@ -874,7 +909,9 @@ async fn first_question(
             &format!("/staff/questionnaires/{}/builder", created.id),
             "Version 1 started as a draft with its first question: add the rest, then publish it.",
         )),
-        Err(e) if e.status.is_client_error() && e.status != actix_web::http::StatusCode::NOT_FOUND => {
+        Err(e)
+            if e.status.is_client_error() && e.status != actix_web::http::StatusCode::NOT_FOUND =>
+        {
             let form = FormState::refused(&sent, &e, FIELDS, &[], &[]);
             render_first(&req, &state, project, form).await
         }
@@ -959,7 +996,10 @@ mod tests {
         ]);
         let e = placed(e, Some((1, 0)));
         let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["choices", "relevant", "sections[0].questions[0].label"]);
+        assert_eq!(
+            fields,
+            ["choices", "relevant", "sections[0].questions[0].label"]
+        );
     }
 
     #[test]

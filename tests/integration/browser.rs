@@ -718,8 +718,7 @@ async fn conditions_are_evaluated_in_the_page_as_on_the_service() {
     };
     let password = "demo browser conditions 2026";
     let shopper = demo_shopper(&app, password).await;
-    let shared: Value =
-        serde_json::from_str(include_str!("../fixtures/expr_cases.json")).unwrap();
+    let shared: Value = serde_json::from_str(include_str!("../fixtures/expr_cases.json")).unwrap();
     let cases: Vec<(Value, bool, String)> = shared["cases"]
         .as_array()
         .unwrap()
@@ -765,7 +764,11 @@ async fn conditions_are_evaluated_in_the_page_as_on_the_service() {
             )
             .await;
         let after_no = browser.eval(state, json!([])).await;
-        assert_eq!(after_no[0], json!(false), "“No” shows the follow-up at once");
+        assert_eq!(
+            after_no[0],
+            json!(false),
+            "“No” shows the follow-up at once"
+        );
         assert_eq!(after_no[1], json!(false));
         let missing = after_no[2].as_str().unwrap().to_string();
         assert!(
@@ -792,7 +795,10 @@ async fn conditions_are_evaluated_in_the_page_as_on_the_service() {
         assert_eq!(after_yes[0], json!(true), "“Yes” hides it again");
         assert_eq!(after_yes[1], json!(true), "and its answer is not sent");
         assert!(
-            !after_yes[2].as_str().unwrap().contains("What happened instead?"),
+            !after_yes[2]
+                .as_str()
+                .unwrap()
+                .contains("What happened instead?"),
             "{}",
             after_yes[2]
         );
@@ -838,12 +844,18 @@ async fn a_scheduler_builds_a_questionnaire_on_the_page() {
         let client = go("const a = [...document.querySelectorAll('a[href^=\"/staff/clients/\"]')].find(a => /\\d/.test(a.getAttribute('href'))); return a && a.getAttribute('href')").await;
         browser.open(&app.url(&client)).await;
         let project = go("const a = [...document.querySelectorAll('a[href^=\"/staff/projects/\"]')].find(a => /\\d$/.test(a.getAttribute('href'))); return a && a.getAttribute('href')").await;
-        browser.open(&app.url(&format!("{project}/questionnaire"))).await;
+        browser
+            .open(&app.url(&format!("{project}/questionnaire")))
+            .await;
         let read = go("const a = [...document.querySelectorAll('a')].find(a => a.textContent === 'Read'); return a && a.getAttribute('href')").await;
         browser.open(&app.url(&read)).await;
-        let text = browser.eval("return document.body.innerText", json!([])).await;
+        let text = browser
+            .eval("return document.body.innerText", json!([]))
+            .await;
         assert!(
-            text.as_str().unwrap().contains("is published and never changes"),
+            text.as_str()
+                .unwrap()
+                .contains("is published and never changes"),
             "{text}"
         );
         // A new draft from it: the builder with its form.

@@ -109,7 +109,11 @@ async fn a_project_that_keeps_originals_gets_them_without_metadata(backend: Back
         sent["links"].as_array().unwrap().contains(&json!(link)),
         "{sent}"
     );
-    assert_eq!(objects(&app).await.len(), 3, "web copy, thumbnail and original");
+    assert_eq!(
+        objects(&app).await.len(),
+        3,
+        "web copy, thumbnail and original"
+    );
     for token in [&ana_token, &scheduler] {
         let r = app.get_auth(&link, token).await;
         assert_eq!(r.status(), StatusCode::OK);
@@ -309,7 +313,10 @@ async fn a_shopper_sends_photos_and_only_clean_copies_are_kept(backend: Backend)
     );
     let said: Value = r.json().await.unwrap();
     assert!(
-        said["detail"].as_str().unwrap().contains("original was not kept"),
+        said["detail"]
+            .as_str()
+            .unwrap()
+            .contains("original was not kept"),
         "{said}"
     );
 

@@ -771,7 +771,10 @@ async fn staff_build_a_questionnaire_question_by_question() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     // A choice of words alone gets its value from them.
     let mut sent = question("single_choice", "drink", "Which drink?");
-    sent.extend_from_slice(&[("choices", "Cola\nwater | Still water | 2"), ("csrf_token", &csrf)]);
+    sent.extend_from_slice(&[
+        ("choices", "Cola\nwater | Still water | 2"),
+        ("csrf_token", &csrf),
+    ]);
     let (status, _, _) = staff.post(&app, &add, &sent).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
@@ -810,7 +813,11 @@ async fn staff_build_a_questionnaire_question_by_question() {
             .collect()
     };
     let d = doc().await;
-    assert_eq!(names(&d), ["greeted", "why_not", "drink"], "nothing half-saved");
+    assert_eq!(
+        names(&d),
+        ["greeted", "why_not", "drink"],
+        "nothing half-saved"
+    );
     assert_eq!(d["title"], "Burger visit");
     assert_eq!(
         d["sections"][0]["questions"][2]["choices"],
@@ -849,15 +856,27 @@ async fn staff_build_a_questionnaire_question_by_question() {
         .post(
             &app,
             &one,
-            &[("csrf_token", &csrf), ("question", "greeted"), ("action", "down")],
+            &[
+                ("csrf_token", &csrf),
+                ("question", "greeted"),
+                ("action", "down"),
+            ],
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "why_not reads greeted: it stays first");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "why_not reads greeted: it stays first"
+    );
     let (status, _, _) = staff
         .post(
             &app,
             &one,
-            &[("csrf_token", &csrf), ("question", "drink"), ("action", "up")],
+            &[
+                ("csrf_token", &csrf),
+                ("question", "drink"),
+                ("action", "up"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -866,7 +885,11 @@ async fn staff_build_a_questionnaire_question_by_question() {
         .post(
             &app,
             &one,
-            &[("csrf_token", &csrf), ("question", "drink"), ("action", "remove")],
+            &[
+                ("csrf_token", &csrf),
+                ("question", "drink"),
+                ("action", "remove"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -894,7 +917,11 @@ async fn staff_build_a_questionnaire_question_by_question() {
     let mut sent = question("text", "late", "Too late");
     sent.push(("csrf_token", &csrf));
     let (status, html, _) = staff.post(&app, &add, &sent).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the page says why");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the page says why"
+    );
     assert!(html.contains("start a new draft from it"), "{html}");
     let (status, _, location) = staff
         .post(
@@ -906,7 +933,8 @@ async fn staff_build_a_questionnaire_question_by_question() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html, _) = staff.get(&app, &location.unwrap()).await;
     assert!(
-        html.contains("Version 2 is a draft copy of version 1") && html.contains("Add the question"),
+        html.contains("Version 2 is a draft copy of version 1")
+            && html.contains("Add the question"),
         "{html}"
     );
     app.stop().await;
