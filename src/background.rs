@@ -1,5 +1,5 @@
 //! The service's background rounds, started with the server and stopped with it: assignment
-//! deadlines and daily digests every minute, retention clean-up and the live index every five,
+//! deadlines, overdue reviews and daily digests every minute, retention clean-up and the live index every five,
 //! the sweep of orphaned files every hour.
 
 use std::time::Duration;
@@ -47,6 +47,17 @@ pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 }
                 Err(e) => tracing::warn!(error = ?e, "daily digests failed"),
             }
+        }
+        // Reports that waited for QA longer than their project allows, approved by themselves
+        // where the project says so.
+        match state
+            .db
+            .run(move |conn| crate::qa::service::approve_overdue(conn, now))
+            .await
+        {
+            Ok(0) => {}
+            Ok(approved) => tracing::info!(approved, "overdue reports approved by themselves"),
+            Err(e) => tracing::warn!(error = ?e, "approving overdue reports failed"),
         }
         round += 1;
         tokio::select! {

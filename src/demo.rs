@@ -254,6 +254,10 @@ impl Demo<'_> {
                 photo_time_tolerance_minutes: None,
                 photo_distance_limit_m: None,
                 keep_photo_originals: false,
+                review_limit_hours: None,
+                auto_approve: false,
+                revision_hours: None,
+                release_on_approval: None,
             };
             let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
             // Each project's questionnaire, published, so that reports can be filled in.

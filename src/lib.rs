@@ -29,6 +29,7 @@ pub mod organizations;
 pub mod paging;
 pub mod panel;
 pub mod privacy;
+pub mod qa;
 pub mod reports;
 pub mod routing;
 pub mod startup;

@@ -323,6 +323,16 @@ pub struct ProjectInput {
     /// the web copy and thumbnail; false when left out.
     #[serde(default)]
     pub keep_photo_originals: bool,
+    /// QA: hours a report may wait in the queue before it stands out (1–720; 48 when left out).
+    pub review_limit_hours: Option<i32>,
+    /// QA: a report waiting longer than `review_limit_hours` is approved by itself.
+    #[serde(default)]
+    pub auto_approve: bool,
+    /// QA: hours a shopper has to hand in a report sent back (1–168; 24 when left out).
+    pub revision_hours: Option<i32>,
+    /// QA: an approved report goes to the client at once (true when left out), or when QA
+    /// releases it.
+    pub release_on_approval: Option<bool>,
 }
 
 impl ProjectInput {
@@ -368,6 +378,10 @@ pub struct ProjectRow {
     pub photo_time_tolerance_minutes: i32,
     pub photo_distance_limit_m: i32,
     pub keep_photo_originals: bool,
+    pub review_limit_hours: i32,
+    pub auto_approve: bool,
+    pub revision_hours: i32,
+    pub release_on_approval: bool,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

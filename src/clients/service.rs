@@ -500,6 +500,21 @@ pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
             "must be 50 to 50,000 metres",
         ));
     }
+    if input
+        .review_limit_hours
+        .is_some_and(|h| !(1..=720).contains(&h))
+    {
+        errors.push(FieldError::new(
+            "review_limit_hours",
+            "must be 1 to 720 hours",
+        ));
+    }
+    if input
+        .revision_hours
+        .is_some_and(|h| !(1..=168).contains(&h))
+    {
+        errors.push(FieldError::new("revision_hours", "must be 1 to 168 hours"));
+    }
     errors
 }
 
@@ -543,6 +558,10 @@ pub fn create_project(
                 photo_time_tolerance_minutes: input.photo_time_tolerance_minutes.unwrap_or(120),
                 photo_distance_limit_m: input.photo_distance_limit_m.unwrap_or(500),
                 keep_photo_originals: input.keep_photo_originals,
+                review_limit_hours: input.review_limit_hours.unwrap_or(48),
+                auto_approve: input.auto_approve,
+                revision_hours: input.revision_hours.unwrap_or(24),
+                release_on_approval: input.release_on_approval.unwrap_or(true),
             },
             now,
         )?;

@@ -498,6 +498,10 @@ pub struct NewProject<'a> {
     pub photo_time_tolerance_minutes: i32,
     pub photo_distance_limit_m: i32,
     pub keep_photo_originals: bool,
+    pub review_limit_hours: i32,
+    pub auto_approve: bool,
+    pub revision_hours: i32,
+    pub release_on_approval: bool,
 }
 
 pub fn insert_project(
@@ -533,6 +537,10 @@ pub fn insert_project(
                 projects::photo_time_tolerance_minutes.eq(p.photo_time_tolerance_minutes),
                 projects::photo_distance_limit_m.eq(p.photo_distance_limit_m),
                 projects::keep_photo_originals.eq(p.keep_photo_originals),
+                projects::review_limit_hours.eq(p.review_limit_hours),
+                projects::auto_approve.eq(p.auto_approve),
+                projects::revision_hours.eq(p.revision_hours),
+                projects::release_on_approval.eq(p.release_on_approval),
             ),
         ))
         .returning(projects::id)

@@ -260,6 +260,10 @@ diesel::table! {
         photo_time_tolerance_minutes -> Integer,
         photo_distance_limit_m -> Integer,
         keep_photo_originals -> Bool,
+        review_limit_hours -> Integer,
+        auto_approve -> Bool,
+        revision_hours -> Integer,
+        release_on_approval -> Bool,
     }
 }
 
@@ -427,6 +431,39 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         submitted_at -> Nullable<Timestamp>,
+        review -> Nullable<Text>,
+        queued_at -> Nullable<Timestamp>,
+        claimed_by -> Nullable<BigInt>,
+        claimed_until -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        revision_due -> Nullable<Timestamp>,
+        revision_comments -> Nullable<Text>,
+        appeal -> Nullable<Text>,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    review_events (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        action -> Text,
+        actor_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_edits (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        question -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        reason -> Text,
+        editor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 
@@ -456,6 +493,8 @@ diesel::joinable!(media -> assignments (assignment_id));
 diesel::joinable!(questionnaires -> projects (project_id));
 diesel::joinable!(reports -> questionnaires (questionnaire_id));
 diesel::joinable!(reports -> assignments (assignment_id));
+diesel::joinable!(review_events -> assignments (assignment_id));
+diesel::joinable!(report_edits -> assignments (assignment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -490,4 +529,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     questionnaires,
     reports,
     media,
+    review_events,
+    report_edits,
 );

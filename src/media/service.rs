@@ -110,6 +110,8 @@ pub fn check_sender(
     }
     match row.state() {
         State::Accepted | State::Visited => Ok(()),
+        // Sent back by QA: the shopper fixes it, files too, until the revision is due.
+        State::Submitted if crate::reports::review::revision_due(conn, id)?.is_some() => Ok(()),
         State::Submitted => Err(AppError::conflict(
             "report_closed",
             "This report was handed in already: its files cannot change.",

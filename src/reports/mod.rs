@@ -6,6 +6,7 @@
 pub mod expr;
 pub mod flags;
 pub mod model;
+pub mod review;
 pub mod routes;
 pub mod service;
 pub mod store;

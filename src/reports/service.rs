@@ -223,6 +223,9 @@ pub struct ReportView {
     /// the report by itself). Left out of the shopper's answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<super::flags::Flag>>,
+    /// Where the report stands with QA once handed in: outcomes with their reasons, QA's
+    /// comments on a revision, and every answer QA changed (before, after, why).
+    pub review: Option<super::review::ReviewView>,
 }
 
 /// Something a report still needs: a question (`name`) or a field of the report.
@@ -363,6 +366,7 @@ fn report_view(
         reopened_until: report.as_ref().and_then(|r| r.reopened_until),
         submitted_at: report.as_ref().and_then(|r| r.submitted_at),
         flags: None,
+        review: None,
     })
 }
 
@@ -396,7 +400,9 @@ pub fn report(
             now,
         )?;
     }
-    report_view(conn, id, version, report, deadline(&job, &project))
+    let mut view = report_view(conn, id, version, report, deadline(&job, &project))?;
+    view.review = super::review::view(conn, user, id, now)?;
+    Ok(view)
 }
 
 /// Whether a file may be added to the report of assignment `id` now: before its deadline (or
@@ -415,7 +421,7 @@ pub fn check_file(
     let job = clients::find_job(conn, row.job_id)?;
     let project = clients::find_project(conn, job.project_id)?;
     let report = store::find_report(conn, id)?;
-    writable(report.as_ref(), deadline(&job, &project), now)?;
+    open_for_writing(conn, id, report.as_ref(), deadline(&job, &project), now)?;
     let Some(name) = question else {
         return Ok(());
     };
@@ -460,6 +466,28 @@ pub fn check_file(
 }
 
 /// Whether the report may still be written: before its deadline, or reopened by staff.
+/// Whether the report may be written now: a report sent back by QA until its revision is due,
+/// any other before its deadline (or reopened).
+fn open_for_writing(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+    report: Option<&ReportRow>,
+    deadline: NaiveDate,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    match super::review::revision_due(conn, id)? {
+        Some(due) if now > due => Err(AppError::conflict(
+            "revision_late",
+            format!(
+                "The revision was due at {} UTC. Ask QA to look at it again; your answers are kept.",
+                due.format("%Y-%m-%d %H:%M")
+            ),
+        )),
+        Some(_) => Ok(()),
+        None => writable(report, deadline, now),
+    }
+}
+
 fn writable(report: Option<&ReportRow>, deadline: NaiveDate, now: NaiveDateTime) -> AppResult<()> {
     let reopened = report
         .and_then(|r| r.reopened_until)
@@ -544,7 +572,10 @@ pub fn save(
     write_transaction(conn, |conn| {
         let (row, job, project) = reachable(conn, user, id, true)?;
         let state = row.state();
-        if !matches!(state, State::Accepted | State::Visited) {
+        let sent_back = super::review::revision_due(conn, id)?.is_some();
+        if !matches!(state, State::Accepted | State::Visited)
+            && !(state == State::Submitted && sent_back)
+        {
             return Err(AppError::conflict(
                 "report_closed",
                 match state {
@@ -558,7 +589,7 @@ pub fn save(
         }
         let report = store::find_report(conn, id)?;
         let due = deadline(&job, &project);
-        writable(report.as_ref(), due, now)?;
+        open_for_writing(conn, id, report.as_ref(), due, now)?;
         let version = version_for(conn, report.as_ref(), project.id)?;
         let q = document(&version)?;
         let mut errors = visit_errors(input, &job, max, now);
@@ -592,7 +623,9 @@ pub fn save(
             }
         }
         let saved = store::find_report(conn, id)?;
-        report_view(conn, id, version, saved, due)
+        let mut view = report_view(conn, id, version, saved, due)?;
+        view.review = super::review::view(conn, user, id, now)?;
+        Ok(view)
     })
 }
 
@@ -608,8 +641,11 @@ pub fn submit(
     write_transaction(conn, |conn| {
         let (row, job, project) = reachable(conn, user, id, true)?;
         let state = row.state();
+        let sent_back = super::review::revision_due(conn, id)?.is_some();
         match state {
             State::Visited => {}
+            // Sent back by QA: handed in again, into the queue.
+            State::Submitted if sent_back => {}
             State::Accepted => {
                 return Err(AppError::conflict(
                     "not_visited",
@@ -626,7 +662,7 @@ pub fn submit(
         }
         let report = store::find_report(conn, id)?;
         let due = deadline(&job, &project);
-        writable(report.as_ref(), due, now)?;
+        open_for_writing(conn, id, report.as_ref(), due, now)?;
         let version = version_for(conn, report.as_ref(), project.id)?;
         let view = report_view(conn, id, version.clone(), report.clone(), due)?;
         let Some(report) = report.filter(|_| view.missing.is_empty()) else {
@@ -663,19 +699,24 @@ pub fn submit(
                 "This report was handed in already.",
             ));
         }
-        if !assignments::set_state(conn, id, State::Visited, State::Submitted, None, now)? {
-            return Err(crate::assignments::service::changed_meanwhile());
+        if state == State::Visited {
+            if !assignments::set_state(conn, id, State::Visited, State::Submitted, None, now)? {
+                return Err(crate::assignments::service::changed_meanwhile());
+            }
+            assignments::add_event(
+                conn,
+                id,
+                State::Submitted,
+                Some(user.id),
+                Some("report handed in"),
+                now,
+            )?;
         }
-        assignments::add_event(
-            conn,
-            id,
-            State::Submitted,
-            Some(user.id),
-            Some("report handed in"),
-            now,
-        )?;
+        super::review::handed_in(conn, id, user.id, now)?;
         let saved = store::find_report(conn, id)?;
-        report_view(conn, id, version, saved, due)
+        let mut view = report_view(conn, id, version, saved, due)?;
+        view.review = super::review::view(conn, user, id, now)?;
+        Ok(view)
     })
 }
 

@@ -52,6 +52,8 @@ async fn password_page(req: &HttpRequest, state: &AppState, form: FormState) -> 
             email: user.email,
             csrf: csrf.token.clone(),
             admin: user.role == Role::Admin,
+            reviewer: matches!(user.role, Role::Qa | Role::Admin),
+            scheduling: Role::SCHEDULING.contains(&user.role),
         },
         form,
     };

@@ -21,6 +21,7 @@ mod files;
 pub mod form;
 mod jobs;
 mod pages;
+mod qa;
 mod questionnaires;
 mod report;
 mod session;
@@ -52,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     files::routes(cfg);
     questionnaires::routes(cfg);
     builder::routes(cfg);
+    qa::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }
@@ -66,6 +68,10 @@ pub(crate) struct StaffFrame {
     pub zone: chrono_tz::Tz,
     /// An administrator's navigation adds the staff accounts.
     pub admin: bool,
+    /// QA's and an administrator's navigation add the review queue.
+    pub reviewer: bool,
+    /// Scheduling staff's and an administrator's navigation add the scheduling desk.
+    pub scheduling: bool,
 }
 
 impl StaffFrame {
@@ -81,6 +87,8 @@ impl StaffFrame {
             csrf,
             notice,
             admin: user.role == Role::Admin,
+            reviewer: matches!(user.role, Role::Qa | Role::Admin),
+            scheduling: Role::SCHEDULING.contains(&user.role),
             unit: state.settings.distance_unit,
             zone: state.settings.time_zone,
         }
@@ -152,6 +160,10 @@ struct NavFrame {
     csrf: String,
     /// An administrator's navigation adds the staff accounts.
     admin: bool,
+    /// QA's and an administrator's navigation add the review queue.
+    reviewer: bool,
+    /// Scheduling staff's and an administrator's navigation add the scheduling desk.
+    scheduling: bool,
 }
 
 #[derive(Template)]
@@ -190,6 +202,8 @@ impl ShownError {
                 email,
                 csrf,
                 admin: kind == "admin",
+                reviewer: kind == "admin",
+                scheduling: kind == "admin" || kind == "staff",
             },
         };
         page.render()

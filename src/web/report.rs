@@ -28,7 +28,132 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "")
         .get("/shopper/assignments/{id}/report", report_page)
-        .post("/shopper/assignments/{id}/report", save_report);
+        .post("/shopper/assignments/{id}/report", save_report)
+        .post("/shopper/assignments/{id}/report/appeal", appeal);
+}
+
+/// Where the report stands with QA, as its shopper reads it.
+struct ShownReview {
+    /// The state in a sentence.
+    words: String,
+    /// Why (the last outcome's reason), when QA gave one.
+    reason: Option<String>,
+    /// A revision: QA's comments, with the questions' words.
+    comments: Vec<(String, String)>,
+    /// Every answer QA changed: the question's words, before, after, why, when.
+    edits: Vec<ShownEdit>,
+    may_appeal: bool,
+    /// The history, oldest first: what happened, when.
+    events: Vec<(String, String)>,
+}
+
+struct ShownEdit {
+    question: String,
+    before: String,
+    after: String,
+    reason: String,
+    at: String,
+}
+
+/// An answer as words: `yes`, `fries, shake`, `6`, or "no answer".
+pub(super) fn answer_words(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "no answer".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn event_words(action: &str) -> &'static str {
+    match action {
+        "handed_in" => "You handed it in.",
+        "resubmitted" => "You handed it in again.",
+        "held" => "QA put it on hold.",
+        "revision_requested" => "QA sent it back for a revision.",
+        "approved" => "QA approved it.",
+        "approved_by_itself" => "It was approved after waiting its time in review.",
+        "rejected" => "QA rejected it.",
+        "appealed" => "You appealed.",
+        "appeal_upheld" => "A second reviewer approved it on your appeal.",
+        "appeal_refused" => "A second reviewer kept the rejection.",
+        "released" => "It went to the client.",
+        _ => "Its review moved on.",
+    }
+}
+
+fn shown_review(
+    review: &crate::reports::review::ReviewView,
+    doc: &crate::reports::QuestionnaireDoc,
+    zone: chrono_tz::Tz,
+) -> ShownReview {
+    use crate::reports::review::Review;
+    let label = |name: &str| {
+        doc.sections
+            .iter()
+            .flat_map(|s| s.questions.iter())
+            .find(|q| q.name == name)
+            .map_or_else(|| name.to_string(), |q| q.label.clone())
+    };
+    let when = |at: chrono::NaiveDateTime| {
+        at.and_utc()
+            .with_timezone(&zone)
+            .format("%b %-d, %H:%M")
+            .to_string()
+    };
+    let words = match review.state {
+        Review::Queued => "QA has it: it is waiting for a reviewer.".to_string(),
+        Review::Held => "QA put it on hold for a moment; you need do nothing.".to_string(),
+        Review::Revision => format!(
+            "QA sent it back for you to fix: hand it in again by {}.",
+            review.revision_due.map_or_else(String::new, when)
+        ),
+        Review::Approved => "QA approved it.".to_string(),
+        Review::Rejected => "QA rejected it.".to_string(),
+        Review::Appealed => "You appealed: a second reviewer looks at it again.".to_string(),
+        Review::Released => "QA approved it, and it went to the client.".to_string(),
+    };
+    ShownReview {
+        words,
+        reason: review
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.action != "appealed")
+            .and_then(|e| e.reason.clone())
+            .filter(|_| {
+                matches!(
+                    review.state,
+                    Review::Revision | Review::Rejected | Review::Held
+                )
+            }),
+        comments: review
+            .comments
+            .iter()
+            .map(|(name, c)| (label(name), c.clone()))
+            .collect(),
+        edits: review
+            .edits
+            .iter()
+            .map(|e| ShownEdit {
+                question: label(&e.question),
+                before: answer_words(&e.before),
+                after: answer_words(&e.after),
+                reason: e.reason.clone(),
+                at: when(e.at),
+            })
+            .collect(),
+        may_appeal: review.may_appeal,
+        events: review
+            .events
+            .iter()
+            .map(|e| (when(e.at), event_words(&e.action).to_string()))
+            .collect(),
+    }
 }
 
 /// One question as the page draws it.
@@ -100,6 +225,8 @@ struct ReportPage {
     min_day: String,
     max_day: String,
     form: FormState,
+    /// Where the report stands with QA, once handed in.
+    review: Option<ShownReview>,
 }
 
 impl ReportPage {
@@ -171,6 +298,7 @@ fn page_of(
     form: FormState,
     files: &[crate::media::store::MediaRow],
     limits: crate::config::MediaLimits,
+    zone: chrono_tz::Tz,
 ) -> ReportPage {
     let asked: std::collections::HashSet<&str> = view.asked.iter().map(String::as_str).collect();
     let submitted = view.status == ReportStatus::Submitted;
@@ -288,6 +416,10 @@ fn page_of(
         min_day: window.0.to_string(),
         max_day: window.1.to_string(),
         form,
+        review: view
+            .review
+            .as_ref()
+            .map(|r| shown_review(r, &view.questionnaire.document, zone)),
     }
 }
 
@@ -347,6 +479,7 @@ async fn render(
         form,
         &files,
         state.settings.media,
+        times.zone,
     );
     Ok(super::form::shown(
         req,
@@ -577,5 +710,43 @@ mod tests {
         ] {
             assert_eq!(typed_number(typed), read, "{typed}");
         }
+    }
+}
+
+/// The shopper's one appeal of a rejected report, in their words.
+async fn appeal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let id = path.into_inner();
+    let now = state.clock.naive();
+    let who = user.clone();
+    let text = sent.get("appeal").cloned();
+    let outcome = state
+        .db
+        .run(move |conn| crate::qa::service::appeal(conn, &who, id, text.as_deref(), now))
+        .await;
+    match outcome {
+        Ok(_) => Ok(super::form::done(
+            &state,
+            &format!("/shopper/assignments/{id}/report"),
+            "Your appeal is in: a second reviewer looks at the report again.",
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let form = FormState::refused(&sent, &e, &["appeal"], &[("text", "appeal")], &[]);
+            render(
+                &req,
+                &state,
+                user,
+                id,
+                Some(form),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -664,6 +664,10 @@ const PROJECT_FIELDS: &[&str] = &[
     "photo_time_tolerance_minutes",
     "photo_distance_limit_m",
     "keep_photo_originals",
+    "review_limit_hours",
+    "auto_approve",
+    "revision_hours",
+    "release_by_hand",
     "vehicle",
     "show_client_name",
 ];
@@ -970,6 +974,10 @@ async fn create_project(
         photo_time_tolerance_minutes: read.whole("photo_time_tolerance_minutes"),
         photo_distance_limit_m: read.whole("photo_distance_limit_m"),
         keep_photo_originals: read.ticked("keep_photo_originals"),
+        review_limit_hours: read.whole("review_limit_hours"),
+        auto_approve: read.ticked("auto_approve"),
+        revision_hours: read.whole("revision_hours"),
+        release_on_approval: Some(!read.ticked("release_by_hand")),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

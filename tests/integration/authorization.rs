@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 14] = [
+const OBJECTS: [&str; 15] = [
     "-",
     "job",
     "assignment",
@@ -38,6 +38,7 @@ const OBJECTS: [&str; 14] = [
     "photo",
     "upload",
     "questionnaire",
+    "report",
     "project",
     "shopper",
     "staff",
@@ -421,6 +422,65 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         upload_of(&app, ann_photographed, &ann_token).await,
         upload_of(&app, bob_photographed, &bob_token).await,
     );
+    // Ann's report of a job this week, handed in: QA's to review (Bob's is not).
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/questionnaires/{questionnaire}/publish"),
+            &scheduler,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let today = chrono::Utc::now().date_naive();
+    let this_week: Value = app
+        .post_json_auth(
+            "/api/v1/jobs",
+            &scheduler,
+            &json!({"project_id": project["id"], "location_id": store["id"], "code": "J6",
+                    "window_start": (today - chrono::Days::new(1)).to_string(),
+                    "window_end": (today + chrono::Days::new(5)).to_string()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/jobs/{}/assign", this_week["id"]),
+            &scheduler,
+            &json!({"shopper_id": ann}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ann_reported = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/assignments/{ann_reported}/visit"),
+            &ann_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let ago = |minutes: i64| {
+        (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let r = app
+        .put_json_auth(
+            &format!("/api/v1/assignments/{ann_reported}/report"),
+            &ann_token,
+            &json!({"answers": {"greeted": "yes"}, "visit_started_at": ago(50), "visit_ended_at": ago(30)}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/assignments/{ann_reported}/submit"),
+            &ann_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
     let batch = app
         .post_json_auth(
             "/api/v1/batches",
@@ -444,6 +504,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("media", (ann_media, bob_media)),
         ("photo", photos),
         ("questionnaire", (questionnaire, questionnaire)),
+        ("report", (ann_reported, bob_photographed)),
         (
             "project",
             (

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 /// A drive-thru questionnaire: yes/no with points, a follow-up asked only on "no", a
 /// multiple choice with points, a required number, a rating with a constraint.
-fn drive_thru(title: &str) -> Value {
+pub(crate) fn drive_thru(title: &str) -> Value {
     json!({
         "title": title,
         "sections": [
@@ -76,7 +76,7 @@ fn fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn rfc3339(minutes_ago: i64) -> String {
+pub(crate) fn rfc3339(minutes_ago: i64) -> String {
     (chrono::Utc::now() - chrono::TimeDelta::minutes(minutes_ago))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -1,0 +1,16 @@
+ALTER TABLE projects DROP COLUMN release_on_approval;
+ALTER TABLE projects DROP COLUMN revision_hours;
+ALTER TABLE projects DROP COLUMN auto_approve;
+ALTER TABLE projects DROP COLUMN review_limit_hours;
+DROP TABLE report_edits;
+DROP TABLE review_events;
+DROP INDEX reports_queue;
+ALTER TABLE reports DROP COLUMN released_at;
+ALTER TABLE reports DROP COLUMN appeal;
+ALTER TABLE reports DROP COLUMN revision_comments;
+ALTER TABLE reports DROP COLUMN revision_due;
+ALTER TABLE reports DROP COLUMN decided_by;
+ALTER TABLE reports DROP COLUMN claimed_until;
+ALTER TABLE reports DROP COLUMN claimed_by;
+ALTER TABLE reports DROP COLUMN queued_at;
+ALTER TABLE reports DROP COLUMN review;
