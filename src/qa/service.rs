@@ -113,8 +113,7 @@ pub fn claim(
         let until = now + Duration::minutes(CLAIM_MINUTES);
         if !store::claim(conn, id, user.id, until, now)? {
             return Err(review::find(conn, id)?
-                .map(|row| check_claim(&row, user, now).err())
-                .flatten()
+                .and_then(|row| check_claim(&row, user, now).err())
                 .unwrap_or_else(changed_meanwhile));
         }
         review::view(conn, user, id, now)

@@ -188,19 +188,23 @@ pub fn queue(
         .load(conn)
 }
 
+/// A queued report of a project that approves by itself: (report, state, queued at, the
+/// project's hours, whether it releases at once).
+type OverdueRow = (
+    AssignmentId,
+    Option<Review>,
+    Option<NaiveDateTime>,
+    i32,
+    bool,
+);
+
 /// Reports waiting longer than their project's limit whose project approves them by itself:
 /// (the report, its state, whether its project releases at once).
 pub fn overdue_to_approve(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(AssignmentId, Review, bool)>> {
-    let rows: Vec<(
-        AssignmentId,
-        Option<Review>,
-        Option<NaiveDateTime>,
-        i32,
-        bool,
-    )> = reports::table
+    let rows: Vec<OverdueRow> = reports::table
         .inner_join(assignments::table.inner_join(jobs::table.inner_join(projects::table)))
         .filter(reports::review.eq(Review::Queued))
         .filter(projects::auto_approve.eq(true))

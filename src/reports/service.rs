@@ -573,9 +573,9 @@ pub fn save(
         let (row, job, project) = reachable(conn, user, id, true)?;
         let state = row.state();
         let sent_back = super::review::revision_due(conn, id)?.is_some();
-        if !matches!(state, State::Accepted | State::Visited)
-            && !(state == State::Submitted && sent_back)
-        {
+        let open = matches!(state, State::Accepted | State::Visited)
+            || (state == State::Submitted && sent_back);
+        if !open {
             return Err(AppError::conflict(
                 "report_closed",
                 match state {

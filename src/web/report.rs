@@ -43,6 +43,8 @@ struct ShownReview {
     /// Every answer QA changed: the question's words, before, after, why, when.
     edits: Vec<ShownEdit>,
     may_appeal: bool,
+    /// Sent back for a revision.
+    revision: bool,
     /// The history, oldest first: what happened, when.
     events: Vec<(String, String)>,
 }
@@ -148,6 +150,7 @@ fn shown_review(
             })
             .collect(),
         may_appeal: review.may_appeal,
+        revision: review.state == Review::Revision,
         events: review
             .events
             .iter()
@@ -230,6 +233,11 @@ struct ReportPage {
 }
 
 impl ReportPage {
+    /// Sent back by QA: its own deadline stands, not the job's.
+    fn sent_back(&self) -> bool {
+        self.review.as_ref().is_some_and(|r| r.revision)
+    }
+
     /// The visit day's input bounds: the job's window.
     fn day_bounds(&self) -> String {
         format!("min=\"{}\" max=\"{}\"", self.min_day, self.max_day)
@@ -694,25 +702,6 @@ async fn save_report(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::typed_number;
-
-    #[test]
-    fn numbers_typed_with_commas_read_as_meant() {
-        for (typed, read) in [
-            ("4,5", "4.5"),
-            ("12,25", "12.25"),
-            ("1,250", "1250"),
-            ("1,250.5", "1250.5"),
-            ("1,250,000", "1250000"),
-            ("12", "12"),
-        ] {
-            assert_eq!(typed_number(typed), read, "{typed}");
-        }
-    }
-}
-
 /// The shopper's one appeal of a rejected report, in their words.
 async fn appeal(
     req: HttpRequest,
@@ -748,5 +737,24 @@ async fn appeal(
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_number;
+
+    #[test]
+    fn numbers_typed_with_commas_read_as_meant() {
+        for (typed, read) in [
+            ("4,5", "4.5"),
+            ("12,25", "12.25"),
+            ("1,250", "1250"),
+            ("1,250.5", "1250.5"),
+            ("1,250,000", "1250000"),
+            ("12", "12"),
+        ] {
+            assert_eq!(typed_number(typed), read, "{typed}");
+        }
     }
 }

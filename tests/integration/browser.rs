@@ -922,3 +922,120 @@ async fn a_scheduler_builds_a_questionnaire_on_the_page() {
     }
     app.stop().await;
 }
+
+/// A reviewer works the queue on a phone and at a desk: the queue, a report opened (held for
+/// them), sent back with a reason and a comment; the shopper reads why and what to fix on
+/// their report. Each page fits its width.
+#[actix_web::test]
+async fn a_reviewer_sends_a_report_back_and_the_shopper_reads_why() {
+    let Some(app) = spawn_app(Backend::Sqlite, "qa in a browser").await else {
+        return;
+    };
+    let dir = screenshot_dir();
+    let (_, id, ana_token, _) = crate::qa::handed_in(&app, json!({})).await;
+    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for width in [390, 1366] {
+        if width > 390 {
+            // Sent back at the first width: handed in again as it was, for the next reviewer.
+            let r = app
+                .post_json_auth(
+                    &format!("/api/v1/assignments/{id}/submit"),
+                    &ana_token,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status(), reqwest::StatusCode::OK);
+        }
+        let (_, qa_email) = crate::qa::reviewer_account(&app).await;
+        let Some(browser) = Browser::start("qa in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[("email", qa_email.as_str()), ("password", STRONG_PASSWORD)])
+            .await;
+        browser.open(&app.url("/qa/queue")).await;
+        browser
+            .screenshot(&dir.join(format!("qa-queue-{width}.png")))
+            .await;
+        browser.open(&app.url(&format!("/qa/reports/{id}"))).await;
+        let text = browser
+            .eval("return document.body.innerText", json!([]))
+            .await;
+        assert!(
+            text.as_str()
+                .unwrap()
+                .contains("It is yours for 30 minutes"),
+            "{text}"
+        );
+        browser
+            .screenshot(&dir.join(format!("qa-report-{width}.png")))
+            .await;
+        browser
+            .eval(
+                "document.getElementById('reason').value = 'Check the speed rating against the wait.';
+                 document.getElementById('comment.speed').value = 'Was it really a 4 with a 4-minute wait?';
+                 document.getElementById('reason').scrollIntoView();",
+                json!([]),
+            )
+            .await;
+        browser
+            .screenshot(&dir.join(format!("qa-decide-{width}.png")))
+            .await;
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "the report page at {width}px"
+        );
+        browser
+            .eval(
+                "document.querySelector('button[value=revise]').click()",
+                json!([]),
+            )
+            .await;
+        assert!(
+            browser
+                .until(
+                    "return location.pathname === '/qa/queue' && document.body.innerText.includes('sent back for a revision')",
+                    10
+                )
+                .await,
+            "back at the queue at {width}px: {}",
+            browser.eval("return document.body.innerText", json!([])).await
+        );
+        browser.close().await;
+
+        let Some(browser) = Browser::start("qa in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[("email", ana_email.as_str()), ("password", STRONG_PASSWORD)])
+            .await;
+        browser
+            .open(&app.url(&format!("/shopper/assignments/{id}/report")))
+            .await;
+        let text = browser
+            .eval("return document.body.innerText", json!([]))
+            .await;
+        let text = text.as_str().unwrap();
+        assert!(
+            text.contains("QA sent it back for you to fix")
+                && text.contains("Was it really a 4 with a 4-minute wait?"),
+            "{text}"
+        );
+        browser
+            .screenshot(&dir.join(format!("shopper-review-{width}.png")))
+            .await;
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "the shopper's report at {width}px"
+        );
+        browser.close().await;
+    }
+    app.stop().await;
+}

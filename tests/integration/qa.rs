@@ -10,7 +10,12 @@ use crate::helpers::*;
 use crate::reports::{drive_thru, published, rfc3339};
 
 /// A QA reviewer's token (a new admin creates the account).
-async fn reviewer(app: &TestApp) -> String {
+pub(crate) async fn reviewer(app: &TestApp) -> String {
+    reviewer_account(app).await.0
+}
+
+/// A QA reviewer: (token, email); the password is `STRONG_PASSWORD`.
+pub(crate) async fn reviewer_account(app: &TestApp) -> (String, String) {
     let admin = access(&app.admin_tokens(&unique_email("admin")).await);
     let email = unique_email("qa");
     let r = app
@@ -21,13 +26,14 @@ async fn reviewer(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    access(
+    let token = access(
         &app.login(&email, STRONG_PASSWORD)
             .await
             .json()
             .await
             .unwrap(),
-    )
+    );
+    (token, email)
 }
 
 /// The complete answers of the drive-thru questionnaire.
@@ -40,7 +46,7 @@ fn answers(wait: i64) -> Value {
 
 /// Ana's report of a job of a project with `rules`, handed in: (scheduler, assignment, Ana's
 /// token, Ben's token).
-async fn handed_in(app: &TestApp, rules: Value) -> (String, i64, String, String) {
+pub(crate) async fn handed_in(app: &TestApp, rules: Value) -> (String, i64, String, String) {
     let (scheduler, _, store, project) = setup(app, rules).await;
     published(app, &scheduler, project, drive_thru("Drive-thru")).await;
     let job = job(app, &scheduler, project, store, -1, 5).await;
@@ -467,5 +473,141 @@ async fn two_reviewers_claiming_at_once_get_one_claim() {
         a.1,
         b.1
     );
+    app.stop().await;
+}
+
+/// QA on the pages: the queue lists the report, opening it holds it for the reviewer (a second
+/// reviewer sees it held and no buttons), a revision without a reason is named beside its field
+/// with the comments kept, then sent; the shopper's report page shows where it stands, why and
+/// what to fix; rejected after resubmission, the shopper appeals on the page.
+#[tokio::test]
+async fn qa_and_the_shopper_on_the_pages() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "qa pages").await else {
+        return;
+    };
+    let (_, id, ana_token, _) = handed_in(&app, json!({})).await;
+    let (qa1, qa2) = (reviewer(&app).await, reviewer(&app).await);
+    let mut first = signed_in(&json!({ "access_token": qa1 }));
+    let mut second = signed_in(&json!({ "access_token": qa2 }));
+    let mut ana = signed_in(&json!({ "access_token": ana_token }));
+
+    let (status, html, _) = first.get(&app, "/qa/queue").await;
+    assert_eq!(status, StatusCode::OK);
+    let page = format!("/qa/reports/{id}");
+    assert!(html.contains(&format!(r#"href="{page}""#)), "{html}");
+    let (status, html, _) = first.get(&app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("It is yours for 30 minutes") && html.contains("Send back for a revision"),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let (_, held, _) = second.get(&app, &page).await;
+    assert!(
+        held.contains("Another reviewer opened this report")
+            && !held.contains(r#"value="approve""#),
+        "{held}"
+    );
+
+    let decide = format!("/qa/reports/{id}/decide");
+    let (status, html, _) = first
+        .post(
+            &app,
+            &decide,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "revise"),
+                ("comment.speed", "Was it really a 4?"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="reason-error">"#) && html.contains(r#"value="Was it really a 4?""#),
+        "{html}"
+    );
+    let (status, _, location) = first
+        .post(
+            &app,
+            &decide,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "revise"),
+                ("reason", "Check the speed rating"),
+                ("comment.speed", "Was it really a 4?"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/qa/queue"))
+    );
+
+    let report = format!("/shopper/assignments/{id}/report");
+    let (_, html, _) = ana.get(&app, &report).await;
+    assert!(
+        html.contains("QA sent it back for you to fix")
+            && html.contains("Why: Check the speed rating")
+            && html.contains("How fast was it?</strong>: Was it really a 4?"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("fieldset disabled"),
+        "the report can be changed again"
+    );
+    let (status, view) = post(
+        &app,
+        &format!("/api/v1/assignments/{id}/submit"),
+        &ana_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+
+    let (_, html, _) = first.get(&app, &page).await;
+    let csrf = csrf_field(&html);
+    let (status, _, _) = first
+        .post(
+            &app,
+            &decide,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "reject"),
+                ("reason", "The receipt is not this store's"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = ana.get(&app, &report).await;
+    assert!(
+        html.contains("QA rejected it.") && html.contains("Ask for a second look (once)"),
+        "{html}"
+    );
+    let ana_csrf = csrf_field(&html);
+    let appeal = format!("/shopper/assignments/{id}/report/appeal");
+    let (status, html, _) = ana
+        .post(&app, &appeal, &[("csrf_token", &ana_csrf), ("appeal", " ")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(r#"id="appeal-error">"#), "{html}");
+    let (status, _, _) = ana
+        .post(
+            &app,
+            &appeal,
+            &[
+                ("csrf_token", &ana_csrf),
+                ("appeal", "The mall's tills print the mall's name."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = ana.get(&app, &report).await;
+    assert!(
+        html.contains("Your appeal is in") && html.contains("a second reviewer looks at it again"),
+        "{html}"
+    );
+    let (_, html, _) = second.get(&app, "/qa/queue").await;
+    assert!(html.contains("appeal</span>"), "{html}");
     app.stop().await;
 }
