@@ -257,6 +257,26 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The report's deadline (the job's window plus the project's grace days) has passed: staff reopen it.",
     ),
     (
+        "revision_late",
+        "The report was sent back for a revision, and the revision's deadline has passed: ask QA to look at it again.",
+    ),
+    (
+        "claimed",
+        "Another reviewer opened this report and holds it for a while: it is theirs to decide.",
+    ),
+    (
+        "same_reviewer",
+        "The reviewer who rejected the report cannot decide its appeal: a different reviewer does.",
+    ),
+    (
+        "appealed_already",
+        "A shopper appeals a rejected report once; the second reviewer's decision stands.",
+    ),
+    (
+        "changed_meanwhile",
+        "The report changed while the decision was made: open it again to see where it stands.",
+    ),
+    (
         "not_visited",
         "The visit has not been reported yet: say that you made the visit, then hand the report in.",
     ),
