@@ -169,6 +169,7 @@ diesel::table! {
         note -> Nullable<Text>,
         rated_by -> BigInt,
         rated_on -> Date,
+        assignment_id -> Nullable<BigInt>,
     }
 }
 

@@ -745,6 +745,7 @@ pub const CITATIONS: &[&str] = &[
     "hero",
     "excellent_report",
     "incomplete_report",
+    "rejected_report",
 ];
 
 /// A shopper in the staff's list.

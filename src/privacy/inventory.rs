@@ -497,6 +497,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     // ratings
     plain("ratings", "id"),
     plain("ratings", "shopper_id"),
+    plain("ratings", "assignment_id"),
     personal(
         "ratings",
         "score",

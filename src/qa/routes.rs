@@ -96,10 +96,12 @@ pub async fn claim(
     moved(&state, user, path.into_inner(), service::claim).await
 }
 
-/// Approves the report (released to the client at once where its project says so). 409 with
-/// the report's state when it is not waiting for review.
+/// Approves the report (released to the client at once where its project says so), with a
+/// `rating` (1–10) for its shopper if given, or `excellent` (a rating citing
+/// `excellent_report`). 409 with the report's state when it is not waiting for review.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/approve", tag = "qa",
     params(("id" = i64, Path, description = "The report's assignment id")),
+    request_body = Decision,
     responses((status = 200, body = ReviewView),
         (status = 409, description = "Not waiting for review, or another reviewer's", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -107,9 +109,17 @@ pub async fn approve(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<AssignmentId>,
+    body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
     user.require(service::REVIEWERS)?;
-    moved(&state, user, path.into_inner(), service::approve).await
+    let decision = body.into_inner()?;
+    moved(
+        &state,
+        user,
+        path.into_inner(),
+        move |conn, user, id, now| service::approve(conn, user, id, &decision, now),
+    )
+    .await
 }
 
 /// Sends the report back to its shopper: `reason` (required), `comments` by question name, and
@@ -137,7 +147,9 @@ pub async fn revise(
     .await
 }
 
-/// Rejects the report with a `reason` (required); its shopper may appeal once.
+/// Rejects the report with a `reason` (required); its shopper may appeal once. The rejection
+/// rates the shopper (`rating`, 1 unless given, citing `rejected_report`); an appeal upheld
+/// withdraws that rating.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/reject", tag = "qa",
     params(("id" = i64, Path, description = "The report's assignment id")),
     request_body = Decision,

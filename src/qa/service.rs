@@ -93,6 +93,47 @@ pub struct Decision {
     /// A revision: hours the shopper has to hand it in again (1–168).
     #[serde(default)]
     pub hours: Option<i64>,
+    /// Approve or reject: the shopper's rating for this report, 1–10 (a rejection counts as
+    /// 1 unless given; an approval rates only when given, or when excellent).
+    #[serde(default)]
+    pub rating: Option<i32>,
+    /// Approve: an excellent report (a rating citing `excellent_report`, 10 unless given).
+    #[serde(default)]
+    pub excellent: bool,
+}
+
+/// The decision's rating, checked: 1–10.
+fn rating_of(decision: &Decision) -> AppResult<Option<i32>> {
+    match decision.rating {
+        Some(r) if !(1..=10).contains(&r) => Err(AppError::field("rating", "must be 1 to 10")),
+        other => Ok(other),
+    }
+}
+
+/// Rates the report's shopper for an outcome of it.
+fn rate_for(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+    user: &CurrentUser,
+    score: i32,
+    citation: Option<&str>,
+    note: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let assignment = assignments::find(conn, id)?.ok_or_else(not_in_review)?;
+    store::rate(
+        conn,
+        &store::OutcomeRating {
+            shopper: assignment.shopper_id,
+            assignment: id,
+            score,
+            citation,
+            note,
+            by: user.id,
+            on: now.date(),
+        },
+    )?;
+    Ok(())
 }
 
 /// Claims report `id` for the reviewer for `CLAIM_MINUTES` (opening it does this).
@@ -131,14 +172,17 @@ fn project_of(
     Ok(clients::find_project(conn, job.project_id)?)
 }
 
-/// Approves report `id`: released to the client at once when its project says so.
+/// Approves report `id`: released to the client at once when its project says so; an
+/// excellent report, or a rating given, rates its shopper.
 pub fn approve(
     conn: &mut DbConnection,
     user: &CurrentUser,
     id: AssignmentId,
+    decision: &Decision,
     now: NaiveDateTime,
 ) -> AppResult<Option<ReviewView>> {
     user.require(REVIEWERS)?;
+    let rating = rating_of(decision)?;
     write_transaction(conn, |conn| {
         let (row, review) = load(conn, id)?;
         if !Review::WAITING.contains(&review) {
@@ -147,6 +191,24 @@ pub fn approve(
         check_second_reviewer(&row, review, user)?;
         check_claim(&row, user, now)?;
         approve_now(conn, id, review, Some(user.id), now, "approved")?;
+        if review == Review::Appealed {
+            // The rejection is overturned: so is its rating.
+            store::withdraw_ratings(conn, id, "rejected_report")?;
+        }
+        if decision.excellent {
+            let note = format!("An excellent report (report {id})");
+            rate_for(
+                conn,
+                id,
+                user,
+                rating.unwrap_or(10),
+                Some("excellent_report"),
+                &note,
+                now,
+            )?;
+        } else if let Some(score) = rating {
+            rate_for(conn, id, user, score, None, &format!("Report {id}"), now)?;
+        }
         review::view(conn, user, id, now)
     })
 }
@@ -263,6 +325,7 @@ pub fn reject(
     user.require(REVIEWERS)?;
     let reason = words_of("reason", decision.reason.as_deref(), "why it is rejected")
         .map_err(|e| AppError::validation(vec![e]))?;
+    let rating = rating_of(decision)?;
     write_transaction(conn, |conn| {
         let (row, review) = load(conn, id)?;
         if !Review::WAITING.contains(&review) {
@@ -278,6 +341,19 @@ pub fn reject(
         } else {
             "rejected"
         };
+        // The rejection rates the shopper (once: an appeal refused keeps the first).
+        if review != Review::Appealed {
+            let note = format!("Report {id} rejected: {reason}");
+            rate_for(
+                conn,
+                id,
+                user,
+                rating.unwrap_or(1),
+                Some("rejected_report"),
+                &note,
+                now,
+            )?;
+        }
         review::add_event(conn, id, action, Some(user.id), Some(&reason), now)?;
         review::view(conn, user, id, now)
     })
@@ -381,7 +457,8 @@ pub struct EditRequest {
 }
 
 /// Changes one answer of report `id`, kept with who, when, before, after and why (shown to the
-/// shopper). Photos and recordings are not edited; a released report is locked.
+/// shopper). Photos and recordings are not edited. A released report's review is locked; a
+/// change to it is a correction: a new version of the report, with its reason.
 pub fn edit(
     conn: &mut DbConnection,
     user: &CurrentUser,
@@ -400,7 +477,7 @@ pub fn edit(
         let (row, review) = load(conn, id)?;
         if !matches!(
             review,
-            Review::Queued | Review::Held | Review::Appealed | Review::Approved
+            Review::Queued | Review::Held | Review::Appealed | Review::Approved | Review::Released
         ) {
             return Err(illegal(review, "be edited"));
         }
@@ -466,6 +543,11 @@ pub fn edit(
             },
             now,
         )?;
+        if review == Review::Released {
+            // After release, a correction: a new version of the report the client sees, with
+            // its reason.
+            review::add_event(conn, id, "corrected", Some(user.id), Some(&reason), now)?;
+        }
         review::view(conn, user, id, now)
     })
 }

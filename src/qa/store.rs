@@ -254,3 +254,45 @@ pub fn queue_clients(conn: &mut DbConnection) -> QueryResult<Vec<(ClientId, Stri
         .order(organizations::name.asc())
         .load(conn)
 }
+
+/// A rating that follows a review's outcome, naming the report it was for.
+pub struct OutcomeRating<'a> {
+    pub shopper: crate::ids::ShopperId,
+    pub assignment: AssignmentId,
+    pub score: i32,
+    pub citation: Option<&'a str>,
+    pub note: &'a str,
+    pub by: UserId,
+    pub on: chrono::NaiveDate,
+}
+
+pub fn rate(conn: &mut DbConnection, r: &OutcomeRating<'_>) -> QueryResult<()> {
+    use crate::db::schema::ratings;
+    diesel::insert_into(ratings::table)
+        .values((
+            ratings::shopper_id.eq(r.shopper),
+            ratings::assignment_id.eq(r.assignment),
+            ratings::score.eq(r.score),
+            ratings::citation.eq(r.citation),
+            ratings::note.eq(r.note),
+            ratings::rated_by.eq(r.by),
+            ratings::rated_on.eq(r.on),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Withdraws the report's ratings citing `citation` (a rejection overturned on appeal).
+pub fn withdraw_ratings(
+    conn: &mut DbConnection,
+    assignment: AssignmentId,
+    citation: &str,
+) -> QueryResult<usize> {
+    use crate::db::schema::ratings;
+    diesel::delete(
+        ratings::table
+            .filter(ratings::assignment_id.eq(assignment))
+            .filter(ratings::citation.eq(citation)),
+    )
+    .execute(conn)
+}

@@ -240,6 +240,35 @@ pub struct AnswerEdit {
     pub at: NaiveDateTime,
 }
 
+/// A rating QA gave with an outcome of the report: its score and what it cites.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutcomeRating {
+    /// 1–10.
+    pub score: i32,
+    /// `excellent_report`, `rejected_report`, or none.
+    pub citation: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The ratings given with the report's outcomes, oldest first.
+pub fn ratings_of(conn: &mut DbConnection, id: AssignmentId) -> QueryResult<Vec<OutcomeRating>> {
+    use crate::db::schema::ratings;
+    let rows: Vec<(i32, Option<String>, Option<String>)> = ratings::table
+        .filter(ratings::assignment_id.eq(id))
+        .order(ratings::id.asc())
+        .limit(HISTORY)
+        .select((ratings::score, ratings::citation, ratings::note))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(score, citation, note)| OutcomeRating {
+            score,
+            citation,
+            note,
+        })
+        .collect())
+}
+
 /// Where a report stands with QA: shown to its shopper and to staff.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
@@ -255,6 +284,11 @@ pub struct ReviewView {
     pub appeal: Option<String>,
     pub events: Vec<ReviewEvent>,
     pub edits: Vec<AnswerEdit>,
+    /// The ratings QA gave with the outcomes (an excellent report, a rejection), and why.
+    pub ratings: Vec<OutcomeRating>,
+    /// The report's version as released: 1, and one more for each correction after release
+    /// (each an event `corrected` with its reason); 0 before release.
+    pub version: i32,
     /// Staff only: who holds the report and until when (the shopper's answer leaves it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
@@ -286,7 +320,7 @@ pub fn view(
         .as_deref()
         .and_then(|c| serde_json::from_str(c).ok())
         .unwrap_or_default();
-    let events = events_of(conn, id, HISTORY)?
+    let events: Vec<ReviewEvent> = events_of(conn, id, HISTORY)?
         .into_iter()
         .map(|e| ReviewEvent {
             action: e.action,
@@ -316,6 +350,12 @@ pub fn view(
         }),
         _ => None,
     };
+    let ratings = ratings_of(conn, id)?;
+    let version = if state == Review::Released {
+        1 + events.iter().filter(|e| e.action == "corrected").count() as i32
+    } else {
+        0
+    };
     Ok(Some(ReviewView {
         state,
         words: state.words(),
@@ -329,6 +369,8 @@ pub fn view(
         appeal: row.appeal,
         events,
         edits,
+        ratings,
+        version,
         claim,
     }))
 }

@@ -244,7 +244,7 @@ impl ReviewPage {
     fn may_edit(&self) -> bool {
         matches!(
             self.state,
-            Review::Queued | Review::Held | Review::Appealed | Review::Approved
+            Review::Queued | Review::Held | Review::Appealed | Review::Approved | Review::Released
         )
     }
 }
@@ -441,7 +441,7 @@ async fn report_page(
 }
 
 /// The form fields of a decision.
-const DECISION_FIELDS: &[&str] = &["reason", "hours"];
+const DECISION_FIELDS: &[&str] = &["reason", "hours", "rating", "excellent"];
 
 /// An outcome chosen on the review page (`action`: approve, revise, reject, hold, release).
 async fn decide(
@@ -474,6 +474,12 @@ async fn decide(
             })
             .collect(),
         hours,
+        rating: match text("rating").map(|r| r.parse::<i32>()) {
+            Some(Ok(r)) => Some(r),
+            Some(Err(_)) => Some(0),
+            None => None,
+        },
+        excellent: sent.get("excellent").is_some_and(|v| !v.is_empty()),
     };
     let now = state.clock.naive();
     let who = user.clone();
@@ -481,7 +487,7 @@ async fn decide(
     let outcome = state
         .db
         .run(move |conn| match act.as_str() {
-            "approve" => service::approve(conn, &who, id, now),
+            "approve" => service::approve(conn, &who, id, &decision, now),
             "revise" => service::revise(conn, &who, id, &decision, now),
             "reject" => service::reject(conn, &who, id, &decision, now),
             "hold" => service::hold(conn, &who, id, &decision, now),

@@ -43,6 +43,8 @@ struct ShownReview {
     /// Every answer QA changed: the question's words, before, after, why, when.
     edits: Vec<ShownEdit>,
     may_appeal: bool,
+    /// The ratings QA gave with the outcomes, in words.
+    ratings: Vec<String>,
     /// Sent back for a revision.
     revision: bool,
     /// The history, oldest first: what happened, when.
@@ -84,6 +86,9 @@ fn event_words(action: &str) -> &'static str {
         "appeal_upheld" => "A second reviewer approved it on your appeal.",
         "appeal_refused" => "A second reviewer kept the rejection.",
         "released" => "It went to the client.",
+        "corrected" => {
+            "QA corrected an answer after it went to the client (a new version, with the reason)."
+        }
         _ => "Its review moved on.",
     }
 }
@@ -150,6 +155,20 @@ fn shown_review(
             })
             .collect(),
         may_appeal: review.may_appeal,
+        ratings: review
+            .ratings
+            .iter()
+            .map(|r| match r.citation.as_deref() {
+                Some("excellent_report") => {
+                    format!("QA rated it {} of 10: an excellent report. Thank you.", r.score)
+                }
+                Some("rejected_report") => format!(
+                    "The rejection counts as a rating of {} of 10 on your record; an appeal upheld takes it away.",
+                    r.score
+                ),
+                _ => format!("QA rated it {} of 10.", r.score),
+            })
+            .collect(),
         revision: review.state == Review::Revision,
         events: review
             .events

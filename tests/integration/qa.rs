@@ -290,6 +290,18 @@ async fn every_outcome_and_the_moves_each_state_refuses(backend: Backend) {
     // Rejected with a reason; the shopper appeals once, in words; a different reviewer decides.
     let (status, p) = act(&app, id, "reject", &qa1, json!({"reason": " "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (status, p) = act(
+        &app,
+        id,
+        "reject",
+        &qa1,
+        json!({"reason": "x", "rating": 11}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("rating"))
+    );
     let (status, review) = act(
         &app,
         id,
@@ -298,6 +310,12 @@ async fn every_outcome_and_the_moves_each_state_refuses(backend: Backend) {
         json!({"reason": "The receipt is from another store"}),
     )
     .await;
+    assert_eq!(
+        review["ratings"],
+        json!([{"score": 1, "citation": "rejected_report",
+                "note": format!("Report {id} rejected: The receipt is from another store")}]),
+        "a rejection rates the shopper, and says why"
+    );
     assert_eq!(
         (status, review["state"].as_str()),
         (StatusCode::OK, Some("rejected"))
@@ -337,11 +355,17 @@ async fn every_outcome_and_the_moves_each_state_refuses(backend: Backend) {
         (StatusCode::CONFLICT, Some("same_reviewer")),
         "{p}"
     );
-    let (status, review) = act(&app, id, "approve", &qa2, json!({})).await;
+    let (status, review) = act(&app, id, "approve", &qa2, json!({"excellent": true})).await;
     assert_eq!(status, StatusCode::OK, "{review}");
     assert_eq!(
         review["state"], "released",
         "released at once, as the project says by default"
+    );
+    assert_eq!(
+        review["ratings"],
+        json!([{"score": 10, "citation": "excellent_report",
+                "note": format!("An excellent report (report {id})")}]),
+        "the appeal upheld took the rejection's rating away; the excellent report rated it"
     );
     assert_eq!(
         actions(&review)[actions(&review).len() - 3..],
@@ -363,18 +387,23 @@ async fn every_outcome_and_the_moves_each_state_refuses(backend: Backend) {
             "{action}: {p}"
         );
     }
-    let (status, p) = post(
+    // A correction after release: a new version, with its reason.
+    assert_eq!(review["version"], 1);
+    let (status, p) = post(&app, &edits, &qa2, json!({"question": "wait", "answer": 7})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (status, corrected) = post(
         &app,
         &edits,
         &qa2,
-        json!({"question": "wait", "answer": 7, "reason": "x"}),
+        json!({"question": "wait", "answer": 7, "reason": "The drive-thru log shows 7 minutes"}),
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
     assert_eq!(
-        (status, p["state"].as_str()),
-        (StatusCode::CONFLICT, Some("released")),
-        "{p}"
+        (corrected["state"].as_str(), corrected["version"].as_i64()),
+        (Some("released"), Some(2))
     );
+    assert_eq!(actions(&corrected).last().unwrap(), "corrected");
     let (status, _) = act(&app, id, "appeal", &ana_token, json!({"text": "again"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
@@ -581,7 +610,9 @@ async fn qa_and_the_shopper_on_the_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html, _) = ana.get(&app, &report).await;
     assert!(
-        html.contains("QA rejected it.") && html.contains("Ask for a second look (once)"),
+        html.contains("QA rejected it.")
+            && html.contains("The rejection counts as a rating of 1 of 10")
+            && html.contains("Ask for a second look (once)"),
         "{html}"
     );
     let ana_csrf = csrf_field(&html);
