@@ -243,6 +243,7 @@ pub fn build_app(
                 .configure(crate::assignments::routes::routes)
                 .configure(crate::reports::routes::routes)
                 .configure(crate::qa::routes::routes)
+                .configure(crate::portal::routes::routes)
                 .configure(crate::media::routes::routes),
         )
         .configure(crate::web::routes)

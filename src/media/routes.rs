@@ -319,7 +319,9 @@ fn range_of(value: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end)))
 }
 
-/// A file of a report: its shopper's, or staff's (each read an access record). Streamed, with
+/// A file of a report: its shopper's, staff's (each read an access record), or a client
+/// reviewer's when the report is released to their client (photos as web copies and
+/// thumbnails; another file is 404). Streamed, with
 /// `Range` (206 with `Content-Range`; 416 out of bounds), never cached, never sniffed; the web
 /// copy and thumbnail inline, a recording as an attachment.
 #[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media",
@@ -335,7 +337,13 @@ pub async fn fetch(
     path: web::Path<i64>,
     query: web::Query<SizeQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Shopper, Role::Scheduler, Role::Qa, Role::Admin])?;
+    user.require(&[
+        Role::Shopper,
+        Role::Scheduler,
+        Role::Qa,
+        Role::Admin,
+        Role::ClientReviewer,
+    ])?;
     let size = Size::asked(query.size.as_deref())?;
     serve(&req, &state, user, path.into_inner(), size).await
 }

@@ -522,6 +522,26 @@ pub fn object_for(
             )?;
         }
         Role::Shopper => return Err(AppError::not_found("No file has this id.")),
+        // A client reviewer: the files of their own client's released reports, photos as web
+        // copies only; anything else is not theirs to know of.
+        Role::ClientReviewer => {
+            let job = crate::clients::store::find_job(conn, assignment.job_id)?;
+            let project = crate::clients::store::find_project(conn, job.project_id)?;
+            let released = crate::reports::review::find(conn, assignment.id)?
+                .is_some_and(|r| r.review == Some(crate::reports::review::Review::Released));
+            let photo_original = row.web_key.is_some() && size == Size::Original;
+            if user.client_id != Some(project.client_id) || !released || photo_original {
+                return Err(AppError::not_found("No file has this id."));
+            }
+            access::record(
+                conn,
+                user.id,
+                assignment.shopper_id.into(),
+                &[Category::H],
+                "a client reviewer opened a file of a released report",
+                now,
+            )?;
+        }
         _ => {
             return Err(AppError::forbidden(
                 "forbidden",

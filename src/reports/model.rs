@@ -429,6 +429,19 @@ impl Questionnaire {
     }
 
     /// The score of a report: per section and overall.
+    /// Each asked question's points given `answers`, in order: (question, earned and possible
+    /// when it counts in the score).
+    pub fn question_scores<'a>(
+        &'a self,
+        answers: &Answers,
+    ) -> Vec<(&'a Question, Option<(i64, i64)>)> {
+        let asked = self.asked(answers);
+        self.questions()
+            .filter(|q| asked.contains(&q.name))
+            .map(|q| (q, counted(q, &asked, answers)))
+            .collect()
+    }
+
     pub fn score(&self, answers: &Answers) -> Score {
         let asked = self.asked(answers);
         let mut sections = Vec::new();
@@ -436,18 +449,9 @@ impl Questionnaire {
             let mut earned = 0;
             let mut possible = 0;
             for q in &s.questions {
-                if !asked.contains(&q.name) {
-                    continue;
-                }
-                let Some(best) = best_points(q) else { continue };
-                match answers.get(&q.name) {
-                    Some(a) if a.is_not_applicable() => {}
-                    Some(a) => {
-                        earned += points_of(q, a);
-                        possible += best;
-                    }
-                    // Unanswered: possible but not earned (a required one blocks submission).
-                    None => possible += best,
+                if let Some((e, p)) = counted(q, &asked, answers) {
+                    earned += e;
+                    possible += p;
                 }
             }
             sections.push(SectionScore {
@@ -601,6 +605,21 @@ fn best_points(q: &Question) -> Option<i64> {
             (!scored.is_empty()).then(|| scored.iter().filter(|p| **p > 0).sum())
         }
         _ => None,
+    }
+}
+
+/// What question `q` counts in the score given `answers`: (earned, possible), or None when it
+/// counts neither way (not asked, no points, or "not applicable"). Unanswered: possible but
+/// not earned (a required one blocks submission).
+fn counted(q: &Question, asked: &HashSet<String>, answers: &Answers) -> Option<(i64, i64)> {
+    if !asked.contains(&q.name) {
+        return None;
+    }
+    let best = best_points(q)?;
+    match answers.get(&q.name) {
+        Some(a) if a.is_not_applicable() => None,
+        Some(a) => Some((points_of(q, a), best)),
+        None => Some((0, best)),
     }
 }
 

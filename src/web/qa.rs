@@ -279,7 +279,9 @@ async fn render_report(
             let claimed = if claim {
                 match service::claim(conn, &who, id, now) {
                     Ok(_) => None,
-                    Err(e) if e.status == StatusCode::CONFLICT => Some(e.detail),
+                    Err(e) if e.code == "claimed" => Some(e.detail),
+                    // Not waiting for review (decided, sent back, released): only read.
+                    Err(e) if e.status == StatusCode::CONFLICT => None,
                     Err(e) => return Err(e),
                 }
             } else {

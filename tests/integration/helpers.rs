@@ -182,6 +182,9 @@ pub async fn start(settings: Settings) -> TestApp {
         state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Idle connections go well before the server's keep-alive (5 s) closes them, so
+            // that a request after a long pause (a browser walk) never reuses a closed one.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         settings,
