@@ -16,6 +16,7 @@
 mod account;
 mod admin;
 mod builder;
+mod client;
 mod desk;
 mod files;
 pub mod form;
@@ -54,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     questionnaires::routes(cfg);
     builder::routes(cfg);
     qa::routes(cfg);
+    client::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

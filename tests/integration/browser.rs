@@ -1039,3 +1039,70 @@ async fn a_reviewer_sends_a_report_back_and_the_shopper_reads_why() {
     }
     app.stop().await;
 }
+
+/// A client reviewer reads the released reports on a phone and at a desk: the list and a
+/// report, each fitting its width.
+#[actix_web::test]
+async fn a_client_reviewer_reads_a_released_report() {
+    let Some(app) = spawn_app(Backend::Sqlite, "portal in a browser").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let qa = crate::qa::reviewer(&app).await;
+    let a = crate::portal::client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    crate::reports::published(
+        &app,
+        &scheduler,
+        a.2,
+        crate::reports::drive_thru("Drive-thru"),
+    )
+    .await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let answers = json!({"greeted": "no", "why_not": "Nobody at the counter for two minutes", "items": ["fries", "shake"], "wait": 4, "speed": 4});
+    let id = crate::portal::reported(
+        &app,
+        &scheduler,
+        (a.2, a.1),
+        (ana, &ana_token),
+        answers,
+        Some(&qa),
+    )
+    .await;
+    let (_, email) = crate::portal::client_reviewer_account(&app, a.0).await;
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        let Some(browser) = Browser::start("portal in a browser", width).await else {
+            return;
+        };
+        browser.open(&app.url("/signin")).await;
+        browser
+            .submit_form(&[("email", email.as_str()), ("password", STRONG_PASSWORD)])
+            .await;
+        browser.open(&app.url("/client/reports")).await;
+        browser
+            .screenshot(&dir.join(format!("client-reports-{width}.png")))
+            .await;
+        browser
+            .open(&app.url(&format!("/client/reports/{id}")))
+            .await;
+        let text = browser
+            .eval("return document.body.innerText", json!([]))
+            .await;
+        assert!(
+            text.as_str()
+                .unwrap()
+                .contains("Nobody at the counter for two minutes"),
+            "{text}"
+        );
+        browser
+            .screenshot(&dir.join(format!("client-report-{width}.png")))
+            .await;
+        assert_eq!(
+            browser.sideways().await,
+            Vec::<String>::new(),
+            "at {width}px"
+        );
+        browser.close().await;
+    }
+    app.stop().await;
+}

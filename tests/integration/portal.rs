@@ -12,7 +12,7 @@ use crate::qa::reviewer;
 use crate::reports::{drive_thru, published, rfc3339};
 
 /// A client with a store and a project, named `name`: (client, store, project).
-async fn client_with_project(
+pub(crate) async fn client_with_project(
     app: &TestApp,
     scheduler: &str,
     name: &str,
@@ -44,7 +44,7 @@ async fn client_with_project(
 
 /// The shopper's report of a job of `project` at `store`, handed in with `answers` (and
 /// approved by QA, so released, when `release`): the report's id.
-async fn reported(
+pub(crate) async fn reported(
     app: &TestApp,
     scheduler: &str,
     (project, store): (i64, i64),
@@ -86,6 +86,11 @@ async fn reported(
 
 /// A client reviewer of `client`: their token.
 async fn client_reviewer(app: &TestApp, client: i64) -> String {
+    client_reviewer_account(app, client).await.0
+}
+
+/// A client reviewer of `client`: (token, email); the password is `STRONG_PASSWORD`.
+pub(crate) async fn client_reviewer_account(app: &TestApp, client: i64) -> (String, String) {
     let admin = access(&app.admin_tokens(&unique_email("admin")).await);
     let email = unique_email("reviewer");
     let r = app
@@ -96,13 +101,14 @@ async fn client_reviewer(app: &TestApp, client: i64) -> String {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    access(
+    let token = access(
         &app.login(&email, STRONG_PASSWORD)
             .await
             .json()
             .await
             .unwrap(),
-    )
+    );
+    (token, email)
 }
 
 on_both_backends!(a_client_sees_only_its_released_reports_and_never_the_shopper);
@@ -292,5 +298,63 @@ async fn a_client_sees_only_its_released_reports_and_never_the_shopper(backend: 
         let r = app.get_auth("/api/v1/client/reports", token).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
+    app.stop().await;
+}
+
+/// The portal's pages: the list with the report and the shopper's code, the report with its
+/// answers, the CSV, and another client's report not found.
+#[tokio::test]
+async fn a_client_reviewer_reads_reports_on_the_pages() {
+    use crate::pages::signed_in;
+    let Some(app) = spawn_app(Backend::Sqlite, "portal pages").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let qa = reviewer(&app).await;
+    let a = client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    let b = client_with_project(&app, &scheduler, "Pizza Planet", "P1").await;
+    for (_, _, project) in [a, b] {
+        published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
+    }
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let answers = json!({"greeted": "yes", "items": ["fries"], "wait": 4, "speed": 4});
+    let mine = reported(
+        &app,
+        &scheduler,
+        (a.2, a.1),
+        (ana, &ana_token),
+        answers.clone(),
+        Some(&qa),
+    )
+    .await;
+    let theirs = reported(
+        &app,
+        &scheduler,
+        (b.2, b.1),
+        (ana, &ana_token),
+        answers,
+        Some(&qa),
+    )
+    .await;
+    let mut pages = signed_in(&json!({ "access_token": client_reviewer(&app, a.0).await }));
+    let (status, html, _) = pages.get(&app, "/client/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(r#"href="/client/reports/{mine}""#))
+            && !html.contains(&format!(r#"href="/client/reports/{theirs}""#))
+            && html.contains("<code>S-"),
+        "{html}"
+    );
+    let (status, html, _) = pages.get(&app, &format!("/client/reports/{mine}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Were you greeted?") && html.contains("fries"),
+        "{html}"
+    );
+    let (status, _, _) = pages.get(&app, &format!("/client/reports/{theirs}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, csv, _) = pages.get(&app, "/client/reports.csv?store=B1&").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with("report,project,store"), "{csv}");
     app.stop().await;
 }

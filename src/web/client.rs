@@ -1,0 +1,209 @@
+//! The client reviewers' pages: their own client's released reports (a list filtered by store,
+//! visit day and score, with a CSV export), one report (answers and points by section, photos,
+//! a player for recordings), shoppers shown only as a code. Client reviewers only.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{self, FormState};
+use super::session::{csrf, page_user_in};
+use super::{PageResult, Pager, StaffFrame as Frame};
+use crate::auth::Role;
+use crate::ids::AssignmentId;
+use crate::media::service::Size;
+use crate::portal::service::{self, ClientReport, ReportQuery, ReportSummary};
+use crate::routing::Routes;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "")
+        .get("/client/reports", list_page)
+        .get("/client/reports.csv", export)
+        .get("/client/reports/{id}", report_page)
+        .get("/client/media/{id}", show_file);
+}
+
+const REVIEWER: &[Role] = &[Role::ClientReviewer];
+
+/// The list's filters as typed: anything that does not read is left out.
+#[derive(Debug, Default, Deserialize)]
+struct Filters {
+    store: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    min_score: Option<String>,
+    page: Option<i64>,
+}
+
+impl Filters {
+    fn query(&self) -> ReportQuery {
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        ReportQuery {
+            store: text(&self.store),
+            from: text(&self.from).and_then(|d| d.parse().ok()),
+            to: text(&self.to).and_then(|d| d.parse().ok()),
+            min_score: text(&self.min_score).and_then(|s| s.parse().ok()),
+            max_score: None,
+            page: Some(self.page.unwrap_or(1).max(1)),
+            per_page: Some(30),
+        }
+    }
+
+    /// The filters as a query string, ending in `&`.
+    fn href(&self) -> String {
+        let q = self.query();
+        format!(
+            "store={}&from={}&to={}&min_score={}&",
+            q.store.unwrap_or_default(),
+            q.from.map(|d| d.to_string()).unwrap_or_default(),
+            q.to.map(|d| d.to_string()).unwrap_or_default(),
+            q.min_score.map(|s| s.to_string()).unwrap_or_default()
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "client_reports.html")]
+struct ListPage {
+    f: Frame,
+    items: Vec<ReportSummary>,
+    pager: Pager,
+    csv: String,
+    form: FormState,
+}
+
+async fn list_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Filters>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, REVIEWER).await?;
+    let filters = query.into_inner();
+    let q = filters.query();
+    let keys = state.auth.keys.clone();
+    let who = user.clone();
+    let list = state
+        .db
+        .run(move |conn| service::list(conn, &keys, &who, &q))
+        .await?;
+    let q = filters.query();
+    let mut values = std::collections::HashMap::new();
+    for (k, v) in [
+        ("store", q.store.clone()),
+        ("from", q.from.map(|d| d.to_string())),
+        ("to", q.to.map(|d| d.to_string())),
+        ("min_score", q.min_score.map(|s| s.to_string())),
+    ] {
+        if let Some(v) = v {
+            values.insert(k.to_string(), v);
+        }
+    }
+    let csrf = csrf(&req, &state);
+    let page = ListPage {
+        f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        pager: Pager::of(
+            &list,
+            format!("/client/reports?{}", filters.href()),
+            "reports",
+        ),
+        csv: format!("/client/reports.csv?{}", filters.href()),
+        items: list.items,
+        form: FormState::filled(values),
+    };
+    super::form_page_shown(&req, &page, false, csrf)
+}
+
+async fn export(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Filters>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, REVIEWER).await?;
+    let mut q = query.into_inner().query();
+    q.page = None;
+    q.per_page = None;
+    let keys = state.auth.keys.clone();
+    let csv = state
+        .db
+        .run(move |conn| service::export_csv(conn, &keys, &user, &q))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"reports.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(csv))
+}
+
+#[derive(Template)]
+#[template(path = "client_report.html")]
+struct ReportPage {
+    f: Frame,
+    r: ClientReport,
+}
+
+impl ReportPage {
+    /// A file link of the API as the page's copy: `/client/media/{id}?size=…`.
+    fn page_link(&self, api: &str) -> String {
+        api.replace("/api/v1/media/", "/client/media/")
+    }
+
+    fn thumb(&self, api: &str) -> String {
+        self.page_link(api).replace("size=web", "size=thumb")
+    }
+
+    fn is_photo(&self, api: &str) -> bool {
+        api.ends_with("size=web")
+    }
+
+    fn answer_words(&self, answer: &serde_json::Value) -> String {
+        super::report::answer_words(answer)
+    }
+}
+
+async fn report_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, REVIEWER).await?;
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let who = user.clone();
+    let report = state
+        .db
+        .run(move |conn| service::report(conn, &keys, &who, id))
+        .await?;
+    let csrf = csrf(&req, &state);
+    let page = ReportPage {
+        f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        r: report,
+    };
+    super::form_page_shown(&req, &page, false, csrf)
+}
+
+#[derive(Debug, Deserialize)]
+struct ShowQuery {
+    size: Option<String>,
+}
+
+/// A file of a released report, for its client's reviewer.
+async fn show_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ShowQuery>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, REVIEWER).await?;
+    let size = Size::asked(query.size.as_deref())?;
+    Ok(crate::media::routes::serve(&req, &state, user, path.into_inner(), size).await?)
+}
