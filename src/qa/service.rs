@@ -328,13 +328,21 @@ pub fn reject(
     let rating = rating_of(decision)?;
     write_transaction(conn, |conn| {
         let (row, review) = load(conn, id)?;
-        if !Review::WAITING.contains(&review) {
+        // A revision not handed in again by its deadline may be rejected too (else it would
+        // wait for ever).
+        let revision_missed =
+            review == Review::Revision && row.revision_due.is_some_and(|due| due < now);
+        if !Review::WAITING.contains(&review) && !revision_missed {
             return Err(illegal(review, "be rejected"));
         }
         check_second_reviewer(&row, review, user)?;
         check_claim(&row, user, now)?;
         if !store::decide(conn, id, review, Review::Rejected, Some(user.id), None)? {
             return Err(changed_meanwhile());
+        }
+        if revision_missed {
+            // The draft it had become is closed: what was handed in before stands.
+            store::close_draft(conn, id)?;
         }
         let action = if review == Review::Appealed {
             "appeal_refused"

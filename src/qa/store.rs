@@ -95,6 +95,14 @@ pub fn send_back(
     .map(|n| n == 1)
 }
 
+/// Closes a report sent back and never handed in again (rejected): no longer a draft.
+pub fn close_draft(conn: &mut DbConnection, id: AssignmentId) -> QueryResult<()> {
+    diesel::update(reports::table.filter(reports::assignment_id.eq(id)))
+        .set(reports::status.eq(ReportStatus::Submitted))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Replaces the answers QA edited (the report's review unchanged).
 pub fn set_answers(conn: &mut DbConnection, id: AssignmentId, answers: &str) -> QueryResult<()> {
     diesel::update(reports::table.filter(reports::assignment_id.eq(id)))

@@ -215,6 +215,8 @@ struct ReviewPage {
     words: &'static str,
     /// Whether this reviewer may decide now (it is theirs, or nobody's).
     mine: bool,
+    /// Sent back, and not handed in again by its deadline: QA may reject it.
+    revision_missed: bool,
     /// Another reviewer's claim, in words.
     held_by_other: Option<String>,
     visit: String,
@@ -365,6 +367,7 @@ async fn render_report(
         state: review.state,
         words: review.state.words(),
         mine,
+        revision_missed: review.revision_due.is_some_and(|due| due < now),
         held_by_other,
         visit: match (view.visit_started_at, view.visit_ended_at) {
             (Some(a), Some(b)) => format!(

@@ -642,3 +642,78 @@ async fn qa_and_the_shopper_on_the_pages() {
     assert!(html.contains("appeal</span>"), "{html}");
     app.stop().await;
 }
+
+/// A revision not handed in again by its deadline: the shopper is told it is late, and QA may
+/// reject the report (it would otherwise wait for ever); it is closed, no longer a draft.
+#[tokio::test]
+async fn a_revision_missed_can_be_rejected() {
+    let Some(app) = spawn_app(Backend::Sqlite, "qa revision missed").await else {
+        return;
+    };
+    let (_, id, ana_token, _) = handed_in(&app, json!({})).await;
+    let (qa, qa_email) = reviewer_account(&app).await;
+    let (status, _) = act(
+        &app,
+        id,
+        "revise",
+        &qa,
+        json!({"reason": "Add the receipt", "hours": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, p) = act(&app, id, "reject", &qa, json!({"reason": "Never fixed"})).await;
+    assert_eq!(
+        (status, p["state"].as_str()),
+        (StatusCode::CONFLICT, Some("revision")),
+        "not before its deadline: {p}"
+    );
+    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"].clone();
+    app.state
+        .clock
+        .advance(chrono::TimeDelta::hours(2))
+        .unwrap();
+    let login = |email: String| {
+        let app = &app;
+        async move {
+            access(
+                &app.login(&email, STRONG_PASSWORD)
+                    .await
+                    .json()
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let ana_token = login(ana_email.as_str().unwrap().to_string()).await;
+    let qa = login(qa_email).await;
+    let r = app
+        .put_json_auth(
+            &format!("/api/v1/assignments/{id}/report"),
+            &ana_token,
+            &answers(4),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(problem(r).await["code"], "revision_late");
+    let mut page = crate::pages::signed_in(&json!({ "access_token": qa }));
+    let (_, html, _) = page.get(&app, &format!("/qa/reports/{id}")).await;
+    assert!(
+        html.contains("The revision is late") && html.contains(r#"value="reject""#),
+        "{html}"
+    );
+    let (status, review) = act(&app, id, "reject", &qa, json!({"reason": "Never fixed"})).await;
+    assert_eq!(
+        (status, review["state"].as_str()),
+        (StatusCode::OK, Some("rejected")),
+        "{review}"
+    );
+    let mine = get_json(
+        &app,
+        &format!("/api/v1/assignments/{id}/report"),
+        &ana_token,
+    )
+    .await;
+    assert_eq!(mine["status"], "submitted", "closed, no longer a draft");
+    assert_eq!(mine["review"]["may_appeal"], true);
+    app.stop().await;
+}
