@@ -186,16 +186,13 @@ fn summary(
     }
 }
 
-/// The client's released reports, newest first, filtered by store, visit day and score.
-pub fn list(
+/// The client's released reports the filters keep, newest first, each with its score.
+fn matching(
     conn: &mut DbConnection,
-    keys: &Keys,
-    user: &CurrentUser,
+    client: ClientId,
     query: &ReportQuery,
-) -> AppResult<Paged<ReportSummary>> {
-    let client = client_of(user)?;
-    let page = PageRequest::parse(query.page, query.per_page)?;
-    let mut items = Vec::new();
+) -> AppResult<Vec<(Released, crate::reports::Score)>> {
+    let mut kept = Vec::new();
     for row in released_of(conn, client, None)? {
         if query
             .store
@@ -218,13 +215,27 @@ pub fn list(
         {
             continue;
         }
-        items.push(summary(keys, client, &row, score.earned, score.possible));
+        kept.push((row, score));
     }
-    let total = items.len() as i64;
-    let items = items
-        .into_iter()
+    Ok(kept)
+}
+
+/// The client's released reports, newest first, filtered by store, visit day and score.
+pub fn list(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    user: &CurrentUser,
+    query: &ReportQuery,
+) -> AppResult<Paged<ReportSummary>> {
+    let client = client_of(user)?;
+    let page = PageRequest::parse(query.page, query.per_page)?;
+    let kept = matching(conn, client, query)?;
+    let total = kept.len() as i64;
+    let items = kept
+        .iter()
         .skip(usize::try_from(page.offset()).unwrap_or(0))
         .take(usize::try_from(page.limit()).unwrap_or(0))
+        .map(|(row, score)| summary(keys, client, row, score.earned, score.possible))
         .collect();
     Ok(Paged::new(items, page, total))
 }
@@ -290,7 +301,18 @@ pub fn report(
         .into_iter()
         .next()
         .ok_or_else(not_found)?;
-    let (q, answers) = scored(conn, &row)?;
+    client_report(conn, keys, client, &row)
+}
+
+/// A released report of `client`, whole.
+fn client_report(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    client: ClientId,
+    row: &Released,
+) -> AppResult<ClientReport> {
+    let id = row.assignment_id;
+    let (q, answers) = scored(conn, row)?;
     let score = q.score(&answers);
     let points: BTreeMap<String, Option<(i64, i64)>> = q
         .question_scores(&answers)
@@ -354,7 +376,7 @@ pub fn report(
         })
         .collect();
     Ok(ClientReport {
-        summary: summary(keys, client, &row, score.earned, score.possible),
+        summary: summary(keys, client, row, score.earned, score.possible),
         title: q.doc.title.clone(),
         sections,
         version: 1 + corrections.len() as i32,
@@ -379,10 +401,7 @@ pub fn export_csv(
     user: &CurrentUser,
     query: &ReportQuery,
 ) -> AppResult<String> {
-    client_of(user)?;
-    let mut all = query.clone();
-    all.page = Some(1);
-    all.per_page = Some(100);
+    let client = client_of(user)?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "report",
@@ -398,45 +417,37 @@ pub fn export_csv(
     ];
     out.write_record(header)
         .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
-    let mut page = 1;
-    loop {
-        all.page = Some(page);
-        let list = list(conn, keys, user, &all)?;
-        for item in &list.items {
-            let full = report(conn, keys, user, item.id)?;
-            for s in &full.sections {
-                for a in &s.answers {
-                    let answer = match &a.answer {
-                        serde_json::Value::String(t) => t.clone(),
-                        serde_json::Value::Array(v) => v
-                            .iter()
-                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                    let row = [
-                        item.id.to_string(),
-                        item.project.clone(),
-                        item.store.code.clone(),
-                        item.visited_on.map(|d| d.to_string()).unwrap_or_default(),
-                        item.shopper.clone(),
-                        s.title.clone(),
-                        a.label.clone(),
-                        answer,
-                        a.earned.map(|e| e.to_string()).unwrap_or_default(),
-                        a.possible.map(|p| p.to_string()).unwrap_or_default(),
-                    ];
-                    out.write_record(row.iter().map(|c| neutral(c)))
-                        .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
-                }
+    for (row, _) in matching(conn, client, query)? {
+        let full = client_report(conn, keys, client, &row)?;
+        let item = &full.summary;
+        for s in &full.sections {
+            for a in &s.answers {
+                let answer = match &a.answer {
+                    serde_json::Value::String(t) => t.clone(),
+                    serde_json::Value::Array(v) => v
+                        .iter()
+                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                let cells = [
+                    item.id.to_string(),
+                    item.project.clone(),
+                    item.store.code.clone(),
+                    item.visited_on.map(|d| d.to_string()).unwrap_or_default(),
+                    item.shopper.clone(),
+                    s.title.clone(),
+                    a.label.clone(),
+                    answer,
+                    a.earned.map(|e| e.to_string()).unwrap_or_default(),
+                    a.possible.map(|p| p.to_string()).unwrap_or_default(),
+                ];
+                out.write_record(cells.iter().map(|c| neutral(c)))
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
             }
         }
-        if page >= list.pages {
-            break;
-        }
-        page += 1;
     }
     let bytes = out
         .into_inner()

@@ -57,6 +57,29 @@ where
     shown(view)
 }
 
+/// A decision (`approve`, `revise`, `reject`, `hold`) on report `id`, its body read as a
+/// [`Decision`].
+async fn decided(
+    state: &AppState,
+    user: CurrentUser,
+    id: AssignmentId,
+    body: ApiJson<Decision>,
+    decide: fn(
+        &mut DbConnection,
+        &CurrentUser,
+        AssignmentId,
+        &Decision,
+        chrono::NaiveDateTime,
+    ) -> AppResult<Option<ReviewView>>,
+) -> AppResult<HttpResponse> {
+    user.require(service::REVIEWERS)?;
+    let decision = body.into_inner()?;
+    moved(state, user, id, move |conn, user, id, now| {
+        decide(conn, user, id, &decision, now)
+    })
+    .await
+}
+
 /// QA's queue: reports waiting for review, oldest first, each with its proof-of-visit flags,
 /// how long it has waited (and whether longer than its project allows), an appeal marked, and
 /// who has it open. Filter by client, project and flag.
@@ -111,15 +134,7 @@ pub async fn approve(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    user.require(service::REVIEWERS)?;
-    let decision = body.into_inner()?;
-    moved(
-        &state,
-        user,
-        path.into_inner(),
-        move |conn, user, id, now| service::approve(conn, user, id, &decision, now),
-    )
-    .await
+    decided(&state, user, path.into_inner(), body, service::approve).await
 }
 
 /// Sends the report back to its shopper: `reason` (required), `comments` by question name, and
@@ -136,15 +151,7 @@ pub async fn revise(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    user.require(service::REVIEWERS)?;
-    let decision = body.into_inner()?;
-    moved(
-        &state,
-        user,
-        path.into_inner(),
-        move |conn, user, id, now| service::revise(conn, user, id, &decision, now),
-    )
-    .await
+    decided(&state, user, path.into_inner(), body, service::revise).await
 }
 
 /// Rejects the report with a `reason` (required); its shopper may appeal once. The rejection
@@ -162,15 +169,7 @@ pub async fn reject(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    user.require(service::REVIEWERS)?;
-    let decision = body.into_inner()?;
-    moved(
-        &state,
-        user,
-        path.into_inner(),
-        move |conn, user, id, now| service::reject(conn, user, id, &decision, now),
-    )
-    .await
+    decided(&state, user, path.into_inner(), body, service::reject).await
 }
 
 /// Puts the report on hold with a `reason` (required); it stays in the queue.
@@ -186,15 +185,7 @@ pub async fn hold(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    user.require(service::REVIEWERS)?;
-    let decision = body.into_inner()?;
-    moved(
-        &state,
-        user,
-        path.into_inner(),
-        move |conn, user, id, now| service::hold(conn, user, id, &decision, now),
-    )
-    .await
+    decided(&state, user, path.into_inner(), body, service::hold).await
 }
 
 /// Releases an approved report to the client (a project that releases by hand).

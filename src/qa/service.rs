@@ -161,6 +161,17 @@ pub fn claim(
     })
 }
 
+/// The questionnaire version report `id` is on.
+pub fn questionnaire_of(
+    conn: &mut DbConnection,
+    id: AssignmentId,
+) -> AppResult<crate::reports::Questionnaire> {
+    let report = crate::reports::store::find_report(conn, id)?.ok_or_else(not_in_review)?;
+    let version = crate::reports::store::find_questionnaire(conn, report.questionnaire_id)?
+        .ok_or_else(not_in_review)?;
+    crate::reports::service::document(&version)
+}
+
 /// The project of report `id`: whether it releases approved reports at once, and the hours a
 /// revision takes.
 fn project_of(
@@ -260,10 +271,7 @@ pub fn revise(
         }
         check_claim(&row, user, now)?;
         let project = project_of(conn, id)?;
-        let report = crate::reports::store::find_report(conn, id)?.ok_or_else(not_in_review)?;
-        let version = crate::reports::store::find_questionnaire(conn, report.questionnaire_id)?
-            .ok_or_else(not_in_review)?;
-        let questionnaire = crate::reports::service::document(&version)?;
+        let questionnaire = questionnaire_of(conn, id)?;
         let mut errors = Vec::new();
         let reason = words_of(
             "reason",
@@ -490,10 +498,7 @@ pub fn edit(
             return Err(illegal(review, "be edited"));
         }
         check_claim(&row, user, now)?;
-        let report = crate::reports::store::find_report(conn, id)?.ok_or_else(not_in_review)?;
-        let version = crate::reports::store::find_questionnaire(conn, report.questionnaire_id)?
-            .ok_or_else(not_in_review)?;
-        let q = crate::reports::service::document(&version)?;
+        let q = questionnaire_of(conn, id)?;
         let question = q.question(&request.question).ok_or_else(|| {
             AppError::field(
                 "question",

@@ -12,7 +12,6 @@ use super::session::{csrf, page_user_in};
 use super::{PageResult, Pager, StaffFrame as Frame};
 use crate::auth::Role;
 use crate::ids::AssignmentId;
-use crate::media::service::Size;
 use crate::portal::service::{self, ClientReport, ReportQuery, ReportSummary};
 use crate::routing::Routes;
 use crate::state::AppState;
@@ -191,19 +190,12 @@ async fn report_page(
     super::form_page_shown(&req, &page, false, csrf)
 }
 
-#[derive(Debug, Deserialize)]
-struct ShowQuery {
-    size: Option<String>,
-}
-
 /// A file of a released report, for its client's reviewer.
 async fn show_file(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    query: web::Query<ShowQuery>,
+    query: web::Query<super::files::ShowQuery>,
 ) -> PageResult {
-    let user = page_user_in(&req, &state, REVIEWER).await?;
-    let size = Size::asked(query.size.as_deref())?;
-    Ok(crate::media::routes::serve(&req, &state, user, path.into_inner(), size).await?)
+    super::files::show_copy(&req, &state, REVIEWER, path.into_inner(), &query).await
 }

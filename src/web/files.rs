@@ -157,8 +157,9 @@ async fn remove_file(
     }
 }
 
+/// `?size=` of a file's page copy.
 #[derive(Deserialize)]
-struct ShowQuery {
+pub(super) struct ShowQuery {
     size: Option<String>,
 }
 
@@ -170,9 +171,21 @@ async fn show_file(
     path: web::Path<i64>,
     query: web::Query<ShowQuery>,
 ) -> PageResult {
-    let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
+    show_copy(&req, &state, &[Role::Shopper], path.into_inner(), &query).await
+}
+
+/// File `id` in the size asked, for a visitor of one of `roles` (what each role may see of
+/// it, `media::service::object_for` decides): the shopper's, QA's and the client's pages.
+pub(super) async fn show_copy(
+    req: &HttpRequest,
+    state: &AppState,
+    roles: &[Role],
+    id: i64,
+    query: &ShowQuery,
+) -> PageResult {
+    let user = page_user_in(req, state, roles).await?;
     let size = Size::asked(query.size.as_deref())?;
-    Ok(serve(&req, &state, user, path.into_inner(), size).await?)
+    Ok(serve(req, state, user, id, size).await?)
 }
 
 /// The page's script sends its form token in `X-CSRF-Token`.

@@ -17,7 +17,6 @@ use super::{PageResult, Pager, StaffFrame as Frame};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::ids::{AssignmentId, ClientId, ProjectId};
-use crate::media::service::Size;
 use crate::paging::PageRequest;
 use crate::qa::service::{self, Decision, EditRequest, QueueQuery, REVIEWERS};
 use crate::reports::QuestionKind;
@@ -577,14 +576,8 @@ async fn edit(
     let outcome = state
         .db
         .run(move |conn| {
-            let report = crate::reports::service::report(conn, &who, id, now)?;
-            let kind = report
-                .questionnaire
-                .document
-                .sections
-                .iter()
-                .flat_map(|s| s.questions.iter())
-                .find(|q| q.name == question)
+            let kind = service::questionnaire_of(conn, id)?
+                .question(&question)
                 .map_or(QuestionKind::Text, |q| q.kind);
             let request = EditRequest {
                 question,
@@ -614,21 +607,14 @@ async fn edit(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ShowQuery {
-    size: Option<String>,
-}
-
 /// A copy of a report's file for the reviewer (each view an access record).
 async fn show_file(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    query: web::Query<ShowQuery>,
+    query: web::Query<super::files::ShowQuery>,
 ) -> PageResult {
-    let user = page_user_in(&req, &state, REVIEWERS).await?;
-    let size = Size::asked(query.size.as_deref())?;
-    Ok(crate::media::routes::serve(&req, &state, user, path.into_inner(), size).await?)
+    super::files::show_copy(&req, &state, REVIEWERS, path.into_inner(), &query).await
 }
 
 #[cfg(test)]

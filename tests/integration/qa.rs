@@ -138,6 +138,19 @@ async fn every_outcome_and_the_moves_each_state_refuses(backend: Backend) {
     let r = app
         .get_auth("/api/v1/qa/queue?flag=duplicate_receipt", &qa1)
         .await;
+    // Bad queries are named: an unknown or unreadable parameter (400), a page size out of
+    // range (422).
+    for (bad, status) in [
+        ("/api/v1/qa/queue?sort=newest", StatusCode::BAD_REQUEST),
+        ("/api/v1/qa/queue?project_id=x", StatusCode::BAD_REQUEST),
+        (
+            "/api/v1/qa/queue?per_page=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = app.get_auth(bad, &qa1).await;
+        assert_eq!(r.status(), status, "{bad}");
+    }
     let none: Value = r.json().await.unwrap();
     assert_eq!(none["total"], 0, "{none}");
 
