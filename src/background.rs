@@ -52,12 +52,22 @@ pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
         // where the project says so.
         match state
             .db
-            .run(move |conn| crate::qa::service::approve_overdue(conn, now))
+            .run(move |conn| crate::pay::service::approve_overdue(conn, now))
             .await
         {
             Ok(0) => {}
             Ok(approved) => tracing::info!(approved, "overdue reports approved by themselves"),
             Err(e) => tracing::warn!(error = ?e, "approving overdue reports failed"),
+        }
+        // Pay lines whose reports can no longer be disputed: owed from now on.
+        match state
+            .db
+            .run(move |conn| crate::pay::service::mature(conn, now))
+            .await
+        {
+            Ok(0) => {}
+            Ok(owed) => tracing::info!(owed, "pay lines past their dispute days"),
+            Err(e) => tracing::warn!(error = ?e, "maturing pay lines failed"),
         }
         round += 1;
         tokio::select! {

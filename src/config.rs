@@ -332,6 +332,45 @@ pub struct Settings {
     pub distance_unit: crate::units::DistanceUnit,
     /// The zone staff pages show times in; shoppers see their own, stores keep theirs.
     pub time_zone: chrono_tz::Tz,
+    /// The weekday payout runs are made: a shopper's expected pay date falls on it.
+    pub payout_weekday: chrono::Weekday,
+    /// What the job board's estimated pay counts for the round trip to a store.
+    pub travel: TravelCosts,
+}
+
+/// The cost of driving to a store and back, for the job board's estimated pay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TravelCosts {
+    /// Cents per mile driven.
+    pub mile_cents: i64,
+    /// Average speed, miles per hour.
+    pub mph: f64,
+}
+
+impl Default for TravelCosts {
+    fn default() -> Self {
+        Self {
+            mile_cents: 70,
+            mph: 30.0,
+        }
+    }
+}
+
+/// A weekday as written in a setting: `mon` … `sun` or the full English name.
+fn parse_weekday(v: &str) -> Option<chrono::Weekday> {
+    const DAYS: [(&str, &str, chrono::Weekday); 7] = [
+        ("mon", "monday", chrono::Weekday::Mon),
+        ("tue", "tuesday", chrono::Weekday::Tue),
+        ("wed", "wednesday", chrono::Weekday::Wed),
+        ("thu", "thursday", chrono::Weekday::Thu),
+        ("fri", "friday", chrono::Weekday::Fri),
+        ("sat", "saturday", chrono::Weekday::Sat),
+        ("sun", "sunday", chrono::Weekday::Sun),
+    ];
+    let v = v.trim().to_ascii_lowercase();
+    DAYS.iter()
+        .find(|(short, long, _)| v == *short || v == *long)
+        .map(|(_, _, day)| *day)
 }
 
 /// What an application must hold to be approved without a staff review.
@@ -421,6 +460,9 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_AUTO_APPROVE",
     "INCOGNITO_GEOCODER_URL",
     "INCOGNITO_DISTANCE_UNIT",
+    "INCOGNITO_PAYOUT_WEEKDAY",
+    "INCOGNITO_PAY_MILE_CENTS",
+    "INCOGNITO_PAY_TRAVEL_MPH",
     "INCOGNITO_TIME_ZONE",
 ];
 
@@ -466,6 +508,8 @@ impl Settings {
             geocoder_url: None,
             distance_unit: crate::units::DistanceUnit::Mi,
             time_zone: crate::zones::DEFAULT,
+            payout_weekday: chrono::Weekday::Fri,
+            travel: TravelCosts::default(),
             metrics_bind: None,
             bind,
             data_dir,
@@ -585,6 +629,21 @@ impl Settings {
                     format!("`{v}` is not a time zone: use a name such as America/Chicago"),
                 )
             })?;
+        }
+        if let Some(v) = get("INCOGNITO_PAYOUT_WEEKDAY") {
+            s.payout_weekday = parse_weekday(v).ok_or_else(|| {
+                SettingError::new(
+                    "INCOGNITO_PAYOUT_WEEKDAY",
+                    format!("`{v}` is not a weekday: use mon, tue, wed, thu, fri, sat or sun"),
+                )
+            })?;
+        }
+        if let Some(v) = get("INCOGNITO_PAY_MILE_CENTS") {
+            s.travel.mile_cents = parse_number("INCOGNITO_PAY_MILE_CENTS", v, 0, 1000)?;
+        }
+        if let Some(v) = get("INCOGNITO_PAY_TRAVEL_MPH") {
+            let mph: u32 = parse_number("INCOGNITO_PAY_TRAVEL_MPH", v, 5, 80)?;
+            s.travel.mph = f64::from(mph);
         }
         if let Some(v) = get("INCOGNITO_AUTO_APPROVE") {
             s.auto_approve = ApprovalRule::parse_setting(v)
@@ -946,6 +1005,9 @@ mod tests {
             ("INCOGNITO_GEOCODER_URL", "ftp://geo"),
             ("INCOGNITO_DISTANCE_UNIT", "miles"),
             ("INCOGNITO_TIME_ZONE", "Central"),
+            ("INCOGNITO_PAYOUT_WEEKDAY", "payday"),
+            ("INCOGNITO_PAY_MILE_CENTS", "0.7"),
+            ("INCOGNITO_PAY_TRAVEL_MPH", "200"),
             ("INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT", "0"),
             ("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR", "lots"),
             ("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", "0"),

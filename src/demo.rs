@@ -258,6 +258,8 @@ impl Demo<'_> {
                 auto_approve: false,
                 revision_hours: None,
                 release_on_approval: None,
+                dispute_days: None,
+                visit_minutes: None,
             };
             let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
             // Each project's questionnaire, published, so that reports can be filled in.

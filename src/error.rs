@@ -257,6 +257,14 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The report's deadline (the job's window plus the project's grace days) has passed: staff reopen it.",
     ),
     (
+        "nothing_to_pay",
+        "A payout run found nothing owed: every approved line is in a payout already, and pending lines wait for their reports' dispute days.",
+    ),
+    (
+        "paid_already",
+        "The payout was marked paid already; its lines are paid.",
+    ),
+    (
         "revision_late",
         "The report was sent back for a revision, and the revision's deadline has passed: ask QA to look at it again.",
     ),

@@ -135,6 +135,14 @@ id_type!(
     /// A questionnaire version's id.
     QuestionnaireId
 );
+id_type!(
+    /// A ledger line's id.
+    LedgerLineId
+);
+id_type!(
+    /// A payout run's id.
+    PayoutId
+);
 
 impl From<UserId> for ShopperId {
     fn from(user: UserId) -> Self {

@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod paging;
 pub mod panel;
+pub mod pay;
 pub mod portal;
 pub mod privacy;
 pub mod qa;

@@ -333,6 +333,12 @@ pub struct ProjectInput {
     /// QA: an approved report goes to the client at once (true when left out), or when QA
     /// releases it.
     pub release_on_approval: Option<bool>,
+    /// Pay: days after release a client may dispute a report (0–90; 7 when left out); its
+    /// shopper's pay waits meanwhile.
+    pub dispute_days: Option<i32>,
+    /// Pay: minutes a visit takes, for the job board's estimated pay per hour (5–480; 30 when
+    /// left out).
+    pub visit_minutes: Option<i32>,
 }
 
 impl ProjectInput {
@@ -382,6 +388,8 @@ pub struct ProjectRow {
     pub auto_approve: bool,
     pub revision_hours: i32,
     pub release_on_approval: bool,
+    pub dispute_days: i32,
+    pub visit_minutes: i32,
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

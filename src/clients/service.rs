@@ -515,6 +515,12 @@ pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
     {
         errors.push(FieldError::new("revision_hours", "must be 1 to 168 hours"));
     }
+    if input.dispute_days.is_some_and(|d| !(0..=90).contains(&d)) {
+        errors.push(FieldError::new("dispute_days", "must be 0 to 90 days"));
+    }
+    if input.visit_minutes.is_some_and(|m| !(5..=480).contains(&m)) {
+        errors.push(FieldError::new("visit_minutes", "must be 5 to 480 minutes"));
+    }
     errors
 }
 
@@ -562,6 +568,8 @@ pub fn create_project(
                 auto_approve: input.auto_approve,
                 revision_hours: input.revision_hours.unwrap_or(24),
                 release_on_approval: input.release_on_approval.unwrap_or(true),
+                dispute_days: input.dispute_days.unwrap_or(7),
+                visit_minutes: input.visit_minutes.unwrap_or(30),
             },
             now,
         )?;

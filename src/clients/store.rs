@@ -502,6 +502,8 @@ pub struct NewProject<'a> {
     pub auto_approve: bool,
     pub revision_hours: i32,
     pub release_on_approval: bool,
+    pub dispute_days: i32,
+    pub visit_minutes: i32,
 }
 
 pub fn insert_project(
@@ -541,6 +543,10 @@ pub fn insert_project(
                 projects::auto_approve.eq(p.auto_approve),
                 projects::revision_hours.eq(p.revision_hours),
                 projects::release_on_approval.eq(p.release_on_approval),
+            ),
+            (
+                projects::dispute_days.eq(p.dispute_days),
+                projects::visit_minutes.eq(p.visit_minutes),
             ),
         ))
         .returning(projects::id)

@@ -265,6 +265,8 @@ diesel::table! {
         auto_approve -> Bool,
         revision_hours -> Integer,
         release_on_approval -> Bool,
+        dispute_days -> Integer,
+        visit_minutes -> Integer,
     }
 }
 
@@ -497,6 +499,52 @@ diesel::joinable!(reports -> assignments (assignment_id));
 diesel::joinable!(review_events -> assignments (assignment_id));
 diesel::joinable!(report_edits -> assignments (assignment_id));
 
+diesel::table! {
+    disputes (assignment_id) {
+        assignment_id -> BigInt,
+        client_id -> BigInt,
+        raised_by -> Nullable<BigInt>,
+        reason -> Text,
+        raised_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        payees -> Integer,
+        total_cents -> BigInt,
+        paid_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ledger_lines (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        shopper_id -> BigInt,
+        client_id -> BigInt,
+        kind -> Text,
+        amount_cents -> BigInt,
+        state -> Text,
+        note -> Nullable<Text>,
+        earned_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        payout_id -> Nullable<BigInt>,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(ledger_lines -> payouts (payout_id));
+diesel::joinable!(ledger_lines -> shoppers (shopper_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -532,4 +580,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     review_events,
     report_edits,
+    disputes,
+    payouts,
+    ledger_lines,
 );

@@ -145,6 +145,7 @@ const fn plain(table: &'static str, column: &'static str) -> ColumnEntry {
 
 const ACCOUNT_LIFETIME: &str = "while the account exists; deleted with it";
 const REPORT_LIFETIME: &str = "while the shopper is on the panel, and for the client as long as its contract keeps reports (pseudonymous to the client); deleted with the account";
+const PAY_RECORDS: &str = "while the shopper is on the panel, then as long as tax law requires pay records (7 years after the year paid); kept after an account is deleted, and used for nothing else";
 const PANEL_LIFETIME: &str =
     "while the shopper is on the panel; deleted with the account (or when the shopper asks)";
 
@@ -658,6 +659,8 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("projects", "auto_approve"),
     plain("projects", "revision_hours"),
     plain("projects", "release_on_approval"),
+    plain("projects", "dispute_days"),
+    plain("projects", "visit_minutes"),
     plain("jobs", "id"),
     plain("jobs", "project_id"),
     plain("jobs", "location_id"),
@@ -855,6 +858,103 @@ pub const INVENTORY: &[ColumnEntry] = &[
         Category::I,
         "show the shopper when QA changed their answer",
         REPORT_LIFETIME,
+    ),
+    // disputes: a client's dispute of a released report, and QA's answer, shown to the shopper
+    plain("disputes", "assignment_id"),
+    plain("disputes", "client_id"),
+    plain("disputes", "raised_by"),
+    personal(
+        "disputes",
+        "reason",
+        Category::I,
+        "tell QA and the shopper what the client disputes in the shopper's report",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "disputes",
+        "raised_at",
+        Category::I,
+        "know whether the dispute came within the project's dispute days",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "disputes",
+        "outcome",
+        Category::I,
+        "tell the shopper whether the client's dispute was upheld (and their pay for it withheld)",
+        REPORT_LIFETIME,
+    ),
+    personal(
+        "disputes",
+        "answer",
+        Category::I,
+        "tell the client and the shopper why QA upheld or dismissed the dispute",
+        REPORT_LIFETIME,
+    ),
+    plain("disputes", "answered_by"),
+    plain("disputes", "answered_at"),
+    // payouts: a run of payments (amounts per shopper are in ledger_lines)
+    plain("payouts", "id"),
+    plain("payouts", "created_at"),
+    plain("payouts", "created_by"),
+    plain("payouts", "payees"),
+    plain("payouts", "total_cents"),
+    plain("payouts", "paid_at"),
+    plain("payouts", "paid_by"),
+    // ledger_lines: what each assignment earned its shopper
+    plain("ledger_lines", "id"),
+    plain("ledger_lines", "assignment_id"),
+    plain("ledger_lines", "shopper_id"),
+    plain("ledger_lines", "client_id"),
+    personal(
+        "ledger_lines",
+        "kind",
+        Category::D,
+        "pay the shopper each part of what an assignment earned (fee, bonus, reimbursement)",
+        PAY_RECORDS,
+    ),
+    personal(
+        "ledger_lines",
+        "amount_cents",
+        Category::D,
+        "pay the shopper, and report a year's pay for tax",
+        PAY_RECORDS,
+    ),
+    personal(
+        "ledger_lines",
+        "state",
+        Category::D,
+        "show the shopper whether a line is pending, owed, paid or withheld",
+        PAY_RECORDS,
+    ),
+    personal(
+        "ledger_lines",
+        "note",
+        Category::D,
+        "tell the shopper why a line was withheld",
+        PAY_RECORDS,
+    ),
+    personal(
+        "ledger_lines",
+        "earned_at",
+        Category::D,
+        "show the shopper when a line was earned, and when it may be paid",
+        PAY_RECORDS,
+    ),
+    personal(
+        "ledger_lines",
+        "approved_at",
+        Category::D,
+        "show the shopper when a line became owed",
+        PAY_RECORDS,
+    ),
+    plain("ledger_lines", "payout_id"),
+    personal(
+        "ledger_lines",
+        "paid_at",
+        Category::D,
+        "show the shopper when they were paid, and total a year's pay for tax",
+        PAY_RECORDS,
     ),
     // media: the files a shopper hands in (stored under random keys)
     plain("media", "id"),

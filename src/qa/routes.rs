@@ -121,7 +121,9 @@ pub async fn claim(
 
 /// Approves the report (released to the client at once where its project says so), with a
 /// `rating` (1–10) for its shopper if given, or `excellent` (a rating citing
-/// `excellent_report`). 409 with the report's state when it is not waiting for review.
+/// `excellent_report`). The assignment earns its pay lines (fee, bonus, and the
+/// reimbursement: `reimbursement_cents` when QA approves another amount than the receipt's, at
+/// most the job's cap). 409 with the report's state when it is not waiting for review.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/approve", tag = "qa",
     params(("id" = i64, Path, description = "The report's assignment id")),
     request_body = Decision,
@@ -134,7 +136,14 @@ pub async fn approve(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    decided(&state, user, path.into_inner(), body, service::approve).await
+    decided(
+        &state,
+        user,
+        path.into_inner(),
+        body,
+        crate::pay::service::approve,
+    )
+    .await
 }
 
 /// Sends the report back to its shopper: `reason` (required), `comments` by question name, and

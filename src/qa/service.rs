@@ -100,6 +100,10 @@ pub struct Decision {
     /// Approve: an excellent report (a rating citing `excellent_report`, 10 unless given).
     #[serde(default)]
     pub excellent: bool,
+    /// Approve: the reimbursement QA approves, in cents, when not the receipt amount the
+    /// shopper entered (the job's cap still applies).
+    #[serde(default)]
+    pub reimbursement_cents: Option<i64>,
 }
 
 /// The decision's rating, checked: 1–10.
@@ -660,13 +664,19 @@ pub fn queue(
 }
 
 /// Approves, by themselves, the reports that waited longer than their project allows where
-/// the project says so (the background work calls this); how many.
-pub fn approve_overdue(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
+/// the project says so (the background work calls this); `then` runs in each approval's
+/// transaction (pay earns its lines there). How many were approved.
+pub fn approve_overdue(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    then: impl Fn(&mut DbConnection, AssignmentId) -> AppResult<()>,
+) -> AppResult<usize> {
     let due = store::overdue_to_approve(conn, now)?;
     let mut done = 0;
     for (id, from, _) in due {
         let outcome = write_transaction(conn, |conn| {
-            approve_now(conn, id, from, None, now, "approved_by_itself")
+            approve_now(conn, id, from, None, now, "approved_by_itself")?;
+            then(conn, id)
         });
         match outcome {
             Ok(()) => done += 1,

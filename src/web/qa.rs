@@ -17,6 +17,7 @@ use super::{PageResult, Pager, StaffFrame as Frame};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::ids::{AssignmentId, ClientId, ProjectId};
+use crate::money::Money;
 use crate::paging::PageRequest;
 use crate::qa::service::{self, Decision, EditRequest, QueueQuery, REVIEWERS};
 use crate::reports::QuestionKind;
@@ -220,6 +221,7 @@ struct ReviewPage {
     held_by_other: Option<String>,
     visit: String,
     receipt: String,
+    has_receipt: bool,
     earned: i64,
     possible: i64,
     sections: Vec<ShownSection>,
@@ -376,6 +378,7 @@ async fn render_report(
             ),
             _ => "not given".into(),
         },
+        has_receipt: view.receipt_cents.is_some(),
         receipt: view
             .receipt_cents
             .map_or_else(|| "none".to_string(), |m| m.to_string()),
@@ -445,7 +448,10 @@ async fn report_page(
 }
 
 /// The form fields of a decision.
-const DECISION_FIELDS: &[&str] = &["reason", "hours", "rating", "excellent"];
+const DECISION_FIELDS: &[&str] = &["reason", "hours", "rating", "excellent", "reimbursement"];
+
+/// The decision's fields the page names otherwise: the reimbursement is typed in dollars.
+const DECISION_RENAMED: &[(&str, &str)] = &[("reimbursement_cents", "reimbursement")];
 
 /// An outcome chosen on the review page (`action`: approve, revise, reject, hold, release).
 async fn decide(
@@ -484,6 +490,18 @@ async fn decide(
             None => None,
         },
         excellent: sent.get("excellent").is_some_and(|v| !v.is_empty()),
+        reimbursement_cents: None,
+    };
+    // The reimbursement is typed in dollars; one that is not an amount is refused by name.
+    let (reimbursement_cents, not_an_amount) = match text("reimbursement").map(|t| Money::parse(&t))
+    {
+        None => (None, None),
+        Some(Ok(m)) => (Some(m.cents()), None),
+        Some(Err(why)) => (None, Some(why)),
+    };
+    let decision = Decision {
+        reimbursement_cents,
+        ..decision
     };
     let now = state.clock.naive();
     let who = user.clone();
@@ -491,7 +509,12 @@ async fn decide(
     let outcome = state
         .db
         .run(move |conn| match act.as_str() {
-            "approve" => service::approve(conn, &who, id, &decision, now),
+            "approve" => {
+                if let Some(why) = not_an_amount {
+                    return Err(AppError::field("reimbursement_cents", why));
+                }
+                crate::pay::service::approve(conn, &who, id, &decision, now)
+            }
             "revise" => service::revise(conn, &who, id, &decision, now),
             "reject" => service::reject(conn, &who, id, &decision, now),
             "hold" => service::hold(conn, &who, id, &decision, now),
@@ -526,7 +549,7 @@ async fn decide(
             if let Some(reason) = text(&format!("reason_{action}")) {
                 kept.insert("reason".into(), reason);
             }
-            let refused = FormState::refused(&kept, &e, &on_form, &[], &[]);
+            let refused = FormState::refused(&kept, &e, &on_form, DECISION_RENAMED, &[]);
             render_report(&req, &state, user, id, false, refused).await
         }
         Err(e) => Err(e.into()),

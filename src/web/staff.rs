@@ -668,6 +668,8 @@ const PROJECT_FIELDS: &[&str] = &[
     "auto_approve",
     "revision_hours",
     "release_by_hand",
+    "dispute_days",
+    "visit_minutes",
     "vehicle",
     "show_client_name",
 ];
@@ -978,6 +980,8 @@ async fn create_project(
         auto_approve: read.ticked("auto_approve"),
         revision_hours: read.whole("revision_hours"),
         release_on_approval: Some(!read.ticked("release_by_hand")),
+        dispute_days: read.whole("dispute_days"),
+        visit_minutes: read.whole("visit_minutes"),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 15] = [
+const OBJECTS: [&str; 17] = [
     "-",
     "job",
     "assignment",
@@ -43,6 +43,8 @@ const OBJECTS: [&str; 15] = [
     "shopper",
     "staff",
     "code",
+    "year",
+    "payout",
 ];
 
 #[derive(Debug)]
@@ -505,6 +507,23 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         .unwrap_or(0);
     assert!(batch > 0, "a batch was proposed");
 
+    // Its pay owed at once (as if the dispute days had passed), and taken by a payout run.
+    let later = app.state.clock.naive() + chrono::TimeDelta::days(60);
+    app.database()
+        .run(move |conn| incognito::pay::service::mature(conn, later))
+        .await
+        .unwrap();
+    let payout = app
+        .post_json_auth("/api/v1/payouts", &admin, &json!({}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap_or(0);
+    assert!(payout > 0, "a payout was made");
+    let year = i64::from(chrono::Datelike::year(&app.state.clock.naive()));
+
     let ids: HashMap<&str, (i64, i64)> = HashMap::from([
         ("job", (jobs[2], jobs[2])),
         ("assignment", (ann_assignment, bob_assignment)),
@@ -524,6 +543,8 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ),
         ("shopper", (ann, bob)),
         ("staff", (spare_staff, spare_staff)),
+        ("year", (year, year)),
+        ("payout", (payout, payout)),
     ]);
     let emails: [Option<String>; 7] = [
         None,

@@ -21,6 +21,7 @@ mod media;
 mod operations;
 mod pages;
 mod panel;
+mod pay;
 mod portal;
 mod qa;
 mod reports;

@@ -456,13 +456,13 @@ async fn a_project_releasing_by_hand_and_approving_by_itself(backend: Backend) {
     let now = app.state.clock.naive();
     let approved = app
         .database()
-        .run(move |conn| incognito::qa::service::approve_overdue(conn, now))
+        .run(move |conn| incognito::pay::service::approve_overdue(conn, now))
         .await
         .unwrap();
     assert_eq!(approved, 1);
     let again_approved = app
         .database()
-        .run(move |conn| incognito::qa::service::approve_overdue(conn, now))
+        .run(move |conn| incognito::pay::service::approve_overdue(conn, now))
         .await
         .unwrap();
     assert_eq!(again_approved, 0, "once");
