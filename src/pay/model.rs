@@ -117,6 +117,19 @@ pub fn lines_for(t: &Terms) -> Vec<Earning> {
     lines
 }
 
+/// A weekday's English name (`Friday`).
+pub fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
 /// The first `weekday` on or after `day`: when a payout run pays what is owed by `day`.
 pub fn payout_day(day: NaiveDate, weekday: Weekday) -> NaiveDate {
     let ahead = (7 + weekday.num_days_from_monday() - day.weekday().num_days_from_monday()) % 7;

@@ -154,7 +154,7 @@ pub struct Earnings {
     pub owed_cents: Money,
     pub paid_cents: Money,
     pub withheld_cents: Money,
-    /// The weekday payouts are made.
+    /// The weekday payouts are made (`Friday`).
     pub payout_weekday: String,
     pub lines: Paged<EarningLine>,
 }
@@ -228,7 +228,7 @@ pub fn earnings(
         owed_cents: total(LineState::Approved),
         paid_cents: total(LineState::Paid),
         withheld_cents: total(LineState::Withheld),
-        payout_weekday: format!("{weekday:?}"),
+        payout_weekday: model::weekday_name(weekday).to_string(),
         lines: Paged::new(items, page, count),
     })
 }

@@ -22,6 +22,7 @@ mod files;
 pub mod form;
 mod jobs;
 mod pages;
+mod pay;
 mod qa;
 mod questionnaires;
 mod report;
@@ -56,6 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     builder::routes(cfg);
     qa::routes(cfg);
     client::routes(cfg);
+    pay::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

@@ -509,3 +509,131 @@ async fn two_payout_runs_at_once_pay_each_line_once() {
     assert!(total >= lines_total, "{total} < {lines_total}");
     app.stop().await;
 }
+
+/// Pay on the pages: QA types a reimbursement that is not an amount (named beside its field,
+/// the report still waiting), then approves $9.00 of the receipt; the shopper's earnings page
+/// shows each line and what it waits for; the admin's pay desk shows it pending, then (past
+/// the dispute days) makes a payout, offers its file, and marks it paid; the shopper sees paid.
+#[tokio::test]
+async fn pay_on_the_pages() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "pay pages").await else {
+        return;
+    };
+    let rules = json!({"reimbursement_cap_cents": 1000, "dispute_days": 2});
+    let (_, id, _, token) = handed_in(&app, rules, 0, 1250).await;
+    let shopper_email = get_json(&app, "/api/v1/me", &token).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let qa = reviewer(&app).await;
+    let mut reviewer_page = signed_in(&json!({ "access_token": qa }));
+    let page = format!("/qa/reports/{id}");
+    let (_, html, _) = reviewer_page.get(&app, &page).await;
+    assert!(html.contains(r#"name="reimbursement""#), "{html}");
+    let csrf = csrf_field(&html);
+    let decide = format!("/qa/reports/{id}/decide");
+    let (status, html, _) = reviewer_page
+        .post(
+            &app,
+            &decide,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "approve"),
+                ("reimbursement", "nine dollars"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="reimbursement-error""#)
+            && html.contains("Enter an amount in dollars")
+            && html.contains(r#"value="nine dollars""#),
+        "{html}"
+    );
+    let (status, _, _) = reviewer_page
+        .post(
+            &app,
+            &decide,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "approve"),
+                ("reimbursement", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let mut shopper = signed_in(&json!({ "access_token": token }));
+    let (status, html, _) = shopper.get(&app, "/shopper/earnings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("$15.00")
+            && html.contains("$9.00")
+            && html.contains("QA approved $9.00 of the receipt&#39;s $12.50.")
+            && html.contains("The client may dispute the report until"),
+        "{html}"
+    );
+
+    let admin_email = unique_email("desk");
+    let admin = access(&app.admin_tokens(&admin_email).await);
+    let mut desk = signed_in(&json!({ "access_token": admin }));
+    let (status, html, _) = desk.get(&app, "/staff/pay").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Pending (the client may still dispute)</dt><dd>$24.00"),
+        "{html}"
+    );
+    let csrf = csrf_field(&html);
+    let (status, _, location) = desk
+        .post(&app, "/staff/pay/payouts", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = desk.get(&app, location.as_deref().unwrap()).await;
+    assert!(html.contains("Nothing is owed right now"), "{html}");
+
+    // Past the dispute days.
+    app.state
+        .clock
+        .advance(chrono::TimeDelta::days(2) + chrono::TimeDelta::minutes(1))
+        .unwrap();
+    let admin = again(&app, &admin_email).await;
+    let mut desk = signed_in(&json!({ "access_token": admin }));
+    let (_, html, _) = desk.get(&app, "/staff/pay").await;
+    let csrf = csrf_field(&html);
+    let (_, _, location) = desk
+        .post(&app, "/staff/pay/payouts", &[("csrf_token", &csrf)])
+        .await;
+    let (_, html, _) = desk.get(&app, location.as_deref().unwrap()).await;
+    assert!(html.contains("made: $24.00 to 1 shopper."), "{html}");
+    let payout = html
+        .split("/staff/pay/payouts/")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .unwrap()
+        .to_string();
+    let (status, csv, _) = desk
+        .get(&app, &format!("/staff/pay/payouts/{payout}.csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains(&shopper_email) && csv.contains(",24.00,USD,"),
+        "{csv}"
+    );
+    let (status, _, _) = desk
+        .post(
+            &app,
+            &format!("/staff/pay/payouts/{payout}/paid"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let token = again(&app, &shopper_email).await;
+    let mut shopper = signed_in(&json!({ "access_token": token }));
+    let (_, html, _) = shopper.get(&app, "/shopper/earnings").await;
+    assert!(
+        html.contains("Paid</dt><dd>$24.00") && html.matches(">paid<").count() == 2,
+        "{html}"
+    );
+    app.stop().await;
+}
