@@ -86,6 +86,7 @@ impl Application {
                 problem: e.to_string(),
             })??;
 
+        let live = crate::assignments::live::Live::with_travel(settings.travel);
         let state = AppState {
             auth: Auth::new(&settings, keys, clock.clone()),
             clock,
@@ -93,7 +94,7 @@ impl Application {
             db: pool,
             mail: MailWaker::default(),
             metrics: Arc::new(Metrics::default()),
-            live: Arc::new(crate::assignments::live::Live::new()),
+            live: Arc::new(live),
             storage,
         };
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -41,12 +41,67 @@ pub struct JobCard {
     pub client_name: Option<String>,
     /// From the shopper's home, km, to the half kilometre.
     pub distance_km: f64,
+    /// What the job pays for the shopper's time, after the round trip from their home.
+    pub pay: PayEstimate,
     /// Offset of the store from the shopper's home, km east and north (for the map; never
     /// absolute coordinates).
     #[serde(skip)]
     pub east_km: f64,
     #[serde(skip)]
     pub north_km: f64,
+}
+
+/// The pay of a job for the shopper's time: fee and bonus, less the round trip from home at
+/// a cost per mile, over the time of the trip (at an average speed) and the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct PayEstimate {
+    /// There and back, km (twice the distance shown).
+    pub round_trip_km: f64,
+    /// The round trip at the service's cost per mile.
+    pub travel_cost_cents: Money,
+    /// Minutes of driving there and back, and of the visit (the project's).
+    pub minutes: i64,
+    /// Fee and bonus less the travel cost (below zero when the trip costs more).
+    pub net_cents: Money,
+    /// The net per hour of those minutes.
+    pub per_hour_cents: Money,
+}
+
+/// Kilometres in a mile.
+const KM_PER_MILE: f64 = 1.609_344;
+
+impl PayEstimate {
+    /// The estimate for a job paying `fee` and `bonus`, `distance_km` from home, its visit
+    /// taking `visit_minutes`.
+    pub fn of(
+        fee: Money,
+        bonus: Money,
+        distance_km: f64,
+        visit_minutes: i32,
+        travel: crate::config::TravelCosts,
+    ) -> PayEstimate {
+        let round_trip_km = distance_km * 2.0;
+        let miles = round_trip_km / KM_PER_MILE;
+        // Whole cents, rounded; a distance is at most a few hundred km, so this fits.
+        #[allow(clippy::cast_possible_truncation)]
+        let travel_cost = (miles * travel.mile_cents as f64).round() as i64;
+        #[allow(clippy::cast_possible_truncation)]
+        let driving = (miles / travel.mph.max(1.0) * 60.0).round() as i64;
+        let minutes = (driving + i64::from(visit_minutes)).max(1);
+        let net = fee.cents() + bonus.cents() - travel_cost;
+        PayEstimate {
+            round_trip_km,
+            travel_cost_cents: Money::from_cents(travel_cost),
+            minutes,
+            net_cents: Money::from_cents(net),
+            per_hour_cents: Money::from_cents(net * 60 / minutes),
+        }
+    }
+
+    /// Whether the trip costs more than the job pays.
+    pub fn loses_money(&self) -> bool {
+        self.net_cents.cents() <= 0
+    }
 }
 
 /// A job the shopper may not take, and why.
@@ -131,13 +186,15 @@ fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
 
 /// A job's card for a shopper living at `home`.
 pub fn card(
-    (job, location, _): &JobParts,
+    (job, location, project): &JobParts,
     client_name: Option<String>,
     home: Coordinates,
+    travel: crate::config::TravelCosts,
 ) -> AppResult<JobCard> {
     let position = Coordinates::new(location.latitude, location.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let (east_km, north_km) = offset_km(home, position);
+    let distance_km = shown_km(crate::matching::haversine_km(home, position));
     Ok(JobCard {
         id: job.id,
         code: job.code.clone(),
@@ -148,7 +205,14 @@ pub fn card(
         bonus_cents: job.bonus_cents,
         reimbursement_cap_cents: job.reimbursement_cap_cents,
         client_name,
-        distance_km: shown_km(crate::matching::haversine_km(home, position)),
+        distance_km,
+        pay: PayEstimate::of(
+            job.fee_cents,
+            job.bonus_cents,
+            distance_km,
+            project.visit_minutes,
+            travel,
+        ),
         east_km,
         north_km,
     })
@@ -161,6 +225,7 @@ pub fn board_of<'a>(
     me: ShopperIx,
     status: Status,
     unit: DistanceUnit,
+    travel: crate::config::TravelCosts,
     listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
 ) -> AppResult<Board> {
     let shopper = engine
@@ -178,7 +243,7 @@ pub fn board_of<'a>(
         let Some((parts, client_name)) = job.id.parse().ok().and_then(&listed) else {
             continue;
         };
-        let card = card(parts, client_name, shopper.position)?;
+        let card = card(parts, client_name, shopper.position, travel)?;
         let unmet = explain(shopper, job);
         if unmet.is_empty() {
             board.eligible.push(card);
@@ -210,6 +275,7 @@ pub fn page_of<'a>(
     me: ShopperIx,
     sort: Sort,
     page: usize,
+    travel: crate::config::TravelCosts,
     listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
 ) -> AppResult<Page> {
     let shopper = engine
@@ -234,7 +300,7 @@ pub fn page_of<'a>(
         .into_iter()
         .skip(page.saturating_sub(1).saturating_mul(PAGE_SIZE))
         .take(PAGE_SIZE)
-        .map(|(_, parts, client_name)| card(parts, client_name, shopper.position))
+        .map(|(_, parts, client_name)| card(parts, client_name, shopper.position, travel))
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Page {
         radius_km: shopper.radius_km,
@@ -251,6 +317,7 @@ pub fn job_for(
     job_id: JobId,
     today: NaiveDate,
     unit: DistanceUnit,
+    travel: crate::config::TravelCosts,
 ) -> AppResult<(JobCard, Vec<String>)> {
     let row = crate::panel::store::find_shopper(conn, shopper_id)?
         .ok_or_else(crate::panel::model::no_application)?;
@@ -283,7 +350,7 @@ pub fn job_for(
         .show_client_name
         .then(|| snap.client_names.get(&project.client_id).cloned())
         .flatten();
-    let card = card(parts, client_name, home)?;
+    let card = card(parts, client_name, home, travel)?;
     let engine = &snap.engine;
     if let (Some(s), Some(j)) = (
         snap.shopper_ix(shopper_id)
@@ -299,4 +366,43 @@ pub fn job_for(
         ));
     }
     Ok((card, why_not))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TravelCosts;
+
+    #[test]
+    fn the_pay_estimate_counts_the_round_trip_and_the_visit() {
+        // Hand-worked: $20.00 fee and $5.00 bonus, 10 miles away: 20 miles there and back at
+        // 70 cents is $14.00, 40 minutes at 30 mph plus a 30-minute visit is 70 minutes, so
+        // $11.00 for 70 minutes: $9.42 an hour (cents rounded down).
+        let ten_miles_km = 10.0 * 1.609_344;
+        let e = PayEstimate::of(
+            Money::from_cents(2000),
+            Money::from_cents(500),
+            ten_miles_km,
+            30,
+            TravelCosts {
+                mile_cents: 70,
+                mph: 30.0,
+            },
+        );
+        assert_eq!(e.travel_cost_cents, Money::from_cents(1400));
+        assert_eq!(e.minutes, 70);
+        assert_eq!(e.net_cents, Money::from_cents(1100));
+        assert_eq!(e.per_hour_cents, Money::from_cents(942));
+        assert!(!e.loses_money());
+        // A $10.00 job 20 miles away costs more to reach than it pays.
+        let far = PayEstimate::of(
+            Money::from_cents(1000),
+            Money::from_cents(0),
+            2.0 * ten_miles_km,
+            30,
+            TravelCosts::default(),
+        );
+        assert_eq!(far.net_cents, Money::from_cents(1000 - 2800));
+        assert!(far.loses_money());
+    }
 }

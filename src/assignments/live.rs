@@ -68,6 +68,8 @@ struct Loaded {
 #[derive(Default)]
 pub struct Live {
     loaded: RwLock<Option<Loaded>>,
+    /// What the board's pay estimates count for a trip to a store.
+    travel: crate::config::TravelCosts,
     /// One refresh at a time; the others wait for it rather than repeat it.
     refreshing: Mutex<()>,
 }
@@ -91,6 +93,14 @@ fn database_version(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
 impl Live {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An index whose boards estimate pay with `travel`.
+    pub fn with_travel(travel: crate::config::TravelCosts) -> Self {
+        Self {
+            travel,
+            ..Self::default()
+        }
     }
 
     /// The version held, if the index is built.
@@ -362,7 +372,9 @@ impl Live {
         unit: DistanceUnit,
     ) -> AppResult<Board> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
-            board::board_of(&loaded.engine, me, status, unit, |id| loaded.listed(id))
+            board::board_of(&loaded.engine, me, status, unit, self.travel, |id| {
+                loaded.listed(id)
+            })
         })
     }
 
@@ -378,7 +390,9 @@ impl Live {
     ) -> Option<AppResult<Page>> {
         self.holds(version, today).then(|| {
             self.read_shopper(shopper_id, |loaded, me, _| {
-                board::page_of(&loaded.engine, me, sort, page, |id| loaded.listed(id))
+                board::page_of(&loaded.engine, me, sort, page, self.travel, |id| {
+                    loaded.listed(id)
+                })
             })
         })
     }
@@ -395,7 +409,9 @@ impl Live {
         page: usize,
     ) -> AppResult<Page> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, _| {
-            board::page_of(&loaded.engine, me, sort, page, |id| loaded.listed(id))
+            board::page_of(&loaded.engine, me, sort, page, self.travel, |id| {
+                loaded.listed(id)
+            })
         })
     }
 }

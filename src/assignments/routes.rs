@@ -150,9 +150,10 @@ pub async fn job_detail(
     let unit = DistanceUnit::Km;
     let keys = state.auth.keys.clone();
     let today = state.clock.today();
+    let travel = state.settings.travel;
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, user.id.into(), job_id, today, unit))
+        .run(move |conn| board::job_for(conn, &keys, user.id.into(), job_id, today, unit, travel))
         .await?;
     Ok(HttpResponse::Ok().json(JobDetail {
         job,

@@ -205,6 +205,9 @@ struct BoardPage {
     /// Jobs near but not for the shopper beyond those listed.
     more_unavailable: usize,
     map: String,
+    /// The cost of a mile driven, and the speed, the estimates count.
+    mile_cost: crate::money::Money,
+    mph: f64,
 }
 
 /// Jobs near the shopper but not for them that the board page lists (nearest first).
@@ -246,6 +249,8 @@ async fn board_page(
         .collect();
     let csrf = csrf(&req, &state);
     let view = BoardPage {
+        mile_cost: crate::money::Money::from_cents(state.settings.travel.mile_cents),
+        mph: state.settings.travel.mph,
         email: user.email,
         csrf: csrf.token.clone(),
         sort: if sort == Sort::Date {
@@ -294,9 +299,10 @@ async fn job_page_with(
     let today = state.clock.today();
     let id = user.id;
     let unit = state.settings.distance_unit;
+    let travel = state.settings.travel;
     let (job, why_not) = state
         .db
-        .run(move |conn| board::job_for(conn, &keys, id.into(), job_id, today, unit))
+        .run(move |conn| board::job_for(conn, &keys, id.into(), job_id, today, unit, travel))
         .await?;
     let csrf = csrf(req, state);
     let status = if problem.is_empty() {
@@ -646,6 +652,13 @@ mod tests {
             reimbursement_cap_cents: Money::from_cents(1000),
             client_name: None,
             distance_km: (east_km * east_km + north_km * north_km).sqrt(),
+            pay: crate::assignments::board::PayEstimate::of(
+                Money::from_cents(2500),
+                Money::from_cents(0),
+                10.0,
+                30,
+                crate::config::TravelCosts::default(),
+            ),
             east_km,
             north_km,
         }

@@ -186,7 +186,12 @@ async fn the_openapi_document_describes_every_json_route() {
     for (path, item) in paths {
         let template: std::collections::BTreeSet<String> = path
             .split('/')
-            .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+            // A parameter is a whole segment (`{id}`) or its start (`{id}.csv`).
+            .filter_map(|part| {
+                part.strip_prefix('{')?
+                    .split_once('}')
+                    .map(|(name, _)| name)
+            })
             .map(str::to_string)
             .collect();
         for (method, op) in item.as_object().unwrap() {
