@@ -50,9 +50,10 @@ pub async fn deadlines(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         // Reports that waited for QA longer than their project allows, approved by themselves
         // where the project says so.
+        let url = state.auth.public_url.clone();
         match state
             .db
-            .run(move |conn| crate::pay::service::approve_overdue(conn, now))
+            .run(move |conn| crate::pay::service::approve_overdue(conn, &url, now))
             .await
         {
             Ok(0) => {}

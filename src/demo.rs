@@ -260,6 +260,9 @@ impl Demo<'_> {
                 release_on_approval: None,
                 dispute_days: None,
                 visit_minutes: None,
+                alert_below_percent: None,
+                alert_question: None,
+                alert_answers: None,
             };
             let project = clients::create_project(self.conn, &input, Money::MAX_TYPED, now)?.id;
             // Each project's questionnaire, published, so that reports can be filled in.

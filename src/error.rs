@@ -257,6 +257,15 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The report's deadline (the job's window plus the project's grace days) has passed: staff reopen it.",
     ),
     (
+        "disputed_already",
+        "The report was disputed once already; QA's answer to it stands.",
+    ),
+    (
+        "dispute_late",
+        "The report's dispute days have passed: it can no longer be disputed.",
+    ),
+    ("answered_already", "The dispute was answered already."),
+    (
         "nothing_to_pay",
         "A payout run found nothing owed: every approved line is in a payout already, and pending lines wait for their reports' dispute days.",
     ),

@@ -339,6 +339,13 @@ pub struct ProjectInput {
     /// Pay: minutes a visit takes, for the job board's estimated pay per hour (5–480; 30 when
     /// left out).
     pub visit_minutes: Option<i32>,
+    /// Alerts: a released report scoring below this percent (0–100) is mailed at once to the
+    /// client's reviewers who chose alerts.
+    pub alert_below_percent: Option<i32>,
+    /// Alerts: a question (by name) whose answer among `alert_answers` alerts too.
+    pub alert_question: Option<String>,
+    /// Alerts: the answers of `alert_question` that alert (`no`, a choice's value).
+    pub alert_answers: Option<Vec<String>>,
 }
 
 impl ProjectInput {
@@ -390,6 +397,21 @@ pub struct ProjectRow {
     pub release_on_approval: bool,
     pub dispute_days: i32,
     pub visit_minutes: i32,
+    pub alert_below_percent: Option<i32>,
+    pub alert_question: Option<String>,
+    /// A JSON list of answers.
+    #[serde(skip)]
+    pub alert_answers: Option<String>,
+}
+
+impl ProjectRow {
+    /// The answers of `alert_question` that alert.
+    pub fn alert_answers(&self) -> Vec<String> {
+        self.alert_answers
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A job as given: by JSON (`POST /jobs`) or by a CSV row.

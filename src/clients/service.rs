@@ -521,6 +521,33 @@ pub fn project_errors(input: &ProjectInput, max: Money) -> Vec<FieldError> {
     if input.visit_minutes.is_some_and(|m| !(5..=480).contains(&m)) {
         errors.push(FieldError::new("visit_minutes", "must be 5 to 480 minutes"));
     }
+    if input
+        .alert_below_percent
+        .is_some_and(|p| !(0..=100).contains(&p))
+    {
+        errors.push(FieldError::new(
+            "alert_below_percent",
+            "must be 0 to 100 percent",
+        ));
+    }
+    let question = input.alert_question.as_deref().map(str::trim).unwrap_or("");
+    let answers = input.alert_answers.as_deref().unwrap_or(&[]);
+    if !question.is_empty() && answers.iter().all(|a| a.trim().is_empty()) {
+        errors.push(FieldError::new(
+            "alert_answers",
+            "Name the answers that alert (for a yes/no question, no).",
+        ));
+    } else if question.is_empty() && answers.iter().any(|a| !a.trim().is_empty()) {
+        errors.push(FieldError::new(
+            "alert_question",
+            "Name the question whose answers alert.",
+        ));
+    } else if question.chars().count() > 64 || answers.len() > 50 {
+        errors.push(FieldError::new(
+            "alert_answers",
+            "Name one question and at most 50 answers.",
+        ));
+    }
     errors
 }
 
@@ -539,6 +566,20 @@ pub fn create_project(
     }
     let languages = names_json(&clean_names(requirements.languages.as_ref()));
     let certifications = names_json(&clean_names(requirements.certifications.as_ref()));
+    let alert_question = input
+        .alert_question
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
+    let alert_answers: Vec<&str> = input
+        .alert_answers
+        .iter()
+        .flatten()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let alert_answers = (!alert_answers.is_empty())
+        .then(|| serde_json::to_string(&alert_answers).unwrap_or_default());
     write_transaction(conn, |conn| {
         find_client_or_field(conn, input.client_id, "client_id")?;
         let id = store::insert_project(
@@ -570,6 +611,9 @@ pub fn create_project(
                 release_on_approval: input.release_on_approval.unwrap_or(true),
                 dispute_days: input.dispute_days.unwrap_or(7),
                 visit_minutes: input.visit_minutes.unwrap_or(30),
+                alert_below_percent: input.alert_below_percent,
+                alert_question,
+                alert_answers: alert_answers.as_deref(),
             },
             now,
         )?;

@@ -504,6 +504,9 @@ pub struct NewProject<'a> {
     pub release_on_approval: bool,
     pub dispute_days: i32,
     pub visit_minutes: i32,
+    pub alert_below_percent: Option<i32>,
+    pub alert_question: Option<&'a str>,
+    pub alert_answers: Option<&'a str>,
 }
 
 pub fn insert_project(
@@ -547,6 +550,9 @@ pub fn insert_project(
             (
                 projects::dispute_days.eq(p.dispute_days),
                 projects::visit_minutes.eq(p.visit_minutes),
+                projects::alert_below_percent.eq(p.alert_below_percent),
+                projects::alert_question.eq(p.alert_question),
+                projects::alert_answers.eq(p.alert_answers),
             ),
         ))
         .returning(projects::id)

@@ -12,6 +12,7 @@ diesel::table! {
         password_changed_at -> Timestamp,
         created_at -> Timestamp,
         client_id -> Nullable<BigInt>,
+        hot_alerts -> Bool,
     }
 }
 
@@ -267,6 +268,9 @@ diesel::table! {
         release_on_approval -> Bool,
         dispute_days -> Integer,
         visit_minutes -> Integer,
+        alert_below_percent -> Nullable<Integer>,
+        alert_question -> Nullable<Text>,
+        alert_answers -> Nullable<Text>,
     }
 }
 
@@ -542,6 +546,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hot_alerts (assignment_id) {
+        assignment_id -> BigInt,
+        reasons -> Text,
+        recipients -> Integer,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ledger_lines -> payouts (payout_id));
 diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
@@ -583,4 +596,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     payouts,
     ledger_lines,
+    hot_alerts,
 );

@@ -73,13 +73,31 @@ pub fn accrue(
     Ok(())
 }
 
+/// Once report `id` is released to its client: the client's hot alert, if it calls for one.
+fn alert_if_released(
+    conn: &mut DbConnection,
+    public_url: &url::Url,
+    id: AssignmentId,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let released = crate::reports::review::find(conn, id)?
+        .and_then(|row| row.review)
+        .is_some_and(|r| r == crate::reports::review::Review::Released);
+    if released {
+        crate::portal::alerts::on_release(conn, public_url, id, now)?;
+    }
+    Ok(())
+}
+
 /// QA approves report `id` (see [`crate::qa::service::approve`]) and, in the same
-/// transaction, the assignment earns its lines.
+/// transaction, what follows an approval: the assignment earns its lines, and a report
+/// released at once alerts its client where its project's rules say.
 pub fn approve(
     conn: &mut DbConnection,
     user: &CurrentUser,
     id: AssignmentId,
     decision: &Decision,
+    public_url: &url::Url,
     now: NaiveDateTime,
 ) -> AppResult<Option<ReviewView>> {
     let approved = match decision.reimbursement_cents {
@@ -94,13 +112,60 @@ pub fn approve(
     write_transaction(conn, |conn| {
         let view = crate::qa::service::approve(conn, user, id, decision, now)?;
         accrue(conn, id, approved, now)?;
+        alert_if_released(conn, public_url, id, now)?;
         Ok(view)
     })
 }
 
-/// The background's approval of overdue reports, each earning its lines.
-pub fn approve_overdue(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
-    crate::qa::service::approve_overdue(conn, now, |conn, id| accrue(conn, id, None, now))
+/// QA releases approved report `id` by hand (see [`crate::qa::service::release`]), and the
+/// client's hot alert goes in the same transaction where its project's rules say.
+pub fn release(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: AssignmentId,
+    public_url: &url::Url,
+    now: NaiveDateTime,
+) -> AppResult<Option<ReviewView>> {
+    write_transaction(conn, |conn| {
+        let view = crate::qa::service::release(conn, user, id, now)?;
+        alert_if_released(conn, public_url, id, now)?;
+        Ok(view)
+    })
+}
+
+/// QA answers the client's dispute of report `id` (see [`crate::portal::disputes::answer`]);
+/// upheld with `withhold_pay`, the shopper's pending lines for it are withheld, in the same
+/// transaction, with QA's answer as the reason.
+pub fn answer_dispute(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: AssignmentId,
+    request: &crate::portal::disputes::AnswerRequest,
+    now: NaiveDateTime,
+) -> AppResult<crate::portal::disputes::DisputeView> {
+    write_transaction(conn, |conn| {
+        let view = crate::portal::disputes::answer(conn, user, id, request, now)?;
+        if request.withhold_pay {
+            let why = format!(
+                "Withheld: the client's dispute was upheld. {}",
+                request.answer.trim()
+            );
+            store::withhold(conn, id, &why)?;
+        }
+        Ok(view)
+    })
+}
+
+/// The background's approval of overdue reports, each earning its lines (and alerting).
+pub fn approve_overdue(
+    conn: &mut DbConnection,
+    public_url: &url::Url,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    crate::qa::service::approve_overdue(conn, now, |conn, id| {
+        accrue(conn, id, None, now)?;
+        alert_if_released(conn, public_url, id, now)
+    })
 }
 
 /// Moves to approved every pending line whose report was released at least its project's

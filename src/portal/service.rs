@@ -30,12 +30,12 @@ pub fn shopper_code(keys: &Keys, client: ClientId, shopper: ShopperId) -> String
     format!("S-{}", hash[..10].to_ascii_uppercase())
 }
 
-fn not_found() -> AppError {
+pub(super) fn not_found() -> AppError {
     AppError::not_found("No released report of yours has this id.")
 }
 
 /// The reviewer's client; every other role is refused.
-fn client_of(user: &CurrentUser) -> AppResult<ClientId> {
+pub(super) fn client_of(user: &CurrentUser) -> AppResult<ClientId> {
     user.require(&[Role::ClientReviewer])?;
     user.client_id.ok_or_else(|| {
         AppError::forbidden(
@@ -47,20 +47,20 @@ fn client_of(user: &CurrentUser) -> AppResult<ClientId> {
 
 /// A released report as the client's list reads it.
 #[derive(Debug, Clone, Queryable)]
-struct Released {
-    assignment_id: AssignmentId,
-    shopper_id: ShopperId,
-    questionnaire_id: crate::ids::QuestionnaireId,
-    answers: String,
-    visit_started_at: Option<NaiveDateTime>,
-    released_at: Option<NaiveDateTime>,
-    project_name: String,
-    store_code: String,
-    store_name: String,
-    store_city: String,
+pub(super) struct Released {
+    pub(super) assignment_id: AssignmentId,
+    pub(super) shopper_id: ShopperId,
+    pub(super) questionnaire_id: crate::ids::QuestionnaireId,
+    pub(super) answers: String,
+    pub(super) visit_started_at: Option<NaiveDateTime>,
+    pub(super) released_at: Option<NaiveDateTime>,
+    pub(super) project_name: String,
+    pub(super) store_code: String,
+    pub(super) store_name: String,
+    pub(super) store_city: String,
 }
 
-fn released_of(
+pub(super) fn released_of(
     conn: &mut DbConnection,
     client: ClientId,
     only: Option<AssignmentId>,
@@ -146,7 +146,7 @@ fn percent(earned: i64, possible: i64) -> Option<f64> {
 }
 
 /// Reads the report's answers and its questionnaire version.
-fn scored(
+pub(super) fn scored(
     conn: &mut DbConnection,
     row: &Released,
 ) -> AppResult<(crate::reports::Questionnaire, Answers)> {
@@ -274,6 +274,11 @@ pub struct ClientReport {
     pub version: i32,
     /// Each correction after release: why, and when.
     pub corrections: Vec<Correction>,
+    /// The client's dispute of it, and QA's answer once given.
+    pub dispute: Option<super::disputes::DisputeView>,
+    /// Until when it may be disputed (UTC).
+    #[serde(serialize_with = "crate::clock::rfc3339::option::serialize")]
+    pub dispute_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -381,6 +386,8 @@ fn client_report(
         sections,
         version: 1 + corrections.len() as i32,
         corrections,
+        dispute: super::disputes::find(conn, id)?,
+        dispute_until: super::disputes::open_until(conn, id)?,
     })
 }
 

@@ -170,6 +170,13 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("users", "client_id"),
     personal(
         "users",
+        "hot_alerts",
+        Category::I,
+        "mail a client reviewer who chose it at once when a released report crosses its project's alert threshold",
+        ACCOUNT_LIFETIME,
+    ),
+    personal(
+        "users",
         "email_verified_at",
         Category::F,
         "know that the address was confirmed by its owner",
@@ -661,6 +668,9 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("projects", "release_on_approval"),
     plain("projects", "dispute_days"),
     plain("projects", "visit_minutes"),
+    plain("projects", "alert_below_percent"),
+    plain("projects", "alert_question"),
+    plain("projects", "alert_answers"),
     plain("jobs", "id"),
     plain("jobs", "project_id"),
     plain("jobs", "location_id"),
@@ -893,6 +903,11 @@ pub const INVENTORY: &[ColumnEntry] = &[
     ),
     plain("disputes", "answered_by"),
     plain("disputes", "answered_at"),
+    // hot_alerts: which released reports were alerted (once each), why, to how many reviewers
+    plain("hot_alerts", "assignment_id"),
+    plain("hot_alerts", "reasons"),
+    plain("hot_alerts", "recipients"),
+    plain("hot_alerts", "sent_at"),
     // payouts: a run of payments (amounts per shopper are in ledger_lines)
     plain("payouts", "id"),
     plain("payouts", "created_at"),

@@ -136,12 +136,16 @@ pub async fn approve(
     path: web::Path<AssignmentId>,
     body: ApiJson<Decision>,
 ) -> AppResult<HttpResponse> {
-    decided(
+    user.require(service::REVIEWERS)?;
+    let decision = body.into_inner()?;
+    let url = state.auth.public_url.clone();
+    moved(
         &state,
         user,
         path.into_inner(),
-        body,
-        crate::pay::service::approve,
+        move |conn, user, id, now| {
+            crate::pay::service::approve(conn, user, id, &decision, &url, now)
+        },
     )
     .await
 }
@@ -209,7 +213,14 @@ pub async fn release(
     path: web::Path<AssignmentId>,
 ) -> AppResult<HttpResponse> {
     user.require(service::REVIEWERS)?;
-    moved(&state, user, path.into_inner(), service::release).await
+    let url = state.auth.public_url.clone();
+    moved(
+        &state,
+        user,
+        path.into_inner(),
+        move |conn, user, id, now| crate::pay::service::release(conn, user, id, &url, now),
+    )
+    .await
 }
 
 /// Changes one answer (`question`, `answer` as the report takes it, `reason`): kept with who,

@@ -506,6 +506,7 @@ async fn decide(
     let now = state.clock.naive();
     let who = user.clone();
     let act = action.clone();
+    let url = state.auth.public_url.clone();
     let outcome = state
         .db
         .run(move |conn| match act.as_str() {
@@ -513,12 +514,12 @@ async fn decide(
                 if let Some(why) = not_an_amount {
                     return Err(AppError::field("reimbursement_cents", why));
                 }
-                crate::pay::service::approve(conn, &who, id, &decision, now)
+                crate::pay::service::approve(conn, &who, id, &decision, &url, now)
             }
             "revise" => service::revise(conn, &who, id, &decision, now),
             "reject" => service::reject(conn, &who, id, &decision, now),
             "hold" => service::hold(conn, &who, id, &decision, now),
-            "release" => service::release(conn, &who, id, now),
+            "release" => crate::pay::service::release(conn, &who, id, &url, now),
             _ => Err(AppError::field(
                 "action",
                 "must be approve, revise, reject, hold or release",

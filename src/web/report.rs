@@ -86,6 +86,9 @@ fn event_words(action: &str) -> &'static str {
         "appeal_upheld" => "A second reviewer approved it on your appeal.",
         "appeal_refused" => "A second reviewer kept the rejection.",
         "released" => "It went to the client.",
+        "disputed" => "The client disputed it; QA will answer, and you will see the outcome here.",
+        "dispute_upheld" => "QA agreed with the client's dispute.",
+        "dispute_dismissed" => "QA found your report right: the client's dispute was dismissed.",
         "corrected" => {
             "QA corrected an answer after it went to the client (a new version, with the reason)."
         }
@@ -173,7 +176,17 @@ fn shown_review(
         events: review
             .events
             .iter()
-            .map(|e| (when(e.at), event_words(&e.action).to_string()))
+            .map(|e| {
+                let words = event_words(&e.action);
+                // A dispute and its answer are told with their words.
+                let told = match (&e.reason, e.action.as_str()) {
+                    (Some(why), "disputed" | "dispute_upheld" | "dispute_dismissed") => {
+                        format!("{words} Why: {why}")
+                    }
+                    _ => words.to_string(),
+                };
+                (when(e.at), told)
+            })
             .collect(),
     }
 }

@@ -670,6 +670,9 @@ const PROJECT_FIELDS: &[&str] = &[
     "release_by_hand",
     "dispute_days",
     "visit_minutes",
+    "alert_below_percent",
+    "alert_question",
+    "alert_answers",
     "vehicle",
     "show_client_name",
 ];
@@ -982,6 +985,9 @@ async fn create_project(
         release_on_approval: Some(!read.ticked("release_by_hand")),
         dispute_days: read.whole("dispute_days"),
         visit_minutes: read.whole("visit_minutes"),
+        alert_below_percent: read.whole("alert_below_percent"),
+        alert_question: Some(read.raw("alert_question")),
+        alert_answers: read.list("alert_answers"),
     };
     // Every problem at once: what cannot be read, and what the rules refuse of the rest
     // (a field already named is not named twice).

@@ -13,6 +13,7 @@ mod bad_input;
 mod browser;
 mod clients;
 mod demo;
+mod disputes;
 mod lists;
 mod live;
 mod mail;

@@ -454,15 +454,17 @@ async fn a_project_releasing_by_hand_and_approving_by_itself(backend: Backend) {
     assert_eq!(queue["items"][0]["overdue"], true, "{queue}");
     assert!(queue["items"][0]["waiting_minutes"].as_i64().unwrap() >= 180);
     let now = app.state.clock.naive();
+    let url = app.state.auth.public_url.clone();
     let approved = app
         .database()
-        .run(move |conn| incognito::pay::service::approve_overdue(conn, now))
+        .run(move |conn| incognito::pay::service::approve_overdue(conn, &url, now))
         .await
         .unwrap();
     assert_eq!(approved, 1);
+    let url = app.state.auth.public_url.clone();
     let again_approved = app
         .database()
-        .run(move |conn| incognito::pay::service::approve_overdue(conn, now))
+        .run(move |conn| incognito::pay::service::approve_overdue(conn, &url, now))
         .await
         .unwrap();
     assert_eq!(again_approved, 0, "once");
