@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::form::{self, FormState};
-use super::session::{csrf, page_user_in};
+use super::session::{csrf, form_post_in, page_user_in};
 use super::{PageResult, Pager, StaffFrame as Frame};
 use crate::auth::Role;
 use crate::ids::AssignmentId;
@@ -21,6 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/client/reports", list_page)
         .get("/client/reports.csv", export)
         .get("/client/reports/{id}", report_page)
+        .post("/client/reports/{id}/dispute", dispute)
+        .post("/client/alerts", choose_alerts)
         .get("/client/media/{id}", show_file);
 }
 
@@ -72,6 +74,8 @@ impl Filters {
 #[template(path = "client_reports.html")]
 struct ListPage {
     f: Frame,
+    /// Whether this reviewer receives hot alerts.
+    alerts: bool,
     items: Vec<ReportSummary>,
     pager: Pager,
     csv: String,
@@ -88,9 +92,14 @@ async fn list_page(
     let q = filters.query();
     let keys = state.auth.keys.clone();
     let who = user.clone();
-    let list = state
+    let (list, alerts) = state
         .db
-        .run(move |conn| service::list(conn, &keys, &who, &q))
+        .run(move |conn| {
+            Ok((
+                service::list(conn, &keys, &who, &q)?,
+                crate::portal::alerts::chosen(conn, who.id)?,
+            ))
+        })
         .await?;
     let q = filters.query();
     let mut values = std::collections::HashMap::new();
@@ -107,6 +116,7 @@ async fn list_page(
     let csrf = csrf(&req, &state);
     let page = ListPage {
         f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        alerts,
         pager: Pager::of(
             &list,
             format!("/client/reports?{}", filters.href()),
@@ -148,6 +158,9 @@ async fn export(
 struct ReportPage {
     f: Frame,
     r: ClientReport,
+    /// The report may still be disputed (not yet, and within its days).
+    may_dispute: bool,
+    form: FormState,
 }
 
 impl ReportPage {
@@ -175,19 +188,82 @@ async fn report_page(
     path: web::Path<AssignmentId>,
 ) -> PageResult {
     let user = page_user_in(&req, &state, REVIEWER).await?;
-    let id = path.into_inner();
+    render_report(&req, &state, user, path.into_inner(), FormState::blank()).await
+}
+
+async fn render_report(
+    req: &HttpRequest,
+    state: &AppState,
+    user: crate::auth::CurrentUser,
+    id: AssignmentId,
+    form: FormState,
+) -> PageResult {
     let keys = state.auth.keys.clone();
     let who = user.clone();
     let report = state
         .db
         .run(move |conn| service::report(conn, &keys, &who, id))
         .await?;
-    let csrf = csrf(&req, &state);
+    let csrf = csrf(req, state);
+    let now = state.clock.naive();
+    let refused = form.invalid_count() > 0 || !form.other.is_empty();
     let page = ReportPage {
-        f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
+        may_dispute: report.dispute.is_none() && report.dispute_until.is_some_and(|u| now <= u),
         r: report,
+        form,
     };
-    super::form_page_shown(&req, &page, false, csrf)
+    super::form_page_shown(req, &page, refused, csrf)
+}
+
+/// The client disputes the report, with a reason; a refusal keeps what was typed.
+async fn dispute(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+    form: web::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, REVIEWER, form).await?;
+    let id = path.into_inner();
+    let reason = sent.get("reason").cloned().unwrap_or_default();
+    let now = state.clock.naive();
+    let who = user.clone();
+    let outcome = state
+        .db
+        .run(move |conn| crate::portal::disputes::raise(conn, &who, id, &reason, now))
+        .await;
+    match outcome {
+        Ok(_) => Ok(form::done(
+            &state,
+            &format!("/client/reports/{id}#dispute"),
+            "Your dispute is with QA; their answer will appear on this report.",
+        )),
+        Err(e) if e.status.is_client_error() && e.status.as_u16() != 404 => {
+            let refused = FormState::refused(&sent, &e, &["reason"], &[], &[]);
+            render_report(&req, &state, user, id, refused).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The reviewer chooses whether to receive hot alerts.
+async fn choose_alerts(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, REVIEWER, form).await?;
+    let on = sent.get("hot_alerts").is_some_and(|v| v == "on");
+    state
+        .db
+        .run(move |conn| crate::portal::alerts::choose(conn, &user, on))
+        .await?;
+    let notice = if on {
+        "You will be mailed at once when a released report needs your attention."
+    } else {
+        "You will not be mailed alerts."
+    };
+    Ok(form::done(&state, "/client/reports", notice))
 }
 
 /// A file of a released report, for its client's reviewer.

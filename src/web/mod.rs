@@ -18,6 +18,7 @@ mod admin;
 mod builder;
 mod client;
 mod desk;
+mod disputes;
 mod files;
 pub mod form;
 mod jobs;
@@ -57,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     builder::routes(cfg);
     qa::routes(cfg);
     client::routes(cfg);
+    disputes::routes(cfg);
     pay::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);

@@ -391,3 +391,124 @@ async fn alerts_and_disputes_from_release_to_the_shoppers_pay(backend: Backend) 
     );
     app.stop().await;
 }
+
+/// Disputes and alerts on the pages: the reviewer turns alerts on; a dispute without a reason
+/// is named beside its field; sent, it shows on the report; QA's answer without a choice is
+/// named with the words typed kept; answered, the client reads it.
+#[tokio::test]
+async fn disputes_and_alerts_on_the_pages() {
+    use crate::pages::{csrf_field, signed_in};
+    let Some(app) = spawn_app(Backend::Sqlite, "dispute pages").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let qa = reviewer(&app).await;
+    let (client, store, project) =
+        crate::portal::client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    let answers = json!({"greeted": "yes", "items": ["fries"], "wait": 4, "speed": 4});
+    let id = reported(
+        &app,
+        &scheduler,
+        (project, store),
+        (ana, &ana_token),
+        answers,
+        Some(&qa),
+    )
+    .await;
+    let (token, _) = client_reviewer_account(&app, client).await;
+    let mut browser = signed_in(&json!({ "access_token": token }));
+
+    let (_, html, _) = browser.get(&app, "/client/reports").await;
+    let csrf = csrf_field(&html);
+    let (status, _, _) = browser
+        .post(
+            &app,
+            "/client/alerts",
+            &[("csrf_token", &csrf), ("hot_alerts", "on")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = browser.get(&app, "/client/reports").await;
+    assert!(html.contains(r#"name="hot_alerts" checked"#), "{html}");
+
+    let page = format!("/client/reports/{id}");
+    let (_, html, _) = browser.get(&app, &page).await;
+    assert!(
+        html.contains("Dispute this report") && html.contains("You may dispute it until"),
+        "{html}"
+    );
+    let action = format!("/client/reports/{id}/dispute");
+    let (status, html, _) = browser
+        .post(&app, &action, &[("csrf_token", &csrf), ("reason", " ")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(r#"id="reason-error">Say what is wrong with the report."#),
+        "{html}"
+    );
+    let (status, _, _) = browser
+        .post(
+            &app,
+            &action,
+            &[
+                ("csrf_token", &csrf),
+                ("reason", "The photos are of another store."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = browser.get(&app, &page).await;
+    assert!(
+        html.contains("“The photos are of another store.”")
+            && html.contains("QA will answer it here.")
+            && !html.contains("Dispute this report"),
+        "{html}"
+    );
+
+    let mut desk = signed_in(&json!({ "access_token": qa }));
+    let (_, html, _) = desk.get(&app, "/qa/disputes").await;
+    assert!(html.contains("The photos are of another store."), "{html}");
+    let csrf = csrf_field(&html);
+    let answer = format!("/qa/disputes/{id}/answer");
+    let (status, html, _) = desk
+        .post(
+            &app,
+            &answer,
+            &[("csrf_token", &csrf), ("answer", "They are of B1.")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("Choose whether the client is right.")
+            && html.contains(">They are of B1.</textarea>"),
+        "{html}"
+    );
+    let (status, _, _) = desk
+        .post(
+            &app,
+            &answer,
+            &[
+                ("csrf_token", &csrf),
+                ("outcome", "dismissed"),
+                ("answer", "They are of B1."),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = browser.get(&app, &page).await;
+    assert!(
+        html.contains("QA dismissed the dispute: the report stands</strong>: They are of B1."),
+        "{html}"
+    );
+    let mut shopper = signed_in(&json!({ "access_token": ana_token }));
+    let (_, html, _) = shopper
+        .get(&app, &format!("/shopper/assignments/{id}/report"))
+        .await;
+    assert!(
+        html.contains("The client disputed it") && html.contains("QA found your report right"),
+        "{html}"
+    );
+    app.stop().await;
+}
