@@ -104,6 +104,7 @@ use crate::reports::routes as reports;
         portal::report,
         portal::export,
         portal::dispute,
+        portal::dashboard,
         portal::alerts_chosen,
         portal::choose_alerts,
         portal::disputes,

@@ -2,6 +2,7 @@
 //! export), shoppers shown only as a code per client. The API and pages call it.
 
 pub mod alerts;
+pub mod dashboard;
 pub mod disputes;
 pub mod routes;
 pub mod service;

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::alerts::{self, AlertChoice};
+use super::dashboard::{self, Dashboard, DashboardQuery};
 use super::disputes::{
     self, AnswerRequest, DisputeItem, DisputeQuery, DisputeRequest, DisputeView,
 };
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/client/reports.csv", export)
         .get("/client/reports/{id}", report)
         .post("/client/reports/{id}/dispute", dispute)
+        .get("/client/dashboard", dashboard)
         .get("/client/alerts", alerts_chosen)
         .put("/client/alerts", choose_alerts)
         .get("/qa/disputes", disputes)
@@ -55,6 +57,27 @@ pub async fn dispute(
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// The client's dashboard: its released reports' score per month overall, per store (the
+/// most visited) and per section, the weakest questions and the stores compared (lowest
+/// first). Filter by visit days (`from`, `to`).
+#[utoipa::path(get, path = "/api/v1/client/dashboard", tag = "portal",
+    params(DashboardQuery),
+    responses((status = 200, body = Dashboard)),
+    security(("bearer" = [])))]
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<DashboardQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::ClientReviewer])?;
+    let query = query.into_inner();
+    let view = state
+        .db
+        .run(move |conn| dashboard::dashboard(conn, &user, &query))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Whether the signed-in client reviewer receives hot alerts.

@@ -7,11 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::charts;
 use super::form::{self, FormState};
 use super::session::{csrf, form_post_in, page_user_in};
 use super::{PageResult, Pager, StaffFrame as Frame};
 use crate::auth::Role;
 use crate::ids::AssignmentId;
+use crate::portal::dashboard::{Dashboard, DashboardQuery, Ranked, Series};
 use crate::portal::service::{self, ClientReport, ReportQuery, ReportSummary};
 use crate::routing::Routes;
 use crate::state::AppState;
@@ -23,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/client/reports/{id}", report_page)
         .post("/client/reports/{id}/dispute", dispute)
         .post("/client/alerts", choose_alerts)
+        .get("/client/dashboard", dashboard_page)
         .get("/client/media/{id}", show_file);
 }
 
@@ -274,4 +277,157 @@ async fn show_file(
     query: web::Query<super::files::ShowQuery>,
 ) -> PageResult {
     super::files::show_copy(&req, &state, REVIEWER, path.into_inner(), &query).await
+}
+
+/// A chart and the numbers it draws, for the dashboard page.
+struct Chart {
+    title: String,
+    svg: String,
+    /// (colour, name) of each line, for the legend; empty for bars.
+    legend: Vec<(String, String)>,
+    /// The numbers: a header row, then one row per line or bar.
+    table: Vec<Vec<String>>,
+}
+
+#[derive(Template)]
+#[template(path = "client_dashboard.html")]
+struct DashboardPage {
+    f: Frame,
+    d: Dashboard,
+    charts: Vec<Chart>,
+    form: FormState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DashboardFilters {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn shown(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |p| format!("{p:.0}%"))
+}
+
+fn over_time(title: &str, months: &[String], series: &[&Series]) -> Chart {
+    let lines: Vec<charts::Line<'_>> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| charts::Line {
+            name: &s.name,
+            colour: if series.len() == 1 {
+                "#222222"
+            } else {
+                charts::PALETTE[i % charts::PALETTE.len()]
+            },
+            values: &s.percents,
+        })
+        .collect();
+    let mut table = vec![
+        std::iter::once(String::new())
+            .chain(months.iter().cloned())
+            .collect::<Vec<_>>(),
+    ];
+    for s in series {
+        table.push(
+            std::iter::once(s.name.clone())
+                .chain(s.percents.iter().map(|p| shown(*p)))
+                .collect(),
+        );
+    }
+    Chart {
+        title: title.to_string(),
+        svg: charts::lines(title, months, &lines),
+        legend: lines
+            .iter()
+            .map(|l| (l.colour.to_string(), l.name.to_string()))
+            .collect(),
+        table,
+    }
+}
+
+fn ranked(title: &str, items: &[Ranked], colour: &str) -> Chart {
+    let bars: Vec<(String, f64)> = items.iter().map(|r| (r.name.clone(), r.percent)).collect();
+    let mut table = vec![vec![
+        "".to_string(),
+        "Score".to_string(),
+        "Reports".to_string(),
+    ]];
+    for r in items {
+        table.push(vec![
+            r.name.clone(),
+            format!("{:.0}%", r.percent),
+            r.reports.to_string(),
+        ]);
+    }
+    Chart {
+        title: title.to_string(),
+        svg: charts::bars(title, &bars, colour),
+        legend: Vec::new(),
+        table,
+    }
+}
+
+async fn dashboard_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DashboardFilters>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, REVIEWER).await?;
+    let filters = query.into_inner();
+    let day = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.parse().ok())
+    };
+    let q = DashboardQuery {
+        from: day(&filters.from),
+        to: day(&filters.to),
+    };
+    let mut values = std::collections::HashMap::new();
+    if let Some(d) = q.from {
+        values.insert("from".to_string(), d.to_string());
+    }
+    if let Some(d) = q.to {
+        values.insert("to".to_string(), d.to_string());
+    }
+    let who = user.clone();
+    let d = state
+        .db
+        .run(move |conn| crate::portal::dashboard::dashboard(conn, &who, &q))
+        .await?;
+    let mut charts = Vec::new();
+    if d.reports > 0 {
+        charts.push(over_time(
+            "Score per month, all stores",
+            &d.months,
+            &[&d.overall],
+        ));
+        let stores: Vec<&Series> = d.stores_over_time.iter().collect();
+        charts.push(over_time(
+            "Score per month, busiest stores",
+            &d.months,
+            &stores,
+        ));
+        let sections: Vec<&Series> = d.sections_over_time.iter().collect();
+        charts.push(over_time(
+            "Score per month, by section",
+            &d.months,
+            &sections,
+        ));
+        charts.push(ranked("Weakest questions", &d.weakest_questions, "#D55E00"));
+        charts.push(ranked(
+            "Stores compared, lowest first",
+            &d.stores,
+            "#0072B2",
+        ));
+    }
+    let csrf = csrf(&req, &state);
+    let page = DashboardPage {
+        f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        d,
+        charts,
+        form: FormState::filled(values),
+    };
+    super::form_page_shown(&req, &page, false, csrf)
 }

@@ -16,6 +16,7 @@
 mod account;
 mod admin;
 mod builder;
+mod charts;
 mod client;
 mod desk;
 mod disputes;

@@ -358,3 +358,110 @@ async fn a_client_reviewer_reads_reports_on_the_pages() {
     assert!(csv.starts_with("report,project,store"), "{csv}");
     app.stop().await;
 }
+
+/// The dashboard against hand-worked scores: store B1 with 5 and 10 of 14, store B2 with 10 of
+/// 14; the weakest question is the order (2 of 5 each time); the page draws it all as SVG.
+#[tokio::test]
+async fn the_dashboard_adds_up_and_is_drawn() {
+    use crate::pages::signed_in;
+    let Some(app) = spawn_app(Backend::Sqlite, "dashboard").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let qa = reviewer(&app).await;
+    let (client, b1, project) = client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    published(&app, &scheduler, project, drive_thru("Drive-thru")).await;
+    let (_, b2) = post(
+        &app,
+        "/api/v1/locations",
+        &scheduler,
+        json!({"client_id": client, "code": "B2", "name": "Burger Barn B2", "street": "2 Broadway",
+               "city": "New York", "state": "NY", "zip": "10004"}),
+    )
+    .await;
+    let b2 = b2["id"].as_i64().unwrap();
+    let no =
+        json!({"greeted": "no", "why_not": "Nobody", "items": ["fries"], "wait": 4, "speed": 4});
+    let yes = json!({"greeted": "yes", "items": ["fries"], "wait": 4, "speed": 4});
+    for (name, store, answers) in [("ana", b1, &no), ("bea", b1, &yes), ("cat", b2, &yes)] {
+        let (id, token) = panel_member(&app, &scheduler, name, json!({}), true).await;
+        reported(
+            &app,
+            &scheduler,
+            (project, store),
+            (id, &token),
+            answers.clone(),
+            Some(&qa),
+        )
+        .await;
+    }
+    let token = client_reviewer(&app, client).await;
+    let d = get_json(&app, "/api/v1/client/dashboard", &token).await;
+    assert_eq!(d["reports"], 3, "{d}");
+    assert_eq!(d["percent"], 59.5, "25 of 42: {d}");
+    assert_eq!(d["months"].as_array().unwrap().len(), 1);
+    assert_eq!(d["overall"]["percents"][0], 59.5);
+    let stores: Vec<(String, f64)> = d["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["percent"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            ("B1 · Burger Barn B1".to_string(), 53.6),
+            ("B2 · Burger Barn B2".to_string(), 71.4)
+        ]
+    );
+    assert_eq!(d["weakest_questions"][0]["name"], "What did you order?");
+    assert_eq!(d["weakest_questions"][0]["percent"], 40.0);
+    assert_eq!(
+        d["weakest_questions"][1]["percent"], 66.7,
+        "greeted: 10 of 15"
+    );
+    assert!(!d["sections_over_time"].as_array().unwrap().is_empty());
+    // Filtered to days without visits: nothing.
+    let none = get_json(
+        &app,
+        "/api/v1/client/dashboard?from=2020-01-01&to=2020-01-31",
+        &token,
+    )
+    .await;
+    assert_eq!(none["reports"], 0);
+    let r = app
+        .get_auth(
+            "/api/v1/client/dashboard?from=2026-02-01&to=2026-01-01",
+            &token,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Another client's reviewer sees none of it.
+    let (_, other) = post(
+        &app,
+        "/api/v1/clients",
+        &scheduler,
+        json!({"name": "Taco Town"}),
+    )
+    .await;
+    let stranger = client_reviewer(&app, other["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        get_json(&app, "/api/v1/client/dashboard", &stranger).await["reports"],
+        0
+    );
+
+    let mut browser = signed_in(&json!({ "access_token": token }));
+    let (status, html, _) = browser.get(&app, "/client/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches(r#"<svg class="chart""#).count(), 5, "{html}");
+    assert!(
+        html.contains("Weakest questions") && html.contains("What did you order?"),
+        "{html}"
+    );
+    app.stop().await;
+}
