@@ -129,16 +129,14 @@ pub fn dashboard(
         if query.from.is_some_and(|f| day < f) || query.to.is_some_and(|t| day > t) {
             continue;
         }
-        if !documents.contains_key(&row.questionnaire_id) {
-            let version = crate::reports::store::find_questionnaire(conn, row.questionnaire_id)?
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("questionnaire gone")))?;
-            documents.insert(
-                row.questionnaire_id,
-                crate::reports::service::document(&version)?,
-            );
-        }
-        let Some(q) = documents.get(&row.questionnaire_id) else {
-            continue;
+        let q = match documents.entry(row.questionnaire_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let version =
+                    crate::reports::store::find_questionnaire(conn, row.questionnaire_id)?
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("questionnaire gone")))?;
+                e.insert(crate::reports::service::document(&version)?)
+            }
         };
         let Ok(answers) = serde_json::from_str::<Answers>(&row.answers) else {
             continue;
