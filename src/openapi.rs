@@ -99,6 +99,7 @@ use crate::reports::routes as reports;
         qa::hold,
         qa::release,
         qa::edit,
+        qa::redact,
         qa::appeal,
         portal::list,
         portal::report,

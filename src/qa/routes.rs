@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::service::{self, Decision, EditRequest, QueueItem, QueueQuery};
+use super::service::{self, Decision, EditRequest, QueueItem, QueueQuery, RedactRequest};
 use crate::auth::{CurrentUser, Role};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, Problem};
@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/reports/{id}/hold", hold)
         .post("/reports/{id}/release", release)
         .post("/reports/{id}/edits", edit)
+        .post("/reports/{id}/redactions", redact)
         .post("/reports/{id}/appeal", appeal);
 }
 
@@ -275,6 +276,33 @@ pub async fn appeal(
         user,
         path.into_inner(),
         move |conn, user, id, now| service::appeal(conn, user, id, request.text.as_deref(), now),
+    )
+    .await
+}
+
+/// Removes a phrase (one that names the shopper, say) from a written answer: every
+/// occurrence, letters in any case, becomes `[redacted]`; kept as an edit with before, after
+/// and why (shown to the shopper; after release, a correction the client sees with its
+/// reason). 422 naming `phrase` when the answer does not contain it.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/redactions", tag = "qa",
+    params(("id" = i64, Path, description = "The report's assignment id")),
+    request_body = RedactRequest,
+    responses((status = 200, body = ReviewView),
+        (status = 409, description = "Not a state that may be edited, or another reviewer's", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn redact(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<AssignmentId>,
+    body: ApiJson<RedactRequest>,
+) -> AppResult<HttpResponse> {
+    user.require(service::REVIEWERS)?;
+    let request = body.into_inner()?;
+    moved(
+        &state,
+        user,
+        path.into_inner(),
+        move |conn, user, id, now| service::redact(conn, user, id, &request, now),
     )
     .await
 }

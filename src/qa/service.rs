@@ -569,6 +569,125 @@ pub fn edit(
     })
 }
 
+/// What replaces a redacted phrase.
+pub const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of `phrase` (letters compared regardless of case) replaced by
+/// [`REDACTED`]; None when it does not occur.
+pub fn redacted(text: &str, phrase: &str) -> Option<String> {
+    let folded = |s: &str| -> Vec<char> { s.chars().flat_map(char::to_lowercase).collect() };
+    let wanted = folded(phrase);
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut found = false;
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        // Does `rest` start with the phrase? Walk its characters until the phrase is used up.
+        let mut got: Vec<char> = Vec::with_capacity(wanted.len());
+        for (i, c) in rest.char_indices() {
+            got.extend(c.to_lowercase());
+            if got.len() >= wanted.len() {
+                if got == wanted {
+                    out.push_str(REDACTED);
+                    found = true;
+                    rest = &rest[i + c.len_utf8()..];
+                    continue 'scan;
+                }
+                break;
+            }
+            if !wanted.starts_with(&got) {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    found.then_some(out)
+}
+
+/// A phrase to remove from a text answer (one that names the shopper, say).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactRequest {
+    pub question: String,
+    /// The words to remove, as they appear (letters in any case); every occurrence goes.
+    pub phrase: String,
+    /// Why, if not the default ("A phrase that could identify you was removed before the
+    /// client saw it.").
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Removes a phrase from a text answer of report `id`: an edit like any other (kept with
+/// before, after and why, shown to the shopper; after release a correction).
+pub fn redact(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: AssignmentId,
+    request: &RedactRequest,
+    now: NaiveDateTime,
+) -> AppResult<Option<ReviewView>> {
+    user.require(REVIEWERS)?;
+    let phrase = request.phrase.trim();
+    if phrase.is_empty() || phrase.chars().count() > 200 {
+        return Err(AppError::field(
+            "phrase",
+            "Type the words to remove (at most 200 characters).",
+        ));
+    }
+    write_transaction(conn, |conn| {
+        let (row, _) = load(conn, id)?;
+        let q = questionnaire_of(conn, id)?;
+        let question = q.question(&request.question).ok_or_else(|| {
+            AppError::field(
+                "question",
+                format!("The report has no question named “{}”.", request.question),
+            )
+        })?;
+        if question.kind != crate::reports::QuestionKind::Text {
+            return Err(AppError::field(
+                "question",
+                "Only a written answer has phrases to remove.",
+            ));
+        }
+        let answers: Answers = serde_json::from_str(&row.answers)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("report {id} unreadable: {e}")))?;
+        let text = match answers.0.get(&request.question) {
+            Some(crate::reports::Answer::Choice(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let new = redacted(&text, phrase).ok_or_else(|| {
+            AppError::field(
+                "phrase",
+                format!("This answer does not contain “{phrase}”."),
+            )
+        })?;
+        let reason = request
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("A phrase that could identify you was removed before the client saw it.")
+            .to_string();
+        edit(
+            conn,
+            user,
+            id,
+            &EditRequest {
+                question: request.question.clone(),
+                answer: serde_json::Value::String(new),
+                reason: Some(reason),
+            },
+            now,
+        )
+    })
+}
+
 /// The queue's filters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -686,4 +805,33 @@ pub fn approve_overdue(
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phrase_is_redacted_wherever_it_stands_in_any_case() {
+        assert_eq!(
+            redacted("Hi, I'm Ana Quill; ANA QUILL again.", "ana quill").as_deref(),
+            Some("Hi, I'm [redacted]; [redacted] again.")
+        );
+        assert_eq!(
+            redacted("Zoë Ångström was here", "zoë ångström").as_deref(),
+            Some("[redacted] was here")
+        );
+        assert_eq!(redacted("Nothing here", "Ana"), None);
+        assert_eq!(
+            redacted("An", "Ana"),
+            None,
+            "a phrase cut short is no match"
+        );
+        assert_eq!(
+            redacted("aana", "ana").as_deref(),
+            Some("a[redacted]"),
+            "a false start is passed over"
+        );
+        assert_eq!(redacted("x", "  ".trim()), None);
+    }
 }

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/qa/reports/{id}", report_page)
         .post("/qa/reports/{id}/decide", decide)
         .post("/qa/reports/{id}/edit", edit)
+        .post("/qa/reports/{id}/redact", redact)
         .get("/qa/media/{id}", show_file);
 }
 
@@ -232,6 +233,8 @@ struct ReviewPage {
     events: Vec<(String, String, String)>,
     /// The questions QA may edit: (name, words).
     editable: Vec<(String, String)>,
+    /// The written answers given, whose phrases may be removed.
+    written: Vec<(String, String)>,
     form: FormState,
 }
 
@@ -350,6 +353,13 @@ async fn render_report(
         .filter(|q| !q.kind.is_media() && view.asked.contains(&q.name))
         .map(|q| (q.name.clone(), q.label.clone()))
         .collect();
+    let written = doc
+        .sections
+        .iter()
+        .flat_map(|s| s.questions.iter())
+        .filter(|q| q.kind == QuestionKind::Text && view.asked.contains(&q.name))
+        .map(|q| (q.name.clone(), q.label.clone()))
+        .collect();
     let mine = review.claim.as_ref().is_none_or(|c| c.yours);
     let held_by_other = claimed.or_else(|| {
         review.claim.as_ref().filter(|c| !c.yours).map(|c| {
@@ -425,6 +435,7 @@ async fn render_report(
             })
             .collect(),
         editable,
+        written,
         form,
     };
     super::form_page_shown(req, &page, refused, csrf)
@@ -623,6 +634,46 @@ async fn edit(
                 &e,
                 &["question", "answer", "edit_reason"],
                 &[("reason", "edit_reason")],
+                &[],
+            );
+            render_report(&req, &state, user, id, false, refused).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a phrase from a written answer (one that names the shopper, say).
+async fn redact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<AssignmentId>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, REVIEWERS, form).await?;
+    let id = path.into_inner();
+    let request = service::RedactRequest {
+        question: sent.get("redact_question").cloned().unwrap_or_default(),
+        phrase: sent.get("phrase").cloned().unwrap_or_default(),
+        reason: None,
+    };
+    let now = state.clock.naive();
+    let who = user.clone();
+    let outcome = state
+        .db
+        .run(move |conn| service::redact(conn, &who, id, &request, now))
+        .await;
+    match outcome {
+        Ok(_) => Ok(form::done(
+            &state,
+            &format!("/qa/reports/{id}"),
+            "The phrase is removed; the shopper sees that it was, and why.",
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let refused = FormState::refused(
+                &sent,
+                &e,
+                &["redact_question", "phrase"],
+                &[("question", "redact_question")],
                 &[],
             );
             render_report(&req, &state, user, id, false, refused).await
