@@ -10,7 +10,7 @@ pub const PALETTE: [&str; 6] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
 ];
 
-const W: f64 = 400.0;
+const W: f64 = 340.0;
 const LEFT: f64 = 34.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 10.0;
@@ -87,7 +87,7 @@ pub fn lines(title: &str, months: &[String], lines: &[Line<'_>]) -> String {
     for tick in [0.0, 25.0, 50.0, 75.0, 100.0] {
         let _ = write!(
             svg,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d7dbe2\" stroke-width=\"1\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{tick}%</text>",
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d7dbe2\" stroke-width=\"1\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#555\">{tick}%</text>",
             W - RIGHT,
             LEFT - 4.0,
             y(tick) + 4.0,
@@ -100,7 +100,7 @@ pub fn lines(title: &str, months: &[String], lines: &[Line<'_>]) -> String {
         if i % step == 0 || i + 1 == n {
             let _ = write!(
                 svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
                 x(i),
                 h - bottom + 16.0,
                 escape(&month_label(m))
@@ -167,7 +167,7 @@ pub fn bars(title: &str, items: &[(String, f64)], colour: &str) -> String {
         let width = plot_w * v.clamp(0.0, 100.0) / 100.0;
         let _ = write!(
             svg,
-            "<text x=\"2\" y=\"{:.1}\" font-size=\"12\" fill=\"#222\">{}<title>{}</title></text><rect x=\"2\" y=\"{:.1}\" width=\"{plot_w:.1}\" height=\"12\" fill=\"#eceef2\"/><rect x=\"2\" y=\"{:.1}\" width=\"{width:.1}\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#222\">{v:.0}%</text>",
+            "<text x=\"2\" y=\"{:.1}\" font-size=\"13\" fill=\"#222\">{}<title>{}</title></text><rect x=\"2\" y=\"{:.1}\" width=\"{plot_w:.1}\" height=\"12\" fill=\"#eceef2\"/><rect x=\"2\" y=\"{:.1}\" width=\"{width:.1}\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" fill=\"#222\">{v:.0}%</text>",
             top + 11.0,
             escape(&cut(label, 58)),
             escape(label),

@@ -403,12 +403,15 @@ async fn dashboard_page(
             &d.months,
             &[&d.overall],
         ));
-        let stores: Vec<&Series> = d.stores_over_time.iter().collect();
-        charts.push(over_time(
-            "Score per month, busiest stores",
-            &d.months,
-            &stores,
-        ));
+        // With one store, its line would be the line above.
+        if d.stores_over_time.len() > 1 {
+            let stores: Vec<&Series> = d.stores_over_time.iter().collect();
+            charts.push(over_time(
+                "Score per month, busiest stores",
+                &d.months,
+                &stores,
+            ));
+        }
         let sections: Vec<&Series> = d.sections_over_time.iter().collect();
         charts.push(over_time(
             "Score per month, by section",

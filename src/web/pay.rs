@@ -125,9 +125,12 @@ async fn desk_page(
     let totals_page = PageRequest::lenient(q.totals, 30);
     let who = user.clone();
     let paymaster = PAYMASTERS.contains(&user.role);
+    let now = state.clock.naive();
     let (owed, payouts, totals) = state
         .db
         .run(move |conn| {
+            // Lines past their dispute days are owed now, not at the background's next round.
+            service::mature(conn, now)?;
             let owed = service::owed(conn, &who, by, owed_page)?;
             let payouts = if paymaster {
                 Some(service::payouts(conn, &who, payouts_page)?)

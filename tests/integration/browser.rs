@@ -174,6 +174,50 @@ impl Browser {
         std::fs::write(to, png).unwrap();
     }
 
+    /// Saves a PNG of the whole page, as tall as it is (at most 6,000 px): the window grows to
+    /// the page's height for the picture, then is as it was.
+    pub async fn screenshot_whole(&self, to: &std::path::Path) {
+        let rect_url = format!("{}/session/{}/window/rect", self.endpoint, self.session);
+        let rect: Value = self
+            .http
+            .get(&rect_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (width, height) = (
+            rect["value"]["width"].clone(),
+            rect["value"]["height"].clone(),
+        );
+        let tall = self
+            .eval("return document.documentElement.scrollHeight", json!([]))
+            .await
+            .as_i64()
+            .unwrap_or(800)
+            .clamp(400, 6000);
+        let extra = height.as_i64().unwrap_or(800)
+            - self
+                .eval("return window.innerHeight", json!([]))
+                .await
+                .as_i64()
+                .unwrap_or(800);
+        self.http
+            .post(&rect_url)
+            .json(&json!({"width": width, "height": tall + extra.max(0)}))
+            .send()
+            .await
+            .unwrap();
+        self.screenshot(to).await;
+        self.http
+            .post(&rect_url)
+            .json(&json!({"width": width, "height": height}))
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// What sticks out sideways: the page wider than the window, or any element that scrolls
     /// sideways or ends past the window's right edge (each named by tag, class and text).
     pub async fn sideways(&self) -> Vec<String> {
@@ -317,6 +361,7 @@ async fn every_page_fits_a_phone_and_a_desk() {
                 "follow:/shopper/jobs/",
                 "/shopper/assignments",
                 "follow:/shopper/assignments/",
+                "/shopper/earnings",
                 "/shopper/consents",
                 "/shopper/access-log",
                 "/account/password",
@@ -335,11 +380,20 @@ async fn every_page_fits_a_phone_and_a_desk() {
                 "/staff/organizations",
                 "/staff/batches",
                 "/staff/coverage",
+                "/staff/pay",
             ],
         ),
         (
             "admin@demo.example.com".into(),
-            vec!["/admin/staff", "/account/password"],
+            vec!["/admin/staff", "/staff/pay", "/account/password"],
+        ),
+        (
+            "qa@demo.example.com".into(),
+            vec!["/qa/queue", "/qa/disputes"],
+        ),
+        (
+            "reviewer@demo.example.com".into(),
+            vec!["/client/reports", "/client/dashboard"],
         ),
     ];
     let dir = screenshot_dir();
@@ -1103,6 +1157,108 @@ async fn a_client_reviewer_reads_a_released_report() {
             "at {width}px"
         );
         browser.close().await;
+    }
+    app.stop().await;
+}
+
+/// Pay, disputes and the dashboard in a browser at a phone's and a desk's width: the shopper's
+/// earnings and the board's pay for their time, the admin's pay desk, the client's report with
+/// its dispute form and the dashboard's charts, QA's disputes; nothing scrolls sideways.
+#[tokio::test]
+async fn pay_disputes_and_the_dashboard_fit_a_phone_and_a_desk() {
+    let Some(app) = spawn_app(Backend::Sqlite, "pay in a browser").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let qa = crate::qa::reviewer(&app).await;
+    let (client, store, project) =
+        crate::portal::client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    crate::reports::published(
+        &app,
+        &scheduler,
+        project,
+        crate::reports::drive_thru("Drive-thru"),
+    )
+    .await;
+    let mut shoppers = Vec::new();
+    let mut ids = Vec::new();
+    for (name, greeted) in [("ana", "no"), ("bea", "yes"), ("cat", "yes")] {
+        let (id, token) = panel_member(&app, &scheduler, name, json!({}), true).await;
+        let answers = json!({"greeted": greeted, "why_not": "Nobody at the counter", "items": ["fries"], "wait": 4, "speed": 4});
+        ids.push(
+            crate::portal::reported(
+                &app,
+                &scheduler,
+                (project, store),
+                (id, &token),
+                answers,
+                Some(&qa),
+            )
+            .await,
+        );
+        let email = get_json(&app, "/api/v1/me", &token).await["email"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        shoppers.push(email);
+    }
+    // Open jobs for the board, and a dispute for QA's list.
+    crate::assignments::job(&app, &scheduler, project, store, 0, 9).await;
+    let (reviewer_token, reviewer_email) =
+        crate::portal::client_reviewer_account(&app, client).await;
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/client/reports/{}/dispute", ids[0]),
+            &reviewer_token,
+            &json!({"reason": "The store was closed for a staff meeting that afternoon."}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let admin_email = unique_email("paydesk");
+    app.admin_tokens(&admin_email).await;
+    let qa_email = get_json(&app, "/api/v1/me", &qa).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let walks: [(&str, Vec<String>); 4] = [
+        (
+            shoppers[0].as_str(),
+            vec!["/shopper/earnings".into(), "/shopper/jobs".into()],
+        ),
+        (admin_email.as_str(), vec!["/staff/pay".into()]),
+        (
+            reviewer_email.as_str(),
+            vec![
+                format!("/client/reports/{}", ids[1]),
+                "/client/dashboard".into(),
+            ],
+        ),
+        (qa_email.as_str(), vec!["/qa/disputes".into()]),
+    ];
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        for (email, pages) in &walks {
+            let Some(browser) = Browser::start("pay in a browser", width).await else {
+                return;
+            };
+            browser.open(&app.url("/signin")).await;
+            browser
+                .submit_form(&[("email", email), ("password", STRONG_PASSWORD)])
+                .await;
+            for page in pages {
+                browser.open(&app.url(page)).await;
+                let name = page.trim_matches('/').replace('/', "-");
+                browser
+                    .screenshot_whole(&dir.join(format!("pay-{name}-{width}.png")))
+                    .await;
+                assert_eq!(
+                    browser.sideways().await,
+                    Vec::<String>::new(),
+                    "{page} at {width}px"
+                );
+            }
+            browser.close().await;
+        }
     }
     app.stop().await;
 }

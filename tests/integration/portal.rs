@@ -458,7 +458,11 @@ async fn the_dashboard_adds_up_and_is_drawn() {
     let mut browser = signed_in(&json!({ "access_token": token }));
     let (status, html, _) = browser.get(&app, "/client/dashboard").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(html.matches(r#"<svg class="chart""#).count(), 5, "{html}");
+    assert_eq!(
+        html.matches(r#"<svg class="chart""#).count(),
+        5,
+        "two stores, five charts: {html}"
+    );
     assert!(
         html.contains("Weakest questions") && html.contains("What did you order?"),
         "{html}"
