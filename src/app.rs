@@ -246,6 +246,7 @@ pub fn build_app(
                 .configure(crate::qa::routes::routes)
                 .configure(crate::portal::routes::routes)
                 .configure(crate::pay::routes::routes)
+                .configure(crate::privacy::routes::routes)
                 .configure(crate::media::routes::routes),
         )
         .configure(crate::web::routes)

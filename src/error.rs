@@ -257,6 +257,11 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The report's deadline (the job's window plus the project's grace days) has passed: staff reopen it.",
     ),
     (
+        "link_spent",
+        "A share's download link works once and for 7 days: this one was used or has expired.",
+    ),
+    ("bad_link", "The link is incomplete: its token is missing."),
+    (
         "disputed_already",
         "The report was disputed once already; QA's answer to it stands.",
     ),

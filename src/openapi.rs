@@ -10,6 +10,7 @@ use crate::media::routes as media;
 use crate::panel::routes as panel;
 use crate::pay::routes as pay;
 use crate::portal::routes as portal;
+use crate::privacy::routes as privacy;
 use crate::qa::routes as qa;
 use crate::reports::routes as reports;
 
@@ -111,6 +112,9 @@ use crate::reports::routes as reports;
         portal::disputes,
         portal::answer,
         pay::earnings,
+        privacy::create,
+        privacy::share,
+        privacy::list_csv,
         pay::owed,
         pay::year,
         pay::year_export,
@@ -131,7 +135,7 @@ use crate::reports::routes as reports;
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth, &CommonProblems),
-    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"), (name = "reports", description = "Questionnaires, and the reports shoppers hand in"), (name = "media", description = "Receipts, photos and recordings of a report"), (name = "portal", description = "Client reviewers: their own client's released reports"), (name = "qa", description = "QA's review of handed-in reports, and a shopper's appeal"), (name = "pay", description = "Shoppers' earnings, payouts, what is owed, year-end totals"))
+    tags((name = "auth", description = "Registration and sign-in"), (name = "accounts", description = "Your account; staff accounts"), (name = "panel", description = "A shopper's application, profile, consents and data"), (name = "clients", description = "Organizations, clients and competitors (staff)"), (name = "assignments", description = "Requests, offers and assignments of jobs"), (name = "reports", description = "Questionnaires, and the reports shoppers hand in"), (name = "media", description = "Receipts, photos and recordings of a report"), (name = "portal", description = "Client reviewers: their own client's released reports"), (name = "qa", description = "QA's review of handed-in reports, and a shopper's appeal"), (name = "pay", description = "Shoppers' earnings, payouts, what is owed, year-end totals"), (name = "privacy", description = "Friendly-competitor shares"))
 )]
 pub struct ApiDoc;
 

@@ -205,6 +205,7 @@ diesel::table! {
         categories -> Text,
         purpose -> Text,
         disclosed_at -> Timestamp,
+        share_id -> Nullable<BigInt>,
     }
 }
 
@@ -555,6 +556,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    shares (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        purpose -> Text,
+        area -> Text,
+        recipient_email -> Nullable<Text>,
+        link_hash -> Nullable<Text>,
+        link_expires_at -> Nullable<Timestamp>,
+        downloaded_at -> Nullable<Timestamp>,
+        people -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    share_rows (share_id, shopper_id) {
+        share_id -> BigInt,
+        shopper_id -> BigInt,
+        legal_name -> Text,
+        street -> Text,
+        city -> Text,
+        state -> Text,
+        zip -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(ledger_lines -> payouts (payout_id));
 diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
@@ -597,4 +628,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     payouts,
     ledger_lines,
     hot_alerts,
+    shares,
+    share_rows,
 );

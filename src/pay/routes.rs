@@ -95,7 +95,12 @@ fn year_of(path: &YearPath) -> AppResult<i32> {
         .parse::<i32>()
         .ok()
         .filter(|y| (2000..=2200).contains(y))
-        .ok_or_else(|| AppError::field("year", "must be a year from 2000 to 2200"))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "bad_path",
+                "The address names no year we keep pay for: use a year from 2000 to 2200.",
+            )
+        })
 }
 
 /// Each shopper's pay in a year, by the day paid: income (fees and bonuses) and

@@ -169,8 +169,16 @@ pub fn record(
     source: Source,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    if latest(conn, user_id, purpose)? == Some(granted) {
+    let before = latest(conn, user_id, purpose)?;
+    if before == Some(granted) {
         return Ok(false);
+    }
+    // A sharing consent withdrawn: every earlier recipient is told to stop and delete.
+    if before == Some(true)
+        && !granted
+        && matches!(purpose, Purpose::ShareNameAddress | Purpose::ShareContact)
+    {
+        super::sharing::notify_withdrawal(conn, user_id, purpose, now)?;
     }
     diesel::insert_into(consents::table)
         .values(NewConsent {

@@ -145,6 +145,7 @@ const fn plain(table: &'static str, column: &'static str) -> ColumnEntry {
 
 const ACCOUNT_LIFETIME: &str = "while the account exists; deleted with it";
 const REPORT_LIFETIME: &str = "while the shopper is on the panel, and for the client as long as its contract keeps reports (pseudonymous to the client); deleted with the account";
+const SHARE_LIST: &str = "until the share's link is used or expires and staff no longer need to download it (30 days after the share); removed at once when the shopper is deleted";
 const PAY_RECORDS: &str = "while the shopper is on the panel, then as long as tax law requires pay records (7 years after the year paid); kept after an account is deleted, and used for nothing else";
 const PANEL_LIFETIME: &str =
     "while the shopper is on the panel; deleted with the account (or when the shopper asks)";
@@ -611,6 +612,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "tell the person when their data was sent",
         ACCOUNT_LIFETIME,
     ),
+    plain("disclosures", "share_id"),
     // locations: a client's stores
     plain("locations", "id"),
     plain("locations", "client_id"),
@@ -903,6 +905,76 @@ pub const INVENTORY: &[ColumnEntry] = &[
     ),
     plain("disputes", "answered_by"),
     plain("disputes", "answered_at"),
+    // shares: lists of shoppers made for a friendly competitor (see share_rows)
+    plain("shares", "id"),
+    plain("shares", "organization_id"),
+    plain("shares", "purpose"),
+    plain("shares", "area"),
+    personal(
+        "shares",
+        "recipient_email",
+        Category::A,
+        "mail the friendly competitor's contact the share's download link, and later notices to stop using and delete data",
+        "as long as the share's disclosure records are kept (24 months)",
+    ),
+    plain("shares", "link_hash"),
+    plain("shares", "link_expires_at"),
+    plain("shares", "downloaded_at"),
+    plain("shares", "people"),
+    plain("shares", "created_by"),
+    plain("shares", "created_at"),
+    // share_rows: the fixed list a share disclosed, only of shoppers whose consent was in force
+    plain("share_rows", "share_id"),
+    plain("share_rows", "shopper_id"),
+    personal(
+        "share_rows",
+        "legal_name",
+        Category::A,
+        "give a friendly competitor seeking shoppers in an area the name of a shopper who consented",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "street",
+        Category::B,
+        "give a friendly competitor the street address of a shopper who consented",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "city",
+        Category::B,
+        "give a friendly competitor the city of a shopper who consented",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "state",
+        Category::B,
+        "give a friendly competitor the state of a shopper who consented",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "zip",
+        Category::B,
+        "give a friendly competitor the ZIP code of a shopper who consented",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "email",
+        Category::A,
+        "give a friendly competitor the email of a shopper who gave the separate contact consent",
+        SHARE_LIST,
+    ),
+    personal(
+        "share_rows",
+        "phone",
+        Category::B,
+        "give a friendly competitor the phone of a shopper who gave the separate contact consent",
+        SHARE_LIST,
+    ),
     // hot_alerts: which released reports were alerted (once each), why, to how many reviewers
     plain("hot_alerts", "assignment_id"),
     plain("hot_alerts", "reasons"),

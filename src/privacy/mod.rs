@@ -6,3 +6,5 @@ pub mod consent;
 pub mod crypto;
 pub mod disclosure;
 pub mod inventory;
+pub mod routes;
+pub mod sharing;

@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     client::routes(cfg);
     disputes::routes(cfg);
     pay::routes(cfg);
+    crate::privacy::routes::public_routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 17] = [
+const OBJECTS: [&str; 18] = [
     "-",
     "job",
     "assignment",
@@ -45,6 +45,7 @@ const OBJECTS: [&str; 17] = [
     "code",
     "year",
     "payout",
+    "share",
 ];
 
 #[derive(Debug)]
@@ -523,6 +524,32 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         .unwrap_or(0);
     assert!(payout > 0, "a payout was made");
     let year = i64::from(chrono::Datelike::year(&app.state.clock.naive()));
+    // A share for a friendly competitor.
+    let friendly = app
+        .post_json_auth(
+            "/api/v1/organizations",
+            &scheduler,
+            &json!({"name": "Matrix Friends", "friendly_competitor": true}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let share = app
+        .post_json_auth(
+            "/api/v1/shares",
+            &scheduler,
+            &json!({"organization_id": friendly, "purpose": "Matrix", "area": {"states": ["NY"]}}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap_or(0);
+    assert!(share > 0, "a share was made");
 
     let ids: HashMap<&str, (i64, i64)> = HashMap::from([
         ("job", (jobs[2], jobs[2])),
@@ -545,6 +572,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("staff", (spare_staff, spare_staff)),
         ("year", (year, year)),
         ("payout", (payout, payout)),
+        ("share", (share, share)),
     ]);
     let emails: [Option<String>; 7] = [
         None,

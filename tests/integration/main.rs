@@ -30,6 +30,7 @@ mod reports;
 mod schema;
 mod security;
 mod settings;
+mod sharing;
 mod storage;
 mod throttling;
 mod tokens;
