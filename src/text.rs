@@ -74,6 +74,16 @@ pub fn single_script(text: &str) -> bool {
     text.is_single_script()
 }
 
+/// A spreadsheet cell that will not run: one that starts with `=`, `+`, `-` or `@` (or a tab
+/// or carriage return) gets a leading `'`. Every CSV the service writes passes through it.
+pub fn neutral_cell(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -517,7 +517,7 @@ fn csv_of(header: &[&str], rows: &[Vec<String>]) -> AppResult<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(header).map_err(csv_error)?;
     for row in rows {
-        out.write_record(row.iter().map(|c| crate::portal::service::neutral(c)))
+        out.write_record(row.iter().map(|c| crate::text::neutral_cell(c)))
             .map_err(csv_error)?;
     }
     let bytes = out.into_inner().map_err(csv_error)?;

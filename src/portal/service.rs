@@ -391,16 +391,6 @@ fn client_report(
     })
 }
 
-/// A cell as a spreadsheet will not run: one that starts with `=`, `+`, `-` or `@` (or a tab
-/// or carriage return) gets a leading `'`.
-pub fn neutral(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
 /// The client's scores per report and question, as CSV (the list's filters apply).
 pub fn export_csv(
     conn: &mut DbConnection,
@@ -451,7 +441,7 @@ pub fn export_csv(
                     a.earned.map(|e| e.to_string()).unwrap_or_default(),
                     a.possible.map(|p| p.to_string()).unwrap_or_default(),
                 ];
-                out.write_record(cells.iter().map(|c| neutral(c)))
+                out.write_record(cells.iter().map(|c| crate::text::neutral_cell(c)))
                     .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
             }
         }
@@ -468,12 +458,15 @@ mod tests {
 
     #[test]
     fn a_cell_a_spreadsheet_would_run_is_neutralised() {
-        assert_eq!(neutral("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutral("+1"), "'+1");
-        assert_eq!(neutral("-2"), "'-2");
-        assert_eq!(neutral("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutral("Fries"), "Fries");
-        assert_eq!(neutral(""), "");
+        assert_eq!(
+            crate::text::neutral_cell("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(crate::text::neutral_cell("+1"), "'+1");
+        assert_eq!(crate::text::neutral_cell("-2"), "'-2");
+        assert_eq!(crate::text::neutral_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(crate::text::neutral_cell("Fries"), "Fries");
+        assert_eq!(crate::text::neutral_cell(""), "");
     }
 
     #[test]

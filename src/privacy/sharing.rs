@@ -478,13 +478,6 @@ fn csv_of(conn: &mut DbConnection, id: i64) -> AppResult<(String, Vec<UserId>)> 
     let fail = |e: csv::Error| AppError::internal(anyhow::anyhow!("csv: {e}"));
     out.write_record(["name", "street", "city", "state", "zip", "email", "phone"])
         .map_err(fail)?;
-    let neutral = |c: &str| {
-        if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{c}")
-        } else {
-            c.to_string()
-        }
-    };
     let mut who = Vec::with_capacity(rows.len());
     for (uid, name, street, city, state, zip, email, phone) in rows {
         who.push(uid);
@@ -499,7 +492,7 @@ fn csv_of(conn: &mut DbConnection, id: i64) -> AppResult<(String, Vec<UserId>)> 
                 phone.unwrap_or_default(),
             ]
             .iter()
-            .map(|c| neutral(c)),
+            .map(|c| crate::text::neutral_cell(c)),
         )
         .map_err(fail)?;
     }
