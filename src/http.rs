@@ -259,6 +259,19 @@ pub fn gpc(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"1")
 }
 
+/// A CSV download: `name` as the file's name, never cached (it holds personal data or
+/// scores).
+pub fn csv_attachment(name: &str, body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 //! what is owed and the year's totals; admins run payouts, confirm them paid, and take the
 //! payment provider's file and the tax export (the only place a tax ID appears).
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -27,18 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/payouts/{id}.csv", payout_csv)
         .get("/payouts/{id}", payout)
         .post("/payouts/{id}/paid", paid);
-}
-
-/// A CSV download, never cached.
-fn csv_file(name: &str, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(body)
 }
 
 /// The signed-in shopper's earnings: totals (pending, owed, paid, withheld) and every line,
@@ -145,7 +132,10 @@ pub async fn year_export(
         .db
         .run(move |conn| service::year_export(conn, &keys, &user, year, now))
         .await?;
-    Ok(csv_file(&format!("pay-{year}-tax.csv"), csv))
+    Ok(crate::http::csv_attachment(
+        &format!("pay-{year}-tax.csv"),
+        csv,
+    ))
 }
 
 /// A payout run: takes every owed line not in a payout (maturing first what the client can no
@@ -220,7 +210,10 @@ pub async fn payout_csv(
         .db
         .run(move |conn| service::payout_csv(conn, &user, id, now))
         .await?;
-    Ok(csv_file(&format!("payout-{id}.csv"), csv))
+    Ok(crate::http::csv_attachment(
+        &format!("payout-{id}.csv"),
+        csv,
+    ))
 }
 
 /// Confirms a payout paid by the payment provider: its lines are paid. 409 `paid_already`

@@ -1,7 +1,6 @@
 //! JSON routes of the client reviewers' portal: only their own client's released reports;
 //! any other report is 404, whatever its id.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::alerts::{self, AlertChoice};
@@ -224,12 +223,5 @@ pub async fn export(
         .db
         .run(move |conn| service::export_csv(conn, &keys, &user, &query))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"reports.csv\"",
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(csv))
+    Ok(crate::http::csv_attachment("reports.csv", csv))
 }

@@ -2,7 +2,6 @@
 //! download their lists; the privacy officer reads them too; the recipient downloads its list
 //! once by the mailed link (`/shares/download?token=…`, no account).
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -28,17 +27,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The recipient's link, outside `/api/v1` (it is opened from a mail).
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "").get("/shares/download", download);
-}
-
-fn csv_file(name: &str, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(body)
 }
 
 /// A share for a friendly competitor: the name and street address of the active shoppers in
@@ -101,7 +89,7 @@ pub async fn list_csv(
         .db
         .run(move |conn| sharing::staff_csv(conn, user.id, id, now))
         .await?;
-    Ok(csv_file(&format!("share-{id}.csv"), csv))
+    Ok(crate::http::csv_attachment(&format!("share-{id}.csv"), csv))
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,5 +119,8 @@ pub async fn download(
         .db
         .run(move |conn| sharing::download(conn, &keys, &token, now))
         .await?;
-    Ok(csv_file(&format!("shoppers-{id}.csv"), csv))
+    Ok(crate::http::csv_attachment(
+        &format!("shoppers-{id}.csv"),
+        csv,
+    ))
 }

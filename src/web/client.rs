@@ -2,8 +2,7 @@
 //! visit day and score, with a CSV export), one report (answers and points by section, photos,
 //! a player for recordings), shoppers shown only as a code. Client reviewers only.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -146,14 +145,7 @@ async fn export(
         .db
         .run(move |conn| service::export_csv(conn, &keys, &user, &q))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"reports.csv\"",
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(csv))
+    Ok(crate::http::csv_attachment("reports.csv", csv))
 }
 
 #[derive(Template)]

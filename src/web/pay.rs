@@ -2,8 +2,7 @@
 //! expected to be paid), and the staff's pay desk (what is owed per shopper and client, payout
 //! runs with the payment provider's file, a year's totals and, for admins, the tax export).
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -231,17 +230,6 @@ async fn mark_paid(
     Ok(form::done(&state, "/staff/pay#payouts", &notice))
 }
 
-fn csv_file(name: &str, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(body)
-}
-
 async fn payout_csv(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -254,7 +242,10 @@ async fn payout_csv(
         .db
         .run(move |conn| service::payout_csv(conn, &user, id, now))
         .await?;
-    Ok(csv_file(&format!("payout-{id}.csv"), csv))
+    Ok(crate::http::csv_attachment(
+        &format!("payout-{id}.csv"),
+        csv,
+    ))
 }
 
 async fn tax_csv(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i32>) -> PageResult {
@@ -266,5 +257,8 @@ async fn tax_csv(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i
         .db
         .run(move |conn| service::year_export(conn, &keys, &user, year, now))
         .await?;
-    Ok(csv_file(&format!("pay-{year}-tax.csv"), csv))
+    Ok(crate::http::csv_attachment(
+        &format!("pay-{year}-tax.csv"),
+        csv,
+    ))
 }

@@ -205,3 +205,71 @@ async fn a_bad_query_on_a_page_gets_a_page() {
     );
     app.stop().await;
 }
+
+/// The pay, dispute, alert and share routes answer bad input with a problem naming it, never a
+/// 500: a choice that is not a boolean, an outcome that is not one, an unknown query
+/// parameter, a payout or share that does not exist, a share link without or with a made-up
+/// token.
+#[tokio::test]
+async fn pay_disputes_alerts_and_shares_refuse_bad_input_by_name() {
+    let Some(app) = spawn_app(Backend::Sqlite, "bad input pay").await else {
+        return;
+    };
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
+    let qa = crate::qa::reviewer(&app).await;
+    let (client, _, _) =
+        crate::portal::client_with_project(&app, &scheduler, "Burger Barn", "B1").await;
+    let (reviewer, _) = crate::portal::client_reviewer_account(&app, client).await;
+    let r = app
+        .put_json_auth(
+            "/api/v1/client/alerts",
+            &reviewer,
+            &json!({"hot_alerts": "yes"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_json_auth(
+            "/api/v1/disputes/1/answer",
+            &qa,
+            &json!({"outcome": "perhaps", "answer": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.get_auth("/api/v1/qa/disputes?all=maybe", &qa).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app.get_auth("/api/v1/pay/owed?by=planet", &scheduler).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .post_json_auth("/api/v1/payouts/999999/paid", &admin, &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(problem(r).await["code"], "not_found");
+    let r = app.get_auth("/api/v1/shares/999999", &scheduler).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post_json_auth(
+            "/api/v1/shares",
+            &scheduler,
+            &json!({"organization_id": "one", "purpose": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .client
+        .get(app.url("/shares/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(problem(r).await["code"], "bad_link");
+    let r = app
+        .client
+        .get(app.url("/shares/download?token=made-up"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert_eq!(problem(r).await["code"], "link_spent");
+    app.stop().await;
+}
