@@ -46,6 +46,7 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let gpc = crate::http::gpc(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
             let token = token.ok_or_else(|| {
@@ -57,7 +58,7 @@ impl FromRequest for CurrentUser {
             let auth = state.auth.clone();
             state
                 .db
-                .run(move |conn| service::authenticate(conn, &auth, &token))
+                .run(move |conn| service::authenticate_request(conn, &auth, &token, gpc))
                 .await
         })
     }

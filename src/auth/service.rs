@@ -674,6 +674,22 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     })
 }
 
+/// [`authenticate`], then the Global Privacy Control signal of a shopper's request honoured:
+/// `Sec-GPC: 1` on any request records an opt-out of sharing (see
+/// [`crate::privacy::consent::honour_signal`]).
+pub fn authenticate_request(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    token: &str,
+    gpc: bool,
+) -> AppResult<CurrentUser> {
+    let user = authenticate(conn, auth, token)?;
+    if gpc && user.role == Role::Shopper {
+        crate::privacy::consent::honour_signal(conn, user.id, auth.clock.naive())?;
+    }
+    Ok(user)
+}
+
 /// Mails a reset link if the address has an account; answers the same either way.
 pub fn request_password_reset(
     conn: &mut DbConnection,

@@ -180,6 +180,18 @@ pub fn record(
     {
         super::sharing::notify_withdrawal(conn, user_id, purpose, now)?;
     }
+    insert(conn, user_id, purpose, granted, source, now)?;
+    Ok(true)
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    purpose: Purpose,
+    granted: bool,
+    source: Source,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(consents::table)
         .values(NewConsent {
             user_id,
@@ -189,8 +201,65 @@ pub fn record(
             notice_version: NOTICE_VERSION,
             recorded_at: now,
         })
-        .execute(conn)?;
-    Ok(true)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A Global Privacy Control signal on a signed-in shopper's request: an opt-out of both kinds
+/// of sharing, recorded as the signal's, which overrides an earlier yes (earlier recipients are
+/// told to stop). Recorded once: while the latest choice is already the signal's no, nothing is
+/// written; a request without the signal changes nothing. Answers whether it wrote.
+pub fn honour_signal(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let sharing = [Purpose::ShareNameAddress, Purpose::ShareContact];
+    let rows: Vec<(String, bool, String)> = consents::table
+        .filter(consents::user_id.eq(user_id))
+        .filter(consents::purpose.eq_any(sharing.map(Purpose::as_str)))
+        .order(consents::id.desc())
+        .select((consents::purpose, consents::granted, consents::source))
+        .load(conn)?;
+    let signal_already = |p: Purpose| {
+        rows.iter()
+            .find(|(purpose, _, _)| purpose == p.as_str())
+            .is_some_and(|(_, granted, source)| {
+                !granted && source == Source::GlobalPrivacyControl.as_str()
+            })
+    };
+    let due: Vec<Purpose> = sharing
+        .into_iter()
+        .filter(|p| !signal_already(*p))
+        .collect();
+    if due.is_empty() {
+        return Ok(false);
+    }
+    crate::db::write_transaction(conn, |conn| {
+        for purpose in due {
+            if current(conn, user_id, purpose)? {
+                super::sharing::notify_withdrawal(conn, user_id, purpose, now)?;
+            }
+            insert(
+                conn,
+                user_id,
+                purpose,
+                false,
+                Source::GlobalPrivacyControl,
+                now,
+            )?;
+        }
+        Ok(true)
+    })
+}
+
+/// When the browser's privacy signal was last recorded in a ledger (oldest first), if ever.
+pub fn signal_seen(history: &[ConsentRecord]) -> Option<NaiveDateTime> {
+    history
+        .iter()
+        .rev()
+        .find(|r| r.source == Source::GlobalPrivacyControl.as_str())
+        .map(|r| r.recorded_at)
 }
 
 /// What a Global Privacy Control signal means for choices a person sends: a yes to sharing

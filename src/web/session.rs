@@ -153,9 +153,10 @@ pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUse
         .filter(|v| !v.is_empty())
     {
         let auth = state.auth.clone();
+        let gpc = crate::http::gpc(req);
         if let Ok(user) = state
             .db
-            .run(move |conn| service::authenticate(conn, &auth, &token))
+            .run(move |conn| service::authenticate_request(conn, &auth, &token, gpc))
             .await
         {
             return Ok(user);

@@ -532,6 +532,8 @@ struct ConsentsPage {
     consents: Vec<(String, &'static str, bool)>,
     history: Vec<ConsentRecord>,
     gpc: bool,
+    /// When the browser's privacy signal was last recorded as a no to sharing.
+    gpc_seen: Option<chrono::NaiveDateTime>,
     notice: String,
     /// Why the choices sent could not be saved.
     problem: Option<String>,
@@ -567,6 +569,7 @@ async fn consents_page_with(
         csrf: csrf.token.clone(),
         email: user.email,
         consents: consent_boxes(typed.as_deref().unwrap_or(&current)),
+        gpc_seen: consent::signal_seen(&history),
         history,
         gpc: crate::http::gpc(req),
         notice: notice("consents", "granted"),

@@ -493,7 +493,7 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
     );
 
     // With the browser's privacy signal a yes to sharing is refused, as in the API: the page
-    // comes back with why and with what was ticked, and nothing is recorded.
+    // comes back with why and with what was ticked, and nothing of the form is recorded.
     let csrf = csrf_field(&html);
     let (status, html, _) = browser
         .post_with(
@@ -512,12 +512,18 @@ async fn a_shopper_applies_and_keeps_the_profile_on_the_pages() {
     assert!(html.contains("Global Privacy Control signal"));
     assert!(html.contains("name=\"consent_share_name_address\" checked"));
     assert!(html.contains("name=\"consent_daily_digest\" checked"));
+    // The signal itself is recorded, as on any request: a no to both kinds of sharing, the
+    // signal's, which the page names when the browser no longer sends it.
     let (_, html, _) = browser.get(&app, "/shopper/consents").await;
     assert_eq!(
         cells(&html).matches("<tr><td>").count(),
-        6,
-        "nothing recorded"
+        8,
+        "the signal's two noes, nothing of the form"
     );
+    assert!(!html.contains("name=\"consent_share_contact\" checked"));
+    assert!(!html.contains("name=\"consent_daily_digest\" checked"));
+    assert!(cells(&html).contains("privacy signal (GPC)"));
+    assert!(html.contains("Global Privacy Control signal on"));
 
     let (status, html, _) = browser.get(&app, "/shopper/access-log").await;
     assert_eq!(status, StatusCode::OK);

@@ -36,7 +36,10 @@ async fn shopper(
     (id, token, email)
 }
 
-on_both_backends!(a_share_holds_only_those_who_consented_and_goes_once);
+on_both_backends!(
+    a_share_holds_only_those_who_consented_and_goes_once,
+    a_privacy_signal_on_any_request_opts_out_of_sharing,
+);
 
 async fn a_share_holds_only_those_who_consented_and_goes_once(backend: Backend) {
     let Some(app) = spawn_app(backend, "sharing").await else {
@@ -226,5 +229,111 @@ async fn a_share_holds_only_those_who_consented_and_goes_once(backend: Backend) 
     .await;
     assert_eq!(again["people"], 1, "{again}");
     let _ = (ana, bea, cat, dan, eve, fay, gia);
+    app.stop().await;
+}
+
+/// The Global Privacy Control sequence: a shopper opts in and is shared; one request with
+/// `Sec-GPC: 1` (any request, here the job board) records a no to sharing that overrides the
+/// yes and tells the earlier recipient; requests without the header change nothing; the next
+/// share leaves her out.
+async fn a_privacy_signal_on_any_request_opts_out_of_sharing(backend: Backend) {
+    let Some(app) = spawn_app(backend, "sharing_gpc").await else {
+        return;
+    };
+    let (_, scheduler) = admin_and_scheduler(&app).await;
+    let (_, friendly) = post(
+        &app,
+        "/api/v1/organizations",
+        &scheduler,
+        json!({"name": "Signal Shops", "friendly_competitor": true}),
+    )
+    .await;
+    let friendly = friendly["id"].as_i64().unwrap();
+    let both = json!({"share_name_address": true, "share_contact": true});
+    let (_, token, _) = shopper(
+        &app,
+        &scheduler,
+        "ivy",
+        ("Boston", "MA", "02108"),
+        both,
+        false,
+    )
+    .await;
+    let share = json!({"organization_id": friendly, "purpose": "Hiring in Boston",
+                       "area": {"states": ["MA"]}, "recipient_email": "jobs@signal.example"});
+    let (status, first) = post(&app, "/api/v1/shares", &scheduler, share.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["people"], 1, "{first}");
+
+    let history = |app: &TestApp, token: String| {
+        let app_url = app.url("/api/v1/me/consents");
+        let client = app.client.clone();
+        async move {
+            client
+                .get(app_url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let before = history(&app, token.clone()).await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/me/jobs"))
+        .bearer_auth(&token)
+        .header("Sec-GPC", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = history(&app, token.clone()).await;
+    let rows = |v: &Value| v["history"].as_array().unwrap().clone();
+    assert_eq!(rows(&after).len(), rows(&before).len() + 2, "{after}");
+    for row in &rows(&after)[rows(&before).len()..] {
+        assert_eq!(
+            (&row["granted"], &row["source"]),
+            (&json!(false), &json!("gpc")),
+            "{after}"
+        );
+    }
+    for item in after["current"].as_array().unwrap() {
+        if item["purpose"].as_str().unwrap().starts_with("share_") {
+            assert_eq!(item["granted"], false, "{after}");
+        }
+    }
+    let notices = wait_for_mail(
+        &app.mail_folders(),
+        "jobs@signal.example",
+        "Please stop using",
+        1,
+    )
+    .await;
+    assert!(notices[0].contains("ivy Sharer"), "{}", notices[0]);
+
+    // Without the header nothing changes, and the signal again records nothing new.
+    let quiet = history(&app, token.clone()).await;
+    assert_eq!(rows(&quiet).len(), rows(&after).len(), "{quiet}");
+    let r = app
+        .client
+        .get(app.url("/api/v1/me/profile"))
+        .bearer_auth(&token)
+        .header("Sec-GPC", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let again = history(&app, token.clone()).await;
+    assert_eq!(
+        rows(&again).len(),
+        rows(&after).len(),
+        "recorded once: {again}"
+    );
+
+    let (_, second) = post(&app, "/api/v1/shares", &scheduler, share).await;
+    assert_eq!(second["people"], 0, "{second}");
     app.stop().await;
 }
