@@ -271,6 +271,38 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("answered_already", "The dispute was answered already."),
     (
+        "not_waiting_for_code",
+        "The privacy request is not waiting for a code: it is verified, its verification failed, or it is closed.",
+    ),
+    (
+        "code_expired",
+        "The privacy request's code has expired (codes work 10 minutes): make the request again for a new one.",
+    ),
+    (
+        "code_tries_used",
+        "Three wrong codes: the privacy request cannot be verified. Make it again for a new code.",
+    ),
+    (
+        "request_closed",
+        "The privacy request is closed already (fulfilled, denied, revoked or expired).",
+    ),
+    (
+        "extended_already",
+        "The privacy request was extended once already; the law allows one extension.",
+    ),
+    (
+        "extension_late",
+        "An extension must reach the requester before the 45th day after receipt, which has passed.",
+    ),
+    (
+        "not_verified",
+        "The privacy request is not verified yet: wait for the code, or deny it as unverifiable.",
+    ),
+    (
+        "not_automated",
+        "Requests to delete, correct or copy data are carried out by the service, which does not do it yet: the request stays open.",
+    ),
+    (
         "nothing_to_pay",
         "A payout run found nothing owed: every approved line is in a payout already, and pending lines wait for their reports' dispute days.",
     ),

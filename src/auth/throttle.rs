@@ -67,6 +67,8 @@ pub enum Request {
     SignUp,
     PasswordReset,
     ConfirmationLink,
+    /// A privacy request through the public form (it mails the address typed).
+    PrivacyRequest,
 }
 
 impl Request {
@@ -81,6 +83,9 @@ impl Request {
                 Self::ConfirmationLink => {
                     "Too many requests for confirmation links from your network in the last hour."
                 }
+                Self::PrivacyRequest => {
+                    "Too many privacy requests from your network in the last hour."
+                }
             },
         }
     }
@@ -90,6 +95,7 @@ impl Request {
             Self::SignUp => "signup",
             Self::PasswordReset => "reset",
             Self::ConfirmationLink => "confirm",
+            Self::PrivacyRequest => "privacy",
         }
     }
 }

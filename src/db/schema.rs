@@ -586,6 +586,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    privacy_requests (id) {
+        id -> BigInt,
+        kind -> Text,
+        channel -> Text,
+        subject_id -> Nullable<BigInt>,
+        requester_email -> Text,
+        requester_name -> Nullable<Text>,
+        details -> Text,
+        status -> Text,
+        verification -> Text,
+        matched_points -> Integer,
+        declaration -> Bool,
+        code_hash -> Nullable<Text>,
+        code_expires_at -> Nullable<Timestamp>,
+        code_tries -> Integer,
+        received_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        due_at -> Timestamp,
+        extended_at -> Nullable<Timestamp>,
+        extension_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        denial_reason -> Nullable<Text>,
+        handled_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    privacy_request_events (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        what -> Text,
+    }
+}
+
+diesel::joinable!(privacy_request_events -> privacy_requests (request_id));
 diesel::joinable!(ledger_lines -> payouts (payout_id));
 diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
@@ -630,4 +669,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     hot_alerts,
     shares,
     share_rows,
+    privacy_requests,
+    privacy_request_events,
 );

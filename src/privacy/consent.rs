@@ -83,15 +83,18 @@ pub enum Source {
     GlobalPrivacyControl,
     /// The unsubscribe link of a mail.
     UnsubscribeLink,
+    /// A privacy request (an opt-out of sharing).
+    PrivacyRequest,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::SignUp,
         Source::Profile,
         Source::Api,
         Source::GlobalPrivacyControl,
         Source::UnsubscribeLink,
+        Source::PrivacyRequest,
     ];
 
     /// Where the choice was made, in words.
@@ -102,6 +105,7 @@ impl Source {
             Source::Api => "through the API",
             Source::GlobalPrivacyControl => "my browser's privacy signal (GPC)",
             Source::UnsubscribeLink => "the unsubscribe link in a mail",
+            Source::PrivacyRequest => "my privacy request",
         }
     }
 
@@ -112,6 +116,7 @@ impl Source {
             Source::Api => "api",
             Source::GlobalPrivacyControl => "gpc",
             Source::UnsubscribeLink => "unsubscribe_link",
+            Source::PrivacyRequest => "privacy_request",
         }
     }
 }

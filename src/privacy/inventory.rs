@@ -146,6 +146,7 @@ const fn plain(table: &'static str, column: &'static str) -> ColumnEntry {
 const ACCOUNT_LIFETIME: &str = "while the account exists; deleted with it";
 const REPORT_LIFETIME: &str = "while the shopper is on the panel, and for the client as long as its contract keeps reports (pseudonymous to the client); deleted with the account";
 const SHARE_LIST: &str = "until the share's link is used or expires and staff no longer need to download it (30 days after the share); removed at once when the shopper is deleted";
+const REQUEST_RECORD: &str = "24 months after the request is received, also after the person is deleted; used only to keep and prove the record of privacy requests";
 const PAY_RECORDS: &str = "while the shopper is on the panel, then as long as tax law requires pay records (7 years after the year paid); kept after an account is deleted, and used for nothing else";
 const PANEL_LIFETIME: &str =
     "while the shopper is on the panel; deleted with the account (or when the shopper asks)";
@@ -975,6 +976,60 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "give a friendly competitor the phone of a shopper who gave the separate contact consent",
         SHARE_LIST,
     ),
+    // privacy_requests: the record of each privacy request (kept 24 months, used for nothing else)
+    plain("privacy_requests", "id"),
+    plain("privacy_requests", "kind"),
+    plain("privacy_requests", "channel"),
+    personal(
+        "privacy_requests",
+        "subject_id",
+        Category::A,
+        "know whose data a privacy request is about, to answer it and count a person's requests",
+        REQUEST_RECORD,
+    ),
+    personal(
+        "privacy_requests",
+        "requester_email",
+        Category::A,
+        "send the requester the acknowledgement, the verification code and the answer",
+        REQUEST_RECORD,
+    ),
+    personal(
+        "privacy_requests",
+        "requester_name",
+        Category::A,
+        "match the requester to the data on file, to verify a request without an account",
+        REQUEST_RECORD,
+    ),
+    personal(
+        "privacy_requests",
+        "details",
+        Category::K,
+        "what the requester asked for in their own words (for a correction: what is wrong)",
+        REQUEST_RECORD,
+    ),
+    plain("privacy_requests", "status"),
+    plain("privacy_requests", "verification"),
+    plain("privacy_requests", "matched_points"),
+    plain("privacy_requests", "declaration"),
+    plain("privacy_requests", "code_hash"),
+    plain("privacy_requests", "code_expires_at"),
+    plain("privacy_requests", "code_tries"),
+    plain("privacy_requests", "received_at"),
+    plain("privacy_requests", "acknowledged_at"),
+    plain("privacy_requests", "due_at"),
+    plain("privacy_requests", "extended_at"),
+    plain("privacy_requests", "extension_reason"),
+    plain("privacy_requests", "closed_at"),
+    plain("privacy_requests", "outcome"),
+    plain("privacy_requests", "denial_reason"),
+    plain("privacy_requests", "handled_by"),
+    // privacy_request_events: what happened to a request, in order
+    plain("privacy_request_events", "id"),
+    plain("privacy_request_events", "request_id"),
+    plain("privacy_request_events", "at"),
+    plain("privacy_request_events", "actor_id"),
+    plain("privacy_request_events", "what"),
     // hot_alerts: which released reports were alerted (once each), why, to how many reviewers
     plain("hot_alerts", "assignment_id"),
     plain("hot_alerts", "reasons"),

@@ -6,5 +6,6 @@ pub mod consent;
 pub mod crypto;
 pub mod disclosure;
 pub mod inventory;
+pub mod requests;
 pub mod routes;
 pub mod sharing;

@@ -356,6 +356,8 @@ pub fn create(
         let found = candidates(conn, place)?;
         let ids: Vec<UserId> = found.iter().map(|c| c.0).collect();
         let choices = sharing_choices(conn, &ids)?;
+        // A person asking to be deleted is never shared while the request is open.
+        let deleting = super::requests::deletion_pending(conn, &ids)?;
         let (link, link_hash, expires) = match &recipient {
             Some(_) => {
                 let token = crate::keys::random_token(32);
@@ -385,7 +387,7 @@ pub fn create(
         let mut people = 0;
         for (uid, name, street, city, state, zip, phone, email, _, _) in found {
             let (name_address, contact) = choices.get(&uid).copied().unwrap_or_default();
-            if !name_address {
+            if !name_address || deleting.contains(&uid) {
                 continue;
             }
             diesel::insert_into(share_rows::table)

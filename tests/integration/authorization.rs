@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 18] = [
+const OBJECTS: [&str; 19] = [
     "-",
     "job",
     "assignment",
@@ -46,6 +46,7 @@ const OBJECTS: [&str; 18] = [
     "year",
     "payout",
     "share",
+    "privacy_request",
 ];
 
 #[derive(Debug)]
@@ -550,6 +551,19 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         .as_i64()
         .unwrap_or(0);
     assert!(share > 0, "a share was made");
+    // A privacy request through the public form.
+    let privacy_request = app
+        .post_json(
+            "/api/v1/privacy-requests",
+            &json!({"kind": "know", "email": "someone@matrix.example"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap_or(0);
+    assert!(privacy_request > 0, "a privacy request was made");
 
     let ids: HashMap<&str, (i64, i64)> = HashMap::from([
         ("job", (jobs[2], jobs[2])),
@@ -573,6 +587,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
         ("year", (year, year)),
         ("payout", (payout, payout)),
         ("share", (share, share)),
+        ("privacy_request", (privacy_request, privacy_request)),
     ]);
     let emails: [Option<String>; 7] = [
         None,

@@ -273,3 +273,94 @@ async fn pay_disputes_alerts_and_shares_refuse_bad_input_by_name() {
     assert_eq!(problem(r).await["code"], "link_spent");
     app.stop().await;
 }
+
+/// The privacy request routes name what is wrong: a kind that is not one, an address that is
+/// not one, details too long, a code that is not digits, a request that does not exist, a
+/// denial reason that is not one, an empty extension reason, an unknown query parameter.
+#[tokio::test]
+async fn privacy_requests_refuse_bad_input_by_name() {
+    let Some(app) = spawn_app(Backend::Sqlite, "bad input privacy requests").await else {
+        return;
+    };
+    let (admin, _) = admin_and_scheduler(&app).await;
+    let email = unique_email("officer");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": email, "password": STRONG_PASSWORD, "role": "privacy_officer"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let officer = access(
+        &app.login(&email, STRONG_PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let field_of =
+        |v: &serde_json::Value| v["errors"][0]["field"].as_str().unwrap_or("").to_string();
+    for (body, field) in [
+        (json!({"kind": 3, "email": "a@example.com"}), "kind"),
+        (json!({"kind": "know", "email": "not an address"}), "email"),
+        (
+            json!({"kind": "know", "email": "a@example.com", "details": "x".repeat(3000)}),
+            "details",
+        ),
+        (
+            json!({"kind": "know", "email": "a@example.com", "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let r = app.post_json("/api/v1/privacy-requests", &body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let p = problem(r).await;
+        assert!(
+            field_of(&p) == field || p.to_string().contains(field),
+            "{body}: {p}"
+        );
+    }
+    let r = app
+        .post_json(
+            "/api/v1/privacy-requests/1/verify",
+            &json!({"code": "abcdef"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "code");
+    let r = app
+        .post_json(
+            "/api/v1/privacy-requests/999999/verify",
+            &json!({"code": "123456"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post_json_auth(
+            "/api/v1/privacy-requests/999999/deny",
+            &officer,
+            &json!({"reason": "bored", "explanation": "No."}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "reason");
+    let r = app
+        .post_json_auth(
+            "/api/v1/privacy-requests/999999/extend",
+            &officer,
+            &json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "reason");
+    let r = app
+        .get_auth("/api/v1/privacy-requests/999999", &officer)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .get_auth("/api/v1/privacy-requests?colour=red", &officer)
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    app.stop().await;
+}

@@ -1,0 +1,2 @@
+DROP TABLE privacy_request_events;
+DROP TABLE privacy_requests;
