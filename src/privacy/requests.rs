@@ -675,7 +675,7 @@ fn carry_out_unverified(
             for purpose in [Purpose::ShareNameAddress, Purpose::ShareContact] {
                 consent::record(conn, user, purpose, false, Source::PrivacyRequest, now)?;
             }
-            "Done: nothing about you is shared with other companies from now on, and those that received your data were told to stop using and delete it."
+            "Done: nothing about you is shared with other companies from now on, and any company that received your data was told to stop using it and delete it."
         }
         (Kind::Limit, Some(_)) => {
             // Recorded now; the officer confirms it, and matching reads it (see the issue's

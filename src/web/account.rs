@@ -54,6 +54,7 @@ async fn password_page(req: &HttpRequest, state: &AppState, form: FormState) -> 
             admin: user.role == Role::Admin,
             reviewer: matches!(user.role, Role::Qa | Role::Admin),
             scheduling: Role::SCHEDULING.contains(&user.role),
+            privacy: user.role == Role::PrivacyOfficer,
         },
         form,
     };

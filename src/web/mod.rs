@@ -25,6 +25,7 @@ pub mod form;
 mod jobs;
 mod pages;
 mod pay;
+mod privacy;
 mod qa;
 mod questionnaires;
 mod report;
@@ -62,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     disputes::routes(cfg);
     pay::routes(cfg);
     crate::privacy::routes::public_routes(cfg);
+    privacy::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }
@@ -80,6 +82,8 @@ pub(crate) struct StaffFrame {
     pub reviewer: bool,
     /// Scheduling staff's and an administrator's navigation add the scheduling desk.
     pub scheduling: bool,
+    /// The privacy officer's navigation adds the privacy requests.
+    pub privacy: bool,
 }
 
 impl StaffFrame {
@@ -97,6 +101,7 @@ impl StaffFrame {
             admin: user.role == Role::Admin,
             reviewer: matches!(user.role, Role::Qa | Role::Admin),
             scheduling: Role::SCHEDULING.contains(&user.role),
+            privacy: user.role == Role::PrivacyOfficer,
             unit: state.settings.distance_unit,
             zone: state.settings.time_zone,
         }
@@ -172,6 +177,8 @@ struct NavFrame {
     reviewer: bool,
     /// Scheduling staff's and an administrator's navigation add the scheduling desk.
     scheduling: bool,
+    /// The privacy officer's navigation adds the privacy requests.
+    privacy: bool,
 }
 
 #[derive(Template)]
@@ -181,7 +188,8 @@ struct ErrorPage<'a> {
     detail: &'a str,
     /// What to do next: (address, words).
     next: Option<(&'a str, &'a str)>,
-    /// `shopper`, `staff`, `other` (another signed-in role) or empty (nobody signed in).
+    /// `shopper`, `staff`, `admin`, `qa`, `privacy`, `other` (another signed-in role) or empty
+    /// (nobody signed in).
     kind: &'static str,
     email: String,
     csrf: String,
@@ -210,8 +218,9 @@ impl ShownError {
                 email,
                 csrf,
                 admin: kind == "admin",
-                reviewer: kind == "admin",
+                reviewer: kind == "admin" || kind == "qa",
                 scheduling: kind == "admin" || kind == "staff",
+                privacy: kind == "privacy",
             },
         };
         page.render()
@@ -415,6 +424,10 @@ fn nav_kind(role: Role) -> &'static str {
         "admin"
     } else if Role::SCHEDULING.contains(&role) {
         "staff"
+    } else if role == Role::Qa {
+        "qa"
+    } else if role == Role::PrivacyOfficer {
+        "privacy"
     } else {
         "other"
     }

@@ -39,7 +39,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/shopper", shopper_page)
         .get("/staff", staff_page)
         .get("/client", client_page)
-        .get("/privacy", privacy_page)
         .get("/admin", admin_page);
 }
 
@@ -679,10 +678,6 @@ async fn staff_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult 
 
 async fn client_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     role_page(req, state, &[Role::ClientReviewer]).await
-}
-
-async fn privacy_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
-    role_page(req, state, &[Role::PrivacyOfficer, Role::Admin]).await
 }
 
 async fn admin_page(req: HttpRequest, state: web::Data<AppState>) -> PageResult {

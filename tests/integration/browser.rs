@@ -1262,3 +1262,116 @@ async fn pay_disputes_and_the_dashboard_fit_a_phone_and_a_desk() {
     }
     app.stop().await;
 }
+
+/// The privacy request pages at a phone's and a desk's width: the public form and its code
+/// page, a shopper's requests and choices, the officer's queue and a request with its forms.
+#[tokio::test]
+async fn privacy_requests_fit_a_phone_and_a_desk() {
+    let Some(app) = spawn_app(Backend::Sqlite, "privacy requests in a browser").await else {
+        return;
+    };
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
+    let (_, token) = panel_member(
+        &app,
+        &scheduler,
+        "maya",
+        json!({"consents": {"share_name_address": true}}),
+        true,
+    )
+    .await;
+    let shopper = get_json(&app, "/api/v1/me", &token).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ids = Vec::new();
+    for body in [
+        json!({"kind": "know"}),
+        json!({"kind": "correct", "details": "My street is 12 Elm St, not 1 Main St."}),
+        json!({"kind": "opt_out"}),
+    ] {
+        let r = app
+            .post_json_auth("/api/v1/privacy-requests", &token, &body)
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let r = app
+        .post_json(
+            "/api/v1/privacy-requests",
+            &json!({"kind": "delete", "email": shopper, "name": "maya Tester", "zip": "10001"}),
+        )
+        .await;
+    let public = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let officer = unique_email("officer");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": officer, "password": STRONG_PASSWORD, "role": "privacy_officer"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let officer_token = access(
+        &app.login(&officer, STRONG_PASSWORD)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let r = app
+        .post_json_auth(
+            &format!("/api/v1/privacy-requests/{}/extend", ids[1]),
+            &officer_token,
+            &json!({"reason": "We are checking the new address with you."}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let walks: [(Option<&str>, Vec<String>); 3] = [
+        (
+            None,
+            vec![
+                "/privacy-requests/new".into(),
+                format!("/privacy-requests/{public}/verify"),
+            ],
+        ),
+        (
+            Some(shopper.as_str()),
+            vec![
+                "/shopper/privacy-requests".into(),
+                "/shopper/consents".into(),
+            ],
+        ),
+        (
+            Some(officer.as_str()),
+            vec!["/privacy".into(), format!("/privacy/requests/{public}")],
+        ),
+    ];
+    let dir = screenshot_dir();
+    for width in [390, 1366] {
+        for (email, pages) in &walks {
+            let Some(browser) = Browser::start("privacy requests in a browser", width).await else {
+                return;
+            };
+            if let Some(email) = email {
+                browser.open(&app.url("/signin")).await;
+                browser
+                    .submit_form(&[("email", email), ("password", STRONG_PASSWORD)])
+                    .await;
+            }
+            for page in pages {
+                browser.open(&app.url(page)).await;
+                let name = page.trim_matches('/').replace('/', "-");
+                browser
+                    .screenshot_whole(&dir.join(format!("privacy-{name}-{width}.png")))
+                    .await;
+                assert_eq!(
+                    browser.sideways().await,
+                    Vec::<String>::new(),
+                    "{page} at {width}px"
+                );
+            }
+            browser.close().await;
+        }
+    }
+    app.stop().await;
+}

@@ -25,6 +25,7 @@ mod pages;
 mod panel;
 mod pay;
 mod portal;
+mod privacy_pages;
 mod privacy_requests;
 mod qa;
 mod reports;

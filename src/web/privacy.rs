@@ -1,0 +1,568 @@
+//! The privacy request pages.
+//!
+//! | page | who |
+//! | --- | --- |
+//! | `/privacy-requests/new` (and its post), `/privacy-requests/{id}/verify` (and its post) | anyone: the public form and its code |
+//! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
+//! | `/privacy`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
+//!
+//! A refused form comes back with what was typed and each problem beside its field.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::form::{self, FormState};
+use super::session::{check_csrf, csrf, form_post_in, page_user_in};
+use super::{PageError, PageResult, Pager, StaffFrame as Frame};
+use crate::auth::{CurrentUser, Role};
+use crate::paging::{PageRequest, Paged};
+use crate::privacy::requests::{
+    self, Clocks, DENIAL_REASONS, Kind, NewRequest, OfficerView, QueueFilter, RequestView,
+    Requester,
+};
+use crate::privacy::routes::OFFICERS;
+use crate::routing::Routes;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "")
+        .get("/privacy-requests/new", public_form)
+        .post("/privacy-requests/new", public_submit)
+        .get("/privacy-requests/{id}/verify", code_form)
+        .post("/privacy-requests/{id}/verify", code_submit)
+        .get("/shopper/privacy-requests", shopper_page)
+        .post("/shopper/privacy-requests", shopper_submit)
+        .get("/privacy", queue_page)
+        .get("/privacy/requests/{id}", request_page)
+        .post("/privacy/requests/{id}/extend", extend)
+        .post("/privacy/requests/{id}/complete", complete)
+        .post("/privacy/requests/{id}/deny", deny);
+}
+
+/// The kinds as the forms offer them: (value, words).
+fn kinds() -> Vec<(&'static str, String)> {
+    Kind::ALL
+        .into_iter()
+        .map(|k| (k.as_str(), capitalised(k.words())))
+        .collect()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A request's status in words, and the badge it wears.
+pub(crate) fn status_words(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "open" => ("received", "badge-wait"),
+        "in_progress" => ("in progress", "badge-wait"),
+        "fulfilled" => ("done", "badge-ok"),
+        "denied" => ("denied", "badge-bad"),
+        "revoked" => ("withdrawn", "badge-muted"),
+        "expired" => ("expired", "badge-muted"),
+        _ => ("unknown", "badge-muted"),
+    }
+}
+
+/// A verification state in words.
+pub(crate) fn verification_words(v: &str) -> &'static str {
+    match v {
+        "account" => "signed in",
+        "not_needed" => "not needed",
+        "pending" => "waiting for the code",
+        "verified" => "code confirmed, details matched",
+        "partial" => "code confirmed, too few details matched: categories only",
+        "failed" => "failed",
+        _ => "unknown",
+    }
+}
+
+fn request_from(sent: &HashMap<String, String>) -> NewRequest {
+    let text = |name: &str| {
+        sent.get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    NewRequest {
+        kind: sent.get("kind").cloned().unwrap_or_default(),
+        email: text("email"),
+        name: text("name"),
+        zip: text("zip"),
+        phone: text("phone"),
+        street: text("street"),
+        declaration: Some(sent.get("declaration").is_some_and(|v| v == "on")),
+        details: text("details"),
+    }
+}
+
+const REQUEST_FIELDS: [&str; 8] = [
+    "kind",
+    "email",
+    "name",
+    "zip",
+    "phone",
+    "street",
+    "declaration",
+    "details",
+];
+
+// --- The public form ---
+
+#[derive(Template)]
+#[template(path = "privacy_request_new.html")]
+struct PublicPage {
+    csrf: String,
+    form: FormState,
+    kinds: Vec<(&'static str, String)>,
+}
+
+async fn public_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let kind = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("kind").cloned())
+        .filter(|k| Kind::parse(k).is_some())
+        .unwrap_or_default();
+    let page = PublicPage {
+        csrf: csrf.token.clone(),
+        form: FormState::with_value("kind", &kind),
+        kinds: kinds(),
+    };
+    super::form_page(&page, false, csrf)
+}
+
+async fn public_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let sent = form.into_inner();
+    check_csrf(
+        &req,
+        &state,
+        sent.get("csrf_token").map_or("", String::as_str),
+    )?;
+    let request = request_from(&sent);
+    let keys = state.auth.keys.clone();
+    let auth = state.auth.clone();
+    let address = crate::http::client_address(&req, state.settings.trust_proxy);
+    let now = state.clock.naive();
+    let done = state
+        .db
+        .run(move |conn| {
+            crate::auth::service::admit_request(
+                conn,
+                &auth,
+                crate::auth::throttle::Request::PrivacyRequest,
+                &address,
+            )?;
+            requests::submit(conn, &keys, &Requester::Public, &request, now)
+        })
+        .await;
+    state.mail.wake();
+    match done {
+        Ok(s) if s.verification == "pending" => Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/privacy-requests/{}/verify", s.id),
+            ))
+            .finish()),
+        Ok(s) => message(&s.message),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS => {
+            let csrf = csrf(&req, &state);
+            let page = PublicPage {
+                csrf: csrf.token.clone(),
+                form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &[], &[]),
+                kinds: kinds(),
+            };
+            super::form_page(&page, true, csrf)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn message(text: &str) -> PageResult {
+    super::pages::message(
+        StatusCode::OK,
+        "Your privacy request",
+        text,
+        Some(("/privacy-notice", "Read the privacy notice")),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "privacy_request_code.html")]
+struct CodePage {
+    csrf: String,
+    id: i64,
+    form: FormState,
+}
+
+async fn code_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let page = CodePage {
+        csrf: csrf.token.clone(),
+        id: path.into_inner(),
+        form: FormState::blank(),
+    };
+    super::form_page(&page, false, csrf)
+}
+
+async fn code_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let sent = form.into_inner();
+    check_csrf(
+        &req,
+        &state,
+        sent.get("csrf_token").map_or("", String::as_str),
+    )?;
+    let id = path.into_inner();
+    let code = sent.get("code").cloned().unwrap_or_default();
+    let keys = state.auth.keys.clone();
+    let now = state.clock.naive();
+    let done = state
+        .db
+        .run(move |conn| requests::verify(conn, &keys, id, &code, now))
+        .await;
+    match done {
+        Ok(view) => message(&format!(
+            "Thank you: it is confirmed. We will answer your request to {} by mail by {} at the latest.",
+            view.what.trim_start_matches("A request to "),
+            view.due_at.format("%b %-d, %Y")
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let csrf = csrf(&req, &state);
+            let page = CodePage {
+                csrf: csrf.token.clone(),
+                id,
+                form: FormState::refused(&sent, &e, &["code"], &[], &["code"]),
+            };
+            super::form_page(&page, true, csrf)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- The shopper's page ---
+
+#[derive(Debug, Default, Deserialize)]
+struct PageNumber {
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "shopper_privacy_requests.html")]
+struct ShopperPage {
+    email: String,
+    csrf: String,
+    items: Vec<RequestView>,
+    pager: Pager,
+    form: FormState,
+    kinds: Vec<(&'static str, String)>,
+    notice: Option<String>,
+    t: super::Times,
+}
+
+impl ShopperPage {
+    fn status(&self, r: &RequestView) -> (&'static str, &'static str) {
+        status_words(&r.status)
+    }
+}
+
+async fn shopper_render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    page: Option<i64>,
+    form: Option<FormState>,
+) -> PageResult {
+    let request = PageRequest::lenient(page, 20);
+    let now = state.clock.naive();
+    let locale = state.settings.locale();
+    let id = user.id;
+    let (list, t) = state
+        .db
+        .run(move |conn| {
+            let list = requests::mine(conn, id, request, now)?;
+            let t = super::shopper_times(conn, &locale, id.into())?;
+            Ok((list, t))
+        })
+        .await?;
+    let csrf = csrf(req, state);
+    let refused = form.is_some();
+    let view = ShopperPage {
+        email: user.email,
+        csrf: csrf.token.clone(),
+        pager: Pager::of(&list, "/shopper/privacy-requests?", "requests"),
+        items: list.items,
+        form: form.unwrap_or_else(FormState::blank),
+        kinds: kinds(),
+        notice: form::notice(req),
+        t,
+    };
+    super::form_page_shown(req, &view, refused, csrf)
+}
+
+async fn shopper_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, &[Role::Shopper]).await?;
+    shopper_render(&req, &state, user, query.page, None).await
+}
+
+async fn shopper_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, &[Role::Shopper], form).await?;
+    let mut request = request_from(&sent);
+    request.email = None;
+    let requester = Requester::Account {
+        user_id: user.id,
+        email: user.email.clone(),
+    };
+    let keys = state.auth.keys.clone();
+    let now = state.clock.naive();
+    let done = state
+        .db
+        .run(move |conn| requests::submit(conn, &keys, &requester, &request, now))
+        .await;
+    state.mail.wake();
+    match done {
+        Ok(s) => Ok(form::done(&state, "/shopper/privacy-requests", &s.message)),
+        Err(e) if e.status.is_client_error() => {
+            let refused = FormState::refused(&sent, &e, &["kind", "details"], &[], &[]);
+            shopper_render(&req, &state, user, None, Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --- The privacy officer's pages ---
+
+#[derive(Debug, Default, Deserialize)]
+struct QueueQuery {
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_queue.html")]
+struct QueuePage {
+    f: Frame,
+    clocks: Clocks,
+    /// `open`, `overdue` or `closed`.
+    showing: &'static str,
+    /// The lists to choose from: (value, words).
+    tabs: [(&'static str, &'static str); 3],
+    items: Vec<OfficerView>,
+    pager: Pager,
+}
+
+impl QueuePage {
+    fn status(&self, r: &OfficerView) -> (&'static str, &'static str) {
+        status_words(&r.request.status)
+    }
+
+    fn verification(&self, r: &OfficerView) -> &'static str {
+        verification_words(&r.request.verification)
+    }
+}
+
+async fn queue_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, OFFICERS).await?;
+    let query = query.into_inner();
+    let (filter, showing) = match query.status.as_deref() {
+        Some("overdue") => (QueueFilter::Overdue, "overdue"),
+        Some("closed") => (QueueFilter::Closed, "closed"),
+        _ => (QueueFilter::Open, "open"),
+    };
+    let request = PageRequest::lenient(query.page, 25);
+    let now = state.clock.naive();
+    let (clocks, list): (Clocks, Paged<OfficerView>) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                requests::clocks(conn, now)?,
+                requests::queue(conn, filter, request, now)?,
+            ))
+        })
+        .await?;
+    let csrf = csrf(&req, &state);
+    let view = QueuePage {
+        f: Frame::new(&state, &user, csrf.token.clone(), form::notice(&req)),
+        clocks,
+        showing,
+        tabs: [
+            ("open", "Open, soonest due first"),
+            ("overdue", "Overdue"),
+            ("closed", "Closed"),
+        ],
+        pager: Pager::of(&list, format!("/privacy?status={showing}&"), "requests"),
+        items: list.items,
+    };
+    super::form_page_shown(&req, &view, false, csrf)
+}
+
+#[derive(Template)]
+#[template(path = "privacy_request.html")]
+struct RequestPage {
+    f: Frame,
+    r: OfficerView,
+    /// The form refused, by its name (`extend`, `complete`, `deny`).
+    refused: Option<(&'static str, FormState)>,
+    /// The denial reasons the form offers: (value, words).
+    reasons: Vec<(&'static str, String)>,
+}
+
+impl RequestPage {
+    fn form_of(&self, name: &str) -> FormState {
+        match &self.refused {
+            Some((n, form)) if *n == name => form.clone(),
+            _ => FormState::blank(),
+        }
+    }
+
+    fn status(&self) -> (&'static str, &'static str) {
+        status_words(&self.r.request.status)
+    }
+
+    fn verification(&self) -> &'static str {
+        verification_words(&self.r.request.verification)
+    }
+
+    fn is_open(&self) -> bool {
+        self.r.request.closed_at.is_none()
+    }
+}
+
+async fn request_render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    id: i64,
+    refused: Option<(&'static str, FormState)>,
+) -> PageResult {
+    let now = state.clock.naive();
+    let r = state
+        .db
+        .run(move |conn| requests::find(conn, id, now))
+        .await?;
+    let csrf = csrf(req, state);
+    let shown_refused = refused.is_some();
+    let view = RequestPage {
+        f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
+        r,
+        refused,
+        reasons: DENIAL_REASONS
+            .iter()
+            .map(|(code, _)| (*code, capitalised(&code.replace('_', " "))))
+            .collect(),
+    };
+    super::form_page_shown(req, &view, shown_refused, csrf)
+}
+
+async fn request_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, OFFICERS).await?;
+    request_render(&req, &state, user, path.into_inner(), None).await
+}
+
+/// One of the officer's actions on request `id`, its answer or the page with the form refused.
+async fn act(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+    action: &'static str,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, OFFICERS, form).await?;
+    let id = path.into_inner();
+    let text = |name: &str| sent.get(name).cloned().unwrap_or_default();
+    let (first, second) = match action {
+        "extend" => (text("reason"), String::new()),
+        "complete" => (text("note"), String::new()),
+        _ => (text("reason"), text("explanation")),
+    };
+    let now = state.clock.naive();
+    let by = user.id;
+    let done = state
+        .db
+        .run(move |conn| match action {
+            "extend" => requests::extend(conn, by, id, &first, now),
+            "complete" => requests::complete(conn, by, id, &first, now),
+            _ => requests::deny(conn, by, id, &first, &second, now),
+        })
+        .await;
+    state.mail.wake();
+    match done {
+        Ok(_) => Ok(form::done(
+            &state,
+            &format!("/privacy/requests/{id}"),
+            match action {
+                "extend" => "Extended: the requester was mailed the new date and why.",
+                "complete" => "Completed: the requester was mailed your note.",
+                _ => "Denied: the requester was mailed the reason.",
+            },
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let fields = ["reason", "note", "explanation"];
+            let refused = FormState::refused(&sent, &e, &fields, &[], &[]);
+            request_render(&req, &state, user, id, Some((action, refused))).await
+        }
+        Err(e) => Err(PageError::from(e)),
+    }
+}
+
+async fn extend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    act(req, state, path, form, "extend").await
+}
+
+async fn complete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    act(req, state, path, form, "complete").await
+}
+
+async fn deny(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    act(req, state, path, form, "deny").await
+}
