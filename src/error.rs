@@ -271,6 +271,18 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     ("answered_already", "The dispute was answered already."),
     (
+        "erased",
+        "The person's data was deleted at their request: what is left cannot change.",
+    ),
+    (
+        "no_account",
+        "No account matched the privacy request, so there is nothing to carry it out on: deny it as no_data.",
+    ),
+    (
+        "staff_record",
+        "A staff account's data is an employment record: deny the request as exempt, or disable the account.",
+    ),
+    (
         "not_waiting_for_code",
         "The privacy request is not waiting for a code: it is verified, its verification failed, or it is closed.",
     ),
@@ -300,7 +312,7 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     (
         "not_automated",
-        "Requests to delete, correct or copy data are carried out by the service, which does not do it yet: the request stays open.",
+        "Requests to correct or copy data are carried out by the service, which does not do it yet: the request stays open.",
     ),
     (
         "nothing_to_pay",

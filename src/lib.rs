@@ -33,6 +33,7 @@ pub mod portal;
 pub mod privacy;
 pub mod qa;
 pub mod reports;
+pub mod rights;
 pub mod routing;
 pub mod startup;
 pub mod state;

@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         client_id -> Nullable<BigInt>,
         hot_alerts -> Bool,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -71,6 +72,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        erase_when_sent -> Bool,
     }
 }
 

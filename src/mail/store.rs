@@ -29,10 +29,30 @@ struct NewOutboxMessage<'a> {
     created_at: NaiveDateTime,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
+    erase_when_sent: bool,
 }
 
 /// Queues a message; it leaves when the surrounding transaction commits and the sender runs.
 pub fn enqueue(conn: &mut DbConnection, msg: &Outgoing, now: NaiveDateTime) -> QueryResult<i64> {
+    insert(conn, msg, now, false)
+}
+
+/// Queues a message to a person whose data is being deleted: once sent (or failed for good)
+/// the row goes, so that the outbox keeps neither their address nor the words.
+pub fn enqueue_then_erase(
+    conn: &mut DbConnection,
+    msg: &Outgoing,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    insert(conn, msg, now, true)
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    msg: &Outgoing,
+    now: NaiveDateTime,
+    erase_when_sent: bool,
+) -> QueryResult<i64> {
     let message_id = random_token(18);
     diesel::insert_into(mail_outbox::table)
         .values(NewOutboxMessage {
@@ -43,6 +63,7 @@ pub fn enqueue(conn: &mut DbConnection, msg: &Outgoing, now: NaiveDateTime) -> Q
             created_at: now,
             attempts: 0,
             next_attempt_at: now,
+            erase_when_sent,
         })
         .returning(mail_outbox::id)
         .get_result(conn)
@@ -117,6 +138,22 @@ pub fn mark_sent(
         ))
         .execute(conn)
         .map(|n| n == 1)
+        .and_then(|held| erase_if_marked(conn, id).map(|_| held))
+}
+
+/// Removes a finished message marked `erase_when_sent`.
+fn erase_if_marked(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        mail_outbox::table
+            .filter(mail_outbox::id.eq(id))
+            .filter(mail_outbox::erase_when_sent.eq(true))
+            .filter(
+                mail_outbox::sent_at
+                    .is_not_null()
+                    .or(mail_outbox::failed_at.is_not_null()),
+            ),
+    )
+    .execute(conn)
 }
 
 pub fn mark_retry(
@@ -135,6 +172,7 @@ pub fn mark_retry(
         ))
         .execute(conn)
         .map(|n| n == 1)
+        .and_then(|held| erase_if_marked(conn, id).map(|_| held))
 }
 
 pub fn mark_failed(

@@ -554,6 +554,38 @@ pub(crate) async fn cancel_upload(
 }
 
 /// Removes uploads started more than [`KEPT_HOURS`] ago (finished or not): (removed).
+/// Removes every upload in progress of `user` (their data is being deleted): how many.
+pub async fn forget_person(data_dir: &Path, user: UserId) -> usize {
+    let dir = folder(data_dir);
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return 0;
+    };
+    let mut removed = 0;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+            .filter(|id| is_upload_id(id))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let theirs = tokio::fs::read(&path)
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_slice::<Pending>(&text).ok())
+            .is_some_and(|p| p.user_id == user);
+        if theirs {
+            let (part, meta) = paths(data_dir, &id);
+            forget(&part, &meta).await;
+            removed += 1;
+        }
+    }
+    removed
+}
+
 pub async fn sweep(data_dir: &Path, now: NaiveDateTime) -> usize {
     let dir = folder(data_dir);
     let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {

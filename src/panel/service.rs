@@ -621,6 +621,19 @@ pub fn change_status(
     write_transaction(conn, |conn| {
         let row = store::find_shopper(conn, shopper_id)?
             .ok_or_else(|| AppError::not_found("No shopper has this id."))?;
+        let erased: Option<NaiveDateTime> = {
+            use diesel::prelude::*;
+            crate::db::schema::users::table
+                .filter(crate::db::schema::users::id.eq(UserId::from(shopper_id)))
+                .select(crate::db::schema::users::erased_at)
+                .first(conn)?
+        };
+        if erased.is_some() {
+            return Err(AppError::conflict(
+                "erased",
+                "This shopper's data was deleted at their request: their place in the panel cannot change.",
+            ));
+        }
         let from = row.status();
         let Some(to) = from.after(action) else {
             return Err(AppError::conflict(

@@ -170,6 +170,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     ),
     plain("users", "role"),
     plain("users", "client_id"),
+    plain("users", "erased_at"),
     personal(
         "users",
         "hot_alerts",
@@ -266,6 +267,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "deleted 30 days after the message was sent or given up",
     ),
     plain("mail_outbox", "message_id"),
+    plain("mail_outbox", "erase_when_sent"),
     plain("mail_outbox", "created_at"),
     plain("mail_outbox", "attempts"),
     plain("mail_outbox", "next_attempt_at"),

@@ -285,7 +285,7 @@ fn reason_words(code: &str) -> &'static str {
 }
 
 impl RequestRow {
-    fn kind(&self) -> Kind {
+    pub fn kind(&self) -> Kind {
         Kind::parse(&self.kind).unwrap_or(Kind::Know)
     }
 
@@ -1125,11 +1125,16 @@ pub fn complete(
             ));
         }
         let kind = row.kind();
-        if matches!(kind, Kind::Delete | Kind::Correct | Kind::Access) {
+        if matches!(kind, Kind::Correct | Kind::Access) {
             return Err(AppError::conflict(
                 "not_automated",
-                "Requests to delete, correct or copy data are carried out by the service, which does not do it yet: keep it open.",
+                "Requests to correct or copy data are carried out by the service, which does not do it yet: keep it open.",
             ));
+        }
+        if kind == Kind::Delete {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "a deletion is completed by rights::erase, not here"
+            )));
         }
         if kind == Kind::Limit {
             event(conn, id, Some(by), "Limit confirmed", now)?;
@@ -1150,6 +1155,71 @@ pub fn complete(
         )?;
         find(conn, id, now)
     })
+}
+
+/// A request about to be carried out by the service: open, and verified (or needing no
+/// verification). The caller does the work, then [`fulfil`]s it in the same transaction.
+pub fn for_completion(conn: &mut DbConnection, id: i64) -> AppResult<RequestRow> {
+    let row = load(conn, id)?;
+    still_open(&row)?;
+    if matches!(row.verification.as_str(), "pending" | "failed" | "partial")
+        && row.kind().needs_verification()
+        && !(row.kind() == Kind::Know && row.verification == "partial")
+    {
+        return Err(AppError::conflict(
+            "not_verified",
+            "This request is not verified: wait for the code, or deny it as unverifiable.",
+        ));
+    }
+    Ok(row)
+}
+
+/// Closes a request carried out, with what was done; the answer is mailed to the requester,
+/// and the mail leaves the outbox once sent when the requester's data is being deleted.
+pub fn fulfil(
+    conn: &mut DbConnection,
+    by: UserId,
+    row: &RequestRow,
+    outcome: &str,
+    erase_mail: bool,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    close(
+        conn,
+        row.id,
+        Some(by),
+        "fulfilled",
+        Some(outcome),
+        None,
+        now,
+    )?;
+    event(conn, row.id, Some(by), "Completed", now)?;
+    let mail = Outgoing {
+        to: row.requester_email.clone(),
+        subject: format!("Your privacy request #{}: done", row.id),
+        body: format!(
+            "Hello,\n\nYour request to {} is done.\n\n{outcome}\n",
+            row.kind().words()
+        ),
+    };
+    if erase_mail {
+        outbox::enqueue_then_erase(conn, &mail, now)?;
+    } else {
+        outbox::enqueue(conn, &mail, now)?;
+    }
+    Ok(())
+}
+
+/// The person is deleted: their requests keep their record (kind, dates, outcome) but not
+/// the address, name or words they were made with.
+pub fn forget_requester(conn: &mut DbConnection, subject: UserId) -> QueryResult<usize> {
+    diesel::update(privacy_requests::table.filter(privacy_requests::subject_id.eq(subject.0)))
+        .set((
+            privacy_requests::requester_email.eq("erased"),
+            privacy_requests::requester_name.eq(None::<String>),
+            privacy_requests::details.eq(""),
+        ))
+        .execute(conn)
 }
 
 /// Whether the person has a deletion request still open (a share leaves them out).

@@ -320,7 +320,9 @@ pub struct NoteBody {
     pub note: String,
 }
 
-/// Complete a verified request with a note of what was done, mailed to the requester.
+/// Complete a verified request with a note of what was done, mailed to the requester. A
+/// deletion is carried out first: the answer adds what was deleted, who was told, and what was
+/// kept and why (409 `no_account` when no account matched, `staff_record` for a staff account).
 #[utoipa::path(post, path = "/api/v1/privacy-requests/{id}/complete", tag = "privacy",
     params(("id" = i64, Path, description = "The request's id")),
     request_body = NoteBody,
@@ -336,10 +338,16 @@ pub async fn complete(
     let id = path.into_inner();
     let note = body.into_inner()?.note;
     let now = state.clock.naive();
-    let view = state
-        .db
-        .run(move |conn| requests::complete(conn, user.id, id, &note, now))
-        .await?;
+    let view = crate::rights::complete(
+        &state.db,
+        &state.storage,
+        &state.settings.data_dir,
+        user.id,
+        id,
+        &note,
+        now,
+    )
+    .await?;
     state.mail.wake();
     Ok(HttpResponse::Ok().json(view))
 }

@@ -635,3 +635,72 @@ pub fn notify_withdrawal(
     }
     Ok(sent)
 }
+
+/// Who was told of a deletion, and who could not be (no address on file): company names.
+#[derive(Debug, Clone, Default)]
+pub struct DeletionNotices {
+    pub told: Vec<String>,
+    pub untold: Vec<String>,
+}
+
+/// A person is being deleted: every company that received them in a share is mailed a notice
+/// to delete them, naming the list and the line of its file rather than the person (whose
+/// details we no longer keep). Other recipients of their data (the disclosure log) that we
+/// have no address for are answered as untold, for the requester to know.
+pub fn notify_deletion(
+    conn: &mut DbConnection,
+    user: UserId,
+    now: NaiveDateTime,
+) -> QueryResult<DeletionNotices> {
+    let mut notices = DeletionNotices::default();
+    let given: Vec<(i64, String, Option<String>, NaiveDateTime)> = share_rows::table
+        .inner_join(shares::table.on(shares::id.eq(share_rows::share_id)))
+        .inner_join(organizations::table.on(organizations::id.eq(shares::organization_id)))
+        .filter(share_rows::shopper_id.eq(user))
+        .select((
+            shares::id,
+            organizations::name,
+            shares::recipient_email,
+            shares::created_at,
+        ))
+        .load(conn)?;
+    for (id, organization, to, made) in given {
+        let Some(to) = to else {
+            notices.untold.push(organization);
+            continue;
+        };
+        // The line of the file: the header is line 1, rows follow in shopper order.
+        let before: i64 = share_rows::table
+            .filter(share_rows::share_id.eq(id))
+            .filter(share_rows::shopper_id.lt(user))
+            .count()
+            .get_result(conn)?;
+        outbox::enqueue(
+            conn,
+            &Outgoing {
+                to,
+                subject: format!("Please delete a shopper's data ({organization}, list {id})"),
+                body: format!(
+                    "Hello,\n\nOn {} we sent you a list of shoppers (list {id}, the file shoppers-{id}.csv). The person on line {} of that file asked us on {} to delete their data.\n\nPlease delete their line, and anything you made from it, at once. We do not repeat their details here: we no longer keep them.\n",
+                    made.format("%b %-d, %Y"),
+                    before + 2,
+                    now.format("%b %-d, %Y"),
+                ),
+            },
+            now,
+        )?;
+        notices.told.push(organization);
+    }
+    let others: Vec<String> = disclosures::table
+        .filter(disclosures::subject_id.eq(user))
+        .filter(disclosures::share_id.is_null())
+        .select(disclosures::recipient)
+        .distinct()
+        .load(conn)?;
+    notices.untold.extend(others);
+    notices.told.sort();
+    notices.told.dedup();
+    notices.untold.sort();
+    notices.untold.dedup();
+    Ok(notices)
+}

@@ -284,6 +284,14 @@ impl Questionnaire {
         self.doc.sections.iter().flat_map(|s| s.questions.iter())
     }
 
+    /// The names of the questions answered in the shopper's own words.
+    pub fn text_questions(&self) -> Vec<String> {
+        self.questions()
+            .filter(|q| q.kind == QuestionKind::Text)
+            .map(|q| q.name.clone())
+            .collect()
+    }
+
     pub fn question(&self, name: &str) -> Option<&Question> {
         self.questions().find(|q| q.name == name)
     }

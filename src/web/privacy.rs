@@ -512,14 +512,26 @@ async fn act(
     };
     let now = state.clock.naive();
     let by = user.id;
-    let done = state
-        .db
-        .run(move |conn| match action {
-            "extend" => requests::extend(conn, by, id, &first, now),
-            "complete" => requests::complete(conn, by, id, &first, now),
-            _ => requests::deny(conn, by, id, &first, &second, now),
-        })
-        .await;
+    let done = if action == "complete" {
+        crate::rights::complete(
+            &state.db,
+            &state.storage,
+            &state.settings.data_dir,
+            by,
+            id,
+            &first,
+            now,
+        )
+        .await
+    } else {
+        state
+            .db
+            .run(move |conn| match action {
+                "extend" => requests::extend(conn, by, id, &first, now),
+                _ => requests::deny(conn, by, id, &first, &second, now),
+            })
+            .await
+    };
     state.mail.wake();
     match done {
         Ok(_) => Ok(form::done(

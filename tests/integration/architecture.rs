@@ -37,7 +37,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "panel and scheduling",
         &["organizations", "panel", "clients", "assignments"],
     ),
-    ("deliverables", &["reports", "media", "qa", "portal", "pay"]),
+    (
+        "deliverables",
+        &["reports", "media", "qa", "portal", "pay", "rights"],
+    ),
     (
         "edges",
         &[

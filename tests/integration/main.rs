@@ -15,6 +15,7 @@ mod browser;
 mod clients;
 mod demo;
 mod disputes;
+mod erasure;
 mod lists;
 mod live;
 mod mail;

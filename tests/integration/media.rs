@@ -42,7 +42,7 @@ async fn send(
     send_for(app, token, assignment, "receipt", name, bytes).await
 }
 
-async fn send_for(
+pub(crate) async fn send_for(
     app: &TestApp,
     token: &str,
     assignment: i64,
@@ -69,7 +69,7 @@ async fn send_for(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn objects(app: &TestApp) -> Vec<String> {
+pub(crate) async fn objects(app: &TestApp) -> Vec<String> {
     app.state
         .storage
         .list("media")

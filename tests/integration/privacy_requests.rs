@@ -198,7 +198,7 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         "{clocks}"
     );
 
-    // Complete the know request (mailed); deletion is not automated yet, so it stays open.
+    // Complete the know request (mailed); a copy is not made by the service yet, so it stays open.
     let (status, done) = post(
         &app,
         &format!("/api/v1/privacy-requests/{know_id}/complete"),
@@ -211,9 +211,9 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
     wait_for_mail(&app.mail_folders(), &email, &format!("#{know_id}: done"), 1).await;
     let (status, p) = post(
         &app,
-        &format!("/api/v1/privacy-requests/{delete_id}/complete"),
+        &format!("/api/v1/privacy-requests/{access_id}/complete"),
         &officer,
-        json!({"note": "Deleted."}),
+        json!({"note": "Here is your copy."}),
     )
     .await;
     assert_eq!(

@@ -1,0 +1,2 @@
+ALTER TABLE mail_outbox DROP COLUMN erase_when_sent;
+ALTER TABLE users DROP COLUMN erased_at;
