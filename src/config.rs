@@ -467,6 +467,18 @@ pub const SETTING_NAMES: &[&str] = &[
 ];
 
 impl Settings {
+    /// Who runs the service, as the mail's sender name says (`Incognito <no-reply@…>`): the
+    /// controller named in the record of processing.
+    pub fn controller_name(&self) -> String {
+        self.mail_from
+            .split('<')
+            .next()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or("Incognito")
+            .to_string()
+    }
+
     /// The unit and zone people read distances and times in.
     pub fn locale(&self) -> crate::zones::Locale {
         crate::zones::Locale {

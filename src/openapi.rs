@@ -124,6 +124,7 @@ use crate::reports::routes as reports;
         privacy::deny,
         privacy::mine,
         privacy::dashboard,
+        privacy::record_of_processing,
         pay::owed,
         pay::year,
         pay::year_export,

@@ -8,7 +8,7 @@
 //! | `POST /privacy-requests` | anyone: signed in (about their own account) or through the public form |
 //! | `POST /privacy-requests/{id}/verify` | the requester, with the mailed code |
 //! | `GET /me/privacy-requests` | any signed-in person, their own requests |
-//! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard` | the privacy officer |
+//! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing` | the privacy officer |
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -44,7 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/privacy-requests/{id}/deny", deny)
         .get("/privacy-requests/{id}", request)
         .get("/me/privacy-requests", mine)
-        .get("/privacy/dashboard", dashboard);
+        .get("/privacy/dashboard", dashboard)
+        .get("/privacy/record-of-processing", record_of_processing);
 }
 
 /// The recipient's link, outside `/api/v1` (it is opened from a mail).
@@ -427,4 +428,29 @@ pub async fn dashboard(state: web::Data<AppState>, user: CurrentUser) -> AppResu
         .run(move |conn| Ok(requests::clocks(conn, now)?))
         .await?;
     Ok(HttpResponse::Ok().json(clocks))
+}
+
+/// The record of processing activities (GDPR Art. 30) as JSON, generated from the data
+/// inventory and the disclosure log: activities with their data subjects, data, categories,
+/// purposes and retention; recipients; processors; transfers; security measures.
+#[utoipa::path(get, path = "/api/v1/privacy/record-of-processing", tag = "privacy",
+    responses((status = 200, body = super::record::Record)),
+    security(("bearer" = [])))]
+pub async fn record_of_processing(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let now = state.clock.naive();
+    let controller = state.settings.controller_name();
+    let record = state
+        .db
+        .run(move |conn| Ok(super::record::record(conn, &controller, now)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"record-of-processing.json\"",
+        ))
+        .json(record))
 }

@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `/privacy-requests/new` (and its post), `/privacy-requests/{id}/verify` (and its post) | anyone: the public form and its code |
 //! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
-//! | `/privacy`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
+//! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
 //!
 //! A refused form comes back with what was typed and each problem beside its field.
 
@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/shopper/privacy-requests", shopper_page)
         .post("/shopper/privacy-requests", shopper_submit)
         .get("/privacy", queue_page)
+        .get("/privacy/record-of-processing.json", record_file)
         .get("/privacy/requests/{id}", request_page)
         .post("/privacy/requests/{id}/extend", extend)
         .post("/privacy/requests/{id}/complete", complete)
@@ -577,4 +578,21 @@ async fn deny(
     form: web::Form<HashMap<String, String>>,
 ) -> PageResult {
     act(req, state, path, form, "deny").await
+}
+
+/// The record of processing (GDPR Art. 30) as a JSON file, for the officer's pages.
+async fn record_file(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    page_user_in(&req, &state, OFFICERS).await?;
+    let now = state.clock.naive();
+    let controller = state.settings.controller_name();
+    let record = state
+        .db
+        .run(move |conn| Ok(crate::privacy::record::record(conn, &controller, now)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"record-of-processing.json\"",
+        ))
+        .json(record))
 }

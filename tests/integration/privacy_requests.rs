@@ -148,6 +148,46 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
     let (_, during) = post(&app, "/api/v1/shares", &scheduler, share.clone()).await;
     assert_eq!(during["people"], 0, "a pending deletion excludes: {during}");
 
+    // The record of processing names the share's recipient and every personal column.
+    let record = get_json(&app, "/api/v1/privacy/record-of-processing", &officer).await;
+    assert!(
+        record["recipients"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Request Friends")),
+        "{record}"
+    );
+    let shoppers = record["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "shoppers")
+        .unwrap();
+    assert!(
+        shoppers["items"]
+            .to_string()
+            .contains("\"data\":\"legal name\""),
+        "{shoppers}"
+    );
+    assert_eq!(shoppers["data_subjects"], "shoppers");
+    let personal = incognito::privacy::inventory::INVENTORY
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.classification,
+                incognito::privacy::inventory::Classification::Personal { .. }
+            )
+        })
+        .count()
+        + incognito::privacy::inventory::FILES.len();
+    let items: usize = record["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["items"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(items, personal, "every personal column and place, once");
+
     // An opt-out is carried out at once: her sharing consent is now a no, from the request.
     let (_, opt_out) = post(
         &app,
