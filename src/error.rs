@@ -312,7 +312,7 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
     ),
     (
         "not_automated",
-        "Requests to correct or copy data are carried out by the service, which does not do it yet: the request stays open.",
+        "Requests to correct data are carried out by the service, which does not do it yet: the request stays open.",
     ),
     (
         "nothing_to_pay",

@@ -4,6 +4,7 @@
 //! benchmarks use the same code. DESIGN.md describes the layout.
 
 pub mod app;
+pub mod archive;
 pub mod assignments;
 pub mod auth;
 pub mod background;

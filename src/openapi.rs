@@ -39,6 +39,8 @@ use crate::reports::routes as reports;
         panel::access_log,
         panel::disclosures,
         panel::export,
+        panel::export_zip,
+        panel::export_schema,
         panel::search_shoppers,
         panel::get_shopper,
         panel::approve,

@@ -31,6 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/me/access-log", access_log)
         .get("/me/disclosures", disclosures)
         .get("/me/export", export)
+        .get("/me/export.zip", export_zip)
+        .get("/privacy/export-schema", export_schema)
         .get("/shoppers", search_shoppers)
         .get("/shoppers/{id}", get_shopper)
         .post("/shoppers/{id}/ratings", rate)
@@ -217,8 +219,9 @@ pub async fn disclosures(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Everything we hold about me, as a JSON download (sealed values in the clear: they are
-/// mine). Any signed-in person: the account itself is personal data.
+/// Everything we hold about me, as a JSON download valid against `GET
+/// /privacy/export-schema` (a tax ID, a bank account and the password only as "on file").
+/// Any signed-in person: the account itself is personal data.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "panel",
     responses(
         (status = 200, description = "A JSON document", content_type = "application/json"),
@@ -229,7 +232,7 @@ pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<
     let keys = state.auth.keys.clone();
     let document = state
         .db
-        .run(move |conn| service::export(conn, &keys, user.id, now))
+        .run(move |conn| crate::rights::access::document(conn, &keys, user.id, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((
@@ -237,6 +240,39 @@ pub async fn export(state: web::Data<AppState>, user: CurrentUser) -> AppResult<
             "attachment; filename=\"incognito-my-data.json\"",
         ))
         .json(document))
+}
+
+/// The whole copy of my data as one ZIP: `my-data.json`, `my-data.csv`, `schema.json`, a
+/// `README.txt`, and my receipts, photos and recordings under `files/`.
+#[utoipa::path(get, path = "/api/v1/me/export.zip", tag = "panel",
+    responses(
+        (status = 200, description = "A ZIP archive", content_type = "application/zip"),
+    ),
+    security(("bearer" = [])))]
+pub async fn export_zip(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let now = state.clock.naive();
+    let bytes =
+        crate::rights::access::archive(&state.db, &state.storage, &state.auth.keys, user.id, now)
+            .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"incognito-my-data.zip\"",
+        ))
+        .body(bytes))
+}
+
+/// The JSON Schema (draft 2020-12) every copy of a person's data is valid against. Anyone.
+#[utoipa::path(get, path = "/api/v1/privacy/export-schema", tag = "panel",
+    responses(
+        (status = 200, description = "A JSON Schema", content_type = "application/schema+json"),
+    ))]
+pub async fn export_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(crate::rights::access::schema().to_string())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -327,8 +327,9 @@ pub fn profile_view(
     }))
 }
 
-/// Everything the platform holds about the person, in the clear (it is their own), as JSON:
-/// the right to know and to data portability.
+/// The account and profile part of a person's copy of their data, in the clear (it is their
+/// own) except a tax ID, a bank account and the password, which it says are on file; the rest
+/// of the copy is added by `rights::access::document`.
 pub fn export(
     conn: &mut DbConnection,
     keys: &Keys,
@@ -354,8 +355,9 @@ pub fn export(
                 "zip": row.zip,
                 "phone": row.phone,
                 "date_of_birth": open(SealedField::DateOfBirth)?,
-                "tax_id": open(SealedField::TaxId)?,
-                "bank_account": open(SealedField::BankAccount)?,
+                // Never the value in a copy of the data: whether one is on file.
+                "tax_id": on_file(row.sealed(SealedField::TaxId).is_some()),
+                "bank_account": on_file(row.sealed(SealedField::BankAccount).is_some()),
                 "latitude": row.latitude,
                 "longitude": row.longitude,
                 "travel_radius_km": row.travel_radius_km,
@@ -392,12 +394,17 @@ pub fn export(
             "role": user.role,
             "email_verified_at": user.email_verified_at,
             "created_at": user.created_at,
+            "password": "on file",
         },
         "shopper": shopper,
         "consents": consent::history(conn, user_id)?,
         "access_log": access::list_for(conn, user_id)?,
         "disclosures": disclosure::list_for(conn, user_id)?,
     }))
+}
+
+fn on_file(present: bool) -> &'static str {
+    if present { "on file" } else { "none on file" }
 }
 
 /// Seals every sealed value again under the newest data key (after `incognito keys rotate`

@@ -1125,15 +1125,16 @@ pub fn complete(
             ));
         }
         let kind = row.kind();
-        if matches!(kind, Kind::Correct | Kind::Access) {
+        if kind == Kind::Correct {
             return Err(AppError::conflict(
                 "not_automated",
-                "Requests to correct or copy data are carried out by the service, which does not do it yet: keep it open.",
+                "Requests to correct data are carried out by the service, which does not do it yet: keep it open.",
             ));
         }
-        if kind == Kind::Delete {
+        if matches!(kind, Kind::Delete | Kind::Know | Kind::Access) {
             return Err(AppError::internal(anyhow::anyhow!(
-                "a deletion is completed by rights::erase, not here"
+                "a {} request is completed by rights::complete, not here",
+                kind.as_str()
             )));
         }
         if kind == Kind::Limit {

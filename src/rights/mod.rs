@@ -2,6 +2,7 @@
 //! `privacy::requests` (below the panel); the work that reaches into the panel, the reports,
 //! the files and pay lives here, above them.
 
+pub mod access;
 pub mod erase;
 
 use chrono::NaiveDateTime;
@@ -29,7 +30,30 @@ pub async fn complete(
     if kind == Kind::Delete.as_str() {
         return erase::complete(db, storage, data_dir, by, id, note, now).await;
     }
-    let note = note.to_string();
+    let note = note.trim().to_string();
+    if kind == Kind::Know.as_str() || kind == Kind::Access.as_str() {
+        return db
+            .run(move |conn| {
+                crate::db::write_transaction(conn, |conn| {
+                    let row = requests::for_completion(conn, id)?;
+                    let verified = matches!(row.verification.as_str(), "account" | "verified");
+                    let subject = row.subject_id.map(UserId);
+                    let mut answer = access::know(conn, subject, verified)?;
+                    if row.kind() == Kind::Access && verified && subject.is_some() {
+                        answer = format!("{}\n\n{answer}", COPY_READY);
+                    }
+                    if !note.is_empty() {
+                        answer = format!("{note}\n\n{answer}");
+                    }
+                    requests::fulfil(conn, by, &row, &answer, false, now)?;
+                    requests::find(conn, id, now)
+                })
+            })
+            .await;
+    }
     db.run(move |conn| requests::complete(conn, by, id, &note, now))
         .await
 }
+
+/// What the answer to a request for a copy says first.
+pub const COPY_READY: &str = "Your copy is ready. Sign in and download it from your privacy requests page (/shopper/privacy-requests): one ZIP file with your data as JSON and as CSV, the JSON Schema that describes it, and your receipts, photos and recordings. Your tax ID, bank account and password are not in it: it says whether one is on file.";

@@ -33,7 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/shopper/consents", consents_page)
         .post("/shopper/consents", save_consents)
         .get("/shopper/access-log", access_page)
-        .get("/shopper/export", export);
+        .get("/shopper/export", export)
+        .get("/shopper/export.zip", export_zip);
 }
 
 async fn shopper(req: &HttpRequest, state: &AppState) -> Result<CurrentUser, PageError> {
@@ -694,6 +695,24 @@ async fn access_page(
     Ok(super::pages::with_csrf(html(StatusCode::OK, &page)?, csrf))
 }
 
+/// The whole copy as a ZIP (data as JSON and CSV, its schema, and the person's files), for
+/// the signed-in person (any role).
+async fn export_zip(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let now = state.clock.naive();
+    let user = page_user(&req, &state).await?;
+    let bytes =
+        crate::rights::access::archive(&state.db, &state.storage, &state.auth.keys, user.id, now)
+            .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"incognito-my-data.zip\"",
+        ))
+        .body(bytes))
+}
+
 /// The data download, as the API gives it, for the signed-in person (any role).
 async fn export(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let now = state.clock.naive();
@@ -701,7 +720,7 @@ async fn export(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
     let keys = state.auth.keys.clone();
     let document = state
         .db
-        .run(move |conn| service::export(conn, &keys, user.id, now))
+        .run(move |conn| crate::rights::access::document(conn, &keys, user.id, now))
         .await?;
     let body = serde_json::to_string_pretty(&document)
         .map_err(|e| PageError::from(crate::error::AppError::internal(e)))?;

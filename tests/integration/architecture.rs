@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "text",
             "routing",
             "keys",
+            "archive",
             "http",
             "metrics",
             "telemetry",

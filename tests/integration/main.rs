@@ -5,6 +5,7 @@
 mod helpers;
 mod journey;
 
+mod access_copy;
 mod account_pages;
 mod accounts;
 mod architecture;

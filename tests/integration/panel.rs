@@ -110,10 +110,12 @@ async fn applicant_applies_and_sees_the_profile_back(backend: Backend) {
     assert_eq!(after["code"], profile["code"]);
     assert_eq!(after["phone"], Value::Null);
 
+    // The copy of the data says a tax ID and a bank account are on file, never what they are.
     let export: Value = get_json(&app, "/api/v1/me/export", &token).await;
     let shopper = &export["shopper"];
-    assert_eq!(shopper["tax_id"], SSN);
-    assert_eq!(shopper["bank_account"], BANK);
+    assert_eq!(shopper["tax_id"], "on file");
+    assert_eq!(shopper["bank_account"], "on file");
+    assert!(!export.to_string().contains(BANK) && !export.to_string().contains("6789"));
     assert_eq!(shopper["date_of_birth"], BORN);
     assert_eq!(shopper["city"], "San Francisco");
     let lat = shopper["latitude"].as_f64().unwrap();
@@ -252,9 +254,14 @@ async fn key_rotation_reseals_every_value(backend: Backend) {
         assert!(new.as_deref().unwrap().starts_with("v1:2:"));
     }
     // The access token still works: the signing key did not change.
+    // The values open under the new key: the profile shows them masked from the clear text.
+    let profile: Value = get_json(&app, "/api/v1/me/profile", &token).await;
+    assert_eq!(profile["tax_id"], "•••-••-6789");
+    assert!(
+        profile["bank_account"].as_str().unwrap().ends_with("6789"),
+        "{profile}"
+    );
     let export: Value = get_json(&app, "/api/v1/me/export", &token).await;
-    assert_eq!(export["shopper"]["tax_id"], SSN);
-    assert_eq!(export["shopper"]["bank_account"], BANK);
     assert_eq!(export["shopper"]["date_of_birth"], BORN);
     app.stop().await;
     drop((pg, dir));

@@ -238,7 +238,7 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         "{clocks}"
     );
 
-    // Complete the know request (mailed); a copy is not made by the service yet, so it stays open.
+    // Complete the know request (mailed).
     let (status, done) = post(
         &app,
         &format!("/api/v1/privacy-requests/{know_id}/complete"),
@@ -249,11 +249,20 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["status"], "fulfilled");
     wait_for_mail(&app.mail_folders(), &email, &format!("#{know_id}: done"), 1).await;
+    // A correction is not carried out by the service yet: it stays open until denied.
+    let (_, correct) = post(
+        &app,
+        "/api/v1/privacy-requests",
+        &token,
+        json!({"kind": "correct", "details": "My ZIP is 97205."}),
+    )
+    .await;
+    let correct_id = correct["id"].as_i64().unwrap();
     let (status, p) = post(
         &app,
-        &format!("/api/v1/privacy-requests/{access_id}/complete"),
+        &format!("/api/v1/privacy-requests/{correct_id}/complete"),
         &officer,
-        json!({"note": "Here is your copy."}),
+        json!({"note": "Corrected."}),
     )
     .await;
     assert_eq!(
@@ -261,6 +270,14 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         (StatusCode::CONFLICT, Some("not_automated")),
         "{p}"
     );
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/privacy-requests/{correct_id}/deny"),
+        &officer,
+        json!({"reason": "other", "explanation": "Please change your ZIP on your profile page."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, p) = post(
         &app,
         &format!("/api/v1/privacy-requests/{know_id}/deny"),
