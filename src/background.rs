@@ -104,6 +104,23 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
         {
             tracing::warn!(error = ?e, "live index housekeeping failed");
         }
+        // The retention schedule, five minutes after start and then daily (every 288 rounds
+        // of five minutes).
+        if round % 288 == 1 {
+            let now = state.clock.naive();
+            match crate::rights::retention::run(
+                &state.db,
+                &state.storage,
+                state.settings.retention,
+                now,
+                true,
+            )
+            .await
+            {
+                Ok(report) => tracing::info!(counts = ?report.counts, "retention schedule applied"),
+                Err(e) => tracing::warn!(error = ?e, "retention schedule failed"),
+            }
+        }
         // Files: orphaned objects, unfinished uploads and scratch files, once an hour.
         if round.is_multiple_of(12) {
             let swept = crate::media::sweep::sweep(

@@ -336,6 +336,29 @@ pub struct Settings {
     pub payout_weekday: chrono::Weekday,
     /// What the job board's estimated pay counts for the round trip to a store.
     pub travel: TravelCosts,
+    /// How long personal data is kept where the law leaves it to us (the retention schedule).
+    pub retention: RetentionDays,
+}
+
+/// The retention schedule's settings, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays {
+    /// A shopper with no sign-in, assignment or change for this long is deleted.
+    pub inactive_shopper: u32,
+    /// Photos and recordings are deleted this long after they were sent (reports stay).
+    pub media: u32,
+    /// Records of who read a person's data are deleted after this long.
+    pub access_log: u32,
+}
+
+impl Default for RetentionDays {
+    fn default() -> Self {
+        Self {
+            inactive_shopper: 1095,
+            media: 730,
+            access_log: 730,
+        }
+    }
 }
 
 /// The cost of driving to a store and back, for the job board's estimated pay.
@@ -464,6 +487,9 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_PAY_MILE_CENTS",
     "INCOGNITO_PAY_TRAVEL_MPH",
     "INCOGNITO_TIME_ZONE",
+    "INCOGNITO_RETAIN_INACTIVE_SHOPPER_DAYS",
+    "INCOGNITO_RETAIN_MEDIA_DAYS",
+    "INCOGNITO_RETAIN_ACCESS_LOG_DAYS",
 ];
 
 impl Settings {
@@ -522,6 +548,7 @@ impl Settings {
             time_zone: crate::zones::DEFAULT,
             payout_weekday: chrono::Weekday::Fri,
             travel: TravelCosts::default(),
+            retention: RetentionDays::default(),
             metrics_bind: None,
             bind,
             data_dir,
@@ -656,6 +683,21 @@ impl Settings {
         if let Some(v) = get("INCOGNITO_PAY_TRAVEL_MPH") {
             let mph: u32 = parse_number("INCOGNITO_PAY_TRAVEL_MPH", v, 5, 80)?;
             s.travel.mph = f64::from(mph);
+        }
+        for (name, slot) in [
+            (
+                "INCOGNITO_RETAIN_INACTIVE_SHOPPER_DAYS",
+                &mut s.retention.inactive_shopper,
+            ),
+            ("INCOGNITO_RETAIN_MEDIA_DAYS", &mut s.retention.media),
+            (
+                "INCOGNITO_RETAIN_ACCESS_LOG_DAYS",
+                &mut s.retention.access_log,
+            ),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = parse_number(name, v, 30, 36_500)?;
+            }
         }
         if let Some(v) = get("INCOGNITO_AUTO_APPROVE") {
             s.auto_approve = ApprovalRule::parse_setting(v)
@@ -1020,6 +1062,7 @@ mod tests {
             ("INCOGNITO_PAYOUT_WEEKDAY", "payday"),
             ("INCOGNITO_PAY_MILE_CENTS", "0.7"),
             ("INCOGNITO_PAY_TRAVEL_MPH", "200"),
+            ("INCOGNITO_RETAIN_MEDIA_DAYS", "7"),
             ("INCOGNITO_LOGIN_MAX_UNKNOWN_FAILURES_PER_ACCOUNT", "0"),
             ("INCOGNITO_REQUESTS_PER_ADDRESS_PER_HOUR", "lots"),
             ("INCOGNITO_MAILS_PER_RECIPIENT_PER_DAY", "0"),

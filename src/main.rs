@@ -72,6 +72,20 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         older_than_minutes: u32,
     },
+    /// Apply the retention schedule: delete or de-identify what has been kept as long as its
+    /// category allows, and print the counts per category as JSON; the server does this daily.
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["dry_run", "apply"])))]
+    Retention {
+        /// Count what has expired, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete or de-identify what has expired.
+        #[arg(long)]
+        apply: bool,
+        /// With --dry-run: count what will have expired on this day (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Create an administrator account (its address counts as confirmed).
     CreateAdmin {
         #[arg(long)]
@@ -152,6 +166,7 @@ fn main() -> ExitCode {
         Command::CreateAdmin { email, password } => create_admin(&settings, &email, password),
         Command::Demo { seed } => demo(&settings, seed),
         Command::Sweep { older_than_minutes } => sweep(&settings, older_than_minutes),
+        Command::Retention { apply, as_of, .. } => retention(&settings, apply, as_of),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
@@ -372,6 +387,43 @@ fn sweep(settings: &Settings, older_than_minutes: u32) -> ExitCode {
                 "Swept {} orphaned objects, {} unfinished uploads and {} scratch files.",
                 swept.objects, swept.uploads, swept.scratch
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn retention(settings: &Settings, apply: bool, as_of: Option<chrono::NaiveDate>) -> ExitCode {
+    if apply && as_of.is_some() {
+        return fail(&"--as-of goes with --dry-run only: nothing is deleted ahead of its time");
+    }
+    let (pool, auth) = match open_for_command(settings) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let now = match as_of {
+        Some(day) => day.and_time(chrono::NaiveTime::MIN),
+        None => auth.clock.naive(),
+    };
+    let result = runtime.block_on(async {
+        let storage = incognito::storage::Storage::connect(&settings.storage_url)
+            .await
+            .map_err(|e| format!("INCOGNITO_STORAGE_URL: {e}"))?;
+        incognito::rights::retention::run(&pool, &storage, settings.retention, now, apply)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    match result.and_then(|report| serde_json::to_string_pretty(&report).map_err(|e| e.to_string()))
+    {
+        Ok(json) => {
+            println!("{json}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -650,8 +650,17 @@ pub struct DeletionNotices {
 pub fn notify_deletion(
     conn: &mut DbConnection,
     user: UserId,
+    asked: bool,
     now: NaiveDateTime,
 ) -> QueryResult<DeletionNotices> {
+    let why = if asked {
+        format!(
+            "asked us on {} to delete their data",
+            now.format("%b %-d, %Y")
+        )
+    } else {
+        "has been deleted from our panel, as our retention schedule requires".to_string()
+    };
     let mut notices = DeletionNotices::default();
     let given: Vec<(i64, String, Option<String>, NaiveDateTime)> = share_rows::table
         .inner_join(shares::table.on(shares::id.eq(share_rows::share_id)))
@@ -681,10 +690,9 @@ pub fn notify_deletion(
                 to,
                 subject: format!("Please delete a shopper's data ({organization}, list {id})"),
                 body: format!(
-                    "Hello,\n\nOn {} we sent you a list of shoppers (list {id}, the file shoppers-{id}.csv). The person on line {} of that file asked us on {} to delete their data.\n\nPlease delete their line, and anything you made from it, at once. We do not repeat their details here: we no longer keep them.\n",
+                    "Hello,\n\nOn {} we sent you a list of shoppers (list {id}, the file shoppers-{id}.csv). The person on line {} of that file {why}.\n\nPlease delete their line, and anything you made from it, at once. We do not repeat their details here: we no longer keep them.\n",
                     made.format("%b %-d, %Y"),
                     before + 2,
-                    now.format("%b %-d, %Y"),
                 ),
             },
             now,

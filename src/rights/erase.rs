@@ -103,8 +103,20 @@ fn struck(text: &str, identifiers: &[String]) -> Option<String> {
     changed.then_some(out)
 }
 
+/// Why a person is deleted: they asked, or the retention schedule's time came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Asked,
+    Expired,
+}
+
 /// The database part of deleting `user`, in the caller's transaction.
-pub fn erase_rows(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> AppResult<Erased> {
+pub fn erase_rows(
+    conn: &mut DbConnection,
+    user: UserId,
+    why: Why,
+    now: NaiveDateTime,
+) -> AppResult<Erased> {
     let (email, role, erased_at): (String, String, Option<NaiveDateTime>) = users::table
         .filter(users::id.eq(user))
         .select((users::email, users::role, users::erased_at))
@@ -184,14 +196,17 @@ pub fn erase_rows(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> 
     let keep_name = owed > 0 || !paid_years.is_empty();
 
     // Companies that received them are told, before the records of it go.
-    done.notices = sharing::notify_deletion(conn, user, now)?;
+    done.notices = sharing::notify_deletion(conn, user, why == Why::Asked, now)?;
 
     // Assignments: the open ones are cancelled; their files go, with every other file.
     let theirs: Vec<(AssignmentId, State)> = assignments::table
         .filter(assignments::shopper_id.eq(shopper))
         .select((assignments::id, assignments::state))
         .load(conn)?;
-    let reason = "cancelled: the shopper asked to be deleted";
+    let reason = match why {
+        Why::Asked => "cancelled: the shopper asked to be deleted",
+        Why::Expired => "cancelled: the shopper left the panel",
+    };
     for (id, state) in &theirs {
         if matches!(
             state,
@@ -473,7 +488,7 @@ pub async fn complete(
                         "No account matched this request, so there is nothing to delete: deny it as no_data.",
                     )
                 })?;
-                let erased = erase_rows(conn, subject, now)?;
+                let erased = erase_rows(conn, subject, Why::Asked, now)?;
                 let mut answer = erased.answer();
                 if !note.is_empty() {
                     answer = format!("{note}\n\n{answer}");

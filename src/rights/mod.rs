@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod erase;
+pub mod retention;
 
 use chrono::NaiveDateTime;
 

@@ -31,6 +31,7 @@ mod privacy_pages;
 mod privacy_requests;
 mod qa;
 mod reports;
+mod retention;
 mod schema;
 mod security;
 mod settings;
