@@ -224,6 +224,7 @@ pub fn board_of<'a>(
     engine: &Engine,
     me: ShopperIx,
     status: Status,
+    limited: bool,
     unit: DistanceUnit,
     travel: crate::config::TravelCosts,
     listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
@@ -252,6 +253,7 @@ pub fn board_of<'a>(
                 &unmet,
                 &engine.symbols,
                 Some(status),
+                limited,
                 i64::from(parts.2.rotation_days),
                 unit,
             );
@@ -361,6 +363,7 @@ pub fn job_for(
             &explain(s, j),
             &engine.symbols,
             Some(row.status()),
+            row.sensitive_limited_at.is_some(),
             i64::from(project.rotation_days),
             unit,
         ));

@@ -275,11 +275,17 @@ impl JobMatch {
             unmet,
             &self.engine.symbols,
             self.rows.get(&shopper_id).map(ShopperRow::status),
+            self.rows
+                .get(&shopper_id)
+                .is_some_and(|r| r.sensitive_limited_at.is_some()),
             i64::from(self.project.rotation_days),
             unit,
         )
     }
 }
+
+/// Why a job asking for an age is not offered to a shopper who limited their sensitive data.
+pub const LIMITED_AGE: &str = "this job has an age requirement, and you limited the use of your sensitive data, so we no longer use your date of birth";
 
 /// Why a shopper may not take a job, in the shopper's words: never a client's or competitor's
 /// name, never the reason of a conflict. `rotation_days`: the job's project's; distances in
@@ -288,6 +294,7 @@ pub fn shopper_words(
     unmet: &[Unmet],
     symbols: &Symbols,
     status: Option<Status>,
+    limited: bool,
     rotation_days: i64,
     unit: DistanceUnit,
 ) -> Vec<String> {
@@ -316,10 +323,15 @@ pub fn shopper_words(
             Unmet::TooOld { max_age } => {
                 format!("this job is for shoppers aged {max_age} or younger")
             }
+            Unmet::AgeUnknown if limited => LIMITED_AGE.into(),
             Unmet::AgeUnknown => {
                 "this job has an age requirement: add your date of birth to your profile".into()
             }
             Unmet::NeedsVehicle => "requires a vehicle".into(),
+            Unmet::MissingLanguage(l) if limited => format!(
+                "this job asks for speaking {}, and you limited the use of your sensitive data, so we no longer use the languages you speak",
+                symbols.name(*l).trim_start_matches("lang:")
+            ),
             Unmet::MissingLanguage(l) => format!(
                 "requires speaking {}",
                 symbols.name(*l).trim_start_matches("lang:")

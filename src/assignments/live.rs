@@ -62,6 +62,8 @@ struct Loaded {
     jobs: HashMap<JobId, Listed>,
     jobs_at: JobsAt,
     statuses: HashMap<ShopperId, Status>,
+    /// Shoppers who limited the use of their sensitive data (their board says so).
+    limited: std::collections::HashSet<ShopperId>,
 }
 
 /// This server's live index.
@@ -161,6 +163,11 @@ impl Live {
         let (engine, jobs_at) =
             snapshot::build_engine(keys, &clients, &facts, &rows, &jobs, today, with_age)?;
         let statuses = rows.iter().map(|r| (r.user_id, r.status())).collect();
+        let limited = rows
+            .iter()
+            .filter(|r| r.sensitive_limited_at.is_some())
+            .map(|r| r.user_id)
+            .collect();
         let listed = jobs
             .into_iter()
             .filter(|p| engine.job_by_id(&p.0.id.to_string()).is_some())
@@ -181,6 +188,7 @@ impl Live {
             jobs: listed,
             jobs_at,
             statuses,
+            limited,
         });
         Ok(())
     }
@@ -372,9 +380,16 @@ impl Live {
         unit: DistanceUnit,
     ) -> AppResult<Board> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
-            board::board_of(&loaded.engine, me, status, unit, self.travel, |id| {
-                loaded.listed(id)
-            })
+            let limited = loaded.limited.contains(&shopper_id);
+            board::board_of(
+                &loaded.engine,
+                me,
+                status,
+                limited,
+                unit,
+                self.travel,
+                |id| loaded.listed(id),
+            )
         })
     }
 
@@ -501,6 +516,11 @@ impl Loaded {
             }
         };
         self.statuses.insert(row.user_id, row.status());
+        if row.sensitive_limited_at.is_some() {
+            self.limited.insert(row.user_id);
+        } else {
+            self.limited.remove(&row.user_id);
+        }
         match self.engine.shopper_by_id(&shopper.id) {
             Some(ix) => self.engine.update_shopper(ix, |s| *s = shopper),
             None => self.engine.add_shopper(shopper).map(|_| ()),
@@ -510,6 +530,7 @@ impl Loaded {
 
     fn drop_shopper(&mut self, id: ShopperId) -> AppResult<()> {
         self.statuses.remove(&id);
+        self.limited.remove(&id);
         if let Some(ix) = self.engine.shopper_by_id(&id.to_string()) {
             self.engine
                 .remove_shopper(ix)

@@ -316,14 +316,18 @@ impl ShopperFacts {
                 }
             }
         }
-        let age = with_age
+        // A shopper who limited the use of their sensitive data is matched without their
+        // date of birth and languages: jobs asking for an age or a language are not theirs.
+        let limited = row.sensitive_limited_at.is_some();
+        let age = (with_age && !limited)
             .then(|| row.sealed(SealedField::DateOfBirth))
             .flatten()
             .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id.into(), s).ok())
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .and_then(|born| u32::try_from(age_on(born, today)).ok());
+        let spoken = if limited { Vec::new() } else { row.languages() };
         let languages = symbols.intern_all(
-            &row.languages()
+            &spoken
                 .iter()
                 .map(|l| format!("lang:{l}"))
                 .collect::<Vec<_>>(),

@@ -128,6 +128,7 @@ diesel::table! {
         status_changed_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sensitive_limited_at -> Nullable<Timestamp>,
     }
 }
 

@@ -563,6 +563,9 @@ pub struct ShopperRow {
     pub status_changed_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the shopper limited the use of their sensitive data (date of birth, languages):
+    /// matching no longer reads them.
+    pub sensitive_limited_at: Option<NaiveDateTime>,
 }
 
 impl ShopperRow {

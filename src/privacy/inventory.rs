@@ -432,6 +432,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("shoppers", "status_changed_at"),
     plain("shoppers", "created_at"),
     plain("shoppers", "updated_at"),
+    plain("shoppers", "sensitive_limited_at"),
     // certifications
     plain("certifications", "id"),
     plain("certifications", "shopper_id"),

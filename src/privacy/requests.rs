@@ -33,6 +33,9 @@ use crate::mail::Outgoing;
 use crate::mail::store as outbox;
 use crate::paging::{PageRequest, Paged};
 
+/// The answer to a limit, carried out at once.
+pub const LIMITED: &str = "Done: your date of birth and the languages you speak are no longer used to match you to jobs. Jobs that ask for an age or a language cannot be offered to you now, and your job board says which; everything else, your pay included, stays the same.";
+
 /// Days from receipt to the answer.
 pub const DUE_DAYS: i64 = 45;
 /// Days from receipt to the answer, once extended.
@@ -677,14 +680,21 @@ fn carry_out_unverified(
             }
             "Done: nothing about you is shared with other companies from now on, and any company that received your data was told to stop using it and delete it."
         }
-        (Kind::Limit, Some(_)) => {
-            // Recorded now; the officer confirms it, and matching reads it (see the issue's
-            // point 12).
-            event(conn, id, None, "Limit recorded", now)?;
-            return Ok(
-                "Recorded: we will mail you when your sensitive data is no longer used for matching you to jobs."
-                    .into(),
-            );
+        (Kind::Limit, Some(user)) => {
+            diesel::update(
+                shoppers::table
+                    .filter(shoppers::user_id.eq(user))
+                    .filter(shoppers::sensitive_limited_at.is_null()),
+            )
+            .set((
+                shoppers::sensitive_limited_at.eq(now),
+                shoppers::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            LIMITED
+        }
+        (Kind::Limit, None) => {
+            "Done: we hold no account for this address, so no sensitive data of it is used."
         }
         _ => "Done: we hold no account for this address, so nothing about it is shared.",
     };
@@ -1136,9 +1146,6 @@ pub fn complete(
                 "a {} request is completed by rights::complete, not here",
                 kind.as_str()
             )));
-        }
-        if kind == Kind::Limit {
-            event(conn, id, Some(by), "Limit confirmed", now)?;
         }
         close(conn, id, Some(by), "fulfilled", Some(&note), None, now)?;
         event(conn, id, Some(by), "Completed", now)?;

@@ -17,6 +17,7 @@ mod clients;
 mod demo;
 mod disputes;
 mod erasure;
+mod limit;
 mod lists;
 mod live;
 mod mail;

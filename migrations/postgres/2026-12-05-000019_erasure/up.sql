@@ -4,3 +4,6 @@
 -- outbox once sent or failed (erase_when_sent).
 ALTER TABLE users ADD COLUMN erased_at TIMESTAMP;
 ALTER TABLE mail_outbox ADD COLUMN erase_when_sent BOOLEAN NOT NULL DEFAULT FALSE;
+-- A shopper who limited the use of their sensitive data: their date of birth and languages are
+-- no longer used for matching (jobs that ask for an age or a language cannot be offered).
+ALTER TABLE shoppers ADD COLUMN sensitive_limited_at TIMESTAMP;
