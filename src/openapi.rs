@@ -127,6 +127,7 @@ use crate::reports::routes as reports;
         privacy::mine,
         privacy::dashboard,
         privacy::record_of_processing,
+        privacy::person_logs,
         pay::owed,
         pay::year,
         pay::year_export,

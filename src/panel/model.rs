@@ -149,8 +149,8 @@ pub struct ProfileRequest {
     pub vehicle: Option<bool>,
     pub certifications: Option<Vec<CertificationInput>>,
     pub affiliations: Option<Vec<AffiliationInput>>,
-    /// Required `true` on the first application: you accept the shopper agreement and have
-    /// read the privacy notice (their version is recorded).
+    /// Required `true` on the first application: you are 18 or older (the panel is for adults),
+    /// accept the shopper agreement and have read the privacy notice (their version is recorded).
     pub accept_agreement: Option<bool>,
     pub consents: Option<ConsentChoices>,
 }
@@ -314,7 +314,9 @@ fn sealed(
             Ok(born) if born > today || age_on(born, today) > 120 => {
                 Err("must be a real date of birth")
             }
-            Ok(born) if age_on(born, today) < 18 => Err("shoppers must be 18 or older"),
+            Ok(born) if age_on(born, today) < 18 => {
+                Err("our panel is for adults: you are welcome to apply once you are 18")
+            }
             Ok(born) => Ok(born.format("%Y-%m-%d").to_string()),
         },
         SealedField::TaxId => {
@@ -491,7 +493,7 @@ impl ProfileRequest {
         if applying && self.accept_agreement != Some(true) {
             e.push(FieldError::new(
                 "accept_agreement",
-                "accept the shopper agreement and the privacy notice to apply",
+                "confirm that you are 18 or older and accept the shopper agreement and the privacy notice to apply",
             ));
         }
         match (
@@ -710,6 +712,13 @@ mod tests {
                 "affiliations[0].relation"
             ]
         );
+        // A child is told kindly that the panel is for adults.
+        let born = error
+            .fields
+            .iter()
+            .find(|f| f.field == "date_of_birth")
+            .unwrap();
+        assert!(born.message.contains("once you are 18"), "{}", born.message);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod consent;
 pub mod crypto;
 pub mod disclosure;
 pub mod inventory;
+pub mod logs;
 pub mod record;
 pub mod requests;
 pub mod routes;

@@ -49,7 +49,7 @@ pub const CODE_MINUTES: i64 = 10;
 pub const CODE_TRIES: i32 = 3;
 
 /// What a person asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// The categories of data held, their sources, purposes and recipients.
@@ -252,11 +252,11 @@ pub struct OfficerView {
     pub declaration: bool,
     /// `overdue`, `nearly_due` or `on_time`; none once closed.
     pub urgency: Option<String>,
-    pub history: Vec<EventView>,
+    pub history: Vec<RequestEvent>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventView {
+pub struct RequestEvent {
     #[serde(serialize_with = "crate::clock::rfc3339::serialize")]
     pub at: NaiveDateTime,
     pub what: String,
@@ -968,7 +968,7 @@ fn officer_view(
         .select((privacy_request_events::at, privacy_request_events::what))
         .load::<(NaiveDateTime, String)>(conn)?
         .into_iter()
-        .map(|(at, what)| EventView { at, what })
+        .map(|(at, what)| RequestEvent { at, what })
         .collect();
     Ok(OfficerView {
         request: row.view(now),

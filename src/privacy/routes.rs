@@ -8,7 +8,7 @@
 //! | `POST /privacy-requests` | anyone: signed in (about their own account) or through the public form |
 //! | `POST /privacy-requests/{id}/verify` | the requester, with the mailed code |
 //! | `GET /me/privacy-requests` | any signed-in person, their own requests |
-//! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing` | the privacy officer |
+//! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing`, `GET /privacy/logs` | the privacy officer |
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -45,7 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/privacy-requests/{id}", request)
         .get("/me/privacy-requests", mine)
         .get("/privacy/dashboard", dashboard)
-        .get("/privacy/record-of-processing", record_of_processing);
+        .get("/privacy/record-of-processing", record_of_processing)
+        .get("/privacy/logs", person_logs);
 }
 
 /// The recipient's link, outside `/api/v1` (it is opened from a mail).
@@ -453,4 +454,36 @@ pub async fn record_of_processing(
             "attachment; filename=\"record-of-processing.json\"",
         ))
         .json(record))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LogsQuery {
+    /// The person's email address or shopper code.
+    pub person: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// One person's logs, found by email address or shopper code: who read their data and who
+/// received it, newest first (a page of each). The officer's read is an access record.
+#[utoipa::path(get, path = "/api/v1/privacy/logs", tag = "privacy", params(LogsQuery),
+    responses((status = 200, body = super::logs::PersonLogs)),
+    security(("bearer" = [])))]
+pub async fn person_logs(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<LogsQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.page, query.per_page)?;
+    let who = query.person.unwrap_or_default();
+    let now = state.clock.naive();
+    let logs = state
+        .db
+        .run(move |conn| super::logs::of_person(conn, user.id, &who, page, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(logs))
 }

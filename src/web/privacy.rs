@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `/privacy-requests/new` (and its post), `/privacy-requests/{id}/verify` (and its post) | anyone: the public form and its code |
 //! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
-//! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
+//! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/people?person=`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
 //!
 //! A refused form comes back with what was typed and each problem beside its field.
 
@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/shopper/privacy-requests", shopper_submit)
         .get("/privacy", queue_page)
         .get("/privacy/record-of-processing.json", record_file)
+        .get("/privacy/people", people_page)
         .get("/privacy/requests/{id}", request_page)
         .post("/privacy/requests/{id}/extend", extend)
         .post("/privacy/requests/{id}/complete", complete)
@@ -595,4 +596,85 @@ async fn record_file(req: HttpRequest, state: web::Data<AppState>) -> PageResult
             "attachment; filename=\"record-of-processing.json\"",
         ))
         .json(record))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PeopleQuery {
+    person: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_people.html")]
+struct PeoplePage {
+    f: Frame,
+    /// What was searched for.
+    person: String,
+    /// The logs found, or why none.
+    found: Result<crate::privacy::logs::PersonLogs, String>,
+    pager: Option<Pager>,
+}
+
+impl PeoplePage {
+    fn words(&self, categories: &str) -> String {
+        crate::privacy::inventory::categories_in_words(categories)
+    }
+
+    fn role(&self, stored: &str) -> String {
+        Role::parse(stored).map_or_else(|| stored.to_string(), |r| r.label().to_string())
+    }
+}
+
+/// The officer's search of one person's access and disclosure logs.
+async fn people_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PeopleQuery>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, OFFICERS).await?;
+    let query = query.into_inner();
+    let person = query.person.unwrap_or_default().trim().to_string();
+    let (found, pager) = if person.is_empty() {
+        (Err(String::new()), None)
+    } else {
+        let page = PageRequest::lenient(query.page, 50);
+        let who = person.clone();
+        let officer = user.id;
+        let now = state.clock.naive();
+        match state
+            .db
+            .run(move |conn| crate::privacy::logs::of_person(conn, officer, &who, page, now))
+            .await
+        {
+            Ok(logs) => {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(person.as_bytes()).collect();
+                // One pager for both lists: the longer decides the number of pages.
+                let longer = if logs.access.total >= logs.disclosures.total {
+                    Pager::of(
+                        &logs.access,
+                        format!("/privacy/people?person={encoded}&"),
+                        "records",
+                    )
+                } else {
+                    Pager::of(
+                        &logs.disclosures,
+                        format!("/privacy/people?person={encoded}&"),
+                        "records",
+                    )
+                };
+                (Ok(logs), Some(longer))
+            }
+            Err(e) if e.status.is_client_error() => (Err(e.detail.clone()), None),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let csrf = csrf(&req, &state);
+    let view = PeoplePage {
+        f: Frame::new(&state, &user, csrf.token.clone(), None),
+        person,
+        found,
+        pager,
+    };
+    super::form_page(&view, false, csrf)
 }

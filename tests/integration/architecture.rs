@@ -331,6 +331,69 @@ fn the_modules_follow_the_layers_of_the_design() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The types that derive `ToSchema`, by the name the OpenAPI document gives them (a
+/// `#[schema(as = …)]` renames one): where two share a name, utoipa keeps one of them silently
+/// and the document describes the other route wrongly.
+fn schema_names(sources: &BTreeMap<String, String>) -> BTreeMap<String, Vec<String>> {
+    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, source) in sources {
+        let lines: Vec<&str> = source.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            let mut renamed = None;
+            for next in lines.iter().skip(i + 1).take(12) {
+                let next = next.trim();
+                if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                    renamed = Some(rest.trim_end_matches(")]").to_string());
+                }
+                let declared = next
+                    .strip_prefix("pub struct ")
+                    .or_else(|| next.strip_prefix("pub enum "))
+                    .or_else(|| next.strip_prefix("struct "))
+                    .or_else(|| next.strip_prefix("enum "));
+                if let Some(rest) = declared {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    names
+                        .entry(renamed.take().unwrap_or(name))
+                        .or_default()
+                        .push(path.clone());
+                    break;
+                }
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_schema_of_the_openapi_document_has_its_own_name() {
+    let mut sources = BTreeMap::new();
+    read_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        "",
+        &mut sources,
+    );
+    let names = schema_names(&sources);
+    assert!(names.len() > 50, "the schemas were found: {}", names.len());
+    let shared: Vec<String> = names
+        .iter()
+        .filter(|(_, paths)| paths.len() > 1)
+        .map(|(name, paths)| format!("{name}: {}", paths.join(", ")))
+        .collect();
+    assert!(shared.is_empty(), "schemas sharing a name: {shared:?}");
+    // The check finds a clash when there is one.
+    let clash = tree(&[
+        ("a.rs", "#[derive(Serialize, ToSchema)]\npub struct EventView {}"),
+        ("b.rs", "#[derive(utoipa::ToSchema)]\n#[serde(flatten)]\npub struct EventView(u8);"),
+    ]);
+    assert_eq!(schema_names(&clash)["EventView"].len(), 2);
+}
+
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
     files
         .iter()

@@ -188,5 +188,25 @@ async fn privacy_requests_on_the_pages() {
     );
     let (_, html, _) = shopper.get(&app, "/shopper/privacy-requests").await;
     assert!(html.contains("We mailed you the categories"), "{html}");
+    // The officer looks up her logs: the officer's own earlier read of them is listed.
+    let (status, html, _) = officer
+        .get(&app, &format!("/privacy/people?person={email}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Who read their data"), "{html}");
+    let (_, html, _) = officer
+        .get(&app, &format!("/privacy/people?person={email}"))
+        .await;
+    assert!(
+        html.contains("the privacy officer read who viewed"),
+        "{html}"
+    );
+    let (_, html, _) = officer
+        .get(&app, "/privacy/people?person=nobody%40example.com")
+        .await;
+    assert!(
+        html.contains("Nobody has this email address or shopper code."),
+        "{html}"
+    );
     app.stop().await;
 }

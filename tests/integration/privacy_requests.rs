@@ -188,6 +188,36 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         .sum();
     assert_eq!(items, personal, "every personal column and place, once");
 
+    // Her logs, by email or code: the share's recipient, and the officer's own read.
+    let logs = get_json(
+        &app,
+        &format!("/api/v1/privacy/logs?person={email}"),
+        &officer,
+    )
+    .await;
+    assert_eq!(
+        logs["disclosures"]["items"][0]["recipient"], "Request Friends",
+        "{logs}"
+    );
+    let code = logs["code"].as_str().unwrap().to_string();
+    let again = get_json(
+        &app,
+        &format!("/api/v1/privacy/logs?person={}", code.to_lowercase()),
+        &officer,
+    )
+    .await;
+    assert_eq!(again["email"], email.as_str());
+    assert_eq!(
+        again["access"]["total"].as_i64().unwrap(),
+        logs["access"]["total"].as_i64().unwrap() + 1,
+        "the officer's read is recorded: {again}"
+    );
+    assert_eq!(again["access"]["items"][0]["staff"], officer_email.as_str());
+    let r = app
+        .get_auth("/api/v1/privacy/logs?person=nobody@example.com", &officer)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
     // An opt-out is carried out at once: her sharing consent is now a no, from the request.
     let (_, opt_out) = post(
         &app,
