@@ -423,6 +423,12 @@ fn matched_points(
     Ok(points)
 }
 
+/// Checks a new request as [`submit`] will, so that a caller may refuse a malformed one before
+/// counting it against a network's hourly limit.
+pub fn validate(request: &NewRequest, public: bool) -> AppResult<()> {
+    checked(request, public).map(|_| ())
+}
+
 fn checked(request: &NewRequest, public: bool) -> Result<(Kind, Option<String>), AppError> {
     let mut errors = Vec::new();
     let kind = Kind::parse(request.kind.trim());

@@ -158,7 +158,10 @@ pub async fn download(
 /// months: a third is recorded and denied (`too_many_requests`).
 #[utoipa::path(post, path = "/api/v1/privacy-requests", tag = "privacy",
     request_body = NewRequest,
-    responses((status = 201, body = Submitted)),
+    responses(
+        (status = 201, body = Submitted),
+        (status = 429, description = "Too many privacy requests through the public form from this network in the last hour; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security((), ("bearer" = [])))]
 pub async fn submit(
     req: HttpRequest,
@@ -179,6 +182,8 @@ pub async fn submit(
     let auth = state.auth.clone();
     let address = crate::http::client_address(&req, state.settings.trust_proxy);
     let now = state.clock.naive();
+    // A malformed request is refused before it counts against the network's hourly limit.
+    requests::validate(&request, matches!(requester, Requester::Public))?;
     let submitted = state
         .db
         .run(move |conn| {
@@ -209,7 +214,10 @@ pub struct CodeBody {
 #[utoipa::path(post, path = "/api/v1/privacy-requests/{id}/verify", tag = "privacy",
     params(("id" = i64, Path, description = "The request's id")),
     request_body = CodeBody,
-    responses((status = 200, body = RequestView)),
+    responses(
+        (status = 200, body = RequestView),
+        (status = 409, description = "The request is not waiting for a code, or its code expired or used its tries (code_expired, code_tries_used, not_waiting_for_code)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(()))]
 pub async fn verify(
     state: web::Data<AppState>,
@@ -295,7 +303,10 @@ pub struct ReasonBody {
 #[utoipa::path(post, path = "/api/v1/privacy-requests/{id}/extend", tag = "privacy",
     params(("id" = i64, Path, description = "The request's id")),
     request_body = ReasonBody,
-    responses((status = 200, body = OfficerView)),
+    responses(
+        (status = 200, body = OfficerView),
+        (status = 409, description = "Extended already, too late, or closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn extend(
     state: web::Data<AppState>,
@@ -328,7 +339,10 @@ pub struct NoteBody {
 #[utoipa::path(post, path = "/api/v1/privacy-requests/{id}/complete", tag = "privacy",
     params(("id" = i64, Path, description = "The request's id")),
     request_body = NoteBody,
-    responses((status = 200, body = OfficerView)),
+    responses(
+        (status = 200, body = OfficerView),
+        (status = 409, description = "Closed, not verified, not carried out by the service yet, or nothing to carry it out on", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn complete(
     state: web::Data<AppState>,
@@ -367,7 +381,10 @@ pub struct DenyBody {
 #[utoipa::path(post, path = "/api/v1/privacy-requests/{id}/deny", tag = "privacy",
     params(("id" = i64, Path, description = "The request's id")),
     request_body = DenyBody,
-    responses((status = 200, body = OfficerView)),
+    responses(
+        (status = 200, body = OfficerView),
+        (status = 409, description = "The request is closed already", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn deny(
     state: web::Data<AppState>,
@@ -469,7 +486,10 @@ pub struct LogsQuery {
 /// One person's logs, found by email address or shopper code: who read their data and who
 /// received it, newest first (a page of each). The officer's read is an access record.
 #[utoipa::path(get, path = "/api/v1/privacy/logs", tag = "privacy", params(LogsQuery),
-    responses((status = 200, body = super::logs::PersonLogs)),
+    responses(
+        (status = 200, body = super::logs::PersonLogs),
+        (status = 404, description = "Nobody has this email address or shopper code", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn person_logs(
     state: web::Data<AppState>,

@@ -153,6 +153,16 @@ async fn public_submit(
         sent.get("csrf_token").map_or("", String::as_str),
     )?;
     let request = request_from(&sent);
+    // A malformed form comes back at once, before it counts against the network's limit.
+    if let Err(e) = requests::validate(&request, true) {
+        let csrf = csrf(&req, &state);
+        let page = PublicPage {
+            csrf: csrf.token.clone(),
+            form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &[], &[]),
+            kinds: kinds(),
+        };
+        return super::form_page(&page, true, csrf);
+    }
     let keys = state.auth.keys.clone();
     let auth = state.auth.clone();
     let address = crate::http::client_address(&req, state.settings.trust_proxy);

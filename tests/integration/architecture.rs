@@ -388,8 +388,14 @@ fn every_schema_of_the_openapi_document_has_its_own_name() {
     assert!(shared.is_empty(), "schemas sharing a name: {shared:?}");
     // The check finds a clash when there is one.
     let clash = tree(&[
-        ("a.rs", "#[derive(Serialize, ToSchema)]\npub struct EventView {}"),
-        ("b.rs", "#[derive(utoipa::ToSchema)]\n#[serde(flatten)]\npub struct EventView(u8);"),
+        (
+            "a.rs",
+            "#[derive(Serialize, ToSchema)]\npub struct EventView {}",
+        ),
+        (
+            "b.rs",
+            "#[derive(utoipa::ToSchema)]\n#[serde(flatten)]\npub struct EventView(u8);",
+        ),
     ]);
     assert_eq!(schema_names(&clash)["EventView"].len(), 2);
 }
