@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod disclosure;
 pub mod inventory;
 pub mod logs;
+pub mod notice;
 pub mod record;
 pub mod requests;
 pub mod routes;

@@ -72,12 +72,20 @@ struct NoticeRow {
 #[template(path = "privacy_notice.html")]
 struct PrivacyNoticePage {
     version: &'static str,
+    /// What we collect, by category, with sources, purposes and retention.
+    collected: Vec<crate::privacy::notice::Collected>,
+    /// Who received data in the last 12 months, by kind of recipient.
+    disclosed: Vec<crate::privacy::notice::Disclosed>,
+    inactive_days: u32,
+    media_days: u32,
+    access_days: u32,
     rows: Vec<NoticeRow>,
 }
 
-/// The privacy notice: its table is the data inventory, so it lists every piece of personal
-/// data the service stores, with its category, purpose and retention.
-async fn privacy_notice() -> PageResult {
+/// The privacy notice, generated: what we collect by category (sources, purposes), who
+/// received data in the last 12 months by kind of recipient, retention per category, each right
+/// with its button or form; then every piece of personal data the inventory holds.
+async fn privacy_notice(state: web::Data<AppState>) -> PageResult {
     use crate::privacy::inventory::{Category, Classification, FILES, INVENTORY};
     let label = |c: Category| format!("{}: {}", c.letter(), c.words());
     let rows = INVENTORY
@@ -106,10 +114,21 @@ async fn privacy_notice() -> PageResult {
             retention: f.retention,
         }))
         .collect();
+    let now = state.clock.naive();
+    let disclosed = state
+        .db
+        .run(move |conn| Ok(crate::privacy::notice::disclosed(conn, now)?))
+        .await?;
+    let days = state.settings.retention;
     html(
         StatusCode::OK,
         &PrivacyNoticePage {
             version: crate::privacy::consent::NOTICE_VERSION,
+            collected: crate::privacy::notice::collected(),
+            disclosed,
+            inactive_days: days.inactive_shopper,
+            media_days: days.media,
+            access_days: days.access_log,
             rows,
         },
     )

@@ -1332,6 +1332,7 @@ async fn privacy_requests_fit_a_phone_and_a_desk() {
             vec![
                 "/privacy-requests/new".into(),
                 format!("/privacy-requests/{public}/verify"),
+                "/privacy-notice".into(),
             ],
         ),
         (

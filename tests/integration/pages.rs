@@ -1298,11 +1298,33 @@ async fn the_privacy_notice_lists_every_piece_of_personal_data_the_inventory_hol
         .iter()
         .filter(|e| matches!(e.classification, Classification::Personal { .. }))
         .count();
-    // Every personal column, and every place personal data is kept in files.
+    // Every personal column, and every place personal data is kept in files, in the detail.
+    let detail = html.split("Every piece of data, in detail").nth(1).unwrap();
     assert_eq!(
-        cells(&html).matches("<tr><td>").count(),
+        cells(detail).matches("<tr><td>").count(),
         personal + FILES.len()
     );
+    // Above it, the notice in words: each category with its source, each right with its form.
+    assert!(html.contains("<strong>Identifiers</strong>"), "{html}");
+    assert!(
+        html.contains("you, in your application and profile"),
+        "{html}"
+    );
+    assert!(
+        html.contains("We have not disclosed anyone&#x27;s personal data")
+            || html.contains("We have not disclosed anyone's personal data"),
+        "{html}"
+    );
+    for form in [
+        "kind=know",
+        "kind=access",
+        "kind=delete",
+        "kind=limit",
+        "kind=opt_out",
+        "/shopper/export.zip",
+    ] {
+        assert!(html.contains(form), "the notice links {form}");
+    }
     assert!(
         cells(&html).contains(
             "<td>uploads in progress (data directory, uploads/)</td><td>H: sensory data</td>"

@@ -228,6 +228,20 @@ async fn a_share_holds_only_those_who_consented_and_goes_once(backend: Backend) 
     )
     .await;
     assert_eq!(again["people"], 1, "{again}");
+    // The privacy notice's table of recipients now names this kind of recipient.
+    let notice = app
+        .client
+        .get(app.url("/privacy-notice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("Friendly mystery-shopping companies, only for shoppers who said yes"),
+        "{notice}"
+    );
     let _ = (ana, bea, cat, dan, eve, fay, gia);
     app.stop().await;
 }
