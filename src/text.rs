@@ -75,6 +75,15 @@ pub fn single_script(text: &str) -> bool {
 }
 
 /// A spreadsheet cell that will not run: one that starts with `=`, `+`, `-` or `@` (or a tab
+/// The text with its first letter in upper case ("identifiers" → "Identifiers").
+pub fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// or carriage return) gets a leading `'`. Every CSV the service writes passes through it.
 pub fn neutral_cell(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {

@@ -77,7 +77,7 @@ pub fn collected() -> Vec<Collected> {
                 (
                     category,
                     Collected {
-                        category: capital(category.words()),
+                        category: crate::text::capitalise(category.words()),
                         examples: Vec::new(),
                         sources: Vec::new(),
                         purposes: Vec::new(),
@@ -137,13 +137,6 @@ pub fn disclosed(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec
             ),
         })
         .collect())
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

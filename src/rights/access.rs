@@ -369,7 +369,7 @@ pub fn know(conn: &mut DbConnection, user: Option<UserId>, specific: bool) -> Ap
     for (category, why) in purposes.values() {
         out.push_str(&format!(
             "\n- {} ({}):",
-            capital(category.words()),
+            crate::text::capitalise(category.words()),
             category.letter()
         ));
         for p in why.iter().take(6) {
@@ -404,11 +404,4 @@ pub fn know(conn: &mut DbConnection, user: Option<UserId>, specific: bool) -> Ap
         _ => out.push_str("\n\nWe could not confirm enough details to tell you what we hold about you in particular, so this answer lists the kinds of data we hold about every shopper."),
     }
     Ok(out)
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

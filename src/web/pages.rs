@@ -414,18 +414,10 @@ fn sign_in_problem(e: &AppError) -> String {
     } else {
         e.fields
             .iter()
-            .map(|f| format!("{} {}", capitalise(&f.field), f.message))
+            .map(|f| format!("{} {}", crate::text::capitalise(&f.field), f.message))
             .collect::<Vec<_>>()
             .join(". ")
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Trades the refresh cookie for fresh tokens and returns to the page asked for.

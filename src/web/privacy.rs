@@ -49,16 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn kinds() -> Vec<(&'static str, String)> {
     Kind::ALL
         .into_iter()
-        .map(|k| (k.as_str(), capitalised(k.words())))
+        .map(|k| (k.as_str(), crate::text::capitalise(k.words())))
         .collect()
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// A request's status in words, and the badge it wears.
@@ -491,7 +483,7 @@ async fn request_render(
         refused,
         reasons: DENIAL_REASONS
             .iter()
-            .map(|(code, _)| (*code, capitalised(&code.replace('_', " "))))
+            .map(|(code, _)| (*code, crate::text::capitalise(&code.replace('_', " "))))
             .collect(),
     };
     super::form_page_shown(req, &view, shown_refused, csrf)

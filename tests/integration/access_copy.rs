@@ -235,19 +235,7 @@ async fn a_shopper_gets_a_copy_of_everything_but_secrets(backend: Backend) {
     );
 
     // Requests: to know (the recipients named), and for a copy (the answer points to it).
-    let officer_email = unique_email("privacy");
-    let r = app
-        .post_json_auth("/api/v1/users", &admin,
-            &json!({"email": officer_email, "password": STRONG_PASSWORD, "role": "privacy_officer"}))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let officer = access(
-        &app.login(&officer_email, STRONG_PASSWORD)
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
+    let (officer, officer_email) = privacy_officer(&app, &admin).await;
     let (_, know) = post(
         &app,
         "/api/v1/privacy-requests",
@@ -300,13 +288,7 @@ async fn a_shopper_gets_a_copy_of_everything_but_secrets(backend: Backend) {
         .clock
         .advance(chrono::TimeDelta::days(366))
         .unwrap();
-    let officer = access(
-        &app.login(&officer_email, STRONG_PASSWORD)
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
+    let officer = sign_in(&app, &officer_email).await;
     let r = app
         .post_json(
             "/api/v1/privacy-requests",
@@ -314,10 +296,7 @@ async fn a_shopper_gets_a_copy_of_everything_but_secrets(backend: Backend) {
         )
         .await;
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let mails = wait_for_mail(&app.mail_folders(), &email, &format!("#{id}"), 1).await;
-    let mail = mails.last().unwrap();
-    let at = mail.find("within 10 minutes: ").unwrap() + "within 10 minutes: ".len();
-    let code = mail[at..at + 6].to_string();
+    let code = mailed_code(&app, &email, id).await;
     let r = app
         .post_json(
             &format!("/api/v1/privacy-requests/{id}/verify"),

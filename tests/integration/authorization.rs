@@ -184,12 +184,6 @@ async fn send(
     }
 }
 
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    let r = app.login(email, STRONG_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::OK, "{email}");
-    access(&r.json().await.unwrap())
-}
-
 /// A shopper on the panel (approved), signed in: (id, token, email).
 async fn member(app: &TestApp, scheduler: &str, name: &str) -> (i64, String, String) {
     let email = unique_email(name);

@@ -45,26 +45,6 @@ fn holding<'a>(values: &'a [(String, String)], needle: &str) -> Vec<&'a (String,
         .collect()
 }
 
-/// The privacy officer's token.
-async fn officer(app: &TestApp, admin: &str) -> String {
-    let email = unique_email("privacy");
-    let r = app
-        .post_json_auth(
-            "/api/v1/users",
-            admin,
-            &json!({"email": email, "password": STRONG_PASSWORD, "role": "privacy_officer"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    access(
-        &app.login(&email, STRONG_PASSWORD)
-            .await
-            .json()
-            .await
-            .unwrap(),
-    )
-}
-
 const NAME: &str = "Ana Eraser";
 const STREET: &str = "7 Erasure Avenue";
 const PHONE: &str = "+1 212 555 0777";
@@ -76,7 +56,7 @@ async fn a_deleted_person_leaves_no_trace_but_what_the_law_keeps(backend: Backen
         return;
     };
     let (admin, scheduler) = admin_and_scheduler(&app).await;
-    let officer = officer(&app, &admin).await;
+    let (officer, _) = privacy_officer(&app, &admin).await;
     let (_, store, project) =
         crate::portal::client_with_project(&app, &scheduler, "Erase Mart", "E1").await;
     crate::reports::published(
@@ -295,7 +275,7 @@ async fn pay_owed_keeps_the_name_and_the_answer_says_why() {
         return;
     };
     let (admin, scheduler) = admin_and_scheduler(&app).await;
-    let officer = officer(&app, &admin).await;
+    let (officer, _) = privacy_officer(&app, &admin).await;
     let qa = crate::qa::reviewer(&app).await;
     let (_, store, project) =
         crate::portal::client_with_project(&app, &scheduler, "Owed Mart", "O1").await;

@@ -717,3 +717,41 @@ pub async fn job_at(
         .unwrap();
     job["id"].as_i64().unwrap_or_else(|| panic!("{job}"))
 }
+
+/// A privacy officer account, signed in: (token, email).
+pub async fn privacy_officer(app: &TestApp, admin: &str) -> (String, String) {
+    let email = unique_email("privacy");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            admin,
+            &json!({"email": email, "password": STRONG_PASSWORD, "role": "privacy_officer"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    (sign_in(app, &email).await, email)
+}
+
+/// A fresh access token for `email` (password `STRONG_PASSWORD`).
+pub async fn sign_in(app: &TestApp, email: &str) -> String {
+    let r = app.login(email, STRONG_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK, "{email}");
+    access(&r.json().await.unwrap())
+}
+
+/// The 6-digit code in the latest mail to `to` about privacy request `id`.
+pub async fn mailed_code(app: &TestApp, to: &str, id: i64) -> String {
+    let mails = wait_for_mail(
+        &app.mail_folders(),
+        to,
+        &format!("Your privacy request #{id}"),
+        1,
+    )
+    .await;
+    let mail = mails.last().unwrap();
+    let at = mail
+        .find("within 10 minutes: ")
+        .unwrap_or_else(|| panic!("no code in:\n{mail}"))
+        + "within 10 minutes: ".len();
+    mail[at..at + 6].to_string()
+}

@@ -8,14 +8,6 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::pages::{Browser, csrf_field, signed_in};
 
-/// The 6-digit code mailed about request `id`.
-async fn code_for(app: &TestApp, to: &str, id: i64) -> String {
-    let mails = wait_for_mail(&app.mail_folders(), to, &format!("#{id}"), 1).await;
-    let mail = mails.last().unwrap();
-    let at = mail.find("within 10 minutes: ").expect("a code") + "within 10 minutes: ".len();
-    mail[at..at + 6].to_string()
-}
-
 #[tokio::test]
 async fn privacy_requests_on_the_pages() {
     let Some(app) = spawn_app(Backend::Sqlite, "privacy_pages").await else {
@@ -71,7 +63,7 @@ async fn privacy_requests_on_the_pages() {
     let (status, html, _) = visitor.get(&app, &location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("within 10 minutes"));
-    let code = code_for(&app, &email, id).await;
+    let code = mailed_code(&app, &email, id).await;
     let wrong = if code == "999999" { "111111" } else { "999999" };
     let (status, html, _) = visitor
         .post(&app, &location, &[("csrf_token", &csrf), ("code", wrong)])

@@ -11,43 +11,6 @@ use serde_json::{Value, json};
 use crate::assignments::post;
 use crate::helpers::*;
 
-/// The privacy officer's token.
-async fn officer(app: &TestApp, admin: &str) -> (String, String) {
-    let email = unique_email("privacy");
-    let r = app
-        .post_json_auth(
-            "/api/v1/users",
-            admin,
-            &json!({"email": email, "password": STRONG_PASSWORD, "role": "privacy_officer"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    (sign_in(app, &email).await, email)
-}
-
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    let r = app.login(email, STRONG_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::OK, "{email}");
-    access(&r.json().await.unwrap())
-}
-
-/// The 6-digit code in the latest mail about request `id` to `to`.
-async fn code_for(app: &TestApp, to: &str, id: i64) -> String {
-    let mails = wait_for_mail(
-        &app.mail_folders(),
-        to,
-        &format!("Your privacy request #{id}"),
-        1,
-    )
-    .await;
-    let mail = mails.last().unwrap();
-    let at = mail
-        .find("within 10 minutes: ")
-        .unwrap_or_else(|| panic!("no code in:\n{mail}"))
-        + "within 10 minutes: ".len();
-    mail[at..at + 6].to_string()
-}
-
 fn by_id(list: &Value, id: i64) -> Value {
     list["items"]
         .as_array()
@@ -68,7 +31,7 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         return;
     };
     let (admin, scheduler) = admin_and_scheduler(&app).await;
-    let (officer, officer_email) = officer(&app, &admin).await;
+    let (officer, officer_email) = privacy_officer(&app, &admin).await;
     let (_, friendly) = post(
         &app,
         "/api/v1/organizations",
@@ -420,7 +383,7 @@ async fn the_public_form_verifies_by_a_code_mailed_to_the_address_on_file(backen
         return;
     };
     let (admin, scheduler) = admin_and_scheduler(&app).await;
-    let (officer, _) = officer(&app, &admin).await;
+    let (officer, _) = privacy_officer(&app, &admin).await;
     let (_, token) = panel_member(
         &app,
         &scheduler,
@@ -446,7 +409,7 @@ async fn the_public_form_verifies_by_a_code_mailed_to_the_address_on_file(backen
     let know: Value = r.json().await.unwrap();
     assert_eq!(know["verification"], "pending", "{know}");
     let id = know["id"].as_i64().unwrap();
-    let code = code_for(&app, &email, id).await;
+    let code = mailed_code(&app, &email, id).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let r = app
         .post_json(
@@ -488,7 +451,7 @@ async fn the_public_form_verifies_by_a_code_mailed_to_the_address_on_file(backen
         )
         .await;
     let partial_id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let code = code_for(&app, &email, partial_id).await;
+    let code = mailed_code(&app, &email, partial_id).await;
     let r = app
         .post_json(
             &format!("/api/v1/privacy-requests/{partial_id}/verify"),
@@ -564,7 +527,7 @@ async fn the_public_form_verifies_by_a_code_mailed_to_the_address_on_file(backen
         )
         .await;
     let late_id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let code = code_for(&app, &email, late_id).await;
+    let code = mailed_code(&app, &email, late_id).await;
     app.state.clock.advance(TimeDelta::minutes(11)).unwrap();
     let r = app
         .post_json(
