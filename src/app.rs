@@ -113,6 +113,10 @@ impl Application {
             shutdown_rx.clone(),
         ));
         tokio::spawn(background::deadlines(state.clone(), shutdown_rx.clone()));
+        tokio::spawn(background::drp_callbacks(
+            state.clone(),
+            shutdown_rx.clone(),
+        ));
         tokio::spawn(background::housekeeping(state.clone(), shutdown_rx));
 
         let app_state = state.clone();
@@ -249,6 +253,7 @@ pub fn build_app(
                 .configure(crate::privacy::routes::routes)
                 .configure(crate::media::routes::routes),
         )
+        .service(web::scope("/drp/v1").configure(crate::privacy::routes::drp_routes))
         .configure(crate::web::routes)
         .default_service(web::to(middleware::not_found))
 }

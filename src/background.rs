@@ -1,5 +1,6 @@
 //! The service's background rounds, started with the server and stopped with it: assignment
-//! deadlines, overdue reviews and daily digests every minute, retention clean-up and the live index every five,
+//! deadlines, overdue reviews and daily digests every minute, status callbacks to authorised agents
+//! every few seconds, retention clean-up and the live index every five,
 //! the sweep of orphaned files every hour.
 
 use std::time::Duration;
@@ -142,6 +143,54 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
         round += 1;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Status callbacks to authorised agents (the Data Rights Protocol's push model): every few
+/// seconds, each request whose status changed is posted to its agent's `status_callback`;
+/// a failed post is tried again later, waiting longer each time (see `privacy::drp`).
+pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let now = state.clock.naive();
+        let url = state
+            .auth
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        match state
+            .db
+            .run(move |conn| Ok(crate::privacy::drp::due_callbacks(conn, &url, now, 20)?))
+            .await
+        {
+            Ok(due) => {
+                for callback in due {
+                    let id = callback.request_id;
+                    let delivered = tokio::task::spawn_blocking(move || {
+                        crate::privacy::drp::post_callback(&callback)
+                    })
+                    .await
+                    .unwrap_or(false);
+                    let now = state.clock.naive();
+                    if let Err(e) = state
+                        .db
+                        .run(move |conn| {
+                            Ok(crate::privacy::drp::callback_done(
+                                conn, id, delivered, now,
+                            )?)
+                        })
+                        .await
+                    {
+                        tracing::warn!(error = ?e, "recording a status callback failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = ?e, "loading status callbacks failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3)) => {}
             _ = shutdown.changed() => return,
         }
     }

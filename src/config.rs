@@ -338,6 +338,9 @@ pub struct Settings {
     pub travel: TravelCosts,
     /// How long personal data is kept where the law leaves it to us (the retention schedule).
     pub retention: RetentionDays,
+    /// This business's id in the Data Rights Protocol's directory: agents' signed messages must
+    /// name it as `business-id`.
+    pub drp_business_id: String,
 }
 
 /// The retention schedule's settings, in days.
@@ -490,6 +493,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "INCOGNITO_RETAIN_INACTIVE_SHOPPER_DAYS",
     "INCOGNITO_RETAIN_MEDIA_DAYS",
     "INCOGNITO_RETAIN_ACCESS_LOG_DAYS",
+    "INCOGNITO_DRP_BUSINESS_ID",
 ];
 
 impl Settings {
@@ -549,6 +553,7 @@ impl Settings {
             payout_weekday: chrono::Weekday::Fri,
             travel: TravelCosts::default(),
             retention: RetentionDays::default(),
+            drp_business_id: "INCOGNITO".into(),
             metrics_bind: None,
             bind,
             data_dir,
@@ -620,6 +625,21 @@ impl Settings {
                 )
             })?;
             s.mail_from = v.to_string();
+        }
+        if let Some(v) = get("INCOGNITO_DRP_BUSINESS_ID") {
+            let ok = !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                return Err(SettingError::new(
+                    "INCOGNITO_DRP_BUSINESS_ID",
+                    format!(
+                        "`{v}` is not a directory id: capital letters, digits and _ (up to 64)"
+                    ),
+                ));
+            }
+            s.drp_business_id = v.to_string();
         }
         if let Some(v) = get("INCOGNITO_MAIL_CA_FILE") {
             s.mail_ca_file = Some(PathBuf::from(v));

@@ -299,6 +299,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The privacy request is closed already (fulfilled, denied, revoked or expired).",
     ),
     (
+        "agent_registered",
+        "An authorised agent with this id is registered already: revoke it before registering a new key.",
+    ),
+    (
         "extended_already",
         "The privacy request was extended once already; the law allows one extension.",
     ),

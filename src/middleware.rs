@@ -111,9 +111,15 @@ fn known_method(method: &str) -> &str {
     }
 }
 
+/// Whether an address belongs to a machine interface (the JSON API, the Data Rights
+/// Protocol's endpoints), which answers errors as JSON rather than as pages.
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/drp/")
+}
+
 /// A malformed path or query: a problem document for the API, a friendly page elsewhere.
 pub fn bad_address(req: &HttpRequest, code: &'static str, detail: String) -> actix_web::Error {
-    if req.path().starts_with("/api/") {
+    if is_api(req.path()) {
         AppError::bad_request(code, detail).into()
     } else {
         crate::web::PageError::shown(
@@ -136,7 +142,7 @@ pub async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
             req.path()
         );
         let status = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
-        let mut response: HttpResponse = if req.path().starts_with("/api/") {
+        let mut response: HttpResponse = if is_api(req.path()) {
             actix_web::ResponseError::error_response(&AppError::new(
                 status,
                 "method_not_allowed",
@@ -156,7 +162,7 @@ pub async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
         }
         return Ok(response);
     }
-    if req.path().starts_with("/api/") {
+    if is_api(req.path()) {
         Err(AppError::not_found(format!("There is no {} {}.", req.method(), req.path())).into())
     } else {
         Err(crate::web::PageError::not_found(&req).into())

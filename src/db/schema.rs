@@ -618,6 +618,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    privacy_request_agents (request_id) {
+        request_id -> BigInt,
+        agent_id -> Nullable<Text>,
+        agent_name -> Text,
+        agent_email -> Nullable<Text>,
+        authorisation_key -> Nullable<Text>,
+        drp_id -> Nullable<Text>,
+        agent_request_id -> Nullable<Text>,
+        status_callback -> Nullable<Text>,
+        message_hash -> Nullable<Text>,
+        callback_due_at -> Nullable<Timestamp>,
+        callback_attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    drp_agents (id) {
+        id -> Text,
+        name -> Text,
+        verify_key -> Text,
+        callback_base -> Nullable<Text>,
+        technical_contact -> Text,
+        token_hash -> Nullable<Text>,
+        token_issued_at -> Nullable<Timestamp>,
+        registered_by -> BigInt,
+        registered_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     privacy_request_events (id) {
         id -> BigInt,
         request_id -> BigInt,
@@ -628,11 +659,14 @@ diesel::table! {
 }
 
 diesel::joinable!(privacy_request_events -> privacy_requests (request_id));
+diesel::joinable!(privacy_request_agents -> privacy_requests (request_id));
 diesel::joinable!(ledger_lines -> payouts (payout_id));
 diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    drp_agents,
+    privacy_request_agents,
     sessions,
     refresh_tokens,
     one_time_tokens,

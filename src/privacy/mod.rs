@@ -5,6 +5,7 @@ pub mod access;
 pub mod consent;
 pub mod crypto;
 pub mod disclosure;
+pub mod drp;
 pub mod inventory;
 pub mod logs;
 pub mod notice;

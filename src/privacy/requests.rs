@@ -24,7 +24,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::consent::{self, Purpose, Source};
-use crate::db::schema::{privacy_request_events, privacy_requests, shoppers, users};
+use crate::db::schema::{
+    privacy_request_agents, privacy_request_events, privacy_requests, shoppers, users,
+};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::UserId;
@@ -36,6 +38,8 @@ use crate::paging::{PageRequest, Paged};
 /// The answer to a limit, carried out at once.
 pub const LIMITED: &str = "Done: your date of birth and the languages you speak are no longer used to match you to jobs. Jobs that ask for an age or a language cannot be offered to you now, and your job board says which; everything else, your pay included, stays the same.";
 
+/// Days the record of a request is kept after it is received (24 months).
+pub const RECORD_DAYS: i64 = 730;
 /// Days from receipt to the answer.
 pub const DUE_DAYS: i64 = 45;
 /// Days from receipt to the answer, once extended.
@@ -129,6 +133,8 @@ pub enum Channel {
     Account,
     /// The public form.
     Form,
+    /// An authorised agent speaking the Data Rights Protocol (see [`super::drp`]).
+    Drp,
 }
 
 impl Channel {
@@ -136,16 +142,38 @@ impl Channel {
         match self {
             Channel::Account => "account",
             Channel::Form => "form",
+            Channel::Drp => "drp",
         }
     }
 }
 
-/// Who asks: a signed-in person, or someone through the public form.
+/// Who asks: a signed-in person, someone through the public form, or an authorised agent.
 #[derive(Debug, Clone)]
 pub enum Requester {
     Account { user_id: UserId, email: String },
     Public,
+    Agent(AgentOrigin),
 }
+
+/// A request an authorised agent made for a person through the Data Rights Protocol: its
+/// signed message was checked (see [`super::drp`]); the person confirms it directly, by a link
+/// mailed to the address on file.
+#[derive(Debug, Clone)]
+pub struct AgentOrigin {
+    pub agent_id: String,
+    pub agent_name: String,
+    /// The request's id in the protocol.
+    pub drp_id: String,
+    pub agent_request_id: Option<String>,
+    pub status_callback: Option<String>,
+    /// The hash of the signed message: a message is used once.
+    pub message_hash: String,
+    /// Where the person's confirmation link points.
+    pub public_url: String,
+}
+
+/// Days the person has to confirm a request an agent made for them.
+pub const AGENT_CONFIRM_DAYS: i64 = 7;
 
 /// A new request. Through the public form `email` is required, and `name`, `zip`, `phone`
 /// and `street` are the data points matched against the record.
@@ -263,7 +291,7 @@ pub struct RequestEvent {
 }
 
 /// Why a request was denied (the Data Rights Protocol's reasons, where it has one).
-pub const DENIAL_REASONS: [(&str, &str); 5] = [
+pub const DENIAL_REASONS: [(&str, &str); 6] = [
     (
         "too_many_requests",
         "You made two requests of this kind in the last 12 months, the most the law asks of us.",
@@ -273,6 +301,10 @@ pub const DENIAL_REASONS: [(&str, &str); 5] = [
         "We could not confirm that you are the person the data is about.",
     ),
     ("no_data", "We hold no data about you."),
+    (
+        "not_authorised",
+        "The person the data is about told us they did not ask for this request.",
+    ),
     (
         "exempt",
         "The law allows or requires us to keep this data; the answer says which and why.",
@@ -357,8 +389,19 @@ fn event(
             privacy_request_events::actor_id.eq(actor.map(|u| u.0)),
             privacy_request_events::what.eq(what),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    // An agent that gave a status callback is told of every change.
+    diesel::update(
+        privacy_request_agents::table
+            .find(request_id)
+            .filter(privacy_request_agents::status_callback.is_not_null()),
+    )
+    .set((
+        privacy_request_agents::callback_due_at.eq(now),
+        privacy_request_agents::callback_attempts.eq(0),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }
 
 fn load(conn: &mut DbConnection, id: i64) -> AppResult<RequestRow> {
@@ -512,31 +555,41 @@ pub fn submit(
     request: &NewRequest,
     now: NaiveDateTime,
 ) -> AppResult<Submitted> {
-    let public = matches!(requester, Requester::Public);
+    let public = !matches!(requester, Requester::Account { .. });
     let (kind, typed_email) = checked(request, public)?;
+    let agent = match requester {
+        Requester::Agent(origin) => Some(origin),
+        _ => None,
+    };
     write_transaction(conn, |conn| {
         let (channel, subject, email) = match requester {
             Requester::Account { user_id, email } => {
                 (Channel::Account, Some(*user_id), email.clone())
             }
-            Requester::Public => {
+            Requester::Public | Requester::Agent(_) => {
                 let email = typed_email.clone().unwrap_or_default();
                 let found: Option<UserId> = users::table
                     .filter(users::email.eq(&email))
+                    .filter(users::erased_at.is_null())
                     .select(users::id)
                     .first(conn)
                     .optional()?;
-                (Channel::Form, found, email)
+                let channel = if agent.is_some() {
+                    Channel::Drp
+                } else {
+                    Channel::Form
+                };
+                (channel, found, email)
             }
         };
         let points = match (channel, subject) {
-            (Channel::Form, Some(user)) => matched_points(conn, user, request)?,
+            (Channel::Form | Channel::Drp, Some(user)) => matched_points(conn, user, request)?,
             _ => 0,
         };
         let verification = match (channel, kind.needs_verification()) {
             (_, false) => "not_needed",
             (Channel::Account, true) => "account",
-            (Channel::Form, true) => "pending",
+            (Channel::Form | Channel::Drp, true) => "pending",
         };
         // The limit of two a year, counted per account, or per address without one.
         let too_many =
@@ -557,26 +610,70 @@ pub fn submit(
                 privacy_requests::status.eq("open"),
                 privacy_requests::verification.eq(verification),
                 privacy_requests::matched_points.eq(points),
-                privacy_requests::declaration.eq(request.declaration.unwrap_or(false)),
+                // The agent signed that it verified the person and acts for them: that stands
+                // for the declaration.
+                privacy_requests::declaration
+                    .eq(agent.is_some() || request.declaration.unwrap_or(false)),
                 privacy_requests::received_at.eq(now),
                 privacy_requests::acknowledged_at.eq(now),
                 privacy_requests::due_at.eq(due),
             ))
             .returning(privacy_requests::id)
             .get_result(conn)?;
+        if let Some(a) = agent {
+            diesel::insert_into(privacy_request_agents::table)
+                .values((
+                    privacy_request_agents::request_id.eq(id),
+                    privacy_request_agents::agent_id.eq(&a.agent_id),
+                    privacy_request_agents::agent_name.eq(&a.agent_name),
+                    privacy_request_agents::drp_id.eq(&a.drp_id),
+                    privacy_request_agents::agent_request_id.eq(&a.agent_request_id),
+                    privacy_request_agents::status_callback.eq(&a.status_callback),
+                    privacy_request_agents::message_hash.eq(&a.message_hash),
+                ))
+                .execute(conn)?;
+        }
         event(
             conn,
             id,
             subject.filter(|_| channel == Channel::Account),
-            &format!(
-                "Received ({}) and acknowledged by mail",
-                match channel {
-                    Channel::Account => "signed in",
-                    Channel::Form => "public form",
-                }
-            ),
+            &match (channel, agent) {
+                (Channel::Drp, Some(a)) => format!(
+                    "Received from the authorised agent {} (Data Rights Protocol)",
+                    a.agent_name
+                ),
+                (Channel::Account, _) => "Received (signed in) and acknowledged by mail".into(),
+                _ => "Received (public form) and acknowledged by mail".into(),
+            },
             now,
         )?;
+        if agent.is_some() && subject.is_none() {
+            // An agent is told at once that nobody here has this address; nobody is mailed.
+            close(
+                conn,
+                id,
+                None,
+                "denied",
+                Some("No account has this email address."),
+                Some("no_data"),
+                now,
+            )?;
+            event(
+                conn,
+                id,
+                None,
+                "Denied: no account has this email address",
+                now,
+            )?;
+            let row = load(conn, id)?;
+            return Ok(Submitted {
+                id,
+                status: row.status,
+                verification: row.verification,
+                due_at: row.due_at,
+                message: "No account has this email address.".into(),
+            });
+        }
         let mut message = format!(
             "We received your request to {} on {} and will answer by {} at the latest.",
             kind.words(),
@@ -584,6 +681,15 @@ pub fn submit(
             due.format("%b %-d, %Y"),
         );
         let mut code_line = String::new();
+        if let Some(a) = agent {
+            message = format!(
+                "{}, an authorised agent, asked us on your behalf to {}. We received it on {} and will answer by {} at the latest.",
+                a.agent_name,
+                kind.words(),
+                now.format("%b %-d, %Y"),
+                due.format("%b %-d, %Y"),
+            );
+        }
         if too_many {
             close(
                 conn,
@@ -608,6 +714,19 @@ pub fn submit(
         } else if !kind.needs_verification() {
             let outcome = carry_out_unverified(conn, id, kind, subject, now)?;
             message = format!("{outcome} {message}");
+        } else if let Some(a) = agent {
+            let token = new_confirmation(conn, keys, id, now)?;
+            code_line = format!(
+                "\n\nNothing is done until you confirm that you asked them to. Open this link within {AGENT_CONFIRM_DAYS} days to say yes or no:\n{}/privacy-requests/{id}/confirm?token={token}\n",
+                a.public_url.trim_end_matches('/')
+            );
+            event(
+                conn,
+                id,
+                None,
+                "Confirmation link mailed to the person at the email on file",
+                now,
+            )?;
         } else if channel == Channel::Form {
             // A code goes to the address on file only; the answer is the same without one, so
             // that the form tells nobody whether an address has an account.
@@ -740,6 +859,142 @@ fn code_hash(keys: &Keys, id: i64, code: &str) -> String {
     keys.keyed_hash("privacy request code", &format!("{id}:{code}"))
 }
 
+/// A new link token for the person to confirm an agent's request, stored as a keyed hash in
+/// the code's place, valid [`AGENT_CONFIRM_DAYS`].
+fn new_confirmation(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let token = crate::keys::random_token(24);
+    diesel::update(privacy_requests::table.find(id))
+        .set((
+            privacy_requests::code_hash.eq(code_hash(keys, id, &token)),
+            privacy_requests::code_expires_at.eq(now + Duration::days(AGENT_CONFIRM_DAYS)),
+            privacy_requests::code_tries.eq(0),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// What the confirmation page shows the person: who asked, for what, and whether it still
+/// waits for them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToConfirm {
+    pub id: i64,
+    pub agent_name: String,
+    pub what: String,
+    pub waiting: bool,
+}
+
+/// The request an agent made, for the person holding the mailed link (the token is checked:
+/// another's request or a wrong token is not found).
+pub fn to_confirm(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    id: i64,
+    token: &str,
+    now: NaiveDateTime,
+) -> AppResult<ToConfirm> {
+    let row = load(conn, id)?;
+    let agent_name: Option<String> = privacy_request_agents::table
+        .find(id)
+        .select(privacy_request_agents::agent_name)
+        .first(conn)
+        .optional()?;
+    let right = row.code_hash.as_deref().is_some_and(|stored| {
+        crate::keys::constant_time_eq(stored.as_bytes(), code_hash(keys, id, token).as_bytes())
+    });
+    let Some(agent_name) = agent_name.filter(|_| right) else {
+        return Err(AppError::not_found(
+            "This link is not one we sent, or it was used already: open the newest mail about the request.",
+        ));
+    };
+    Ok(ToConfirm {
+        id,
+        agent_name,
+        what: row.kind().words().to_string(),
+        waiting: row.verification == "pending"
+            && !row.is_closed()
+            && row.code_expires_at.is_some_and(|t| t > now),
+    })
+}
+
+/// The person answers an agent's request: yes, they asked (the request goes on, verified as
+/// far as the agent's details matched), or no (denied, `not_authorised`).
+pub fn confirm(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    id: i64,
+    token: &str,
+    yes: bool,
+    now: NaiveDateTime,
+) -> AppResult<RequestView> {
+    write_transaction(conn, |conn| {
+        let shown = to_confirm(conn, keys, id, token, now)?;
+        let row = load(conn, id)?;
+        if !shown.waiting {
+            return Err(AppError::conflict(
+                "not_waiting_for_code",
+                if row.code_expires_at.is_some_and(|t| t <= now) && !row.is_closed() {
+                    "This link has expired (links work 7 days). Ask the agent to make the request again."
+                } else {
+                    "This request does not wait for your answer any more: it was confirmed, refused or closed."
+                },
+            ));
+        }
+        if yes {
+            let kind = row.kind();
+            let enough = row.matched_points >= kind.points_needed();
+            diesel::update(privacy_requests::table.find(id))
+                .set((
+                    privacy_requests::verification.eq(if enough { "verified" } else { "partial" }),
+                    privacy_requests::status.eq("in_progress"),
+                    privacy_requests::code_hash.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            event(
+                conn,
+                id,
+                None,
+                &format!(
+                    "The person confirmed they asked {}; {} data points matched ({} needed){}",
+                    shown.agent_name,
+                    row.matched_points,
+                    kind.points_needed(),
+                    if enough { "" } else { ": categories only" }
+                ),
+                now,
+            )?;
+        } else {
+            diesel::update(privacy_requests::table.find(id))
+                .set(privacy_requests::code_hash.eq(None::<String>))
+                .execute(conn)?;
+            close(
+                conn,
+                id,
+                None,
+                "denied",
+                Some("The person told us they did not ask for this request."),
+                Some("not_authorised"),
+                now,
+            )?;
+            event(
+                conn,
+                id,
+                None,
+                &format!(
+                    "The person said they did not ask {}: denied",
+                    shown.agent_name
+                ),
+                now,
+            )?;
+        }
+        Ok(load(conn, id)?.view(now))
+    })
+}
+
 /// A new 6-digit code for request `id`, stored as a keyed hash, valid 10 minutes, 3 tries.
 fn new_code(
     conn: &mut DbConnection,
@@ -780,7 +1035,8 @@ pub fn verify(
     // after the transaction.
     let outcome: Result<RequestView, AppError> = write_transaction(conn, |conn| {
         let row = load(conn, id)?;
-        if row.verification != "pending" || row.is_closed() {
+        if row.verification != "pending" || row.is_closed() || row.channel == Channel::Drp.as_str()
+        {
             return Err(AppError::conflict(
                 "not_waiting_for_code",
                 "This request is not waiting for a code: it is verified, failed or closed.",
@@ -1088,7 +1344,7 @@ pub fn deny(
     else {
         return Err(AppError::field(
             "reason",
-            "Choose a reason: too_many_requests, unverifiable, no_data, exempt or other.",
+            "Choose a reason: too_many_requests, unverifiable, no_data, not_authorised, exempt or other.",
         ));
     };
     let explanation = text_field("explanation", explanation, "why, in the requester's words")?;
@@ -1222,6 +1478,51 @@ pub fn fulfil(
         outbox::enqueue(conn, &mail, now)?;
     }
     Ok(())
+}
+
+/// The agent that made a request withdraws it while it is open or in progress; the person, if
+/// one matched, is told.
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: i64,
+    agent_name: &str,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    write_transaction(conn, |conn| {
+        let row = load(conn, id)?;
+        still_open(&row)?;
+        diesel::update(privacy_requests::table.find(id))
+            .set(privacy_requests::code_hash.eq(None::<String>))
+            .execute(conn)?;
+        let outcome = match reason {
+            Some(r) => format!("Withdrawn by {agent_name}: {r}"),
+            None => format!("Withdrawn by {agent_name}."),
+        };
+        close(conn, id, None, "revoked", Some(&outcome), None, now)?;
+        event(
+            conn,
+            id,
+            None,
+            &format!("Revoked by the agent {agent_name}"),
+            now,
+        )?;
+        if row.subject_id.is_some() {
+            outbox::enqueue(
+                conn,
+                &Outgoing {
+                    to: row.requester_email.clone(),
+                    subject: format!("Your privacy request #{id}: withdrawn"),
+                    body: format!(
+                        "Hello,\n\n{agent_name} withdrew the request they made for you to {}. Nothing more will be done about it; a link we mailed you for it no longer works.\n",
+                        row.kind().words()
+                    ),
+                },
+                now,
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The person is deleted: their requests keep their record (kind, dates, outcome) but not

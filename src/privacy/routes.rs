@@ -9,10 +9,14 @@
 //! | `POST /privacy-requests/{id}/verify` | the requester, with the mailed code |
 //! | `GET /me/privacy-requests` | any signed-in person, their own requests |
 //! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing`, `GET /privacy/logs` | the privacy officer |
+//! | `GET /privacy/agents`, `POST /privacy/agents`, `POST /privacy/agents/{id}/revoke` | the privacy officer |
+//! | `POST /drp/v1/agent/{agent-id}` (outside `/api/v1`) | a registered agent, by a message signed with its key |
+//! | `GET /drp/v1/agent/{agent-id}`, `POST /drp/v1/data-rights-request`, `GET`/`DELETE /drp/v1/data-rights-request/{id}` | a registered agent, by its pair-wise token; a request only by the agent that made it |
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::drp::{self, AgentView, DrpError, NewAgent, Status};
 use super::requests::{
     self, Clocks, NewRequest, OfficerView, QueueFilter, RequestView, Requester, Submitted,
 };
@@ -20,7 +24,7 @@ use super::sharing::{self, ShareRequest, ShareView};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiJson;
-use crate::paging::{PageRequest, Paged};
+use crate::paging::{PageQuery, PageRequest, Paged};
 use crate::routing::Routes;
 use crate::state::AppState;
 
@@ -46,7 +50,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/me/privacy-requests", mine)
         .get("/privacy/dashboard", dashboard)
         .get("/privacy/record-of-processing", record_of_processing)
-        .get("/privacy/logs", person_logs);
+        .get("/privacy/logs", person_logs)
+        .get("/privacy/agents", agents)
+        .post("/privacy/agents", register_agent)
+        .post("/privacy/agents/{id}/revoke", revoke_agent);
+}
+
+/// The Data Rights Protocol's endpoints (DRP 0.9.4), outside `/api/v1`.
+pub fn drp_routes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "/drp/v1")
+        .post("/agent/{agent_id}", drp_pair)
+        .get("/agent/{agent_id}", drp_agent)
+        .post("/data-rights-request", drp_exercise)
+        .post("/data-rights-request/", drp_exercise)
+        .get("/data-rights-request/{request_id}", drp_status)
+        .delete("/data-rights-request/{request_id}", drp_revoke);
 }
 
 /// The recipient's link, outside `/api/v1` (it is opened from a mail).
@@ -407,14 +425,6 @@ pub async fn deny(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
 /// Your own privacy requests, newest first, with their state and due date.
 #[utoipa::path(get, path = "/api/v1/me/privacy-requests", tag = "privacy", params(PageQuery),
     responses((status = 200, body = Paged<RequestView>)),
@@ -506,4 +516,197 @@ pub async fn person_logs(
         .run(move |conn| super::logs::of_person(conn, user.id, &who, page, now))
         .await?;
     Ok(HttpResponse::Ok().json(logs))
+}
+
+/// The authorised agents registered for the Data Rights Protocol.
+#[utoipa::path(get, path = "/api/v1/privacy/agents", tag = "privacy", params(PageQuery),
+    responses((status = 200, body = Paged<AgentView>)),
+    security(("bearer" = [])))]
+pub async fn agents(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let page = query.into_inner().checked()?;
+    let list = state.db.run(move |conn| drp::agents(conn, page)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Register an authorised agent that speaks the Data Rights Protocol: its directory id, name,
+/// Ed25519 verify key (base64) and the address its status callbacks must start with (409
+/// `agent_registered` while an agent with this id is registered).
+#[utoipa::path(post, path = "/api/v1/privacy/agents", tag = "privacy",
+    request_body = NewAgent,
+    responses(
+        (status = 201, body = AgentView),
+        (status = 409, description = "An agent with this id is registered already (agent_registered)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn register_agent(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<NewAgent>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let agent = body.into_inner()?;
+    let now = state.clock.naive();
+    let view = state
+        .db
+        .run(move |conn| drp::register(conn, user.id, &agent, now))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Revoke an agent: its token stops working at once; the requests it made go on.
+#[utoipa::path(post, path = "/api/v1/privacy/agents/{id}/revoke", tag = "privacy",
+    params(("id" = String, Path, description = "The agent's directory id")),
+    responses(
+        (status = 200, body = AgentView),
+        (status = 404, description = "No agent has this id", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn revoke_agent(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let id = path.into_inner();
+    let now = state.clock.naive();
+    let view = state
+        .db
+        .run(move |conn| drp::revoke_agent(conn, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Runs protocol work on the database: the pool's failure or the protocol's refusal, both as
+/// the protocol answers errors.
+async fn on_db<T, F>(state: &AppState, work: F) -> Result<T, DrpError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, DrpError> + Send + 'static,
+    T: Send + 'static,
+{
+    state.db.run(move |conn| Ok(work(conn))).await?
+}
+
+fn agent_token(req: &HttpRequest) -> Option<String> {
+    crate::http::bearer_token(req)
+}
+
+/// DRP "Pair-wise Key Setup": a message signed with the agent's registered key (the protocol's
+/// envelope: `agent-id`, `business-id`, `issued-at`, `expires-at`) answers `{agent-id, token}`;
+/// any failure is a bare 403.
+pub async fn drp_pair(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, DrpError> {
+    let agent_id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let business = state.settings.drp_business_id.clone();
+    let now = state.clock.naive();
+    let id = agent_id.clone();
+    let token = on_db(&state, move |conn| {
+        drp::pair(conn, &keys, &id, &body, &business, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "agent-id": agent_id, "token": token })))
+}
+
+/// DRP "Agent Information": `{}` while the bearer token is this agent's; 403 otherwise.
+pub async fn drp_agent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DrpError> {
+    let agent_id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let token = agent_token(&req);
+    let agent = on_db(&state, move |conn| {
+        drp::agent_for_token(conn, &keys, token.as_deref())
+    })
+    .await?;
+    if agent.id != agent_id {
+        return Err(DrpError::forbidden("This token belongs to another agent."));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({})))
+}
+
+/// DRP "Data Rights Exercise": a signed request (text/plain, base64 of signature and JSON)
+/// with the bearer token; answers the Exercise Status.
+pub async fn drp_exercise(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, DrpError> {
+    let keys = state.auth.keys.clone();
+    let token = agent_token(&req);
+    let business = state.settings.drp_business_id.clone();
+    let url = state
+        .auth
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    let now = state.clock.naive();
+    let status: Status = on_db(&state, move |conn| {
+        let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
+        drp::exercise(conn, &keys, &agent, &body, &business, &url, now)
+    })
+    .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// DRP "Data Rights Status": the Exercise Status of a request this agent made (another
+/// agent's: 403).
+pub async fn drp_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DrpError> {
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let token = agent_token(&req);
+    let url = state
+        .auth
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    let status = on_db(&state, move |conn| {
+        let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
+        drp::status(conn, &agent, &id, &url)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// DRP "Data Rights Revoke": a signed `{reason}` withdraws a request still open or in
+/// progress; answers the status, now `revoked`.
+pub async fn drp_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, DrpError> {
+    let id = path.into_inner();
+    let keys = state.auth.keys.clone();
+    let token = agent_token(&req);
+    let url = state
+        .auth
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    let now = state.clock.naive();
+    let status = on_db(&state, move |conn| {
+        let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
+        drp::revoke(conn, &agent, &id, &body, &url, now)
+    })
+    .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Ok().json(status))
 }

@@ -3,6 +3,7 @@
 //! | page | who |
 //! | --- | --- |
 //! | `/privacy-requests/new` (and its post), `/privacy-requests/{id}/verify` (and its post) | anyone: the public form and its code |
+//! | `/privacy-requests/{id}/confirm?token=` (and its post) | the person an agent's request is about, by the link mailed to them |
 //! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
 //! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/people?person=`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
 //!
@@ -34,6 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/privacy-requests/new", public_submit)
         .get("/privacy-requests/{id}/verify", code_form)
         .post("/privacy-requests/{id}/verify", code_submit)
+        .get("/privacy-requests/{id}/confirm", confirm_page)
+        .post("/privacy-requests/{id}/confirm", confirm_submit)
         .get("/shopper/privacy-requests", shopper_page)
         .post("/shopper/privacy-requests", shopper_submit)
         .get("/privacy", queue_page)
@@ -261,6 +264,104 @@ async fn code_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "privacy_request_confirm.html")]
+struct ConfirmPage {
+    csrf: String,
+    token: String,
+    agent_name: String,
+    request: Option<requests::ToConfirm>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The page the person opens from the mail about a request an agent made for them. Without
+/// the mailed token it says where to find it; with a wrong one, not found.
+async fn confirm_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<TokenQuery>,
+) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let id = path.into_inner();
+    let token = query
+        .into_inner()
+        .token
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 200);
+    let request = match token.clone() {
+        None => None,
+        Some(token) => {
+            let keys = state.auth.keys.clone();
+            let now = state.clock.naive();
+            Some(
+                state
+                    .db
+                    .run(move |conn| requests::to_confirm(conn, &keys, id, &token, now))
+                    .await?,
+            )
+        }
+    };
+    let page = ConfirmPage {
+        csrf: csrf.token.clone(),
+        token: token.unwrap_or_default(),
+        agent_name: request
+            .as_ref()
+            .map_or_else(|| "an agent".to_string(), |r| r.agent_name.clone()),
+        request,
+    };
+    super::form_page(&page, false, csrf)
+}
+
+async fn confirm_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let sent = form.into_inner();
+    check_csrf(
+        &req,
+        &state,
+        sent.get("csrf_token").map_or("", String::as_str),
+    )?;
+    let id = path.into_inner();
+    let token = sent.get("token").cloned().unwrap_or_default();
+    let yes = match sent.get("answer").map(String::as_str) {
+        Some("yes") => true,
+        Some("no") => false,
+        _ => {
+            return super::pages::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choose an answer",
+                "Choose \u{201c}Yes, I asked them\u{201d} or \u{201c}No, I did not\u{201d}: go back to the page from the mail's link.",
+                None,
+            );
+        }
+    };
+    let keys = state.auth.keys.clone();
+    let now = state.clock.naive();
+    let view = state
+        .db
+        .run(move |conn| requests::confirm(conn, &keys, id, &token, yes, now))
+        .await?;
+    state.mail.wake();
+    message(&if yes {
+        format!(
+            "Thank you: it is confirmed. We will answer the request to {} by {} at the latest.",
+            view.what.trim_start_matches("A request to "),
+            view.due_at.format("%b %-d, %Y")
+        )
+    } else {
+        "Thank you for telling us. We refused the request and nothing was done with your data."
+            .to_string()
+    })
 }
 
 // --- The shopper's page ---

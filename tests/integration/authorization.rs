@@ -27,7 +27,7 @@ const ROLES: [&str; 7] = [
     "admin",
 ];
 
-const OBJECTS: [&str; 19] = [
+const OBJECTS: [&str; 20] = [
     "-",
     "job",
     "assignment",
@@ -47,6 +47,7 @@ const OBJECTS: [&str; 19] = [
     "payout",
     "share",
     "privacy_request",
+    "drp",
 ];
 
 #[derive(Debug)]
@@ -142,7 +143,7 @@ async fn send(
     method: &str,
     path: &str,
 ) -> (StatusCode, Option<String>) {
-    if path.starts_with("/api/") {
+    if path.starts_with("/api/") || path.starts_with("/drp/") {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = app.client.request(method.clone(), app.url(path));
         if let Some(t) = &who.token {
@@ -608,6 +609,7 @@ async fn the_matrix_holds_for_every_route_role_and_owner(backend: Backend) {
             let targets: Vec<(&str, String)> = match row.object.as_str() {
                 "-" | "session" => vec![("", concrete(&row.path, ""))],
                 "code" => vec![("", concrete(&row.path, "validation_failed"))],
+                "drp" => vec![("", concrete(&row.path, "NO_SUCH_AGENT"))],
                 kind => {
                     let (own, other) = match kind {
                         "upload" => uploads.clone(),

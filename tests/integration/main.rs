@@ -16,6 +16,7 @@ mod browser;
 mod clients;
 mod demo;
 mod disputes;
+mod drp;
 mod erasure;
 mod limit;
 mod lists;

@@ -1,0 +1,2 @@
+DROP TABLE privacy_request_agents;
+DROP TABLE drp_agents;
