@@ -315,8 +315,12 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The privacy request is not verified yet: wait for the code, or deny it as unverifiable.",
     ),
     (
+        "correction_invalid",
+        "The correction cannot be made as asked (for example a ZIP code outside the state): deny it with an explanation, or ask for it again.",
+    ),
+    (
         "not_automated",
-        "Requests to correct data are carried out by the service, which does not do it yet: the request stays open.",
+        "A request to correct that names no field (only words) is answered by the privacy officer: the service cannot carry it out by itself.",
     ),
     (
         "nothing_to_pay",

@@ -42,6 +42,7 @@ use crate::reports::routes as reports;
         panel::export_zip,
         panel::export_schema,
         panel::search_shoppers,
+        panel::import_contacts,
         panel::get_shopper,
         panel::approve,
         panel::suspend,

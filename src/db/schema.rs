@@ -614,6 +614,16 @@ diesel::table! {
         outcome -> Nullable<Text>,
         denial_reason -> Nullable<Text>,
         handled_by -> Nullable<BigInt>,
+        corrections -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    corrections (user_id, field) {
+        user_id -> BigInt,
+        field -> Text,
+        corrected_at -> Timestamp,
+        request_id -> Nullable<BigInt>,
     }
 }
 
@@ -665,6 +675,7 @@ diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    corrections,
     drp_agents,
     privacy_request_agents,
     sessions,

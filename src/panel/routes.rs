@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/me/export.zip", export_zip)
         .get("/privacy/export-schema", export_schema)
         .get("/shoppers", search_shoppers)
+        .post("/shoppers/import", import_contacts)
         .get("/shoppers/{id}", get_shopper)
         .post("/shoppers/{id}/ratings", rate)
         .post("/shoppers/{id}/reveal", reveal)
@@ -530,4 +531,30 @@ pub async fn reveal(
         .run(move |conn| service::reveal(conn, &keys, user.id, id, &request, now))
         .await?;
     Ok(HttpResponse::Ok().json(RevealResponse { field, value }))
+}
+
+/// Import contact details of shoppers already on the panel from another system, as CSV:
+/// `email` and any of `legal_name, street, city, state, zip, phone`. Nobody is added; a field
+/// the shopper corrected through a privacy request is kept as corrected (listed in
+/// `kept_corrected`); bad rows are reported with their line.
+#[utoipa::path(post, path = "/api/v1/shoppers/import", tag = "panel",
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, body = crate::rights::correct::ContactImport),
+        (status = 415, description = "Not sent as text/csv", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn import_contacts(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: crate::http::CsvText,
+) -> AppResult<HttpResponse> {
+    user.require(Role::SCHEDULING)?;
+    let text = body.into_inner()?;
+    let now = state.clock.naive();
+    let report = state
+        .db
+        .run(move |conn| crate::rights::correct::import_contacts(conn, &text, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
 }

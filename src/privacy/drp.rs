@@ -735,6 +735,7 @@ pub fn exercise(
         street: address_claim("street_address"),
         declaration: Some(true),
         details: None,
+        corrections: None,
     };
     // A message is used once: its hash is kept with the request it made.
     let message_hash = keys.keyed_hash(

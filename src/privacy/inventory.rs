@@ -1027,6 +1027,18 @@ pub const INVENTORY: &[ColumnEntry] = &[
     plain("privacy_requests", "outcome"),
     plain("privacy_requests", "denial_reason"),
     plain("privacy_requests", "handled_by"),
+    personal(
+        "privacy_requests",
+        "corrections",
+        Category::B,
+        "what a request to correct asks the data to say (name, address or phone), to carry it out",
+        REQUEST_RECORD,
+    ),
+    // corrections: which fields a shopper had corrected, so that an import does not undo them
+    plain("corrections", "user_id"),
+    plain("corrections", "field"),
+    plain("corrections", "corrected_at"),
+    plain("corrections", "request_id"),
     // privacy_request_agents: who made a request on a person's behalf, and what the protocol needs
     plain("privacy_request_agents", "request_id"),
     plain("privacy_request_agents", "agent_id"),

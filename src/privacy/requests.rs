@@ -175,6 +175,34 @@ pub struct AgentOrigin {
 /// Days the person has to confirm a request an agent made for them.
 pub const AGENT_CONFIRM_DAYS: i64 = 7;
 
+/// The fields a request to correct may change, with their words.
+pub const CORRECTABLE: [(&str, &str); 6] = [
+    ("legal_name", "your legal name"),
+    ("street", "your street address"),
+    ("city", "your city"),
+    ("state", "your state"),
+    ("zip", "your ZIP code"),
+    ("phone", "your phone number"),
+];
+
+/// The words of a correctable field ("your street address").
+pub fn field_words(field: &str) -> &'static str {
+    CORRECTABLE
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("a detail", |(_, w)| w)
+}
+
+/// One change a request to correct asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldCorrection {
+    /// `legal_name`, `street`, `city`, `state`, `zip` or `phone`.
+    pub field: String,
+    /// What it should say.
+    pub value: String,
+}
+
 /// A new request. Through the public form `email` is required, and `name`, `zip`, `phone`
 /// and `street` are the data points matched against the record.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -204,6 +232,10 @@ pub struct NewRequest {
     /// For a correction: what is wrong and what it should say. Anything else you want us to know.
     #[serde(default)]
     pub details: Option<String>,
+    /// For a correction: each field and what it should say; carried out when the request is
+    /// completed, and kept (a later import does not bring the old value back).
+    #[serde(default)]
+    pub corrections: Option<Vec<FieldCorrection>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -232,6 +264,7 @@ pub struct RequestRow {
     pub outcome: Option<String>,
     pub denial_reason: Option<String>,
     pub handled_by: Option<i64>,
+    pub corrections: Option<String>,
 }
 
 /// A request as its requester sees it.
@@ -261,9 +294,12 @@ pub struct RequestView {
     pub closed_at: Option<NaiveDateTime>,
     /// What was done, in words.
     pub outcome: Option<String>,
-    /// Why it was denied: `too_many_requests`, `unverifiable`, `no_data`, `exempt` or `other`.
+    /// Why it was denied: `too_many_requests`, `unverifiable`, `no_data`, `not_authorised`,
+    /// `exempt` or `other`.
     pub denial_reason: Option<String>,
     pub details: String,
+    /// For a correction: what each field should say.
+    pub corrections: Vec<FieldCorrection>,
 }
 
 /// A request as the privacy officer sees it: the requester and the history too.
@@ -320,6 +356,14 @@ fn reason_words(code: &str) -> &'static str {
 }
 
 impl RequestRow {
+    /// What a request to correct asks for (none for other kinds).
+    pub fn corrections(&self) -> Vec<FieldCorrection> {
+        self.corrections
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default()
+    }
+
     pub fn kind(&self) -> Kind {
         Kind::parse(&self.kind).unwrap_or(Kind::Know)
     }
@@ -344,6 +388,7 @@ impl RequestRow {
             outcome: self.outcome.clone(),
             denial_reason: self.denial_reason.clone(),
             details: self.details.clone(),
+            corrections: self.corrections(),
         }
     }
 
@@ -466,6 +511,41 @@ fn matched_points(
     Ok(points)
 }
 
+/// Checks one correction: a field we hold and a value it may take. Answers the value as it
+/// will be stored.
+pub fn check_correction(c: &FieldCorrection) -> Result<String, String> {
+    let value = c.value.trim();
+    let words = field_words(&c.field);
+    if !CORRECTABLE.iter().any(|(f, _)| *f == c.field) {
+        return Err(
+            "Choose a field to correct: legal_name, street, city, state, zip or phone.".into(),
+        );
+    }
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(format!(
+            "Type what {words} should say (up to 200 characters)."
+        ));
+    }
+    match c.field.as_str() {
+        "state" if value.len() != 2 || !value.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+            Err("Type the state's two-letter code, like NY.".into())
+        }
+        "state" => Ok(value.to_ascii_uppercase()),
+        "zip" => crate::geocode::Zip::parse(value)
+            .map(|z| z.five().to_string())
+            .map_err(|_| "Type a 5-digit ZIP code, like 10001.".into()),
+        "phone" => {
+            let d = digits(value);
+            if (7..=15).contains(&d.len()) {
+                Ok(value.to_string())
+            } else {
+                Err("Type a phone number with 7 to 15 digits.".into())
+            }
+        }
+        _ => Ok(value.to_string()),
+    }
+}
+
 /// Checks a new request as [`submit`] will, so that a caller may refuse a malformed one before
 /// counting it against a network's hourly limit.
 pub fn validate(request: &NewRequest, public: bool) -> AppResult<()> {
@@ -515,16 +595,43 @@ fn checked(request: &NewRequest, public: bool) -> Result<(Kind, Option<String>),
             ));
         }
     }
+    let corrections = request.corrections.as_deref().unwrap_or_default();
     if kind == Some(Kind::Correct)
+        && corrections.is_empty()
         && request
             .details
             .as_deref()
             .is_none_or(|d| d.trim().chars().count() < 3)
     {
         errors.push(FieldError::new(
-            "details",
-            "Say what is wrong and what it should say, so we can correct it.",
+            "corrections",
+            "Choose what is wrong and type what it should say, so we can correct it.",
         ));
+    }
+    if kind.is_some_and(|k| k != Kind::Correct) && !corrections.is_empty() {
+        errors.push(FieldError::new(
+            "corrections",
+            "Corrections go with a request to correct (kind correct).",
+        ));
+    }
+    if corrections.len() > CORRECTABLE.len() {
+        errors.push(FieldError::new(
+            "corrections",
+            "Name each field at most once.",
+        ));
+    }
+    for (i, c) in corrections.iter().enumerate() {
+        if let Err(message) = check_correction(c) {
+            errors.push(FieldError::new(format!("corrections[{i}]"), message));
+        } else if corrections[..i].iter().any(|d| d.field == c.field) {
+            errors.push(FieldError::new(
+                format!("corrections[{i}]"),
+                format!(
+                    "{} is named twice: name each field once.",
+                    crate::text::capitalise(field_words(&c.field))
+                ),
+            ));
+        }
     }
     match kind {
         Some(kind) if errors.is_empty() => Ok((kind, email)),
@@ -607,6 +714,20 @@ pub fn submit(
                     .map(str::trim)
                     .filter(|n| !n.is_empty())),
                 privacy_requests::details.eq(request.details.as_deref().unwrap_or("").trim()),
+                privacy_requests::corrections.eq(request
+                    .corrections
+                    .as_ref()
+                    .filter(|c| !c.is_empty())
+                    .and_then(|c| {
+                        let stored: Vec<FieldCorrection> = c
+                            .iter()
+                            .map(|c| FieldCorrection {
+                                field: c.field.clone(),
+                                value: check_correction(c).unwrap_or_default(),
+                            })
+                            .collect();
+                        serde_json::to_string(&stored).ok()
+                    })),
                 privacy_requests::status.eq("open"),
                 privacy_requests::verification.eq(verification),
                 privacy_requests::matched_points.eq(points),
@@ -1533,6 +1654,7 @@ pub fn forget_requester(conn: &mut DbConnection, subject: UserId) -> QueryResult
             privacy_requests::requester_email.eq("erased"),
             privacy_requests::requester_name.eq(None::<String>),
             privacy_requests::details.eq(""),
+            privacy_requests::corrections.eq(None::<String>),
         ))
         .execute(conn)
 }
@@ -1591,7 +1713,7 @@ mod tests {
         )
         .unwrap_err();
         let fields: Vec<&str> = refused.fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["email", "details"]);
+        assert_eq!(fields, ["email", "corrections"]);
         assert!(
             checked(
                 &NewRequest {

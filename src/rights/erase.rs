@@ -19,9 +19,9 @@ use crate::assignments::model::State;
 use crate::auth::Role;
 use crate::db::schema::{
     access_records, affiliations, assignment_events, assignments, batch_items, certifications,
-    citations, consents, digests, disclosures, disputes, disqualifications, ledger_lines,
-    mail_outbox, media, one_time_tokens, ratings, refresh_tokens, report_edits, reports,
-    review_events, sessions, share_rows, shopper_status_changes, shoppers, users,
+    citations, consents, corrections, digests, disclosures, disputes, disqualifications,
+    ledger_lines, mail_outbox, media, one_time_tokens, ratings, refresh_tokens, report_edits,
+    reports, review_events, sessions, share_rows, shopper_status_changes, shoppers, users,
 };
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::{AppError, AppResult};
@@ -346,6 +346,7 @@ pub fn erase_rows(
 
     // Everything else about them.
     diesel::delete(consents::table.filter(consents::user_id.eq(user))).execute(conn)?;
+    diesel::delete(corrections::table.filter(corrections::user_id.eq(user.0))).execute(conn)?;
     diesel::delete(access_records::table.filter(access_records::subject_id.eq(user)))
         .execute(conn)?;
     diesel::delete(disclosures::table.filter(disclosures::subject_id.eq(user))).execute(conn)?;

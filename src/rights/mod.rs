@@ -3,6 +3,7 @@
 //! the files and pay lives here, above them.
 
 pub mod access;
+pub mod correct;
 pub mod erase;
 pub mod retention;
 
@@ -15,7 +16,8 @@ use crate::privacy::requests::{self, Kind, OfficerView};
 use crate::storage::Storage;
 
 /// The privacy officer completes request `id`: a deletion is carried out here (see
-/// [`erase`]); the other kinds are closed with the officer's note.
+/// [`erase`]), a correction too (see [`correct`]), a request to know or for a copy is answered
+/// (see [`access`]); the other kinds are closed with the officer's note.
 pub async fn complete(
     db: &DbPool,
     storage: &Storage,
@@ -32,6 +34,11 @@ pub async fn complete(
         return erase::complete(db, storage, data_dir, by, id, note, now).await;
     }
     let note = note.trim().to_string();
+    if kind == Kind::Correct.as_str() {
+        return db
+            .run(move |conn| correct::complete(conn, by, id, &note, now))
+            .await;
+    }
     if kind == Kind::Know.as_str() || kind == Kind::Access.as_str() {
         return db
             .run(move |conn| {

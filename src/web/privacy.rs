@@ -22,8 +22,8 @@ use super::{PageError, PageResult, Pager, StaffFrame as Frame};
 use crate::auth::{CurrentUser, Role};
 use crate::paging::{PageRequest, Paged};
 use crate::privacy::requests::{
-    self, Clocks, DENIAL_REASONS, Kind, NewRequest, OfficerView, QueueFilter, RequestView,
-    Requester,
+    self, Clocks, DENIAL_REASONS, FieldCorrection, Kind, NewRequest, OfficerView, QueueFilter,
+    RequestView, Requester,
 };
 use crate::privacy::routes::OFFICERS;
 use crate::routing::Routes;
@@ -97,10 +97,30 @@ fn request_from(sent: &HashMap<String, String>) -> NewRequest {
         street: text("street"),
         declaration: Some(sent.get("declaration").is_some_and(|v| v == "on")),
         details: text("details"),
+        corrections: text("correct_value").map(|value| {
+            vec![FieldCorrection {
+                field: text("correct_field").unwrap_or_default(),
+                value,
+            }]
+        }),
     }
 }
 
-const REQUEST_FIELDS: [&str; 8] = [
+/// The fields a correction may name, as the forms offer them.
+fn correctable() -> Vec<(&'static str, String)> {
+    requests::CORRECTABLE
+        .iter()
+        .map(|(f, words)| (*f, crate::text::capitalise(words)))
+        .collect()
+}
+
+/// The API's names of a correction's problems, as the forms name the field.
+const CORRECTION_FIELD: [(&str, &str); 2] = [
+    ("corrections", "correct_value"),
+    ("corrections[0]", "correct_value"),
+];
+
+const REQUEST_FIELDS: [&str; 10] = [
     "kind",
     "email",
     "name",
@@ -109,6 +129,8 @@ const REQUEST_FIELDS: [&str; 8] = [
     "street",
     "declaration",
     "details",
+    "correct_field",
+    "correct_value",
 ];
 
 // --- The public form ---
@@ -119,6 +141,7 @@ struct PublicPage {
     csrf: String,
     form: FormState,
     kinds: Vec<(&'static str, String)>,
+    fields: Vec<(&'static str, String)>,
 }
 
 async fn public_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
@@ -132,6 +155,7 @@ async fn public_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult
         csrf: csrf.token.clone(),
         form: FormState::with_value("kind", &kind),
         kinds: kinds(),
+        fields: correctable(),
     };
     super::form_page(&page, false, csrf)
 }
@@ -153,8 +177,9 @@ async fn public_submit(
         let csrf = csrf(&req, &state);
         let page = PublicPage {
             csrf: csrf.token.clone(),
-            form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &[], &[]),
+            form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &CORRECTION_FIELD, &[]),
             kinds: kinds(),
+            fields: correctable(),
         };
         return super::form_page(&page, true, csrf);
     }
@@ -187,8 +212,9 @@ async fn public_submit(
             let csrf = csrf(&req, &state);
             let page = PublicPage {
                 csrf: csrf.token.clone(),
-                form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &[], &[]),
+                form: FormState::refused(&sent, &e, &REQUEST_FIELDS, &CORRECTION_FIELD, &[]),
                 kinds: kinds(),
+                fields: correctable(),
             };
             super::form_page(&page, true, csrf)
         }
@@ -380,6 +406,7 @@ struct ShopperPage {
     pager: Pager,
     form: FormState,
     kinds: Vec<(&'static str, String)>,
+    fields: Vec<(&'static str, String)>,
     notice: Option<String>,
     t: super::Times,
 }
@@ -418,6 +445,7 @@ async fn shopper_render(
         items: list.items,
         form: form.unwrap_or_else(FormState::blank),
         kinds: kinds(),
+        fields: correctable(),
         notice: form::notice(req),
         t,
     };
@@ -455,7 +483,13 @@ async fn shopper_submit(
     match done {
         Ok(s) => Ok(form::done(&state, "/shopper/privacy-requests", &s.message)),
         Err(e) if e.status.is_client_error() => {
-            let refused = FormState::refused(&sent, &e, &["kind", "details"], &[], &[]);
+            let refused = FormState::refused(
+                &sent,
+                &e,
+                &["kind", "details", "correct_field", "correct_value"],
+                &CORRECTION_FIELD,
+                &[],
+            );
             shopper_render(&req, &state, user, None, Some(refused)).await
         }
         Err(e) => Err(e.into()),

@@ -14,6 +14,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod clients;
+mod correction;
 mod demo;
 mod disputes;
 mod drp;

@@ -101,7 +101,7 @@ async fn privacy_requests_on_the_pages() {
         "{html}"
     );
     assert!(
-        html.contains("what is wrong and what it should say"),
+        html.contains("Choose what is wrong and type what it should say"),
         "{html}"
     );
     let (status, _, _) = shopper

@@ -374,7 +374,7 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(p["errors"][0]["field"], "details", "{p}");
+    assert_eq!(p["errors"][0]["field"], "corrections", "{p}");
     app.stop().await;
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE corrections;
+ALTER TABLE privacy_requests DROP COLUMN corrections;
