@@ -299,6 +299,10 @@ pub const PROBLEM_CODES: &[(&str, &str)] = &[
         "The privacy request is closed already (fulfilled, denied, revoked or expired).",
     ),
     (
+        "version_exists",
+        "A version of the privacy notice with this name is published already: choose another name.",
+    ),
+    (
         "agent_registered",
         "An authorised agent with this id is registered already: revoke it before registering a new key.",
     ),

@@ -203,6 +203,12 @@ pub fn digests(
         .filter(|(_, g)| *g)
         .map(|(u, _)| u)
         .collect();
+    // A later notice that added the digest applies only to those who accepted it.
+    let wanted = crate::privacy::versions::covered(
+        conn,
+        crate::privacy::consent::Purpose::DailyDigest,
+        wanted,
+    )?;
     let active: Vec<ShopperId> = shoppers::table
         .filter(shoppers::user_id.eq_any(&wanted))
         .filter(shoppers::status.eq("active"))

@@ -619,6 +619,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    notice_versions (version) {
+        version -> Text,
+        published_at -> Timestamp,
+        effective_at -> Timestamp,
+        changes -> Text,
+        adds -> Text,
+        published_by -> BigInt,
+    }
+}
+
+diesel::table! {
+    notice_acceptances (user_id, version) {
+        user_id -> BigInt,
+        version -> Text,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     corrections (user_id, field) {
         user_id -> BigInt,
         field -> Text,
@@ -670,12 +689,15 @@ diesel::table! {
 
 diesel::joinable!(privacy_request_events -> privacy_requests (request_id));
 diesel::joinable!(privacy_request_agents -> privacy_requests (request_id));
+diesel::joinable!(notice_acceptances -> notice_versions (version));
 diesel::joinable!(ledger_lines -> payouts (payout_id));
 diesel::joinable!(ledger_lines -> shoppers (shopper_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     corrections,
+    notice_versions,
+    notice_acceptances,
     drp_agents,
     privacy_request_agents,
     sessions,

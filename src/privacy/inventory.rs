@@ -1034,6 +1034,23 @@ pub const INVENTORY: &[ColumnEntry] = &[
         "what a request to correct asks the data to say (name, address or phone), to carry it out",
         REQUEST_RECORD,
     ),
+    // notice_versions: the privacy notice's versions after the first (no person's data)
+    plain("notice_versions", "version"),
+    plain("notice_versions", "published_at"),
+    plain("notice_versions", "effective_at"),
+    plain("notice_versions", "changes"),
+    plain("notice_versions", "adds"),
+    plain("notice_versions", "published_by"),
+    // notice_acceptances: who accepted which version of the notice
+    plain("notice_acceptances", "user_id"),
+    plain("notice_acceptances", "version"),
+    personal(
+        "notice_acceptances",
+        "accepted_at",
+        Category::F,
+        "prove which terms a person accepted, and use their data only as those terms allow",
+        ACCOUNT_LIFETIME,
+    ),
     // corrections: which fields a shopper had corrected, so that an import does not undo them
     plain("corrections", "user_id"),
     plain("corrections", "field"),

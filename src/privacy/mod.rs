@@ -13,3 +13,4 @@ pub mod record;
 pub mod requests;
 pub mod routes;
 pub mod sharing;
+pub mod versions;

@@ -10,6 +10,9 @@
 //! | `GET /me/privacy-requests` | any signed-in person, their own requests |
 //! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing`, `GET /privacy/logs` | the privacy officer |
 //! | `GET /privacy/agents`, `POST /privacy/agents`, `POST /privacy/agents/{id}/revoke` | the privacy officer |
+//! | `GET /privacy/notice-versions` | anyone |
+//! | `POST /privacy/notice-versions` | the privacy officer |
+//! | `GET /me/notice`, `POST /me/notice/accept` | any signed-in person, their own |
 //! | `POST /drp/v1/agent/{agent-id}` (outside `/api/v1`) | a registered agent, by a message signed with its key |
 //! | `GET /drp/v1/agent/{agent-id}`, `POST /drp/v1/data-rights-request`, `GET`/`DELETE /drp/v1/data-rights-request/{id}` | a registered agent, by its pair-wise token; a request only by the agent that made it |
 
@@ -21,6 +24,7 @@ use super::requests::{
     self, Clocks, NewRequest, OfficerView, QueueFilter, RequestView, Requester, Submitted,
 };
 use super::sharing::{self, ShareRequest, ShareView};
+use super::versions::{self, MyNotice, NewVersion, Published, VersionView};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiJson;
@@ -53,7 +57,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/privacy/logs", person_logs)
         .get("/privacy/agents", agents)
         .post("/privacy/agents", register_agent)
-        .post("/privacy/agents/{id}/revoke", revoke_agent);
+        .post("/privacy/agents/{id}/revoke", revoke_agent)
+        .get("/privacy/notice-versions", notice_versions)
+        .post("/privacy/notice-versions", publish_notice)
+        .get("/me/notice", my_notice)
+        .post("/me/notice/accept", accept_notice);
 }
 
 /// The Data Rights Protocol's endpoints (DRP 0.9.4), outside `/api/v1`.
@@ -709,4 +717,86 @@ pub async fn drp_revoke(
     .await?;
     state.mail.wake();
     Ok(HttpResponse::Ok().json(status))
+}
+
+/// The privacy notice's published versions, newest first: what changed and when.
+#[utoipa::path(get, path = "/api/v1/privacy/notice-versions", tag = "privacy", params(PageQuery),
+    responses((status = 200, body = Paged<VersionView>)),
+    security(()))]
+pub async fn notice_versions(
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let page = query.into_inner().checked()?;
+    let list = state.db.run(move |conn| versions::list(conn, page)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Publish a version of the privacy notice: everyone with an account is mailed the changes
+/// before `effective_on`; purposes it `adds` apply only to those who accept it (409
+/// `version_exists` for a name used already).
+#[utoipa::path(post, path = "/api/v1/privacy/notice-versions", tag = "privacy",
+    request_body = NewVersion,
+    responses(
+        (status = 201, body = Published),
+        (status = 409, description = "A version with this name is published already (version_exists)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn publish_notice(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<NewVersion>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    let new = body.into_inner()?;
+    let url = state.auth.public_url.as_str().to_string();
+    let now = state.clock.naive();
+    let published = state
+        .db
+        .run(move |conn| versions::publish(conn, user.id, &new, &url, now))
+        .await?;
+    state.mail.wake();
+    Ok(HttpResponse::Created().json(published))
+}
+
+/// The notice's versions for you, each with whether you accepted it.
+#[utoipa::path(get, path = "/api/v1/me/notice", tag = "privacy",
+    responses((status = 200, body = MyNotice)),
+    security(("bearer" = [])))]
+pub async fn my_notice(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let notice = state
+        .db
+        .run(move |conn| versions::mine(conn, user.id))
+        .await?;
+    Ok(HttpResponse::Ok().json(notice))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The published version you accept.
+    pub version: String,
+}
+
+/// Accept a published version of the notice: the purposes it adds may then apply to you (if
+/// you also say yes to them); 404 for a version never published.
+#[utoipa::path(post, path = "/api/v1/me/notice/accept", tag = "privacy",
+    request_body = AcceptBody,
+    responses(
+        (status = 200, body = MyNotice),
+        (status = 404, description = "No published version has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn accept_notice(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ApiJson<AcceptBody>,
+) -> AppResult<HttpResponse> {
+    let version = body.into_inner()?.version;
+    let now = state.clock.naive();
+    let notice = state
+        .db
+        .run(move |conn| versions::accept(conn, user.id, &version, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(notice))
 }

@@ -11,7 +11,7 @@
 //!
 //! It reads the panel's tables directly (this module stands below the panel).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -358,6 +358,15 @@ pub fn create(
         let choices = sharing_choices(conn, &ids)?;
         // A person asking to be deleted is never shared while the request is open.
         let deleting = super::requests::deletion_pending(conn, &ids)?;
+        // A purpose a later notice added applies only to those who accepted that notice.
+        let terms_name_address: HashSet<UserId> =
+            super::versions::covered(conn, Purpose::ShareNameAddress, ids.clone())?
+                .into_iter()
+                .collect();
+        let terms_contact: HashSet<UserId> =
+            super::versions::covered(conn, Purpose::ShareContact, ids.clone())?
+                .into_iter()
+                .collect();
         let (link, link_hash, expires) = match &recipient {
             Some(_) => {
                 let token = crate::keys::random_token(32);
@@ -387,6 +396,8 @@ pub fn create(
         let mut people = 0;
         for (uid, name, street, city, state, zip, phone, email, _, _) in found {
             let (name_address, contact) = choices.get(&uid).copied().unwrap_or_default();
+            let name_address = name_address && terms_name_address.contains(&uid);
+            let contact = contact && terms_contact.contains(&uid);
             if !name_address || deleting.contains(&uid) {
                 continue;
             }

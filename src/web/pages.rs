@@ -72,6 +72,8 @@ struct NoticeRow {
 #[template(path = "privacy_notice.html")]
 struct PrivacyNoticePage {
     version: &'static str,
+    /// Versions published after the first, newest first (at most 20).
+    versions: Vec<crate::privacy::versions::VersionView>,
     /// What we collect, by category, with sources, purposes and retention.
     collected: Vec<crate::privacy::notice::Collected>,
     /// Who received data in the last 12 months, by kind of recipient.
@@ -115,15 +117,25 @@ async fn privacy_notice(state: web::Data<AppState>) -> PageResult {
         }))
         .collect();
     let now = state.clock.naive();
-    let disclosed = state
+    let (disclosed, versions) = state
         .db
-        .run(move |conn| Ok(crate::privacy::notice::disclosed(conn, now)?))
+        .run(move |conn| {
+            let versions = crate::privacy::versions::list(
+                conn,
+                crate::paging::PageRequest::parse(Some(1), Some(20))?,
+            )?;
+            Ok((
+                crate::privacy::notice::disclosed(conn, now)?,
+                versions.items,
+            ))
+        })
         .await?;
     let days = state.settings.retention;
     html(
         StatusCode::OK,
         &PrivacyNoticePage {
             version: crate::privacy::consent::NOTICE_VERSION,
+            versions,
             collected: crate::privacy::notice::collected(),
             disclosed,
             inactive_days: days.inactive_shopper,

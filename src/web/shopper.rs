@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/shopper/profile", save_profile)
         .get("/shopper/consents", consents_page)
         .post("/shopper/consents", save_consents)
+        .post("/shopper/notice/accept", accept_notice)
         .get("/shopper/access-log", access_page)
         .get("/shopper/export", export)
         .get("/shopper/export.zip", export_zip);
@@ -538,6 +539,8 @@ struct ConsentsPage {
     notice: String,
     /// Why the choices sent could not be saved.
     problem: Option<String>,
+    /// The notice's versions, with whether this shopper accepted each.
+    versions: crate::privacy::versions::MyNotice,
     t: super::Times,
 }
 
@@ -557,12 +560,13 @@ async fn consents_page_with(
 ) -> PageResult {
     let id = user.id;
     let locale = state.settings.locale();
-    let (current, history, t) = state
+    let (current, history, t, versions) = state
         .db
         .run(move |conn| {
             let history = consent::history(conn, id)?;
             let t = super::shopper_times(conn, &locale, id.into())?;
-            Ok((consent::current_from(&history), history, t))
+            let versions = crate::privacy::versions::mine(conn, id)?;
+            Ok((consent::current_from(&history), history, t, versions))
         })
         .await?;
     let csrf = csrf(req, state);
@@ -575,6 +579,7 @@ async fn consents_page_with(
         gpc: crate::http::gpc(req),
         notice: notice("consents", "granted"),
         problem,
+        versions,
         t,
     };
     super::form_page(&page, page.problem.is_some(), csrf)
@@ -612,6 +617,25 @@ async fn save_consents(
         .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/shopper/consents"))
+        .finish())
+}
+
+/// The shopper accepts a published version of the privacy notice.
+async fn accept_notice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let now = state.clock.naive();
+    let (user, form) = shopper_form(&req, &state, form).await?;
+    let version = form.get("version").cloned().unwrap_or_default();
+    let id = user.id;
+    state
+        .db
+        .run(move |conn| crate::privacy::versions::accept(conn, id, &version, now))
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/shopper/consents#notice"))
         .finish())
 }
 

@@ -25,6 +25,7 @@ mod live;
 mod mail;
 mod matching_cli;
 mod media;
+mod notice_versions;
 mod operations;
 mod pages;
 mod panel;

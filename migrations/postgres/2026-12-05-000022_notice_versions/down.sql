@@ -1,0 +1,2 @@
+DROP TABLE notice_acceptances;
+DROP TABLE notice_versions;
