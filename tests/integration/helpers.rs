@@ -755,3 +755,73 @@ pub async fn mailed_code(app: &TestApp, to: &str, id: i64) -> String {
         + "within 10 minutes: ".len();
     mail[at..at + 6].to_string()
 }
+
+/// Every value of every column of the inventory, as text: (table.column, value).
+pub fn every_value(app: &TestApp) -> Vec<(String, String)> {
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let pool = app.database();
+    let mut conn = pool.get().unwrap();
+    let mut out = Vec::new();
+    for entry in incognito::privacy::inventory::INVENTORY {
+        let rows: Vec<V> = diesel::sql_query(format!(
+            "SELECT CAST({} AS TEXT) AS v FROM {}",
+            entry.column, entry.table
+        ))
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{}.{}: {e}", entry.table, entry.column));
+        for row in rows.into_iter().filter_map(|r| r.v) {
+            out.push((format!("{}.{}", entry.table, entry.column), row));
+        }
+    }
+    out
+}
+
+pub fn holding<'a>(values: &'a [(String, String)], needle: &str) -> Vec<&'a (String, String)> {
+    let needle = needle.to_lowercase();
+    values
+        .iter()
+        .filter(|(_, v)| v.to_lowercase().contains(&needle))
+        .collect()
+}
+
+/// Every log line the service writes in this test process, kept in memory: a subscriber like
+/// production's (JSON, the default filter) is installed the first time it is asked for, so a
+/// test that scans the logs calls it before it starts its app.
+pub fn captured_logs() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    struct Sink(&'static Mutex<Vec<u8>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let filter = tracing_subscriber::EnvFilter::new(
+            Settings::defaults(std::path::Path::new(".")).log_filter,
+        );
+        let installed = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .flatten_event(true)
+            .with_writer(move || Sink(logs))
+            .try_init();
+        assert!(
+            installed.is_ok(),
+            "another log subscriber was installed first"
+        );
+        logs
+    });
+    String::from_utf8_lossy(&logs.lock().unwrap()).into_owned()
+}

@@ -8,6 +8,7 @@ mod journey;
 mod access_copy;
 mod account_pages;
 mod accounts;
+mod addresses;
 mod architecture;
 mod assignments;
 mod authorization;
