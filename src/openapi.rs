@@ -120,6 +120,8 @@ use crate::reports::routes as reports;
         privacy::list_csv,
         privacy::submit,
         privacy::verify,
+        privacy::submit_by_agent,
+        privacy::authorisation,
         privacy::queue,
         privacy::request,
         privacy::extend,

@@ -736,6 +736,8 @@ pub fn exercise(
         declaration: Some(true),
         details: None,
         corrections: None,
+        agent_name: None,
+        agent_email: None,
     };
     // A message is used once: its hash is kept with the request it made.
     let message_hash = keys.keyed_hash(
@@ -755,16 +757,17 @@ pub fn exercise(
             "This signed message made a request already: sign a new one for a new request.",
         ));
     }
+    let drp_id = new_drp_id();
     let origin = AgentOrigin {
-        agent_id: agent.id.clone(),
+        agent_id: Some(agent.id.clone()),
         agent_name: agent.name.clone(),
-        drp_id: new_drp_id(),
+        drp_id: Some(drp_id.clone()),
         agent_request_id,
         status_callback,
-        message_hash,
+        message_hash: Some(message_hash),
         public_url: public_url.to_string(),
+        ..AgentOrigin::default()
     };
-    let drp_id = origin.drp_id.clone();
     requests::submit(conn, keys, &Requester::Agent(origin), &request, now)?;
     let row = load_status_row(conn, &drp_id)?
         .ok_or_else(|| DrpError::from(AppError::internal(anyhow::anyhow!("request vanished"))))?;

@@ -135,6 +135,8 @@ pub enum Channel {
     Form,
     /// An authorised agent speaking the Data Rights Protocol (see [`super::drp`]).
     Drp,
+    /// An authorised agent through the public form, with the person's signed authorisation.
+    Agent,
 }
 
 impl Channel {
@@ -143,6 +145,7 @@ impl Channel {
             Channel::Account => "account",
             Channel::Form => "form",
             Channel::Drp => "drp",
+            Channel::Agent => "agent",
         }
     }
 }
@@ -155,21 +158,37 @@ pub enum Requester {
     Agent(AgentOrigin),
 }
 
-/// A request an authorised agent made for a person through the Data Rights Protocol: its
-/// signed message was checked (see [`super::drp`]); the person confirms it directly, by a link
-/// mailed to the address on file.
-#[derive(Debug, Clone)]
+/// A request an authorised agent made for a person: through the Data Rights Protocol (its
+/// signed message was checked, see [`super::drp`]), or through the public form with the
+/// person's signed authorisation. Either way the person confirms it directly, by a link mailed
+/// to the address on file.
+#[derive(Debug, Clone, Default)]
 pub struct AgentOrigin {
-    pub agent_id: String,
+    /// The agent's id in the protocol's directory (protocol requests only).
+    pub agent_id: Option<String>,
     pub agent_name: String,
-    /// The request's id in the protocol.
-    pub drp_id: String,
+    /// Where the agent is told of the request (form requests only).
+    pub agent_email: Option<String>,
+    /// The stored signed authorisation (form requests only).
+    pub authorisation_key: Option<String>,
+    /// The request's id in the protocol (protocol requests only).
+    pub drp_id: Option<String>,
     pub agent_request_id: Option<String>,
     pub status_callback: Option<String>,
-    /// The hash of the signed message: a message is used once.
-    pub message_hash: String,
+    /// The hash of the signed message: a message is used once (protocol requests only).
+    pub message_hash: Option<String>,
     /// Where the person's confirmation link points.
     pub public_url: String,
+}
+
+impl AgentOrigin {
+    fn channel(&self) -> Channel {
+        if self.drp_id.is_some() {
+            Channel::Drp
+        } else {
+            Channel::Agent
+        }
+    }
 }
 
 /// Days the person has to confirm a request an agent made for them.
@@ -236,6 +255,13 @@ pub struct NewRequest {
     /// completed, and kept (a later import does not bring the old value back).
     #[serde(default)]
     pub corrections: Option<Vec<FieldCorrection>>,
+    /// An agent acting for the person (the agent's form, with the signed authorisation): the
+    /// agent's name.
+    #[serde(default)]
+    pub agent_name: Option<String>,
+    /// The agent's email: where they are told the request was received.
+    #[serde(default)]
+    pub agent_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -316,7 +342,21 @@ pub struct OfficerView {
     pub declaration: bool,
     /// `overdue`, `nearly_due` or `on_time`; none once closed.
     pub urgency: Option<String>,
+    /// The authorised agent who made it for the person, if one did.
+    pub agent: Option<RequestAgent>,
     pub history: Vec<RequestEvent>,
+}
+
+/// Who made a request on a person's behalf.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestAgent {
+    pub name: String,
+    /// The agent's email (an agent through the form).
+    pub email: Option<String>,
+    /// The agent's id in the Data Rights Protocol's directory (an agent through the protocol).
+    pub drp_agent_id: Option<String>,
+    /// Whether the person's signed authorisation is kept (`GET /privacy-requests/{id}/authorisation`).
+    pub has_authorisation: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -546,6 +586,32 @@ pub fn check_correction(c: &FieldCorrection) -> Result<String, String> {
     }
 }
 
+/// Most bytes a signed authorisation may have.
+pub const AUTHORISATION_MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// The kind of a signed authorisation, by its first bytes: (extension, content type) of a PDF,
+/// a JPEG or a PNG; None for anything else.
+pub fn authorisation_kind(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(b"%PDF-") {
+        Some(("pdf", "application/pdf"))
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some(("jpg", "image/jpeg"))
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
+        Some(("png", "image/png"))
+    } else {
+        None
+    }
+}
+
+/// The content type of a stored authorisation, by its key's extension.
+pub fn authorisation_type(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        _ => "image/jpeg",
+    }
+}
+
 /// Checks a new request as [`submit`] will, so that a caller may refuse a malformed one before
 /// counting it against a network's hourly limit.
 pub fn validate(request: &NewRequest, public: bool) -> AppResult<()> {
@@ -592,6 +658,28 @@ fn checked(request: &NewRequest, public: bool) -> Result<(Kind, Option<String>),
             errors.push(FieldError::new(
                 field,
                 format!("Keep this to {max} characters or fewer."),
+            ));
+        }
+    }
+    if request.agent_name.is_some() || request.agent_email.is_some() {
+        if !public {
+            errors.push(FieldError::new(
+                "agent_name",
+                "You are signed in: a request made here is about your own account. Sign out to make one for someone else.",
+            ));
+        }
+        let name = request.agent_name.as_deref().map(str::trim).unwrap_or("");
+        if !(2..=200).contains(&name.chars().count()) {
+            errors.push(FieldError::new(
+                "agent_name",
+                "Type your name or your company's, as the authorisation names you.",
+            ));
+        }
+        let email = request.agent_email.as_deref().map(str::trim).unwrap_or("");
+        if email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
+            errors.push(FieldError::new(
+                "agent_email",
+                "Type your email address, like agent@example.com: we tell you there that the request was received.",
             ));
         }
     }
@@ -651,6 +739,9 @@ pub struct Submitted {
     pub due_at: NaiveDateTime,
     /// What happens next, in words.
     pub message: String,
+    /// Whether an agent's signed authorisation was kept (only for a person on file).
+    #[serde(skip)]
+    pub kept_authorisation: bool,
 }
 
 /// Records a request, acknowledges it by mail, mails a code when the public form needs one,
@@ -681,22 +772,20 @@ pub fn submit(
                     .select(users::id)
                     .first(conn)
                     .optional()?;
-                let channel = if agent.is_some() {
-                    Channel::Drp
-                } else {
-                    Channel::Form
-                };
+                let channel = agent.map_or(Channel::Form, AgentOrigin::channel);
                 (channel, found, email)
             }
         };
         let points = match (channel, subject) {
-            (Channel::Form | Channel::Drp, Some(user)) => matched_points(conn, user, request)?,
+            (Channel::Form | Channel::Drp | Channel::Agent, Some(user)) => {
+                matched_points(conn, user, request)?
+            }
             _ => 0,
         };
         let verification = match (channel, kind.needs_verification()) {
             (_, false) => "not_needed",
             (Channel::Account, true) => "account",
-            (Channel::Form | Channel::Drp, true) => "pending",
+            (Channel::Form | Channel::Drp | Channel::Agent, true) => "pending",
         };
         // The limit of two a year, counted per account, or per address without one.
         let too_many =
@@ -747,6 +836,10 @@ pub fn submit(
                     privacy_request_agents::request_id.eq(id),
                     privacy_request_agents::agent_id.eq(&a.agent_id),
                     privacy_request_agents::agent_name.eq(&a.agent_name),
+                    privacy_request_agents::agent_email.eq(&a.agent_email),
+                    // The authorisation is kept only when it is about someone on file.
+                    privacy_request_agents::authorisation_key
+                        .eq(a.authorisation_key.as_ref().filter(|_| subject.is_some())),
                     privacy_request_agents::drp_id.eq(&a.drp_id),
                     privacy_request_agents::agent_request_id.eq(&a.agent_request_id),
                     privacy_request_agents::status_callback.eq(&a.status_callback),
@@ -763,12 +856,16 @@ pub fn submit(
                     "Received from the authorised agent {} (Data Rights Protocol)",
                     a.agent_name
                 ),
+                (Channel::Agent, Some(a)) => format!(
+                    "Received from the agent {} through the public form, with a signed authorisation",
+                    a.agent_name
+                ),
                 (Channel::Account, _) => "Received (signed in) and acknowledged by mail".into(),
                 _ => "Received (public form) and acknowledged by mail".into(),
             },
             now,
         )?;
-        if agent.is_some() && subject.is_none() {
+        if channel == Channel::Drp && subject.is_none() {
             // An agent is told at once that nobody here has this address; nobody is mailed.
             close(
                 conn,
@@ -793,6 +890,7 @@ pub fn submit(
                 verification: row.verification,
                 due_at: row.due_at,
                 message: "No account has this email address.".into(),
+                kept_authorisation: false,
             });
         }
         let mut message = format!(
@@ -835,7 +933,7 @@ pub fn submit(
         } else if !kind.needs_verification() {
             let outcome = carry_out_unverified(conn, id, kind, subject, now)?;
             message = format!("{outcome} {message}");
-        } else if let Some(a) = agent {
+        } else if let Some(a) = agent.filter(|_| subject.is_some()) {
             let token = new_confirmation(conn, keys, id, now)?;
             code_line = format!(
                 "\n\nNothing is done until you confirm that you asked them to. Open this link within {AGENT_CONFIRM_DAYS} days to say yes or no:\n{}/privacy-requests/{id}/confirm?token={token}\n",
@@ -864,17 +962,36 @@ pub fn submit(
                 "{message} If this address is on file, we mailed it a code: type it within {CODE_MINUTES} minutes to confirm it is you."
             );
         }
-        outbox::enqueue(
-            conn,
-            &Outgoing {
-                to: email.clone(),
-                subject: format!("Your privacy request #{id}"),
-                body: format!(
-                    "Hello,\n\n{message}{code_line}\n\nIf you did not make this request, reply to this mail and we will look into it.\n"
-                ),
-            },
-            now,
-        )?;
+        // A request an agent made through the form: the agent is told it was received, in the
+        // same words whether or not the person is on file; the person only if they are.
+        if let Some(agent_email) = agent.and_then(|a| a.agent_email.as_ref()) {
+            outbox::enqueue(
+                conn,
+                &Outgoing {
+                    to: agent_email.clone(),
+                    subject: format!("The privacy request you made for someone: #{id}"),
+                    body: format!(
+                        "Hello,\n\nWe received the request you made on behalf of the person at {email}, to {}, with their signed authorisation. If this address is on file, we mailed the person to confirm that they asked you; nothing is done until they do. We answer them by {} at the latest.\n",
+                        kind.words(),
+                        due.format("%b %-d, %Y"),
+                    ),
+                },
+                now,
+            )?;
+        }
+        if channel != Channel::Agent || subject.is_some() {
+            outbox::enqueue(
+                conn,
+                &Outgoing {
+                    to: email.clone(),
+                    subject: format!("Your privacy request #{id}"),
+                    body: format!(
+                        "Hello,\n\n{message}{code_line}\n\nIf you did not make this request, reply to this mail and we will look into it.\n"
+                    ),
+                },
+                now,
+            )?;
+        }
         let row = load(conn, id)?;
         Ok(Submitted {
             id,
@@ -882,6 +999,8 @@ pub fn submit(
             verification: row.verification,
             due_at: row.due_at,
             message,
+            kept_authorisation: subject.is_some()
+                && agent.is_some_and(|a| a.authorisation_key.is_some()),
         })
     })
 }
@@ -1156,7 +1275,7 @@ pub fn verify(
     // after the transaction.
     let outcome: Result<RequestView, AppError> = write_transaction(conn, |conn| {
         let row = load(conn, id)?;
-        if row.verification != "pending" || row.is_closed() || row.channel == Channel::Drp.as_str()
+        if row.verification != "pending" || row.is_closed() || row.channel != Channel::Form.as_str()
         {
             return Err(AppError::conflict(
                 "not_waiting_for_code",
@@ -1353,7 +1472,24 @@ fn officer_view(
         .into_iter()
         .map(|(at, what)| RequestEvent { at, what })
         .collect();
+    let agent = privacy_request_agents::table
+        .find(row.id)
+        .select((
+            privacy_request_agents::agent_name,
+            privacy_request_agents::agent_email,
+            privacy_request_agents::agent_id,
+            privacy_request_agents::authorisation_key,
+        ))
+        .first::<(String, Option<String>, Option<String>, Option<String>)>(conn)
+        .optional()?
+        .map(|(name, email, drp_agent_id, key)| RequestAgent {
+            name,
+            email,
+            drp_agent_id,
+            has_authorisation: key.is_some(),
+        });
     Ok(OfficerView {
+        agent,
         request: row.view(now),
         urgency: row.urgency(now).map(str::to_string),
         requester_email: row.requester_email,
@@ -1646,9 +1782,37 @@ pub fn revoke(
     })
 }
 
+/// The key of the signed authorisation kept with request `id`, if any.
+pub fn authorisation_key(conn: &mut DbConnection, id: i64) -> AppResult<Option<String>> {
+    Ok(privacy_request_agents::table
+        .find(id)
+        .select(privacy_request_agents::authorisation_key)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// The person is deleted: their requests keep their record (kind, dates, outcome) but not
 /// the address, name or words they were made with.
-pub fn forget_requester(conn: &mut DbConnection, subject: UserId) -> QueryResult<usize> {
+pub fn forget_requester(conn: &mut DbConnection, subject: UserId) -> QueryResult<Vec<String>> {
+    // The signed authorisations an agent sent for them go too: their keys, to delete the files.
+    let ids: Vec<i64> = privacy_requests::table
+        .filter(privacy_requests::subject_id.eq(subject.0))
+        .select(privacy_requests::id)
+        .load(conn)?;
+    let mut files = Vec::new();
+    for chunk in ids.chunks(500) {
+        let keys: Vec<Option<String>> = privacy_request_agents::table
+            .filter(privacy_request_agents::request_id.eq_any(chunk))
+            .select(privacy_request_agents::authorisation_key)
+            .load(conn)?;
+        files.extend(keys.into_iter().flatten());
+        diesel::update(
+            privacy_request_agents::table.filter(privacy_request_agents::request_id.eq_any(chunk)),
+        )
+        .set(privacy_request_agents::authorisation_key.eq(None::<String>))
+        .execute(conn)?;
+    }
     diesel::update(privacy_requests::table.filter(privacy_requests::subject_id.eq(subject.0)))
         .set((
             privacy_requests::requester_email.eq("erased"),
@@ -1656,7 +1820,8 @@ pub fn forget_requester(conn: &mut DbConnection, subject: UserId) -> QueryResult
             privacy_requests::details.eq(""),
             privacy_requests::corrections.eq(None::<String>),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    Ok(files)
 }
 
 /// Whether the person has a deletion request still open (a share leaves them out).

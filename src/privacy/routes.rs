@@ -7,6 +7,8 @@
 //! | `GET /shares/download?token=` (outside `/api/v1`) | the recipient, by the mailed link |
 //! | `POST /privacy-requests` | anyone: signed in (about their own account) or through the public form |
 //! | `POST /privacy-requests/{id}/verify` | the requester, with the mailed code |
+//! | `POST /privacy-requests/by-agent` | anyone acting for a person, with their signed authorisation (the person confirms) |
+//! | `GET /privacy-requests/{id}/authorisation` | the privacy officer |
 //! | `GET /me/privacy-requests` | any signed-in person, their own requests |
 //! | `GET /privacy-requests`, `GET /privacy-requests/{id}`, `POST /privacy-requests/{id}/extend`, `/complete`, `/deny`, `GET /privacy/dashboard`, `GET /privacy/record-of-processing`, `GET /privacy/logs` | the privacy officer |
 //! | `GET /privacy/agents`, `POST /privacy/agents`, `POST /privacy/agents/{id}/revoke` | the privacy officer |
@@ -45,6 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/shares/{id}.csv", list_csv)
         .get("/shares/{id}", share)
         .post("/privacy-requests", submit)
+        .post("/privacy-requests/by-agent", submit_by_agent)
+        .get("/privacy-requests/{id}/authorisation", authorisation)
         .get("/privacy-requests", queue)
         .post("/privacy-requests/{id}/verify", verify)
         .post("/privacy-requests/{id}/extend", extend)
@@ -799,4 +803,259 @@ pub async fn accept_notice(
         .run(move |conn| versions::accept(conn, user.id, &version, now))
         .await?;
     Ok(HttpResponse::Ok().json(notice))
+}
+
+/// The fields and file of a form that carries an agent's signed authorisation.
+pub struct AgentForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+/// Reads a `multipart/form-data` body: text fields, and the file of the `authorisation` part
+/// (at most [`requests::AUTHORISATION_MAX_BYTES`], the whole body a little more).
+pub async fn read_agent_form(mut multipart: actix_multipart::Multipart) -> AppResult<AgentForm> {
+    use futures_util::StreamExt;
+    let limit = requests::AUTHORISATION_MAX_BYTES + 64 * 1024;
+    let malformed = |e: actix_multipart::MultipartError| {
+        AppError::bad_request(
+            "malformed_form",
+            format!("The form could not be read ({e}); send it again."),
+        )
+    };
+    let mut form = AgentForm {
+        fields: std::collections::HashMap::new(),
+        file: None,
+    };
+    let mut budget = limit;
+    let mut parts = 0;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        parts += 1;
+        if parts > 30 {
+            return Err(AppError::bad_request(
+                "malformed_form",
+                "The form has more than 30 parts.",
+            ));
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes(budget)
+            .await
+            .map_err(|_| crate::http::too_large(limit))?
+            .map_err(malformed)?;
+        budget -= bytes.len();
+        if name == "authorisation" {
+            if !bytes.is_empty() {
+                form.file = Some(bytes.to_vec());
+            }
+        } else {
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                AppError::bad_request(
+                    "malformed_form",
+                    format!("The form field {name} is not UTF-8 text."),
+                )
+            })?;
+            form.fields.insert(name, text);
+        }
+    }
+    Ok(form)
+}
+
+/// An agent's request for a person: checked, the authorisation stored, counted against the
+/// network's hourly limit, made; the stored file removed again when it is not kept.
+pub async fn make_agent_request(
+    req: &HttpRequest,
+    state: &AppState,
+    request: NewRequest,
+    file: Option<Vec<u8>>,
+) -> AppResult<Submitted> {
+    let mut errors = Vec::new();
+    if let Err(e) = requests::validate(&request, true) {
+        errors.extend(e.fields);
+    }
+    if request.agent_name.is_none() && !errors.iter().any(|e| e.field == "agent_name") {
+        errors.push(crate::error::FieldError::new(
+            "agent_name",
+            "Type your name or your company's, as the authorisation names you.",
+        ));
+    }
+    if request.agent_email.is_none() && !errors.iter().any(|e| e.field == "agent_email") {
+        errors.push(crate::error::FieldError::new(
+            "agent_email",
+            "Type your email address: we tell you there that the request was received.",
+        ));
+    }
+    let kind = match file.as_deref() {
+        None => {
+            errors.push(crate::error::FieldError::new(
+                "authorisation",
+                "Attach the authorisation the person signed (PDF, JPEG or PNG).",
+            ));
+            None
+        }
+        Some(bytes) if bytes.len() > requests::AUTHORISATION_MAX_BYTES => {
+            errors.push(crate::error::FieldError::new(
+                "authorisation",
+                "The authorisation is larger than 5 MB: scan it at a lower resolution.",
+            ));
+            None
+        }
+        Some(bytes) => {
+            let kind = requests::authorisation_kind(bytes);
+            if kind.is_none() {
+                errors.push(crate::error::FieldError::new(
+                    "authorisation",
+                    "Attach the signed authorisation as a PDF, JPEG or PNG file.",
+                ));
+            }
+            kind
+        }
+    };
+    let (Some((extension, content_type)), Some(bytes), true) = (kind, file, errors.is_empty())
+    else {
+        return Err(AppError::validation(errors));
+    };
+    // Counted against the network's hourly limit before anything is stored.
+    let auth = state.auth.clone();
+    let address = crate::http::client_address(req, state.settings.trust_proxy);
+    state
+        .db
+        .run(move |conn| {
+            crate::auth::service::admit_request(
+                conn,
+                &auth,
+                crate::auth::throttle::Request::PrivacyRequest,
+                &address,
+            )
+        })
+        .await?;
+    let key = format!(
+        "{}.{extension}",
+        crate::storage::new_key("privacy-authorisations")
+    );
+    let scratch = state.settings.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&scratch)
+        .await
+        .map_err(AppError::internal)?;
+    let temp = scratch.join(format!("authorisation-{}", crate::keys::random_token(12)));
+    tokio::fs::write(&temp, &bytes)
+        .await
+        .map_err(AppError::internal)?;
+    let stored = state.storage.put_file(&key, &temp, content_type).await;
+    let _ = tokio::fs::remove_file(&temp).await;
+    stored.map_err(|e| AppError::internal(anyhow::anyhow!("storing an authorisation: {e}")))?;
+    let origin = super::requests::AgentOrigin {
+        agent_name: request
+            .agent_name
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        agent_email: request
+            .agent_email
+            .as_deref()
+            .map(|e| e.trim().to_lowercase()),
+        authorisation_key: Some(key.clone()),
+        public_url: state.auth.public_url.as_str().to_string(),
+        ..Default::default()
+    };
+    let keys = state.auth.keys.clone();
+    let now = state.clock.naive();
+    let done = state
+        .db
+        .run(move |conn| requests::submit(conn, &keys, &Requester::Agent(origin), &request, now))
+        .await;
+    if !done.as_ref().is_ok_and(|s| s.kept_authorisation) {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(error = %e, "an unused authorisation stays in storage");
+        }
+    }
+    state.mail.wake();
+    done
+}
+
+/// Make a privacy request for someone else, as their authorised agent: a
+/// `multipart/form-data` form with the fields of `POST /privacy-requests` (`kind`, the
+/// person's `email`, `name`, `street`, `zip`, `phone`), `agent_name`, `agent_email`, and the
+/// person's signed authorisation as the file `authorisation` (PDF, JPEG or PNG, at most 5 MB).
+/// The person is mailed a link at the address on file to confirm they asked you; nothing is
+/// done until they do. You are mailed that it was received, in the same words whether or not
+/// the person is on file.
+#[utoipa::path(post, path = "/api/v1/privacy-requests/by-agent", tag = "privacy",
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Submitted),
+        (status = 429, description = "Too many privacy requests from this network in the last hour; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(()))]
+pub async fn submit_by_agent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    multipart: actix_multipart::Multipart,
+) -> AppResult<HttpResponse> {
+    let form = read_agent_form(multipart).await?;
+    let text = |name: &str| {
+        form.fields
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let request = NewRequest {
+        kind: text("kind").unwrap_or_default(),
+        email: text("email"),
+        name: text("name"),
+        zip: text("zip"),
+        phone: text("phone"),
+        street: text("street"),
+        declaration: Some(true),
+        details: text("details"),
+        corrections: None,
+        agent_name: text("agent_name"),
+        agent_email: text("agent_email"),
+    };
+    let submitted = make_agent_request(&req, &state, request, form.file).await?;
+    Ok(HttpResponse::Created().json(submitted))
+}
+
+/// The signed authorisation an agent sent with a request (PDF, JPEG or PNG); 404 when none
+/// was kept.
+#[utoipa::path(get, path = "/api/v1/privacy-requests/{id}/authorisation", tag = "privacy",
+    params(("id" = i64, Path, description = "The request's id")),
+    responses(
+        (status = 200, content_type = "application/pdf", body = String),
+        (status = 404, description = "No authorisation was kept with this request", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn authorisation(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(OFFICERS)?;
+    authorisation_file(&state, path.into_inner()).await
+}
+
+/// The stored authorisation of request `id`, as a download (for the API and the officer's page).
+pub async fn authorisation_file(state: &AppState, id: i64) -> AppResult<HttpResponse> {
+    let key = state
+        .db
+        .run(move |conn| requests::authorisation_key(conn, id))
+        .await?
+        .ok_or_else(|| AppError::not_found("No authorisation was kept with this request."))?;
+    let stream = state.storage.get(&key, None).await.map_err(|e| match e {
+        crate::storage::StorageError::NotFound => {
+            AppError::not_found("The authorisation is no longer stored.")
+        }
+        other => AppError::internal(anyhow::anyhow!("reading an authorisation: {other}")),
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(requests::authorisation_type(&key))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"authorisation-{id}.{}\"",
+                key.rsplit('.').next().unwrap_or("bin")
+            ),
+        ))
+        .streaming(stream))
 }

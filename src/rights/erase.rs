@@ -453,7 +453,8 @@ pub fn erase_rows(
             users::erased_at.eq(now),
         ))
         .execute(conn)?;
-    requests::forget_requester(conn, user)?;
+    let authorisations = requests::forget_requester(conn, user)?;
+    done.objects.extend(authorisations);
     done.kept.push(Kept {
         what: "the record of this request".into(),
         why: "the law asks us to keep a record of privacy requests for 24 months; it holds no address or name, and is used for nothing else".into(),

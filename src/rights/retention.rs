@@ -12,7 +12,8 @@
 //! | records of who read a person's data | `INCOGNITO_RETAIN_ACCESS_LOG_DAYS` |
 //! | lists made for friendly competitors | 30 days after the share |
 //! | friendly competitors' contacts on a share | 1 year after the share |
-//! | privacy request records | 24 months after receipt |
+//! | privacy request records, with an agent's signed authorisation | 24 months after receipt |
+//! | authorised agents (their technical contact) | 24 months after they are revoked |
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,8 +23,8 @@ use serde::Serialize;
 
 use crate::config::RetentionDays;
 use crate::db::schema::{
-    access_records, assignments, media, privacy_requests, sessions, share_rows, shares, shoppers,
-    users,
+    access_records, assignments, drp_agents, media, privacy_request_agents, privacy_requests,
+    sessions, share_rows, shares, shoppers, users,
 };
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::error::AppResult;
@@ -197,8 +198,28 @@ pub fn run_rows(
             usize::try_from(old_contacts.count().get_result::<i64>(conn)?).unwrap_or(0)
         },
     );
-    let old_requests = privacy_requests::table
-        .filter(privacy_requests::received_at.lt(now - Duration::days(REQUEST_RECORD_DAYS)));
+    let record_cutoff = now - Duration::days(REQUEST_RECORD_DAYS);
+    if apply {
+        // The signed authorisations kept with them go too.
+        let files: Vec<Option<String>> = privacy_request_agents::table
+            .inner_join(privacy_requests::table)
+            .filter(privacy_requests::received_at.lt(record_cutoff))
+            .select(privacy_request_agents::authorisation_key)
+            .load(conn)?;
+        objects.extend(files.into_iter().flatten());
+    }
+    // Agents revoked 24 months ago, with their contact.
+    let old_agents = drp_agents::table.filter(drp_agents::revoked_at.lt(record_cutoff));
+    report.add(
+        "authorised agents revoked long ago",
+        if apply {
+            diesel::delete(old_agents).execute(conn)?
+        } else {
+            usize::try_from(old_agents.count().get_result::<i64>(conn)?).unwrap_or(0)
+        },
+    );
+    let old_requests =
+        privacy_requests::table.filter(privacy_requests::received_at.lt(record_cutoff));
     report.add(
         "privacy request records",
         if apply {

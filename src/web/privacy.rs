@@ -3,7 +3,9 @@
 //! | page | who |
 //! | --- | --- |
 //! | `/privacy-requests/new` (and its post), `/privacy-requests/{id}/verify` (and its post) | anyone: the public form and its code |
+//! | `/privacy-requests/agent` (and its post, with the signed authorisation) | anyone acting for a person |
 //! | `/privacy-requests/{id}/confirm?token=` (and its post) | the person an agent's request is about, by the link mailed to them |
+//! | `/privacy/requests/{id}/authorisation` | the privacy officer |
 //! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
 //! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/people?person=`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
 //!
@@ -35,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/privacy-requests/new", public_submit)
         .get("/privacy-requests/{id}/verify", code_form)
         .post("/privacy-requests/{id}/verify", code_submit)
+        .get("/privacy-requests/agent", agent_form)
+        .post("/privacy-requests/agent", agent_submit)
         .get("/privacy-requests/{id}/confirm", confirm_page)
         .post("/privacy-requests/{id}/confirm", confirm_submit)
         .get("/shopper/privacy-requests", shopper_page)
@@ -45,7 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .get("/privacy/requests/{id}", request_page)
         .post("/privacy/requests/{id}/extend", extend)
         .post("/privacy/requests/{id}/complete", complete)
-        .post("/privacy/requests/{id}/deny", deny);
+        .post("/privacy/requests/{id}/deny", deny)
+        .get("/privacy/requests/{id}/authorisation", authorisation);
 }
 
 /// The kinds as the forms offer them: (value, words).
@@ -97,6 +102,8 @@ fn request_from(sent: &HashMap<String, String>) -> NewRequest {
         street: text("street"),
         declaration: Some(sent.get("declaration").is_some_and(|v| v == "on")),
         details: text("details"),
+        agent_name: text("agent_name"),
+        agent_email: text("agent_email"),
         corrections: text("correct_value").map(|value| {
             vec![FieldCorrection {
                 field: text("correct_field").unwrap_or_default(),
@@ -290,6 +297,84 @@ async fn code_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "privacy_request_agent.html")]
+struct AgentPage {
+    csrf: String,
+    form: FormState,
+    kinds: Vec<(&'static str, String)>,
+}
+
+const AGENT_FIELDS: [&str; 10] = [
+    "kind",
+    "email",
+    "name",
+    "zip",
+    "phone",
+    "street",
+    "details",
+    "agent_name",
+    "agent_email",
+    "authorisation",
+];
+
+async fn agent_form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    let csrf = csrf(&req, &state);
+    let page = AgentPage {
+        csrf: csrf.token.clone(),
+        form: FormState::blank(),
+        kinds: kinds(),
+    };
+    super::form_page(&page, false, csrf)
+}
+
+/// The agent's form: the request is made (see `privacy::routes::make_agent_request`) and the
+/// same words answer whether or not the person is on file; a refused form keeps what was typed
+/// (the file must be chosen again).
+async fn agent_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    multipart: actix_multipart::Multipart,
+) -> PageResult {
+    let form = crate::privacy::routes::read_agent_form(multipart).await?;
+    check_csrf(
+        &req,
+        &state,
+        form.fields.get("csrf_token").map_or("", String::as_str),
+    )?;
+    let mut request = request_from(&form.fields);
+    request.declaration = Some(true);
+    request.corrections = None;
+    let done = crate::privacy::routes::make_agent_request(&req, &state, request, form.file).await;
+    match done {
+        Ok(s) => message(&format!(
+            "We received your request (#{}) and mailed you that we did. If the person is on file, we mailed them to confirm that they asked you; nothing is done until they do. We answer them by {} at the latest.",
+            s.id,
+            s.due_at.format("%b %-d, %Y")
+        )),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS => {
+            let csrf = csrf(&req, &state);
+            let page = AgentPage {
+                csrf: csrf.token.clone(),
+                form: FormState::refused(&form.fields, &e, &AGENT_FIELDS, &[], &[]),
+                kinds: kinds(),
+            };
+            super::form_page(&page, true, csrf)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The signed authorisation kept with a request, for the privacy officer.
+async fn authorisation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> PageResult {
+    page_user_in(&req, &state, OFFICERS).await?;
+    Ok(crate::privacy::routes::authorisation_file(&state, path.into_inner()).await?)
 }
 
 #[derive(Template)]

@@ -197,7 +197,7 @@ async fn status_of(app: &TestApp, agent: &Agent, id: &str) -> (StatusCode, Value
 }
 
 /// The confirmation link of the newest of the `n` mails to `to` about an agent's requests.
-async fn confirmation_link(app: &TestApp, to: &str, n: usize) -> String {
+pub(crate) async fn confirmation_link(app: &TestApp, to: &str, n: usize) -> String {
     let mails = wait_for_mail(&app.mail_folders(), to, "asked us on your behalf", n).await;
     mails
         .iter()
@@ -215,11 +215,11 @@ async fn confirmation_link(app: &TestApp, to: &str, n: usize) -> String {
         .1
 }
 
-async fn answer(app: &TestApp, link: &str, yes: bool) -> String {
+pub(crate) async fn answer(app: &TestApp, link: &str, yes: bool) -> String {
     let mut person = Browser::default();
     let (status, html, _) = person.get(app, link).await;
     assert_eq!(status, StatusCode::OK, "{link}: {html}");
-    assert!(html.contains("Did you ask Agent"), "{html}");
+    assert!(html.contains("Did you ask "), "{html}");
     let csrf = csrf_field(&html);
     let token = link.split("token=").nth(1).unwrap().to_string();
     let action = link.split('?').next().unwrap();

@@ -9,6 +9,7 @@ mod access_copy;
 mod account_pages;
 mod accounts;
 mod addresses;
+mod agent_requests;
 mod architecture;
 mod assignments;
 mod authorization;
