@@ -965,10 +965,10 @@ pub async fn make_agent_request(
         .db
         .run(move |conn| requests::submit(conn, &keys, &Requester::Agent(origin), &request, now))
         .await;
-    if !done.as_ref().is_ok_and(|s| s.kept_authorisation) {
-        if let Err(e) = state.storage.delete(&key).await {
-            tracing::warn!(error = %e, "an unused authorisation stays in storage");
-        }
+    if !done.as_ref().is_ok_and(|s| s.kept_authorisation)
+        && let Err(e) = state.storage.delete(&key).await
+    {
+        tracing::warn!(error = %e, "an unused authorisation stays in storage");
     }
     state.mail.wake();
     done
