@@ -461,6 +461,35 @@ pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<ShareView> {
     view_of(conn, id)
 }
 
+/// The shares made, newest first.
+pub fn list(
+    conn: &mut DbConnection,
+    page: crate::paging::PageRequest,
+) -> AppResult<crate::paging::Paged<ShareView>> {
+    let total: i64 = shares::table.count().get_result(conn)?;
+    let ids: Vec<i64> = shares::table
+        .order(shares::id.desc())
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(shares::id)
+        .load(conn)?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.push(view_of(conn, id)?);
+    }
+    Ok(crate::paging::Paged::new(items, page, total))
+}
+
+/// The organizations marked friendly competitors, by name (at most 500): (id, name).
+pub fn friendly_competitors(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    organizations::table
+        .filter(organizations::friendly_competitor.eq(true))
+        .order(organizations::name.asc())
+        .limit(500)
+        .select((organizations::id, organizations::name))
+        .load(conn)
+}
+
 /// The fixed list as CSV (name, street, city, state, ZIP, email, phone).
 fn csv_of(conn: &mut DbConnection, id: i64) -> AppResult<(String, Vec<UserId>)> {
     type Row = (

@@ -30,6 +30,7 @@ mod qa;
 mod questionnaires;
 mod report;
 mod session;
+mod sharing;
 mod shopper;
 mod staff;
 mod upload;
@@ -64,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     pay::routes(cfg);
     crate::privacy::routes::public_routes(cfg);
     privacy::routes(cfg);
+    sharing::routes(cfg);
     desk::routes(cfg);
     staff::routes(cfg);
 }

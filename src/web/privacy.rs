@@ -6,6 +6,7 @@
 //! | `/privacy-requests/agent` (and its post, with the signed authorisation) | anyone acting for a person |
 //! | `/privacy-requests/{id}/confirm?token=` (and its post) | the person an agent's request is about, by the link mailed to them |
 //! | `/privacy/requests/{id}/authorisation` | the privacy officer |
+//! | `/privacy/agents` (and its post, and `/privacy/agents/{id}/revoke`), `/privacy/notice-versions` (and its post) | the privacy officer |
 //! | `/shopper/privacy-requests` (and its post) | a shopper, their own requests |
 //! | `/privacy`, `/privacy/record-of-processing.json`, `/privacy/people?person=`, `/privacy/requests/{id}`, its `extend`, `complete` and `deny` posts | the privacy officer |
 //!
@@ -50,7 +51,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .post("/privacy/requests/{id}/extend", extend)
         .post("/privacy/requests/{id}/complete", complete)
         .post("/privacy/requests/{id}/deny", deny)
-        .get("/privacy/requests/{id}/authorisation", authorisation);
+        .get("/privacy/requests/{id}/authorisation", authorisation)
+        .get("/privacy/agents", agents_page)
+        .post("/privacy/agents", register_agent)
+        .post("/privacy/agents/{id}/revoke", revoke_agent)
+        .get("/privacy/notice-versions", versions_page)
+        .post("/privacy/notice-versions", publish_version);
 }
 
 /// The kinds as the forms offer them: (value, words).
@@ -899,4 +905,223 @@ async fn people_page(
         pager,
     };
     super::form_page(&view, false, csrf)
+}
+
+// --- Authorised agents of the Data Rights Protocol ---
+
+#[derive(Template)]
+#[template(path = "privacy_agents.html")]
+struct AgentsPage {
+    f: Frame,
+    items: Vec<crate::privacy::drp::AgentView>,
+    pager: Pager,
+    form: FormState,
+    business_id: String,
+}
+
+async fn agents_render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    page: Option<i64>,
+    form: Option<FormState>,
+) -> PageResult {
+    let request = PageRequest::lenient(page, 25);
+    let list = state
+        .db
+        .run(move |conn| crate::privacy::drp::agents(conn, request))
+        .await?;
+    let csrf = csrf(req, state);
+    let refused = form.is_some();
+    let view = AgentsPage {
+        f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
+        pager: Pager::of(&list, "/privacy/agents?", "agents"),
+        items: list.items,
+        form: form.unwrap_or_else(FormState::blank),
+        business_id: state.settings.drp_business_id.clone(),
+    };
+    super::form_page_shown(req, &view, refused, csrf)
+}
+
+async fn agents_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, OFFICERS).await?;
+    agents_render(&req, &state, user, query.into_inner().page, None).await
+}
+
+async fn register_agent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, OFFICERS, form).await?;
+    let text = |name: &str| {
+        sent.get(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let agent = crate::privacy::drp::NewAgent {
+        id: text("id"),
+        name: text("name"),
+        verify_key: text("verify_key"),
+        callback_base: Some(text("callback_base")).filter(|c| !c.is_empty()),
+        technical_contact: text("technical_contact"),
+    };
+    let now = state.clock.naive();
+    let by = user.id;
+    match state
+        .db
+        .run(move |conn| crate::privacy::drp::register(conn, by, &agent, now))
+        .await
+    {
+        Ok(view) => Ok(form::done(
+            &state,
+            "/privacy/agents",
+            &format!("{} is registered: it may now set up its token.", view.name),
+        )),
+        Err(e) if e.status.is_client_error() => {
+            let fields = [
+                "id",
+                "name",
+                "verify_key",
+                "callback_base",
+                "technical_contact",
+            ];
+            let refused = FormState::refused(&sent, &e, &fields, &[], &[]);
+            agents_render(&req, &state, user, None, Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke_agent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    form_post_in(&req, &state, OFFICERS, form).await?;
+    let id = path.into_inner();
+    let now = state.clock.naive();
+    let view = state
+        .db
+        .run(move |conn| crate::privacy::drp::revoke_agent(conn, &id, now))
+        .await?;
+    Ok(form::done(
+        &state,
+        "/privacy/agents",
+        &format!(
+            "{} is revoked: its token no longer works. The requests it made go on.",
+            view.name
+        ),
+    ))
+}
+
+// --- Versions of the privacy notice ---
+
+#[derive(Template)]
+#[template(path = "privacy_notice_versions.html")]
+struct VersionsPage {
+    f: Frame,
+    items: Vec<crate::privacy::versions::VersionView>,
+    pager: Pager,
+    form: FormState,
+    purposes: Vec<(&'static str, &'static str)>,
+    first: &'static str,
+}
+
+impl VersionsPage {
+    fn ticked(&self, purpose: &str) -> bool {
+        self.form.value(&format!("adds_{purpose}")) == "on"
+    }
+}
+
+async fn versions_render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    page: Option<i64>,
+    form: Option<FormState>,
+) -> PageResult {
+    let request = PageRequest::lenient(page, 20);
+    let list = state
+        .db
+        .run(move |conn| crate::privacy::versions::list(conn, request))
+        .await?;
+    let csrf = csrf(req, state);
+    let refused = form.is_some();
+    let view = VersionsPage {
+        f: Frame::new(state, &user, csrf.token.clone(), form::notice(req)),
+        pager: Pager::of(&list, "/privacy/notice-versions?", "versions"),
+        items: list.items,
+        form: form.unwrap_or_else(FormState::blank),
+        purposes: crate::privacy::consent::Purpose::ALL
+            .iter()
+            .map(|p| (p.as_str(), p.words()))
+            .collect(),
+        first: crate::privacy::consent::NOTICE_VERSION,
+    };
+    super::form_page_shown(req, &view, refused, csrf)
+}
+
+async fn versions_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageNumber>,
+) -> PageResult {
+    let user = page_user_in(&req, &state, OFFICERS).await?;
+    versions_render(&req, &state, user, query.into_inner().page, None).await
+}
+
+async fn publish_version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<HashMap<String, String>>,
+) -> PageResult {
+    let (user, sent) = form_post_in(&req, &state, OFFICERS, form).await?;
+    let text = |name: &str| {
+        sent.get(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let new = crate::privacy::versions::NewVersion {
+        version: text("version"),
+        effective_on: text("effective_on"),
+        changes: text("changes"),
+        adds: crate::privacy::consent::Purpose::ALL
+            .iter()
+            .filter(|p| {
+                sent.get(&format!("adds_{}", p.as_str()))
+                    .is_some_and(|v| v == "on")
+            })
+            .map(|p| p.as_str().to_string())
+            .collect(),
+    };
+    let url = state.auth.public_url.as_str().to_string();
+    let now = state.clock.naive();
+    let by = user.id;
+    let done = state
+        .db
+        .run(move |conn| crate::privacy::versions::publish(conn, by, &new, &url, now))
+        .await;
+    state.mail.wake();
+    match done {
+        Ok(p) => Ok(form::done(
+            &state,
+            "/privacy/notice-versions",
+            &format!(
+                "Version {} is published; {} people were mailed the changes.",
+                p.version.version, p.mailed
+            ),
+        )),
+        Err(e) if e.status.is_client_error() => {
+            let fields = ["version", "effective_on", "changes"];
+            let refused = FormState::refused(&sent, &e, &fields, &[], &[]);
+            versions_render(&req, &state, user, None, Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

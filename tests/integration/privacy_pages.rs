@@ -202,3 +202,143 @@ async fn privacy_requests_on_the_pages() {
     );
     app.stop().await;
 }
+
+/// The staff's pages for lists made for friendly competitors, and the privacy officer's for
+/// authorised agents and notice versions: refused forms keep what was typed; made, they say so.
+#[tokio::test]
+async fn shares_agents_and_notice_versions_on_the_pages() {
+    let Some(app) = spawn_app(Backend::Sqlite, "privacy_staff_pages").await else {
+        return;
+    };
+    let (admin, scheduler) = admin_and_scheduler(&app).await;
+    let (officer, _) = privacy_officer(&app, &admin).await;
+    let (_, friendly) = crate::assignments::post(
+        &app,
+        "/api/v1/organizations",
+        &scheduler,
+        json!({"name": "Page Friends", "friendly_competitor": true}),
+    )
+    .await;
+    panel_member(
+        &app,
+        &scheduler,
+        "paula",
+        json!({"consents": {"share_name_address": true}}),
+        true,
+    )
+    .await;
+
+    // A share: without an area the form comes back with the purpose kept; then made.
+    let mut staff = signed_in(&json!({"access_token": scheduler}));
+    let (status, html, _) = staff.get(&app, "/staff/shares").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Page Friends"), "{html}");
+    let csrf = csrf_field(&html);
+    let company = friendly["id"].to_string();
+    let (status, html, _) = staff
+        .post(
+            &app,
+            "/staff/shares",
+            &[
+                ("csrf_token", &csrf),
+                ("organization_id", &company),
+                ("purpose", "Recruiting in New York"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("value=\"Recruiting in New York\""), "{html}");
+    let (status, _, location) = staff
+        .post(
+            &app,
+            "/staff/shares",
+            &[
+                ("csrf_token", &csrf),
+                ("organization_id", &company),
+                ("purpose", "Recruiting in New York"),
+                ("zip", "10001"),
+                ("radius_km", "25"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    let (status, html, _) = staff.get(&app, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("The list is made: 1 shopper who said yes"),
+        "{html}"
+    );
+    let (status, csv, _) = staff.get(&app, &format!("{location}/list.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.contains("paula Tester"), "{csv}");
+
+    // An agent: a bad key is named and the rest kept; then registered.
+    let mut privacy = signed_in(&json!({"access_token": officer}));
+    let (status, html, _) = privacy.get(&app, "/privacy/agents").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_field(&html);
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("id", "PAGE_AGENT"),
+        ("name", "Page Agent"),
+        ("verify_key", "not a key"),
+        ("technical_contact", "tech@agent.example"),
+    ];
+    let (status, html, _) = privacy.post(&app, "/privacy/agents", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Ed25519 verify key, base64"), "{html}");
+    assert!(html.contains("value=\"PAGE_AGENT\""), "{html}");
+    let key = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        ed25519_dalek::SigningKey::from_bytes(&[3; 32])
+            .verifying_key()
+            .to_bytes(),
+    );
+    let mut good = form;
+    good[3] = ("verify_key", key.as_str());
+    let (status, _, _) = privacy.post(&app, "/privacy/agents", &good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = privacy.get(&app, "/privacy/agents").await;
+    assert!(html.contains("Page Agent is registered"), "{html}");
+    assert!(html.contains("PAGE_AGENT"), "{html}");
+
+    // A notice version: today is refused; tomorrow is published and mailed.
+    let (_, html, _) = privacy.get(&app, "/privacy/notice-versions").await;
+    let csrf = csrf_field(&html);
+    let today = app.state.clock.naive().date();
+    let changes = "We add a weekly summary of your earnings, by mail.";
+    let (status, html, _) = privacy
+        .post(
+            &app,
+            "/privacy/notice-versions",
+            &[
+                ("csrf_token", &csrf),
+                ("version", "2027-03"),
+                ("effective_on", &today.to_string()),
+                ("changes", changes),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Choose a day after today"), "{html}");
+    let tomorrow = today.succ_opt().unwrap().to_string();
+    let (status, _, _) = privacy
+        .post(
+            &app,
+            "/privacy/notice-versions",
+            &[
+                ("csrf_token", &csrf),
+                ("version", "2027-03"),
+                ("effective_on", &tomorrow),
+                ("changes", changes),
+                ("adds_daily_digest", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html, _) = privacy.get(&app, "/privacy/notice-versions").await;
+    assert!(html.contains("Version 2027-03 is published"), "{html}");
+    assert!(html.contains("the daily digest of new jobs"), "{html}");
+    app.stop().await;
+}
