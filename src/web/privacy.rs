@@ -81,14 +81,20 @@ pub(crate) fn status_words(status: &str) -> (&'static str, &'static str) {
 }
 
 /// A verification state in words.
-pub(crate) fn verification_words(v: &str) -> &'static str {
-    match v {
-        "account" => "signed in",
-        "not_needed" => "not needed",
-        "pending" => "waiting for the code",
-        "verified" => "code confirmed, details matched",
-        "partial" => "code confirmed, too few details matched: categories only",
-        "failed" => "failed",
+/// A request's verification in words; an agent's request is confirmed by the person's answer
+/// to the mailed link, not by a code.
+pub(crate) fn verification_words(v: &str, channel: &str) -> &'static str {
+    let by_agent = matches!(channel, "agent" | "drp");
+    match (v, by_agent) {
+        ("account", _) => "signed in",
+        ("not_needed", _) => "not needed",
+        ("pending", false) => "waiting for the code",
+        ("pending", true) => "waiting for the person to confirm",
+        ("verified", false) => "code confirmed, details matched",
+        ("verified", true) => "the person confirmed, details matched",
+        ("partial", false) => "code confirmed, too few details matched: categories only",
+        ("partial", true) => "the person confirmed, too few details matched: categories only",
+        ("failed", _) => "failed",
         _ => "unknown",
     }
 }
@@ -614,7 +620,7 @@ impl QueuePage {
     }
 
     fn verification(&self, r: &OfficerView) -> &'static str {
-        verification_words(&r.request.verification)
+        verification_words(&r.request.verification, &r.request.channel)
     }
 }
 
@@ -681,7 +687,7 @@ impl RequestPage {
     }
 
     fn verification(&self) -> &'static str {
-        verification_words(&self.r.request.verification)
+        verification_words(&self.r.request.verification, &self.r.request.channel)
     }
 
     fn is_open(&self) -> bool {

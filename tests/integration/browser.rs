@@ -1326,12 +1326,86 @@ async fn privacy_requests_fit_a_phone_and_a_desk() {
         )
         .await;
     assert_eq!(r.status(), reqwest::StatusCode::OK);
-    let walks: [(Option<&str>, Vec<String>); 3] = [
+    // An agent's request for her, with the authorisation she signed; a later notice version;
+    // a registered protocol agent; a list for a friendly competitor, made by a scheduler.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "access")
+        .text("email", shopper.clone())
+        .text("name", "maya Tester")
+        .text("zip", "10001")
+        .text("agent_name", "Rights Helpers LLC")
+        .text("agent_email", unique_email("agent"))
+        .part(
+            "authorisation",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 signed".to_vec()).file_name("a.pdf"),
+        );
+    let r = app
+        .client
+        .post(app.url("/api/v1/privacy-requests/by-agent"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let by_agent = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let confirm = crate::drp::confirmation_link(&app, &shopper, 1).await;
+    let tomorrow = app.state.clock.naive().date().succ_opt().unwrap();
+    let r = app
+        .post_json_auth(
+            "/api/v1/privacy/notice-versions",
+            &officer_token,
+            &json!({"version": "2027-02", "effective_on": tomorrow.to_string(),
+                    "changes": "We may send you a weekly digest of new jobs near you, if you say yes to it.",
+                    "adds": ["daily_digest"]}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let r = app
+        .post_json_auth(
+            "/api/v1/privacy/agents",
+            &officer_token,
+            &json!({"id": "CONSUMER_AGENT_APP", "name": "Consumer Agent App",
+                    "verify_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
+                    "callback_base": "https://agent.example/drp/",
+                    "technical_contact": "tech@agent.example"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let sharer = unique_email("sharer");
+    let r = app
+        .post_json_auth(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": sharer, "password": STRONG_PASSWORD, "role": "scheduler"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let r = app
+        .post_json_auth(
+            "/api/v1/organizations",
+            &scheduler,
+            &json!({"name": "Friendly Shoppers Inc", "friendly_competitor": true}),
+        )
+        .await;
+    let friendly = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .post_json_auth(
+            "/api/v1/shares",
+            &scheduler,
+            &json!({"organization_id": friendly, "purpose": "Recruiting shoppers in New York City",
+                    "area": {"states": ["NY", "NJ"]}, "recipient_email": "hiring@friendly.example"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let share = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let walks: [(Option<&str>, Vec<String>); 4] = [
         (
             None,
             vec![
                 "/privacy-requests/new".into(),
                 format!("/privacy-requests/{public}/verify"),
+                "/privacy-requests/agent".into(),
+                confirm,
                 "/privacy-notice".into(),
             ],
         ),
@@ -1344,7 +1418,17 @@ async fn privacy_requests_fit_a_phone_and_a_desk() {
         ),
         (
             Some(officer.as_str()),
-            vec!["/privacy".into(), format!("/privacy/requests/{public}")],
+            vec![
+                "/privacy".into(),
+                format!("/privacy/requests/{public}"),
+                format!("/privacy/requests/{by_agent}"),
+                "/privacy/agents".into(),
+                "/privacy/notice-versions".into(),
+            ],
+        ),
+        (
+            Some(sharer.as_str()),
+            vec!["/staff/shares".into(), format!("/staff/shares/{share}")],
         ),
     ];
     let dir = screenshot_dir();
@@ -1361,7 +1445,12 @@ async fn privacy_requests_fit_a_phone_and_a_desk() {
             }
             for page in pages {
                 browser.open(&app.url(page)).await;
-                let name = page.trim_matches('/').replace('/', "-");
+                let name = page
+                    .split('?')
+                    .next()
+                    .unwrap_or(page)
+                    .trim_matches('/')
+                    .replace('/', "-");
                 browser
                     .screenshot_whole(&dir.join(format!("privacy-{name}-{width}.png")))
                     .await;
