@@ -154,12 +154,7 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
 pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = state.clock.naive();
-        let url = state
-            .auth
-            .public_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string();
+        let url = state.settings.public_base();
         match state
             .db
             .run(move |conn| Ok(crate::privacy::drp::due_callbacks(conn, &url, now, 20)?))

@@ -850,9 +850,14 @@ impl Settings {
         self.public_url.scheme() == "https"
     }
 
+    /// The address people use, without its trailing `/`: links are this and a path.
+    pub fn public_base(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+
     /// The `iss` and `aud` claims of every token this deployment issues.
     pub fn token_issuer(&self) -> String {
-        self.public_url.as_str().trim_end_matches('/').to_string()
+        self.public_base()
     }
 }
 

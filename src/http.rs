@@ -272,6 +272,68 @@ pub fn csv_attachment(name: &str, body: String) -> actix_web::HttpResponse {
         .body(body)
 }
 
+/// A `multipart/form-data` body: its text fields, and the content of its file field (None when
+/// no file was chosen).
+pub struct FormParts {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<Vec<u8>>,
+}
+
+/// Reads a `multipart/form-data` body: at most `max_parts` parts and `limit` bytes in all;
+/// `file_field` is the file, every other part UTF-8 text.
+pub async fn read_form(
+    mut multipart: actix_multipart::Multipart,
+    file_field: &str,
+    limit: usize,
+    max_parts: usize,
+) -> AppResult<FormParts> {
+    use futures_util::StreamExt;
+    let malformed = |e: actix_multipart::MultipartError| {
+        AppError::bad_request(
+            "malformed_form",
+            format!("The form could not be read ({e}); send it again."),
+        )
+    };
+    let mut form = FormParts {
+        fields: std::collections::HashMap::new(),
+        file: None,
+    };
+    let mut budget = limit;
+    let mut parts = 0;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        parts += 1;
+        if parts > max_parts {
+            return Err(AppError::bad_request(
+                "malformed_form",
+                format!("The form has more than {max_parts} parts."),
+            ));
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes(budget)
+            .await
+            .map_err(|_| too_large(limit))?
+            .map_err(malformed)?;
+        budget -= bytes.len();
+        if name == file_field {
+            // A file input left empty still sends its part, with no content.
+            if !bytes.is_empty() {
+                form.file = Some(bytes.to_vec());
+            }
+        } else {
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                AppError::bad_request(
+                    "malformed_form",
+                    format!("The form field {name} is not UTF-8 text."),
+                )
+            })?;
+            form.fields.insert(name, text);
+        }
+    }
+    Ok(form)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -656,12 +656,7 @@ pub async fn drp_exercise(
     let keys = state.auth.keys.clone();
     let token = agent_token(&req);
     let business = state.settings.drp_business_id.clone();
-    let url = state
-        .auth
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let url = state.settings.public_base();
     let now = state.clock.naive();
     let status: Status = on_db(&state, move |conn| {
         let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
@@ -682,12 +677,7 @@ pub async fn drp_status(
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let token = agent_token(&req);
-    let url = state
-        .auth
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let url = state.settings.public_base();
     let status = on_db(&state, move |conn| {
         let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
         drp::status(conn, &agent, &id, &url)
@@ -707,12 +697,7 @@ pub async fn drp_revoke(
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let token = agent_token(&req);
-    let url = state
-        .auth
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let url = state.settings.public_base();
     let now = state.clock.naive();
     let status = on_db(&state, move |conn| {
         let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
@@ -805,60 +790,19 @@ pub async fn accept_notice(
     Ok(HttpResponse::Ok().json(notice))
 }
 
-/// The fields and file of a form that carries an agent's signed authorisation.
-pub struct AgentForm {
-    pub fields: std::collections::HashMap<String, String>,
-    pub file: Option<Vec<u8>>,
-}
-
-/// Reads a `multipart/form-data` body: text fields, and the file of the `authorisation` part
-/// (at most [`requests::AUTHORISATION_MAX_BYTES`], the whole body a little more).
-pub async fn read_agent_form(mut multipart: actix_multipart::Multipart) -> AppResult<AgentForm> {
-    use futures_util::StreamExt;
-    let limit = requests::AUTHORISATION_MAX_BYTES + 64 * 1024;
-    let malformed = |e: actix_multipart::MultipartError| {
-        AppError::bad_request(
-            "malformed_form",
-            format!("The form could not be read ({e}); send it again."),
-        )
-    };
-    let mut form = AgentForm {
-        fields: std::collections::HashMap::new(),
-        file: None,
-    };
-    let mut budget = limit;
-    let mut parts = 0;
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(malformed)?;
-        parts += 1;
-        if parts > 30 {
-            return Err(AppError::bad_request(
-                "malformed_form",
-                "The form has more than 30 parts.",
-            ));
-        }
-        let name = field.name().unwrap_or_default().to_string();
-        let bytes = field
-            .bytes(budget)
-            .await
-            .map_err(|_| crate::http::too_large(limit))?
-            .map_err(malformed)?;
-        budget -= bytes.len();
-        if name == "authorisation" {
-            if !bytes.is_empty() {
-                form.file = Some(bytes.to_vec());
-            }
-        } else {
-            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                AppError::bad_request(
-                    "malformed_form",
-                    format!("The form field {name} is not UTF-8 text."),
-                )
-            })?;
-            form.fields.insert(name, text);
-        }
-    }
-    Ok(form)
+/// Reads the form that carries an agent's signed authorisation: text fields, and the file of
+/// the `authorisation` part (at most [`requests::AUTHORISATION_MAX_BYTES`], the whole body a
+/// little more).
+pub async fn read_agent_form(
+    multipart: actix_multipart::Multipart,
+) -> AppResult<crate::http::FormParts> {
+    crate::http::read_form(
+        multipart,
+        "authorisation",
+        requests::AUTHORISATION_MAX_BYTES + 64 * 1024,
+        30,
+    )
+    .await
 }
 
 /// An agent's request for a person: checked, the authorisation stored, counted against the

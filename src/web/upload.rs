@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_multipart::Multipart;
 use actix_web::HttpRequest;
-use futures_util::StreamExt;
 
 use super::PageError;
 use super::session::{check_csrf, page_user_in};
@@ -53,53 +52,10 @@ pub async fn staff_upload(
     Ok((user, upload))
 }
 
-async fn read(
-    mut multipart: Multipart,
-    file_field: &str,
-    limit: usize,
-) -> Result<Upload, AppError> {
-    let malformed = |e: actix_multipart::MultipartError| {
-        AppError::bad_request(
-            "malformed_form",
-            format!("The form could not be read ({e}); send it again from the page."),
-        )
-    };
-    let mut upload = Upload {
-        fields: HashMap::new(),
-        file: None,
-    };
-    let mut budget = limit;
-    let mut parts = 0;
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(malformed)?;
-        parts += 1;
-        if parts > MAX_PARTS {
-            return Err(AppError::bad_request(
-                "malformed_form",
-                format!("The form has more than {MAX_PARTS} parts."),
-            ));
-        }
-        let name = field.name().unwrap_or_default().to_string();
-        let bytes = field
-            .bytes(budget)
-            .await
-            .map_err(|_| crate::http::too_large(limit))?
-            .map_err(malformed)?;
-        budget -= bytes.len();
-        if name == file_field {
-            // A file input left empty still sends its part, with no content.
-            if !bytes.is_empty() {
-                upload.file = Some(bytes.to_vec());
-            }
-        } else {
-            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                AppError::bad_request(
-                    "malformed_form",
-                    format!("The form field {name} is not UTF-8 text."),
-                )
-            })?;
-            upload.fields.insert(name, text);
-        }
-    }
-    Ok(upload)
+async fn read(multipart: Multipart, file_field: &str, limit: usize) -> Result<Upload, AppError> {
+    let form = crate::http::read_form(multipart, file_field, limit, MAX_PARTS).await?;
+    Ok(Upload {
+        fields: form.fields,
+        file: form.file,
+    })
 }

@@ -280,10 +280,7 @@ async fn a_shopper_gets_a_copy_of_everything_but_secrets(backend: Backend) {
     );
 
     // Through the form with the email alone (one detail): categories only, no recipients.
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
     app.state
         .clock
         .advance(chrono::TimeDelta::days(366))

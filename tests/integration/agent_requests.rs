@@ -43,10 +43,7 @@ async fn an_agent_asks_with_a_signed_authorisation_and_the_person_confirms(backe
     let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (officer, _) = privacy_officer(&app, &admin).await;
     let (_, token) = panel_member(&app, &scheduler, "gil", json!({}), true).await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
     let agent_email = unique_email("agent");
     let fields = [
         ("kind", "access"),

@@ -987,10 +987,7 @@ async fn a_reviewer_sends_a_report_back_and_the_shopper_reads_why() {
     };
     let dir = screenshot_dir();
     let (_, id, ana_token, _) = crate::qa::handed_in(&app, json!({})).await;
-    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ana_email = email_of(&app, &ana_token).await;
     for width in [390, 1366] {
         if width > 390 {
             // Sent back at the first width: handed in again as it was, for the next reviewer.
@@ -1196,10 +1193,7 @@ async fn pay_disputes_and_the_dashboard_fit_a_phone_and_a_desk() {
             )
             .await,
         );
-        let email = get_json(&app, "/api/v1/me", &token).await["email"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let email = email_of(&app, &token).await;
         shoppers.push(email);
     }
     // Open jobs for the board, and a dispute for QA's list.
@@ -1216,10 +1210,7 @@ async fn pay_disputes_and_the_dashboard_fit_a_phone_and_a_desk() {
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     let admin_email = unique_email("paydesk");
     app.admin_tokens(&admin_email).await;
-    let qa_email = get_json(&app, "/api/v1/me", &qa).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let qa_email = email_of(&app, &qa).await;
     let walks: [(&str, Vec<String>); 4] = [
         (
             shoppers[0].as_str(),
@@ -1279,10 +1270,7 @@ async fn privacy_requests_fit_a_phone_and_a_desk() {
         true,
     )
     .await;
-    let shopper = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let shopper = email_of(&app, &token).await;
     let mut ids = Vec::new();
     for body in [
         json!({"kind": "know"}),

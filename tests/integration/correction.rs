@@ -43,10 +43,7 @@ async fn a_correction_is_made_and_survives_an_import(backend: Backend) {
         true,
     )
     .await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // Bad corrections are named, in words; nothing is recorded.
     let (status, problem) = post(

@@ -86,17 +86,11 @@ async fn alerts_and_disputes_from_release_to_the_shoppers_pay(backend: Backend) 
         true,
     )
     .await;
-    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ana_email = email_of(&app, &ana_token).await;
     let bad = json!({"greeted": "no", "why_not": "Nobody there", "items": ["fries"], "wait": 4, "speed": 4});
     let good = json!({"greeted": "yes", "items": ["fries"], "wait": 4, "speed": 4});
     let (bea, bea_token) = panel_member(&app, &scheduler, "bea", json!({}), true).await;
-    let bea_email = get_json(&app, "/api/v1/me", &bea_token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let bea_email = email_of(&app, &bea_token).await;
     let (cat, cat_token) = panel_member(&app, &scheduler, "cat", json!({}), true).await;
     // Released at once on approval: the first alerts (36%, and "no"), the second does not.
     let first = reported(

@@ -152,6 +152,18 @@ async fn send(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// A signed message posted to the exercise endpoint with `token`.
+async fn post_exercise(app: &TestApp, token: Option<&str>, body: String) -> (StatusCode, Value) {
+    send(
+        app,
+        reqwest::Method::POST,
+        "/drp/v1/data-rights-request",
+        token,
+        Some(body),
+    )
+    .await
+}
+
 async fn pair(app: &TestApp, id: &str, key: SigningKey) -> Agent {
     let (status, body) = send(
         app,
@@ -265,10 +277,7 @@ async fn an_agent_exercises_rights_and_follows_them_to_the_end(backend: Backend)
         true,
     )
     .await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
     let person = json!({
         "name": "dora Tester", "email": email, "email_verified": true,
         "address": {"street_address": "1 Main St", "postal_code": "10001"},
@@ -474,10 +483,7 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     let first = pair(&app, "FIRST", key).await;
     let second = pair(&app, "SECOND", other_key).await;
     let (_, token) = panel_member(&app, &scheduler, "ella", json!({}), true).await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // No token, or a person's own token: 403.
     let message = {
@@ -486,49 +492,21 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
         m["email"] = json!(email);
         m
     };
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        None,
-        Some(sign(&first.key, &message)),
-    )
-    .await;
+    let (status, body) = post_exercise(&app, None, sign(&first.key, &message)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["code"], "403");
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&token),
-        Some(sign(&first.key, &message)),
-    )
-    .await;
+    let (status, _) = post_exercise(&app, Some(&token), sign(&first.key, &message)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Signed by another key than the token's agent: 403.
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(sign(&second.key, &message)),
-    )
-    .await;
+    let (status, body) = post_exercise(&app, Some(&first.token), sign(&second.key, &message)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("signature"),
         "{body}"
     );
     // One agent's message sent with another's token: its agent-id is not the token's.
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&second.token),
-        Some(sign(&second.key, &message)),
-    )
-    .await;
+    let (status, _) = post_exercise(&app, Some(&second.token), sign(&second.key, &message)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A byte changed after signing.
     let mut tampered = base64::engine::general_purpose::STANDARD
@@ -536,22 +514,18 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
         .unwrap();
     let last = tampered.len() - 3;
     tampered[last] ^= 1;
-    let (status, _) = send(
+    let (status, _) = post_exercise(
         &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
         Some(&first.token),
-        Some(base64::engine::general_purpose::STANDARD.encode(tampered)),
+        base64::engine::general_purpose::STANDARD.encode(tampered),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Not base64 at all.
-    let (status, body) = send(
+    let (status, body) = post_exercise(
         &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
         Some(&first.token),
-        Some("{\"exercise\": \"access\"}".into()),
+        "{\"exercise\": \"access\"}".into(),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -560,14 +534,7 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     let mut expired = message.clone();
     expired["issued-at"] = json!(iso(&app, -1200));
     expired["expires-at"] = json!(iso(&app, -600));
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(sign(&first.key, &expired)),
-    )
-    .await;
+    let (status, body) = post_exercise(&app, Some(&first.token), sign(&first.key, &expired)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["fatal"], true);
     assert!(
@@ -577,27 +544,13 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     let mut future = message.clone();
     future["issued-at"] = json!(iso(&app, 3600));
     future["expires-at"] = json!(iso(&app, 4000));
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(sign(&first.key, &future)),
-    )
-    .await;
+    let (status, _) = post_exercise(&app, Some(&first.token), sign(&first.key, &future)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // A right this business does not take, and a callback outside the registered address.
     let mut opt_in = message.clone();
     opt_in["exercise"] = json!("sale:opt_in");
-    let (status, body) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(sign(&first.key, &opt_in)),
-    )
-    .await;
+    let (status, body) = post_exercise(&app, Some(&first.token), sign(&first.key, &opt_in)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         body["message"].as_str().unwrap().contains("sale:opt_in"),
@@ -605,35 +558,14 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     );
     let mut elsewhere = message.clone();
     elsewhere["status_callback"] = json!("http://127.0.0.1:9/steal");
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(sign(&first.key, &elsewhere)),
-    )
-    .await;
+    let (status, _) = post_exercise(&app, Some(&first.token), sign(&first.key, &elsewhere)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // The right message works once; replayed, it is refused.
     let signed = sign(&first.key, &message);
-    let (status, made) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(signed.clone()),
-    )
-    .await;
+    let (status, made) = post_exercise(&app, Some(&first.token), signed.clone()).await;
     assert_eq!(status, StatusCode::OK, "{made}");
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/drp/v1/data-rights-request",
-        Some(&first.token),
-        Some(signed),
-    )
-    .await;
+    let (status, _) = post_exercise(&app, Some(&first.token), signed).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Another agent may not read or revoke it.

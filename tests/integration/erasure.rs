@@ -49,10 +49,7 @@ async fn a_deleted_person_leaves_no_trace_but_what_the_law_keeps(backend: Backen
         true,
     )
     .await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // Her work: a report handed in with her words and a photo, and an open job.
     let visit = assigned(

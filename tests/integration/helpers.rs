@@ -825,3 +825,11 @@ pub fn captured_logs() -> String {
     });
     String::from_utf8_lossy(&logs.lock().unwrap()).into_owned()
 }
+
+/// The email address of the account signed in with `token`.
+pub async fn email_of(app: &TestApp, token: &str) -> String {
+    get_json(app, "/api/v1/me", token).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

@@ -63,10 +63,7 @@ async fn no_value_of_the_shopper_reaches_the_client(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let alerted_email = get_json(&app, "/api/v1/me", &alerted).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alerted_email = email_of(&app, &alerted).await;
 
     // The shopper's visit, photo and report.
     let id = assigned(&app, &scheduler, job, ana).await;

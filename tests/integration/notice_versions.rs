@@ -28,17 +28,7 @@ async fn a_purpose_added_by_a_new_notice_applies_only_to_those_who_accept_it(bac
                         "consents": {"share_name_address": true}});
     let (_, ada) = panel_member(&app, &scheduler, "ada", oregon.clone(), true).await;
     let (_, bea) = panel_member(&app, &scheduler, "bea", oregon, true).await;
-    let email_of = |token: &str| {
-        let token = token.to_string();
-        let app = &app;
-        async move {
-            get_json(app, "/api/v1/me", &token).await["email"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let (ada_email, bea_email) = (email_of(&ada).await, email_of(&bea).await);
+    let (ada_email, bea_email) = (email_of(&app, &ada).await, email_of(&app, &bea).await);
 
     // Refused: a day that is not after today, a purpose we do not have; nothing is mailed.
     let today = app.state.clock.naive().date();

@@ -2025,10 +2025,7 @@ async fn times_are_shown_in_the_readers_zone() {
         true,
     )
     .await;
-    let ana_email = get_json(&app, "/api/v1/me", &ana_token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ana_email = email_of(&app, &ana_token).await;
     // The window ends tomorrow: the offer lapses at the end of tomorrow (a UTC day).
     let due_tomorrow = job(&app, &scheduler, project, store, 0, 1).await;
     let (status, offered) = post(

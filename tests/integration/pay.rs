@@ -120,10 +120,7 @@ async fn an_approval_earns_lines_that_wait_then_are_paid_once(backend: Backend) 
     // cap: $28.00 in all, of which $18.00 is pay for work and $10.00 a reimbursement.
     let rules = json!({"reimbursement_cap_cents": 1000, "dispute_days": 3});
     let (scheduler, id, shopper, token) = handed_in(&app, rules, 300, 1250).await;
-    let shopper_email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let shopper_email = email_of(&app, &token).await;
     let admin_email = unique_email("paymaster");
     let admin = access(&app.admin_tokens(&admin_email).await);
     let qa = reviewer(&app).await;
@@ -522,10 +519,7 @@ async fn pay_on_the_pages() {
     };
     let rules = json!({"reimbursement_cap_cents": 1000, "dispute_days": 2});
     let (_, id, _, token) = handed_in(&app, rules, 0, 1250).await;
-    let shopper_email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let shopper_email = email_of(&app, &token).await;
     let qa = reviewer(&app).await;
     let mut reviewer_page = signed_in(&json!({ "access_token": qa }));
     let page = format!("/qa/reports/{id}");

@@ -15,10 +15,7 @@ async fn privacy_requests_on_the_pages() {
     };
     let (admin, scheduler) = admin_and_scheduler(&app).await;
     let (_, token) = panel_member(&app, &scheduler, "nora", json!({"zip": "10001"}), true).await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // The public form: a bad address comes back with what was typed and the problem beside it.
     let mut visitor = Browser::default();

@@ -49,10 +49,7 @@ async fn a_signed_in_person_asks_and_the_officer_answers_on_the_clock(backend: B
         true,
     )
     .await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // To know: verified by the account, acknowledged by mail, due in 45 days.
     let (status, know) = post(
@@ -393,10 +390,7 @@ async fn the_public_form_verifies_by_a_code_mailed_to_the_address_on_file(backen
         true,
     )
     .await;
-    let email = get_json(&app, "/api/v1/me", &token).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&app, &token).await;
 
     // Name and ZIP as people type them, plus the email: 3 points, enough to know the categories.
     let r = app
