@@ -362,5 +362,35 @@ async fn privacy_requests_refuse_bad_input_by_name() {
         .get_auth("/api/v1/privacy-requests?colour=red", &officer)
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A person's logs without the person, or with nobody behind the words.
+    let r = app.get_auth("/api/v1/privacy/logs", &officer).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "person");
+    let r = app
+        .get_auth(
+            "/api/v1/privacy/logs?person=nobody%40nowhere.example",
+            &officer,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A notice version to accept, named by nothing; an agent with nothing right.
+    let r = app
+        .post_json_auth(
+            "/api/v1/me/notice/accept",
+            &officer,
+            &json!({"version": " "}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "version");
+    let r = app
+        .post_json_auth(
+            "/api/v1/privacy/notice-versions",
+            &officer,
+            &json!({"version": "v2", "effective_on": "next week", "changes": "More."}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&problem(r).await), "effective_on");
     app.stop().await;
 }
