@@ -148,12 +148,27 @@ pub async fn housekeeping(state: AppState, mut shutdown: watch::Receiver<bool>) 
     }
 }
 
-/// Status callbacks to authorised agents (the Data Rights Protocol's push model): every few
-/// seconds, each request whose status changed is posted to its agent's `status_callback`;
+/// Authorised agents' requests, every few seconds: those the person did not confirm within 7
+/// days are denied; then status callbacks (the Data Rights Protocol's push model): each
+/// request whose status changed is posted to its agent's `status_callback`;
 /// a failed post is tried again later, waiting longer each time (see `privacy::drp`).
 pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = state.clock.naive();
+        // Agents' requests the person did not confirm in time are closed first, so that their
+        // agents hear of it in this round.
+        match state
+            .db
+            .run(move |conn| crate::privacy::requests::lapse_confirmations(conn, now))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(lapsed = n, "agents' requests not confirmed in time");
+                state.mail.wake();
+            }
+            Err(e) => tracing::warn!(error = ?e, "closing unconfirmed requests failed"),
+        }
         let url = state.settings.public_base();
         match state
             .db

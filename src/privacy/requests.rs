@@ -1737,6 +1737,69 @@ pub fn fulfil(
     Ok(())
 }
 
+/// Requests an agent made whose person did not confirm within [`AGENT_CONFIRM_DAYS`]: denied
+/// as unverifiable (the protocol's `insuf_verification`), the agent told by its callback or by
+/// mail. Answers how many.
+pub fn lapse_confirmations(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
+    let lapsed: Vec<i64> = privacy_requests::table
+        .filter(privacy_requests::closed_at.is_null())
+        .filter(privacy_requests::verification.eq("pending"))
+        .filter(privacy_requests::channel.eq_any([Channel::Drp.as_str(), Channel::Agent.as_str()]))
+        .filter(privacy_requests::code_expires_at.le(now))
+        .select(privacy_requests::id)
+        .limit(500)
+        .load(conn)?;
+    for id in &lapsed {
+        write_transaction(conn, |conn| -> AppResult<()> {
+            let row = load(conn, *id)?;
+            if row.is_closed() || row.verification != "pending" {
+                return Ok(());
+            }
+            diesel::update(privacy_requests::table.find(*id))
+                .set((
+                    privacy_requests::verification.eq("failed"),
+                    privacy_requests::code_hash.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            close(
+                conn,
+                *id,
+                None,
+                "denied",
+                Some("The person did not confirm the request within 7 days."),
+                Some("unverifiable"),
+                now,
+            )?;
+            event(
+                conn,
+                *id,
+                None,
+                "Denied: the person did not confirm within 7 days",
+                now,
+            )?;
+            let agent_email: Option<String> = privacy_request_agents::table
+                .find(*id)
+                .select(privacy_request_agents::agent_email)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten();
+            if let Some(to) = agent_email {
+                outbox::enqueue(
+                    conn,
+                    &Outgoing {
+                        to,
+                        subject: format!("The privacy request you made for someone: #{id}"),
+                        body: "Hello,\n\nThe person did not confirm within 7 days that they asked you to make this request, so we closed it without doing anything. You may make it again with them.\n".into(),
+                    },
+                    now,
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(lapsed.len())
+}
+
 /// The agent that made a request withdraws it while it is open or in progress; the person, if
 /// one matched, is told.
 pub fn revoke(

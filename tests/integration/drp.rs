@@ -392,6 +392,17 @@ async fn an_agent_exercises_rights_and_follows_them_to_the_end(backend: Backend)
         "the no is recorded as the request's: {choices}"
     );
 
+    // A request the person never answers: after 7 days it is denied as not verified, and
+    // the agent is told by its callback.
+    let mut claims = person.clone();
+    claims["exercise"] = json!("deletion");
+    claims["status_callback"] = json!(format!("{callbacks}/status"));
+    let (_, unanswered) = exercise(&app, &agent, claims).await;
+    let unanswered = unanswered["request_id"].as_str().unwrap().to_string();
+    app.state.clock.advance(chrono::TimeDelta::days(8)).unwrap();
+    let lapsed = callback_with(&seen, &unanswered, "denied").await;
+    assert_eq!(lapsed["reason"], "insuf_verification", "{lapsed}");
+
     // Nobody here with this address: denied, no_match; nobody mailed.
     let (_, unknown) = exercise(
         &app,
