@@ -1,6 +1,7 @@
 //! The service's background rounds, started with the server and stopped with it: assignment
 //! deadlines, overdue reviews and daily digests every minute, status callbacks to authorised agents
-//! every few seconds, retention clean-up and the live index every five,
+//! every few seconds, a new day's live index as soon as a day begins, retention clean-up and
+//! the live index every five,
 //! the sweep of orphaned files every hour.
 
 use std::time::Duration;
@@ -202,6 +203,31 @@ pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>)
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3)) => {}
             _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// A new day's live index, built in the background (see `assignments::live`): woken by the
+/// first request that finds a new day, or by the minute's look at the clock. Requests are
+/// answered from the index held meanwhile.
+pub async fn live_days(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    state.live.build_new_days_in_background();
+    loop {
+        tokio::select! {
+            _ = state.live.new_day_wanted() => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => return,
+        }
+        let today = state.clock.naive().date();
+        let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+        match state
+            .db
+            .run(move |conn| live.build_new_day(conn, &keys, today))
+            .await
+        {
+            Ok(true) => tracing::info!(%today, "live index built for a new day"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = ?e, "building a new day's live index failed"),
         }
     }
 }

@@ -14,7 +14,9 @@
 //!
 //! A new day (ages, ties that ended a year ago, certifications expiring, windows closing)
 //! rebuilds the index, as do more changes at once than [`REBUILD_OVER`] and a gap left by
-//! pruning the log.
+//! pruning the log. In the server a new day's index is built in the background (see
+//! [`Live::build_new_day`]): meanwhile requests are answered from the index held, kept
+//! current on its own day, so that none waits for the build or holds a connection through it.
 
 use crate::ids::{ClientId, JobId, LocationId, ProjectId, ShopperId};
 use crate::units::DistanceUnit;
@@ -74,6 +76,11 @@ pub struct Live {
     travel: crate::config::TravelCosts,
     /// One refresh at a time; the others wait for it rather than repeat it.
     refreshing: Mutex<()>,
+    /// Whether a background task builds a new day's index (the server); without one, the
+    /// request that finds a new day builds it.
+    background: std::sync::atomic::AtomicBool,
+    /// Wakes that task when a request finds a new day.
+    new_day: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Live {
@@ -118,18 +125,54 @@ impl Live {
         self.loaded.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The day of the index held, if it is built.
+    pub fn day(&self) -> Option<NaiveDate> {
+        self.read_lock().as_ref().map(|l| l.day)
+    }
+
+    /// From now on a new day's index is built by a background task, which waits on
+    /// [`Live::new_day_wanted`] and calls [`Live::build_new_day`]; requests meanwhile are answered
+    /// from the index held.
+    pub fn build_new_days_in_background(&self) {
+        self.background
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Resolves when a request found that a new day began.
+    pub async fn new_day_wanted(&self) {
+        self.new_day.notified().await;
+    }
+
+    /// The day the index answers for: `today`, or, while a new day's index is built in the
+    /// background, the earlier day it holds (and the builder is woken).
+    fn serving_day(&self, today: NaiveDate) -> NaiveDate {
+        if !self.background.load(std::sync::atomic::Ordering::Relaxed) {
+            return today;
+        }
+        match self.day() {
+            Some(day) if day < today => {
+                self.new_day.notify_one();
+                day
+            }
+            _ => today,
+        }
+    }
+
     fn holds(&self, version: i64, today: NaiveDate) -> bool {
+        let today = self.serving_day(today);
         self.read_lock()
             .as_ref()
             .is_some_and(|l| l.version >= version && l.day == today)
     }
 
-    /// Brings the index up to the database's current version (for `today`).
+    /// Brings the index up to the database's current version (for `today`, or for the day it
+    /// holds while the background builds a new day's).
     pub fn refresh(&self, conn: &mut DbConnection, keys: &Keys, today: NaiveDate) -> AppResult<()> {
         let (version, pruned) = database_version(conn)?;
         if self.holds(version, today) {
             return Ok(());
         }
+        let today = self.serving_day(today);
         let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let held = self.read_lock().as_ref().map(|l| (l.version, l.day));
         match held {
@@ -143,6 +186,30 @@ impl Live {
         }
     }
 
+    /// Builds a new day's index in the background, without holding up requests: they are
+    /// answered from the index held until the new one replaces it. Answers whether it built.
+    pub fn build_new_day(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+    ) -> AppResult<bool> {
+        if self.day().is_none_or(|day| day >= today) {
+            return Ok(false);
+        }
+        let (version, _) = database_version(conn)?;
+        let built = self.build(conn, keys, today, version)?;
+        // Swapped in between refreshes; changes committed while it was built are caught up by
+        // the next one (its version was read before anything was loaded).
+        let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.write_lock();
+        if guard.as_ref().is_some_and(|l| l.day < today) {
+            *guard = Some(built);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// Builds the whole index; `version` was read before anything was loaded, so a change
     /// committed while loading is applied again on the next refresh.
     fn rebuild(
@@ -152,6 +219,19 @@ impl Live {
         today: NaiveDate,
         version: i64,
     ) -> AppResult<()> {
+        let built = self.build(conn, keys, today, version)?;
+        *self.write_lock() = Some(built);
+        Ok(())
+    }
+
+    /// The whole index at `version`, for `today`.
+    fn build(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        version: i64,
+    ) -> AppResult<Loaded> {
         let started = std::time::Instant::now();
         let rows: Vec<ShopperRow> = shoppers::table.select(ShopperRow::as_select()).load(conn)?;
         let jobs = open_jobs(conn, None, today)?;
@@ -180,7 +260,7 @@ impl Live {
             ms = started.elapsed().as_millis() as u64,
             "live index built"
         );
-        *self.write_lock() = Some(Loaded {
+        Ok(Loaded {
             version,
             day: today,
             with_age,
@@ -189,8 +269,7 @@ impl Live {
             jobs_at,
             statuses,
             limited,
-        });
-        Ok(())
+        })
     }
 
     /// Reloads what changed after version `have`.
@@ -304,6 +383,11 @@ impl Live {
             drop(guard);
             return self.rebuild(conn, keys, today, upto);
         };
+        if loaded.day != today {
+            // A new day's index replaced the one these changes were read for: the next refresh
+            // catches it up.
+            return Ok(());
+        }
         // Jobs first: shoppers' rotation reads the jobs at each store.
         let mut affected: HashSet<JobId> = what.jobs.iter().copied().collect();
         affected.extend(

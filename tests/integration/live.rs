@@ -234,6 +234,73 @@ async fn a_new_day_rebuilds_the_index(backend: Backend) {
     app.stop().await;
 }
 
+/// In the server a new day's index is built in the background: until it is, requests are
+/// answered from the index held, which keeps following changes on its own day.
+async fn a_new_day_is_built_in_the_background(backend: Backend) {
+    let Some(app) = spawn_app(backend, "live_background_day").await else {
+        return;
+    };
+    let (scheduler, _, chelsea, project) = setup(&app, json!({})).await;
+    let short = job(&app, &scheduler, project, chelsea, 0, 1).await;
+    let long = job(&app, &scheduler, project, chelsea, 0, 5).await;
+    let (ana, ana_token) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
+    // An index whose builder never runs on its own: the test builds the new day when it chooses.
+    let index = Arc::new(Live::new());
+    index.build_new_days_in_background();
+    let keys = app.state.auth.keys.clone();
+    let on = |day: NaiveDate| {
+        let (index, keys) = (index.clone(), keys.clone());
+        let db = app.state.db.clone();
+        async move {
+            let b = db
+                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day, DistanceUnit::Km))
+                .await
+                .unwrap();
+            let mut ids = b.eligible.iter().map(|c| c.id).collect::<Vec<_>>();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(on(today()).await, [short, long]);
+    let later = today().checked_add_days(Days::new(2)).unwrap();
+    // Two days on: the index held answers, for its own day, and nothing waits for a build.
+    assert_eq!(on(later).await, [short, long]);
+    assert_eq!(index.day(), Some(today()));
+    // A change meanwhile still reaches it.
+    let fresh = job(&app, &scheduler, project, chelsea, 0, 10).await;
+    assert_eq!(on(later).await, [short, long, fresh]);
+    // The new day's index, built, replaces it: the short window is over.
+    let (built_by, keys2) = (index.clone(), keys.clone());
+    let built = app
+        .state
+        .db
+        .run(move |conn| built_by.build_new_day(conn, &keys2, later))
+        .await
+        .unwrap();
+    assert!(built);
+    assert_eq!(index.day(), Some(later));
+    assert_eq!(on(later).await, [long, fresh]);
+
+    // The server's own index does the same by itself, woken by the first request of the day.
+    get_json(&app, "/api/v1/me/jobs", &ana_token).await;
+    let email = email_of(&app, &ana_token).await;
+    let day_before = app.state.live.day().unwrap();
+    app.state.clock.advance(chrono::TimeDelta::days(2)).unwrap();
+    let ana_token = sign_in(&app, &email).await;
+    let board = get_json(&app, "/api/v1/me/jobs", &ana_token).await;
+    assert!(board["jobs"].is_array(), "{board}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.state.live.day() == Some(day_before) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.state.live.day(),
+        day_before.checked_add_days(Days::new(2)),
+        "the server built the new day's index"
+    );
+    app.stop().await;
+}
+
 /// On PostgreSQL a transaction that began first may commit last. Its change must still reach
 /// a server that caught up in between: versions are taken at commit, not at the write.
 #[tokio::test]
@@ -284,4 +351,5 @@ async fn a_transaction_that_commits_late_is_not_missed() {
 on_both_backends!(
     the_index_follows_every_change_on_every_server,
     a_new_day_rebuilds_the_index,
+    a_new_day_is_built_in_the_background,
 );
