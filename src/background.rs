@@ -178,7 +178,7 @@ pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>)
         {
             Ok(due) => {
                 for callback in due {
-                    let id = callback.request_id;
+                    let (id, lease) = (callback.request_id, callback.lease);
                     let delivered = tokio::task::spawn_blocking(move || {
                         crate::privacy::drp::post_callback(&callback)
                     })
@@ -189,7 +189,7 @@ pub async fn drp_callbacks(state: AppState, mut shutdown: watch::Receiver<bool>)
                         .db
                         .run(move |conn| {
                             Ok(crate::privacy::drp::callback_done(
-                                conn, id, delivered, now,
+                                conn, id, lease, delivered, now,
                             )?)
                         })
                         .await

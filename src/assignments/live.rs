@@ -172,8 +172,9 @@ impl Live {
         if self.holds(version, today) {
             return Ok(());
         }
-        let today = self.serving_day(today);
         let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        // Read under the lock: a new day's index cannot be swapped in while it is held.
+        let today = self.serving_day(today);
         let held = self.read_lock().as_ref().map(|l| (l.version, l.day));
         match held {
             // A database restored to an earlier version: the index is ahead of it.

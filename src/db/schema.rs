@@ -671,6 +671,7 @@ diesel::table! {
         technical_contact -> Text,
         token_hash -> Nullable<Text>,
         token_issued_at -> Nullable<Timestamp>,
+        last_pairing -> Nullable<Text>,
         registered_by -> BigInt,
         registered_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,

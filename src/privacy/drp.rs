@@ -172,6 +172,8 @@ pub struct AgentRow {
     pub token_issued_at: Option<NaiveDateTime>,
     pub registered_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The keyed hash of the last pairing message's signature (a message pairs once).
+    pub last_pairing: Option<String>,
 }
 
 /// An agent to register.
@@ -246,6 +248,25 @@ fn callback_url_ok(url: &str) -> bool {
     }
 }
 
+/// Whether `url` is under `base`: the same scheme, host and port, no user name or password,
+/// and a path at or below the base's (a base `…/drp` covers `…/drp/status`, not `…/drpx`).
+fn under_base(url: &str, base: &str) -> bool {
+    let (Ok(u), Ok(b)) = (url::Url::parse(url), url::Url::parse(base)) else {
+        return false;
+    };
+    let mut prefix = b.path().to_string();
+    if !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    callback_url_ok(url)
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.scheme() == b.scheme()
+        && u.host_str() == b.host_str()
+        && u.port_or_known_default() == b.port_or_known_default()
+        && (u.path() == b.path() || u.path().starts_with(&prefix))
+}
+
 /// Registers an agent (or replaces a revoked one's registration).
 pub fn register(
     conn: &mut DbConnection,
@@ -284,7 +305,11 @@ pub fn register(
         .as_deref()
         .map(str::trim)
         .filter(|b| !b.is_empty());
-    if base.is_some_and(|b| !callback_url_ok(b) || b.len() > 500) {
+    let plain_base = |b: &str| {
+        url::Url::parse(b)
+            .is_ok_and(|u| u.username().is_empty() && u.password().is_none() && u.query().is_none())
+    };
+    if base.is_some_and(|b| !callback_url_ok(b) || !plain_base(b) || b.len() > 500) {
         errors.push(FieldError::new(
             "callback_base",
             "Type an https:// address (http:// only to this machine) that the agent's callbacks start with.",
@@ -374,9 +399,16 @@ pub fn revoke_agent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Ap
 
 // --- Signed messages ---
 
+/// A signed message opened: its JSON object, and its signature (hex), which names the message
+/// however it was encoded (Ed25519 signatures checked strictly cannot be altered).
+struct Opened {
+    claims: Map<String, Value>,
+    signature: String,
+}
+
 /// Opens a signed message: base64, then the 64-byte signature and the JSON it signs, checked
-/// against `key`. Answers the JSON object.
-fn open(key: &str, body: &[u8]) -> Result<Map<String, Value>, DrpError> {
+/// against `key`.
+fn open(key: &str, body: &[u8]) -> Result<Opened, DrpError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| DrpError::forbidden("The message is not base64 text."))?;
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -389,8 +421,8 @@ fn open(key: &str, body: &[u8]) -> Result<Map<String, Value>, DrpError> {
             "The message is too short to hold a signature and a JSON document.",
         ));
     }
-    let (signature, message) = raw.split_at(64);
-    let signature = Signature::from_slice(signature)
+    let (signature_bytes, message) = raw.split_at(64);
+    let signature = Signature::from_slice(signature_bytes)
         .map_err(|_| DrpError::forbidden("The signature is not an Ed25519 signature."))?;
     let key =
         decode_key(key).ok_or_else(|| DrpError::forbidden("The agent's key is not usable."))?;
@@ -398,7 +430,10 @@ fn open(key: &str, body: &[u8]) -> Result<Map<String, Value>, DrpError> {
         DrpError::forbidden("The signature does not verify against the agent's registered key.")
     })?;
     match serde_json::from_slice::<Value>(message) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(claims)) => Ok(Opened {
+            claims,
+            signature: crate::keys::hex(signature_bytes),
+        }),
         _ => Err(DrpError::bad("The signed message is not a JSON object.")),
     }
 }
@@ -480,13 +515,21 @@ pub fn pair(
     let agent = load_agent(conn, agent_id)?
         .filter(|a| a.revoked_at.is_none())
         .ok_or_else(|| refused(DrpError::forbidden("unknown or revoked agent")))?;
-    let message = open(&agent.verify_key, body).map_err(refused)?;
-    check_envelope(&message, agent_id, business_id, now).map_err(refused)?;
+    let opened = open(&agent.verify_key, body).map_err(refused)?;
+    check_envelope(&opened.claims, agent_id, business_id, now).map_err(refused)?;
+    // A pairing message is used once: sent again, even within its time, it is refused.
+    let signature = keys.keyed_hash("drp message", &opened.signature);
+    if agent.last_pairing.as_deref() == Some(signature.as_str()) {
+        return Err(refused(DrpError::forbidden(
+            "a pairing message used already",
+        )));
+    }
     let token = crate::keys::random_token(32);
     diesel::update(drp_agents::table.find(agent_id))
         .set((
             drp_agents::token_hash.eq(token_hash(keys, &token)),
             drp_agents::token_issued_at.eq(now),
+            drp_agents::last_pairing.eq(&signature),
         ))
         .execute(conn)?;
     Ok(token)
@@ -680,8 +723,9 @@ pub fn exercise(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Status, DrpError> {
-    let message = open(&agent.verify_key, body)?;
-    check_envelope(&message, &agent.id, business_id, now)?;
+    let opened = open(&agent.verify_key, body)?;
+    let message = &opened.claims;
+    check_envelope(message, &agent.id, business_id, now)?;
     let claim = |name: &str| {
         message
             .get(name)
@@ -713,7 +757,7 @@ pub fn exercise(
         let allowed = agent
             .callback_base
             .as_deref()
-            .is_some_and(|base| url.starts_with(base) && callback_url_ok(url));
+            .is_some_and(|base| under_base(url, base));
         if !allowed || url.len() > 500 {
             return Err(DrpError::bad(
                 "status_callback is not under the callback address registered for this agent.",
@@ -739,14 +783,9 @@ pub fn exercise(
         agent_name: None,
         agent_email: None,
     };
-    // A message is used once: its hash is kept with the request it made.
-    let message_hash = keys.keyed_hash(
-        "drp message",
-        &String::from_utf8_lossy(body)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>(),
-    );
+    // A message is used once: the hash of its signature (the same however it is encoded) is
+    // kept with the request it made.
+    let message_hash = keys.keyed_hash("drp message", &opened.signature);
     let seen: i64 = privacy_request_agents::table
         .filter(privacy_request_agents::message_hash.eq(&message_hash))
         .count()
@@ -797,21 +836,22 @@ pub fn revoke(
     agent: &AgentRow,
     drp_id: &str,
     body: &[u8],
+    business_id: &str,
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Status, DrpError> {
-    let message = open(&agent.verify_key, body)?;
-    // A revoke message may carry the envelope; when it does, it is checked like any other.
-    if message.contains_key("agent-id") || message.contains_key("expires-at") {
-        check_envelope(
-            &message,
-            &agent.id,
-            message
-                .get("business-id")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-            now,
-        )?;
+    let opened = open(&agent.verify_key, body)?;
+    let message = &opened.claims;
+    // Checked like every signed message (who, for whom, when), and, when it names the request,
+    // only for that one.
+    check_envelope(message, &agent.id, business_id, now)?;
+    if message
+        .get("request_id")
+        .is_some_and(|r| r.as_str() != Some(drp_id))
+    {
+        return Err(DrpError::bad(
+            "The message names another request than the one in the address.",
+        ));
     }
     let reason = message
         .get("reason")
@@ -839,16 +879,23 @@ pub struct Callback {
     pub request_id: i64,
     pub url: String,
     pub status: Status,
+    /// Until when this server holds the post (no other server sends it meanwhile); a change
+    /// of the request meanwhile sets a new due time, which the post's outcome leaves alone.
+    pub lease: NaiveDateTime,
 }
 
-/// The callbacks due now, at most `limit`.
+/// How long a server holds a callback it posts.
+const CALLBACK_LEASE_SECONDS: i64 = 120;
+
+/// The callbacks due now, at most `limit`, each claimed by this server for a while.
 pub fn due_callbacks(
     conn: &mut DbConnection,
     public_url: &str,
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Callback>> {
-    let rows: Vec<(String, RequestPart, AgentPart)> = privacy_request_agents::table
+    type Due = (String, NaiveDateTime, RequestPart, AgentPart);
+    let rows: Vec<Due> = privacy_request_agents::table
         .inner_join(privacy_requests::table)
         .filter(privacy_request_agents::callback_due_at.le(now))
         .filter(privacy_request_agents::status_callback.is_not_null())
@@ -856,21 +903,33 @@ pub fn due_callbacks(
         .limit(limit)
         .select((
             privacy_request_agents::status_callback.assume_not_null(),
+            privacy_request_agents::callback_due_at.assume_not_null(),
             RequestPart::as_select(),
             AgentPart::as_select(),
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(url, request, agent)| {
+    let lease = now + Duration::seconds(CALLBACK_LEASE_SECONDS);
+    let mut claimed = Vec::with_capacity(rows.len());
+    for (url, due, request, agent) in rows {
+        // Only the server whose update finds the due time it read sends it.
+        let won = diesel::update(
+            privacy_request_agents::table
+                .find(request.id)
+                .filter(privacy_request_agents::callback_due_at.eq(due)),
+        )
+        .set(privacy_request_agents::callback_due_at.eq(lease))
+        .execute(conn)?;
+        if won == 1 {
             let row = DrpRow { request, agent };
-            Callback {
+            claimed.push(Callback {
                 request_id: row.request.id,
                 status: status_of(&row, public_url),
                 url,
-            }
-        })
-        .collect())
+                lease,
+            });
+        }
+    }
+    Ok(claimed)
 }
 
 /// Records how a callback went: delivered (nothing more is due), or failed (tried again later,
@@ -878,6 +937,7 @@ pub fn due_callbacks(
 pub fn callback_done(
     conn: &mut DbConnection,
     request_id: i64,
+    lease: NaiveDateTime,
     delivered: bool,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -889,13 +949,18 @@ pub fn callback_done(
     let next = (!delivered && attempts < CALLBACK_TRIES).then(|| {
         now + Duration::seconds(CALLBACK_FIRST_WAIT_SECONDS << (attempts - 1).clamp(0, 10))
     });
-    diesel::update(privacy_request_agents::table.find(request_id))
-        .set((
-            privacy_request_agents::callback_due_at.eq(next),
-            privacy_request_agents::callback_attempts.eq(attempts),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    // A change while it was posted set a new due time (and its tries afresh): that one stays.
+    diesel::update(
+        privacy_request_agents::table
+            .find(request_id)
+            .filter(privacy_request_agents::callback_due_at.eq(lease)),
+    )
+    .set((
+        privacy_request_agents::callback_due_at.eq(next),
+        privacy_request_agents::callback_attempts.eq(attempts),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Posts one callback (blocking, 10 seconds at most): whether the agent answered 2xx.

@@ -1094,6 +1094,7 @@ pub const INVENTORY: &[ColumnEntry] = &[
     ),
     plain("drp_agents", "token_hash"),
     plain("drp_agents", "token_issued_at"),
+    plain("drp_agents", "last_pairing"),
     plain("drp_agents", "registered_by"),
     plain("drp_agents", "registered_at"),
     plain("drp_agents", "revoked_at"),

@@ -782,7 +782,10 @@ pub fn submit(
             }
             _ => 0,
         };
-        let verification = match (channel, kind.needs_verification()) {
+        // An agent through the form acts only once the person confirms, whatever the kind: its
+        // answer must not tell whether the person is on file.
+        let needs_verification = kind.needs_verification() || channel == Channel::Agent;
+        let verification = match (channel, needs_verification) {
             (_, false) => "not_needed",
             (Channel::Account, true) => "account",
             (Channel::Form | Channel::Drp | Channel::Agent, true) => "pending",
@@ -930,9 +933,14 @@ pub fn submit(
                 "We recorded your request, but cannot answer it: {}",
                 reason_words("too_many_requests")
             );
-        } else if !kind.needs_verification() {
+        } else if !needs_verification {
             let outcome = carry_out_unverified(conn, id, kind, subject, now)?;
             message = format!("{outcome} {message}");
+        } else if channel == Channel::Agent && subject.is_none() {
+            // Nobody to ask: it waits, as one about someone on file would, and lapses alike.
+            diesel::update(privacy_requests::table.find(id))
+                .set(privacy_requests::code_expires_at.eq(now + Duration::days(AGENT_CONFIRM_DAYS)))
+                .execute(conn)?;
         } else if let Some(a) = agent.filter(|_| subject.is_some()) {
             let token = new_confirmation(conn, keys, id, now)?;
             code_line = format!(
@@ -993,6 +1001,12 @@ pub fn submit(
             )?;
         }
         let row = load(conn, id)?;
+        if channel == Channel::Agent {
+            message = format!(
+                "We received the request and mailed you that we did. If the person is on file, we mailed them to confirm that they asked you; nothing is done until they do. We answer by {} at the latest.",
+                due.format("%b %-d, %Y")
+            );
+        }
         Ok(Submitted {
             id,
             status: row.status,
@@ -1207,6 +1221,20 @@ pub fn confirm(
                 ),
                 now,
             )?;
+            if !kind.needs_verification() {
+                // An opt-out or a limit, now confirmed, is done at once; the person is told.
+                let outcome =
+                    carry_out_unverified(conn, id, kind, row.subject_id.map(UserId), now)?;
+                outbox::enqueue(
+                    conn,
+                    &Outgoing {
+                        to: row.requester_email.clone(),
+                        subject: format!("Your privacy request #{id}: done"),
+                        body: format!("Hello,\n\n{outcome}\n"),
+                    },
+                    now,
+                )?;
+            }
         } else {
             diesel::update(privacy_requests::table.find(id))
                 .set(privacy_requests::code_hash.eq(None::<String>))
@@ -1827,7 +1855,7 @@ pub fn revoke(
             &format!("Revoked by the agent {agent_name}"),
             now,
         )?;
-        if row.subject_id.is_some() {
+        if row.subject_id.is_some() && row.requester_email != "erased" {
             outbox::enqueue(
                 conn,
                 &Outgoing {

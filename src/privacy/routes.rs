@@ -697,11 +697,12 @@ pub async fn drp_revoke(
     let id = path.into_inner();
     let keys = state.auth.keys.clone();
     let token = agent_token(&req);
+    let business = state.settings.drp_business_id.clone();
     let url = state.settings.public_base();
     let now = state.clock.naive();
     let status = on_db(&state, move |conn| {
         let agent = drp::agent_for_token(conn, &keys, token.as_deref())?;
-        drp::revoke(conn, &agent, &id, &body, &url, now)
+        drp::revoke(conn, &agent, &id, &body, &business, &url, now)
     })
     .await?;
     state.mail.wake();

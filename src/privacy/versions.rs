@@ -339,9 +339,20 @@ pub fn accept(
                     notice_acceptances::accepted_at.eq(now),
                 ))
                 .execute(conn)?;
-            diesel::update(shoppers::table.find(user.0))
-                .set(shoppers::privacy_notice_version.eq(version))
-                .execute(conn)?;
+            // The profile names the newest version accepted (accepting an older one later
+            // does not step it back).
+            let newest: Option<String> = notice_acceptances::table
+                .inner_join(notice_versions::table)
+                .filter(notice_acceptances::user_id.eq(user.0))
+                .order(notice_versions::published_at.desc())
+                .select(notice_acceptances::version)
+                .first(conn)
+                .optional()?;
+            if let Some(newest) = newest {
+                diesel::update(shoppers::table.find(user.0))
+                    .set(shoppers::privacy_notice_version.eq(newest))
+                    .execute(conn)?;
+            }
         }
         mine(conn, user)
     })

@@ -161,7 +161,11 @@ async fn create(
         "radius_km",
         "recipient_email",
     ];
-    let renamed = [("area", "states")];
+    let renamed = [
+        ("area", "states"),
+        ("area.states", "states"),
+        ("area.radius_km", "radius_km"),
+    ];
     let made = match request_from(&sent) {
         Ok(request) => {
             let keys = state.auth.keys.clone();

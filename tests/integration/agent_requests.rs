@@ -127,7 +127,25 @@ async fn an_agent_asks_with_a_signed_authorisation_and_the_person_confirms(backe
     ];
     let (status, other) = send(&app, &stranger, Some(SIGNED)).await;
     assert_eq!(status, StatusCode::CREATED, "{other}");
-    assert_eq!(other["status"], made["status"], "the same answer: {other}");
+    for field in ["status", "verification", "message"] {
+        assert_eq!(other[field], made[field], "the same answer: {other}");
+    }
+    // An opt-out too: the same words for someone on file and for nobody, and nothing done
+    // before the person confirms.
+    let mut answers = Vec::new();
+    for address in [email.as_str(), "nobody@nowhere.example"] {
+        let opt_out = [
+            ("kind", "opt_out"),
+            ("email", address),
+            ("agent_name", "Rights Helpers LLC"),
+            ("agent_email", agent_email.as_str()),
+        ];
+        let (status, answer) = send(&app, &opt_out, Some(SIGNED)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        answers.push((answer["status"].clone(), answer["message"].clone()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, "open", "waits for the person: {answers:?}");
     let r = app
         .client
         .get(app.url(&format!(
@@ -150,8 +168,12 @@ async fn an_agent_asks_with_a_signed_authorisation_and_the_person_confirms(backe
         .collect();
     assert_eq!(
         stored.len(),
-        1,
-        "only the authorisation about someone on file is kept: {stored:?}"
+        2,
+        "only the authorisations about someone on file (her copy and her opt-out) are kept: {stored:?}"
     );
+    // Unanswered for 8 days, both are closed alike and the agent is told of each.
+    app.state.clock.advance(chrono::TimeDelta::days(8)).unwrap();
+    let lapsed = wait_for_mail(&app.mail_folders(), &agent_email, "did not confirm", 3).await;
+    assert!(lapsed.len() >= 3, "{lapsed:?}");
     app.stop().await;
 }

@@ -56,6 +56,13 @@ fn envelope(app: &TestApp, agent_id: &str) -> Value {
     })
 }
 
+/// A signed revoke's message: the envelope and the reason.
+fn revoking(app: &TestApp, agent_id: &str, reason: &str) -> Value {
+    let mut message = envelope(app, agent_id);
+    message["reason"] = json!(reason);
+    message
+}
+
 /// A status callback server on loopback: every body posted to it, in order.
 fn callback_server() -> (String, Arc<Mutex<Vec<Value>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -341,7 +348,7 @@ async fn an_agent_exercises_rights_and_follows_them_to_the_end(backend: Backend)
     let (_, deletion) = exercise(&app, &agent, claims).await;
     let deletion_id = deletion["request_id"].as_str().unwrap().to_string();
     let link = confirmation_link(&app, &email, 2).await;
-    let revoke = sign(&agent.key, &json!({"reason": "I changed my mind"}));
+    let revoke = sign(&agent.key, &revoking(&app, &agent.id, "I changed my mind"));
     let (status, revoked) = send(
         &app,
         reqwest::Method::DELETE,
@@ -364,7 +371,7 @@ async fn an_agent_exercises_rights_and_follows_them_to_the_end(backend: Backend)
         reqwest::Method::DELETE,
         &format!("/drp/v1/data-rights-request/{deletion_id}"),
         Some(&agent.token),
-        Some(sign(&agent.key, &json!({"reason": "again"}))),
+        Some(sign(&agent.key, &revoking(&app, &agent.id, "again"))),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
@@ -491,6 +498,26 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    // A pairing message works once.
+    let pairing = sign(&key, &envelope(&app, "FIRST"));
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/drp/v1/agent/FIRST",
+        None,
+        Some(pairing.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        "/drp/v1/agent/FIRST",
+        None,
+        Some(pairing),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a replayed pairing message");
     let first = pair(&app, "FIRST", key).await;
     let second = pair(&app, "SECOND", other_key).await;
     let (_, token) = panel_member(&app, &scheduler, "ella", json!({}), true).await;
@@ -576,8 +603,36 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
     let signed = sign(&first.key, &message);
     let (status, made) = post_exercise(&app, Some(&first.token), signed.clone()).await;
     assert_eq!(status, StatusCode::OK, "{made}");
-    let (status, _) = post_exercise(&app, Some(&first.token), signed).await;
+    let (status, _) = post_exercise(&app, Some(&first.token), signed.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // The same message encoded otherwise is the same message.
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&signed)
+        .unwrap();
+    let (status, _) = post_exercise(
+        &app,
+        Some(&first.token),
+        base64::engine::general_purpose::URL_SAFE.encode(bytes),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "re-encoded, replayed all the same"
+    );
+    // Callbacks only under the registered address: not a neighbour of its path, not by way
+    // of a user name before another host.
+    for outside in [
+        format!("{callbacks}x/status"),
+        callbacks.replace("http://", "http://agent@10.0.0.5/?"),
+        callbacks.replace("http://127.0.0.1", "http://localhost"),
+    ] {
+        let mut m = message.clone();
+        m["status_callback"] = json!(outside);
+        m["agent-request-id"] = json!(outside);
+        let (status, body) = post_exercise(&app, Some(&first.token), sign(&first.key, &m)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{outside}: {body}");
+    }
 
     // Another agent may not read or revoke it.
     let id = made["request_id"].as_str().unwrap();
@@ -588,7 +643,7 @@ async fn forged_expired_replayed_and_foreign_messages_are_refused(backend: Backe
         reqwest::Method::DELETE,
         &format!("/drp/v1/data-rights-request/{id}"),
         Some(&second.token),
-        Some(sign(&second.key, &json!({"reason": "x"}))),
+        Some(sign(&second.key, &revoking(&app, "SECOND", "x"))),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -10,6 +10,7 @@ CREATE TABLE drp_agents (
     technical_contact TEXT NOT NULL,
     token_hash TEXT,
     token_issued_at TIMESTAMP,
+    last_pairing TEXT,
     registered_by BIGINT NOT NULL,
     registered_at TIMESTAMP NOT NULL,
     revoked_at TIMESTAMP
