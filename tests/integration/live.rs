@@ -204,6 +204,25 @@ async fn the_index_follows_every_change_on_every_server(backend: Backend) {
     app.stop().await;
 }
 
+/// The ids of the jobs `shopper` may take on `day`, from `index`, in order.
+async fn eligible_on(
+    app: &TestApp,
+    index: &Arc<Live>,
+    shopper: i64,
+    day: NaiveDate,
+) -> Vec<incognito::ids::JobId> {
+    let (index, keys) = (index.clone(), app.state.auth.keys.clone());
+    let b = app
+        .state
+        .db
+        .run(move |conn| index.board(conn, &keys, ShopperId(shopper), day, DistanceUnit::Km))
+        .await
+        .unwrap();
+    let mut ids: Vec<incognito::ids::JobId> = b.eligible.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
 async fn a_new_day_rebuilds_the_index(backend: Backend) {
     let Some(app) = spawn_app(backend, "live_new_day").await else {
         return;
@@ -213,24 +232,10 @@ async fn a_new_day_rebuilds_the_index(backend: Backend) {
     let long = job(&app, &scheduler, project, chelsea, 0, 5).await;
     let (ana, _) = panel_member(&app, &scheduler, "ana", json!({}), true).await;
     let index = Arc::new(Live::new());
-    let keys = app.state.auth.keys.clone();
-    let on = |day: NaiveDate| {
-        let (index, keys) = (index.clone(), keys.clone());
-        let db = app.state.db.clone();
-        async move {
-            let b = db
-                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day, DistanceUnit::Km))
-                .await
-                .unwrap();
-            b.eligible.iter().map(|c| c.id).collect::<Vec<_>>()
-        }
-    };
-    let mut listed = on(today()).await;
-    listed.sort_unstable();
-    assert_eq!(listed, [short, long]);
+    assert_eq!(eligible_on(&app, &index, ana, today()).await, [short, long]);
     // Two days on, the short window is over: nothing changed in the database, the day did.
     let later = today().checked_add_days(Days::new(2)).unwrap();
-    assert_eq!(on(later).await, [long]);
+    assert_eq!(eligible_on(&app, &index, ana, later).await, [long]);
     app.stop().await;
 }
 
@@ -248,19 +253,7 @@ async fn a_new_day_is_built_in_the_background(backend: Backend) {
     let index = Arc::new(Live::new());
     index.build_new_days_in_background();
     let keys = app.state.auth.keys.clone();
-    let on = |day: NaiveDate| {
-        let (index, keys) = (index.clone(), keys.clone());
-        let db = app.state.db.clone();
-        async move {
-            let b = db
-                .run(move |conn| index.board(conn, &keys, ShopperId(ana), day, DistanceUnit::Km))
-                .await
-                .unwrap();
-            let mut ids = b.eligible.iter().map(|c| c.id).collect::<Vec<_>>();
-            ids.sort_unstable();
-            ids
-        }
-    };
+    let on = |day: NaiveDate| eligible_on(&app, &index, ana, day);
     assert_eq!(on(today()).await, [short, long]);
     let later = today().checked_add_days(Days::new(2)).unwrap();
     // Two days on: the index held answers, for its own day, and nothing waits for a build.
