@@ -218,12 +218,7 @@ pub async fn submit(
         .db
         .run(move |conn| {
             if matches!(requester, Requester::Public) {
-                crate::auth::service::admit_request(
-                    conn,
-                    &auth,
-                    crate::auth::throttle::Request::PrivacyRequest,
-                    &address,
-                )?;
+                admit_public_request(conn, &auth, &address)?;
             }
             requests::submit(conn, &keys, &requester, &request, now)
         })
@@ -865,14 +860,7 @@ pub async fn make_agent_request(
     let address = crate::http::client_address(req, state.settings.trust_proxy);
     state
         .db
-        .run(move |conn| {
-            crate::auth::service::admit_request(
-                conn,
-                &auth,
-                crate::auth::throttle::Request::PrivacyRequest,
-                &address,
-            )
-        })
+        .run(move |conn| admit_public_request(conn, &auth, &address))
         .await?;
     let key = format!(
         "{}.{extension}",
@@ -1003,4 +991,19 @@ pub async fn authorisation_file(state: &AppState, id: i64) -> AppResult<HttpResp
             ),
         ))
         .streaming(stream))
+}
+
+/// Counts a privacy request made without an account (the public form, an agent's form)
+/// against its network's hourly limit: 429 past it.
+pub fn admit_public_request(
+    conn: &mut crate::db::DbConnection,
+    auth: &crate::auth::Auth,
+    address: &str,
+) -> AppResult<()> {
+    crate::auth::service::admit_request(
+        conn,
+        auth,
+        crate::auth::throttle::Request::PrivacyRequest,
+        address,
+    )
 }

@@ -209,12 +209,7 @@ async fn public_submit(
     let done = state
         .db
         .run(move |conn| {
-            crate::auth::service::admit_request(
-                conn,
-                &auth,
-                crate::auth::throttle::Request::PrivacyRequest,
-                &address,
-            )?;
+            crate::privacy::routes::admit_public_request(conn, &auth, &address)?;
             requests::submit(conn, &keys, &Requester::Public, &request, now)
         })
         .await;
