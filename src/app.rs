@@ -117,6 +117,11 @@ impl Application {
             state.clone(),
             shutdown_rx.clone(),
         ));
+        tokio::spawn(background::live_days(state.clone(), shutdown_rx.clone()));
+        tokio::spawn(background::follow_changes(
+            state.clone(),
+            shutdown_rx.clone(),
+        ));
         tokio::spawn(background::housekeeping(state.clone(), shutdown_rx));
 
         let app_state = state.clone();
@@ -223,6 +228,7 @@ pub fn build_app(
                     crate::web::PageError::bad_form(req, &e.to_string()).into()
                 }),
         )
+        .wrap(actix_web::middleware::from_fn(middleware::follow_changes))
         .wrap(actix_web::middleware::from_fn(middleware::observe))
         .wrap(actix_web::middleware::from_fn(crate::web::signed_in_errors))
         .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())

@@ -1,7 +1,7 @@
 //! The service's background rounds, started with the server and stopped with it: assignment
 //! deadlines, overdue reviews and daily digests every minute, status callbacks to authorised agents
-//! every few seconds, a new day's live index as soon as a day begins, retention clean-up and
-//! the live index every five,
+//! every few seconds, a new day's live index as soon as a day begins, the change log every
+//! tenth of a second, retention clean-up and the live index every five,
 //! the sweep of orphaned files every hour.
 
 use std::time::Duration;
@@ -228,6 +228,50 @@ pub async fn live_days(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(true) => tracing::info!(%today, "live index built for a new day"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = ?e, "building a new day's live index failed"),
+        }
+    }
+}
+
+/// Follows the change log (see `auth::sessions`): every tenth of a second, forgets the sessions
+/// ended since the last round and brings the live index to the version read, then lets memory
+/// answer with it. A round that fails leaves memory untrusted within a second.
+pub async fn follow_changes(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    use crate::auth::sessions::FOLLOW_EVERY;
+    let mut failing = false;
+    loop {
+        let began = std::time::Instant::now();
+        let (keys, live, sessions) = (
+            state.auth.keys.clone(),
+            state.live.clone(),
+            state.auth.sessions.clone(),
+        );
+        let today = state.clock.naive().date();
+        let round = state
+            .db
+            .run(move |conn| {
+                let version = sessions.catch_up(conn)?;
+                // An index not yet built is built by the first request or housekeeping.
+                if live.version().is_some_and(|held| held < version) {
+                    live.refresh(conn, &keys, today)?;
+                }
+                Ok(version)
+            })
+            .await;
+        match round {
+            Ok(version) => {
+                state.auth.sessions.synced(version, began);
+                failing = false;
+            }
+            // Said once, not ten times a second, while the database does not answer.
+            Err(e) if !failing => {
+                tracing::warn!(error = ?e, "following the change log failed");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

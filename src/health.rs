@@ -45,7 +45,18 @@ pub async fn metrics_text(state: web::Data<AppState>) -> AppResult<HttpResponse>
         .await
         .unwrap_or(-1);
     let (open, idle, max) = state.db.usage();
+    let (from_memory, from_database) = state.auth.sessions.counts();
     let gauges = [
+        (
+            "incognito_sessions_from_memory",
+            "Requests whose session was checked in memory, since the server started.",
+            from_memory as f64,
+        ),
+        (
+            "incognito_sessions_from_database",
+            "Requests whose session was checked in the database, since the server started.",
+            from_database as f64,
+        ),
         (
             "incognito_db_pool_connections",
             "Database connections open.",

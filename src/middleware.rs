@@ -80,6 +80,34 @@ pub async fn observe(
     Ok(res)
 }
 
+/// After any change (a request other than GET, HEAD or OPTIONS, whatever its answer), this
+/// server reads the change log before answering: a session the change ended stops working
+/// here at once (elsewhere within a second; see `auth::sessions`), and the answer carries the
+/// version reached in `Incognito-Index-Version`, which a client sends back on its next read
+/// so that any server answers it with the change in.
+pub async fn follow_changes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let change = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut res = next.call(req).await?;
+    if let (true, Some(state)) = (change, state) {
+        let sessions = state.auth.sessions.clone();
+        match state.db.run(move |conn| Ok(sessions.catch_up(conn)?)).await {
+            Ok(version) => {
+                res.headers_mut().insert(
+                    HeaderName::from_static(crate::auth::sessions::VERSION_HEADER),
+                    HeaderValue::from(version),
+                );
+            }
+            Err(e) => tracing::warn!(error = ?e, "reading the change log after a change failed"),
+        }
+    }
+    Ok(res)
+}
+
 /// The pages run only the service's own script files (the report page's uploads), never an
 /// inline one, and take styles, images, recordings and requests only from this service: an
 /// injected `<script>` or `style` attribute does nothing, and no other site may frame a page or

@@ -313,6 +313,8 @@ impl Live {
                 "organization" => {
                     organizations.insert(*id);
                 }
+                // Sessions ended and accounts changed: followed by `auth::sessions`.
+                "session" | "user" => {}
                 other => tracing::warn!(kind = other, "unknown change in the index log"),
             }
         }

@@ -5,6 +5,7 @@ pub mod model;
 pub mod password;
 pub mod routes;
 pub mod service;
+pub mod sessions;
 pub mod store;
 pub mod throttle;
 pub mod tokens;

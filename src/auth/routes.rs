@@ -47,6 +47,13 @@ impl FromRequest for CurrentUser {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let gpc = crate::http::gpc(req);
+        // The version of the client's last change (see `sessions::VERSION_HEADER`).
+        let carried = req
+            .headers()
+            .get(super::sessions::VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|v| *v >= 0);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
             let token = token.ok_or_else(|| {
@@ -55,6 +62,10 @@ impl FromRequest for CurrentUser {
                     "Sign in and send the access token as Authorization: Bearer.",
                 )
             })?;
+            if let Some(user) = service::authenticate_from_memory(&state.auth, &token, gpc, carried)
+            {
+                return Ok(user);
+            }
             let auth = state.auth.clone();
             state
                 .db

@@ -53,6 +53,8 @@ pub struct Auth {
     /// argon2 takes ~20 MiB and tens of milliseconds: at most this many run at once, and never
     /// while holding a database connection.
     hashing: Arc<Semaphore>,
+    /// Sessions this server has seen, followed through the change log (see `sessions`).
+    pub sessions: Arc<super::sessions::Sessions>,
 }
 
 impl Auth {
@@ -81,6 +83,7 @@ impl Auth {
             hashing: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            sessions: Arc::default(),
         }
     }
 
@@ -668,10 +671,32 @@ pub fn authenticate(conn: &mut DbConnection, auth: &Auth, token: &str) -> AppRes
     {
         return Err(refused());
     }
-    Ok(CurrentUser {
+    let current = CurrentUser {
         index_version,
         ..current_user(&user, session.id)
-    })
+    };
+    if let Some(read_at) = index_version {
+        auth.sessions
+            .remember(&current, session.expires_at, read_at);
+    }
+    Ok(current)
+}
+
+/// The signed-in user of an access token from this server's memory, without a database round
+/// trip, when memory may answer (see `sessions`); None sends the request to [`authenticate`].
+/// `carried` is the change-log version the client brought back from its last change. A
+/// shopper's request with a privacy signal always goes to the database, which records it.
+pub fn authenticate_from_memory(
+    auth: &Auth,
+    token: &str,
+    gpc: bool,
+    carried: Option<i64>,
+) -> Option<CurrentUser> {
+    let claims = auth.tokens.verify(token, TokenKind::Access).ok()?;
+    let user = auth
+        .sessions
+        .admit(claims.sid?, claims.user_id()?, auth.clock.naive(), carried)?;
+    (!(gpc && user.role == Role::Shopper)).then_some(user)
 }
 
 /// [`authenticate`], then the Global Privacy Control signal of a shopper's request honoured:

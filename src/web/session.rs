@@ -154,6 +154,9 @@ pub async fn page_user(req: &HttpRequest, state: &AppState) -> Result<CurrentUse
     {
         let auth = state.auth.clone();
         let gpc = crate::http::gpc(req);
+        if let Some(user) = service::authenticate_from_memory(&auth, &token, gpc, None) {
+            return Ok(user);
+        }
         if let Ok(user) = state
             .db
             .run(move |conn| service::authenticate_request(conn, &auth, &token, gpc))

@@ -45,4 +45,5 @@ mod sharing;
 mod storage;
 mod throttling;
 mod tokens;
+mod two_servers;
 mod uploads;

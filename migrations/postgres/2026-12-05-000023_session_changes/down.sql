@@ -1,0 +1,2 @@
+DROP TRIGGER users_user_change ON users;
+DROP TRIGGER sessions_session_change ON sessions;

@@ -1,0 +1,9 @@
+-- Sessions held in memory (see `auth::sessions`): the change log of the live index also
+-- records, under the next committed version, every session ended or deleted ('session') and
+-- every account whose address, role, client or standing changed or that was deleted ('user'),
+-- so that every server forgets them within a second.
+CREATE TRIGGER sessions_session_change AFTER UPDATE OF revoked_at OR DELETE ON sessions
+    FOR EACH ROW EXECUTE FUNCTION index_change('session', 'id');
+CREATE TRIGGER users_user_change
+    AFTER UPDATE OF email, role, disabled_at, client_id, erased_at, password_changed_at OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION index_change('user', 'id');

@@ -1,0 +1,4 @@
+DROP TRIGGER users_user_change_delete;
+DROP TRIGGER users_user_change_update;
+DROP TRIGGER sessions_session_change_delete;
+DROP TRIGGER sessions_session_change_update;
