@@ -1,7 +1,16 @@
 -- Job-board benchmark data for PostgreSQL: 100,000 active shoppers and 10,000 open jobs at
--- 5,000 stores of 20 clients, around 20 US metro areas (deterministic: setseed).
+-- 5,000 stores of 20 clients, around 20 US metro areas (deterministic: setseed); other sizes
+-- with `psql -v shoppers=1000000 -v stores=50000` (two jobs a store).
 -- Every shopper's password is the bench admin's (copied from its row), so that the load
 -- script can sign some of them in. Run on an empty, migrated database.
+\if :{?shoppers}
+\else
+\set shoppers 100000
+\endif
+\if :{?stores}
+\else
+\set stores 5000
+\endif
 SELECT setseed(0.42);
 
 CREATE TEMP TABLE metros (n INT, name TEXT, st TEXT, zip TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION);
@@ -41,7 +50,7 @@ INSERT INTO locations (client_id, code, name, street, city, state, zip, latitude
 SELECT (SELECT id FROM clients ORDER BY id OFFSET (i % 20) LIMIT 1),
        'S' || i, 'Store ' || i, i || ' Main St', m.name, m.st, m.zip,
        m.lat + (random() - 0.5) * 0.45, m.lon + (random() - 0.5) * 0.55, now(), now()
-FROM generate_series(0, 4999) i JOIN metros m ON m.n = i % 20;
+FROM generate_series(0, :stores - 1) i JOIN metros m ON m.n = i % 20;
 
 -- 10,000 open jobs, two a store, windows over the next weeks.
 INSERT INTO jobs (project_id, location_id, code, window_start, window_end, fee_cents, bonus_cents,
@@ -56,7 +65,7 @@ INSERT INTO users (email, password_hash, role, email_verified_at, password_chang
 SELECT 'shopper' || i || '@bench.test',
        (SELECT password_hash FROM users WHERE email = 'bench-admin@bench.test'),
        'shopper', now(), now(), now()
-FROM generate_series(1, 100000) i;
+FROM generate_series(1, :shoppers) i;
 
 INSERT INTO shoppers (user_id, code, status, legal_name, street, city, state, zip, latitude,
                       longitude, travel_radius_km, languages, vehicle, agreement_version,

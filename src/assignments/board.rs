@@ -227,7 +227,7 @@ pub fn board_of<'a>(
     limited: bool,
     unit: DistanceUnit,
     travel: crate::config::TravelCosts,
-    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
+    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<&'a str>)>,
 ) -> AppResult<Board> {
     let shopper = engine
         .shopper(me)
@@ -244,7 +244,12 @@ pub fn board_of<'a>(
         let Some((parts, client_name)) = job.id.parse().ok().and_then(&listed) else {
             continue;
         };
-        let card = card(parts, client_name, shopper.position, travel)?;
+        let card = card(
+            parts,
+            client_name.map(str::to_string),
+            shopper.position,
+            travel,
+        )?;
         let unmet = explain(shopper, job);
         if unmet.is_empty() {
             board.eligible.push(card);
@@ -278,12 +283,12 @@ pub fn page_of<'a>(
     sort: Sort,
     page: usize,
     travel: crate::config::TravelCosts,
-    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<String>)>,
+    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<&'a str>)>,
 ) -> AppResult<Page> {
     let shopper = engine
         .shopper(me)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
-    let mut keyed: Vec<(Order, &'a JobParts, Option<String>)> = engine
+    let mut keyed: Vec<(Order, &'a JobParts, Option<&'a str>)> = engine
         .eligible_jobs_unsorted(me)
         .into_iter()
         .filter_map(|hit| {
@@ -296,13 +301,26 @@ pub fn page_of<'a>(
             ))
         })
         .collect();
-    keyed.sort_by(|a, b| sort.compare(a.0, b.0));
     let total = keyed.len();
+    // Only the jobs up to the page's last are put in order (the order is total: ids differ).
+    let skip = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+    let end = skip.saturating_add(PAGE_SIZE).min(total);
+    if end < total {
+        keyed.select_nth_unstable_by(end, |a, b| sort.compare(a.0, b.0));
+        keyed.truncate(end);
+    }
+    keyed.sort_unstable_by(|a, b| sort.compare(a.0, b.0));
     let jobs = keyed
         .into_iter()
-        .skip(page.saturating_sub(1).saturating_mul(PAGE_SIZE))
-        .take(PAGE_SIZE)
-        .map(|(_, parts, client_name)| card(parts, client_name, shopper.position, travel))
+        .skip(skip)
+        .map(|(_, parts, client_name)| {
+            card(
+                parts,
+                client_name.map(str::to_string),
+                shopper.position,
+                travel,
+            )
+        })
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Page {
         radius_km: shopper.radius_km,

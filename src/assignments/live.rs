@@ -528,10 +528,10 @@ fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
 }
 
 impl Loaded {
-    fn listed(&self, id: JobId) -> Option<(&JobParts, Option<String>)> {
+    fn listed(&self, id: JobId) -> Option<(&JobParts, Option<&str>)> {
         self.jobs
             .get(&id)
-            .map(|l| (&l.parts, l.client_name.clone()))
+            .map(|l| (&l.parts, l.client_name.as_deref()))
     }
 
     /// Puts a job in (or updates it); false when its client is gone.

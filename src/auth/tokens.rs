@@ -66,9 +66,10 @@ pub struct TokenService {
     issuer: String,
     /// Access tokens whose signature and claims were checked: a signature check costs about
     /// 50 µs, more than the rest of a job-board answer. Only the token text is remembered;
-    /// time is checked again on every use, and the session behind it is always read from the
-    /// database (so signing out still takes effect at once).
-    checked: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
+    /// time is checked again on every use, and the session behind it is read from the
+    /// database or held in memory while the change log says nothing ended it (`sessions`).
+    checked:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Claims>>>>,
     /// Token times are checked against the service's clock, not the library's system time.
     clock: Clock,
     /// How long the service issues access tokens for: a token claiming a longer life is not
@@ -150,7 +151,7 @@ impl TokenService {
     }
 
     /// Checks signature, algorithm, time, issuer, audience and type.
-    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AppError> {
+    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<std::sync::Arc<Claims>, AppError> {
         let now = self.clock.now().timestamp();
         // Valid now, not issued in the future, and not living longer than this service
         // issues tokens of this kind for.
@@ -164,7 +165,7 @@ impl TokenService {
         if kind != TokenKind::Access {
             let claims = self.verify_signed(token, kind)?;
             return if in_time(&claims) {
-                Ok(claims)
+                Ok(std::sync::Arc::new(claims))
             } else {
                 Err(invalid(kind))
             };
@@ -182,7 +183,7 @@ impl TokenService {
                 Err(invalid(kind))
             };
         }
-        let claims = self.verify_signed(token, kind)?;
+        let claims = std::sync::Arc::new(self.verify_signed(token, kind)?);
         if !in_time(&claims) {
             return Err(invalid(kind));
         }
