@@ -289,8 +289,8 @@ pub struct Settings {
     pub public_url: Url,
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
-    /// Threads answering HTTP. Database work and password hashing run on a separate pool, so
-    /// one is the fastest on a small machine (see README, "Job board under load").
+    /// Threads answering HTTP, one a core by default: the job board is answered from memory
+    /// on these threads (see README, "Job board under load").
     pub http_workers: usize,
     pub mail_url: MailUrl,
     pub mail_from: String,
@@ -525,7 +525,7 @@ impl Settings {
             public_url: public_url_for(bind),
             database_url: DatabaseUrl::Sqlite(data_dir.join("incognito.db")),
             database_pool_size: 8,
-            http_workers: 1,
+            http_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             mail_url: MailUrl::Folder(data_dir.join("outbox")),
             mail_from: "Incognito <no-reply@incognito.localhost>".into(),
             mail_ca_file: None,
