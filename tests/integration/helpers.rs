@@ -499,6 +499,22 @@ pub async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// GET with a token and, when given, the change-log version a client carries back from its
+/// last change (`Incognito-Index-Version`): the status and the JSON body.
+pub async fn get_at_version(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    version: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.get(app.url(path)).bearer_auth(token);
+    if let Some(v) = version {
+        request = request.header(incognito::auth::sessions::VERSION_HEADER, v);
+    }
+    let r = request.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
 /// The `items` of one page of a list, checking the page's shape: its number, size and counts
 /// agree with the items it holds.
 pub async fn get_items(app: &TestApp, path: &str, token: &str) -> Value {

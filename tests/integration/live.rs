@@ -81,20 +81,9 @@ async fn agreed(
         })
         .await
         .unwrap();
-    let api: Value = app
-        .client
-        .get(app.url("/api/v1/me/jobs"))
-        .bearer_auth(token)
-        .header(
-            incognito::auth::sessions::VERSION_HEADER,
-            version.to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, api) =
+        get_at_version(app, "/api/v1/me/jobs", token, Some(&version.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{api}");
     assert_eq!(ids(&api["jobs"]), ids(&caught_up["eligible"]), "{api}");
     let unavailable = caught_up["unavailable"]
         .as_array()

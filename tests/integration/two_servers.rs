@@ -23,15 +23,7 @@ fn ids(board: &Value) -> Vec<i64> {
 
 /// The board from `app`, with the version of the last change when there is one.
 async fn board(app: &TestApp, token: &str, version: Option<&str>) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .get(app.url("/api/v1/me/jobs"))
-        .bearer_auth(token);
-    if let Some(v) = version {
-        request = request.header(VERSION_HEADER, v);
-    }
-    let r = request.send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
+    get_at_version(app, "/api/v1/me/jobs", token, version).await
 }
 
 /// Asks `app` for the board until memory answers it (the server follows the log within a
@@ -115,15 +107,7 @@ async fn two_servers_share_sessions_and_changes(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{after}");
     assert_eq!(ids(&after), [second], "B shows her own move");
     // A version that is not a number is not one: the board answers as without it.
-    let r = b
-        .client
-        .get(b.url("/api/v1/me/jobs"))
-        .bearer_auth(&ana_token)
-        .header(VERSION_HEADER, "soon")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(board(&b, &ana_token, Some("soon")).await.0, StatusCode::OK);
 
     // She signs out on A: A refuses the token at once, B within a second, though it answered
     // her from memory just before.
