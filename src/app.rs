@@ -248,6 +248,7 @@ pub fn build_app(
         })
         .service(
             web::scope("/api/v1")
+                .configure(crate::assignments::routes::board_route)
                 .configure(crate::auth::routes::routes)
                 .configure(crate::panel::routes::routes)
                 .configure(crate::clients::routes::routes)

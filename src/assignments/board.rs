@@ -19,11 +19,38 @@ use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, ShopperIx, explain};
+use crate::matching::{Coordinates, Engine, JobIx, ShopperIx, explain};
 use crate::panel::model::Status;
 
 /// Jobs a page of the board lists.
 pub const PAGE_SIZE: usize = 20;
+
+/// A day as `YYYY-MM-DD`, as chrono writes it, without its formatter: a board page writes
+/// forty of them.
+fn iso_date<S: serde::Serializer>(day: &NaiveDate, to: S) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let (year, month, date) = (day.year(), day.month(), day.day());
+    let Ok(year) = u32::try_from(year) else {
+        return to.collect_str(day);
+    };
+    if year > 9999 {
+        return to.collect_str(day);
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let text = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(date / 10),
+        digit(date),
+    ];
+    to.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+}
 
 /// A job as a shopper sees it on the board: the area, never the street; the client's name
 /// only where the project shows it.
@@ -33,7 +60,9 @@ pub struct JobCard {
     pub code: String,
     /// City and state of the store.
     pub area: String,
+    #[serde(serialize_with = "iso_date")]
     pub window_start: NaiveDate,
+    #[serde(serialize_with = "iso_date")]
     pub window_end: NaiveDate,
     pub fee_cents: Money,
     pub bonus_cents: Money,
@@ -160,7 +189,17 @@ impl Board {
 /// A distance as the shopper sees it: to the half kilometre, enough to choose, too coarse to
 /// find the store.
 pub fn shown_km(km: f64) -> f64 {
-    (km * 2.0).round() / 2.0
+    half_up(km * 2.0) / 2.0
+}
+
+/// `x.round()` (halves away from zero), without the library call `round` is on a processor
+/// without SSE4.1: a board rounds the distance of every job around the shopper.
+fn half_up(x: f64) -> f64 {
+    if !(0.0..4.0e15).contains(&x) {
+        return x.round();
+    }
+    let whole = x as i64 as f64;
+    if x - whole >= 0.5 { whole + 1.0 } else { whole }
 }
 
 /// One page of the jobs a shopper may take.
@@ -277,43 +316,41 @@ pub fn board_of<'a>(
 
 /// Page `page` (from 1) of the jobs the engine's shopper `me` may take, in `sort` order: the
 /// board's API, which lists no unavailable jobs, so only the page's cards are made.
+#[allow(clippy::too_many_arguments)]
 pub fn page_of<'a>(
     engine: &Engine,
     me: ShopperIx,
     sort: Sort,
     page: usize,
     travel: crate::config::TravelCosts,
+    key: impl Fn(JobIx) -> Option<(JobId, NaiveDate)>,
     listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<&'a str>)>,
 ) -> AppResult<Page> {
     let shopper = engine
         .shopper(me)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
-    let mut keyed: Vec<(Order, &'a JobParts, Option<&'a str>)> = engine
-        .eligible_jobs_unsorted(me)
-        .into_iter()
-        .filter_map(|hit| {
-            let id: JobId = engine.job(hit.ix)?.id.parse().ok()?;
-            let (parts, client_name) = listed(id)?;
-            Some((
-                (shown_km(hit.km), parts.0.window_start, id),
-                parts,
-                client_name,
-            ))
-        })
-        .collect();
+    // Every eligible job's place in the order, from what the index keeps by position; the
+    // parts only of the page's jobs.
+    let mut keyed: Vec<Order> = Vec::with_capacity(512);
+    engine.each_eligible_job(me, |ix, km| {
+        if let Some((id, first_day)) = key(ix) {
+            keyed.push((shown_km(km), first_day, id));
+        }
+    });
     let total = keyed.len();
     // Only the jobs up to the page's last are put in order (the order is total: ids differ).
     let skip = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
     let end = skip.saturating_add(PAGE_SIZE).min(total);
     if end < total {
-        keyed.select_nth_unstable_by(end, |a, b| sort.compare(a.0, b.0));
+        keyed.select_nth_unstable_by(end, |a, b| sort.compare(*a, *b));
         keyed.truncate(end);
     }
-    keyed.sort_unstable_by(|a, b| sort.compare(a.0, b.0));
+    keyed.sort_unstable_by(|a, b| sort.compare(*a, *b));
     let jobs = keyed
         .into_iter()
         .skip(skip)
-        .map(|(_, parts, client_name)| {
+        .filter_map(|(_, _, id)| listed(id))
+        .map(|(parts, client_name)| {
             card(
                 parts,
                 client_name.map(str::to_string),
@@ -392,6 +429,57 @@ pub fn job_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_round_as_round_does() {
+        for x in [
+            0.0,
+            0.25,
+            0.5,
+            0.74,
+            0.75,
+            1.0,
+            2.5,
+            3.4999999999999996,
+            12.25,
+            12.75,
+            19_999.9,
+        ] {
+            assert_eq!(half_up(x).to_bits(), x.round().to_bits(), "{x}");
+        }
+        let mut x = 0.0_f64;
+        while x < 200.0 {
+            assert_eq!(half_up(x).to_bits(), x.round().to_bits(), "{x}");
+            x += 0.013;
+        }
+        assert_eq!(half_up(-2.5), -3.0);
+        assert_eq!(shown_km(12.26), 12.5);
+        assert_eq!(shown_km(12.24), 12.0);
+    }
+
+    #[test]
+    fn days_are_written_as_chrono_writes_them() {
+        for (y, m, d) in [
+            (2026, 12, 5),
+            (1, 1, 1),
+            (999, 10, 31),
+            (9999, 12, 31),
+            (0, 2, 29),
+        ] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut ours = serde_json::Serializer::new(Vec::new());
+            iso_date(&day, &mut ours).unwrap();
+            assert_eq!(
+                ours.into_inner(),
+                serde_json::to_vec(&day).unwrap(),
+                "{day}"
+            );
+        }
+        let far = NaiveDate::from_ymd_opt(12026, 1, 1).unwrap();
+        let mut ours = serde_json::Serializer::new(Vec::new());
+        iso_date(&far, &mut ours).unwrap();
+        assert_eq!(ours.into_inner(), serde_json::to_vec(&far).unwrap());
+    }
     use crate::config::TravelCosts;
 
     #[test]

@@ -37,7 +37,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, ShopperIx};
+use crate::matching::{Engine, JobIx, ShopperIx};
 use crate::panel::model::{ShopperRow, Status};
 
 /// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
@@ -62,6 +62,10 @@ struct Loaded {
     with_age: bool,
     engine: Engine,
     jobs: HashMap<JobId, Listed>,
+    /// By the engine's position of each listed job: its id and first day, what a board puts
+    /// its jobs in order by, without a lookup or parse for each of the hundreds around a
+    /// shopper.
+    keys: Vec<Option<(JobId, NaiveDate)>>,
     jobs_at: JobsAt,
     statuses: HashMap<ShopperId, Status>,
     /// Shoppers who limited the use of their sensitive data (their board says so).
@@ -249,10 +253,14 @@ impl Live {
             .filter(|r| r.sensitive_limited_at.is_some())
             .map(|r| r.user_id)
             .collect();
+        let mut keys = Vec::new();
         let listed = jobs
             .into_iter()
-            .filter(|p| engine.job_by_id(&p.0.id.to_string()).is_some())
-            .map(|p| (p.0.id, list(&clients, p)))
+            .filter_map(|p| {
+                let ix = engine.job_by_id(&p.0.id.to_string())?;
+                set_key(&mut keys, ix, Some((p.0.id, p.0.window_start)));
+                Some((p.0.id, list(&clients, p)))
+            })
             .collect();
         tracing::info!(
             version,
@@ -267,6 +275,7 @@ impl Live {
             with_age,
             engine,
             jobs: listed,
+            keys,
             jobs_at,
             statuses,
             limited,
@@ -492,9 +501,15 @@ impl Live {
     ) -> Option<AppResult<Page>> {
         self.holds(version, today).then(|| {
             self.read_shopper(shopper_id, |loaded, me, _| {
-                board::page_of(&loaded.engine, me, sort, page, self.travel, |id| {
-                    loaded.listed(id)
-                })
+                board::page_of(
+                    &loaded.engine,
+                    me,
+                    sort,
+                    page,
+                    self.travel,
+                    |ix| loaded.key(ix),
+                    |id| loaded.listed(id),
+                )
             })
         })
     }
@@ -511,11 +526,25 @@ impl Live {
         page: usize,
     ) -> AppResult<Page> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, _| {
-            board::page_of(&loaded.engine, me, sort, page, self.travel, |id| {
-                loaded.listed(id)
-            })
+            board::page_of(
+                &loaded.engine,
+                me,
+                sort,
+                page,
+                self.travel,
+                |ix| loaded.key(ix),
+                |id| loaded.listed(id),
+            )
         })
     }
+}
+
+fn set_key(keys: &mut Vec<Option<(JobId, NaiveDate)>>, ix: JobIx, key: Option<(JobId, NaiveDate)>) {
+    let at = ix as usize;
+    if keys.len() <= at {
+        keys.resize(at + 1, None);
+    }
+    keys[at] = key;
 }
 
 fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
@@ -528,6 +557,10 @@ fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
 }
 
 impl Loaded {
+    fn key(&self, ix: JobIx) -> Option<(JobId, NaiveDate)> {
+        self.keys.get(ix as usize).copied().flatten()
+    }
+
     fn listed(&self, id: JobId) -> Option<(&JobParts, Option<&str>)> {
         self.jobs
             .get(&id)
@@ -545,7 +578,7 @@ impl Loaded {
                 return Ok(false);
             }
         };
-        let id = parts.0.id;
+        let (id, first_day) = (parts.0.id, parts.0.window_start);
         self.unlist(id);
         let (location, _, start, days) = snapshot::rotation_of(&parts);
         self.jobs_at
@@ -553,11 +586,12 @@ impl Loaded {
             .or_default()
             .push((id, start, days));
         self.jobs.insert(id, list(clients, parts));
-        match self.engine.job_by_id(&job.id) {
-            Some(ix) => self.engine.update_job(ix, |j| *j = job),
-            None => self.engine.add_job(job).map(|_| ()),
+        let ix = match self.engine.job_by_id(&job.id) {
+            Some(ix) => self.engine.update_job(ix, |j| *j = job).map(|_| ix),
+            None => self.engine.add_job(job),
         }
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        set_key(&mut self.keys, ix, Some((id, first_day)));
         Ok(true)
     }
 
@@ -573,6 +607,7 @@ impl Loaded {
     fn drop_job(&mut self, id: JobId) -> AppResult<()> {
         self.unlist(id);
         if let Some(ix) = self.engine.job_by_id(&id.to_string()) {
+            set_key(&mut self.keys, ix, None);
             self.engine
                 .remove_job(ix)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;

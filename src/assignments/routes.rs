@@ -25,9 +25,14 @@ use crate::paging::{PageQuery, Paged};
 use crate::routing::Routes;
 use crate::state::AppState;
 
+/// The job board alone, registered before every other route of the API: the most asked
+/// address is then matched first, not after a hundred patterns.
+pub fn board_route(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "/api/v1").get("/me/jobs", job_board);
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "/api/v1")
-        .get("/me/jobs", job_board)
         .get("/me/jobs/{id}", job_detail)
         .post("/jobs/{id}/request", request)
         .get("/coverage", coverage_report)
@@ -118,7 +123,7 @@ pub async fn job_board(
                 .await?
         }
     };
-    Ok(HttpResponse::Ok().json(BoardPage {
+    let board = BoardPage {
         sort: if sort == Sort::Date {
             "date"
         } else {
@@ -130,7 +135,14 @@ pub async fn job_board(
         total: found.total,
         radius_km: found.radius_km,
         jobs: found.jobs,
-    }))
+    };
+    // Written into room for the whole page at once (a card is about 300 bytes), not grown
+    // and copied as it fills.
+    let mut body = Vec::with_capacity(256 + 400 * board.jobs.len());
+    serde_json::to_writer(&mut body, &board).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 /// One job: whether I may take it, and if not, why, in my words (never a client's or

@@ -6,7 +6,7 @@ use rstar::primitives::GeomWithData;
 
 use super::geo::{Coordinates, chord2_for_km, haversine_km};
 use super::model::{Job, Shopper, Sym, Symbols};
-use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
+use super::rules::{Unmet, explain, is_eligible_at, limit_km, meets_all_but_distance};
 use super::slots::{Refused, Slots};
 
 /// Positions in the trees are unit vectors in single precision: half the memory of double, and
@@ -421,22 +421,33 @@ impl Engine {
 
     /// The open jobs a shopper is eligible for, in no particular (but a fixed) order.
     pub fn eligible_jobs_unsorted(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
+        let mut hits = Vec::new();
+        self.each_eligible_job(shopper, |ix, km| hits.push(Hit { ix, km }));
+        hits
+    }
+
+    /// Calls `found` with each open job the shopper is eligible for and its distance, in no
+    /// particular (but a fixed) order, without collecting them.
+    pub fn each_eligible_job(&self, shopper: ShopperIx, mut found: impl FnMut(JobIx, f64)) {
         let Some(s) = self.shopper(shopper) else {
-            return Vec::new();
+            return;
         };
-        let reach = reach(s.radius_km);
-        let origin = point(s.position);
-        self.job_tree
-            .locate_within_distance(origin, reach)
-            .filter_map(|e| {
-                let j = self.job(e.data)?;
-                if !meets_all_but_distance(s, j) {
-                    return None;
-                }
-                let km = haversine_km(s.position, j.position);
-                is_eligible_at(s, j, km).then_some(Hit { ix: e.data, km })
-            })
-            .collect()
+        for e in self
+            .job_tree
+            .locate_within_distance(point(s.position), reach(s.radius_km))
+        {
+            let Some(j) = self.job(e.data) else {
+                continue;
+            };
+            // The rules but distance first (no trigonometry), then the distance.
+            if !meets_all_but_distance(s, j) {
+                continue;
+            }
+            let km = haversine_km(s.position, j.position);
+            if km <= limit_km(s, j) {
+                found(e.data, km);
+            }
+        }
     }
 
     /// Every job within the shopper's own travel radius, eligible or not, in no particular
