@@ -501,15 +501,7 @@ impl Live {
     ) -> Option<AppResult<Page>> {
         self.holds(version, today).then(|| {
             self.read_shopper(shopper_id, |loaded, me, _| {
-                board::page_of(
-                    &loaded.engine,
-                    me,
-                    sort,
-                    page,
-                    self.travel,
-                    |ix| loaded.key(ix),
-                    |id| loaded.listed(id),
-                )
+                loaded.page(me, sort, page, self.travel)
             })
         })
     }
@@ -526,15 +518,7 @@ impl Live {
         page: usize,
     ) -> AppResult<Page> {
         self.with_shopper(conn, keys, shopper_id, today, |loaded, me, _| {
-            board::page_of(
-                &loaded.engine,
-                me,
-                sort,
-                page,
-                self.travel,
-                |ix| loaded.key(ix),
-                |id| loaded.listed(id),
-            )
+            loaded.page(me, sort, page, self.travel)
         })
     }
 }
@@ -557,6 +541,25 @@ fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
 }
 
 impl Loaded {
+    /// Page `page` of the jobs the engine's shopper `me` may take.
+    fn page(
+        &self,
+        me: ShopperIx,
+        sort: Sort,
+        page: usize,
+        travel: crate::config::TravelCosts,
+    ) -> AppResult<Page> {
+        board::page_of(
+            &self.engine,
+            me,
+            sort,
+            page,
+            travel,
+            |ix| self.key(ix),
+            |id| self.listed(id),
+        )
+    }
+
     fn key(&self, ix: JobIx) -> Option<(JobId, NaiveDate)> {
         self.keys.get(ix as usize).copied().flatten()
     }
