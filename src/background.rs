@@ -233,34 +233,39 @@ pub async fn live_days(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Follows the change log (see `auth::sessions`): every tenth of a second, forgets the sessions
-/// ended since the last round and brings the live index to the version read, then lets memory
-/// answer with it. A round that fails leaves memory untrusted within a second.
+/// ended since the last round, lets memory answer as of the round's start, and brings the live
+/// index to the version read. The index is caught up on a task of its own, so that a long
+/// rebuild never holds up the sessions' rounds; a round that fails leaves memory untrusted
+/// within a second.
 pub async fn follow_changes(state: AppState, mut shutdown: watch::Receiver<bool>) {
     use crate::auth::sessions::FOLLOW_EVERY;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let mut failing = false;
+    let refreshing = Arc::new(AtomicBool::new(false));
     loop {
         let began = std::time::Instant::now();
-        let (keys, live, sessions) = (
-            state.auth.keys.clone(),
-            state.live.clone(),
-            state.auth.sessions.clone(),
-        );
-        let today = state.clock.naive().date();
-        let round = state
-            .db
-            .run(move |conn| {
-                let version = sessions.catch_up(conn)?;
-                // An index not yet built is built by the first request or housekeeping.
-                if live.version().is_some_and(|held| held < version) {
-                    live.refresh(conn, &keys, today)?;
-                }
-                Ok(version)
-            })
-            .await;
-        match round {
+        let sessions = state.auth.sessions.clone();
+        match state.db.run(move |conn| Ok(sessions.catch_up(conn)?)).await {
             Ok(version) => {
                 state.auth.sessions.synced(version, began);
                 failing = false;
+                // An index not yet built is built by the first request or housekeeping.
+                let behind = state.live.version().is_some_and(|held| held < version);
+                if behind && !refreshing.swap(true, Ordering::AcqRel) {
+                    let (keys, live, db) = (
+                        state.auth.keys.clone(),
+                        state.live.clone(),
+                        state.db.clone(),
+                    );
+                    let (today, done) = (state.clock.naive().date(), refreshing.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = db.run(move |conn| live.refresh(conn, &keys, today)).await {
+                            tracing::warn!(error = ?e, "bringing the live index up to date failed");
+                        }
+                        done.store(false, Ordering::Release);
+                    });
+                }
             }
             // Said once, not ten times a second, while the database does not answer.
             Err(e) if !failing => {

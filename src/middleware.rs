@@ -95,7 +95,12 @@ pub async fn follow_changes(
     let mut res = next.call(req).await?;
     if let (true, Some(state)) = (change, state) {
         let sessions = state.auth.sessions.clone();
-        match state.db.run(move |conn| Ok(sessions.catch_up(conn)?)).await {
+        let caught_up = state.db.run(move |conn| Ok(sessions.catch_up(conn)?)).await;
+        if caught_up.is_err() {
+            // The change may have ended a session: memory waits for the next round.
+            state.auth.sessions.distrust();
+        }
+        match caught_up {
             Ok(version) => {
                 res.headers_mut().insert(
                     HeaderName::from_static(crate::auth::sessions::VERSION_HEADER),

@@ -330,6 +330,20 @@ impl Live {
         if shopper_ids.len() + what.len() + organizations.len() > REBUILD_OVER {
             return self.rebuild(conn, keys, today, upto);
         }
+        if shopper_ids.is_empty() && what.len() == 0 && organizations.is_empty() {
+            // Only sessions and accounts changed: nothing to reload, unless a prune took
+            // changes between the reads.
+            let (_, pruned) = database_version(conn)?;
+            if pruned > have {
+                return self.rebuild(conn, keys, today, upto);
+            }
+            if let Some(loaded) = self.write_lock().as_mut()
+                && loaded.day == today
+            {
+                loaded.version = loaded.version.max(upto);
+            }
+            return Ok(());
+        }
         // An organization's name is a client's name.
         let orgs: Vec<i64> = organizations.into_iter().collect();
         for slice in orgs.chunks(CHUNK) {

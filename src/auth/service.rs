@@ -622,6 +622,10 @@ pub fn refresh(
         RefreshOutcome::Rotated(done) => Ok(*done),
         RefreshOutcome::Reused(session_id) => {
             store::revoke_session(conn, session_id, naive(t), "refresh_token_reused")?;
+            // Held here at once, whatever the method of the request that ended it.
+            if auth.sessions.catch_up(conn).is_err() {
+                auth.sessions.distrust();
+            }
             tracing::warn!(
                 session_id,
                 "a rotated refresh token was presented again; session revoked"

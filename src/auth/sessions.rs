@@ -146,9 +146,10 @@ impl Sessions {
         );
     }
 
-    /// Forgets one session at once (this server ended it).
-    pub fn forget(&self, session_id: i64) {
-        self.write().held.remove(&session_id);
+    /// Memory no longer answers until the next round that reads the log: a change this server
+    /// made could not be followed.
+    pub fn distrust(&self) {
+        self.write().trusted_since = None;
     }
 
     /// Reads the change log past what is applied and forgets every session it ends; answers
@@ -188,6 +189,12 @@ impl Sessions {
                 reading.users.insert(UserId(id));
             }
         }
+        // A prune that committed between the two reads may have taken some of the changes.
+        let pruned: i64 = index_version::table
+            .find(1)
+            .select(index_version::pruned_through)
+            .first(conn)?;
+        reading.gap = pruned > from;
         Ok(reading)
     }
 

@@ -1,7 +1,8 @@
 //! Two servers on one database, each with its own memory: a shopper's board is answered from
 //! memory, yet a shopper who changes something on one server sees it on the other at once
 //! (carrying back the version the change answered with), and a session ended on one server,
-//! or an account disabled by another program, is refused by both within a second.
+//! or an account disabled or a session cut short by another program, is refused by both
+//! within a second.
 
 use std::time::{Duration, Instant};
 
@@ -143,6 +144,26 @@ async fn two_servers_share_sessions_and_changes(backend: Backend) {
     let ended = Instant::now();
     refused_within_a_second(&a, &ben_token, ended, "a disabled account on A").await;
     refused_within_a_second(&b, &ben_token, ended, "a disabled account on B").await;
+
+    // Another program cuts Cleo's session short: both refuse her within a second.
+    let (cleo, cleo_token) = panel_member(&a, &scheduler, "cleo", json!({}), true).await;
+    from_memory(&a, &cleo_token).await;
+    from_memory(&b, &cleo_token).await;
+    a.state
+        .db
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!(
+                "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE user_id = {cleo}"
+            ))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ended = Instant::now();
+    refused_within_a_second(&a, &cleo_token, ended, "a session cut short on A").await;
+    refused_within_a_second(&b, &cleo_token, ended, "a session cut short on B").await;
     b.stop().await;
     a.stop().await;
 }

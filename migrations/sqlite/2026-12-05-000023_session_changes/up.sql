@@ -1,7 +1,12 @@
 -- Sessions held in memory (see `auth::sessions`): the change log of the live index also
--- records, under the next version, every session ended or deleted ('session') and every
--- account whose address, role, client or standing changed or that was deleted ('user').
-CREATE TRIGGER sessions_session_change_update AFTER UPDATE OF revoked_at ON sessions BEGIN
+-- records, under the next version, every session ended, cut short, moved or deleted
+-- ('session') and every account whose address, role, client or standing changed or that was
+-- deleted ('user'). A renewal (a later end) is not logged.
+CREATE TRIGGER sessions_session_change_update AFTER UPDATE OF revoked_at, expires_at, user_id ON sessions
+    WHEN NEW.revoked_at IS NOT OLD.revoked_at
+      OR NEW.expires_at < OLD.expires_at
+      OR NEW.user_id <> OLD.user_id
+BEGIN
     INSERT INTO index_changes (kind, ref_id) VALUES ('session', NEW.id);
 END;
 CREATE TRIGGER sessions_session_change_delete AFTER DELETE ON sessions BEGIN
