@@ -124,46 +124,37 @@ async fn two_servers_share_sessions_and_changes(backend: Backend) {
     );
     refused_within_a_second(&b, &ana_token, ended, "a signed-out session").await;
 
-    // Another program disables Ben's account in the database: neither server saw it, both
-    // refuse him within a second.
-    let (ben, ben_token) = panel_member(&a, &scheduler, "ben", json!({}), true).await;
-    from_memory(&a, &ben_token).await;
-    from_memory(&b, &ben_token).await;
-    a.state
-        .db
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "UPDATE users SET disabled_at = CURRENT_TIMESTAMP WHERE id = {ben}"
-            ))
-            .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let ended = Instant::now();
-    refused_within_a_second(&a, &ben_token, ended, "a disabled account on A").await;
-    refused_within_a_second(&b, &ben_token, ended, "a disabled account on B").await;
-
-    // Another program cuts Cleo's session short: both refuse her within a second.
-    let (cleo, cleo_token) = panel_member(&a, &scheduler, "cleo", json!({}), true).await;
-    from_memory(&a, &cleo_token).await;
-    from_memory(&b, &cleo_token).await;
-    a.state
-        .db
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE user_id = {cleo}"
-            ))
-            .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let ended = Instant::now();
-    refused_within_a_second(&a, &cleo_token, ended, "a session cut short on A").await;
-    refused_within_a_second(&b, &cleo_token, ended, "a session cut short on B").await;
+    // Another program disables Ben's account, or cuts Cleo's session short, in the database:
+    // neither server saw it, both refuse them within a second.
+    for (name, sql, what) in [
+        (
+            "ben",
+            "UPDATE users SET disabled_at = CURRENT_TIMESTAMP WHERE id = {id}",
+            "a disabled account",
+        ),
+        (
+            "cleo",
+            "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE user_id = {id}",
+            "a session cut short",
+        ),
+    ] {
+        let (id, token) = panel_member(&a, &scheduler, name, json!({}), true).await;
+        from_memory(&a, &token).await;
+        from_memory(&b, &token).await;
+        let statement = sql.replace("{id}", &id.to_string());
+        a.state
+            .db
+            .run(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(statement).execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let ended = Instant::now();
+        refused_within_a_second(&a, &token, ended, &format!("{what} on A")).await;
+        refused_within_a_second(&b, &token, ended, &format!("{what} on B")).await;
+    }
     b.stop().await;
     a.stop().await;
 }
