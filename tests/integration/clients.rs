@@ -734,19 +734,6 @@ async fn an_affiliation_typed_any_way_is_a_conflict(backend: Backend) {
     app.stop().await;
 }
 
-/// Runs SQL as another program would (here: data written before the name rules grew).
-async fn sql(app: &TestApp, statement: String) {
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(statement).execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
 /// Two organizations that the name rules (as they grew) find to be one company were only
 /// logged at start: now they are marked, listed for staff, and merged, after which a shopper
 /// who works for the old entry is a conflict for the client again.
@@ -766,7 +753,7 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
     )
     .await;
     // The same company, entered under a key of older rules, as a friendly competitor.
-    sql(&app, "UPDATE organizations SET name = 'CAFE\u{301} ROYAL', name_key = 'old key', friendly_competitor = true WHERE name = 'Old Entry'".into()).await;
+    run_sql(&app, ["UPDATE organizations SET name = 'CAFE\u{301} ROYAL', name_key = 'old key', friendly_competitor = true WHERE name = 'Old Entry'".into()]).await;
     let candidates = format!("/api/v1/jobs/{job}/candidates");
     let view = get_json(&app, &candidates, &scheduler).await;
     assert_eq!(
@@ -853,7 +840,7 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
         .post_json_auth("/api/v1/clients", &scheduler, &json!({"name": "Old Pizza"}))
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    sql(&app, "UPDATE organizations SET name = 'CAFÉ ROYAL INC', name_key = 'older key' WHERE name = 'Old Pizza'".into()).await;
+    run_sql(&app, ["UPDATE organizations SET name = 'CAFÉ ROYAL INC', name_key = 'older key' WHERE name = 'Old Pizza'".into()]).await;
     app.state
         .db
         .run(|conn| Ok(incognito::organizations::store::rekey(conn)?))
@@ -895,7 +882,7 @@ async fn an_organization_entered_twice_is_merged(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    sql(&app, "UPDATE organizations SET name = 'DINAH''S DINER LLC', name_key = 'oldest key' WHERE name = 'Old Diner'".into()).await;
+    run_sql(&app, ["UPDATE organizations SET name = 'DINAH''S DINER LLC', name_key = 'oldest key' WHERE name = 'Old Diner'".into()]).await;
     app.state
         .db
         .run(|conn| Ok(incognito::organizations::store::rekey(conn)?))

@@ -849,3 +849,18 @@ pub async fn email_of(app: &TestApp, token: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// Runs SQL as another program would, around the service: one statement after another, on one
+/// connection of the app's pool.
+pub async fn run_sql<const N: usize>(app: &TestApp, statements: [String; N]) {
+    app.state
+        .db
+        .run(move |conn| {
+            for statement in statements {
+                diesel::sql_query(statement).execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

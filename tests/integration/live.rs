@@ -32,19 +32,6 @@ async fn board(app: &TestApp, index: &Arc<Live>, shopper: i64) -> Value {
     serde_json::to_value(found).unwrap()
 }
 
-/// Runs SQL as another program would, around the service.
-async fn sql<const N: usize>(db: &incognito::db::DbPool, statements: [String; N]) {
-    db.run(move |conn| {
-        use diesel::RunQueryDsl;
-        for statement in statements {
-            diesel::sql_query(statement).execute(conn)?;
-        }
-        Ok(())
-    })
-    .await
-    .unwrap();
-}
-
 fn ids(list: &Value) -> Vec<i64> {
     list.as_array()
         .unwrap()
@@ -174,8 +161,8 @@ async fn the_index_follows_every_change_on_every_server(backend: Backend) {
         app.state.db.clone(),
         job(&app, &scheduler, project, chelsea, 3, 9).await,
     );
-    sql(
-        &db,
+    run_sql(
+        &app,
         [
             format!("DELETE FROM disqualifications WHERE shopper_id = {ana}"),
             format!("UPDATE jobs SET status = 'closed' WHERE id = {j1}"),
@@ -190,20 +177,20 @@ async fn the_index_follows_every_change_on_every_server(backend: Backend) {
 
     // A store moved far away takes its jobs with it.
     let place = |at: &str| format!("UPDATE locations SET {at} WHERE id = {chelsea}");
-    sql(&db, [place("latitude = 42.65, longitude = -73.75")]).await;
+    run_sql(&app, [place("latitude = 42.65, longitude = -73.75")]).await;
     let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
     assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
 
     // A row no form would accept (written around the service) costs its own jobs, not the
     // board.
-    sql(&db, [place("latitude = 95")]).await;
+    run_sql(&app, [place("latitude = 95")]).await;
     let (open, unavailable) = agreed(&app, &other, ana, &ana_token).await;
     assert!(open.is_empty() && unavailable.is_empty(), "{unavailable:?}");
 
     // Changes older than the log keeps are pruned; an index behind them rebuilds, and is
     // right again.
-    sql(
-        &db,
+    run_sql(
+        &app,
         [
             place("latitude = 40.75, longitude = -73.99"),
             "UPDATE index_changes SET changed_at = '2000-01-01 00:00:00'".into(),

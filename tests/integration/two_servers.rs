@@ -141,16 +141,7 @@ async fn two_servers_share_sessions_and_changes(backend: Backend) {
         let (id, token) = panel_member(&a, &scheduler, name, json!({}), true).await;
         from_memory(&a, &token).await;
         from_memory(&b, &token).await;
-        let statement = sql.replace("{id}", &id.to_string());
-        a.state
-            .db
-            .run(move |conn| {
-                use diesel::RunQueryDsl;
-                diesel::sql_query(statement).execute(conn)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+        run_sql(&a, [sql.replace("{id}", &id.to_string())]).await;
         let ended = Instant::now();
         refused_within_a_second(&a, &token, ended, &format!("{what} on A")).await;
         refused_within_a_second(&b, &token, ended, &format!("{what} on B")).await;
