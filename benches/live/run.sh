@@ -2,8 +2,8 @@
 # Live-index benchmark: seeds PostgreSQL with 1,000,000 active shoppers and 100,000 open jobs
 # (benches/board/seed.sql at that size: 50,000 stores of 20 clients around 20 US metros),
 # starts the release server on it and reports how long the live index took to build at start
-# and the server's resident memory once built (and its peak). Needs a PostgreSQL server
-# (BENCH_PG, default the local one with trust auth); builds what it runs:
+# and the server's resident memory once built (two seconds after) and at its peak. Needs a
+# PostgreSQL server (BENCH_PG, default the local one with trust auth); builds what it runs:
 #   bash benches/live/run.sh
 # Smaller: BENCH_SHOPPERS=100000 BENCH_STORES=5000 bash benches/live/run.sh
 set -euo pipefail
@@ -47,6 +47,7 @@ built = next(json.loads(l) for l in open(sys.argv[1]) if '"live index built"' in
 fields = built.get("fields", built)
 status = dict(l.split(":", 1) for l in open(sys.argv[2]))
 mib = lambda k: int(status[k].split()[0]) / 1024
-print(f"live index: {int(fields['shoppers']):,} shoppers, {int(fields['jobs']):,} jobs, built in {int(fields['ms']):,} ms")
+print(f"live index: {int(fields['shoppers']):,} shoppers, {int(fields['jobs']):,} jobs, built in {int(fields['ms']):,} ms"
+      f" (jobs {int(fields['jobs_ms']):,} ms, shoppers {int(fields['shoppers_ms']):,} ms, the engine's trees the rest)")
 print(f"resident: {mib('VmRSS'):,.0f} MiB once built, peak {mib('VmHWM'):,.0f} MiB")
 PY

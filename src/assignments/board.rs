@@ -4,7 +4,7 @@
 //! The board itself comes from the live index ([`super::live`]); one job's page loads its
 //! engine by [`super::snapshot`].
 
-use crate::ids::{JobId, ShopperId};
+use crate::ids::{ClientId, JobId, LocationId, ProjectId, ShopperId};
 use crate::money::Money;
 use crate::units::DistanceUnit;
 use chrono::NaiveDate;
@@ -223,33 +223,88 @@ fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
     (snap(east), snap(north))
 }
 
+/// An open job as a board shows it, with the ids a change to it names: a hundred-odd bytes,
+/// where the job's, store's and project's rows take a kilobyte (the live index holds one for
+/// every open job).
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub id: JobId,
+    pub code: Box<str>,
+    /// City and state of the store.
+    pub area: Box<str>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub fee_cents: Money,
+    pub bonus_cents: Money,
+    pub reimbursement_cap_cents: Money,
+    /// Minutes the project gives a visit.
+    pub visit_minutes: i32,
+    /// Days the project keeps a shopper from visiting the store again.
+    pub rotation_days: i32,
+    /// Where the project shows it.
+    pub client_name: Option<Box<str>>,
+    pub location_id: LocationId,
+    pub project_id: ProjectId,
+    pub client_id: ClientId,
+}
+
+impl Posting {
+    /// The posting of a job with its store and project; `client_name` where the project shows
+    /// it.
+    pub fn of((job, location, project): &JobParts, client_name: Option<&str>) -> Posting {
+        Posting {
+            id: job.id,
+            code: job.code.as_str().into(),
+            area: format!("{}, {}", location.city, location.state).into(),
+            latitude: location.latitude,
+            longitude: location.longitude,
+            window_start: job.window_start,
+            window_end: job.window_end,
+            fee_cents: job.fee_cents,
+            bonus_cents: job.bonus_cents,
+            reimbursement_cap_cents: job.reimbursement_cap_cents,
+            visit_minutes: project.visit_minutes,
+            rotation_days: project.rotation_days,
+            client_name: project
+                .show_client_name
+                .then_some(client_name)
+                .flatten()
+                .map(Into::into),
+            location_id: location.id,
+            project_id: project.id,
+            client_id: project.client_id,
+        }
+    }
+}
+
 /// A job's card for a shopper living at `home`.
 pub fn card(
-    (job, location, project): &JobParts,
-    client_name: Option<String>,
+    posting: &Posting,
     home: Coordinates,
     travel: crate::config::TravelCosts,
 ) -> AppResult<JobCard> {
-    let position = Coordinates::new(location.latitude, location.longitude)
+    let position = Coordinates::new(posting.latitude, posting.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let (east_km, north_km) = offset_km(home, position);
     let distance_km = shown_km(crate::matching::haversine_km(home, position));
     Ok(JobCard {
-        id: job.id,
-        code: job.code.clone(),
-        area: format!("{}, {}", location.city, location.state),
-        window_start: job.window_start,
-        window_end: job.window_end,
-        fee_cents: job.fee_cents,
-        bonus_cents: job.bonus_cents,
-        reimbursement_cap_cents: job.reimbursement_cap_cents,
-        client_name,
+        id: posting.id,
+        code: posting.code.to_string(),
+        area: posting.area.to_string(),
+        window_start: posting.window_start,
+        window_end: posting.window_end,
+        fee_cents: posting.fee_cents,
+        bonus_cents: posting.bonus_cents,
+        reimbursement_cap_cents: posting.reimbursement_cap_cents,
+        client_name: posting.client_name.as_deref().map(str::to_string),
         distance_km,
         pay: PayEstimate::of(
-            job.fee_cents,
-            job.bonus_cents,
+            posting.fee_cents,
+            posting.bonus_cents,
             distance_km,
-            project.visit_minutes,
+            posting.visit_minutes,
             travel,
         ),
         east_km,
@@ -258,7 +313,7 @@ pub fn card(
 }
 
 /// The board of the engine's shopper `me`: the jobs they may take, and the other jobs within
-/// their travel radius with why not. `listed` gives a job's parts and the client name to show.
+/// their travel radius with why not. `posting` gives the posting of the engine's job.
 pub fn board_of<'a>(
     engine: &Engine,
     me: ShopperIx,
@@ -266,7 +321,7 @@ pub fn board_of<'a>(
     limited: bool,
     unit: DistanceUnit,
     travel: crate::config::TravelCosts,
-    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<&'a str>)>,
+    posting: impl Fn(JobIx) -> Option<&'a Posting>,
 ) -> AppResult<Board> {
     let shopper = engine
         .shopper(me)
@@ -280,15 +335,10 @@ pub fn board_of<'a>(
         let Some(job) = engine.job(hit.ix) else {
             continue;
         };
-        let Some((parts, client_name)) = job.id.parse().ok().and_then(&listed) else {
+        let Some(posted) = posting(hit.ix) else {
             continue;
         };
-        let card = card(
-            parts,
-            client_name.map(str::to_string),
-            shopper.position,
-            travel,
-        )?;
+        let card = card(posted, shopper.position, travel)?;
         let unmet = explain(shopper, job);
         if unmet.is_empty() {
             board.eligible.push(card);
@@ -298,7 +348,7 @@ pub fn board_of<'a>(
                 &engine.symbols,
                 Some(status),
                 limited,
-                i64::from(parts.2.rotation_days),
+                i64::from(posted.rotation_days),
                 unit,
             );
             board.unavailable.push(Unavailable { job: card, why_not });
@@ -316,25 +366,23 @@ pub fn board_of<'a>(
 
 /// Page `page` (from 1) of the jobs the engine's shopper `me` may take, in `sort` order: the
 /// board's API, which lists no unavailable jobs, so only the page's cards are made.
-#[allow(clippy::too_many_arguments)]
+/// `posting` gives the posting of the engine's job.
 pub fn page_of<'a>(
     engine: &Engine,
     me: ShopperIx,
     sort: Sort,
     page: usize,
     travel: crate::config::TravelCosts,
-    key: impl Fn(JobIx) -> Option<(JobId, NaiveDate)>,
-    listed: impl Fn(JobId) -> Option<(&'a JobParts, Option<&'a str>)>,
+    posting: impl Fn(JobIx) -> Option<&'a Posting>,
 ) -> AppResult<Page> {
     let shopper = engine
         .shopper(me)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
-    // Every eligible job's place in the order, from what the index keeps by position; the
-    // parts only of the page's jobs.
-    let mut keyed: Vec<Order> = Vec::with_capacity(512);
+    // Every eligible job's place in the order; the cards only of the page's jobs.
+    let mut keyed: Vec<(Order, &Posting)> = Vec::with_capacity(512);
     engine.each_eligible_job(me, |ix, km| {
-        if let Some((id, first_day)) = key(ix) {
-            keyed.push((shown_km(km), first_day, id));
+        if let Some(posted) = posting(ix) {
+            keyed.push(((shown_km(km), posted.window_start, posted.id), posted));
         }
     });
     let total = keyed.len();
@@ -342,22 +390,14 @@ pub fn page_of<'a>(
     let skip = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
     let end = skip.saturating_add(PAGE_SIZE).min(total);
     if end < total {
-        keyed.select_nth_unstable_by(end, |a, b| sort.compare(*a, *b));
+        keyed.select_nth_unstable_by(end, |a, b| sort.compare(a.0, b.0));
         keyed.truncate(end);
     }
-    keyed.sort_unstable_by(|a, b| sort.compare(*a, *b));
+    keyed.sort_unstable_by(|a, b| sort.compare(a.0, b.0));
     let jobs = keyed
         .into_iter()
         .skip(skip)
-        .filter_map(|(_, _, id)| listed(id))
-        .map(|(parts, client_name)| {
-            card(
-                parts,
-                client_name.map(str::to_string),
-                shopper.position,
-                travel,
-            )
-        })
+        .map(|(_, posted)| card(posted, shopper.position, travel))
         .collect::<AppResult<Vec<_>>>()?;
     Ok(Page {
         radius_km: shopper.radius_km,
@@ -402,12 +442,12 @@ pub fn job_for(
         .jobs
         .get(&job_id)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not loaded")))?;
-    let project = &parts.2;
-    let client_name = project
-        .show_client_name
-        .then(|| snap.client_names.get(&project.client_id).cloned())
-        .flatten();
-    let card = card(parts, client_name, home, travel)?;
+    let client_name = snap.client_names.get(&parts.2.client_id);
+    let card = card(
+        &Posting::of(parts, client_name.map(String::as_str)),
+        home,
+        travel,
+    )?;
     let engine = &snap.engine;
     if let (Some(s), Some(j)) = (
         snap.shopper_ix(shopper_id)
@@ -419,7 +459,7 @@ pub fn job_for(
             &engine.symbols,
             Some(row.status()),
             row.sensitive_limited_at.is_some(),
-            i64::from(project.rotation_days),
+            i64::from(parts.2.rotation_days),
             unit,
         ));
     }

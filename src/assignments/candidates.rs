@@ -503,8 +503,12 @@ pub(crate) fn ties_of(
             affiliations::ended_on,
         ))
         .into_boxed();
-    if let Whose::Only(ids) = whose {
-        query = query.filter(affiliations::shopper_id.eq_any(ids));
+    match whose {
+        Whose::Everyone => {}
+        Whose::Only(ids) => query = query.filter(affiliations::shopper_id.eq_any(ids)),
+        Whose::Between(first, last) => {
+            query = query.filter(affiliations::shopper_id.between(first, last))
+        }
     }
     let rows: Vec<(ShopperId, i64, String, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows
@@ -527,8 +531,12 @@ pub(crate) fn certifications_of(
             certifications::expires_on,
         ))
         .into_boxed();
-    if let Whose::Only(ids) = whose {
-        query = query.filter(certifications::shopper_id.eq_any(ids));
+    match whose {
+        Whose::Everyone => {}
+        Whose::Only(ids) => query = query.filter(certifications::shopper_id.eq_any(ids)),
+        Whose::Between(first, last) => {
+            query = query.filter(certifications::shopper_id.between(first, last))
+        }
     }
     let rows: Vec<(ShopperId, String, Option<NaiveDate>)> = query.load(conn)?;
     Ok(rows

@@ -26,7 +26,7 @@ use std::sync::{Mutex, RwLock};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::board::{self, Board, Page, Sort};
+use super::board::{self, Board, Page, Posting, Sort};
 use super::model::State;
 use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
 use crate::clients::model::JobStatus;
@@ -37,22 +37,14 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, JobIx, ShopperIx};
-use crate::panel::model::{ShopperRow, Status};
+use crate::matching::{Engine, JobIx, ShopperIx, Symbols};
+use crate::panel::model::{MatchRow, Status};
 
 /// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
 pub const REBUILD_OVER: usize = 20_000;
 
 /// Days the change log keeps a change; a server that has not caught up by then rebuilds.
 pub const KEEP_CHANGES_DAYS: i64 = 2;
-
-/// An open job as the index lists it: its parts and, where the project shows it, the client's
-/// name.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    pub parts: JobParts,
-    pub client_name: Option<String>,
-}
 
 /// The index at one version of the database.
 struct Loaded {
@@ -61,16 +53,36 @@ struct Loaded {
     /// Whether shoppers' ages are known (some open job asked for one at the last build).
     with_age: bool,
     engine: Engine,
-    jobs: HashMap<JobId, Listed>,
-    /// By the engine's position of each listed job: its id and first day, what a board puts
-    /// its jobs in order by, without a lookup or parse for each of the hundreds around a
-    /// shopper.
-    keys: Vec<Option<(JobId, NaiveDate)>>,
+    /// By the engine's position of each open job: what its card shows and the ids a change to
+    /// it names (what a board puts in order and shows, without a lookup for each of the
+    /// hundreds of jobs around a shopper).
+    postings: Vec<Option<Posting>>,
     jobs_at: JobsAt,
-    statuses: HashMap<ShopperId, Status>,
-    /// Shoppers who limited the use of their sensitive data (their board says so).
-    limited: std::collections::HashSet<ShopperId>,
+    /// By the engine's position of each shopper.
+    marks: Vec<Option<Mark>>,
 }
+
+/// What a board says of its shopper beside the engine's record: their status, and whether
+/// they limited the use of their sensitive data.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    status: Status,
+    limited: bool,
+}
+
+impl Mark {
+    fn of(row: &MatchRow) -> Mark {
+        Mark {
+            status: row.status,
+            limited: row.sensitive_limited_at.is_some(),
+        }
+    }
+}
+
+/// Shoppers and open jobs the index loads at a time while it is built: what it holds besides
+/// the engine while building stays small, however large the panel.
+const SHOPPER_CHUNK: i64 = 50_000;
+const JOB_CHUNK: i64 = 10_000;
 
 /// This server's live index.
 #[derive(Default)]
@@ -85,6 +97,9 @@ pub struct Live {
     background: std::sync::atomic::AtomicBool,
     /// Wakes that task when a request finds a new day.
     new_day: tokio::sync::Notify,
+    /// Jobs and shoppers loaded at a time while building, when not [`JOB_CHUNK`] and
+    /// [`SHOPPER_CHUNK`] (tests build in small chunks to cross their bounds).
+    chunks: Option<(i64, i64)>,
 }
 
 impl std::fmt::Debug for Live {
@@ -112,6 +127,14 @@ impl Live {
     pub fn with_travel(travel: crate::config::TravelCosts) -> Self {
         Self {
             travel,
+            ..Self::default()
+        }
+    }
+
+    /// An index that loads `jobs` jobs and `shoppers` shoppers at a time while it is built.
+    pub fn in_chunks(jobs: i64, shoppers: i64) -> Self {
+        Self {
+            chunks: Some((jobs.max(1), shoppers.max(1))),
             ..Self::default()
         }
     }
@@ -229,7 +252,8 @@ impl Live {
         Ok(())
     }
 
-    /// The whole index at `version`, for `today`.
+    /// The whole index at `version`, for `today`: the open jobs, then the shoppers a range of
+    /// ids at a time, each range with the facts the rules read of it.
     fn build(
         &self,
         conn: &mut DbConnection,
@@ -238,35 +262,60 @@ impl Live {
         version: i64,
     ) -> AppResult<Loaded> {
         let started = std::time::Instant::now();
-        let rows: Vec<ShopperRow> = shoppers::table.select(ShopperRow::as_select()).load(conn)?;
-        let jobs = open_jobs(conn, None, today)?;
-        let clients = ClientFacts::of_jobs(conn, &jobs)?;
-        let facts = ShopperFacts::load(conn, Whose::Everyone, today)?;
-
+        let (job_chunk, shopper_chunk) = self.chunks.unwrap_or((JOB_CHUNK, SHOPPER_CHUNK));
+        // The open jobs a range of ids at a time, each kept as the engine's job and its posting
+        // (at the same positions: the engine puts its jobs in the order given).
+        let (mut symbols, mut jobs_at) = (Symbols::default(), JobsAt::new());
+        let (mut engine_jobs, mut postings) = (Vec::new(), Vec::new());
         // Dates of birth are opened only while some open job asks for an age.
-        let with_age = snapshot::asks_age(&jobs);
-        let (engine, jobs_at) =
-            snapshot::build_engine(keys, &clients, &facts, &rows, &jobs, today, with_age)?;
-        let statuses = rows.iter().map(|r| (r.user_id, r.status())).collect();
-        let limited = rows
-            .iter()
-            .filter(|r| r.sensitive_limited_at.is_some())
-            .map(|r| r.user_id)
-            .collect();
-        let mut keys = Vec::new();
-        let listed = jobs
-            .into_iter()
-            .filter_map(|p| {
-                let ix = engine.job_by_id(&p.0.id.to_string())?;
-                set_key(&mut keys, ix, Some((p.0.id, p.0.window_start)));
-                Some((p.0.id, list(&clients, p)))
-            })
-            .collect();
+        let mut with_age = false;
+        each_open_job_chunk(conn, today, job_chunk, |conn, jobs| {
+            let clients = ClientFacts::of_jobs(conn, &jobs)?;
+            with_age |= snapshot::asks_age(&jobs);
+            for (parts, job) in snapshot::engine_jobs(&clients, &jobs, &mut symbols, &mut jobs_at) {
+                let name = clients.names.get(&parts.2.client_id).map(String::as_str);
+                postings.push(Some(Posting::of(parts, name)));
+                engine_jobs.push(job);
+            }
+            Ok(())
+        })?;
+        let jobs_ms = started.elapsed().as_millis() as u64;
+
+        let (mut shoppers, mut marks) = (Vec::new(), Vec::new());
+        let mut after = ShopperId(i64::MIN);
+        loop {
+            let rows: Vec<MatchRow> = shoppers::table
+                .filter(shoppers::user_id.gt(after))
+                .order(shoppers::user_id)
+                .limit(shopper_chunk)
+                .select(MatchRow::as_select())
+                .load(conn)?;
+            let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+                break;
+            };
+            let facts =
+                ShopperFacts::load(conn, Whose::Between(first.user_id, last.user_id), today)?;
+            for (row, shopper) in
+                facts.engine_shoppers(&rows, keys, &mut symbols, &jobs_at, today, with_age)
+            {
+                marks.push(Some(Mark::of(row)));
+                shoppers.push(shopper);
+            }
+            after = last.user_id;
+            if rows.len() < shopper_chunk as usize {
+                break;
+            }
+        }
+        let shoppers_ms = started.elapsed().as_millis() as u64 - jobs_ms;
+        let engine = Engine::build(symbols, shoppers, engine_jobs)
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
         tracing::info!(
             version,
             shoppers = engine.shopper_count(),
             jobs = engine.job_count(),
             ms = started.elapsed().as_millis() as u64,
+            jobs_ms,
+            shoppers_ms,
             "live index built"
         );
         Ok(Loaded {
@@ -274,11 +323,9 @@ impl Live {
             day: today,
             with_age,
             engine,
-            jobs: listed,
-            keys,
+            postings,
             jobs_at,
-            statuses,
-            limited,
+            marks,
         })
     }
 
@@ -358,7 +405,7 @@ impl Live {
         let fresh = if what.len() == 0 {
             Vec::new()
         } else {
-            open_jobs(conn, Some(&what), today)?
+            open_jobs(conn, &what, today)?
         };
         let mut stores: BTreeSet<LocationId> = fresh.iter().map(|p| p.1.id).collect();
         let with_age = {
@@ -369,10 +416,11 @@ impl Live {
             };
             stores.extend(
                 loaded
-                    .jobs
-                    .values()
-                    .filter(|l| what.touches(&l.parts))
-                    .map(|l| l.parts.1.id),
+                    .postings
+                    .iter()
+                    .flatten()
+                    .filter(|p| what.touches(p))
+                    .map(|p| p.location_id),
             );
             loaded.with_age
         };
@@ -393,7 +441,7 @@ impl Live {
             rows.extend(
                 shoppers::table
                     .filter(shoppers::user_id.eq_any(slice))
-                    .select(ShopperRow::as_select())
+                    .select(MatchRow::as_select())
                     .load(conn)?,
             );
         }
@@ -418,13 +466,14 @@ impl Live {
         let mut affected: HashSet<JobId> = what.jobs.iter().copied().collect();
         affected.extend(
             loaded
-                .jobs
+                .postings
                 .iter()
-                .filter(|(_, l)| what.touches(&l.parts))
-                .map(|(id, _)| *id),
+                .flatten()
+                .filter(|p| what.touches(p))
+                .map(|p| p.id),
         );
         let mut kept = HashSet::with_capacity(fresh.len());
-        for parts in fresh {
+        for parts in &fresh {
             let id = parts.0.id;
             affected.insert(id);
             if loaded.put_job(&client_facts, parts)? {
@@ -454,7 +503,7 @@ impl Live {
         keys: &Keys,
         shopper_id: ShopperId,
         today: NaiveDate,
-        read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
+        read: impl FnOnce(&Loaded, ShopperIx, Mark) -> AppResult<T>,
     ) -> AppResult<T> {
         self.refresh(conn, keys, today)?;
         self.read_shopper(shopper_id, read)
@@ -464,19 +513,20 @@ impl Live {
     fn read_shopper<T>(
         &self,
         shopper_id: ShopperId,
-        read: impl FnOnce(&Loaded, ShopperIx, Status) -> AppResult<T>,
+        read: impl FnOnce(&Loaded, ShopperIx, Mark) -> AppResult<T>,
     ) -> AppResult<T> {
         let guard = self.read_lock();
         let loaded = guard
             .as_ref()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("the live index is not built")))?;
-        let (Some(me), Some(status)) = (
-            loaded.engine.shopper_by_id(&shopper_id.to_string()),
-            loaded.statuses.get(&shopper_id),
-        ) else {
+        let Some((me, mark)) = loaded
+            .engine
+            .shopper_by_id(&shopper_id.to_string())
+            .and_then(|me| Some((me, loaded.marks.get(me as usize).copied().flatten()?)))
+        else {
             return Err(crate::panel::model::no_application());
         };
-        read(loaded, me, *status)
+        read(loaded, me, mark)
     }
 
     /// The shopper's whole board (the jobs they may take and the others within their radius,
@@ -489,16 +539,15 @@ impl Live {
         today: NaiveDate,
         unit: DistanceUnit,
     ) -> AppResult<Board> {
-        self.with_shopper(conn, keys, shopper_id, today, |loaded, me, status| {
-            let limited = loaded.limited.contains(&shopper_id);
+        self.with_shopper(conn, keys, shopper_id, today, |loaded, me, mark| {
             board::board_of(
                 &loaded.engine,
                 me,
-                status,
-                limited,
+                mark.status,
+                mark.limited,
                 unit,
                 self.travel,
-                |id| loaded.listed(id),
+                |ix| loaded.posting(ix),
             )
         })
     }
@@ -537,21 +586,13 @@ impl Live {
     }
 }
 
-fn set_key(keys: &mut Vec<Option<(JobId, NaiveDate)>>, ix: JobIx, key: Option<(JobId, NaiveDate)>) {
-    let at = ix as usize;
-    if keys.len() <= at {
-        keys.resize(at + 1, None);
+/// Puts `value` at position `at`, growing the list as needed.
+fn put_at<T>(list: &mut Vec<Option<T>>, at: u32, value: Option<T>) {
+    let at = at as usize;
+    if list.len() <= at {
+        list.resize_with(at + 1, || None);
     }
-    keys[at] = key;
-}
-
-fn list(clients: &ClientFacts, parts: JobParts) -> Listed {
-    let client_name = parts
-        .2
-        .show_client_name
-        .then(|| clients.names.get(&parts.2.client_id).cloned())
-        .flatten();
-    Listed { parts, client_name }
+    list[at] = value;
 }
 
 impl Loaded {
@@ -563,30 +604,16 @@ impl Loaded {
         page: usize,
         travel: crate::config::TravelCosts,
     ) -> AppResult<Page> {
-        board::page_of(
-            &self.engine,
-            me,
-            sort,
-            page,
-            travel,
-            |ix| self.key(ix),
-            |id| self.listed(id),
-        )
+        board::page_of(&self.engine, me, sort, page, travel, |ix| self.posting(ix))
     }
 
-    fn key(&self, ix: JobIx) -> Option<(JobId, NaiveDate)> {
-        self.keys.get(ix as usize).copied().flatten()
-    }
-
-    fn listed(&self, id: JobId) -> Option<(&JobParts, Option<&str>)> {
-        self.jobs
-            .get(&id)
-            .map(|l| (&l.parts, l.client_name.as_deref()))
+    fn posting(&self, ix: JobIx) -> Option<&Posting> {
+        self.postings.get(ix as usize).and_then(Option::as_ref)
     }
 
     /// Puts a job in (or updates it); false when its client is gone.
-    fn put_job(&mut self, clients: &ClientFacts, parts: JobParts) -> AppResult<bool> {
-        let job = match clients.engine_job(&parts, &mut self.engine.symbols) {
+    fn put_job(&mut self, clients: &ClientFacts, parts: &JobParts) -> AppResult<bool> {
+        let job = match clients.engine_job(parts, &mut self.engine.symbols) {
             Ok(Some(job)) => job,
             Ok(None) => return Ok(false),
             Err(e) => {
@@ -595,26 +622,30 @@ impl Loaded {
                 return Ok(false);
             }
         };
-        let (id, first_day) = (parts.0.id, parts.0.window_start);
+        let id = parts.0.id;
         self.unlist(id);
-        let (location, _, start, days) = snapshot::rotation_of(&parts);
+        let (location, _, start, days) = snapshot::rotation_of(parts);
         self.jobs_at
             .entry(location)
             .or_default()
             .push((id, start, days));
-        self.jobs.insert(id, list(clients, parts));
         let ix = match self.engine.job_by_id(&job.id) {
             Some(ix) => self.engine.update_job(ix, |j| *j = job).map(|_| ix),
             None => self.engine.add_job(job),
         }
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
-        set_key(&mut self.keys, ix, Some((id, first_day)));
+        let name = clients.names.get(&parts.2.client_id).map(String::as_str);
+        put_at(&mut self.postings, ix, Some(Posting::of(parts, name)));
         Ok(true)
     }
 
+    /// Takes a job's posting out, and the job out of its store's list.
     fn unlist(&mut self, id: JobId) {
-        if let Some(old) = self.jobs.remove(&id)
-            && let Some(at) = self.jobs_at.get_mut(&old.parts.1.id)
+        let Some(ix) = self.engine.job_by_id(&id.to_string()) else {
+            return;
+        };
+        if let Some(old) = self.postings.get_mut(ix as usize).and_then(Option::take)
+            && let Some(at) = self.jobs_at.get_mut(&old.location_id)
         {
             at.retain(|(job, _, _)| *job != id);
         }
@@ -624,7 +655,6 @@ impl Loaded {
     fn drop_job(&mut self, id: JobId) -> AppResult<()> {
         self.unlist(id);
         if let Some(ix) = self.engine.job_by_id(&id.to_string()) {
-            set_key(&mut self.keys, ix, None);
             self.engine
                 .remove_job(ix)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
@@ -635,7 +665,7 @@ impl Loaded {
     fn put_shopper(
         &mut self,
         facts: &ShopperFacts,
-        row: &ShopperRow,
+        row: &MatchRow,
         keys: &Keys,
         today: NaiveDate,
     ) -> AppResult<()> {
@@ -654,23 +684,18 @@ impl Loaded {
                 return self.drop_shopper(row.user_id);
             }
         };
-        self.statuses.insert(row.user_id, row.status());
-        if row.sensitive_limited_at.is_some() {
-            self.limited.insert(row.user_id);
-        } else {
-            self.limited.remove(&row.user_id);
+        let ix = match self.engine.shopper_by_id(&shopper.id) {
+            Some(ix) => self.engine.update_shopper(ix, |s| *s = shopper).map(|_| ix),
+            None => self.engine.add_shopper(shopper),
         }
-        match self.engine.shopper_by_id(&shopper.id) {
-            Some(ix) => self.engine.update_shopper(ix, |s| *s = shopper),
-            None => self.engine.add_shopper(shopper).map(|_| ()),
-        }
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
+        put_at(&mut self.marks, ix, Some(Mark::of(row)));
+        Ok(())
     }
 
     fn drop_shopper(&mut self, id: ShopperId) -> AppResult<()> {
-        self.statuses.remove(&id);
-        self.limited.remove(&id);
         if let Some(ix) = self.engine.shopper_by_id(&id.to_string()) {
+            put_at(&mut self.marks, ix, None);
             self.engine
                 .remove_shopper(ix)
                 .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
@@ -694,19 +719,76 @@ impl JobsWhere {
         self.jobs.len() + self.locations.len() + self.projects.len() + self.clients.len()
     }
 
-    fn touches(&self, (job, location, project): &JobParts) -> bool {
-        self.jobs.contains(&job.id)
-            || self.locations.contains(&location.id)
-            || self.projects.contains(&project.id)
-            || self.clients.contains(&project.client_id)
+    fn touches(&self, posting: &Posting) -> bool {
+        self.jobs.contains(&posting.id)
+            || self.locations.contains(&posting.location_id)
+            || self.projects.contains(&posting.project_id)
+            || self.clients.contains(&posting.client_id)
     }
 }
 
-/// The open jobs (window not over, nobody holding them) that `what` names, or all of them
-/// (None).
+/// Every open job (window not over, nobody holding it), `chunk` at a time by id, handed to
+/// `each`. The jobs alone, then their stores and projects from maps loaded once: joined in
+/// the database, each job would look its store up by its index.
+fn each_open_job_chunk(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    chunk: i64,
+    mut each: impl FnMut(&mut DbConnection, Vec<JobParts>) -> AppResult<()>,
+) -> AppResult<()> {
+    let open = || {
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Open))
+            .filter(jobs::window_end.ge(today))
+    };
+    let stores: HashMap<LocationId, Location> = locations::table
+        .filter(locations::id.eq_any(open().select(jobs::location_id)))
+        .select(Location::as_select())
+        .load::<Location>(conn)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let projects: HashMap<ProjectId, ProjectRow> = projects::table
+        .filter(projects::id.eq_any(open().select(jobs::project_id)))
+        .select(ProjectRow::as_select())
+        .load::<ProjectRow>(conn)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut after = JobId(i64::MIN);
+    loop {
+        let rows: Vec<JobRow> = open()
+            .filter(jobs::id.gt(after))
+            .order(jobs::id)
+            .limit(chunk)
+            .select(JobRow::as_select())
+            .load(conn)?;
+        let Some(last) = rows.last().map(|j| j.id) else {
+            return Ok(());
+        };
+        let full = rows.len() == chunk as usize;
+        // A job whose store or project came after the maps is caught up as a change.
+        let parts = rows
+            .into_iter()
+            .filter_map(|job| {
+                let store = stores.get(&job.location_id)?.clone();
+                let project = projects.get(&job.project_id)?.clone();
+                Some((job, store, project))
+            })
+            .collect();
+        let unheld = snapshot::without_holder(conn, parts)?;
+        each(conn, unheld)?;
+        if !full {
+            return Ok(());
+        }
+        after = last;
+    }
+}
+
+/// The open jobs (window not over, nobody holding them) that `what` names.
 fn open_jobs(
     conn: &mut DbConnection,
-    what: Option<&JobsWhere>,
+    what: &JobsWhere,
     today: NaiveDate,
 ) -> AppResult<Vec<JobParts>> {
     let query = || {
@@ -723,30 +805,26 @@ fn open_jobs(
             .into_boxed()
     };
     let mut found: Vec<JobParts> = Vec::new();
-    if let Some(what) = what {
-        // The four kinds of id, as the numbers the four filters compare.
-        let lists: [(Vec<i64>, u8); 4] = [
-            (what.jobs.iter().map(|i| i.0).collect(), 0),
-            (what.locations.iter().map(|i| i.0).collect(), 1),
-            (what.projects.iter().map(|i| i.0).collect(), 2),
-            (what.clients.iter().map(|i| i.0).collect(), 3),
-        ];
-        for (ids, by) in lists {
-            for slice in ids.chunks(CHUNK) {
-                let q = match by {
-                    0 => query().filter(jobs::id.eq_any(slice)),
-                    1 => query().filter(jobs::location_id.eq_any(slice)),
-                    2 => query().filter(jobs::project_id.eq_any(slice)),
-                    _ => query().filter(projects::client_id.eq_any(slice)),
-                };
-                found.extend(q.load::<JobParts>(conn)?);
-            }
+    // The four kinds of id, as the numbers the four filters compare.
+    let lists: [(Vec<i64>, u8); 4] = [
+        (what.jobs.iter().map(|i| i.0).collect(), 0),
+        (what.locations.iter().map(|i| i.0).collect(), 1),
+        (what.projects.iter().map(|i| i.0).collect(), 2),
+        (what.clients.iter().map(|i| i.0).collect(), 3),
+    ];
+    for (ids, by) in lists {
+        for slice in ids.chunks(CHUNK) {
+            let q = match by {
+                0 => query().filter(jobs::id.eq_any(slice)),
+                1 => query().filter(jobs::location_id.eq_any(slice)),
+                2 => query().filter(jobs::project_id.eq_any(slice)),
+                _ => query().filter(projects::client_id.eq_any(slice)),
+            };
+            found.extend(q.load::<JobParts>(conn)?);
         }
-        let mut seen = HashSet::new();
-        found.retain(|p| seen.insert(p.0.id));
-    } else {
-        found = query().load(conn)?;
     }
+    let mut seen = HashSet::new();
+    found.retain(|p| seen.insert(p.0.id));
     Ok(snapshot::without_holder(conn, found)?)
 }
 

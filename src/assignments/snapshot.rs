@@ -22,7 +22,7 @@ use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
 use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Symbols, Tags, Visit};
-use crate::panel::model::{ShopperRow, Status, age_on};
+use crate::panel::model::{MatchRow, ShopperRow, Status, age_on};
 use crate::privacy::crypto::{self, SealedField};
 
 /// A job with its store and project.
@@ -245,8 +245,12 @@ impl ShopperFacts {
                 disqualifications::location_id,
             ))
             .into_boxed();
-        if let Whose::Only(ids) = whose {
-            query = query.filter(disqualifications::shopper_id.eq_any(ids));
+        match whose {
+            Whose::Everyone => {}
+            Whose::Only(ids) => query = query.filter(disqualifications::shopper_id.eq_any(ids)),
+            Whose::Between(first, last) => {
+                query = query.filter(disqualifications::shopper_id.between(first, last))
+            }
         }
         let disqualified: Vec<(ShopperId, ClientId, Option<LocationId>)> = query.load(conn)?;
         for (shopper, client, location) in disqualified {
@@ -276,7 +280,7 @@ impl ShopperFacts {
     /// The date of birth is opened only when `with_age`.
     pub fn engine_shopper(
         &self,
-        row: &ShopperRow,
+        row: &MatchRow,
         keys: &Keys,
         symbols: &mut Symbols,
         jobs_at: &JobsAt,
@@ -320,7 +324,7 @@ impl ShopperFacts {
         // date of birth and languages: jobs asking for an age or a language are not theirs.
         let limited = row.sensitive_limited_at.is_some();
         let age = (with_age && !limited)
-            .then(|| row.sealed(SealedField::DateOfBirth))
+            .then_some(row.date_of_birth.as_deref())
             .flatten()
             .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id.into(), s).ok())
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
@@ -355,30 +359,48 @@ impl ShopperFacts {
             vehicle: row.vehicle,
             tags: Tags::new(&languages, &cert_syms, &org_syms),
             recent: recent.into_boxed_slice(),
-            active: row.status() == Status::Active,
+            active: row.status == Status::Active,
         })
+    }
+
+    /// The engine's shopper of each row, with the row; a bad row (written around the service)
+    /// is left out, with a warning, rather than cost the engine.
+    pub fn engine_shoppers<'r>(
+        &self,
+        rows: &'r [MatchRow],
+        keys: &Keys,
+        symbols: &mut Symbols,
+        jobs_at: &JobsAt,
+        today: NaiveDate,
+        with_age: bool,
+    ) -> Vec<(&'r MatchRow, Shopper)> {
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.engine_shopper(row, keys, symbols, jobs_at, today, with_age) {
+                Ok(shopper) => found.push((row, shopper)),
+                Err(e) => {
+                    tracing::warn!(shopper = %row.user_id, error = ?e, "shopper left out of the engine");
+                }
+            }
+        }
+        found
     }
 }
 
-/// The engine of these shoppers and jobs (a job whose client is gone is left out), and the
-/// jobs at each store. Each job has its own rotation symbol; shoppers' visits block the jobs at
-/// the store they visited (see [`ShopperFacts::engine_shopper`]).
-#[allow(clippy::too_many_arguments)]
-pub fn build_engine(
-    keys: &Keys,
+/// The engine's job of each of these, with its parts (a job whose client is gone, or whose
+/// row is bad, is left out), each put in `jobs_at`, the jobs at its store. Each job has its own
+/// rotation symbol; shoppers' visits block the jobs at the store they visited (see
+/// [`ShopperFacts::engine_shopper`]).
+pub fn engine_jobs<'p>(
     clients: &ClientFacts,
-    facts: &ShopperFacts,
-    rows: &[ShopperRow],
-    jobs: &[JobParts],
-    today: NaiveDate,
-    with_age: bool,
-) -> AppResult<(Engine, JobsAt)> {
-    let mut symbols = Symbols::default();
-    let mut jobs_at: JobsAt = HashMap::new();
-    let mut engine_jobs = Vec::with_capacity(jobs.len());
+    jobs: &'p [JobParts],
+    symbols: &mut Symbols,
+    jobs_at: &mut JobsAt,
+) -> Vec<(&'p JobParts, Job)> {
+    let mut found = Vec::with_capacity(jobs.len());
     for parts in jobs {
-        // A bad row (written around the service) costs its own job or shopper, not the engine.
-        let job = match clients.engine_job(parts, &mut symbols) {
+        // A bad row (written around the service) costs its own job, not the engine.
+        let job = match clients.engine_job(parts, symbols) {
             Ok(Some(job)) => job,
             Ok(None) => continue,
             Err(e) => {
@@ -388,20 +410,9 @@ pub fn build_engine(
         };
         let (location, id, start, days) = rotation_of(parts);
         jobs_at.entry(location).or_default().push((id, start, days));
-        engine_jobs.push(job);
+        found.push((parts, job));
     }
-    let mut engine_shoppers = Vec::with_capacity(rows.len());
-    for row in rows {
-        match facts.engine_shopper(row, keys, &mut symbols, &jobs_at, today, with_age) {
-            Ok(shopper) => engine_shoppers.push(shopper),
-            Err(e) => {
-                tracing::warn!(shopper = %row.user_id, error = ?e, "shopper left out of the engine");
-            }
-        }
-    }
-    let engine = Engine::build(symbols, engine_shoppers, engine_jobs)
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
-    Ok((engine, jobs_at))
+    found
 }
 
 /// Loads the engine for these shoppers and jobs.
@@ -417,7 +428,19 @@ pub fn load(
     let facts = ShopperFacts::load(conn, Whose::Only(&ids), today)?;
     let with_age = asks_age(&jobs);
 
-    let (engine, _) = build_engine(keys, &clients, &facts, &rows, &jobs, today, with_age)?;
+    let (mut symbols, mut jobs_at) = (Symbols::default(), JobsAt::new());
+    let engine_jobs = engine_jobs(&clients, &jobs, &mut symbols, &mut jobs_at)
+        .into_iter()
+        .map(|(_, job)| job)
+        .collect();
+    let matched: Vec<MatchRow> = rows.iter().map(MatchRow::from).collect();
+    let shoppers = facts
+        .engine_shoppers(&matched, keys, &mut symbols, &jobs_at, today, with_age)
+        .into_iter()
+        .map(|(_, shopper)| shopper)
+        .collect();
+    let engine = Engine::build(symbols, shoppers, engine_jobs)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
     Ok(Snapshot {
         engine,
         jobs: jobs.into_iter().map(|p| (p.0.id, p)).collect(),

@@ -48,8 +48,12 @@ pub fn work_and_visits(
             jobs::location_id,
         ))
         .into_boxed();
-    if let Whose::Only(ids) = whose {
-        query = query.filter(assignments::shopper_id.eq_any(ids));
+    match whose {
+        Whose::Everyone => {}
+        Whose::Only(ids) => query = query.filter(assignments::shopper_id.eq_any(ids)),
+        Whose::Between(first, last) => {
+            query = query.filter(assignments::shopper_id.between(first, last))
+        }
     }
     let rows: Vec<(ShopperId, State, Option<NaiveDate>, LocationId)> = query.load(conn)?;
     let mut work: HashMap<ShopperId, Work> = HashMap::new();

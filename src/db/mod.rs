@@ -22,11 +22,13 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-/// Whose rows a per-shopper query reads: everyone's (loading the live index) or a list's.
+/// Whose rows a per-shopper query reads: everyone's, a list's, or those of the shoppers whose
+/// ids lie in a range, both ends included (the live index loads the panel a range at a time).
 #[derive(Debug, Clone, Copy)]
 pub enum Whose<'a> {
     Everyone,
     Only(&'a [crate::ids::ShopperId]),
+    Between(crate::ids::ShopperId, crate::ids::ShopperId),
 }
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

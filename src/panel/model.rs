@@ -570,13 +570,18 @@ pub struct ShopperRow {
     pub sensitive_limited_at: Option<NaiveDateTime>,
 }
 
+/// The languages a shopper row stores (a JSON list).
+fn languages_in(stored: &str) -> Vec<String> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
 impl ShopperRow {
     pub fn status(&self) -> Status {
         self.status
     }
 
     pub fn languages(&self) -> Vec<String> {
-        serde_json::from_str(&self.languages).unwrap_or_default()
+        languages_in(&self.languages)
     }
 
     pub fn sealed(&self, field: SealedField) -> Option<&str> {
@@ -585,6 +590,45 @@ impl ShopperRow {
             SealedField::TaxId => self.tax_id.as_deref(),
             SealedField::BankAccount => self.bank_account.as_deref(),
         }
+    }
+}
+
+/// What matching reads of a shopper: where they live and how far and how they travel, the
+/// languages they speak, their status and their (sealed) date of birth; never their name,
+/// address, contact or payment details. The live index loads a million of these.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shoppers)]
+pub struct MatchRow {
+    pub user_id: ShopperId,
+    pub status: Status,
+    pub date_of_birth: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub travel_radius_km: f64,
+    pub languages: String,
+    pub vehicle: bool,
+    pub sensitive_limited_at: Option<NaiveDateTime>,
+}
+
+impl From<&ShopperRow> for MatchRow {
+    fn from(row: &ShopperRow) -> Self {
+        MatchRow {
+            user_id: row.user_id,
+            status: row.status,
+            date_of_birth: row.date_of_birth.clone(),
+            latitude: row.latitude,
+            longitude: row.longitude,
+            travel_radius_km: row.travel_radius_km,
+            languages: row.languages.clone(),
+            vehicle: row.vehicle,
+            sensitive_limited_at: row.sensitive_limited_at,
+        }
+    }
+}
+
+impl MatchRow {
+    pub fn languages(&self) -> Vec<String> {
+        languages_in(&self.languages)
     }
 }
 

@@ -360,8 +360,12 @@ pub fn average_ratings(
     let mut query = ratings::table
         .select((ratings::shopper_id, ratings::score))
         .into_boxed();
-    if let crate::db::Whose::Only(ids) = whose {
-        query = query.filter(ratings::shopper_id.eq_any(ids));
+    match whose {
+        crate::db::Whose::Everyone => {}
+        crate::db::Whose::Only(ids) => query = query.filter(ratings::shopper_id.eq_any(ids)),
+        crate::db::Whose::Between(first, last) => {
+            query = query.filter(ratings::shopper_id.between(first, last))
+        }
     }
     let rows: Vec<(ShopperId, i32)> = query.load(conn)?;
     let mut sums: std::collections::BTreeMap<ShopperId, (i64, i64)> = Default::default();

@@ -49,7 +49,8 @@ async fn agreed(
     token: &str,
 ) -> (Vec<i64>, Vec<(i64, Value)>) {
     let caught_up = board(app, other, shopper).await;
-    let scratch = board(app, &Arc::new(Live::new()), shopper).await;
+    // Built a job and two shoppers at a time, so that every bound between chunks is crossed.
+    let scratch = board(app, &Arc::new(Live::in_chunks(1, 2)), shopper).await;
     assert_eq!(
         caught_up, scratch,
         "the index that caught up equals one built now"
