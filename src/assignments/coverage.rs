@@ -1,7 +1,7 @@
 //! Coverage: for every store with open jobs, how many active shoppers may take at least one of
 //! them. Stores with too few are where recruiting should look, or where a bonus may help.
 
-use crate::ids::{ClientId, JobId, LocationId, ShopperId};
+use crate::ids::{ClientId, JobId, LocationId};
 use crate::money::Money;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -10,15 +10,15 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::snapshot::{self, JobParts};
-use crate::clients::model::JobStatus;
-use crate::clients::model::{JobRow, Location, ProjectRow};
+use super::live::Live;
+use super::snapshot;
+use crate::clients::model::{JobRow, Location};
 use crate::db::DbConnection;
-use crate::db::schema::{jobs, locations, projects};
+use crate::db::schema::{jobs, locations};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
+use crate::matching::ShopperIx;
 use crate::paging::PageRequest;
-use crate::panel::model::ShopperRow;
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -80,10 +80,12 @@ pub struct CoverageReport {
     pub short_stores: usize,
 }
 
-/// Coverage of the open, untaken jobs (of one client, or all).
+/// Coverage of the open, untaken jobs (of one client, or all), read from the live index:
+/// only the page's stores and their clients' names are read from the database.
 pub fn report(
     conn: &mut DbConnection,
     keys: &Keys,
+    live: &Live,
     query: &CoverageQuery,
     now: NaiveDateTime,
 ) -> AppResult<CoverageReport> {
@@ -92,91 +94,73 @@ pub fn report(
         return Err(AppError::field("below", "must be at most 10000"));
     }
     let request = PageRequest::parse(query.page, query.per_page)?;
-    let today = now.date();
-    let mut q = jobs::table
-        .inner_join(locations::table)
-        .inner_join(projects::table)
-        .filter(jobs::status.eq(JobStatus::Open))
-        .filter(jobs::window_end.ge(today))
-        .into_boxed();
-    if let Some(client) = query.client_id {
-        q = q.filter(projects::client_id.eq(client));
-    }
-    let found: Vec<JobParts> = q
-        .select((
-            JobRow::as_select(),
-            Location::as_select(),
-            ProjectRow::as_select(),
-        ))
-        .load(conn)?;
-    let open = snapshot::without_holder(conn, found)?;
-    // Active shoppers within reach of any open job, once each.
-    let mut rows: HashMap<ShopperId, ShopperRow> = HashMap::new();
-    for (job, location, project) in &open {
-        let km = job.max_km.unwrap_or(project.max_km);
-        let near = snapshot::shoppers_near(conn, location, km, true)?;
-        for row in near {
-            rows.entry(row.user_id).or_insert(row);
-        }
-    }
-    let snap = snapshot::load(conn, keys, rows.into_values().collect(), open, today)?;
-    let mut stores: BTreeMap<LocationId, (StoreCoverage, HashSet<u32>)> = BTreeMap::new();
-    for (id, (job, location, project)) in &snap.jobs {
-        let Some(ix) = snap.job_ix(*id) else { continue };
-        let eligible: HashSet<u32> = snap
-            .engine
-            .candidates(ix, None)
-            .into_iter()
-            .map(|h| h.ix)
-            .collect();
-        let entry = stores.entry(location.id).or_insert_with(|| {
-            (
-                StoreCoverage {
-                    location_id: location.id,
-                    client_id: project.client_id,
-                    client_name: snap
-                        .client_names
-                        .get(&project.client_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                    code: location.code.clone(),
-                    name: location.name.clone(),
-                    area: format!("{}, {}", location.city, location.state),
-                    eligible_shoppers: 0,
-                    short: false,
-                    open_jobs: 0,
-                    jobs: Vec::new(),
-                },
-                HashSet::new(),
-            )
-        });
-        entry.0.jobs.push(OpenJob {
-            id: job.id,
-            code: job.code.clone(),
-            window_start: job.window_start,
-            window_end: job.window_end,
-            bonus_cents: job.bonus_cents,
+    let open = live.open_jobs_with_eligible(conn, keys, now.date(), query.client_id)?;
+    // Each store's jobs, and the distinct shoppers who may take at least one of them.
+    let mut by_store: BTreeMap<LocationId, (ClientId, Vec<OpenJob>, HashSet<ShopperIx>)> =
+        BTreeMap::new();
+    for (posting, eligible) in open {
+        let entry = by_store
+            .entry(posting.location_id)
+            .or_insert_with(|| (posting.client_id, Vec::new(), HashSet::new()));
+        entry.1.push(OpenJob {
+            id: posting.id,
+            code: posting.code.to_string(),
+            window_start: posting.window_start,
+            window_end: posting.window_end,
+            bonus_cents: posting.bonus_cents,
             eligible_shoppers: eligible.len(),
         });
-        entry.1.extend(eligible);
+        entry.2.extend(eligible);
     }
-    let mut stores: Vec<StoreCoverage> = stores
-        .into_values()
-        .map(|(mut store, shoppers)| {
-            store.eligible_shoppers = shoppers.len();
-            store.short = store.eligible_shoppers < below;
-            store.open_jobs = store.jobs.len();
-            store.jobs.sort_by_key(|j| (j.window_start, j.id));
-            store.jobs.truncate(JOBS_PER_STORE);
-            store
+    let mut counted: Vec<(usize, LocationId, ClientId, Vec<OpenJob>)> = by_store
+        .into_iter()
+        .map(|(store, (client, mut jobs, shoppers))| {
+            jobs.sort_by_key(|j| (j.window_start, j.id));
+            (shoppers.len(), store, client, jobs)
         })
         .collect();
-    stores.sort_by_key(|s| (s.eligible_shoppers, s.location_id));
-    let short_stores = stores.iter().filter(|s| s.short).count();
-    let page = request.slice(stores);
+    counted.sort_by_key(|(eligible, store, _, _)| (*eligible, *store));
+    let short_stores = counted.iter().filter(|c| c.0 < below).count();
+    let page = request.slice(counted);
+
+    // The page's stores and clients, by name.
+    let store_ids: Vec<LocationId> = page.items.iter().map(|c| c.1).collect();
+    let stores: HashMap<LocationId, Location> = locations::table
+        .filter(locations::id.eq_any(&store_ids))
+        .select(Location::as_select())
+        .load::<Location>(conn)?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut client_ids: Vec<ClientId> = page.items.iter().map(|c| c.2).collect();
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    let names = snapshot::ClientFacts::load(conn, &client_ids)?.names;
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|(eligible, store, client, mut jobs)| {
+            // A store deleted since the index read it is left off this page.
+            let location = stores.get(&store)?;
+            let open_jobs = jobs.len();
+            jobs.truncate(JOBS_PER_STORE);
+            Some(StoreCoverage {
+                location_id: store,
+                client_id: client,
+                client_name: names.get(&client).cloned().unwrap_or_default(),
+                code: location.code.clone(),
+                name: location.name.clone(),
+                area: format!("{}, {}", location.city, location.state),
+                eligible_shoppers: eligible,
+                short: eligible < below,
+                open_jobs,
+                jobs,
+            })
+        })
+        .collect();
     Ok(CoverageReport {
         below,
-        stores: page.items,
+        stores: items,
         page: page.page,
         per_page: page.per_page,
         total: page.total,

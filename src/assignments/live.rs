@@ -552,6 +552,33 @@ impl Live {
         })
     }
 
+    /// Every open job nobody holds (of one client, or all), brought up to date first, with
+    /// the active shoppers who may take it (by their place in the index): what coverage counts.
+    pub fn open_jobs_with_eligible(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        client: Option<ClientId>,
+    ) -> AppResult<Vec<(Posting, Vec<ShopperIx>)>> {
+        self.refresh(conn, keys, today)?;
+        let guard = self.read_lock();
+        let loaded = guard
+            .as_ref()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the live index is not built")))?;
+        Ok(loaded
+            .postings
+            .iter()
+            .enumerate()
+            .filter_map(|(ix, p)| Some((JobIx::try_from(ix).ok()?, p.as_ref()?)))
+            .filter(|(_, p)| client.is_none_or(|c| p.client_id == c))
+            .map(|(ix, p)| {
+                let eligible = loaded.engine.candidates(ix, None);
+                (p.clone(), eligible.into_iter().map(|h| h.ix).collect())
+            })
+            .collect())
+    }
+
     /// One page of the jobs the shopper may take, without asking the database, when the index
     /// already holds `version` (read by the request's authentication); None when it does not.
     pub fn page_held(

@@ -187,10 +187,10 @@ pub async fn coverage_report(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let query = query.into_inner();
-    let keys = state.auth.keys.clone();
+    let (keys, live) = (state.auth.keys.clone(), state.live.clone());
     let report = state
         .db
-        .run(move |conn| coverage::report(conn, &keys, &query, now))
+        .run(move |conn| coverage::report(conn, &keys, &live, &query, now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }

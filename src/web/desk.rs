@@ -379,11 +379,11 @@ async fn coverage_page_with(
 ) -> PageResult {
     let now = state.clock.naive();
     let (f, csrf) = frame(req, state).await?;
-    let keys = state.auth.keys.clone();
+    let (keys, live) = (state.auth.keys.clone(), state.live.clone());
     let query = params.query();
     let report = state
         .db
-        .run(move |conn| coverage::report(conn, &keys, &query, now))
+        .run(move |conn| coverage::report(conn, &keys, &live, &query, now))
         .await?;
     let refused = bonus.is_some();
     let pager = Pager {

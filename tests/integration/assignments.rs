@@ -1333,6 +1333,27 @@ async fn coverage_shows_stores_short_of_shoppers_and_bonus_can_rise(backend: Bac
     .await;
     assert_eq!(report["stores"][0]["jobs"][0]["bonus_cents"], 2500);
 
+    // Coverage reads the live index, kept current: a job given to a shopper leaves it at once,
+    // and a store renamed by another program shows its new name.
+    let (dee, _) = panel_member(&app, &scheduler, "dee", json!({}), true).await;
+    assigned(&app, &scheduler, near, dee).await;
+    run_sql(
+        &app,
+        [format!(
+            "UPDATE locations SET name = 'Albany Central' WHERE id = {albany}"
+        )],
+    )
+    .await;
+    let report = get_json(&app, "/api/v1/coverage?below=2", &scheduler).await;
+    let stores = report["stores"].as_array().unwrap();
+    assert_eq!(
+        stores.len(),
+        1,
+        "the taken job's store has none open: {report}"
+    );
+    assert_eq!(stores[0]["location_id"], albany);
+    assert_eq!(stores[0]["name"], "Albany Central");
+
     // Shoppers see no coverage and set no bonus.
     let r = app.get_auth("/api/v1/coverage", &ana_token).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
