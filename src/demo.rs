@@ -450,18 +450,18 @@ impl Demo<'_> {
         let mut used = std::collections::HashSet::new();
         // The first shopper with a visited job: the demo's shopper, with a report to fill in.
         let mut visited = None;
+        // The demo's own live index, as the server's would answer staff.
+        let live = crate::assignments::live::Live::new();
         // Jobs open now (every fourth job opens later in the month), six for each state.
         let open_now = jobs.iter().enumerate().filter(|(k, _)| k % 4 != 3);
         for ((_, job), state) in open_now.zip(STATES.iter().cycle()).take(STATES.len() * 6) {
-            let view = candidates::candidates(
-                self.conn,
-                &self.auth.keys,
-                scheduler,
-                *job,
-                20,
-                now,
-                crate::units::DistanceUnit::default(),
-            )?;
+            let asked = candidates::Asked {
+                job_id: *job,
+                limit: 20,
+                unit: crate::units::DistanceUnit::default(),
+            };
+            let view =
+                candidates::candidates(self.conn, &self.auth.keys, &live, scheduler, asked, now)?;
             let Some(shopper) = view
                 .eligible
                 .iter()

@@ -14,13 +14,14 @@ use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::live::{JobCandidates, Live};
 use crate::clients::model::{JobRow, Location, ProjectRow};
 use crate::clients::store;
-use crate::db::schema::{affiliations, certifications, disqualifications, organizations};
+use crate::db::schema::{affiliations, certifications, disqualifications, organizations, shoppers};
 use crate::db::{DbConnection, Whose, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, JobIx, Symbols, Unmet};
+use crate::matching::{Engine, JobIx, Names, Symbols, Unmet};
 use crate::panel::model::{ShopperRow, Status};
 use crate::privacy::{access, inventory::Category};
 
@@ -184,32 +185,8 @@ impl JobMatch {
             .cloned()
             .unwrap_or_default();
 
-        // Words for staff: what each blocked organization is to the client, and to each
-        // shopper.
-        let (_, client_org, _) = store::find_client(conn, client_id)?;
-        let mut org_words: HashMap<String, String> = HashMap::new();
-        org_words.insert(format!("org:{client_org}"), "the client itself".into());
-        for c in store::competitors_of(conn, client_id)? {
-            org_words.insert(
-                format!("org:{}", c.id),
-                format!("competitor of client {client_name}"),
-            );
-        }
-        let mut tie_words: HashMap<(ShopperId, String), String> = HashMap::new();
-        for (shopper, org_id, org_name, relation) in ties_of(conn, Whose::Only(&ids), today)? {
-            let who = if relation == "household" {
-                "household member works or worked for"
-            } else {
-                "works or worked for"
-            };
-            tie_words.insert(
-                (shopper, format!("org:{org_id}")),
-                format!("{who} {org_name}"),
-            );
-        }
-        for (shopper, key, reason) in disqualifications_of(conn, &ids, client_id, location_id)? {
-            tie_words.insert((shopper, key), reason);
-        }
+        let (org_words, tie_words) =
+            staff_words(conn, client_id, &client_name, location_id, &ids, today)?;
         let job_ix = snap
             .job_ix(job_id)
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("the job was not indexed")))?;
@@ -282,6 +259,51 @@ impl JobMatch {
             unit,
         )
     }
+}
+
+/// Words for staff: what each blocked organization is to the client, and what ties these
+/// shoppers to one (or why staff disqualified them).
+type StaffWords = (
+    HashMap<String, String>,
+    HashMap<(ShopperId, String), String>,
+);
+
+/// Staff's words for the job's client and these shoppers.
+fn staff_words(
+    conn: &mut DbConnection,
+    client_id: ClientId,
+    client_name: &str,
+    location_id: LocationId,
+    ids: &[ShopperId],
+    today: NaiveDate,
+) -> AppResult<StaffWords> {
+    // Words for staff: what each blocked organization is to the client, and to each
+    // shopper.
+    let (_, client_org, _) = store::find_client(conn, client_id)?;
+    let mut org_words: HashMap<String, String> = HashMap::new();
+    org_words.insert(format!("org:{client_org}"), "the client itself".into());
+    for c in store::competitors_of(conn, client_id)? {
+        org_words.insert(
+            format!("org:{}", c.id),
+            format!("competitor of client {client_name}"),
+        );
+    }
+    let mut tie_words: HashMap<(ShopperId, String), String> = HashMap::new();
+    for (shopper, org_id, org_name, relation) in ties_of(conn, Whose::Only(ids), today)? {
+        let who = if relation == "household" {
+            "household member works or worked for"
+        } else {
+            "works or worked for"
+        };
+        tie_words.insert(
+            (shopper, format!("org:{org_id}")),
+            format!("{who} {org_name}"),
+        );
+    }
+    for (shopper, key, reason) in disqualifications_of(conn, ids, client_id, location_id)? {
+        tie_words.insert((shopper, key), reason);
+    }
+    Ok((org_words, tie_words))
 }
 
 /// Why a job asking for an age is not offered to a shopper who limited their sensitive data.
@@ -368,53 +390,36 @@ pub fn shopper_words(
     reasons
 }
 
+/// What staff ask of a job's shoppers: the job, how many of each list, and the unit of the
+/// distances in the reasons.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked {
+    pub job_id: JobId,
+    pub limit: usize,
+    pub unit: DistanceUnit,
+}
+
+/// The job, its rules, and its shoppers: those who may take it and the nearest others.
+type Found = (JobRow, Effective, Vec<Candidate>, Vec<NotEligible>);
+
 /// The job's eligible shoppers and the nearest others with reasons; each listed shopper gets
-/// an access record.
+/// an access record. A job in the live index (open, nobody holding it) is read from it; one
+/// someone holds is matched against the shoppers near it, loaded for the request.
 pub fn candidates(
     conn: &mut DbConnection,
     keys: &Keys,
+    live: &Live,
     staff_id: UserId,
-    job_id: JobId,
-    limit: usize,
+    asked: Asked,
     now: NaiveDateTime,
-    unit: DistanceUnit,
 ) -> AppResult<CandidatesView> {
+    let Asked { job_id, limit, .. } = asked;
+    let indexed = live.job_candidates(conn, keys, now.date(), job_id, limit)?;
     write_transaction(conn, |conn| {
-        let matched = JobMatch::near(conn, keys, job_id, now.date())?;
-        let engine = &matched.engine;
-        let shopper_of = |ix| {
-            engine
-                .shopper(ix)
-                .and_then(|s| s.id.parse::<ShopperId>().ok())
-                .and_then(|id| matched.rows.get(&id))
+        let (job, requirements, eligible, not_eligible) = match &indexed {
+            Some(found) => from_index(conn, found, asked, now.date())?,
+            None => from_shoppers_near(conn, keys, asked, now.date())?,
         };
-        let mut eligible = Vec::new();
-        for hit in engine.candidates(matched.job_ix, Some(limit)) {
-            if let (Some(row), Some(s)) = (shopper_of(hit.ix), engine.shopper(hit.ix)) {
-                eligible.push(Candidate {
-                    shopper_id: row.user_id,
-                    code: row.code.clone(),
-                    legal_name: row.legal_name.clone(),
-                    km: (hit.km * 1000.0).round() / 1000.0,
-                    rating: (s.rating * 10.0).round() / 10.0,
-                    open_assignments: super::model::MAX_OPEN.saturating_sub(s.capacity),
-                    completed: s.completed,
-                });
-            }
-        }
-        let mut not_eligible = Vec::new();
-        for (hit, unmet) in engine.nearby_ineligible(matched.job_ix, limit) {
-            let Some(row) = shopper_of(hit.ix) else {
-                continue;
-            };
-            not_eligible.push(NotEligible {
-                shopper_id: row.user_id,
-                code: row.code.clone(),
-                legal_name: row.legal_name.clone(),
-                km: (hit.km * 1000.0).round() / 1000.0,
-                reasons: matched.staff_reasons(row.user_id, &unmet, unit),
-            });
-        }
         let purpose = format!("finding shoppers who can take a store visit (job {job_id})");
         for id in eligible
             .iter()
@@ -433,12 +438,146 @@ pub fn candidates(
         let holder = super::store::holder(conn, job_id)?.map(|a| a.shopper_id);
         Ok(CandidatesView {
             holder,
-            job: matched.job.clone(),
-            requirements: matched.rules.clone(),
+            job,
+            requirements,
             eligible,
             not_eligible,
         })
     })
+}
+
+/// Kilometres to the metre, a rating to a tenth.
+fn metres(km: f64) -> f64 {
+    (km * 1000.0).round() / 1000.0
+}
+
+fn tenth(rating: f64) -> f64 {
+    (rating * 10.0).round() / 10.0
+}
+
+/// The lists from the live index's answer, with the shoppers' codes and names and staff's
+/// words for the rules they do not meet.
+fn from_index(
+    conn: &mut DbConnection,
+    found: &JobCandidates,
+    asked: Asked,
+    today: NaiveDate,
+) -> AppResult<Found> {
+    let job = store::find_job(conn, asked.job_id)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("No job has this id."))?;
+    let project = store::find_project(conn, job.project_id)?;
+    let rules = effective(&project, &job);
+    let client_name = super::snapshot::ClientFacts::load(conn, &[project.client_id])?
+        .names
+        .remove(&project.client_id)
+        .unwrap_or_default();
+    let ids: Vec<ShopperId> = found
+        .eligible
+        .iter()
+        .map(|e| e.shopper_id)
+        .chain(found.others.iter().map(|o| o.0))
+        .collect();
+    let named: HashMap<ShopperId, (String, String)> = shoppers::table
+        .filter(shoppers::user_id.eq_any(&ids))
+        .select((shoppers::user_id, shoppers::code, shoppers::legal_name))
+        .load::<(ShopperId, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let (org_words, tie_words) = staff_words(
+        conn,
+        project.client_id,
+        &client_name,
+        job.location_id,
+        &ids,
+        today,
+    )?;
+    // A shopper erased since the index read them is left off.
+    let eligible = found
+        .eligible
+        .iter()
+        .filter_map(|e| {
+            let (code, legal_name) = named.get(&e.shopper_id)?;
+            Some(Candidate {
+                shopper_id: e.shopper_id,
+                code: code.clone(),
+                legal_name: legal_name.clone(),
+                km: metres(e.km),
+                rating: tenth(e.rating),
+                open_assignments: super::model::MAX_OPEN.saturating_sub(e.capacity),
+                completed: e.completed,
+            })
+        })
+        .collect();
+    let not_eligible = found
+        .others
+        .iter()
+        .filter_map(|(id, km, unmet)| {
+            let (code, legal_name) = named.get(id)?;
+            Some(NotEligible {
+                shopper_id: *id,
+                code: code.clone(),
+                legal_name: legal_name.clone(),
+                km: metres(*km),
+                reasons: unmet
+                    .iter()
+                    .map(|u| reason(u, *id, &found.names, &org_words, &tie_words, asked.unit))
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok((job, rules, eligible, not_eligible))
+}
+
+/// The lists from an engine of the job and the shoppers near its store, loaded now.
+fn from_shoppers_near(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    asked: Asked,
+    today: NaiveDate,
+) -> AppResult<Found> {
+    let matched = JobMatch::near(conn, keys, asked.job_id, today)?;
+    let engine = &matched.engine;
+    let shopper_of = |ix| {
+        engine
+            .shopper(ix)
+            .and_then(|s| s.id.parse::<ShopperId>().ok())
+            .and_then(|id| matched.rows.get(&id))
+    };
+    let mut eligible = Vec::new();
+    for hit in engine.candidates(matched.job_ix, Some(asked.limit)) {
+        if let (Some(row), Some(s)) = (shopper_of(hit.ix), engine.shopper(hit.ix)) {
+            eligible.push(Candidate {
+                shopper_id: row.user_id,
+                code: row.code.clone(),
+                legal_name: row.legal_name.clone(),
+                km: metres(hit.km),
+                rating: tenth(s.rating),
+                open_assignments: super::model::MAX_OPEN.saturating_sub(s.capacity),
+                completed: s.completed,
+            });
+        }
+    }
+    let mut not_eligible = Vec::new();
+    for (hit, unmet) in engine.nearby_ineligible(matched.job_ix, asked.limit) {
+        let Some(row) = shopper_of(hit.ix) else {
+            continue;
+        };
+        not_eligible.push(NotEligible {
+            shopper_id: row.user_id,
+            code: row.code.clone(),
+            legal_name: row.legal_name.clone(),
+            km: metres(hit.km),
+            reasons: matched.staff_reasons(row.user_id, &unmet, asked.unit),
+        });
+    }
+    Ok((
+        matched.job.clone(),
+        matched.rules.clone(),
+        eligible,
+        not_eligible,
+    ))
 }
 
 /// An unmet rule in staff's words; conflicts say what the organization is to the shopper and
@@ -446,7 +585,7 @@ pub fn candidates(
 fn reason(
     unmet: &Unmet,
     shopper_id: ShopperId,
-    symbols: &Symbols,
+    symbols: &impl Names,
     org_words: &HashMap<String, String>,
     tie_words: &HashMap<(ShopperId, String), String>,
     unit: DistanceUnit,
@@ -462,7 +601,7 @@ fn reason(
             unit.symbol()
         ),
         Unmet::Conflict { organization } => {
-            let key = symbols.name(*organization).to_string();
+            let key = symbols.name_of(*organization).to_string();
             let tie = tie_words
                 .get(&(shopper_id, key.clone()))
                 .cloned()
@@ -474,11 +613,11 @@ fn reason(
         }
         Unmet::MissingLanguage(l) => format!(
             "does not speak {}",
-            symbols.name(*l).trim_start_matches("lang:")
+            symbols.name_of(*l).trim_start_matches("lang:")
         ),
         Unmet::MissingCertification(c) => format!(
             "lacks the certification {}",
-            symbols.name(*c).trim_start_matches("cert:")
+            symbols.name_of(*c).trim_start_matches("cert:")
         ),
         other => other.describe(symbols),
     }

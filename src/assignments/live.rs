@@ -37,7 +37,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Engine, JobIx, ShopperIx, Symbols};
+use crate::matching::{Engine, JobIx, ShopperIx, Sym, Symbols, Unmet};
 use crate::panel::model::{MatchRow, Status};
 
 /// Changed shoppers and jobs beyond which one rebuild is cheaper than reloading each.
@@ -83,6 +83,29 @@ impl Mark {
 /// the engine while building stays small, however large the panel.
 const SHOPPER_CHUNK: i64 = 50_000;
 const JOB_CHUNK: i64 = 10_000;
+
+/// A shopper who may take a job, as the index has them.
+#[derive(Debug, Clone)]
+pub struct Eligible {
+    pub shopper_id: ShopperId,
+    pub km: f64,
+    /// The average of their ratings.
+    pub rating: f64,
+    /// Assignments they may still take.
+    pub capacity: u32,
+    pub completed: u32,
+}
+
+/// A job's shoppers as the index has them (see [`Live::job_candidates`]).
+#[derive(Debug, Clone)]
+pub struct JobCandidates {
+    /// Nearest first.
+    pub eligible: Vec<Eligible>,
+    /// Nearest first: (shopper, km, the rules they do not meet).
+    pub others: Vec<(ShopperId, f64, Vec<Unmet>)>,
+    /// The names of the symbols those rules name.
+    pub names: HashMap<Sym, Box<str>>,
+}
 
 /// This server's live index.
 #[derive(Default)]
@@ -577,6 +600,65 @@ impl Live {
                 (p.clone(), eligible.into_iter().map(|h| h.ix).collect())
             })
             .collect())
+    }
+
+    /// Staff's view of a job's shoppers, from the index brought up to date first: the `limit`
+    /// nearest who may take it and the `limit` nearest others with the rules they do not
+    /// meet. None when the job is not in the index (someone holds it, or it is not open).
+    pub fn job_candidates(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        job: JobId,
+        limit: usize,
+    ) -> AppResult<Option<JobCandidates>> {
+        self.refresh(conn, keys, today)?;
+        let guard = self.read_lock();
+        let Some(loaded) = guard.as_ref() else {
+            return Ok(None);
+        };
+        let engine = &loaded.engine;
+        let Some(job_ix) = engine.job_by_id(&job.to_string()) else {
+            return Ok(None);
+        };
+        let id_of = |ix| {
+            engine
+                .shopper(ix)
+                .and_then(|s| s.id.parse::<ShopperId>().ok())
+        };
+        let eligible = engine
+            .candidates(job_ix, Some(limit))
+            .into_iter()
+            .filter_map(|hit| {
+                let shopper = engine.shopper(hit.ix)?;
+                Some(Eligible {
+                    shopper_id: id_of(hit.ix)?,
+                    km: hit.km,
+                    rating: shopper.rating,
+                    capacity: shopper.capacity,
+                    completed: shopper.completed,
+                })
+            })
+            .collect();
+        let mut names = HashMap::new();
+        let others = engine
+            .nearby_ineligible(job_ix, limit)
+            .into_iter()
+            .filter_map(|(hit, unmet)| {
+                for sym in unmet.iter().filter_map(Unmet::symbol) {
+                    names
+                        .entry(sym)
+                        .or_insert_with(|| engine.symbols.name(sym).into());
+                }
+                Some((id_of(hit.ix)?, hit.km, unmet))
+            })
+            .collect();
+        Ok(Some(JobCandidates {
+            eligible,
+            others,
+            names,
+        }))
     }
 
     /// One page of the jobs the shopper may take, without asking the database, when the index

@@ -614,10 +614,15 @@ pub async fn job_candidates(
     // The API words distances in kilometres, as its numbers are.
     let unit = DistanceUnit::Km;
     let id = path.into_inner();
-    let keys = state.auth.keys.clone();
+    let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+    let asked = super::candidates::Asked {
+        job_id: id,
+        limit,
+        unit,
+    };
     let view = state
         .db
-        .run(move |conn| super::candidates::candidates(conn, &keys, user.id, id, limit, now, unit))
+        .run(move |conn| super::candidates::candidates(conn, &keys, &live, user.id, asked, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -16,7 +16,7 @@ pub mod slots;
 pub use batch::{Assignment, Edge, solve};
 pub use geo::{Coordinates, EARTH_RADIUS_KM, haversine_km};
 pub use index::{Engine, EngineError, Hit, JobIx, ShopperIx};
-pub use model::{Job, Shopper, Sym, Symbols, Tags, Visit};
+pub use model::{Job, Names, Shopper, Sym, Symbols, Tags, Visit};
 pub use rules::{Unmet, explain, is_eligible};
 
 /// The eligible pairs of the given jobs, as batch edges (metres rounded; `job` is the position

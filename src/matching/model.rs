@@ -45,6 +45,24 @@ impl Symbols {
     }
 }
 
+/// Names of symbols: all of them ([`Symbols`]), or the few a caller took out of an engine it
+/// no longer holds.
+pub trait Names {
+    fn name_of(&self, sym: Sym) -> &str;
+}
+
+impl Names for Symbols {
+    fn name_of(&self, sym: Sym) -> &str {
+        self.name(sym)
+    }
+}
+
+impl Names for HashMap<Sym, Box<str>> {
+    fn name_of(&self, sym: Sym) -> &str {
+        self.get(&sym).map_or("?", |n| n)
+    }
+}
+
 /// A visit that counts for rotation: the location, and the day if known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Visit {

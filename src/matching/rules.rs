@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::geo::haversine_km;
 #[cfg(test)]
 use super::model::Tags;
-use super::model::{Job, Shopper, Sym, Symbols, contains_all, first_common};
+use super::model::{Job, Names, Shopper, Sym, contains_all, first_common};
 
 /// One unmet rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +50,7 @@ pub enum Unmet {
 
 impl Unmet {
     /// A sentence for staff. (Shoppers get their own wording, which never names a conflict.)
-    pub fn describe(&self, symbols: &Symbols) -> String {
+    pub fn describe(&self, symbols: &impl Names) -> String {
         match self {
             Unmet::TooFar { km, limit_km } => {
                 format!(
@@ -62,27 +62,42 @@ impl Unmet {
             Unmet::TooOld { max_age } => format!("older than {max_age}"),
             Unmet::AgeUnknown => "age unknown, and the job has an age limit".into(),
             Unmet::NeedsVehicle => "has no vehicle".into(),
-            Unmet::MissingLanguage(l) => format!("missing language {}", symbols.name(*l)),
-            Unmet::MissingCertification(c) => format!("missing certification {}", symbols.name(*c)),
+            Unmet::MissingLanguage(l) => format!("missing language {}", symbols.name_of(*l)),
+            Unmet::MissingCertification(c) => {
+                format!("missing certification {}", symbols.name_of(*c))
+            }
             Unmet::RatingTooLow { min, have } => format!("rating {have:.1} below {min:.1}"),
             Unmet::TooFewShops { min, have } => format!("{have} completed shops, fewer than {min}"),
             Unmet::Conflict { organization } => {
-                format!("conflict with organization {}", symbols.name(*organization))
+                format!(
+                    "conflict with organization {}",
+                    symbols.name_of(*organization)
+                )
             }
             Unmet::VisitedRecently {
                 location,
                 on: Some(day),
             } => {
-                format!("visited location {} on {day}", symbols.name(*location))
+                format!("visited location {} on {day}", symbols.name_of(*location))
             }
             Unmet::VisitedRecently { location, on: None } => {
                 format!(
                     "visited location {} within the rotation period",
-                    symbols.name(*location)
+                    symbols.name_of(*location)
                 )
             }
             Unmet::NoCapacity => "no capacity left".into(),
             Unmet::Inactive => "not an active panel member".into(),
+        }
+    }
+
+    /// The symbol the rule names (a language, certification, organization or store), if any.
+    pub fn symbol(&self) -> Option<Sym> {
+        match self {
+            Unmet::MissingLanguage(s) | Unmet::MissingCertification(s) => Some(*s),
+            Unmet::Conflict { organization } => Some(*organization),
+            Unmet::VisitedRecently { location, .. } => Some(*location),
+            _ => None,
         }
     }
 }
@@ -194,7 +209,7 @@ pub fn explain(s: &Shopper, j: &Job) -> Vec<Unmet> {
 pub(crate) mod tests {
     use super::*;
     use crate::matching::geo::Coordinates;
-    use crate::matching::model::Visit;
+    use crate::matching::model::{Symbols, Visit};
 
     pub fn shopper(symbols: &mut Symbols) -> Shopper {
         Shopper {

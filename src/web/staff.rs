@@ -1366,12 +1366,17 @@ async fn job_page_with(
     let now = state.clock.naive();
     let unit = state.settings.distance_unit;
     let (user, f, csrf) = frame(req, state).await?;
-    let keys = state.auth.keys.clone();
+    let (keys, live) = (state.auth.keys.clone(), state.live.clone());
+    let asked = candidates::Asked {
+        job_id: id,
+        limit: 50,
+        unit,
+    };
     let (view, assignments) = state
         .db
         .run(move |conn| {
             Ok((
-                candidates::candidates(conn, &keys, user.id, id, 50, now, unit)?,
+                candidates::candidates(conn, &keys, &live, user.id, asked, now)?,
                 // A job's newest hundred assignments (a job rarely has more than a few).
                 crate::assignments::service::of_job(
                     conn,

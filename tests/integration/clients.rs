@@ -564,6 +564,33 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
         "out of reach"
     );
     assert_eq!(view["requirements"]["languages"], json!(["es"]));
+    assert_eq!(view["holder"], Value::Null);
+
+    // Once Ana holds the job it is not in the live index: its shoppers are loaded for the
+    // request instead, and the words are the same.
+    let job_id = job["id"].as_i64().unwrap();
+    crate::assignments::assigned(&app, &scheduler, job_id, ana).await;
+    let held = get_json(
+        &app,
+        &format!("/api/v1/jobs/{job_id}/candidates"),
+        &scheduler,
+    )
+    .await;
+    assert_eq!(held["holder"], ana, "{held}");
+    for id in [ben, dan, eve, fay] {
+        let again: Vec<String> = held["not_eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["shopper_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed: {held}"))["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(again, reasons(id), "{held}");
+    }
 
     // Ben can see that staff looked at him for matching; he cannot call the staff route.
     let log = get_items(&app, "/api/v1/me/access-log", &ben_token).await;
