@@ -10,17 +10,16 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::live::Live;
 use super::model::Action;
 use super::service;
-use super::snapshot::{self, JobParts};
+use crate::clients::model::JobRow;
 use crate::clients::model::JobStatus;
-use crate::clients::model::{JobRow, Location, ProjectRow};
-use crate::db::schema::{batch_items, batches, jobs, locations, projects, shoppers};
+use crate::db::schema::{batch_items, batches, jobs, locations, shoppers};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::keys::Keys;
-use crate::matching::{batch_edges, solve};
-use crate::panel::model::ShopperRow;
+use crate::matching::solve;
 use crate::privacy::{access, inventory::Category};
 
 /// Most jobs one batch takes.
@@ -158,11 +157,24 @@ struct Proposed {
     reason: Option<String>,
 }
 
+impl Proposed {
+    fn not_filled(job_id: JobId, why: &str) -> Proposed {
+        Proposed {
+            job_id,
+            shopper_id: None,
+            metres: None,
+            reason: Some(why.to_string()),
+        }
+    }
+}
+
 /// Proposes the optimal assignment of the jobs and keeps it as a batch; each proposed shopper
-/// gets an access record (staff see their name and distance).
+/// gets an access record (staff see their name and distance). The pairs come from the live
+/// index (every shopper and every open job nobody holds).
 pub fn propose(
     conn: &mut DbConnection,
     keys: &Keys,
+    live: &Live,
     staff_id: UserId,
     request: &BatchRequest,
     now: NaiveDateTime,
@@ -177,17 +189,11 @@ pub fn propose(
         ));
     }
     let today = now.date();
-    let found: Vec<JobParts> = jobs::table
-        .inner_join(locations::table)
-        .inner_join(projects::table)
+    let found: Vec<JobRow> = jobs::table
         .filter(jobs::id.eq_any(&ids))
-        .select((
-            JobRow::as_select(),
-            Location::as_select(),
-            ProjectRow::as_select(),
-        ))
+        .select(JobRow::as_select())
         .load(conn)?;
-    let known: HashSet<JobId> = found.iter().map(|p| p.0.id).collect();
+    let known: HashSet<JobId> = found.iter().map(|j| j.id).collect();
     if let Some(missing) = ids.iter().find(|id| !known.contains(id)) {
         return Err(AppError::field(
             "job_ids",
@@ -195,75 +201,47 @@ pub fn propose(
         ));
     }
     let mut proposed = Vec::with_capacity(found.len());
-    let mut usable = Vec::with_capacity(found.len());
-    for parts in found {
-        let job = &parts.0;
-        let reason = if job.status != JobStatus::Open || job.window_end < today {
-            Some("the job is closed")
-        } else if super::store::holder(conn, job.id)?.is_some() {
-            Some("the job is held already")
+    let mut open = Vec::with_capacity(found.len());
+    for job in &found {
+        if job.status != JobStatus::Open || job.window_end < today {
+            proposed.push(Proposed::not_filled(job.id, "the job is closed"));
         } else {
-            None
+            open.push(job.id);
+        }
+    }
+    // The open jobs nobody holds are in the live index, with every shopper; asked in id order
+    // so that a proposal does not depend on the order the database answered in.
+    open.sort_unstable();
+    let pairs = live.batch_pairs(conn, keys, today, &open)?;
+    let indexed: HashSet<JobId> = pairs.jobs.iter().copied().collect();
+    for id in open.iter().filter(|id| !indexed.contains(id)) {
+        let why = if super::store::holder(conn, *id)?.is_some() {
+            "the job is held already"
+        } else {
+            "no eligible shopper within reach"
         };
-        match reason {
-            Some(r) => proposed.push(Proposed {
-                job_id: job.id,
-                shopper_id: None,
-                metres: None,
-                reason: Some(r.to_string()),
-            }),
-            None => usable.push(parts),
-        }
+        proposed.push(Proposed::not_filled(*id, why));
     }
-    // The active shoppers within reach of any of the jobs, once each.
-    let mut rows: HashMap<ShopperId, ShopperRow> = HashMap::new();
-    for (job, location, project) in &usable {
-        let km = job.max_km.unwrap_or(project.max_km);
-        for row in snapshot::shoppers_near(conn, location, km, true)? {
-            rows.entry(row.user_id).or_insert(row);
-        }
-    }
-    let usable_ids: Vec<JobId> = usable.iter().map(|p| p.0.id).collect();
-    let snap = snapshot::load(conn, keys, rows.into_values().collect(), usable, today)?;
-    let job_ixs: Vec<_> = usable_ids
-        .iter()
-        .filter_map(|id| snap.job_ix(*id))
-        .collect();
-    let edges = batch_edges(&snap.engine, &job_ixs);
-    let capacity: Vec<u32> = (0..snap.engine.shopper_slots())
-        .map(|ix| snap.engine.shopper(ix).map_or(0, |s| s.capacity))
-        .collect();
-    let jobs_n = u32::try_from(job_ixs.len()).unwrap_or(u32::MAX);
-    let chosen = solve(&capacity, jobs_n, &edges);
-    let with_edges: HashSet<u32> = edges.iter().map(|e| e.job).collect();
+    let jobs_n = u32::try_from(pairs.jobs.len()).unwrap_or(u32::MAX);
+    let chosen = solve(&pairs.capacity, jobs_n, &pairs.edges);
+    let with_edges: HashSet<u32> = pairs.edges.iter().map(|e| e.job).collect();
     let mut filled: HashMap<u32, (u32, u64)> = HashMap::new();
     for pair in &chosen.pairs {
         filled.insert(pair.job, (pair.shopper, pair.metres));
     }
-    for (local, job_ix) in job_ixs.iter().enumerate() {
+    for (local, job_id) in pairs.jobs.iter().enumerate() {
         let local = u32::try_from(local).unwrap_or(u32::MAX);
-        let Some(job_id) = snap.job_id(*job_ix) else {
-            continue;
-        };
         proposed.push(match filled.get(&local) {
             Some((shopper, metres)) => Proposed {
-                job_id,
-                shopper_id: snap.shopper_id(*shopper),
+                job_id: *job_id,
+                shopper_id: pairs.shoppers.get(*shopper as usize).copied(),
                 metres: i64::try_from(*metres).ok(),
                 reason: None,
             },
-            None if with_edges.contains(&local) => Proposed {
-                job_id,
-                shopper_id: None,
-                metres: None,
-                reason: Some("its eligible shoppers are proposed for other jobs".into()),
-            },
-            None => Proposed {
-                job_id,
-                shopper_id: None,
-                metres: None,
-                reason: Some("no eligible shopper within reach".into()),
-            },
+            None if with_edges.contains(&local) => {
+                Proposed::not_filled(*job_id, "its eligible shoppers are proposed for other jobs")
+            }
+            None => Proposed::not_filled(*job_id, "no eligible shopper within reach"),
         });
     }
     proposed.sort_by_key(|p| p.job_id);

@@ -107,6 +107,18 @@ pub struct JobCandidates {
     pub names: HashMap<Sym, Box<str>>,
 }
 
+/// The eligible pairs of some jobs (see [`Live::batch_pairs`]).
+#[derive(Debug, Clone, Default)]
+pub struct BatchPairs {
+    /// The jobs in the index, in the order asked: an edge's `job` is a position here.
+    pub jobs: Vec<JobId>,
+    /// The shoppers of the edges: an edge's `shopper` is a position here.
+    pub shoppers: Vec<ShopperId>,
+    /// What each of them may still take.
+    pub capacity: Vec<u32>,
+    pub edges: Vec<crate::matching::Edge>,
+}
+
 /// This server's live index.
 #[derive(Default)]
 pub struct Live {
@@ -659,6 +671,50 @@ impl Live {
             others,
             names,
         }))
+    }
+
+    /// The eligible pairs of these jobs, for a batch, from the index brought up to date
+    /// first. A job not in the index (someone holds it, or it is not open) is left out. The
+    /// optimiser runs on the answer after the index is let go.
+    pub fn batch_pairs(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        jobs: &[JobId],
+    ) -> AppResult<BatchPairs> {
+        self.refresh(conn, keys, today)?;
+        let guard = self.read_lock();
+        let Some(loaded) = guard.as_ref() else {
+            return Ok(BatchPairs::default());
+        };
+        let engine = &loaded.engine;
+        let (found, ixs): (Vec<JobId>, Vec<JobIx>) = jobs
+            .iter()
+            .filter_map(|id| Some((*id, engine.job_by_id(&id.to_string())?)))
+            .unzip();
+        let mut pairs = BatchPairs {
+            jobs: found,
+            ..BatchPairs::default()
+        };
+        // The shoppers of the edges, numbered from 0 in the order met.
+        let mut local: HashMap<ShopperIx, u32> = HashMap::new();
+        for mut edge in crate::matching::batch_edges(engine, &ixs) {
+            let Some(shopper) = engine.shopper(edge.shopper) else {
+                continue;
+            };
+            let Ok(id) = shopper.id.parse::<ShopperId>() else {
+                continue;
+            };
+            let next = u32::try_from(local.len()).unwrap_or(u32::MAX);
+            edge.shopper = *local.entry(edge.shopper).or_insert_with(|| {
+                pairs.shoppers.push(id);
+                pairs.capacity.push(shopper.capacity);
+                next
+            });
+            pairs.edges.push(edge);
+        }
+        Ok(pairs)
     }
 
     /// One page of the jobs the shopper may take, without asking the database, when the index

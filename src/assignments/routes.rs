@@ -239,10 +239,10 @@ pub async fn create_batch(
     let now = state.clock.naive();
     user.require(Role::SCHEDULING)?;
     let request = body.into_inner()?;
-    let keys = state.auth.keys.clone();
+    let (keys, live) = (state.auth.keys.clone(), state.live.clone());
     let view = state
         .db
-        .run(move |conn| batch::propose(conn, &keys, user.id, &request, now))
+        .run(move |conn| batch::propose(conn, &keys, &live, user.id, &request, now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }

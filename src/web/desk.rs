@@ -189,12 +189,12 @@ async fn propose(
     };
     let errors = form::merged(read.errors, selection.check());
     let outcome = if errors.is_empty() {
-        let keys = state.auth.keys.clone();
+        let (keys, live) = (state.auth.keys.clone(), state.live.clone());
         state
             .db
             .run(move |conn| {
                 let job_ids = selection.open_jobs(conn)?;
-                batch::propose(conn, &keys, user.id, &BatchRequest { job_ids }, now)
+                batch::propose(conn, &keys, &live, user.id, &BatchRequest { job_ids }, now)
             })
             .await
     } else {

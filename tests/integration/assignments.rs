@@ -1257,6 +1257,37 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{offered}");
+
+    // A second batch names a job the first one's offer holds, and a job closed by another
+    // program, for what they are.
+    let closed = job(&app, &scheduler, project, brooklyn, 1, 10).await;
+    run_sql(
+        &app,
+        [format!(
+            "UPDATE jobs SET status = 'closed' WHERE id = {closed}"
+        )],
+    )
+    .await;
+    let (status, second) = post(
+        &app,
+        "/api/v1/batches",
+        &scheduler,
+        json!({"job_ids": [j1, closed, j3]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let reason = |job: i64| {
+        second["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["job_id"] == job)
+            .unwrap_or_else(|| panic!("{job} not listed: {second}"))["reason"]
+            .clone()
+    };
+    assert_eq!(reason(j1), "the job is held already", "{second}");
+    assert_eq!(reason(closed), "the job is closed", "{second}");
+    assert_eq!(reason(j3), "no eligible shopper within reach", "{second}");
     app.stop().await;
 }
 
