@@ -1,5 +1,10 @@
 //! The live index: the matching engine of every shopper and every open job nobody holds, kept
-//! in this server's memory so that a job board is an index lookup, not a dozen queries.
+//! in this server's memory so that a job board is an index lookup, not a dozen queries, and
+//! staff's candidates, coverage and batches need no engine built for the request.
+//!
+//! It holds what matching reads (never names or addresses), loaded a chunk of ids at a time so
+//! that a panel of a million builds in a few seconds and a few hundred megabytes, and for each
+//! open job only what its card shows ([`Posting`]).
 //!
 //! It is built from the database on first use (the server starts one at boot) and kept
 //! current from the change log: triggers on every table the rules read (shoppers, their
@@ -49,6 +54,8 @@ pub const KEEP_CHANGES_DAYS: i64 = 2;
 /// The index at one version of the database.
 struct Loaded {
     version: i64,
+    /// When it was built: positions hold between catch-ups, not across builds.
+    built: std::time::Instant,
     day: NaiveDate,
     /// Whether shoppers' ages are known (some open job asked for one at the last build).
     with_age: bool,
@@ -83,6 +90,9 @@ impl Mark {
 /// the engine while building stays small, however large the panel.
 const SHOPPER_CHUNK: i64 = 50_000;
 const JOB_CHUNK: i64 = 10_000;
+
+/// Jobs a coverage report counts at a time while holding the index.
+pub const COVERAGE_CHUNK: usize = 64;
 
 /// A shopper who may take a job, as the index has them.
 #[derive(Debug, Clone)]
@@ -355,6 +365,7 @@ impl Live {
         );
         Ok(Loaded {
             version,
+            built: std::time::Instant::now(),
             day: today,
             with_age,
             engine,
@@ -589,6 +600,8 @@ impl Live {
 
     /// Every open job nobody holds (of one client, or all), brought up to date first, with
     /// the active shoppers who may take it (by their place in the index): what coverage counts.
+    /// The index is held for [`COVERAGE_CHUNK`] jobs at a time, so that its updates (and the
+    /// boards waiting behind them) do not wait for a report over the whole panel.
     pub fn open_jobs_with_eligible(
         &self,
         conn: &mut DbConnection,
@@ -597,21 +610,49 @@ impl Live {
         client: Option<ClientId>,
     ) -> AppResult<Vec<(Posting, Vec<ShopperIx>)>> {
         self.refresh(conn, keys, today)?;
-        let guard = self.read_lock();
-        let loaded = guard
-            .as_ref()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the live index is not built")))?;
-        Ok(loaded
-            .postings
-            .iter()
-            .enumerate()
-            .filter_map(|(ix, p)| Some((JobIx::try_from(ix).ok()?, p.as_ref()?)))
-            .filter(|(_, p)| client.is_none_or(|c| p.client_id == c))
-            .map(|(ix, p)| {
-                let eligible = loaded.engine.candidates(ix, None);
-                (p.clone(), eligible.into_iter().map(|h| h.ix).collect())
-            })
-            .collect())
+        let postings: Vec<Posting> = {
+            let guard = self.read_lock();
+            let loaded = guard.as_ref().ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("the live index is not built"))
+            })?;
+            loaded
+                .postings
+                .iter()
+                .flatten()
+                .filter(|p| client.is_none_or(|c| p.client_id == c))
+                .cloned()
+                .collect()
+        };
+        // Shoppers are counted by position, which a rebuild between chunks changes: then the
+        // count starts again (a rebuild is rare: a new day, or a flood of changes).
+        let mut counted = Vec::with_capacity(postings.len());
+        for _ in 0..3 {
+            counted.clear();
+            let mut built = None;
+            let mut rebuilt = false;
+            for chunk in postings.chunks(COVERAGE_CHUNK) {
+                let guard = self.read_lock();
+                let Some(loaded) = guard.as_ref() else {
+                    break;
+                };
+                rebuilt |= *built.get_or_insert(loaded.built) != loaded.built;
+                for posting in chunk {
+                    // A job taken meanwhile is left out.
+                    let Some(ix) = loaded.engine.job_by_id(&posting.id.to_string()) else {
+                        continue;
+                    };
+                    let eligible = loaded.engine.candidates(ix, None);
+                    counted.push((
+                        posting.clone(),
+                        eligible.into_iter().map(|h| h.ix).collect(),
+                    ));
+                }
+            }
+            if !rebuilt {
+                break;
+            }
+        }
+        Ok(counted)
     }
 
     /// Staff's view of a job's shoppers, from the index brought up to date first: the `limit`

@@ -1050,6 +1050,17 @@ async fn deadlines_expire_offers_and_take_back_overdue_visits(backend: Backend) 
     app.stop().await;
 }
 
+/// The item of `job` in a batch.
+fn item_of(batch: &Value, job: i64) -> Value {
+    batch["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["job_id"] == job)
+        .unwrap_or_else(|| panic!("{job} not listed: {batch}"))
+        .clone()
+}
+
 async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     let Some(app) = spawn_app(backend, "batch").await else {
         return;
@@ -1126,15 +1137,7 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
         (Some(2), Some(1)),
         "{batch}"
     );
-    let item = |job: i64| {
-        batch["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["job_id"] == job)
-            .unwrap()
-            .clone()
-    };
+    let item = |job: i64| item_of(&batch, job);
     assert_eq!(item(j1)["shopper_id"], ben, "{batch}");
     assert_eq!(item(j2)["shopper_id"], ana, "{batch}");
     assert_eq!(item(j3)["reason"], "no eligible shopper within reach");
@@ -1276,15 +1279,7 @@ async fn a_batch_proposes_the_optimum_and_sends_the_offers(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
-    let reason = |job: i64| {
-        second["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["job_id"] == job)
-            .unwrap_or_else(|| panic!("{job} not listed: {second}"))["reason"]
-            .clone()
-    };
+    let reason = |job: i64| item_of(&second, job)["reason"].clone();
     assert_eq!(reason(j1), "the job is held already", "{second}");
     assert_eq!(reason(closed), "the job is closed", "{second}");
     assert_eq!(reason(j3), "no eligible shopper within reach", "{second}");

@@ -439,6 +439,21 @@ on_both_backends!(
     an_organization_entered_twice_is_merged,
 );
 
+/// Why the candidates `view` says shopper `id` may not take the job.
+fn reasons_of(view: &Value, id: i64) -> Vec<String> {
+    view["not_eligible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["shopper_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not listed: {view}"))["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect()
+}
+
 async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
     let Some(app) = spawn_app(backend, "candidates").await else {
         return;
@@ -534,19 +549,7 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
         .collect();
     eligible.sort();
     assert_eq!(eligible, [ana, cat], "{view}");
-    let reasons = |id: i64| -> Vec<String> {
-        view["not_eligible"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["shopper_id"] == id)
-            .unwrap_or_else(|| panic!("{id} not listed: {view}"))["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap().to_string())
-            .collect()
-    };
+    let reasons = |id: i64| reasons_of(&view, id);
     assert_eq!(
         reasons(ben),
         ["household member works or worked for Taco Town: competitor of client Burger Barn"]
@@ -578,18 +581,7 @@ async fn a_jobs_candidates_say_who_is_eligible_and_why_not(backend: Backend) {
     .await;
     assert_eq!(held["holder"], ana, "{held}");
     for id in [ben, dan, eve, fay] {
-        let again: Vec<String> = held["not_eligible"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["shopper_id"] == id)
-            .unwrap_or_else(|| panic!("{id} not listed: {held}"))["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(again, reasons(id), "{held}");
+        assert_eq!(reasons_of(&held, id), reasons(id), "{held}");
     }
 
     // Ben can see that staff looked at him for matching; he cannot call the staff route.
