@@ -738,9 +738,25 @@ impl Live {
             jobs: found,
             ..BatchPairs::default()
         };
+        // From the jobs' side: each job's circle holds a fraction of the panel, where the
+        // shoppers' side would weigh every shopper against every job near them (a batch of 100
+        // jobs took 90 s among 1,000,000 shoppers and 100,000 jobs). In the shoppers' order, as
+        // the engine's own batches are.
+        let mut edges = Vec::new();
+        for (job, ix) in ixs.iter().enumerate() {
+            let job = u32::try_from(job).unwrap_or(u32::MAX);
+            edges.extend(engine.candidates(*ix, None).into_iter().map(|hit| {
+                crate::matching::Edge {
+                    shopper: hit.ix,
+                    job,
+                    metres: crate::matching::geo::metres(hit.km),
+                }
+            }));
+        }
+        edges.sort_unstable_by_key(|e| (e.shopper, e.job));
         // The shoppers of the edges, numbered from 0 in the order met.
         let mut local: HashMap<ShopperIx, u32> = HashMap::new();
-        for mut edge in crate::matching::batch_edges(engine, &ixs) {
+        for mut edge in edges {
             let Some(shopper) = engine.shopper(edge.shopper) else {
                 continue;
             };
