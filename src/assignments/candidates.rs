@@ -468,9 +468,9 @@ fn from_index(
         .ok_or_else(|| AppError::not_found("No job has this id."))?;
     let project = store::find_project(conn, job.project_id)?;
     let rules = effective(&project, &job);
-    let client_name = super::snapshot::ClientFacts::load(conn, &[project.client_id])?
-        .names
-        .remove(&project.client_id)
+    let client_name = store::client_names(conn, &[project.client_id])?
+        .pop()
+        .map(|(_, name)| name)
         .unwrap_or_default();
     let ids: Vec<ShopperId> = found
         .eligible
@@ -539,12 +539,8 @@ fn from_shoppers_near(
 ) -> AppResult<Found> {
     let matched = JobMatch::near(conn, keys, asked.job_id, today)?;
     let engine = &matched.engine;
-    let shopper_of = |ix| {
-        engine
-            .shopper(ix)
-            .and_then(|s| s.id.parse::<ShopperId>().ok())
-            .and_then(|id| matched.rows.get(&id))
-    };
+    let shopper_of =
+        |ix| super::snapshot::shopper_id_at(engine, ix).and_then(|id| matched.rows.get(&id));
     let mut eligible = Vec::new();
     for hit in engine.candidates(matched.job_ix, Some(asked.limit)) {
         if let (Some(row), Some(s)) = (shopper_of(hit.ix), engine.shopper(hit.ix)) {

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::live::Live;
-use super::snapshot;
 use crate::clients::model::{JobRow, Location};
 use crate::db::DbConnection;
 use crate::db::schema::{jobs, locations};
@@ -135,7 +134,9 @@ pub fn report(
     let mut client_ids: Vec<ClientId> = page.items.iter().map(|c| c.2).collect();
     client_ids.sort_unstable();
     client_ids.dedup();
-    let names = snapshot::ClientFacts::load(conn, &client_ids)?.names;
+    let names: HashMap<ClientId, String> = crate::clients::store::client_names(conn, &client_ids)?
+        .into_iter()
+        .collect();
     let items = page
         .items
         .into_iter()

@@ -598,6 +598,22 @@ impl Live {
         })
     }
 
+    /// Runs `read` on the index brought up to date first.
+    fn read_current<T>(
+        &self,
+        conn: &mut DbConnection,
+        keys: &Keys,
+        today: NaiveDate,
+        read: impl FnOnce(&Loaded) -> T,
+    ) -> AppResult<T> {
+        self.refresh(conn, keys, today)?;
+        let guard = self.read_lock();
+        let loaded = guard
+            .as_ref()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the live index is not built")))?;
+        Ok(read(loaded))
+    }
+
     /// Every open job nobody holds (of one client, or all), brought up to date first, with
     /// the active shoppers who may take it (by their place in the index): what coverage counts.
     /// The index is held for [`COVERAGE_CHUNK`] jobs at a time, so that its updates (and the
@@ -609,12 +625,7 @@ impl Live {
         today: NaiveDate,
         client: Option<ClientId>,
     ) -> AppResult<Vec<(Posting, Vec<ShopperIx>)>> {
-        self.refresh(conn, keys, today)?;
-        let postings: Vec<Posting> = {
-            let guard = self.read_lock();
-            let loaded = guard.as_ref().ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("the live index is not built"))
-            })?;
+        let postings: Vec<Posting> = self.read_current(conn, keys, today, |loaded| {
             loaded
                 .postings
                 .iter()
@@ -622,10 +633,11 @@ impl Live {
                 .filter(|p| client.is_none_or(|c| p.client_id == c))
                 .cloned()
                 .collect()
-        };
+        })?;
         // Shoppers are counted by position, which a rebuild between chunks changes: then the
-        // count starts again (a rebuild is rare: a new day, or a flood of changes).
-        let mut counted = Vec::with_capacity(postings.len());
+        // count starts again (a rebuild is rare: a new day, or a flood of changes). A job taken
+        // meanwhile is left out.
+        let mut counted: Vec<Option<Vec<ShopperIx>>> = Vec::with_capacity(postings.len());
         for _ in 0..3 {
             counted.clear();
             let mut built = None;
@@ -636,23 +648,21 @@ impl Live {
                     break;
                 };
                 rebuilt |= *built.get_or_insert(loaded.built) != loaded.built;
-                for posting in chunk {
-                    // A job taken meanwhile is left out.
-                    let Some(ix) = loaded.engine.job_by_id(&posting.id.to_string()) else {
-                        continue;
-                    };
+                counted.extend(chunk.iter().map(|posting| {
+                    let ix = loaded.engine.job_by_id(&posting.id.to_string())?;
                     let eligible = loaded.engine.candidates(ix, None);
-                    counted.push((
-                        posting.clone(),
-                        eligible.into_iter().map(|h| h.ix).collect(),
-                    ));
-                }
+                    Some(eligible.into_iter().map(|h| h.ix).collect())
+                }));
             }
             if !rebuilt {
                 break;
             }
         }
-        Ok(counted)
+        Ok(postings
+            .into_iter()
+            .zip(counted)
+            .filter_map(|(posting, eligible)| Some((posting, eligible?)))
+            .collect())
     }
 
     /// Staff's view of a job's shoppers, from the index brought up to date first: the `limit`
@@ -666,52 +676,42 @@ impl Live {
         job: JobId,
         limit: usize,
     ) -> AppResult<Option<JobCandidates>> {
-        self.refresh(conn, keys, today)?;
-        let guard = self.read_lock();
-        let Some(loaded) = guard.as_ref() else {
-            return Ok(None);
-        };
-        let engine = &loaded.engine;
-        let Some(job_ix) = engine.job_by_id(&job.to_string()) else {
-            return Ok(None);
-        };
-        let id_of = |ix| {
-            engine
-                .shopper(ix)
-                .and_then(|s| s.id.parse::<ShopperId>().ok())
-        };
-        let eligible = engine
-            .candidates(job_ix, Some(limit))
-            .into_iter()
-            .filter_map(|hit| {
-                let shopper = engine.shopper(hit.ix)?;
-                Some(Eligible {
-                    shopper_id: id_of(hit.ix)?,
-                    km: hit.km,
-                    rating: shopper.rating,
-                    capacity: shopper.capacity,
-                    completed: shopper.completed,
+        self.read_current(conn, keys, today, |loaded| {
+            let engine = &loaded.engine;
+            let job_ix = engine.job_by_id(&job.to_string())?;
+            let eligible = engine
+                .candidates(job_ix, Some(limit))
+                .into_iter()
+                .filter_map(|hit| {
+                    let shopper = engine.shopper(hit.ix)?;
+                    Some(Eligible {
+                        shopper_id: snapshot::shopper_id_at(engine, hit.ix)?,
+                        km: hit.km,
+                        rating: shopper.rating,
+                        capacity: shopper.capacity,
+                        completed: shopper.completed,
+                    })
                 })
+                .collect();
+            let mut names = HashMap::new();
+            let others = engine
+                .nearby_ineligible(job_ix, limit)
+                .into_iter()
+                .filter_map(|(hit, unmet)| {
+                    for sym in unmet.iter().filter_map(Unmet::symbol) {
+                        names
+                            .entry(sym)
+                            .or_insert_with(|| engine.symbols.name(sym).into());
+                    }
+                    Some((snapshot::shopper_id_at(engine, hit.ix)?, hit.km, unmet))
+                })
+                .collect();
+            Some(JobCandidates {
+                eligible,
+                others,
+                names,
             })
-            .collect();
-        let mut names = HashMap::new();
-        let others = engine
-            .nearby_ineligible(job_ix, limit)
-            .into_iter()
-            .filter_map(|(hit, unmet)| {
-                for sym in unmet.iter().filter_map(Unmet::symbol) {
-                    names
-                        .entry(sym)
-                        .or_insert_with(|| engine.symbols.name(sym).into());
-                }
-                Some((id_of(hit.ix)?, hit.km, unmet))
-            })
-            .collect();
-        Ok(Some(JobCandidates {
-            eligible,
-            others,
-            names,
-        }))
+        })
     }
 
     /// The eligible pairs of these jobs, for a batch, from the index brought up to date
@@ -724,54 +724,51 @@ impl Live {
         today: NaiveDate,
         jobs: &[JobId],
     ) -> AppResult<BatchPairs> {
-        self.refresh(conn, keys, today)?;
-        let guard = self.read_lock();
-        let Some(loaded) = guard.as_ref() else {
-            return Ok(BatchPairs::default());
-        };
-        let engine = &loaded.engine;
-        let (found, ixs): (Vec<JobId>, Vec<JobIx>) = jobs
-            .iter()
-            .filter_map(|id| Some((*id, engine.job_by_id(&id.to_string())?)))
-            .unzip();
-        let mut pairs = BatchPairs {
-            jobs: found,
-            ..BatchPairs::default()
-        };
-        // From the jobs' side: each job's circle holds a fraction of the panel, where the
-        // shoppers' side would weigh every shopper against every job near them (a batch of 100
-        // jobs took 90 s among 1,000,000 shoppers and 100,000 jobs). In the shoppers' order, as
-        // the engine's own batches are.
-        let mut edges = Vec::new();
-        for (job, ix) in ixs.iter().enumerate() {
-            let job = u32::try_from(job).unwrap_or(u32::MAX);
-            edges.extend(engine.candidates(*ix, None).into_iter().map(|hit| {
-                crate::matching::Edge {
-                    shopper: hit.ix,
-                    job,
-                    metres: crate::matching::geo::metres(hit.km),
-                }
-            }));
-        }
-        edges.sort_unstable_by_key(|e| (e.shopper, e.job));
-        // The shoppers of the edges, numbered from 0 in the order met.
-        let mut local: HashMap<ShopperIx, u32> = HashMap::new();
-        for mut edge in edges {
-            let Some(shopper) = engine.shopper(edge.shopper) else {
-                continue;
+        self.read_current(conn, keys, today, |loaded| {
+            let engine = &loaded.engine;
+            let (found, ixs): (Vec<JobId>, Vec<JobIx>) = jobs
+                .iter()
+                .filter_map(|id| Some((*id, engine.job_by_id(&id.to_string())?)))
+                .unzip();
+            let mut pairs = BatchPairs {
+                jobs: found,
+                ..BatchPairs::default()
             };
-            let Ok(id) = shopper.id.parse::<ShopperId>() else {
-                continue;
-            };
-            let next = u32::try_from(local.len()).unwrap_or(u32::MAX);
-            edge.shopper = *local.entry(edge.shopper).or_insert_with(|| {
-                pairs.shoppers.push(id);
-                pairs.capacity.push(shopper.capacity);
-                next
-            });
-            pairs.edges.push(edge);
-        }
-        Ok(pairs)
+            // From the jobs' side: each job's circle holds a fraction of the panel, where the
+            // shoppers' side would weigh every shopper against every job near them (a batch of 100
+            // jobs took 90 s among 1,000,000 shoppers and 100,000 jobs). In the shoppers' order, as
+            // the engine's own batches are.
+            let mut edges = Vec::new();
+            for (job, ix) in ixs.iter().enumerate() {
+                let job = u32::try_from(job).unwrap_or(u32::MAX);
+                edges.extend(engine.candidates(*ix, None).into_iter().map(|hit| {
+                    crate::matching::Edge {
+                        shopper: hit.ix,
+                        job,
+                        metres: crate::matching::geo::metres(hit.km),
+                    }
+                }));
+            }
+            edges.sort_unstable_by_key(|e| (e.shopper, e.job));
+            // The shoppers of the edges, numbered from 0 in the order met.
+            let mut local: HashMap<ShopperIx, u32> = HashMap::new();
+            for mut edge in edges {
+                let (Some(shopper), Some(id)) = (
+                    engine.shopper(edge.shopper),
+                    snapshot::shopper_id_at(engine, edge.shopper),
+                ) else {
+                    continue;
+                };
+                let next = u32::try_from(local.len()).unwrap_or(u32::MAX);
+                edge.shopper = *local.entry(edge.shopper).or_insert_with(|| {
+                    pairs.shoppers.push(id);
+                    pairs.capacity.push(shopper.capacity);
+                    next
+                });
+                pairs.edges.push(edge);
+            }
+            pairs
+        })
     }
 
     /// One page of the jobs the shopper may take, without asking the database, when the index

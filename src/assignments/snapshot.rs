@@ -55,13 +55,18 @@ impl Snapshot {
 
     /// The database id behind an engine shopper.
     pub fn shopper_id(&self, ix: ShopperIx) -> Option<ShopperId> {
-        self.engine.shopper(ix).and_then(|s| s.id.parse().ok())
+        shopper_id_at(&self.engine, ix)
     }
 
     /// The database id behind an engine job.
     pub fn job_id(&self, ix: JobIx) -> Option<JobId> {
         self.engine.job(ix).and_then(|j| j.id.parse().ok())
     }
+}
+
+/// The database id behind an engine shopper (engines built here name shoppers by their id).
+pub fn shopper_id_at(engine: &Engine, ix: ShopperIx) -> Option<ShopperId> {
+    engine.shopper(ix).and_then(|s| s.id.parse().ok())
 }
 
 /// Shoppers (active ones only, or all) living in the box around the store that holds every
