@@ -127,6 +127,27 @@ impl PayEstimate {
         }
     }
 
+    /// Writes the estimate as serde does (a test holds the two together), its keys copied
+    /// rather than escaped: a board page writes twenty.
+    fn write_json(&self, out: &mut Vec<u8>) -> AppResult<()> {
+        out.extend_from_slice(b"{\"round_trip_km\":");
+        serde_json::to_writer(&mut *out, &self.round_trip_km).map_err(AppError::internal)?;
+        for (key, value) in [
+            (
+                &b",\"travel_cost_cents\":"[..],
+                self.travel_cost_cents.cents(),
+            ),
+            (b",\"minutes\":", self.minutes),
+            (b",\"net_cents\":", self.net_cents.cents()),
+            (b",\"per_hour_cents\":", self.per_hour_cents.cents()),
+        ] {
+            out.extend_from_slice(key);
+            serde_json::to_writer(&mut *out, &value).map_err(AppError::internal)?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
     /// Whether the trip costs more than the job pays.
     pub fn loses_money(&self) -> bool {
         self.net_cents.cents() <= 0
@@ -172,6 +193,26 @@ impl Sort {
     }
 }
 
+impl Sort {
+    /// A job's place in this order as a number and the job's id: compared as a pair, they
+    /// order jobs as [`Sort::compare`] does (a test holds the two together), for a distance
+    /// shown (a whole number of half kilometres, see [`shown_km`]).
+    fn key(self, (km, day, id): Order) -> (u64, JobId) {
+        use chrono::Datelike;
+        // A distance shown is a few thousand half kilometres at most.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let halves = (km * 2.0) as u32;
+        // Days in signed order become unsigned in the same order.
+        #[allow(clippy::cast_sign_loss)]
+        let day = (day.num_days_from_ce() as u32) ^ (1 << 31);
+        let (first, second) = match self {
+            Sort::Distance => (halves, day),
+            Sort::Date => (day, halves),
+        };
+        ((u64::from(first) << 32) | u64::from(second), id)
+    }
+}
+
 impl JobCard {
     fn order(&self) -> Order {
         (self.distance_km, self.window_start, self.id)
@@ -208,7 +249,9 @@ pub struct Page {
     pub radius_km: f64,
     /// Jobs open to the shopper in all.
     pub total: usize,
-    pub jobs: Vec<JobCard>,
+    /// The page's cards as the API writes them: a JSON array of [`JobCard`]s (see
+    /// [`write_cards`]).
+    pub jobs_json: Vec<u8>,
 }
 
 /// Where the map puts a store, km (east, north) of the shopper's home, on a 2 km grid: near
@@ -223,9 +266,9 @@ fn offset_km(from: Coordinates, to: Coordinates) -> (f64, f64) {
     (snap(east), snap(north))
 }
 
-/// An open job as a board shows it, with the ids a change to it names: a hundred-odd bytes,
-/// where the job's, store's and project's rows take a kilobyte (the live index holds one for
-/// every open job).
+/// An open job as a board shows it, with the ids a change to it names: a few hundred bytes
+/// with the card's fixed part written out, where the job's, store's and project's rows take a
+/// kilobyte (the live index holds one for every open job).
 #[derive(Debug, Clone)]
 pub struct Posting {
     pub id: JobId,
@@ -248,6 +291,27 @@ pub struct Posting {
     pub location_id: LocationId,
     pub project_id: ProjectId,
     pub client_id: ClientId,
+    /// The card's fields that are the same for every shopper, as the API writes them: `{` and
+    /// the fields from `id` to `client_name`, without the closing `}`. A board page copies it
+    /// (see [`write_cards`]) instead of writing and escaping them again for every request.
+    pub fixed_json: Box<str>,
+}
+
+/// The fields of [`JobCard`] that do not depend on the shopper, in its order and written as
+/// it writes them (a test holds the two together).
+#[derive(Serialize)]
+struct FixedFields<'a> {
+    id: JobId,
+    code: &'a str,
+    area: &'a str,
+    #[serde(serialize_with = "iso_date")]
+    window_start: NaiveDate,
+    #[serde(serialize_with = "iso_date")]
+    window_end: NaiveDate,
+    fee_cents: Money,
+    bonus_cents: Money,
+    reimbursement_cap_cents: Money,
+    client_name: Option<&'a str>,
 }
 
 impl Posting {
@@ -275,7 +339,74 @@ impl Posting {
             location_id: location.id,
             project_id: project.id,
             client_id: project.client_id,
+            fixed_json: "".into(),
         }
+        .with_fixed_json()
+    }
+
+    /// The posting with its [`Posting::fixed_json`] written from its fields.
+    fn with_fixed_json(mut self) -> Posting {
+        let fixed = FixedFields {
+            id: self.id,
+            code: &self.code,
+            area: &self.area,
+            window_start: self.window_start,
+            window_end: self.window_end,
+            fee_cents: self.fee_cents,
+            bonus_cents: self.bonus_cents,
+            reimbursement_cap_cents: self.reimbursement_cap_cents,
+            client_name: self.client_name.as_deref(),
+        };
+        let mut json = serde_json::to_string(&fixed).unwrap_or_else(|_| "{".into());
+        json.pop();
+        self.fixed_json = json.into();
+        self
+    }
+}
+
+/// The postings of the live index's open jobs by their engine position, and beside them what
+/// puts a board in order (each job's first day and id, 16 bytes): ordering the hundreds of jobs
+/// around a shopper reads those, and only the page's postings are read.
+#[derive(Debug, Default)]
+pub struct Postings {
+    all: Vec<Option<Posting>>,
+    order: Vec<Option<(NaiveDate, JobId)>>,
+}
+
+impl Postings {
+    /// The posting of the job at engine position `ix`.
+    pub fn get(&self, ix: JobIx) -> Option<&Posting> {
+        self.all.get(ix as usize).and_then(Option::as_ref)
+    }
+
+    /// The first day and id of the job at engine position `ix`.
+    fn order(&self, ix: JobIx) -> Option<(NaiveDate, JobId)> {
+        self.order.get(ix as usize).copied().flatten()
+    }
+
+    /// Every posting.
+    pub fn iter(&self) -> impl Iterator<Item = &Posting> {
+        self.all.iter().flatten()
+    }
+
+    /// Puts `posting` at engine position `ix` (replacing the one there).
+    pub fn put(&mut self, ix: JobIx, posting: Posting) {
+        let at = ix as usize;
+        if self.all.len() <= at {
+            self.all.resize_with(at + 1, || None);
+            self.order.resize(at + 1, None);
+        }
+        self.order[at] = Some((posting.window_start, posting.id));
+        self.all[at] = Some(posting);
+    }
+
+    /// Takes the posting at engine position `ix` out.
+    pub fn take(&mut self, ix: JobIx) -> Option<Posting> {
+        let at = ix as usize;
+        if let Some(order) = self.order.get_mut(at) {
+            *order = None;
+        }
+        self.all.get_mut(at).and_then(Option::take)
     }
 }
 
@@ -285,10 +416,7 @@ pub fn card(
     home: Coordinates,
     travel: crate::config::TravelCosts,
 ) -> AppResult<JobCard> {
-    let position = Coordinates::new(posting.latitude, posting.longitude)
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let (east_km, north_km) = offset_km(home, position);
-    let distance_km = shown_km(crate::matching::haversine_km(home, position));
+    let (distance_km, pay, (east_km, north_km)) = for_shopper(posting, home, travel)?;
     Ok(JobCard {
         id: posting.id,
         code: posting.code.to_string(),
@@ -300,16 +428,56 @@ pub fn card(
         reimbursement_cap_cents: posting.reimbursement_cap_cents,
         client_name: posting.client_name.as_deref().map(str::to_string),
         distance_km,
-        pay: PayEstimate::of(
-            posting.fee_cents,
-            posting.bonus_cents,
-            distance_km,
-            posting.visit_minutes,
-            travel,
-        ),
+        pay,
         east_km,
         north_km,
     })
+}
+
+/// What a card says for the shopper living at `home`: the distance shown, the pay, and where
+/// the map puts the store.
+fn for_shopper(
+    posting: &Posting,
+    home: Coordinates,
+    travel: crate::config::TravelCosts,
+) -> AppResult<(f64, PayEstimate, (f64, f64))> {
+    let position = Coordinates::new(posting.latitude, posting.longitude)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let distance_km = shown_km(crate::matching::haversine_km(home, position));
+    let pay = PayEstimate::of(
+        posting.fee_cents,
+        posting.bonus_cents,
+        distance_km,
+        posting.visit_minutes,
+        travel,
+    );
+    Ok((distance_km, pay, offset_km(home, position)))
+}
+
+/// The cards of `postings` for the shopper living at `home`, as a JSON array, byte for byte
+/// what serde writes for their [`JobCard`]s (a test holds the two together): each posting's
+/// fixed part copied, then the shopper's distance and pay.
+pub fn write_cards<'a>(
+    out: &mut Vec<u8>,
+    postings: impl IntoIterator<Item = &'a Posting>,
+    home: Coordinates,
+    travel: crate::config::TravelCosts,
+) -> AppResult<()> {
+    out.push(b'[');
+    for (n, posting) in postings.into_iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let (distance_km, pay, _) = for_shopper(posting, home, travel)?;
+        out.extend_from_slice(posting.fixed_json.as_bytes());
+        out.extend_from_slice(b",\"distance_km\":");
+        serde_json::to_writer(&mut *out, &distance_km).map_err(AppError::internal)?;
+        out.extend_from_slice(b",\"pay\":");
+        pay.write_json(out)?;
+        out.push(b'}');
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// The board of the engine's shopper `me`: the jobs they may take, and the other jobs within
@@ -366,43 +534,54 @@ pub fn board_of<'a>(
 
 /// Page `page` (from 1) of the jobs the engine's shopper `me` may take, in `sort` order: the
 /// board's API, which lists no unavailable jobs, so only the page's cards are made.
-/// `posting` gives the posting of the engine's job.
-pub fn page_of<'a>(
+pub fn page_of(
     engine: &Engine,
     me: ShopperIx,
     sort: Sort,
     page: usize,
     travel: crate::config::TravelCosts,
-    posting: impl Fn(JobIx) -> Option<&'a Posting>,
+    postings: &Postings,
 ) -> AppResult<Page> {
     let shopper = engine
         .shopper(me)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the shopper was not indexed")))?;
-    // Every eligible job's place in the order; the cards only of the page's jobs.
-    let mut keyed: Vec<(Order, &Posting)> = Vec::with_capacity(512);
+    let skip = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+    let end = skip.saturating_add(PAGE_SIZE);
+    // Of every eligible job, only its place in the order is read, and only the jobs up to the
+    // page's last are kept, the last of them on top (the order is total: ids differ).
+    let mut first: std::collections::BinaryHeap<((u64, JobId), JobIx)> =
+        std::collections::BinaryHeap::with_capacity(end.min(1024));
+    let mut total = 0;
     engine.each_eligible_job(me, |ix, km| {
-        if let Some(posted) = posting(ix) {
-            keyed.push(((shown_km(km), posted.window_start, posted.id), posted));
+        let Some((day, id)) = postings.order(ix) else {
+            return;
+        };
+        total += 1;
+        let placed = (sort.key((shown_km(km), day, id)), ix);
+        if first.len() < end {
+            first.push(placed);
+        } else if let Some(mut last) = first.peek_mut()
+            && placed < *last
+        {
+            *last = placed;
         }
     });
-    let total = keyed.len();
-    // Only the jobs up to the page's last are put in order (the order is total: ids differ).
-    let skip = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
-    let end = skip.saturating_add(PAGE_SIZE).min(total);
-    if end < total {
-        keyed.select_nth_unstable_by(end, |a, b| sort.compare(a.0, b.0));
-        keyed.truncate(end);
-    }
-    keyed.sort_unstable_by(|a, b| sort.compare(a.0, b.0));
-    let jobs = keyed
-        .into_iter()
-        .skip(skip)
-        .map(|(_, posted)| card(posted, shopper.position, travel))
-        .collect::<AppResult<Vec<_>>>()?;
+    let first = first.into_sorted_vec();
+    // A card is about 300 bytes: room for the page at once.
+    let mut jobs_json = Vec::with_capacity(400 * PAGE_SIZE);
+    write_cards(
+        &mut jobs_json,
+        first
+            .iter()
+            .skip(skip)
+            .filter_map(|(_, ix)| postings.get(*ix)),
+        shopper.position,
+        travel,
+    )?;
     Ok(Page {
         radius_km: shopper.radius_km,
         total,
-        jobs,
+        jobs_json,
     })
 }
 
@@ -553,5 +732,104 @@ mod tests {
         );
         assert_eq!(far.net_cents, Money::from_cents(1000 - 2800));
         assert!(far.loses_money());
+    }
+
+    /// A posting with `code`, `area` and `client_name` as given, the rest varied by `n`.
+    fn posting(n: i64, code: &str, area: &str, client_name: Option<&str>) -> Posting {
+        let day =
+            |d: i64| NaiveDate::from_ymd_opt(2026, 12, 1).unwrap() + chrono::Days::new(d as u64);
+        Posting {
+            id: JobId(n * 7919),
+            code: code.into(),
+            area: area.into(),
+            latitude: 40.0 + n as f64 * 0.013,
+            longitude: -74.0 - n as f64 * 0.021,
+            window_start: day(n % 40),
+            window_end: day(n % 40 + n % 9),
+            fee_cents: Money::from_cents(1500 + n * 37),
+            bonus_cents: Money::from_cents(n % 3 * 250),
+            reimbursement_cap_cents: Money::from_cents(n % 5 * 999),
+            visit_minutes: 20 + (n % 4) as i32 * 15,
+            rotation_days: 30,
+            client_name: client_name.map(Into::into),
+            location_id: LocationId(n),
+            project_id: ProjectId(n),
+            client_id: ClientId(n),
+            fixed_json: "".into(),
+        }
+        .with_fixed_json()
+    }
+
+    #[test]
+    fn written_cards_are_what_serde_writes_for_the_cards() {
+        let names: [Option<&str>; 4] = [
+            None,
+            Some("Acme \"Groceries\" & Sons"),
+            Some("Café Ünïcode ☕ \\ tab\there"),
+            Some("control \u{1} \n new line"),
+        ];
+        let postings: Vec<Posting> = (0..60)
+            .map(|n| {
+                posting(
+                    n,
+                    &format!("J-{n}\"<x>"),
+                    &format!("Springfield {n}, IL"),
+                    names[n as usize % names.len()],
+                )
+            })
+            .collect();
+        let home = Coordinates::new(40.3, -74.4).unwrap();
+        for travel in [
+            crate::config::TravelCosts::default(),
+            crate::config::TravelCosts {
+                mile_cents: 3,
+                mph: 71.5,
+            },
+        ] {
+            for page in [&postings[..0], &postings[..1], &postings[..]] {
+                let cards = page
+                    .iter()
+                    .map(|p| card(p, home, travel))
+                    .collect::<AppResult<Vec<_>>>()
+                    .unwrap();
+                let mut written = Vec::new();
+                write_cards(&mut written, page, home, travel).unwrap();
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    serde_json::to_string(&cards).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_sort_key_orders_jobs_as_the_sort_does() {
+        let base = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let days = [
+            NaiveDate::MIN,
+            NaiveDate::from_ymd_opt(-5, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+            base,
+            base + chrono::Days::new(1),
+            base + chrono::Days::new(400),
+            NaiveDate::MAX,
+        ];
+        let orders: Vec<Order> = (0..400i64)
+            .map(|n| {
+                let km = shown_km((n * 7919 % 173) as f64 * 0.37);
+                (km, days[(n * 31 % 7) as usize], JobId(n * 613 % 97 - 40))
+            })
+            .collect();
+        for sort in [Sort::Distance, Sort::Date] {
+            for a in &orders {
+                for b in &orders {
+                    assert_eq!(
+                        sort.key(*a).cmp(&sort.key(*b)),
+                        sort.compare(*a, *b),
+                        "{sort:?} {a:?} {b:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ use std::sync::{Mutex, RwLock};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::board::{self, Board, Page, Posting, Sort};
+use super::board::{self, Board, Page, Posting, Postings, Sort};
 use super::model::State;
 use super::snapshot::{self, CHUNK, ClientFacts, JobParts, JobsAt, ShopperFacts};
 use crate::clients::model::JobStatus;
@@ -63,7 +63,7 @@ struct Loaded {
     /// By the engine's position of each open job: what its card shows and the ids a change to
     /// it names (what a board puts in order and shows, without a lookup for each of the
     /// hundreds of jobs around a shopper).
-    postings: Vec<Option<Posting>>,
+    postings: Postings,
     jobs_at: JobsAt,
     /// By the engine's position of each shopper.
     marks: Vec<Option<Mark>>,
@@ -311,7 +311,7 @@ impl Live {
         // The open jobs a range of ids at a time, each kept as the engine's job and its posting
         // (at the same positions: the engine puts its jobs in the order given).
         let (mut symbols, mut jobs_at) = (Symbols::default(), JobsAt::new());
-        let (mut engine_jobs, mut postings) = (Vec::new(), Vec::new());
+        let (mut engine_jobs, mut postings) = (Vec::new(), Postings::default());
         // Dates of birth are opened only while some open job asks for an age.
         let mut with_age = false;
         each_open_job_chunk(conn, today, job_chunk, |conn, jobs| {
@@ -319,7 +319,8 @@ impl Live {
             with_age |= snapshot::asks_age(&jobs);
             for (parts, job) in snapshot::engine_jobs(&clients, &jobs, &mut symbols, &mut jobs_at) {
                 let name = clients.names.get(&parts.2.client_id).map(String::as_str);
-                postings.push(Some(Posting::of(parts, name)));
+                // Positions as the engine gives them: in the order of the jobs.
+                postings.put(engine_jobs.len() as JobIx, Posting::of(parts, name));
                 engine_jobs.push(job);
             }
             Ok(())
@@ -464,7 +465,6 @@ impl Live {
                 loaded
                     .postings
                     .iter()
-                    .flatten()
                     .filter(|p| what.touches(p))
                     .map(|p| p.location_id),
             );
@@ -514,7 +514,6 @@ impl Live {
             loaded
                 .postings
                 .iter()
-                .flatten()
                 .filter(|p| what.touches(p))
                 .map(|p| p.id),
         );
@@ -629,7 +628,6 @@ impl Live {
             loaded
                 .postings
                 .iter()
-                .flatten()
                 .filter(|p| client.is_none_or(|c| p.client_id == c))
                 .cloned()
                 .collect()
@@ -823,11 +821,11 @@ impl Loaded {
         page: usize,
         travel: crate::config::TravelCosts,
     ) -> AppResult<Page> {
-        board::page_of(&self.engine, me, sort, page, travel, |ix| self.posting(ix))
+        board::page_of(&self.engine, me, sort, page, travel, &self.postings)
     }
 
     fn posting(&self, ix: JobIx) -> Option<&Posting> {
-        self.postings.get(ix as usize).and_then(Option::as_ref)
+        self.postings.get(ix)
     }
 
     /// Puts a job in (or updates it); false when its client is gone.
@@ -854,7 +852,7 @@ impl Loaded {
         }
         .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
         let name = clients.names.get(&parts.2.client_id).map(String::as_str);
-        put_at(&mut self.postings, ix, Some(Posting::of(parts, name)));
+        self.postings.put(ix, Posting::of(parts, name));
         Ok(true)
     }
 
@@ -863,7 +861,7 @@ impl Loaded {
         let Some(ix) = self.engine.job_by_id(&id.to_string()) else {
             return;
         };
-        if let Some(old) = self.postings.get_mut(ix as usize).and_then(Option::take)
+        if let Some(old) = self.postings.take(ix)
             && let Some(at) = self.jobs_at.get_mut(&old.location_id)
         {
             at.retain(|(job, _, _)| *job != id);

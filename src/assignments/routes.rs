@@ -123,26 +123,44 @@ pub async fn job_board(
                 .await?
         }
     };
-    let board = BoardPage {
+    let head = BoardHead {
         sort: if sort == Sort::Date {
             "date"
         } else {
             "distance"
-        }
-        .into(),
+        },
         page,
         pages: found.total.div_ceil(PAGE_SIZE).max(1),
         total: found.total,
         radius_km: found.radius_km,
-        jobs: found.jobs,
     };
-    // Written into room for the whole page at once (a card is about 300 bytes), not grown
-    // and copied as it fills.
-    let mut body = Vec::with_capacity(256 + 400 * board.jobs.len());
-    serde_json::to_writer(&mut body, &board).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
-        .body(body))
+        .body(head.with_jobs(&found.jobs_json)?))
+}
+
+/// A [`BoardPage`] but its jobs, in its order: the page's cards come written
+/// ([`board::write_cards`]).
+#[derive(Serialize)]
+struct BoardHead {
+    sort: &'static str,
+    page: usize,
+    pages: usize,
+    total: usize,
+    radius_km: f64,
+}
+
+impl BoardHead {
+    /// The whole page as serde writes a [`BoardPage`] (a test holds the two together).
+    fn with_jobs(&self, jobs_json: &[u8]) -> AppResult<Vec<u8>> {
+        let mut body = Vec::with_capacity(128 + jobs_json.len());
+        serde_json::to_writer(&mut body, self).map_err(AppError::internal)?;
+        body.pop();
+        body.extend_from_slice(b",\"jobs\":");
+        body.extend_from_slice(jobs_json);
+        body.push(b'}');
+        Ok(body)
+    }
 }
 
 /// One job: whether I may take it, and if not, why, in my words (never a client's or
@@ -625,4 +643,58 @@ pub async fn job_candidates(
         .run(move |conn| super::candidates::candidates(conn, &keys, &live, user.id, asked, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Money;
+
+    #[test]
+    fn a_written_board_page_is_what_serde_writes_for_it() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let card = JobCard {
+            id: JobId(12),
+            code: "J-12".into(),
+            area: "Springfield, IL".into(),
+            window_start: day,
+            window_end: day,
+            fee_cents: Money::from_cents(2500),
+            bonus_cents: Money::from_cents(0),
+            reimbursement_cap_cents: Money::from_cents(1200),
+            client_name: Some("A \"quoted\" client".into()),
+            distance_km: 12.5,
+            pay: board::PayEstimate::of(
+                Money::from_cents(2500),
+                Money::from_cents(0),
+                12.5,
+                30,
+                crate::config::TravelCosts::default(),
+            ),
+            east_km: 2.0,
+            north_km: -4.0,
+        };
+        for (sort, jobs) in [("distance", vec![]), ("date", vec![card.clone(), card])] {
+            let head = BoardHead {
+                sort,
+                page: 3,
+                pages: 7,
+                total: 131,
+                radius_km: 40.25,
+            };
+            let whole = BoardPage {
+                sort: sort.into(),
+                page: 3,
+                pages: 7,
+                total: 131,
+                radius_km: 40.25,
+                jobs: jobs.clone(),
+            };
+            let written = head.with_jobs(&serde_json::to_vec(&jobs).unwrap()).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                serde_json::to_string(&whole).unwrap()
+            );
+        }
+    }
 }

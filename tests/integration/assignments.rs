@@ -890,6 +890,32 @@ async fn the_board_pages_twenty_at_a_time(backend: Backend) {
     let mut sorted = starts.clone();
     sorted.sort();
     assert_eq!(starts, sorted, "soonest first across pages");
+    // Either order lists each job once across the pages, in order to the last tie (one store:
+    // one distance; then the first day, then the id).
+    for sort in ["distance", "date"] {
+        let mut listed: Vec<(String, i64)> = Vec::new();
+        for page in 1..=3 {
+            let board = get_json(
+                &app,
+                &format!("/api/v1/me/jobs?sort={sort}&page={page}"),
+                &token,
+            )
+            .await;
+            assert_eq!(board["total"].as_u64(), Some(25), "{sort} {page}");
+            let jobs = board["jobs"].as_array().unwrap();
+            assert_eq!(jobs.len(), [20, 5, 0][page - 1], "{sort} {page}");
+            listed.extend(jobs.iter().map(|j| {
+                (
+                    j["window_start"].as_str().unwrap().to_string(),
+                    j["id"].as_i64().unwrap(),
+                )
+            }));
+        }
+        let mut expected = listed.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(listed, expected, "{sort}");
+    }
     app.stop().await;
 }
 
