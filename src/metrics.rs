@@ -20,20 +20,28 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// (method, status) → series, of one route.
+type ByStatus = BTreeMap<(&'static str, u16), Series>;
+
 #[derive(Default)]
 pub struct Metrics {
-    /// (method, route pattern, status) → series.
-    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Route pattern → (method, status) → series: a request is counted without writing its
+    /// route or method anew.
+    requests: Mutex<BTreeMap<String, ByStatus>>,
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         let Ok(mut map) = self.requests.lock() else {
             return;
         };
-        let series = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        if !map.contains_key(route) {
+            map.insert(route.to_string(), BTreeMap::new());
+        }
+        let Some(by_route) = map.get_mut(route) else {
+            return;
+        };
+        let series = by_route.entry((method, status)).or_default();
         let secs = elapsed.as_secs_f64();
         series.count += 1;
         series.sum_seconds += secs;
@@ -56,7 +64,10 @@ impl Metrics {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
-        for ((method, route, status), s) in map.iter() {
+        for (route, (method, status), s) in map
+            .iter()
+            .flat_map(|(route, by)| by.iter().map(move |(k, s)| (route, *k, s)))
+        {
             let _ = writeln!(
                 out,
                 "incognito_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
@@ -72,7 +83,10 @@ impl Metrics {
             out,
             "# TYPE incognito_http_request_duration_seconds histogram"
         );
-        for ((method, route, status), s) in map.iter() {
+        for (route, (method, status), s) in map
+            .iter()
+            .flat_map(|(route, by)| by.iter().map(move |(k, s)| (route, *k, s)))
+        {
             let labels = format!(
                 "method=\"{method}\",route=\"{}\",status=\"{status}\"",
                 escape(route)

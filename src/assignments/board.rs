@@ -198,19 +198,39 @@ impl Sort {
     /// order jobs as [`Sort::compare`] does (a test holds the two together), for a distance
     /// shown (a whole number of half kilometres, see [`shown_km`]).
     fn key(self, (km, day, id): Order) -> (u64, JobId) {
-        use chrono::Datelike;
         // A distance shown is a few thousand half kilometres at most.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let halves = (km * 2.0) as u32;
-        // Days in signed order become unsigned in the same order.
-        #[allow(clippy::cast_sign_loss)]
-        let day = (day.num_days_from_ce() as u32) ^ (1 << 31);
+        let day = day_number(day);
         let (first, second) = match self {
             Sort::Distance => (halves, day),
             Sort::Date => (day, halves),
         };
         ((u64::from(first) << 32) | u64::from(second), id)
     }
+}
+
+impl Sort {
+    /// Whether a job `km` away (exactly, before it is shown to the half kilometre) starting on
+    /// `day` comes after every job whose [`Sort::key`] is `key`, by the key's first part: the
+    /// half kilometres it shows, or its first day.
+    fn comes_after(self, km: f64, day: NaiveDate, key: (u64, JobId)) -> bool {
+        let first = key.0 >> 32;
+        match self {
+            // Shown as at least `first + 1` halves once twice the distance is `first + ½`.
+            #[allow(clippy::cast_precision_loss)]
+            Sort::Distance => km * 2.0 >= first as f64 + 0.5,
+            Sort::Date => u64::from(day_number(day)) > first,
+        }
+    }
+}
+
+/// Days in signed order as unsigned numbers in the same order.
+fn day_number(day: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    #[allow(clippy::cast_sign_loss)]
+    let number = (day.num_days_from_ce() as u32) ^ (1 << 31);
+    number
 }
 
 impl JobCard {
@@ -557,6 +577,15 @@ pub fn page_of(
             return;
         };
         total += 1;
+        // Once the page is full, a job that comes after its last at a glance is passed over
+        // without its exact place.
+        if first.len() >= end
+            && first
+                .peek()
+                .is_some_and(|last| sort.comes_after(km, day, last.0))
+        {
+            return;
+        }
         let placed = (sort.key((shown_km(km), day, id)), ix);
         if first.len() < end {
             first.push(placed);
@@ -827,6 +856,29 @@ mod tests {
                         sort.key(*a).cmp(&sort.key(*b)),
                         sort.compare(*a, *b),
                         "{sort:?} {a:?} {b:?}"
+                    );
+                }
+            }
+        }
+        // A job passed over at a glance comes after every job of that key's first part; one
+        // not passed over may come before some.
+        let raw: Vec<(f64, NaiveDate)> = (0..300i64)
+            .map(|n| {
+                (
+                    (n * 7919 % 211) as f64 * 0.0625 + (n % 3) as f64 * 1e-9,
+                    days[(n * 13 % 7) as usize],
+                )
+            })
+            .collect();
+        for sort in [Sort::Distance, Sort::Date] {
+            for &(km, day) in &raw {
+                for last in &orders {
+                    let key = sort.key(*last);
+                    let mine = sort.key((shown_km(km), day, JobId(i64::MIN)));
+                    assert_eq!(
+                        sort.comes_after(km, day, key),
+                        mine.0 >> 32 > key.0 >> 32,
+                        "{sort:?} {km} {day} {last:?}"
                     );
                 }
             }
