@@ -463,6 +463,18 @@ fn for_shopper(
 ) -> AppResult<(f64, PayEstimate, (f64, f64))> {
     let position = Coordinates::new(posting.latitude, posting.longitude)
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let (distance_km, pay) = distance_and_pay(posting, position, home, travel);
+    Ok((distance_km, pay, offset_km(home, position)))
+}
+
+/// The distance shown and the pay of the job posted at `position` for the shopper living at
+/// `home`.
+fn distance_and_pay(
+    posting: &Posting,
+    position: Coordinates,
+    home: Coordinates,
+    travel: crate::config::TravelCosts,
+) -> (f64, PayEstimate) {
     let distance_km = shown_km(crate::matching::haversine_km(home, position));
     let pay = PayEstimate::of(
         posting.fee_cents,
@@ -471,24 +483,25 @@ fn for_shopper(
         posting.visit_minutes,
         travel,
     );
-    Ok((distance_km, pay, offset_km(home, position)))
+    (distance_km, pay)
 }
 
-/// The cards of `postings` for the shopper living at `home`, as a JSON array, byte for byte
-/// what serde writes for their [`JobCard`]s (a test holds the two together): each posting's
-/// fixed part copied, then the shopper's distance and pay.
+/// The cards of `postings` (each with the store's position, as the engine holds it) for the
+/// shopper living at `home`, as a JSON array, byte for byte what serde writes for their
+/// [`JobCard`]s (a test holds the two together): each posting's fixed part copied, then the
+/// shopper's distance and pay.
 pub fn write_cards<'a>(
     out: &mut Vec<u8>,
-    postings: impl IntoIterator<Item = &'a Posting>,
+    postings: impl IntoIterator<Item = (&'a Posting, Coordinates)>,
     home: Coordinates,
     travel: crate::config::TravelCosts,
 ) -> AppResult<()> {
     out.push(b'[');
-    for (n, posting) in postings.into_iter().enumerate() {
+    for (n, (posting, position)) in postings.into_iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
-        let (distance_km, pay, _) = for_shopper(posting, home, travel)?;
+        let (distance_km, pay) = distance_and_pay(posting, position, home, travel);
         out.extend_from_slice(posting.fixed_json.as_bytes());
         out.extend_from_slice(b",\"distance_km\":");
         serde_json::to_writer(&mut *out, &distance_km).map_err(AppError::internal)?;
@@ -603,7 +616,7 @@ pub fn page_of(
         first
             .iter()
             .skip(skip)
-            .filter_map(|(_, ix)| postings.get(*ix)),
+            .filter_map(|(_, ix)| Some((postings.get(*ix)?, engine.job(*ix)?.position))),
         shopper.position,
         travel,
     )?;
@@ -822,7 +835,10 @@ mod tests {
                     .collect::<AppResult<Vec<_>>>()
                     .unwrap();
                 let mut written = Vec::new();
-                write_cards(&mut written, page, home, travel).unwrap();
+                let placed = page
+                    .iter()
+                    .map(|p| (p, Coordinates::new(p.latitude, p.longitude).unwrap()));
+                write_cards(&mut written, placed, home, travel).unwrap();
                 assert_eq!(
                     String::from_utf8(written).unwrap(),
                     serde_json::to_string(&cards).unwrap()
