@@ -191,9 +191,7 @@ impl Sort {
             Sort::Date => a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)).then(a.2.cmp(&b.2)),
         }
     }
-}
 
-impl Sort {
     /// A job's place in this order as a number and the job's id: compared as a pair, they
     /// order jobs as [`Sort::compare`] does (a test holds the two together), for a distance
     /// shown (a whole number of half kilometres, see [`shown_km`]).
@@ -208,9 +206,7 @@ impl Sort {
         };
         ((u64::from(first) << 32) | u64::from(second), id)
     }
-}
 
-impl Sort {
     /// Whether a job `km` away (exactly, before it is shown to the half kilometre) starting on
     /// `day` comes after every job whose [`Sort::key`] is `key`, by the key's first part: the
     /// half kilometres it shows, or its first day.
