@@ -432,7 +432,10 @@ pub fn card(
     home: Coordinates,
     travel: crate::config::TravelCosts,
 ) -> AppResult<JobCard> {
-    let (distance_km, pay, (east_km, north_km)) = for_shopper(posting, home, travel)?;
+    let position = Coordinates::new(posting.latitude, posting.longitude)
+        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let (distance_km, pay) = distance_and_pay(posting, position, home, travel);
+    let (east_km, north_km) = offset_km(home, position);
     Ok(JobCard {
         id: posting.id,
         code: posting.code.to_string(),
@@ -448,19 +451,6 @@ pub fn card(
         east_km,
         north_km,
     })
-}
-
-/// What a card says for the shopper living at `home`: the distance shown, the pay, and where
-/// the map puts the store.
-fn for_shopper(
-    posting: &Posting,
-    home: Coordinates,
-    travel: crate::config::TravelCosts,
-) -> AppResult<(f64, PayEstimate, (f64, f64))> {
-    let position = Coordinates::new(posting.latitude, posting.longitude)
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let (distance_km, pay) = distance_and_pay(posting, position, home, travel);
-    Ok((distance_km, pay, offset_km(home, position)))
 }
 
 /// The distance shown and the pay of the job posted at `position` for the shopper living at

@@ -592,7 +592,7 @@ impl Live {
                 mark.limited,
                 unit,
                 self.travel,
-                |ix| loaded.posting(ix),
+                |ix| loaded.postings.get(ix),
             )
         })
     }
@@ -822,10 +822,6 @@ impl Loaded {
         travel: crate::config::TravelCosts,
     ) -> AppResult<Page> {
         board::page_of(&self.engine, me, sort, page, travel, &self.postings)
-    }
-
-    fn posting(&self, ix: JobIx) -> Option<&Posting> {
-        self.postings.get(ix)
     }
 
     /// Puts a job in (or updates it); false when its client is gone.
