@@ -6,14 +6,14 @@ use rstar::primitives::GeomWithData;
 
 use super::geo::{Coordinates, chord2_for_km, haversine_km};
 use super::model::{Job, Shopper, Sym, Symbols};
-use super::rules::{Unmet, explain, is_eligible_at, limit_km, meets_all_but_distance};
+use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
 use super::slots::{Refused, Slots};
 
 /// Positions in the trees are unit vectors in single precision: half the memory of double, and
 /// within a metre and a half of the truth, which `reach` allows for. Distances that decide
 /// anything are computed in double precision from the records.
 type Point = [f32; 3];
-type Entry = GeomWithData<Point, u32>;
+type Entry = GeomWithData<Point, JobLeaf>;
 type ShopperEntry = GeomWithData<Point, Prefilter>;
 
 fn point(position: Coordinates) -> Point {
@@ -139,6 +139,47 @@ impl Need {
     }
 }
 
+/// What the job tree keeps of a job beside its point, so that a shopper's walk over the jobs
+/// near them decides most jobs without reading their records (a cache miss a job): the exact
+/// position and limit, the store (rotation), the least rating, whether the job asks nothing
+/// else of a shopper (no age, vehicle, experience, language or certificate: `plain`), and the
+/// client and its competitors as bits of a 64-bit mask (a symbol sets bit `sym % 64`), which
+/// proves "no conflict" when the shopper's mask shares no bit with it. Anything else is decided
+/// on the record, so the walk's answers are exactly the rules'.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JobLeaf {
+    ix: JobIx,
+    location: Sym,
+    position: Coordinates,
+    max_km: f64,
+    min_rating: f64,
+    orgs: u64,
+    plain: bool,
+}
+
+fn mask64(syms: &[Sym]) -> u64 {
+    syms.iter().fold(0, |m, s| m | (1u64 << (s % 64)))
+}
+
+impl JobLeaf {
+    fn of(ix: JobIx, j: &Job) -> Self {
+        JobLeaf {
+            ix,
+            location: j.location,
+            position: j.position,
+            max_km: j.max_km,
+            min_rating: j.min_rating,
+            orgs: mask64(&j.blocked_orgs),
+            plain: j.min_age.is_none()
+                && j.max_age.is_none()
+                && !j.vehicle
+                && j.min_completed == 0
+                && j.languages.is_empty()
+                && j.certs.is_empty(),
+        }
+    }
+}
+
 /// The first circle searched for a job's nearest candidates; it doubles until enough are found.
 const FIRST_RING_KM: f64 = 4.0;
 
@@ -195,8 +236,8 @@ pub struct Engine {
     job_tree: RTree<Entry, WideNodes>,
 }
 
-fn entry(position: Coordinates, ix: u32) -> Entry {
-    GeomWithData::new(point(position), ix)
+fn job_entry(ix: JobIx, j: &Job) -> Entry {
+    GeomWithData::new(point(j.position), JobLeaf::of(ix, j))
 }
 
 fn shopper_entry(ix: ShopperIx, s: &Shopper) -> ShopperEntry {
@@ -225,7 +266,7 @@ impl Engine {
             .iter()
             .map(|(ix, s)| shopper_entry(ix, s))
             .collect();
-        let job_entries: Vec<Entry> = jobs.iter().map(|(ix, j)| entry(j.position, ix)).collect();
+        let job_entries: Vec<Entry> = jobs.iter().map(|(ix, j)| job_entry(ix, j)).collect();
         Ok(Engine {
             symbols,
             shoppers,
@@ -318,9 +359,11 @@ impl Engine {
     }
 
     pub fn add_job(&mut self, j: Job) -> Result<JobIx, EngineError> {
-        let position = j.position;
+        let next = JobIx::try_from(self.jobs.slots()).map_err(|_| Refused::Full)?;
+        let entry = job_entry(next, &j);
         let ix = self.jobs.push(j)?;
-        self.job_tree.insert(entry(position, ix));
+        debug_assert_eq!(ix, next);
+        self.job_tree.insert(entry);
         Ok(ix)
     }
 
@@ -336,13 +379,13 @@ impl Engine {
             .get_mut(ix)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
         let id = j.id.clone();
-        let before = j.position;
+        let before = job_entry(ix, j);
         change(j);
         j.id = id;
-        let after = j.position;
+        let after = job_entry(ix, j);
         if before != after {
-            self.job_tree.remove(&entry(before, ix));
-            self.job_tree.insert(entry(after, ix));
+            self.job_tree.remove(&before);
+            self.job_tree.insert(after);
         }
         Ok(())
     }
@@ -353,7 +396,7 @@ impl Engine {
             .jobs
             .take(ix)
             .ok_or_else(|| EngineError::UnknownId(ix.to_string()))?;
-        self.job_tree.remove(&entry(j.position, ix));
+        self.job_tree.remove(&job_entry(ix, &j));
         Ok(j)
     }
 
@@ -432,20 +475,30 @@ impl Engine {
         let Some(s) = self.shopper(shopper) else {
             return;
         };
+        // The rules of the shopper alone, once.
+        if !s.active || s.capacity == 0 {
+            return;
+        }
+        let orgs = mask64(s.tags.orgs());
         for e in self
             .job_tree
             .locate_within_distance(point(s.position), reach(s.radius_km))
         {
-            let Some(j) = self.job(e.data) else {
-                continue;
+            let leaf = &e.data;
+            // The rules but distance first (no trigonometry), from the leaf where it can tell
+            // (see `JobLeaf`), else from the record; then the distance.
+            let meets = if leaf.plain && leaf.orgs & orgs == 0 {
+                s.rating >= leaf.min_rating && !s.recent.iter().any(|v| v.location == leaf.location)
+            } else {
+                self.job(leaf.ix).is_some_and(|j| meets_all_but_distance(s, j))
             };
-            // The rules but distance first (no trigonometry), then the distance.
-            if !meets_all_but_distance(s, j) {
+            if !meets {
                 continue;
             }
-            let km = haversine_km(s.position, j.position);
-            if km <= limit_km(s, j) {
-                found(e.data, km);
+            let km = haversine_km(s.position, leaf.position);
+            // `rules::limit_km`, from the leaf.
+            if km <= s.radius_km.min(leaf.max_km) {
+                found(leaf.ix, km);
             }
         }
     }
@@ -459,9 +512,8 @@ impl Engine {
         self.job_tree
             .locate_within_distance(point(s.position), reach(s.radius_km))
             .filter_map(|e| {
-                let j = self.job(e.data)?;
-                let km = haversine_km(s.position, j.position);
-                (km <= s.radius_km).then_some(Hit { ix: e.data, km })
+                let km = haversine_km(s.position, e.data.position);
+                (km <= s.radius_km).then_some(Hit { ix: e.data.ix, km })
             })
             .collect()
     }
@@ -595,7 +647,8 @@ mod tests {
                     let certs = sy.intern_all(
                         [&[][..], &["gold"], &["gold", "alcohol"]][usize::from(mix % 3)],
                     );
-                    let orgs = sy.intern_all(&[format!("O{org}")]);
+                    // Organization 3 stands for none.
+                    let orgs = sy.intern_all(&[format!("O{org}")][..usize::from(*org < 3)]);
                     crate::matching::model::Tags::new(&languages, &certs, &orgs)
                 },
                 recent: vec![Visit {
@@ -669,6 +722,32 @@ mod tests {
                 let km = |j: JobIx| haversine_km(engine.shopper(s).unwrap().position, engine.job(j).unwrap().position);
                 expected.sort_by(|a, b| km(*a).total_cmp(&km(*b)).then_with(|| engine.job(*a).unwrap().id.cmp(&engine.job(*b).unwrap().id)));
                 prop_assert_eq!(mine, expected);
+            }
+        }
+
+        #[test]
+        fn each_eligible_job_is_every_job_the_rules_admit(
+            (shoppers, jobs) in panel(),
+            plain in proptest::collection::vec(any::<bool>(), 8),
+        ) {
+            // Some jobs asking nothing but distance, rating, no conflict and rotation, which the
+            // tree's leaves decide without the record; the others are decided on it.
+            let jobs: Vec<JobSpec> = jobs
+                .iter()
+                .zip(&plain)
+                .map(|(j, p)| if *p { (j.0, j.1, j.2, j.3, false, j.5 & 16) } else { *j })
+                .collect();
+            let engine = build(&shoppers, &jobs);
+            for (s, shopper) in engine.shoppers() {
+                let mut found = Vec::new();
+                engine.each_eligible_job(s, |ix, km| found.push((ix, km)));
+                found.sort_by_key(|f| f.0);
+                let expected: Vec<(JobIx, f64)> = engine
+                    .jobs()
+                    .filter(|(_, j)| crate::matching::rules::is_eligible(shopper, j))
+                    .map(|(ix, j)| (ix, haversine_km(shopper.position, j.position)))
+                    .collect();
+                prop_assert_eq!(found, expected);
             }
         }
 
@@ -765,5 +844,80 @@ mod tests {
                 .is_err(),
             "duplicate id"
         );
+    }
+
+    /// One shopper and one job 5.6 km apart, the job asking nothing of the shopper but no
+    /// conflict; `names` interned first, in their order.
+    fn pair(names: &[String], shopper_orgs: &[&str], job_orgs: &[&str]) -> Engine {
+        let mut sy = Symbols::default();
+        for name in names {
+            sy.intern(name);
+        }
+        let orgs = sy.intern_all(shopper_orgs);
+        let blocked = sy.intern_all(job_orgs);
+        let shopper = Shopper {
+            id: "S".into(),
+            position: point(40.0, -74.0),
+            radius_km: 20.0,
+            capacity: 1,
+            rating: 5.0,
+            completed: 0,
+            age: None,
+            vehicle: false,
+            tags: crate::matching::model::Tags::new(&[], &[], &orgs),
+            recent: Box::new([]),
+            active: true,
+        };
+        let job = Job {
+            id: "J".into(),
+            location: sy.intern("store"),
+            position: point(40.05, -74.0),
+            max_km: 30.0,
+            min_age: None,
+            max_age: None,
+            vehicle: false,
+            languages: Box::new([]),
+            certs: Box::new([]),
+            min_rating: 0.0,
+            min_completed: 0,
+            blocked_orgs: blocked,
+        };
+        Engine::build(sy, vec![shopper], vec![job]).unwrap()
+    }
+
+    fn eligible_jobs(engine: &Engine) -> usize {
+        let mut n = 0;
+        engine.each_eligible_job(0, |_, _| n += 1);
+        n
+    }
+
+    #[test]
+    fn organizations_sharing_a_bit_of_the_mask_are_told_apart_on_the_record() {
+        // "client" is symbol 0 and "employer" 64: the same bit of the leaves' masks.
+        let mut names = vec!["client".to_string()];
+        names.extend((1..64).map(|i| format!("filler {i}")));
+        names.push("employer".into());
+        let engine = pair(&names, &["employer"], &["client"]);
+        assert_eq!(engine.symbols.get("employer"), Some(64));
+        assert_eq!(eligible_jobs(&engine), 1, "no conflict: different organizations");
+        let engine = pair(&names, &["client"], &["client"]);
+        assert_eq!(eligible_jobs(&engine), 0, "a conflict");
+        let engine = pair(&names, &["filler 1"], &["client"]);
+        assert_eq!(eligible_jobs(&engine), 1, "no shared bit");
+    }
+
+    #[test]
+    fn a_job_whose_requirements_change_is_decided_by_the_new_ones() {
+        let mut engine = pair(&[], &[], &["client"]);
+        assert_eq!(eligible_jobs(&engine), 1);
+        engine.update_job(0, |j| j.vehicle = true).unwrap();
+        assert_eq!(eligible_jobs(&engine), 0, "the shopper has no vehicle");
+        engine.update_job(0, |j| j.vehicle = false).unwrap();
+        assert_eq!(eligible_jobs(&engine), 1);
+        engine.update_job(0, |j| j.min_rating = 6.0).unwrap();
+        assert_eq!(eligible_jobs(&engine), 0, "the shopper's rating is 5");
+        engine.update_job(0, |j| j.min_rating = 0.0).unwrap();
+        engine.update_job(0, |j| j.max_km = 5.0).unwrap();
+        assert_eq!(eligible_jobs(&engine), 0, "the job is 5.6 km away");
     }
 }
