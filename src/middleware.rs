@@ -40,10 +40,14 @@ pub async fn observe(
         .request()
         .extensions()
         .get::<tracing_actix_web::RequestId>()
-        .map(ToString::to_string);
+        .copied();
     let headers = res.headers_mut();
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        headers.insert(HeaderName::from_static("x-request-id"), id);
+    if let Some(id) = request_id {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = id.hyphenated().encode_lower(&mut text);
+        if let Ok(id) = HeaderValue::from_str(text) {
+            headers.insert(HeaderName::from_static("x-request-id"), id);
+        }
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

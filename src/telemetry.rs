@@ -30,10 +30,12 @@ pub struct RequestSpan;
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         use actix_web::HttpMessage;
+        // Written out only where the span is logged (the filter lets `info` through).
         let request_id = request
             .extensions()
             .get::<tracing_actix_web::RequestId>()
-            .map(ToString::to_string)
+            .copied()
+            .map(|id| *id)
             .unwrap_or_default();
         tracing::info_span!(
             "request",

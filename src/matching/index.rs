@@ -490,7 +490,8 @@ impl Engine {
             let meets = if leaf.plain && leaf.orgs & orgs == 0 {
                 s.rating >= leaf.min_rating && !s.recent.iter().any(|v| v.location == leaf.location)
             } else {
-                self.job(leaf.ix).is_some_and(|j| meets_all_but_distance(s, j))
+                self.job(leaf.ix)
+                    .is_some_and(|j| meets_all_but_distance(s, j))
             };
             if !meets {
                 continue;
@@ -899,7 +900,11 @@ mod tests {
         names.push("employer".into());
         let engine = pair(&names, &["employer"], &["client"]);
         assert_eq!(engine.symbols.get("employer"), Some(64));
-        assert_eq!(eligible_jobs(&engine), 1, "no conflict: different organizations");
+        assert_eq!(
+            eligible_jobs(&engine),
+            1,
+            "no conflict: different organizations"
+        );
         let engine = pair(&names, &["client"], &["client"]);
         assert_eq!(eligible_jobs(&engine), 0, "a conflict");
         let engine = pair(&names, &["filler 1"], &["client"]);

@@ -382,14 +382,16 @@ pub async fn signed_in_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?;
-    let shown = res.response().extensions().get::<ShownError>().cloned();
+    let Some(shown) = res.response().extensions().get::<ShownError>().cloned() else {
+        return Ok(res.map_into_boxed_body());
+    };
     let token = res
         .request()
         .cookie(ACCESS_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|t| !t.is_empty());
     let state = res.request().app_data::<web::Data<AppState>>().cloned();
-    let (Some(shown), Some(token), Some(state)) = (shown, token, state) else {
+    let (Some(token), Some(state)) = (token, state) else {
         return Ok(res.map_into_boxed_body());
     };
     let auth = state.auth.clone();
