@@ -19,7 +19,7 @@ use crate::clients::store as clients;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, JobIx, ShopperIx, explain};
+use crate::matching::{Coordinates, Engine, JobIx, ShopperIx, Within, explain, km_of_haversine};
 use crate::panel::model::Status;
 
 /// Jobs a page of the board lists.
@@ -207,15 +207,33 @@ impl Sort {
         ((u64::from(first) << 32) | u64::from(second), id)
     }
 
-    /// Whether a job `km` away (exactly, before it is shown to the half kilometre) starting on
-    /// `day` comes after every job whose [`Sort::key`] is `key`, by the key's first part: the
-    /// half kilometres it shows, or its first day.
-    fn comes_after(self, km: f64, day: NaiveDate, key: (u64, JobId)) -> bool {
+    /// Whether a job at haversine `h` (see [`crate::matching::geo::haversine`]: its distance
+    /// exactly, before it is shown to the half kilometre) starting on `day` comes after every
+    /// job whose [`Sort::key`] is `key`, by the key's first part: the half kilometres it shows,
+    /// or its first day. `bound` keeps the distance's bound for the last key's first part asked
+    /// about, which a page's walk asks about again and again.
+    fn comes_after(
+        self,
+        h: f64,
+        day: NaiveDate,
+        key: (u64, JobId),
+        bound: &mut Option<(u64, Within)>,
+    ) -> bool {
         let first = key.0 >> 32;
         match self {
             // Shown as at least `first + 1` halves once twice the distance is `first + ½`.
-            #[allow(clippy::cast_precision_loss)]
-            Sort::Distance => km * 2.0 >= first as f64 + 0.5,
+            Sort::Distance => {
+                let within = match *bound {
+                    Some((of, within)) if of == first => within,
+                    _ => {
+                        #[allow(clippy::cast_precision_loss)]
+                        let within = Within::km((first as f64 + 0.5) / 2.0);
+                        *bound = Some((first, within));
+                        within
+                    }
+                };
+                within.reached(h)
+            }
             Sort::Date => u64::from(day_number(day)) > first,
         }
     }
@@ -571,21 +589,22 @@ pub fn page_of(
     let mut first: std::collections::BinaryHeap<((u64, JobId), JobIx)> =
         std::collections::BinaryHeap::with_capacity(end.min(1024));
     let mut total = 0;
-    engine.each_eligible_job(me, |ix, km| {
+    let mut bound = None;
+    engine.each_eligible_job(me, |ix, h| {
         let Some((day, id)) = postings.order(ix) else {
             return;
         };
         total += 1;
         // Once the page is full, a job that comes after its last at a glance is passed over
-        // without its exact place.
+        // without its exact place (most of them without their distance worked out).
         if first.len() >= end
             && first
                 .peek()
-                .is_some_and(|last| sort.comes_after(km, day, last.0))
+                .is_some_and(|last| sort.comes_after(h, day, last.0, &mut bound))
         {
             return;
         }
-        let placed = (sort.key((shown_km(km), day, id)), ix);
+        let placed = (sort.key((shown_km(km_of_haversine(h)), day, id)), ix);
         if first.len() < end {
             first.push(placed);
         } else if let Some(mut last) = first.peek_mut()
@@ -872,13 +891,19 @@ mod tests {
                 )
             })
             .collect();
+        let mut bound = None;
         for sort in [Sort::Distance, Sort::Date] {
             for &(km, day) in &raw {
+                // The haversine of about that distance, and its distance exactly.
+                let h = (km / (2.0 * crate::matching::geo::EARTH_RADIUS_KM))
+                    .sin()
+                    .powi(2);
+                let km = km_of_haversine(h);
                 for last in &orders {
                     let key = sort.key(*last);
                     let mine = sort.key((shown_km(km), day, JobId(i64::MIN)));
                     assert_eq!(
-                        sort.comes_after(km, day, key),
+                        sort.comes_after(h, day, key, &mut bound),
                         mine.0 >> 32 > key.0 >> 32,
                         "{sort:?} {km} {day} {last:?}"
                     );

@@ -94,13 +94,84 @@ pub fn bounding_box(at: Coordinates, km: f64) -> ((f64, f64), (f64, f64)) {
 }
 
 pub fn haversine_km(a: Coordinates, b: Coordinates) -> f64 {
+    km_of_haversine(haversine(a, b))
+}
+
+/// The haversine of the angle between two positions (0 to 1, give or take the rounding): the
+/// distance only grows with it, and is [`km_of_haversine`] of it.
+pub fn haversine(a: Coordinates, b: Coordinates) -> f64 {
     // sin((x − y)/2) = sin(x/2)·cos(y/2) − cos(x/2)·sin(y/2), from the halves each position
     // holds: no sine to compute here.
     let half_sine = |(sx, cx): (f64, f64), (sy, cy): (f64, f64)| sx * cy - cx * sy;
     let dlat = half_sine(b.half_lat, a.half_lat);
     let dlon = half_sine(b.half_lon, a.half_lon);
-    let h = dlat * dlat + a.cos_lat * b.cos_lat * dlon * dlon;
+    dlat * dlat + a.cos_lat * b.cos_lat * dlon * dlon
+}
+
+/// The distance along the surface of a [`haversine`].
+pub fn km_of_haversine(h: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.min(1.0).sqrt().asin()
+}
+
+/// A distance as bounds on the haversine, so that most points are placed on its near or far
+/// side without a square root and an arc sine (a job board walks hundreds of jobs): below
+/// `near` a point is surely nearer than `km`, above `far` surely farther; in between (a band of
+/// a billionth of the haversine, far wider than the rounding of either side) its distance is
+/// worked out. The answers are the distance's, to the last bit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Within {
+    km: f64,
+    near: f64,
+    far: f64,
+}
+
+impl Within {
+    pub fn km(km: f64) -> Self {
+        // Where the haversine would not follow the distance (no distance, a negative one, half
+        // the globe or more), every point is measured.
+        if km > 0.0 && km < 20_000.0 {
+            let s = (km / (2.0 * EARTH_RADIUS_KM)).sin();
+            let h = s * s;
+            Within {
+                km,
+                near: h * (1.0 - 1e-9),
+                far: h * (1.0 + 1e-9),
+            }
+        } else {
+            Within {
+                km,
+                near: f64::NEG_INFINITY,
+                far: f64::INFINITY,
+            }
+        }
+    }
+
+    /// The distance.
+    pub fn limit(self) -> f64 {
+        self.km
+    }
+
+    /// `km_of_haversine(h) <= km`.
+    pub fn holds(self, h: f64) -> bool {
+        if h < self.near {
+            true
+        } else if h > self.far {
+            false
+        } else {
+            km_of_haversine(h) <= self.km
+        }
+    }
+
+    /// `km_of_haversine(h) >= km`.
+    pub fn reached(self, h: f64) -> bool {
+        if h < self.near {
+            false
+        } else if h > self.far {
+            true
+        } else {
+            km_of_haversine(h) >= self.km
+        }
+    }
 }
 
 /// The squared chord length (on the unit sphere) that corresponds to `km` along the surface:
@@ -220,5 +291,30 @@ mod tests {
         assert!(Coordinates::new(91.0, 0.0).is_err());
         assert!(Coordinates::new(0.0, 181.0).is_err());
         assert!(Coordinates::new(f64::NAN, 0.0).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The bounds answer as the distance does: for distances at random, and for the
+        /// distance between the two points itself and the floats on either side of it.
+        #[test]
+        fn within_answers_as_the_distance_does(
+            lat in -90.0f64..=90.0, lon in -180.0f64..=180.0,
+            dlat in proptest::prop_oneof![-1e-6f64..1e-6, -0.5f64..0.5, -90.0f64..90.0],
+            dlon in proptest::prop_oneof![-1e-6f64..1e-6, -0.5f64..0.5, -180.0f64..180.0],
+            other in proptest::prop_oneof![0.0f64..100.0, 0.0f64..25_000.0, -1.0f64..1.0],
+            step in -3i64..=3,
+        ) {
+            let a = at(lat, lon);
+            let b = at((lat + dlat).clamp(-90.0, 90.0), ((lon + dlon + 540.0) % 360.0) - 180.0);
+            let h = haversine(a, b);
+            let km = haversine_km(a, b);
+            let near = f64::from_bits(km.to_bits().saturating_add_signed(step));
+            for limit in [km, near, other, f64::NAN, f64::INFINITY] {
+                let within = Within::km(limit);
+                proptest::prop_assert_eq!(within.holds(h), km <= limit, "{} {}", km, limit);
+                proptest::prop_assert_eq!(within.reached(h), km >= limit, "{} {}", km, limit);
+            }
+        }
     }
 }

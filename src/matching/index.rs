@@ -4,7 +4,7 @@
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use super::geo::{Coordinates, chord2_for_km, haversine_km};
+use super::geo::{Coordinates, Within, chord2_for_km, haversine, haversine_km, km_of_haversine};
 use super::model::{Job, Shopper, Sym, Symbols};
 use super::rules::{Unmet, explain, is_eligible_at, meets_all_but_distance};
 use super::slots::{Refused, Slots};
@@ -141,7 +141,7 @@ impl Need {
 
 /// What the job tree keeps of a job beside its point, so that a shopper's walk over the jobs
 /// near them decides most jobs without reading their records (a cache miss a job): the exact
-/// position and limit, the store (rotation), the least rating, whether the job asks nothing
+/// position and limit (as haversine bounds, see [`Within`]), the store (rotation), the least rating, whether the job asks nothing
 /// else of a shopper (no age, vehicle, experience, language or certificate: `plain`), and the
 /// client and its competitors as bits of a 64-bit mask (a symbol sets bit `sym % 64`), which
 /// proves "no conflict" when the shopper's mask shares no bit with it. Anything else is decided
@@ -151,7 +151,7 @@ pub struct JobLeaf {
     ix: JobIx,
     location: Sym,
     position: Coordinates,
-    max_km: f64,
+    max_km: Within,
     min_rating: f64,
     orgs: u64,
     plain: bool,
@@ -167,7 +167,7 @@ impl JobLeaf {
             ix,
             location: j.location,
             position: j.position,
-            max_km: j.max_km,
+            max_km: Within::km(j.max_km),
             min_rating: j.min_rating,
             orgs: mask64(&j.blocked_orgs),
             plain: j.min_age.is_none()
@@ -465,12 +465,18 @@ impl Engine {
     /// The open jobs a shopper is eligible for, in no particular (but a fixed) order.
     pub fn eligible_jobs_unsorted(&self, shopper: ShopperIx) -> Vec<Hit<JobIx>> {
         let mut hits = Vec::new();
-        self.each_eligible_job(shopper, |ix, km| hits.push(Hit { ix, km }));
+        self.each_eligible_job(shopper, |ix, h| {
+            hits.push(Hit {
+                ix,
+                km: km_of_haversine(h),
+            });
+        });
         hits
     }
 
-    /// Calls `found` with each open job the shopper is eligible for and its distance, in no
-    /// particular (but a fixed) order, without collecting them.
+    /// Calls `found` with each open job the shopper is eligible for and the haversine of its
+    /// distance ([`km_of_haversine`] is the distance), in no particular (but a fixed) order,
+    /// without collecting them.
     pub fn each_eligible_job(&self, shopper: ShopperIx, mut found: impl FnMut(JobIx, f64)) {
         let Some(s) = self.shopper(shopper) else {
             return;
@@ -480,6 +486,7 @@ impl Engine {
             return;
         }
         let orgs = mask64(s.tags.orgs());
+        let radius = Within::km(s.radius_km);
         for e in self
             .job_tree
             .locate_within_distance(point(s.position), reach(s.radius_km))
@@ -496,10 +503,15 @@ impl Engine {
             if !meets {
                 continue;
             }
-            let km = haversine_km(s.position, leaf.position);
-            // `rules::limit_km`, from the leaf.
-            if km <= s.radius_km.min(leaf.max_km) {
-                found(leaf.ix, km);
+            // `rules::limit_km`: the lesser of the two limits, as `f64::min` picks it.
+            let limit = if leaf.max_km.limit() < s.radius_km || s.radius_km.is_nan() {
+                leaf.max_km
+            } else {
+                radius
+            };
+            let h = haversine(s.position, leaf.position);
+            if limit.holds(h) {
+                found(leaf.ix, h);
             }
         }
     }
@@ -741,7 +753,7 @@ mod tests {
             let engine = build(&shoppers, &jobs);
             for (s, shopper) in engine.shoppers() {
                 let mut found = Vec::new();
-                engine.each_eligible_job(s, |ix, km| found.push((ix, km)));
+                engine.each_eligible_job(s, |ix, h| found.push((ix, km_of_haversine(h))));
                 found.sort_by_key(|f| f.0);
                 let expected: Vec<(JobIx, f64)> = engine
                     .jobs()

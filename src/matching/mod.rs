@@ -14,7 +14,7 @@ pub mod rules;
 pub mod slots;
 
 pub use batch::{Assignment, Edge, solve};
-pub use geo::{Coordinates, EARTH_RADIUS_KM, haversine_km};
+pub use geo::{Coordinates, EARTH_RADIUS_KM, Within, haversine, haversine_km, km_of_haversine};
 pub use index::{Engine, EngineError, Hit, JobIx, ShopperIx};
 pub use model::{Job, Names, Shopper, Sym, Symbols, Tags, Visit};
 pub use rules::{Unmet, explain, is_eligible};
