@@ -141,11 +141,12 @@ impl Need {
 
 /// What the job tree keeps of a job beside its point, so that a shopper's walk over the jobs
 /// near them decides most jobs without reading their records (a cache miss a job): the exact
-/// position and limit (as haversine bounds, see [`Within`]), the store (rotation), the least rating, whether the job asks nothing
-/// else of a shopper (no age, vehicle, experience, language or certificate: `plain`), and the
-/// client and its competitors as bits of a 64-bit mask (a symbol sets bit `sym % 64`), which
-/// proves "no conflict" when the shopper's mask shares no bit with it. Anything else is decided
-/// on the record, so the walk's answers are exactly the rules'.
+/// position and limit (as haversine bounds, see [`Within`]), the store (rotation), the least
+/// rating, whether the job asks nothing else of a shopper (no age, vehicle, experience,
+/// language or certificate: `plain`), and the client and its competitors as bits of a 64-bit
+/// mask (a symbol sets bit `sym % 64`, as [`Prefilter`]'s masks do at 32), which proves "no
+/// conflict" when the shopper's mask shares no bit with it. Anything else is decided on the
+/// record, so the walk's answers are exactly the rules'.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JobLeaf {
     ix: JobIx,
