@@ -327,31 +327,42 @@ impl Live {
         })?;
         let jobs_ms = started.elapsed().as_millis() as u64;
 
-        let (mut shoppers, mut marks) = (Vec::new(), Vec::new());
-        let mut after = ShopperId(i64::MIN);
-        loop {
-            let rows: Vec<MatchRow> = shoppers::table
-                .filter(shoppers::user_id.gt(after))
-                .order(shoppers::user_id)
-                .limit(shopper_chunk)
-                .select(MatchRow::as_select())
-                .load(conn)?;
-            let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-                break;
-            };
-            let facts =
-                ShopperFacts::load(conn, Whose::Between(first.user_id, last.user_id), today)?;
-            for (row, shopper) in
-                facts.engine_shoppers(&rows, keys, &mut symbols, &jobs_at, today, with_age)
-            {
-                marks.push(Some(Mark::of(row)));
-                shoppers.push(shopper);
-            }
-            after = last.user_id;
-            if rows.len() < shopper_chunk as usize {
-                break;
-            }
-        }
+        // Sized at once: a million shoppers' records copied as a list doubles cost more than
+        // counting them (shoppers added meanwhile only grow the lists).
+        let expected: i64 = shoppers::table.count().get_result(conn)?;
+        let expected = usize::try_from(expected).unwrap_or(0);
+        // Read on this thread, made the engine's on another meanwhile: the database answers
+        // the next range while the last one is put together. One range waits at most, so
+        // what the build holds besides the index stays two ranges however large the panel.
+        let (rows_read, made) = std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<MatchRow>, ShopperFacts)>(1);
+            let symbols = &mut symbols;
+            let jobs_at = &jobs_at;
+            let maker = scope.spawn(move || {
+                let mut shoppers = Vec::with_capacity(expected);
+                let mut marks = Vec::with_capacity(expected);
+                for (rows, facts) in receive {
+                    for (row, shopper) in
+                        facts.engine_shoppers(&rows, keys, symbols, jobs_at, today, with_age)
+                    {
+                        marks.push(Some(Mark::of(row)));
+                        shoppers.push(shopper);
+                    }
+                }
+                (shoppers, marks)
+            });
+            let read = read_shoppers(conn, shopper_chunk, today, |chunk| {
+                // Closed only if the maker stopped, which it does only once this is dropped.
+                send.send(chunk).is_ok()
+            });
+            drop(send);
+            let made = maker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (read, made)
+        });
+        rows_read?;
+        let (shoppers, marks) = made;
         let shoppers_ms = started.elapsed().as_millis() as u64 - jobs_ms;
         let engine = Engine::build(symbols, shoppers, engine_jobs)
             .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
@@ -992,6 +1003,35 @@ fn each_open_job_chunk(
         let unheld = snapshot::without_holder(conn, parts)?;
         each(conn, unheld)?;
         if !full {
+            return Ok(());
+        }
+        after = last;
+    }
+}
+
+/// Every shopper, `chunk` at a time in the order of their ids, each range with the facts the
+/// rules read of it, handed to `each` until it answers false.
+fn read_shoppers(
+    conn: &mut DbConnection,
+    chunk: i64,
+    today: NaiveDate,
+    mut each: impl FnMut((Vec<MatchRow>, ShopperFacts)) -> bool,
+) -> AppResult<()> {
+    let mut after = ShopperId(i64::MIN);
+    loop {
+        let rows: Vec<MatchRow> = shoppers::table
+            .filter(shoppers::user_id.gt(after))
+            .order(shoppers::user_id)
+            .limit(chunk)
+            .select(MatchRow::as_select())
+            .load(conn)?;
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(());
+        };
+        let (first, last) = (first.user_id, last.user_id);
+        let facts = ShopperFacts::load(conn, Whose::Between(first, last), today)?;
+        let full = rows.len() == chunk as usize;
+        if !each((rows, facts)) || !full {
             return Ok(());
         }
         after = last;

@@ -21,7 +21,9 @@ use crate::db::schema::{
 use crate::db::{DbConnection, Whose};
 use crate::error::{AppError, AppResult};
 use crate::keys::Keys;
-use crate::matching::{Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Symbols, Tags, Visit};
+use crate::matching::{
+    Coordinates, Engine, Job, JobIx, Shopper, ShopperIx, Sym, Symbols, Tags, Visit,
+};
 use crate::panel::model::{MatchRow, ShopperRow, Status, age_on};
 use crate::privacy::crypto::{self, SealedField};
 
@@ -30,6 +32,24 @@ pub type JobParts = (JobRow, Location, ProjectRow);
 
 /// Ids a statement lists at most.
 pub const CHUNK: usize = 10_000;
+
+/// The symbols (`lang:…`) of each list of languages as stored, worked out once for the many
+/// shoppers who speak the same languages.
+#[derive(Default)]
+struct Spoken(HashMap<String, Box<[Sym]>>);
+
+impl Spoken {
+    fn of(&mut self, stored: &str, symbols: &mut Symbols) -> &[Sym] {
+        if !self.0.contains_key(stored) {
+            let names: Vec<String> = crate::panel::model::languages_in(stored)
+                .iter()
+                .map(|l| format!("lang:{l}"))
+                .collect();
+            self.0.insert(stored.to_owned(), symbols.intern_all(&names));
+        }
+        self.0.get(stored).map_or(&[], |syms| syms)
+    }
+}
 
 /// The jobs at each store, for the rotation rule: (job, window start, rotation period).
 pub type JobsAt = HashMap<LocationId, Vec<(JobId, NaiveDate, Days)>>;
@@ -292,6 +312,22 @@ impl ShopperFacts {
         today: NaiveDate,
         with_age: bool,
     ) -> AppResult<Shopper> {
+        let mut spoken = Spoken::default();
+        self.engine_shopper_speaking(row, keys, symbols, &mut spoken, jobs_at, today, with_age)
+    }
+
+    /// [`ShopperFacts::engine_shopper`], with the symbols of the lists of languages met before.
+    #[allow(clippy::too_many_arguments)]
+    fn engine_shopper_speaking(
+        &self,
+        row: &MatchRow,
+        keys: &Keys,
+        symbols: &mut Symbols,
+        spoken: &mut Spoken,
+        jobs_at: &JobsAt,
+        today: NaiveDate,
+        with_age: bool,
+    ) -> AppResult<Shopper> {
         let id = row.user_id;
         let mut orgs: Vec<String> = self
             .ties
@@ -334,13 +370,11 @@ impl ShopperFacts {
             .and_then(|s| crypto::open(keys, SealedField::DateOfBirth, id.into(), s).ok())
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .and_then(|born| u32::try_from(age_on(born, today)).ok());
-        let spoken = if limited { Vec::new() } else { row.languages() };
-        let languages = symbols.intern_all(
-            &spoken
-                .iter()
-                .map(|l| format!("lang:{l}"))
-                .collect::<Vec<_>>(),
-        );
+        let languages: &[Sym] = if limited {
+            &[]
+        } else {
+            spoken.of(&row.languages, symbols)
+        };
         let cert_syms = symbols.intern_all(
             &self
                 .certs
@@ -362,7 +396,7 @@ impl ShopperFacts {
             completed: mine.completed,
             age,
             vehicle: row.vehicle,
-            tags: Tags::new(&languages, &cert_syms, &org_syms),
+            tags: Tags::new(languages, &cert_syms, &org_syms),
             recent: recent.into_boxed_slice(),
             active: row.status == Status::Active,
         })
@@ -380,8 +414,18 @@ impl ShopperFacts {
         with_age: bool,
     ) -> Vec<(&'r MatchRow, Shopper)> {
         let mut found = Vec::with_capacity(rows.len());
+        let mut spoken = Spoken::default();
         for row in rows {
-            match self.engine_shopper(row, keys, symbols, jobs_at, today, with_age) {
+            let shopper = self.engine_shopper_speaking(
+                row,
+                keys,
+                symbols,
+                &mut spoken,
+                jobs_at,
+                today,
+                with_age,
+            );
+            match shopper {
                 Ok(shopper) => found.push((row, shopper)),
                 Err(e) => {
                     tracing::warn!(shopper = %row.user_id, error = ?e, "shopper left out of the engine");
@@ -452,4 +496,81 @@ pub fn load(
         shoppers: rows.into_iter().map(|r| (r.user_id, r)).collect(),
         client_names: clients.names,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::Names;
+
+    fn row(id: i64, languages: &str, limited: bool) -> MatchRow {
+        let since = NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+        MatchRow {
+            user_id: ShopperId(id),
+            status: Status::Active,
+            date_of_birth: None,
+            latitude: 40.7,
+            longitude: -74.0,
+            travel_radius_km: 30.0,
+            languages: languages.into(),
+            vehicle: false,
+            sensitive_limited_at: since.filter(|_| limited),
+        }
+    }
+
+    fn spoken(symbols: &Symbols, shopper: &Shopper) -> Vec<String> {
+        let mut names: Vec<String> = shopper
+            .tags
+            .languages()
+            .iter()
+            .map(|&l| symbols.name_of(l).to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Lists of languages worked out once for many shoppers give each shopper what their own
+    /// list gives alone: the same languages whatever their order, none for a shopper who
+    /// limited the use of their sensitive data or whose stored list does not read.
+    #[test]
+    fn shoppers_made_together_speak_what_each_speaks_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let rows = [
+            row(1, r#"["en"]"#, false),
+            row(2, r#"["en","fr"]"#, false),
+            row(3, r#"["fr","en"]"#, false),
+            row(4, r#"["en","fr"]"#, true),
+            row(5, "not a list", false),
+            row(6, r#"["en"]"#, false),
+        ];
+        let facts = ShopperFacts::default();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let mut symbols = Symbols::default();
+        let together =
+            facts.engine_shoppers(&rows, &keys, &mut symbols, &JobsAt::new(), today, false);
+        let mut alone_symbols = Symbols::default();
+        let mut seen = Vec::new();
+        for (row, shopper) in &together {
+            let alone = facts
+                .engine_shopper(row, &keys, &mut alone_symbols, &JobsAt::new(), today, false)
+                .unwrap();
+            let languages = spoken(&symbols, shopper);
+            assert_eq!(languages, spoken(&alone_symbols, &alone), "{}", row.user_id);
+            seen.push((row.user_id.0, languages));
+        }
+        let both = vec!["lang:en".to_owned(), "lang:fr".to_owned()];
+        let en = vec!["lang:en".to_owned()];
+        assert_eq!(
+            seen,
+            [
+                (1, en.clone()),
+                (2, both.clone()),
+                (3, both),
+                (4, vec![]),
+                (5, vec![]),
+                (6, en),
+            ]
+        );
+    }
 }

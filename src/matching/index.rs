@@ -261,19 +261,35 @@ impl Engine {
         shoppers: Vec<Shopper>,
         jobs: Vec<Job>,
     ) -> Result<Self, EngineError> {
-        let shoppers = Slots::from_vec(shoppers)?;
-        let jobs = Slots::from_vec(jobs)?;
-        let shopper_entries: Vec<ShopperEntry> = shoppers
-            .iter()
+        // The slots keep the lists' order: a record's position is its index in its list.
+        if u32::try_from(shoppers.len().max(jobs.len())).is_err() {
+            return Err(EngineError::Full);
+        }
+        let shopper_entries: Vec<ShopperEntry> = (0..)
+            .zip(&shoppers)
             .map(|(ix, s)| shopper_entry(ix, s))
             .collect();
-        let job_entries: Vec<Entry> = jobs.iter().map(|(ix, j)| job_entry(ix, j)).collect();
+        let job_entries: Vec<Entry> = (0..).zip(&jobs).map(|(ix, j)| job_entry(ix, j)).collect();
+        // The shoppers' tree (the largest part) is loaded on a thread of its own meanwhile.
+        let (shopper_tree, rest) = std::thread::scope(|scope| {
+            let tree = scope.spawn(|| RTree::bulk_load_with_params(shopper_entries));
+            let rest = Slots::from_vec(shoppers).and_then(|shoppers| {
+                Ok((
+                    shoppers,
+                    Slots::from_vec(jobs)?,
+                    RTree::bulk_load_with_params(job_entries),
+                ))
+            });
+            (tree.join(), rest)
+        });
+        let shopper_tree = shopper_tree.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (shoppers, jobs, job_tree) = rest?;
         Ok(Engine {
             symbols,
             shoppers,
-            shopper_tree: RTree::bulk_load_with_params(shopper_entries),
+            shopper_tree,
             jobs,
-            job_tree: RTree::bulk_load_with_params(job_entries),
+            job_tree,
         })
     }
 

@@ -571,7 +571,8 @@ pub struct ShopperRow {
 }
 
 /// The languages a shopper row stores (a JSON list).
-fn languages_in(stored: &str) -> Vec<String> {
+/// The languages of a shopper's stored list (none if it does not read).
+pub fn languages_in(stored: &str) -> Vec<String> {
     serde_json::from_str(stored).unwrap_or_default()
 }
 
