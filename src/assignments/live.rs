@@ -299,6 +299,10 @@ impl Live {
 
     /// The whole index at `version`, for `today`: the open jobs, then the shoppers a range of
     /// ids at a time, each range with the facts the rules read of it.
+    ///
+    /// Read on this thread and made into the engine's records on another meanwhile: the
+    /// database answers the next range while the last one is put together. One range waits at
+    /// most, so what the build holds besides the index stays two ranges however large the panel.
     fn build(
         &self,
         conn: &mut DbConnection,
@@ -308,61 +312,47 @@ impl Live {
     ) -> AppResult<Loaded> {
         let started = std::time::Instant::now();
         let (job_chunk, shopper_chunk) = self.chunks.unwrap_or((JOB_CHUNK, SHOPPER_CHUNK));
-        // The open jobs a range of ids at a time, each kept as the engine's job and its posting
-        // (at the same positions: the engine puts its jobs in the order given).
-        let (mut symbols, mut jobs_at) = (Symbols::default(), JobsAt::new());
-        let (mut engine_jobs, mut postings) = (Vec::new(), Postings::default());
-        // Dates of birth are opened only while some open job asks for an age.
-        let mut with_age = false;
-        each_open_job_chunk(conn, today, job_chunk, |conn, jobs| {
-            let clients = ClientFacts::of_jobs(conn, &jobs)?;
-            with_age |= snapshot::asks_age(&jobs);
-            for (parts, job) in snapshot::engine_jobs(&clients, &jobs, &mut symbols, &mut jobs_at) {
-                let name = clients.names.get(&parts.2.client_id).map(String::as_str);
-                // Positions as the engine gives them: in the order of the jobs.
-                postings.put(engine_jobs.len() as JobIx, Posting::of(parts, name));
-                engine_jobs.push(job);
-            }
-            Ok(())
-        })?;
-        let jobs_ms = started.elapsed().as_millis() as u64;
-
         // Sized at once: a million shoppers' records copied as a list doubles cost more than
         // counting them (shoppers added meanwhile only grow the lists).
         let expected: i64 = shoppers::table.count().get_result(conn)?;
-        let expected = usize::try_from(expected).unwrap_or(0);
-        // Read on this thread, made the engine's on another meanwhile: the database answers
-        // the next range while the last one is put together. One range waits at most, so
-        // what the build holds besides the index stays two ranges however large the panel.
-        let (rows_read, made) = std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<MatchRow>, ShopperFacts)>(1);
-            let symbols = &mut symbols;
-            let jobs_at = &jobs_at;
+        let mut made = Made::new(usize::try_from(expected).unwrap_or(0));
+        let (read, jobs_ms) = std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Range>(1);
+            let made = &mut made;
             let maker = scope.spawn(move || {
-                let mut shoppers = Vec::with_capacity(expected);
-                let mut marks = Vec::with_capacity(expected);
-                for (rows, facts) in receive {
-                    for (row, shopper) in
-                        facts.engine_shoppers(&rows, keys, symbols, jobs_at, today, with_age)
-                    {
-                        marks.push(Some(Mark::of(row)));
-                        shoppers.push(shopper);
-                    }
+                for range in receive {
+                    made.add(range, keys, today);
                 }
-                (shoppers, marks)
             });
-            let read = read_shoppers(conn, shopper_chunk, today, |chunk| {
-                // Closed only if the maker stopped, which it does only once this is dropped.
-                send.send(chunk).is_ok()
+            // A send fails only if the maker stopped, which it does only once this is dropped.
+            let mut jobs_ms = 0;
+            let read = each_open_job_chunk(conn, today, job_chunk, |conn, jobs| {
+                let clients = ClientFacts::of_jobs(conn, &jobs)?;
+                let _ = send.send(Range::Jobs(jobs, clients));
+                Ok(())
+            })
+            .and_then(|()| {
+                jobs_ms = started.elapsed().as_millis() as u64;
+                read_shoppers(conn, shopper_chunk, today, |rows, facts| {
+                    send.send(Range::Shoppers(rows, facts)).is_ok()
+                })
             });
             drop(send);
-            let made = maker
+            maker
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (read, made)
+            (read, jobs_ms)
         });
-        rows_read?;
-        let (shoppers, marks) = made;
+        read?;
+        let Made {
+            symbols,
+            jobs_at,
+            engine_jobs,
+            postings,
+            with_age,
+            shoppers,
+            marks,
+        } = made;
         let shoppers_ms = started.elapsed().as_millis() as u64 - jobs_ms;
         let engine = Engine::build(symbols, shoppers, engine_jobs)
             .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))?;
@@ -1009,13 +999,78 @@ fn each_open_job_chunk(
     }
 }
 
+/// A range of open jobs or of shoppers as read, with the facts the rules read of it.
+enum Range {
+    Jobs(Vec<JobParts>, ClientFacts),
+    Shoppers(Vec<MatchRow>, ShopperFacts),
+}
+
+/// The index's parts as a build makes them, the open jobs first (shoppers' rotation and ages
+/// depend on them).
+struct Made {
+    symbols: Symbols,
+    jobs_at: JobsAt,
+    /// The engine's jobs, and their postings at the same positions (the engine puts its jobs
+    /// in the order given).
+    engine_jobs: Vec<crate::matching::Job>,
+    postings: Postings,
+    /// Dates of birth are opened only while some open job asks for an age.
+    with_age: bool,
+    shoppers: Vec<crate::matching::Shopper>,
+    marks: Vec<Option<Mark>>,
+}
+
+impl Made {
+    fn new(shoppers: usize) -> Self {
+        Made {
+            symbols: Symbols::default(),
+            jobs_at: JobsAt::new(),
+            engine_jobs: Vec::new(),
+            postings: Postings::default(),
+            with_age: false,
+            shoppers: Vec::with_capacity(shoppers),
+            marks: Vec::with_capacity(shoppers),
+        }
+    }
+
+    fn add(&mut self, range: Range, keys: &Keys, today: NaiveDate) {
+        match range {
+            Range::Jobs(jobs, clients) => {
+                self.with_age |= snapshot::asks_age(&jobs);
+                let made =
+                    snapshot::engine_jobs(&clients, &jobs, &mut self.symbols, &mut self.jobs_at);
+                for (parts, job) in made {
+                    let name = clients.names.get(&parts.2.client_id).map(String::as_str);
+                    let at = self.engine_jobs.len() as JobIx;
+                    self.postings.put(at, Posting::of(parts, name));
+                    self.engine_jobs.push(job);
+                }
+            }
+            Range::Shoppers(rows, facts) => {
+                let made = facts.engine_shoppers(
+                    &rows,
+                    keys,
+                    &mut self.symbols,
+                    &self.jobs_at,
+                    today,
+                    self.with_age,
+                );
+                for (row, shopper) in made {
+                    self.marks.push(Some(Mark::of(row)));
+                    self.shoppers.push(shopper);
+                }
+            }
+        }
+    }
+}
+
 /// Every shopper, `chunk` at a time in the order of their ids, each range with the facts the
 /// rules read of it, handed to `each` until it answers false.
 fn read_shoppers(
     conn: &mut DbConnection,
     chunk: i64,
     today: NaiveDate,
-    mut each: impl FnMut((Vec<MatchRow>, ShopperFacts)) -> bool,
+    mut each: impl FnMut(Vec<MatchRow>, ShopperFacts) -> bool,
 ) -> AppResult<()> {
     let mut after = ShopperId(i64::MIN);
     loop {
@@ -1031,7 +1086,7 @@ fn read_shoppers(
         let (first, last) = (first.user_id, last.user_id);
         let facts = ShopperFacts::load(conn, Whose::Between(first, last), today)?;
         let full = rows.len() == chunk as usize;
-        if !each((rows, facts)) || !full {
+        if !each(rows, facts) || !full {
             return Ok(());
         }
         after = last;

@@ -345,7 +345,61 @@ async fn a_transaction_that_commits_late_is_not_missed() {
     app.stop().await;
 }
 
+/// An index built a job and two shoppers at a time opens dates of birth because a job asks an
+/// age, whichever range the job and each shopper were read in, and knows the languages each
+/// shopper speaks (many sharing a list): its boards are the server's, shopper by shopper.
+async fn ages_and_languages_hold_in_a_build_in_ranges(backend: Backend) {
+    let Some(app) = spawn_app(backend, "live_ages").await else {
+        return;
+    };
+    let (scheduler, client, chelsea, plain) = setup(&app, json!({})).await;
+    let (status, project) = post(
+        &app,
+        "/api/v1/projects",
+        &scheduler,
+        json!({"client_id": client, "name": "Q1 in Spanish", "max_km": 40, "rotation_days": 0,
+               "fee_cents": 1500, "min_age": 21, "languages": ["es"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let project = project["id"].as_i64().unwrap();
+    let (asks, open_to_all) = (
+        job(&app, &scheduler, project, chelsea, 1, 10).await,
+        job(&app, &scheduler, plain, chelsea, 2, 10).await,
+    );
+    let adult = json!({"date_of_birth": "1990-04-01"});
+    let young = json!({"date_of_birth": "2006-04-01"});
+    let french = json!({"date_of_birth": "1990-04-01", "languages": ["fr"]});
+    let mut expected = Vec::new();
+    for (name, profile, takes_both) in [
+        ("adult1", &adult, true),
+        ("young", &young, false),
+        ("french", &french, false),
+        ("unknown", &json!({}), false),
+        ("adult2", &adult, true),
+    ] {
+        let (id, token) = panel_member(&app, &scheduler, name, profile.clone(), true).await;
+        let mut takes = vec![open_to_all];
+        if takes_both {
+            takes.push(asks);
+        }
+        takes.sort();
+        expected.push((name, id, token, takes));
+    }
+    let ranged = Arc::new(Live::in_chunks(1, 2));
+    for (name, id, token, takes) in expected {
+        let mut open = ids(&board(&app, &ranged, id).await["eligible"]);
+        open.sort();
+        assert_eq!(open, takes, "{name}");
+        let mut api = ids(&get_json(&app, "/api/v1/me/jobs", &token).await["jobs"]);
+        api.sort();
+        assert_eq!(api, takes, "{name}: the server's own board");
+    }
+    app.stop().await;
+}
+
 on_both_backends!(
+    ages_and_languages_hold_in_a_build_in_ranges,
     the_index_follows_every_change_on_every_server,
     a_new_day_rebuilds_the_index,
     a_new_day_is_built_in_the_background,
