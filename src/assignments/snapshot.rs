@@ -33,6 +33,11 @@ pub type JobParts = (JobRow, Location, ProjectRow);
 /// Ids a statement lists at most.
 pub const CHUNK: usize = 10_000;
 
+/// A language's symbol, for shoppers and jobs alike.
+fn language_key(language: &str) -> String {
+    format!("lang:{language}")
+}
+
 /// The symbols (`lang:…`) of each list of languages as stored, worked out once for the many
 /// shoppers who speak the same languages.
 #[derive(Default)]
@@ -43,7 +48,7 @@ impl Spoken {
         if !self.0.contains_key(stored) {
             let names: Vec<String> = crate::panel::model::languages_in(stored)
                 .iter()
-                .map(|l| format!("lang:{l}"))
+                .map(|l| language_key(l))
                 .collect();
             self.0.insert(stored.to_owned(), symbols.intern_all(&names));
         }
@@ -203,7 +208,7 @@ impl ClientFacts {
                 &rules
                     .languages
                     .iter()
-                    .map(|l| format!("lang:{l}"))
+                    .map(|l| language_key(l))
                     .collect::<Vec<_>>(),
             ),
             certs: symbols.intern_all(

@@ -570,8 +570,7 @@ pub struct ShopperRow {
     pub sensitive_limited_at: Option<NaiveDateTime>,
 }
 
-/// The languages a shopper row stores (a JSON list).
-/// The languages of a shopper's stored list (none if it does not read).
+/// The languages of a shopper's stored list (a JSON list; none if it does not read).
 pub fn languages_in(stored: &str) -> Vec<String> {
     serde_json::from_str(stored).unwrap_or_default()
 }
@@ -624,12 +623,6 @@ impl From<&ShopperRow> for MatchRow {
             vehicle: row.vehicle,
             sensitive_limited_at: row.sensitive_limited_at,
         }
-    }
-}
-
-impl MatchRow {
-    pub fn languages(&self) -> Vec<String> {
-        languages_in(&self.languages)
     }
 }
 

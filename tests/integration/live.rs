@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -367,9 +367,11 @@ async fn ages_and_languages_hold_in_a_build_in_ranges(backend: Backend) {
         job(&app, &scheduler, project, chelsea, 1, 10).await,
         job(&app, &scheduler, plain, chelsea, 2, 10).await,
     );
-    let adult = json!({"date_of_birth": "1990-04-01"});
-    let young = json!({"date_of_birth": "2006-04-01"});
-    let french = json!({"date_of_birth": "1990-04-01", "languages": ["fr"]});
+    // Born on 1 January: 36 and 19 whatever day the test runs.
+    let born = |years: i32| format!("{}-01-01", today().year() - years);
+    let adult = json!({"date_of_birth": born(36)});
+    let young = json!({"date_of_birth": born(19)});
+    let french = json!({"date_of_birth": born(36), "languages": ["fr"]});
     let mut expected = Vec::new();
     for (name, profile, takes_both) in [
         ("adult1", &adult, true),
